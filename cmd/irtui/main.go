@@ -1,0 +1,57 @@
+// Command irtui is a terminal application for security incident response:
+// runbooks, classification, regulatory clocks, notifications and drills.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"charm.land/fang/v2"
+	"github.com/charmbracelet/colorprofile"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exitCode ends the program with a code after the command has already
+// told the user what happened.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := fang.Execute(ctx, root,
+		fang.WithVersion(version),
+		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
+		fang.WithErrorHandler(func(w io.Writer, styles fang.Styles, err error) {
+			var code exitCode
+			if errors.As(err, &code) {
+				return
+			}
+			if cw, ok := w.(*colorprofile.Writer); ok {
+				w = cw.Forward
+			}
+			fmt.Fprintf(w, "irtui: %v\n", err)
+		}))
+	if err == nil {
+		return 0
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
+	}
+	return 1
+}
+
+// version is set by the release build (-ldflags "-X main.version=...").
+var version = "dev"

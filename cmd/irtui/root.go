@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/runbooks"
+	"github.com/spf13/cobra"
+)
+
+// globals are the flags every command shares, with their environment
+// fall-backs applied.
+type globals struct {
+	db       string
+	runbooks []string
+	config   string
+	as       string
+	lib      *runbook.Library
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "irtui",
+		Short: "Security incident response in the terminal",
+		Long: "irtui runs your incident response plan: assess and classify a security event with a runbook,\n" +
+			"assign roles, work the checklist, watch every regulatory clock, notify stakeholders and customers,\n" +
+			"and rehearse with table-top drills. Run it without a command to open the terminal app.",
+		Args: cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.resolve(cmd)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runApp(cmd, g)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.db, "db", "", "database file (env IRTUI_DB; default $XDG_DATA_HOME/irtui/irtui.db)")
+	pf.StringSliceVar(&g.runbooks, "runbooks", nil, "extra runbook folder, repeatable (env IRTUI_RUNBOOKS, separated by "+string(os.PathListSeparator)+")")
+	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
+	pf.StringVar(&g.as, "as", "", "who you are, recorded on every action (env IRTUI_USER; default the OS user name)")
+	root.AddCommand(newRunbooksCmd(g))
+	return root
+}
+
+// resolve applies environment variables to flags that were not given.
+func (g *globals) resolve(cmd *cobra.Command) error {
+	flags := cmd.Flags()
+	if !flags.Changed("db") {
+		g.db = os.Getenv("IRTUI_DB")
+	}
+	if !flags.Changed("runbooks") {
+		g.runbooks = nil
+		if v := os.Getenv("IRTUI_RUNBOOKS"); v != "" {
+			for _, dir := range filepath.SplitList(v) {
+				if dir = strings.TrimSpace(dir); dir != "" {
+					g.runbooks = append(g.runbooks, dir)
+				}
+			}
+		}
+	}
+	if !flags.Changed("config") {
+		g.config = os.Getenv("IRTUI_CONFIG")
+	}
+	if !flags.Changed("as") {
+		g.as = os.Getenv("IRTUI_USER")
+	}
+	return nil
+}
+
+func (g *globals) loadOptions() runbook.Options {
+	return runbook.Options{
+		Bundled:  runbooks.FS(),
+		Dirs:     g.runbooks,
+		Validate: validateOptions(),
+	}
+}
+
+// library loads the runbooks once per command.
+func (g *globals) library() *runbook.Library {
+	if g.lib == nil {
+		g.lib = runbook.Load(g.loadOptions())
+	}
+	return g.lib
+}
+
+// runbook finds a runbook by id, with a helpful error.
+func (g *globals) runbook(id string) (*runbook.Runbook, error) {
+	lib := g.library()
+	if rb, ok := lib.Get(id); ok {
+		return rb, nil
+	}
+	ids := make([]string, 0, len(lib.Runbooks))
+	for _, rb := range lib.Runbooks {
+		ids = append(ids, rb.ID)
+	}
+	return nil, fmt.Errorf("no runbook %q; known runbooks: %s", id, strings.Join(ids, ", "))
+}
+
+// warnFailed tells the user on stderr which runbook files did not load.
+func warnFailed(cmd *cobra.Command, lib *runbook.Library) {
+	if len(lib.Failed) == 0 {
+		return
+	}
+	w := cmd.ErrOrStderr()
+	fmt.Fprintf(w, "Some runbook files did not load (run `irtui runbooks lint` for details):\n")
+	for _, p := range lib.Failed {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+}

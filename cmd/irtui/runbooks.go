@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/irtui/irtui/internal/runbook"
+	"github.com/spf13/cobra"
+)
+
+func newRunbooksCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runbooks",
+		Short: "List, read and lint runbooks",
+	}
+	var listJSON, showJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the runbooks (bundled and from --runbooks folders)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lib := g.library()
+			if listJSON {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"runbooks": summaries(lib), "failed": nonNil(lib.Failed)})
+			}
+			printRunbookList(cmd.OutOrStdout(), lib)
+			warnFailed(cmd, lib)
+			return nil
+		},
+	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print JSON")
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one runbook: questions, rules, roles, steps and notifications",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := g.runbook(args[0])
+			if err != nil {
+				return err
+			}
+			if showJSON {
+				return writeJSON(cmd.OutOrStdout(), rb)
+			}
+			printRunbook(cmd.OutOrStdout(), rb)
+			return nil
+		},
+	}
+	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
+	lint := &cobra.Command{
+		Use:   "lint [PATH...]",
+		Short: "Check runbook files; prints path:line:col: message per problem and exits 1 if any",
+		Long: "Check runbook files or folders. With no PATH, checks the bundled runbooks and the --runbooks folders.\n" +
+			"Every problem is printed as path:line:col: message; the exit status is 1 if there is any.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			probs := runbook.Lint(args, g.loadOptions())
+			out := cmd.OutOrStdout()
+			for _, p := range probs {
+				fmt.Fprintln(out, p)
+			}
+			if len(probs) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d problem(s) found\n", len(probs))
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(list, show, lint)
+	return cmd
+}
+
+type runbookSummary struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Version  string `json:"version"`
+	Category string `json:"category"`
+	Source   string `json:"source"`
+	Bundled  bool   `json:"bundled"`
+	Replaces bool   `json:"replaces_bundled"`
+}
+
+func summaries(lib *runbook.Library) []runbookSummary {
+	out := make([]runbookSummary, 0, len(lib.Runbooks))
+	for _, rb := range lib.Runbooks {
+		out = append(out, runbookSummary{ID: rb.ID, Title: rb.Title, Version: rb.Version,
+			Category: rb.Category.String(), Source: rb.Source.Path, Bundled: rb.Source.Bundled, Replaces: rb.Source.Replaces})
+	}
+	return out
+}
+
+func nonNil(ps runbook.Problems) runbook.Problems {
+	if ps == nil {
+		return runbook.Problems{}
+	}
+	return ps
+}
+
+func printRunbookList(w io.Writer, lib *runbook.Library) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTITLE\tVERSION\tCATEGORY\tSOURCE")
+	for _, s := range summaries(lib) {
+		src := "bundled"
+		if !s.Bundled {
+			src = s.Source
+			if s.Replaces {
+				src += " (replaces bundled)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Title, s.Version, s.Category, src)
+	}
+	tw.Flush()
+}
+
+func printRunbook(w io.Writer, rb *runbook.Runbook) {
+	fmt.Fprintf(w, "%s  (%s, version %s)\n", rb.Title, rb.ID, rb.Version)
+	fmt.Fprintf(w, "Owner: %s   Category: %s   Attack vector: %s\n", rb.Owner, rb.Category, rb.AttackVector)
+	fmt.Fprintf(w, "Source: %s\n\n", rb.Source.Path)
+	fmt.Fprintln(w, strings.TrimSpace(rb.Summary))
+	fmt.Fprintln(w, "\nTriage questions:")
+	for _, q := range rb.Questions {
+		fmt.Fprintf(w, "  %s [%s] %s\n", q.ID, q.Type, q.Text)
+		for _, c := range q.Choices {
+			fmt.Fprintf(w, "      - %s: %s\n", c.Value, c.Label)
+		}
+	}
+	fmt.Fprintln(w, "\nIncident when:")
+	for _, r := range rb.Rules.Incident {
+		fmt.Fprintf(w, "  %s   (%s)\n", r.When, r.Because)
+	}
+	fmt.Fprintln(w, "Severity:")
+	for _, r := range rb.Rules.Severity {
+		fmt.Fprintf(w, "  %s when %s   (%s)\n", r.Level, r.When, r.Because)
+	}
+	if len(rb.Rules.Flags) > 0 {
+		fmt.Fprintln(w, "Flags:")
+		for _, r := range rb.Rules.Flags {
+			fmt.Fprintf(w, "  %s when %s   (%s)\n", r.Flag, r.When, r.Because)
+		}
+	}
+	fmt.Fprintln(w, "\nRoles:")
+	for _, r := range rb.Roles {
+		fmt.Fprintf(w, "  %s: %s\n", r.ID, r.Title)
+		for _, d := range r.Duties {
+			fmt.Fprintf(w, "      - %s\n", d)
+		}
+	}
+	for _, ph := range rb.Phases {
+		fmt.Fprintf(w, "\n%s:\n", ph.Title)
+		for _, st := range ph.Steps {
+			req := "required"
+			if st.Optional {
+				req = "optional"
+			}
+			fmt.Fprintf(w, "  [ ] %s  %s  (%s, %s)\n", st.ID, st.Title, st.Role, req)
+			if st.When != "" {
+				fmt.Fprintf(w, "      only when %s\n", st.When)
+			}
+		}
+	}
+	if len(rb.Notify) > 0 {
+		fmt.Fprintln(w, "\nNotifications:")
+		for _, n := range rb.Notify {
+			fmt.Fprintf(w, "  %s → %s on %s", n.ID, n.Audience, n.On)
+			if n.Obligation != "" {
+				fmt.Fprintf(w, " (obligation %s)", n.Obligation)
+			}
+			if n.Approver != "" {
+				fmt.Fprintf(w, ", approved by %s", n.Approver)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

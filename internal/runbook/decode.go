@@ -1,0 +1,430 @@
+package runbook
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+)
+
+// Problem is one thing wrong with a file, at a position in it.
+type Problem struct {
+	Path string `json:"path"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Msg  string `json:"message"`
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", p.Path, p.Line, p.Col, p.Msg)
+}
+
+// Problems is a list of problems; as an error it reads one per line.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// MaxFileSize caps a runbook or scenario file. Real runbooks are a few tens
+// of KiB; anything near this is a mistake or an attack on the parser.
+const MaxFileSize = 1 << 20
+
+// astDecoder decodes a goccy AST into Go values by reflection and records
+// every problem it meets (unknown fields, wrong types, ...) with its
+// position, instead of stopping at the first as yaml.Unmarshal does.
+type astDecoder struct {
+	path     string
+	problems Problems
+	anchors  map[string]ast.Node
+	depth    int
+}
+
+func (d *astDecoder) addf(tk *token.Token, format string, args ...any) {
+	line, col := 1, 1
+	if tk != nil && tk.Position != nil {
+		line, col = tk.Position.Line, tk.Position.Column
+	}
+	d.problems = append(d.problems, Problem{Path: d.path, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// parseYAML parses data into an AST, turning parser errors into problems.
+func parseYAML(path string, data []byte) (*ast.File, Problems) {
+	if len(data) > MaxFileSize {
+		return nil, Problems{{Path: path, Line: 1, Col: 1,
+			Msg: fmt.Sprintf("file is too large (%d bytes); the limit is %d bytes", len(data), MaxFileSize)}}
+	}
+	if strings.TrimSpace(string(data)) == "" {
+		return nil, Problems{{Path: path, Line: 1, Col: 1, Msg: "file is empty"}}
+	}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, Problems{yamlErrorProblem(path, err)}
+	}
+	docs := 0
+	for _, doc := range f.Docs {
+		if doc.Body != nil {
+			docs++
+		}
+	}
+	if docs == 0 {
+		return nil, Problems{{Path: path, Line: 1, Col: 1, Msg: "file has no content, only comments"}}
+	}
+	if docs > 1 {
+		return nil, Problems{{Path: path, Line: 1, Col: 1, Msg: "file holds more than one YAML document; put one per file"}}
+	}
+	return f, nil
+}
+
+func yamlErrorProblem(path string, err error) Problem {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		tk := ye.GetToken()
+		p := Problem{Path: path, Line: 1, Col: 1, Msg: ye.GetMessage()}
+		if tk != nil && tk.Position != nil {
+			p.Line, p.Col = tk.Position.Line, tk.Position.Column
+		}
+		return p
+	}
+	return Problem{Path: path, Line: 1, Col: 1, Msg: err.Error()}
+}
+
+// body returns the single document's root node.
+func body(f *ast.File) ast.Node {
+	for _, doc := range f.Docs {
+		if doc.Body != nil {
+			return doc.Body
+		}
+	}
+	return nil
+}
+
+// decodeAST decodes the document into out (a pointer to a struct).
+func decodeAST(path string, f *ast.File, out any) Problems {
+	d := &astDecoder{path: path, anchors: map[string]ast.Node{}}
+	d.decode(body(f), reflect.ValueOf(out).Elem())
+	return d.problems
+}
+
+// unwrap follows anchors, aliases and comments to the node that holds data.
+func (d *astDecoder) unwrap(n ast.Node) ast.Node {
+	for n != nil {
+		switch v := n.(type) {
+		case *ast.AnchorNode:
+			if v.Name != nil {
+				d.anchors[v.Name.String()] = v.Value
+			}
+			n = v.Value
+		case *ast.AliasNode:
+			target, ok := d.anchors[v.Value.String()]
+			if !ok {
+				d.addf(v.GetToken(), "alias *%s names no anchor defined before it", v.Value.String())
+				return nil
+			}
+			n = target
+		case *ast.TagNode:
+			d.addf(v.GetToken(), "YAML tags such as %s are not allowed in runbooks", v.Start.Value)
+			return nil
+		case *ast.CommentGroupNode:
+			return nil
+		default:
+			return n
+		}
+	}
+	return nil
+}
+
+var anyType = reflect.TypeFor[any]()
+
+func (d *astDecoder) decode(n ast.Node, v reflect.Value) {
+	d.depth++
+	defer func() { d.depth-- }()
+	if d.depth > 64 {
+		d.addf(n.GetToken(), "nesting is too deep")
+		return
+	}
+	n = d.unwrap(n)
+	if n == nil {
+		return
+	}
+	if _, isNull := n.(*ast.NullNode); isNull {
+		return // leave the zero value; required-field checks report it
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		d.decode(n, p.Elem())
+		v.Set(p)
+	case reflect.Struct:
+		d.decodeStruct(n, v)
+	case reflect.Slice:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			d.addf(n.GetToken(), "expected a list, found %s", describe(n))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
+		for i, item := range seq.Values {
+			d.decode(item, s.Index(i))
+		}
+		v.Set(s)
+	case reflect.Map:
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			d.addf(n.GetToken(), "expected a mapping, found %s", describe(n))
+			return
+		}
+		out := reflect.MakeMapWithSize(v.Type(), len(m.Values))
+		for _, mv := range m.Values {
+			key := reflect.New(v.Type().Key()).Elem()
+			d.decode(mv.Key, key)
+			val := reflect.New(v.Type().Elem()).Elem()
+			d.decode(mv.Value, val)
+			out.SetMapIndex(key, val)
+		}
+		v.Set(out)
+	case reflect.String:
+		s, ok := scalarText(n)
+		if !ok {
+			d.addf(n.GetToken(), "expected text, found %s", describe(n))
+			return
+		}
+		v.SetString(s)
+	case reflect.Bool:
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
+			d.addf(n.GetToken(), "expected true or false, found %s", describe(n))
+			return
+		}
+		v.SetBool(b.Value)
+	case reflect.Float64, reflect.Int:
+		f, ok := number(n)
+		if !ok {
+			d.addf(n.GetToken(), "expected a number, found %s", describe(n))
+			return
+		}
+		if v.Kind() == reflect.Int {
+			v.SetInt(int64(f))
+		} else {
+			v.SetFloat(f)
+		}
+	case reflect.Interface:
+		if v.Type() != anyType {
+			d.addf(n.GetToken(), "unsupported field type %s", v.Type())
+			return
+		}
+		if val, ok := d.plain(n); ok {
+			if val != nil {
+				v.Set(reflect.ValueOf(val))
+			}
+		}
+	default:
+		d.addf(n.GetToken(), "unsupported field type %s", v.Type())
+	}
+}
+
+// plain converts a scalar or a list of scalars to a Go value.
+func (d *astDecoder) plain(n ast.Node) (any, bool) {
+	n = d.unwrap(n)
+	switch x := n.(type) {
+	case nil, *ast.NullNode:
+		return nil, true
+	case *ast.BoolNode:
+		return x.Value, true
+	case *ast.IntegerNode, *ast.FloatNode:
+		f, _ := number(x)
+		return f, true
+	case *ast.StringNode, *ast.LiteralNode:
+		s, _ := scalarText(x)
+		return s, true
+	case *ast.SequenceNode:
+		out := make([]any, 0, len(x.Values))
+		for _, item := range x.Values {
+			val, ok := d.plain(item)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, val)
+		}
+		return out, true
+	}
+	d.addf(n.GetToken(), "expected a value or a list of values, found %s", describe(n))
+	return nil, false
+}
+
+func (d *astDecoder) decodeStruct(n ast.Node, v reflect.Value) {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		d.addf(n.GetToken(), "expected a mapping of fields, found %s", describe(n))
+		return
+	}
+	fields := structFields(v.Type())
+	for _, mv := range m.Values {
+		key, ok := scalarText(d.unwrap(mv.Key))
+		if !ok {
+			d.addf(mv.Key.GetToken(), "field names must be plain text")
+			continue
+		}
+		idx, ok := fields.index[key]
+		if !ok {
+			d.addf(mv.Key.GetToken(), "unknown field %q%s", key, suggest(key, fields.names))
+			continue
+		}
+		d.decode(mv.Value, v.Field(idx))
+	}
+}
+
+type fieldSet struct {
+	index map[string]int
+	names []string
+}
+
+var fieldCache = map[reflect.Type]fieldSet{}
+
+// structFields lists the YAML names of a struct's fields. The cache is
+// filled at init for the schema types, so it is read-only while loading in
+// parallel.
+func structFields(t reflect.Type) fieldSet {
+	if fs, ok := fieldCache[t]; ok {
+		return fs
+	}
+	return buildFields(t)
+}
+
+func buildFields(t reflect.Type) fieldSet {
+	fs := fieldSet{index: map[string]int{}}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fs.index[name] = i
+		fs.names = append(fs.names, name)
+	}
+	return fs
+}
+
+func init() {
+	for _, t := range []reflect.Type{
+		reflect.TypeFor[Runbook](), reflect.TypeFor[Category](), reflect.TypeFor[Question](),
+		reflect.TypeFor[ChoiceOpt](), reflect.TypeFor[Classification](), reflect.TypeFor[Rule](),
+		reflect.TypeFor[SeverityRule](), reflect.TypeFor[FlagRule](), reflect.TypeFor[FactRule](),
+		reflect.TypeFor[Role](), reflect.TypeFor[Phase](), reflect.TypeFor[Step](),
+		reflect.TypeFor[Notification](), reflect.TypeFor[ContentField](), reflect.TypeFor[Template](),
+	} {
+		fieldCache[t] = buildFields(t)
+	}
+}
+
+// registerSchema adds types of another schema (scenarios) to the field cache.
+// It must be called from an init function.
+func registerSchema(types ...reflect.Type) {
+	for _, t := range types {
+		fieldCache[t] = buildFields(t)
+	}
+}
+
+// suggest offers the closest known name for a misspelt one.
+func suggest(got string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if dist := editDistance(got, n); dist < bestD {
+			best, bestD = n, dist
+		}
+	}
+	if best == "" {
+		return "; known fields: " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	if a == b {
+		return 0
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// scalarText returns the text of a scalar node as written, so "1.10" stays
+// "1.10" in a string field.
+func scalarText(n ast.Node) (string, bool) {
+	switch x := n.(type) {
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.LiteralNode:
+		if x.Value == nil {
+			return "", true
+		}
+		return x.Value.Value, true
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		return x.GetToken().Value, true
+	}
+	return "", false
+}
+
+func number(n ast.Node) (float64, bool) {
+	switch x := n.(type) {
+	case *ast.IntegerNode:
+		switch iv := x.Value.(type) {
+		case int64:
+			return float64(iv), true
+		case uint64:
+			return float64(iv), true
+		}
+		f, err := strconv.ParseFloat(x.GetToken().Value, 64)
+		return f, err == nil
+	case *ast.FloatNode:
+		return x.Value, true
+	}
+	return 0, false
+}
+
+func describe(n ast.Node) string {
+	switch x := n.(type) {
+	case *ast.MappingNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.StringNode, *ast.LiteralNode:
+		s, _ := scalarText(x)
+		if len(s) > 30 {
+			s = s[:30] + "..."
+		}
+		return fmt.Sprintf("text %q", s)
+	case *ast.IntegerNode, *ast.FloatNode:
+		return "the number " + x.GetToken().Value
+	case *ast.BoolNode:
+		return "the boolean " + x.GetToken().Value
+	}
+	return strings.TrimSuffix(strings.ToLower(n.Type().String()), "type")
+}
