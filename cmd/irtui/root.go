@@ -76,7 +76,20 @@ func (g *globals) loadOptions() runbook.Options {
 		Bundled:  runbooks.FS(),
 		Dirs:     g.runbooks,
 		Validate: validateOptions(),
+		CacheDir: cacheDir(),
 	}
+}
+
+// cacheDir is where decoded runbooks are cached; IRTUI_CACHE=off disables it.
+func cacheDir() string {
+	if strings.EqualFold(os.Getenv("IRTUI_CACHE"), "off") {
+		return ""
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "irtui")
 }
 
 // library loads the runbooks once per command.

@@ -48,6 +48,10 @@ type astDecoder struct {
 	problems Problems
 	anchors  map[string]ast.Node
 	depth    int
+	visits   int // nodes decoded, aliases expanded: bounded against alias bombs
+	// suggested records, per mapping, the field names offered for misspelt
+	// keys, so "missing field" is not reported for the same mistake.
+	suggested map[*ast.MappingNode][]string
 }
 
 func (d *astDecoder) addf(tk *token.Token, format string, args ...any) {
@@ -90,7 +94,7 @@ func yamlErrorProblem(path string, err error) Problem {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		tk := ye.GetToken()
-		p := Problem{Path: path, Line: 1, Col: 1, Msg: ye.GetMessage()}
+		p := Problem{Path: path, Line: 1, Col: 1, Msg: strings.ReplaceAll(ye.GetMessage(), "\t", `\t`)}
 		if tk != nil && tk.Position != nil {
 			p.Line, p.Col = tk.Position.Line, tk.Position.Column
 		}
@@ -118,7 +122,11 @@ func decodeAST(path string, f *ast.File, out any) Problems {
 
 // unwrap follows anchors, aliases and comments to the node that holds data.
 func (d *astDecoder) unwrap(n ast.Node) ast.Node {
-	for n != nil {
+	for hops := 0; n != nil; hops++ {
+		if hops > 32 {
+			d.addf(n.GetToken(), "alias refers to itself")
+			return nil
+		}
 		switch v := n.(type) {
 		case *ast.AnchorNode:
 			if v.Name != nil {
@@ -146,11 +154,22 @@ func (d *astDecoder) unwrap(n ast.Node) ast.Node {
 
 var anyType = reflect.TypeFor[any]()
 
+// maxVisits bounds the work of decoding one file, aliases included; a real
+// runbook has a few thousand values.
+const maxVisits = 200_000
+
 func (d *astDecoder) decode(n ast.Node, v reflect.Value) {
 	d.depth++
+	d.visits++
 	defer func() { d.depth-- }()
 	if d.depth > 64 {
 		d.addf(n.GetToken(), "nesting is too deep")
+		return
+	}
+	if d.visits > maxVisits {
+		if d.visits == maxVisits+1 {
+			d.addf(n.GetToken(), "the document expands to too many values (aliases used too often?)")
+		}
 		return
 	}
 	n = d.unwrap(n)
@@ -248,6 +267,11 @@ func (d *astDecoder) plain(n ast.Node) (any, bool) {
 		s, _ := scalarText(x)
 		return s, true
 	case *ast.SequenceNode:
+		d.visits += len(x.Values)
+		if d.visits > maxVisits {
+			d.addf(x.GetToken(), "the document expands to too many values (aliases used too often?)")
+			return nil, false
+		}
 		out := make([]any, 0, len(x.Values))
 		for _, item := range x.Values {
 			val, ok := d.plain(item)
@@ -277,7 +301,11 @@ func (d *astDecoder) decodeStruct(n ast.Node, v reflect.Value) {
 		}
 		idx, ok := fields.index[key]
 		if !ok {
-			d.addf(mv.Key.GetToken(), "unknown field %q%s", key, suggest(key, fields.names))
+			hint, name := suggest(key, fields.names)
+			if name != "" && d.suggested != nil {
+				d.suggested[m] = append(d.suggested[m], name)
+			}
+			d.addf(mv.Key.GetToken(), "unknown field %q%s", key, hint)
 			continue
 		}
 		d.decode(mv.Value, v.Field(idx))
@@ -339,7 +367,7 @@ func registerSchema(types ...reflect.Type) {
 }
 
 // suggest offers the closest known name for a misspelt one.
-func suggest(got string, names []string) string {
+func suggest(got string, names []string) (hint, name string) {
 	best, bestD := "", 3
 	for _, n := range names {
 		if dist := editDistance(got, n); dist < bestD {
@@ -347,9 +375,9 @@ func suggest(got string, names []string) string {
 		}
 	}
 	if best == "" {
-		return "; known fields: " + strings.Join(names, ", ")
+		return "; known fields: " + strings.Join(names, ", "), ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return fmt.Sprintf(" (did you mean %q?)", best), best
 }
 
 func editDistance(a, b string) int {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"sort"
@@ -101,15 +102,24 @@ func slowParse(path string, data []byte, opts ValidateOptions) (*Runbook, Proble
 		return nil, probs
 	}
 	rb := new(Runbook)
-	probs = decodeAST(path, f, rb)
+	d := &astDecoder{path: path, anchors: map[string]ast.Node{}, suggested: map[*ast.MappingNode][]string{}}
 	root := body(f)
-	if _, isMap := root.(*ast.MappingNode); !isMap {
+	d.decode(root, reflect.ValueOf(rb).Elem())
+	probs = d.problems
+	if _, isMap := deref(root).(*ast.MappingNode); !isMap {
+		if len(probs) == 0 {
+			probs = Problems{{Path: path, Line: 1, Col: 1, Msg: "a runbook file must be a mapping of fields (id, title, ...)"}}
+		}
 		return nil, probs
 	}
 	for _, is := range validate(rb, opts) {
-		p, present := locate(root, is)
-		if len(probs) > 0 && present && strings.HasPrefix(is.msg, "missing required field") {
-			continue // the field is there but did not decode; that is already reported
+		p, present, parent := locate(root, is)
+		if strings.HasPrefix(is.msg, "missing required field") {
+			// The field is there but did not decode, or a misspelt key
+			// already suggests it: either is reported already.
+			if len(probs) > 0 && present || parent != nil && slices.Contains(d.suggested[parent], fieldName(is)) {
+				continue
+			}
 		}
 		p.Path = path
 		probs = append(probs, p)
@@ -136,8 +146,9 @@ func sortProblems(ps Problems) {
 }
 
 // locate finds the position of an issue's path in the AST. present reports
-// whether the last key of the path exists in the file.
-func locate(root ast.Node, is issue) (Problem, bool) {
+// whether the last key of the path exists in the file; parent is the
+// mapping that should hold a missing key.
+func locate(root ast.Node, is issue) (p Problem, present bool, parent *ast.MappingNode) {
 	node := root
 	var lastKey *token.Token
 	for _, step := range is.at {
@@ -146,7 +157,7 @@ func locate(root ast.Node, is issue) (Problem, bool) {
 		case string:
 			m, ok := node.(*ast.MappingNode)
 			if !ok {
-				return at(node, lastKey), false
+				return withMsg(at(node, lastKey), is.msg), false, nil
 			}
 			var found *ast.MappingValueNode
 			for _, mv := range m.Values {
@@ -156,32 +167,44 @@ func locate(root ast.Node, is issue) (Problem, bool) {
 				}
 			}
 			if found == nil {
-				if lastKey == nil && len(m.Values) > 0 {
+				// Point at the mapping that lacks the key: its first key.
+				if len(m.Values) > 0 {
 					lastKey = m.Values[0].Key.GetToken()
 				}
-				return at(nil, lastKey), false
+				return withMsg(at(nil, lastKey), is.msg), false, m
 			}
 			lastKey = found.Key.GetToken()
 			node = found.Value
 		case int:
 			seq, ok := node.(*ast.SequenceNode)
 			if !ok || s >= len(seq.Values) {
-				return at(node, lastKey), false
+				return withMsg(at(node, lastKey), is.msg), false, nil
 			}
 			node = seq.Values[s]
-			if tk := deref(node).GetToken(); tk != nil {
+			if m, isMap := deref(node).(*ast.MappingNode); isMap && len(m.Values) > 0 {
+				lastKey = m.Values[0].Key.GetToken()
+			} else if tk := deref(node).GetToken(); tk != nil {
 				lastKey = tk
 			}
 		}
 	}
 	if is.key {
-		return withMsg(at(nil, lastKey), is.msg), true
+		return withMsg(at(nil, lastKey), is.msg), true, nil
 	}
-	p := at(deref(node), lastKey)
+	p = at(deref(node), lastKey)
 	if is.exprLine > 0 {
 		p = exprPosition(deref(node), p, is.exprLine, is.exprCol)
 	}
-	return withMsg(p, is.msg), true
+	return withMsg(p, is.msg), true, nil
+}
+
+// fieldName is the last key of an issue's path.
+func fieldName(is issue) string {
+	if len(is.at) == 0 {
+		return ""
+	}
+	s, _ := is.at[len(is.at)-1].(string)
+	return s
 }
 
 func withMsg(p Problem, msg string) Problem { p.Msg = msg; return p }
@@ -260,6 +283,9 @@ type Options struct {
 	Bundled  fs.FS    // embedded runbooks (*.yaml at its root); nil for none
 	Dirs     []string // extra folders; a runbook with a bundled id replaces it
 	Validate ValidateOptions
+	// CacheDir, if set, keeps decoded runbooks by content hash so that
+	// unchanged files are not parsed again (see cache.go).
+	CacheDir string
 }
 
 type srcFile struct {
@@ -279,7 +305,7 @@ func Load(opts Options) *Library {
 	for _, dir := range opts.Dirs {
 		files = append(files, dirFiles(dir)...)
 	}
-	return build(files, opts.Validate, true)
+	return build(files, opts, true)
 }
 
 // Lint checks the given files and folders, or, with none, the bundled and
@@ -301,7 +327,7 @@ func Lint(paths []string, opts Options) Problems {
 				files = append(files, readFile(p))
 			}
 		}
-		lib = build(files, opts.Validate, false)
+		lib = build(files, Options{Validate: opts.Validate}, false)
 	}
 	return lib.Failed
 }
@@ -374,7 +400,9 @@ type result struct {
 // build parses files in parallel, then merges them in order so duplicate
 // ids are judged deterministically. replace lets a folder runbook override
 // a bundled one with the same id.
-func build(files []srcFile, vo ValidateOptions, replace bool) *Library {
+func build(files []srcFile, opts Options, replace bool) *Library {
+	cache := openDecodeCache(opts.CacheDir)
+	defer cache.save()
 	results := make([]result, len(files))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -387,7 +415,7 @@ func build(files []srcFile, vo ValidateOptions, replace bool) *Library {
 					results[i] = result{probs: Problems{{Path: f.path, Line: 1, Col: 1, Msg: readErr(f.err)}}}
 					continue
 				}
-				rb, probs := ParseFile(f.path, f.data, vo)
+				rb, probs := parseCached(f.path, f.data, opts.Validate, cache)
 				if rb != nil {
 					rb.Source.Bundled = f.bundled
 				}
@@ -444,7 +472,7 @@ func idPosition(f srcFile) (int, int) {
 	if probs != nil {
 		return 1, 1
 	}
-	p, _ := locate(body(af), issue{at: path{"id"}})
+	p, _, _ := locate(body(af), issue{at: path{"id"}})
 	return p.Line, p.Col
 }
 
