@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/spf13/cobra"
+	"sort"
 )
 
 // runApp opens the terminal app. Until the TUI lands it prints the runbook
@@ -21,6 +21,4 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	return nil
 }
 
-func validateOptions() runbook.ValidateOptions {
-	return runbook.ValidateOptions{}
-}
+func sortStrings(s []string) { sort.Strings(s) }

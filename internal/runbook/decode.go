@@ -456,3 +456,48 @@ func describe(n ast.Node) string {
 	}
 	return strings.TrimSuffix(strings.ToLower(n.Type().String()), "type")
 }
+
+// Value is one top-level key of a flat YAML or JSON document, with its
+// value as answers take it (bool, float64, string, []any) and position.
+type Value struct {
+	Key       string
+	Value     any
+	Line, Col int
+}
+
+// DecodeValues reads a flat mapping of names to values, such as an answers
+// file, reporting problems with path:line:col. JSON is read too, being YAML.
+func DecodeValues(path string, data []byte) ([]Value, Problems) {
+	f, probs := parseYAML(path, data)
+	if probs != nil {
+		return nil, probs
+	}
+	d := &astDecoder{path: path, anchors: map[string]ast.Node{}}
+	root := d.unwrap(body(f))
+	m, ok := root.(*ast.MappingNode)
+	if !ok {
+		if root == nil {
+			return nil, Problems{{Path: path, Line: 1, Col: 1, Msg: "expected a mapping of question ids to answers"}}
+		}
+		d.addf(root.GetToken(), "expected a mapping of question ids to answers, found %s", describe(root))
+		return nil, d.problems
+	}
+	var out []Value
+	for _, mv := range m.Values {
+		key, ok := scalarText(d.unwrap(mv.Key))
+		if !ok {
+			d.addf(mv.Key.GetToken(), "keys must be plain text")
+			continue
+		}
+		val, ok := d.plain(mv.Value)
+		if !ok {
+			continue
+		}
+		line, col := 1, 1
+		if tk := mv.Key.GetToken(); tk != nil && tk.Position != nil {
+			line, col = tk.Position.Line, tk.Position.Column
+		}
+		out = append(out, Value{Key: key, Value: val, Line: line, Col: col})
+	}
+	return out, d.problems
+}

@@ -2,11 +2,13 @@ package runbook
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -191,3 +193,35 @@ func (n *Notification) Applies(env map[string]any) (bool, error) {
 	}
 	return runBool(n.prog, env)
 }
+
+// usesOf lists the names a compiled expression refers to, in order of
+// first use, so a verdict can say which answers a rule looked at.
+func usesOf(p *vm.Program) []string {
+	if p == nil {
+		return nil
+	}
+	var v nameCollector
+	root := p.Node()
+	ast.Walk(&root, &v)
+	return v.names
+}
+
+type nameCollector struct{ names []string }
+
+func (c *nameCollector) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok && !slices.Contains(c.names, id.Value) {
+		c.names = append(c.names, id.Value)
+	}
+}
+
+// Uses lists the names the rule's condition refers to.
+func (r *Rule) Uses() []string { return usesOf(r.prog) }
+
+// Uses lists the names the severity rule's condition refers to.
+func (r *SeverityRule) Uses() []string { return usesOf(r.prog) }
+
+// Uses lists the names the flag rule's condition refers to.
+func (r *FlagRule) Uses() []string { return usesOf(r.prog) }
+
+// Uses lists the names the fact's expression refers to.
+func (r *FactRule) Uses() []string { return usesOf(r.prog) }

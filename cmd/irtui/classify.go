@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/irtui/irtui/internal/classify"
+	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/runbook"
+	"github.com/spf13/cobra"
+)
+
+func validateOptions() runbook.ValidateOptions {
+	return runbook.ValidateOptions{Obligation: func(id string) bool { return deadline.IsObligationID(id) }}
+}
+
+func (g *globals) loadConfig() (config.Config, error) {
+	return config.Load(g.config)
+}
+
+func newClassifyCmd(g *globals) *cobra.Command {
+	var rbID, answersPath, awareAt string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "classify --runbook ID [--answers FILE] [--aware-at TIME] [--json]",
+		Short: "Classify an event: verdict, rationale and every notification deadline",
+		Long: "Evaluate a runbook's rules on an answers file (YAML or JSON: question id to answer) and show the verdict —\n" +
+			"incident or event, category, severity, flags — with the rule and answers behind each part, and every\n" +
+			"regulatory obligation that follows under the configured policy, with its due time.\n" +
+			"Unanswered questions count as their worst case. See docs/answers-format.md and docs/deadlines.md.\n\n" +
+			"Known obligations: " + strings.Join(deadline.RuleIDs(), ", "),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			rb, err := g.runbook(rbID)
+			if err != nil {
+				return err
+			}
+			answers, err := readAnswers(rb, answersPath)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			aware, err := parseTime(awareAt, now, cfg.Policy.Location())
+			if err != nil {
+				return err
+			}
+			v, err := classify.Classify(rb, answers, cfg.Policy, classify.Events{Aware: aware, Classified: now}, nil)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), v)
+			}
+			printVerdict(cmd.OutOrStdout(), v, now)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&rbID, "runbook", "", "runbook id (see `irtui runbooks list`)")
+	cmd.Flags().StringVar(&answersPath, "answers", "", "answers file, YAML or JSON; - for standard input")
+	cmd.Flags().StringVar(&awareAt, "aware-at", "", "when you became aware: RFC 3339, or YYYY-MM-DD HH:MM in the policy's time zone (default now)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = cmd.MarkFlagRequired("runbook")
+	return cmd
+}
+
+// readAnswers reads an answers file; with no path every question is
+// unanswered and assumed the worst.
+func readAnswers(rb *runbook.Runbook, path string) (classify.Answers, error) {
+	if path == "" {
+		return classify.Answers{}, nil
+	}
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, runbook.MaxFileSize+1))
+		path = "stdin"
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("answers: %w", err)
+	}
+	return classify.ParseAnswers(rb, path, data)
+}
+
+// parseTime reads RFC 3339 or "YYYY-MM-DD HH:MM" in loc; empty means now.
+func parseTime(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	if s == "" {
+		return now, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad time %q: use RFC 3339 (2026-03-27T10:00:00+01:00) or YYYY-MM-DD HH:MM", s)
+}
+
+func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
+	kind := "EVENT (not an incident)"
+	if v.Incident {
+		kind = "INCIDENT"
+	}
+	fmt.Fprintf(w, "Verdict:   %s\n", kind)
+	fmt.Fprintf(w, "Severity:  %s\n", v.Severity)
+	fmt.Fprintf(w, "Category:  %s   Attack vector: %s\n", v.Category, v.AttackVector)
+	var set []string
+	for _, f := range sortedFlags(v.Flags) {
+		set = append(set, f)
+	}
+	if len(set) > 0 {
+		fmt.Fprintf(w, "Flags:     %s\n", strings.Join(set, ", "))
+	}
+	if len(v.Assumed) > 0 {
+		fmt.Fprintf(w, "Assumed:   %s unanswered, taken as the worst case\n", strings.Join(v.Assumed, ", "))
+	}
+	fmt.Fprintln(w, "\nWhy:")
+	for _, r := range v.Rationale {
+		fmt.Fprintf(w, "  - [%s] %s\n", r.Part, r.Text)
+		if r.Rule != "" {
+			fmt.Fprintf(w, "      rule:    %s\n", strings.Join(strings.Fields(r.Rule), " "))
+		}
+		if len(r.Answers) > 0 && r.Part != "assumed" {
+			fmt.Fprintf(w, "      answers: %s\n", strings.Join(r.Answers, ", "))
+		}
+		if len(r.Assumed) > 0 {
+			fmt.Fprintf(w, "      assumed: %s (unanswered)\n", strings.Join(r.Assumed, ", "))
+		}
+	}
+	fmt.Fprintln(w)
+	if !v.Incident {
+		fmt.Fprintln(w, "Obligations: none — an event that is not an incident starts no notification clock.")
+		return
+	}
+	if len(v.Obligations) == 0 {
+		fmt.Fprintln(w, "Obligations: none under the configured policy.")
+		return
+	}
+	fmt.Fprintln(w, "Obligations:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tDUE\tIN\tSTATE\tWHAT")
+	for _, o := range v.Obligations {
+		st := o.At(now)
+		due, left := "—", "—"
+		switch {
+		case !st.Due.IsZero():
+			due = deadline.Format(st.Due)
+			left = humanDuration(st.Remaining)
+			if o.Rule.Soft {
+				due += " (target)"
+			}
+		case o.WaitingFor != "":
+			due = "after " + o.WaitingFor
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Rule.ID, due, left, st.State, o.Rule.Title)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, o := range v.Obligations {
+		fmt.Fprintf(w, "%s — to %s (%s)\n", o.Rule.ID, o.Rule.Recipient, o.Rule.Source)
+		for _, c := range o.Rule.Content {
+			fmt.Fprintf(w, "    must contain: %s\n", c.Text)
+		}
+		for _, n := range o.Notes {
+			fmt.Fprintf(w, "    note: %s\n", n)
+		}
+	}
+}
+
+func sortedFlags(flags map[string]bool) []string {
+	var out []string
+	for f, on := range flags {
+		if on {
+			out = append(out, f)
+		}
+	}
+	sortStrings(out)
+	return out
+}
+
+// humanDuration shows a remaining time like "71h 58m" or "-2h 05m".
+func humanDuration(d time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	d = d.Round(time.Minute)
+	days := d / (24 * time.Hour)
+	h := (d % (24 * time.Hour)) / time.Hour
+	m := (d % time.Hour) / time.Minute
+	if days > 0 {
+		return fmt.Sprintf("%s%dd %02dh", sign, days, h)
+	}
+	return fmt.Sprintf("%s%dh %02dm", sign, h, m)
+}

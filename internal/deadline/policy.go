@@ -1,0 +1,270 @@
+package deadline
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Policy says which notification regimes apply to the organisation. It is
+// read from the configuration file (YAML or JSON, snake_case keys).
+type Policy struct {
+	// EUController: the organisation is a GDPR controller (Art. 33, 34).
+	EUController bool `yaml:"eu_controller" json:"eu_controller"`
+	// NIS2Entity: an essential or important entity under NIS2 (Art. 23).
+	NIS2Entity bool `yaml:"nis2_entity" json:"nis2_entity"`
+	// NIS2TrustServiceProvider makes the NIS2 incident notification due in
+	// 24 h instead of 72 h. Requires NIS2Entity.
+	NIS2TrustServiceProvider bool `yaml:"nis2_trust_service_provider" json:"nis2_trust_service_provider"`
+	// DORAFinancialEntity: a financial entity under DORA (Art. 19).
+	DORAFinancialEntity bool `yaml:"dora_financial_entity" json:"dora_financial_entity"`
+	// SECRegistrant: files with the US SEC (Form 8-K Item 1.05).
+	SECRegistrant bool `yaml:"sec_registrant" json:"sec_registrant"`
+	// HIPAACoveredEntity: a HIPAA covered entity (45 CFR 164.404–408).
+	HIPAACoveredEntity bool `yaml:"hipaa_covered_entity" json:"hipaa_covered_entity"`
+	// USStates lists the two-letter codes of the US states whose breach
+	// laws the organisation tracks. Rules ship for "CA" only.
+	USStates []string `yaml:"us_states" json:"us_states"`
+	// NYDFSCoveredEntity: covered by 23 NYCRR 500 (NY DFS).
+	NYDFSCoveredEntity bool `yaml:"nydfs_covered_entity" json:"nydfs_covered_entity"`
+	// CustomerNoticeTarget is the contractual promise to notify affected
+	// customers "without undue delay", as an offset from awareness ("24h"
+	// when empty).
+	CustomerNoticeTarget string `yaml:"customer_notice_target" json:"customer_notice_target"`
+	// TimeZone is the IANA zone clocks are kept in (UTC when empty). The
+	// SEC rule always uses America/New_York.
+	TimeZone string `yaml:"time_zone" json:"time_zone"`
+	// Holidays are non-business days (YYYY-MM-DD) for business-day
+	// deadlines; for the SEC list the US federal holidays
+	// (USFederalHolidays).
+	Holidays []string `yaml:"holidays" json:"holidays"`
+}
+
+// DefaultCustomerNoticeTarget is the customer notice target of a policy
+// that does not set one.
+const DefaultCustomerNoticeTarget = "24h"
+
+// DefaultPolicy is an EU GDPR controller that promises customers notice
+// within 24 hours and keeps its clocks in UTC.
+func DefaultPolicy() Policy {
+	return Policy{EUController: true, CustomerNoticeTarget: DefaultCustomerNoticeTarget, TimeZone: "UTC"}
+}
+
+// Validate reports every problem with the policy, one per line, each
+// naming its key.
+func (p Policy) Validate() error {
+	var errs []error
+	if _, err := loadZone(p.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("time_zone: %w", err))
+	}
+	if p.CustomerNoticeTarget != "" {
+		o, err := ParseOffset(p.CustomerNoticeTarget)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("customer_notice_target: %w", err))
+		case o.N == 0:
+			errs = append(errs, fmt.Errorf("customer_notice_target: %q must be longer than zero", p.CustomerNoticeTarget))
+		}
+	}
+	for _, h := range p.Holidays {
+		if err := checkDate(h); err != nil {
+			errs = append(errs, fmt.Errorf("holidays: %w", err))
+		}
+	}
+	for _, s := range p.USStates {
+		if len(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+			errs = append(errs, fmt.Errorf("us_states: %q is not a two-letter upper-case state code such as CA", s))
+		}
+	}
+	if p.NIS2TrustServiceProvider && !p.NIS2Entity {
+		errs = append(errs, errors.New("nis2_trust_service_provider: needs nis2_entity: true"))
+	}
+	return errors.Join(errs...)
+}
+
+// Location returns the policy's time zone, UTC if it is empty or unknown.
+func (p Policy) Location() *time.Location {
+	loc, err := loadZone(p.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Calendar returns the policy's calendar: its time zone and holidays, with
+// a Saturday–Sunday weekend.
+func (p Policy) Calendar() Calendar {
+	return Calendar{Location: p.Location(), Holidays: p.Holidays}
+}
+
+// On reports whether a policy switch is on: a snake_case boolean key such
+// as "nis2_entity", or "us_state:CA" for a state listed in us_states.
+// Unknown switches are off.
+func (p Policy) On(key string) bool {
+	switch key {
+	case "eu_controller":
+		return p.EUController
+	case "nis2_entity":
+		return p.NIS2Entity
+	case "nis2_trust_service_provider":
+		return p.NIS2Entity && p.NIS2TrustServiceProvider
+	case "dora_financial_entity":
+		return p.DORAFinancialEntity
+	case "sec_registrant":
+		return p.SECRegistrant
+	case "hipaa_covered_entity":
+		return p.HIPAACoveredEntity
+	case "nydfs_covered_entity":
+		return p.NYDFSCoveredEntity
+	}
+	if st, ok := strings.CutPrefix(key, "us_state:"); ok {
+		return slices.Contains(p.USStates, st)
+	}
+	return false
+}
+
+// Rules returns the shipped rules that can apply under the policy (those
+// whose policy switches are on), whatever the incident.
+func (p Policy) Rules() []Rule {
+	var out []Rule
+	for i := range rules {
+		if p.allOn(rules[i].When.Policy) {
+			out = append(out, cloneRule(rules[i]))
+		}
+	}
+	return out
+}
+
+func (p Policy) allOn(keys []string) bool {
+	for _, k := range keys {
+		if !p.On(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// Obligations evaluates every shipped rule for one incident and returns the
+// obligations that apply, sorted by due time; waiting ones (no due time
+// yet) come last, and ties keep the rules' order. An input that is not an
+// incident has none. The policy should have passed Validate: an unknown
+// time zone counts as UTC and a bad customer_notice_target as 24h.
+func (p Policy) Obligations(in Input) []Obligation {
+	if !in.Incident {
+		return nil
+	}
+	e := env{policy: &p, in: &in, cal: p.Calendar(), customerTarget: MustParseOffset(DefaultCustomerNoticeTarget)}
+	if o, err := ParseOffset(p.CustomerNoticeTarget); err == nil && o.N > 0 {
+		e.customerTarget = o
+	}
+	out := make([]Obligation, 0, len(rules))
+	for i := range rules {
+		if o, ok := e.evaluate(&rules[i]); ok {
+			out = append(out, o)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Obligation) int {
+		az, bz := a.Due.IsZero(), b.Due.IsZero()
+		switch {
+		case az && bz:
+			return 0
+		case az:
+			return 1
+		case bz:
+			return -1
+		}
+		return a.Due.Compare(b.Due)
+	})
+	return out
+}
+
+// env is one evaluation: a policy and an incident.
+type env struct {
+	policy         *Policy
+	in             *Input
+	cal            Calendar
+	customerTarget Offset
+}
+
+func (e *env) calendar(zone string) Calendar {
+	if zone == "" {
+		return e.cal
+	}
+	c := e.cal
+	if loc, err := loadZone(zone); err == nil {
+		c.Location = loc
+	}
+	return c
+}
+
+// holds reports whether c holds for the incident, appending to notes the
+// assumptions it made about unknown facts.
+func (e *env) holds(c *Condition, notes *[]string) bool {
+	if !e.policy.allOn(c.Policy) {
+		return false
+	}
+	for _, f := range c.Flags {
+		if !e.in.Flags[f] {
+			return false
+		}
+	}
+	for _, f := range c.Unless {
+		if e.in.Flags[f] {
+			return false
+		}
+	}
+	for _, t := range c.Facts {
+		known := false
+		for i, name := range t.Facts {
+			v, ok := e.in.Facts[name]
+			if !ok {
+				continue
+			}
+			if !t.holds(v) {
+				return false
+			}
+			if i > 0 {
+				*notes = append(*notes, fmt.Sprintf("%s is not known: using %s", t.Facts[0], name))
+			}
+			known = true
+			break
+		}
+		if !known {
+			if !t.IfUnknown {
+				return false
+			}
+			*notes = append(*notes, fmt.Sprintf("%s is not known: assumed %s %s (worst case)",
+				strings.Join(t.Facts, " / "), t.Op, formatNumber(t.Value)))
+		}
+	}
+	return true
+}
+
+func formatNumber(v float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
+}
+
+var zones sync.Map // name → *time.Location
+
+// loadZone loads an IANA time zone, caching it; "" is UTC. "Local" is
+// refused: a policy must name its zone.
+func loadZone(name string) (*time.Location, error) {
+	if name == "" || name == "UTC" {
+		return time.UTC, nil
+	}
+	if name == "Local" {
+		return nil, errors.New(`"Local" is not allowed: name an IANA zone such as Europe/Amsterdam`)
+	}
+	if v, ok := zones.Load(name); ok {
+		return v.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q: use an IANA name such as Europe/Amsterdam", name)
+	}
+	zones.Store(name, loc)
+	return loc, nil
+}

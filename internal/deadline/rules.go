@@ -1,0 +1,498 @@
+package deadline
+
+import "slices"
+
+// NoObligation is what a runbook notification's obligation: names when it
+// serves no regulatory or contractual obligation.
+const NoObligation = "none"
+
+// Event names the shipped rules anchor on. "submitted:RULE-ID" events are
+// recorded when an obligation is met.
+const (
+	EventAware           = "aware"            // the organisation became aware of the incident
+	EventClassified      = "classified"       // the incident was classified (declared)
+	EventDetermined      = "determined"       // materiality / reportability was determined
+	EventDiscovered      = "discovered"       // discovery (HIPAA: first day known or that should have been known)
+	EventClassifiedMajor = "classified_major" // classified as major under DORA
+	EventRansomPaid      = "ransom_paid"      // an extortion payment was made
+)
+
+// SubmittedEvent is the event recorded when the obligation ruleID is met.
+func SubmittedEvent(ruleID string) string { return "submitted:" + ruleID }
+
+// Flags the shipped rules react to.
+var Flags = []string{
+	"personal_data_breach", "unlikely_risk", "high_risk", "nis2_significant", "dora_major",
+	"sec_material", "phi_breach", "nydfs_reportable", "ransom_paid", "customer_data_affected",
+}
+
+// Facts the shipped rules compare with thresholds.
+var Facts = []string{"affected_people", "california_residents", "max_state_residents"}
+
+// RuleByID returns the shipped rule id. The result is a copy the caller may
+// change.
+func RuleByID(id string) (Rule, bool) {
+	for i := range rules {
+		if rules[i].ID == id {
+			return cloneRule(rules[i]), true
+		}
+	}
+	return Rule{}, false
+}
+
+// RuleIDs returns the ids of every shipped rule, in the order of
+// docs/deadlines.md. "none" (NoObligation) is not among them; see
+// IsObligationID.
+func RuleIDs() []string {
+	ids := make([]string, len(rules))
+	for i := range rules {
+		ids[i] = rules[i].ID
+	}
+	return ids
+}
+
+// Rules returns a copy of every shipped rule.
+func Rules() []Rule {
+	out := make([]Rule, len(rules))
+	for i := range rules {
+		out[i] = cloneRule(rules[i])
+	}
+	return out
+}
+
+// IsObligationID reports whether a runbook may name id as a notification's
+// obligation: a shipped rule id or "none".
+func IsObligationID(id string) bool {
+	if id == NoObligation {
+		return true
+	}
+	for i := range rules {
+		if rules[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func cloneCondition(c Condition) Condition {
+	c.Policy = slices.Clone(c.Policy)
+	c.Flags = slices.Clone(c.Flags)
+	c.Unless = slices.Clone(c.Unless)
+	c.Facts = slices.Clone(c.Facts)
+	for i := range c.Facts {
+		c.Facts[i].Facts = slices.Clone(c.Facts[i].Facts)
+	}
+	return c
+}
+
+func cloneTerms(ts []Term) []Term {
+	ts = slices.Clone(ts)
+	for i := range ts {
+		ts[i].Anchors = slices.Clone(ts[i].Anchors)
+	}
+	return ts
+}
+
+func cloneRule(r Rule) Rule {
+	r.When = cloneCondition(r.When)
+	r.Due = cloneTerms(r.Due)
+	r.Branches = slices.Clone(r.Branches)
+	for i := range r.Branches {
+		r.Branches[i].When = cloneCondition(r.Branches[i].When)
+		r.Branches[i].Due = cloneTerms(r.Branches[i].Due)
+	}
+	r.Content = slices.Clone(r.Content)
+	r.Notes = slices.Clone(r.Notes)
+	return r
+}
+
+// Helpers that keep the rule table readable.
+
+func term(offset string, anchors ...string) Term {
+	return Term{Anchors: anchors, Offset: MustParseOffset(offset)}
+}
+
+func flags(policy string, fl ...string) Condition {
+	return Condition{Policy: []string{policy}, Flags: fl}
+}
+
+// Shared content lists.
+var (
+	gdprContent = []ContentItem{
+		{"33-3-a", "Art. 33(3)(a): the nature of the personal data breach including, where possible, the categories and approximate number of data subjects concerned and the categories and approximate number of personal data records concerned"},
+		{"33-3-b", "Art. 33(3)(b): the name and contact details of the data protection officer or other contact point where more information can be obtained"},
+		{"33-3-c", "Art. 33(3)(c): the likely consequences of the personal data breach"},
+		{"33-3-d", "Art. 33(3)(d): the measures taken or proposed to be taken by the controller to address the breach, including, where appropriate, measures to mitigate its possible adverse effects"},
+	}
+	hipaaIndividualContent = []ContentItem{
+		{"404-c-1-A", "164.404(c)(1)(A): a brief description of what happened, including the date of the breach and the date of discovery, if known"},
+		{"404-c-1-B", "164.404(c)(1)(B): the types of unsecured protected health information involved (e.g. full name, Social Security number, date of birth, home address, account number, diagnosis, disability code)"},
+		{"404-c-1-C", "164.404(c)(1)(C): any steps individuals should take to protect themselves from potential harm resulting from the breach"},
+		{"404-c-1-D", "164.404(c)(1)(D): what the covered entity is doing to investigate the breach, to mitigate harm to individuals and to protect against further breaches"},
+		{"404-c-1-E", "164.404(c)(1)(E): contact procedures for individuals to ask questions, including a toll-free telephone number, an e-mail address, web site or postal address"},
+		{"404-c-2", "164.404(c)(2): written in plain language"},
+	}
+)
+
+// rules is the shipped rule table, in documentation order.
+var rules = []Rule{
+	{
+		ID:         "gdpr-33",
+		Title:      "Notify the supervisory authority of a personal data breach",
+		Regime:     "GDPR",
+		Source:     "Regulation (EU) 2016/679 (GDPR) Art. 33(1), (3), (4)",
+		Recipient:  "Competent supervisory authority (Art. 55; the lead authority for cross-border processing, Art. 56)",
+		Confidence: "V",
+		When:       Condition{Policy: []string{"eu_controller"}, Flags: []string{"personal_data_breach"}, Unless: []string{"unlikely_risk"}},
+		Due:        []Term{term("72h", EventAware)},
+		Content:    gdprContent,
+		IfLate:     "Art. 33(1): a notification made after 72 hours must be accompanied by the reasons for the delay.",
+		Notes: []string{
+			"Without undue delay and, where feasible, not later than 72 hours after having become aware of the breach.",
+			"Not required when the breach is unlikely to result in a risk to the rights and freedoms of natural persons: set the unlikely_risk flag and record the reasoning in the breach register (gdpr-33-5).",
+			"Art. 33(4): where the information cannot be provided at the same time, it may be provided in phases without undue further delay.",
+		},
+	},
+	{
+		ID:         "gdpr-33-5",
+		Title:      "Record the breach in the internal breach register",
+		Regime:     "GDPR",
+		Source:     "Regulation (EU) 2016/679 (GDPR) Art. 33(5)",
+		Recipient:  "Internal breach register (kept by the controller, shown to the supervisory authority on request)",
+		Confidence: "M",
+		Soft:       true,
+		When:       flags("eu_controller", "personal_data_breach"),
+		Due:        []Term{term("72h", EventAware)},
+		Content: []ContentItem{
+			{"facts", "The facts relating to the personal data breach"},
+			{"effects", "Its effects"},
+			{"remedial-action", "The remedial action taken"},
+			{"decision", "Whether the supervisory authority and the data subjects were notified, and if not why not"},
+		},
+		Notes: []string{
+			"Every personal data breach is recorded, notifiable or not. No legal clock: the 72 h target is internal and escalates when passed.",
+		},
+	},
+	{
+		ID:         "gdpr-34",
+		Title:      "Communicate the breach to the data subjects",
+		Regime:     "GDPR",
+		Source:     "Regulation (EU) 2016/679 (GDPR) Art. 34(1)–(3)",
+		Recipient:  "Affected data subjects",
+		Confidence: "V/M",
+		Soft:       true,
+		When:       flags("eu_controller", "high_risk"),
+		Due:        []Term{term("72h", EventAware)},
+		Content: []ContentItem{
+			{"34-2-nature", "Art. 34(2): the nature of the personal data breach, in clear and plain language"},
+			{"33-3-b", "Art. 33(3)(b): the name and contact details of the data protection officer or other contact point"},
+			{"33-3-c", "Art. 33(3)(c): the likely consequences of the personal data breach"},
+			{"33-3-d", "Art. 33(3)(d): the measures taken or proposed to address the breach, including measures to mitigate its possible adverse effects"},
+		},
+		Notes: []string{
+			"Without undue delay once the breach is likely to result in a high risk to the rights and freedoms of natural persons. No legal clock: the 72 h target (from awareness) is internal and escalates when passed.",
+			"Art. 34(3): not required if the data was rendered unintelligible (e.g. encrypted), if subsequent measures mean the high risk is no longer likely to materialise, or if it would involve disproportionate effort (a public communication is then used instead).",
+		},
+	},
+	{
+		ID:         "nis2-early-warning",
+		Title:      "NIS2 early warning of a significant incident",
+		Regime:     "NIS2",
+		Source:     "Directive (EU) 2022/2555 (NIS2) Art. 23(4)(a)",
+		Recipient:  "CSIRT or competent authority",
+		Confidence: "V",
+		When:       flags("nis2_entity", "nis2_significant"),
+		Due:        []Term{term("24h", EventAware)},
+		Content: []ContentItem{
+			{"23-4-a-unlawful", "Whether the significant incident is suspected of being caused by unlawful or malicious acts"},
+			{"23-4-a-cross-border", "Whether it could have a cross-border impact"},
+		},
+		Notes: []string{"Without undue delay and in any event within 24 hours of becoming aware of the significant incident."},
+	},
+	{
+		ID:         "nis2-notification",
+		Title:      "NIS2 incident notification",
+		Regime:     "NIS2",
+		Source:     "Directive (EU) 2022/2555 (NIS2) Art. 23(4)(b)",
+		Recipient:  "CSIRT or competent authority",
+		Confidence: "V (M for the trust service provider 24 h)",
+		When:       flags("nis2_entity", "nis2_significant"),
+		Branches: []Branch{
+			{Name: "trust service provider: 24 h", When: Condition{Policy: []string{"nis2_trust_service_provider"}}, Due: []Term{term("24h", EventAware)}},
+			{Name: "72 h", Due: []Term{term("72h", EventAware)}},
+		},
+		Content: []ContentItem{
+			{"23-4-b-update", "Where applicable, an update of the information in the early warning"},
+			{"23-4-b-assessment", "An initial assessment of the significant incident, including its severity and impact"},
+			{"23-4-b-iocs", "Where available, the indicators of compromise"},
+		},
+		Notes: []string{
+			"Without undue delay and in any event within 72 hours of becoming aware of the significant incident (24 hours for trust service providers).",
+			"Art. 23(4)(c): an intermediate report on relevant status updates when the CSIRT or competent authority asks for one.",
+		},
+	},
+	{
+		ID:         "nis2-final-report",
+		Title:      "NIS2 final report",
+		Regime:     "NIS2",
+		Source:     "Directive (EU) 2022/2555 (NIS2) Art. 23(4)(d), (e)",
+		Recipient:  "CSIRT or competent authority",
+		Confidence: "V",
+		When:       flags("nis2_entity", "nis2_significant"),
+		Due:        []Term{term("1mo", SubmittedEvent("nis2-notification"))},
+		Content: []ContentItem{
+			{"23-4-d-i", "(i) a detailed description of the incident, including its severity and impact"},
+			{"23-4-d-ii", "(ii) the type of threat or root cause that is likely to have triggered the incident"},
+			{"23-4-d-iii", "(iii) applied and ongoing mitigation measures"},
+			{"23-4-d-iv", "(iv) where applicable, the cross-border impact of the incident"},
+		},
+		Notes: []string{
+			"Not later than one month after the submission of the incident notification (calendar month, not 30 days).",
+			"Art. 23(4)(e): if the incident is still ongoing when the final report is due, submit a progress report then and the final report within one month of handling the incident.",
+		},
+	},
+	{
+		ID:         "dora-initial",
+		Title:      "DORA initial notification of a major ICT-related incident",
+		Regime:     "DORA",
+		Source:     "Regulation (EU) 2022/2554 (DORA) Art. 19(4)(a); Commission Delegated Regulation (EU) 2025/301 Art. 5(1)(a)",
+		Recipient:  "Competent authority (DORA Art. 46)",
+		Confidence: "S",
+		When:       flags("dora_financial_entity", "dora_major"),
+		Due:        []Term{term("4h", EventClassifiedMajor), term("24h", EventAware)},
+		Content: []ContentItem{
+			{"template", "The initial notification template of Commission Implementing Regulation (EU) 2025/302 (general information about the entity and contacts, when the incident was detected and classified as major, a description of the incident, the classification criteria met, and the impact known so far)"},
+		},
+		Notes: []string{"Within 4 hours of classification as major, and no later than 24 hours after becoming aware of the incident: the earlier of the two."},
+	},
+	{
+		ID:         "dora-intermediate",
+		Title:      "DORA intermediate report",
+		Regime:     "DORA",
+		Source:     "Regulation (EU) 2022/2554 (DORA) Art. 19(4)(b); Commission Delegated Regulation (EU) 2025/301 Art. 5(1)(b)",
+		Recipient:  "Competent authority (DORA Art. 46)",
+		Confidence: "V",
+		When:       flags("dora_financial_entity", "dora_major"),
+		Due:        []Term{term("72h", SubmittedEvent("dora-initial"))},
+		Content: []ContentItem{
+			{"template", "The intermediate report template of Commission Implementing Regulation (EU) 2025/302: the updated status of the incident and its impact, even if nothing has changed"},
+		},
+		Notes: []string{
+			"Within 72 hours of the submission of the initial notification, even if the status has not changed.",
+			"Update it without undue delay when the status changes significantly, and in any case when regular activities have been recovered.",
+		},
+	},
+	{
+		ID:         "dora-final",
+		Title:      "DORA final report",
+		Regime:     "DORA",
+		Source:     "Regulation (EU) 2022/2554 (DORA) Art. 19(4)(c); Commission Delegated Regulation (EU) 2025/301 Art. 5(1)(c)",
+		Recipient:  "Competent authority (DORA Art. 46)",
+		Confidence: "V",
+		When:       flags("dora_financial_entity", "dora_major"),
+		Due:        []Term{term("1mo", SubmittedEvent("dora-intermediate"))},
+		Content: []ContentItem{
+			{"template", "The final report template of Commission Implementing Regulation (EU) 2025/302: root cause analysis, the actual impact, and the measures taken"},
+		},
+		Notes: []string{"Not later than one calendar month after the intermediate report or, if it was updated, the latest update: record submitted:dora-intermediate at the latest update."},
+	},
+	{
+		ID:         "sec-8k-1.05",
+		Title:      "SEC Form 8-K Item 1.05 (material cybersecurity incident)",
+		Regime:     "SEC",
+		Source:     "SEC Form 8-K Item 1.05 and General Instruction B.1 (Release 33-11216)",
+		Recipient:  "SEC (public filing on EDGAR)",
+		Confidence: "V/S",
+		Pausable:   true,
+		Zone:       "America/New_York",
+		When:       flags("sec_registrant", "sec_material"),
+		Due:        []Term{{Anchors: []string{EventDetermined, EventClassified}, Offset: MustParseOffset("4bd")}},
+		Content: []ContentItem{
+			{"1-05-nature", "The material aspects of the nature of the incident"},
+			{"1-05-scope", "The material aspects of the scope of the incident"},
+			{"1-05-timing", "The material aspects of the timing of the incident"},
+			{"1-05-impact", "The material impact or reasonably likely material impact on the registrant, including its financial condition and results of operations"},
+		},
+		Notes: []string{
+			"Four business days after determining that the incident is material; the determination must be made without unreasonable delay after discovery.",
+			"Business days are counted in New York time, skipping weekends and the policy's holidays: list the US federal holidays there (USFederalHolidays).",
+			"Item 1.05(c): the filing may be delayed when the US Attorney General finds that disclosure poses a substantial risk to national security or public safety (30 days, extendable): record it as a pause.",
+			"File an 8-K/A for information that was not determined or was unavailable at the time of the first filing.",
+			"Immaterial incidents, or those whose materiality is not yet determined, may be disclosed under Item 8.01 instead.",
+		},
+	},
+	{
+		ID:         "hipaa-individuals",
+		Title:      "HIPAA breach notice to the affected individuals",
+		Regime:     "HIPAA",
+		Source:     "45 CFR 164.404",
+		Recipient:  "Affected individuals",
+		Confidence: "V (content S/M)",
+		Pausable:   true,
+		When:       flags("hipaa_covered_entity", "phi_breach"),
+		Due:        []Term{term("60d", EventDiscovered, EventAware)},
+		Content:    hipaaIndividualContent,
+		Notes: []string{
+			"Without unreasonable delay and in no case later than 60 calendar days after discovery (the first day the breach is known, or would have been known with reasonable diligence).",
+			"164.404(d): first-class mail, or e-mail if the individual agreed; substitute notice when contact information is insufficient.",
+			"164.412: a law-enforcement delay is recorded as a pause.",
+		},
+	},
+	{
+		ID:         "hipaa-hhs",
+		Title:      "HIPAA breach notice to the HHS Secretary",
+		Regime:     "HIPAA",
+		Source:     "45 CFR 164.408(b), (c)",
+		Recipient:  "Secretary of HHS (OCR breach portal)",
+		Confidence: "V",
+		Pausable:   true,
+		When:       flags("hipaa_covered_entity", "phi_breach"),
+		Branches: []Branch{
+			{
+				Name: "500 or more individuals: contemporaneously with the individual notice",
+				When: Condition{Facts: []Threshold{{Facts: []string{"affected_people"}, Op: GE, Value: 500, IfUnknown: true}}},
+				Due:  []Term{term("60d", EventDiscovered, EventAware)},
+			},
+			{
+				Name: "fewer than 500 individuals: annual log, 60 days after the end of the calendar year",
+				When: Condition{Facts: []Threshold{{Facts: []string{"affected_people"}, Op: LT, Value: 500}}},
+				Due:  []Term{{Anchors: []string{EventDiscovered, EventAware}, Offset: MustParseOffset("60d"), FromYearEnd: true}},
+			},
+		},
+		Content: []ContentItem{
+			{"portal-form", "The HHS breach portal form: the covered entity and contact, the dates of breach and discovery, the number of individuals affected, the type and location of the breach, the types of PHI involved, the safeguards in place and the actions taken"},
+		},
+		Notes: []string{
+			"500 or more individuals: notify the Secretary contemporaneously with the individual notice, and within 60 days of discovery.",
+			"Fewer than 500: keep a log and report every such breach of a calendar year within 60 days after its end (1 March, or 29 February in a leap year).",
+		},
+	},
+	{
+		ID:         "hipaa-media",
+		Title:      "HIPAA breach notice to prominent media outlets",
+		Regime:     "HIPAA",
+		Source:     "45 CFR 164.406",
+		Recipient:  "Prominent media outlets serving the State or jurisdiction",
+		Confidence: "S/M",
+		Pausable:   true,
+		When: Condition{
+			Policy: []string{"hipaa_covered_entity"}, Flags: []string{"phi_breach"},
+			Facts: []Threshold{{Facts: []string{"max_state_residents", "affected_people"}, Op: GT, Value: 500, IfUnknown: true}},
+		},
+		Due:     []Term{term("60d", EventDiscovered, EventAware)},
+		Content: hipaaIndividualContent,
+		Notes:   []string{"When more than 500 residents of one State or jurisdiction are affected; same content as the individual notice, within 60 calendar days of discovery."},
+	},
+	{
+		ID:         "ca-1798.82",
+		Title:      "California Notice of Data Breach to affected residents",
+		Regime:     "California",
+		Source:     "California Civil Code §1798.82(a), (d), as amended by SB 446 (effective 1 January 2026)",
+		Recipient:  "Affected California residents",
+		Confidence: "V (headings S/M)",
+		Pausable:   true,
+		When: Condition{
+			Policy: []string{"us_state:CA"},
+			Facts:  []Threshold{{Facts: []string{"california_residents"}, Op: GT, Value: 0}},
+		},
+		Due: []Term{term("30d", EventDiscovered, EventAware)},
+		Content: []ContentItem{
+			{"title", `Titled "Notice of Data Breach", written in plain language`},
+			{"what-happened", `Heading "What Happened"`},
+			{"what-information", `Heading "What Information Was Involved"`},
+			{"what-we-are-doing", `Heading "What We Are Doing"`},
+			{"what-you-can-do", `Heading "What You Can Do"`},
+			{"more-information", `Heading "For More Information"`},
+		},
+		Notes: []string{
+			"Within 30 calendar days of discovery or notification of the breach.",
+			"A delay is allowed for a law-enforcement agency's request, or to determine the scope of the breach and restore the reasonable integrity of the data system: record it as a pause.",
+		},
+	},
+	{
+		ID:         "ca-ag",
+		Title:      "California Attorney General sample notice",
+		Regime:     "California",
+		Source:     "California Civil Code §1798.82(f)",
+		Recipient:  "California Attorney General",
+		Confidence: "V",
+		When: Condition{
+			Policy: []string{"us_state:CA"},
+			Facts:  []Threshold{{Facts: []string{"california_residents"}, Op: GT, Value: 500}},
+		},
+		Due: []Term{term("15d", SubmittedEvent("ca-1798.82"))},
+		Content: []ContentItem{
+			{"sample", "A sample copy of the security breach notification sent to California residents, without personally identifiable information"},
+		},
+		Notes: []string{"When more than 500 California residents were notified: within 15 calendar days of notifying them."},
+	},
+	{
+		ID:         "nydfs-500.17a",
+		Title:      "NYDFS cybersecurity incident notice",
+		Regime:     "NYDFS",
+		Source:     "23 NYCRR 500.17(a)",
+		Recipient:  "NY DFS Superintendent (DFS portal)",
+		Confidence: "V",
+		When:       flags("nydfs_covered_entity", "nydfs_reportable"),
+		Due:        []Term{term("72h", EventDetermined, EventClassified)},
+		Content: []ContentItem{
+			{"portal-form", "The DFS portal notice of the cybersecurity incident (including incidents at affiliates and third-party service providers)"},
+			{"updates", "Continuing duty: update the Superintendent on material changes or new information, and provide information the Superintendent requests"},
+		},
+		Notes: []string{"As promptly as possible but in no event later than 72 hours after determining that a reportable cybersecurity incident has occurred."},
+	},
+	{
+		ID:         "nydfs-500.17c",
+		Title:      "NYDFS notice of an extortion payment",
+		Regime:     "NYDFS",
+		Source:     "23 NYCRR 500.17(c)(1)",
+		Recipient:  "NY DFS Superintendent (DFS portal)",
+		Confidence: "S",
+		When:       flags("nydfs_covered_entity", "ransom_paid"),
+		Due:        []Term{term("24h", EventRansomPaid)},
+		Content: []ContentItem{
+			{"payment", "Notice that an extortion payment was made in connection with a cybersecurity event"},
+		},
+		Notes: []string{"Within 24 hours of the extortion payment; the written description follows within 30 days (nydfs-500.17c-description)."},
+	},
+	{
+		ID:         "nydfs-500.17c-description",
+		Title:      "NYDFS written description of an extortion payment",
+		Regime:     "NYDFS",
+		Source:     "23 NYCRR 500.17(c)(2)",
+		Recipient:  "NY DFS Superintendent (DFS portal)",
+		Confidence: "S",
+		When:       flags("nydfs_covered_entity", "ransom_paid"),
+		Due:        []Term{term("30d", EventRansomPaid)},
+		Content: []ContentItem{
+			{"reasons", "The reasons the payment was necessary"},
+			{"alternatives", "The alternatives to payment that were considered"},
+			{"diligence-alternatives", "All diligence performed to find alternatives to payment"},
+			{"diligence-compliance", "All diligence performed to ensure compliance with applicable rules and regulations, including those of OFAC (sanctions)"},
+		},
+		Notes: []string{"Within 30 days of the extortion payment."},
+	},
+	{
+		ID:         "customer-notice",
+		Title:      "Notify affected customers",
+		Regime:     "Contract",
+		Source:     "Customer contracts and data processing agreements (the policy's customer_notice_target)",
+		Recipient:  "Affected customers",
+		Confidence: "—",
+		Soft:       true,
+		Pausable:   true,
+		When:       Condition{Flags: []string{"customer_data_affected"}},
+		Due:        []Term{{Anchors: []string{EventAware}, Offset: MustParseOffset(DefaultCustomerNoticeTarget), OffsetFrom: "customer_notice_target"}},
+		Content: []ContentItem{
+			{"what-happened", "What happened and when"},
+			{"data-affected", "Which of the customer's data and services are affected"},
+			{"what-we-are-doing", "What we are doing about it"},
+			{"what-you-can-do", "What the customer should do"},
+			{"contact", "Whom to contact for more information"},
+		},
+		Notes: []string{
+			"The contractual promise to notify customers without undue delay; the target escalates when passed rather than becoming overdue.",
+			"Where the organisation is a GDPR processor, this notice also serves Art. 33(2) (notify the controller without undue delay).",
+		},
+	},
+}
