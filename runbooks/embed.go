@@ -1,5 +1,5 @@
-// Package runbooks embeds the bundled runbook library and table-top
-// scenarios into the irtui binary.
+// Package runbooks embeds the bundled runbook library, the table-top
+// scenarios and the demo directory into the irtui binary.
 package runbooks
 
 import (
@@ -10,5 +10,12 @@ import (
 //go:embed *.yaml
 var files embed.FS
 
+//go:embed directory/demo.yaml
+var demoDirectory []byte
+
 // FS holds the bundled runbooks (*.yaml at its root).
 func FS() fs.FS { return files }
+
+// DemoDirectory is the fictional people and customers loaded into an empty
+// database so that the app is usable before a team imports its own.
+func DemoDirectory() []byte { return demoDirectory }

@@ -2,7 +2,9 @@ package classify
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/irtui/irtui/internal/runbook"
@@ -57,6 +59,14 @@ func Coerce(q runbook.Question, value any) (any, error) {
 				value = true
 			case "no", "n", "false":
 				value = false
+			}
+		}
+	}
+	if q.Type == runbook.Number {
+		// YAML reads 1e3 as text; a number question takes it as a number.
+		if s, ok := value.(string); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+				value = f
 			}
 		}
 	}

@@ -235,24 +235,6 @@ func Obligations(v Verdict, policy deadline.Policy, ev Events, pauses []deadline
 	return obs
 }
 
-// NextDeadline returns the earliest due time among the obligations that are
-// not yet met, and whether there is one.
-func NextDeadline(obs []deadline.Obligation, now time.Time) (deadline.Obligation, deadline.Status, bool) {
-	var best deadline.Obligation
-	var bestStatus deadline.Status
-	found := false
-	for _, o := range obs {
-		st := o.At(now)
-		if st.State == deadline.Met || st.State == deadline.Waiting || st.Due.IsZero() {
-			continue
-		}
-		if !found || st.Due.Before(bestStatus.Due) {
-			best, bestStatus, found = o, st, true
-		}
-	}
-	return best, bestStatus, found
-}
-
 func show(v any) string {
 	switch x := v.(type) {
 	case bool:

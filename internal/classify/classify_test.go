@@ -255,3 +255,16 @@ func BenchmarkClassify(b *testing.B) {
 		}
 	}
 }
+
+func TestNumberWrittenAsText(t *testing.T) {
+	rb := bundled(t, "personal-data-breach")
+	for src, want := range map[string]float64{"records: 1e3\n": 1000, "records: \"250\"\n": 250, "{\"records\": 1e+3}": 1000} {
+		a, err := ParseAnswers(rb, "a.yaml", []byte(src))
+		if err != nil || a["records"] != want {
+			t.Errorf("%q: %v %v", src, a, err)
+		}
+	}
+	if _, err := ParseAnswers(rb, "a.yaml", []byte("records: lots\n")); err == nil {
+		t.Error("text that is no number must be refused")
+	}
+}

@@ -4,13 +4,12 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/goccy/go-yaml"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/runbook"
 )
 
 // Config is the configuration file.
@@ -68,13 +67,8 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
-	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField()); err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-			p := ye.GetToken().Position
-			return c, fmt.Errorf("%s:%d:%d: %s", path, p.Line, p.Column, ye.GetMessage())
-		}
-		return c, fmt.Errorf("%s: %v", path, err)
+	if probs := runbook.DecodeFile(path, data, &c); probs != nil {
+		return c, probs
 	}
 	if c.Policy.CustomerNoticeTarget == "" {
 		c.Policy.CustomerNoticeTarget = deadline.DefaultCustomerNoticeTarget

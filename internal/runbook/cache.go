@@ -2,7 +2,7 @@ package runbook
 
 import (
 	"bufio"
-	"encoding/gob"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,12 +16,10 @@ import (
 // is validated and its expressions compiled again, so a damaged or altered
 // cache can never admit an invalid runbook. An unreadable cache is ignored.
 
-// cacheSchema changes whenever the Runbook struct changes shape.
-const cacheSchema = "runbooks-v1"
-
-func init() {
-	gob.Register([]any{})
-}
+// cacheSchema changes whenever the Runbook struct changes shape. The
+// entries are JSON: gob drops pointers to zero values, which would turn
+// "min: 0" into no minimum.
+const cacheSchema = "runbooks-v2"
 
 type decodeCache struct {
 	path    string
@@ -35,12 +33,15 @@ func openDecodeCache(dir string) *decodeCache {
 	if dir == "" {
 		return nil
 	}
-	c := &decodeCache{path: filepath.Join(dir, cacheSchema+".gob"), used: map[string]*Runbook{}}
+	c := &decodeCache{path: filepath.Join(dir, cacheSchema+".json"), used: map[string]*Runbook{}}
 	if f, err := os.Open(c.path); err == nil {
 		defer f.Close()
 		var m map[string]*Runbook
-		if gob.NewDecoder(bufio.NewReader(f)).Decode(&m) == nil {
+		if json.NewDecoder(bufio.NewReader(f)).Decode(&m) == nil {
 			c.old = m
+			for _, rb := range m {
+				normalizeWorst(rb)
+			}
 		}
 	}
 	return c
@@ -88,7 +89,7 @@ func (c *decodeCache) save() {
 		return
 	}
 	w := bufio.NewWriter(tmp)
-	werr := gob.NewEncoder(w).Encode(c.used)
+	werr := json.NewEncoder(w).Encode(c.used)
 	if werr == nil {
 		werr = w.Flush()
 	}

@@ -501,3 +501,21 @@ func DecodeValues(path string, data []byte) ([]Value, Problems) {
 	}
 	return out, d.problems
 }
+
+// DecodeFile decodes a whole YAML file strictly into out, a pointer to a
+// struct with yaml tags: every unknown field and wrong type is reported
+// with path:line:col, not just the first. Used for the directory and the
+// configuration file too.
+func DecodeFile(path string, data []byte, out any) Problems {
+	f, probs := parseYAML(path, data)
+	if probs != nil {
+		return probs
+	}
+	probs = decodeAST(path, f, out)
+	if probs == nil {
+		if _, isMap := body(f).(*ast.MappingNode); !isMap {
+			probs = Problems{{Path: path, Line: 1, Col: 1, Msg: "expected a mapping of fields"}}
+		}
+	}
+	return probs
+}

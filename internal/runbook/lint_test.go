@@ -289,7 +289,7 @@ func TestDecodeCache(t *testing.T) {
 	}
 	opts := Options{Dirs: []string{dir}, CacheDir: cache}
 	first := Load(opts)
-	cacheFile := filepath.Join(cache, cacheSchema+".gob")
+	cacheFile := filepath.Join(cache, cacheSchema+".json")
 	st, err := os.Stat(cacheFile)
 	if err != nil {
 		t.Fatalf("no cache written: %v", err)
@@ -304,6 +304,10 @@ func TestDecodeCache(t *testing.T) {
 	a, b := first.Runbooks[0], second.Runbooks[0]
 	if a.Title != b.Title || len(a.Phases[0].Steps) != len(b.Phases[0].Steps) || a.Source.Hash != b.Source.Hash {
 		t.Fatalf("cached runbook differs")
+	}
+	// Zero values survive the cache: "min: 0" stays a minimum of 0.
+	if q := b.Questions[1]; q.Min == nil || *q.Min != 0 || q.Max == nil || *q.Max != 100000 {
+		t.Fatalf("cached bounds lost: min=%v max=%v", q.Min, q.Max)
 	}
 	// Compiled conditions are rebuilt for cached runbooks.
 	env := b.AnswerEnv()
