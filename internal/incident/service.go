@@ -1,0 +1,303 @@
+// Package incident is the domain service behind both the TUI and the CLI:
+// declaring incidents (or recording dismissed events), classifying them,
+// assigning and handing over roles, working the checklist, recording
+// regulatory submissions, closing and reopening, and reading and exporting.
+//
+// Every action is one store transaction that writes the state change, its
+// timeline entries and its audit entry together. Refused and failed actions
+// are audited too, in a transaction of their own. Every read of an incident
+// is audited. The acting user is always passed in explicitly.
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/store"
+)
+
+// Incident and Detail are the store's records, shown as they are.
+type (
+	Incident = store.Incident
+	Detail   = store.Detail
+)
+
+// Errors callers may test with errors.Is. Each returned error is an *Error
+// whose message names the incident, step, role, person or customer.
+var (
+	// ErrNotFound: the incident, step, role, person or customer is unknown.
+	ErrNotFound = store.ErrNotFound
+	// ErrInvalidState: the action does not fit the current state, such as
+	// completing a step of a closed incident or closing it twice.
+	ErrInvalidState = errors.New("invalid state")
+	// ErrRefused: the action breaks a rule (a reason is missing, required
+	// steps are open, the wrong person acknowledges) or its input is bad.
+	ErrRefused = errors.New("refused")
+)
+
+// Error is an error of one of the kinds above with a message for people.
+type Error struct {
+	Kind error // ErrNotFound, ErrInvalidState or ErrRefused
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Unwrap lets errors.Is match the kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func notFound(format string, args ...any) error {
+	return &Error{Kind: ErrNotFound, Msg: fmt.Sprintf(format, args...)}
+}
+
+func invalidState(format string, args ...any) error {
+	return &Error{Kind: ErrInvalidState, Msg: fmt.Sprintf(format, args...)}
+}
+
+func refused(format string, args ...any) error {
+	return &Error{Kind: ErrRefused, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Service carries out incident actions. Both fields are required.
+type Service struct {
+	Store *store.Store
+	Clock clock.Clock
+}
+
+// Actor is the name actions are recorded under: the --as flag if given,
+// else $IRTUI_USER, else the operating system's user name.
+func Actor(flagValue string) string {
+	if v := strings.TrimSpace(flagValue); v != "" {
+		return v
+	}
+	if v := strings.TrimSpace(os.Getenv("IRTUI_USER")); v != "" {
+		return v
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if v := os.Getenv("USER"); v != "" {
+		return v
+	}
+	return "unknown"
+}
+
+// op is one audited action in progress.
+type op struct {
+	actor    string
+	action   string // the audit action
+	incident string // set once known
+	detail   string // audit detail on success
+}
+
+// change runs fn in one write transaction and appends the audit entry
+// when fn succeeds. When fn fails, nothing it wrote is kept, and the
+// refusal or failure is audited in a transaction of its own.
+func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now time.Time) error) error {
+	now := s.Clock.Now()
+	err := checkActor(o.actor)
+	if err == nil {
+		err = s.Store.Update(ctx, func(tx *store.Tx) error {
+			if err := fn(tx, now); err != nil {
+				return err
+			}
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
+				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
+		})
+	}
+	if err != nil {
+		s.auditFailure(ctx, o, now, err)
+		return err
+	}
+	return nil
+}
+
+// auditFailure records a refused or failed action. It is best effort: if
+// the database cannot take even that, the caller's error is what matters.
+func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause error) {
+	outcome := store.OutcomeFailed
+	var e *Error
+	if errors.As(cause, &e) {
+		outcome = store.OutcomeRefused
+	}
+	entry := store.AuditEntry{At: now, Actor: o.actor, Action: o.action, IncidentID: o.incident,
+		Outcome: outcome, Detail: cause.Error()}
+	if entry.Actor == "" {
+		entry.Actor = "(nobody)"
+	}
+	// A cancelled context must not stop the record of what happened.
+	ctx = context.WithoutCancel(ctx)
+	_ = s.Store.Update(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, &entry) })
+}
+
+// audited runs a read: fn, then an audit entry of its own, which must be
+// written before the caller may see the data. Opening and listing commit
+// their audit entry without waiting for the disk (store.UpdateNoSync):
+// crash-safe, and made durable by the next change; exports, which hand
+// data out, wait.
+func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
+	now := s.Clock.Now()
+	err := checkActor(o.actor)
+	if err == nil {
+		err = fn()
+	}
+	if err == nil {
+		update := s.Store.UpdateNoSync
+		if o.action == "export" {
+			update = s.Store.Update
+		}
+		err = update(ctx, func(tx *store.Tx) error {
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
+				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
+		})
+		if err != nil {
+			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
+		}
+	}
+	if err != nil {
+		s.auditFailure(ctx, o, now, err)
+		return err
+	}
+	return nil
+}
+
+func checkActor(actor string) error {
+	if strings.TrimSpace(actor) == "" {
+		return refused("no acting user: pass --as NAME or set IRTUI_USER")
+	}
+	return nil
+}
+
+// appendEntry adds one timeline entry.
+func appendEntry(ctx context.Context, tx *store.Tx, now time.Time, actor, incidentID, kind, summary string,
+	data map[string]any) (store.TimelineEntry, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return store.TimelineEntry{}, fmt.Errorf("timeline data for %s: %w", kind, err)
+	}
+	e := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor, Kind: kind, Summary: summary, Data: raw}
+	if err := tx.AppendTimeline(ctx, &e); err != nil {
+		return store.TimelineEntry{}, err
+	}
+	return e, nil
+}
+
+// loadIncident reads an incident inside tx, with a clear not-found error.
+func loadIncident(ctx context.Context, tx *store.Tx, id string) (store.Incident, error) {
+	in, err := tx.Incident(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return in, notFound("incident %s does not exist", id)
+	}
+	return in, err
+}
+
+// requireOpenIncident refuses events and closed incidents.
+func requireOpenIncident(in store.Incident, doing string) error {
+	if in.Kind == store.KindEvent {
+		return invalidState("cannot %s: %s is an event that was dismissed as not an incident; "+
+			"reclassify it as an incident first", doing, in.ID)
+	}
+	if in.Status != store.StatusOpen {
+		return invalidState("cannot %s: %s is closed; reopen it first", doing, in.ID)
+	}
+	return nil
+}
+
+// severities from most to least severe, as in the runbook schema.
+var severities = []string{"SEV1", "SEV2", "SEV3", "SEV4"}
+
+func checkSeverity(sev string) error {
+	if !slices.Contains(severities, sev) {
+		return refused("severity %q is not one of %s", sev, strings.Join(severities, ", "))
+	}
+	return nil
+}
+
+// rank orders severities: 1 is the most severe.
+func rank(sev string) int { return slices.Index(severities, sev) + 1 }
+
+// get reads an incident (optionally a timeline window) and audits it.
+func (s *Service) get(ctx context.Context, actor, id string, offset, limit int) (Detail, error) {
+	o := &op{actor: actor, action: "open", incident: id}
+	if limit > 0 {
+		o.detail = fmt.Sprintf("timeline entries %d-%d", offset+1, offset+limit)
+	}
+	var d Detail
+	err := s.audited(ctx, o, func() error {
+		var err error
+		d, err = s.Store.IncidentWindow(ctx, id, offset, limit)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("incident %s does not exist", id)
+		}
+		return err
+	})
+	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}
+
+// Get reads an incident with everything recorded about it, and audits the
+// access (action "open").
+func (s *Service) Get(ctx context.Context, actor, id string) (Detail, error) {
+	return s.get(ctx, actor, id, 0, 0)
+}
+
+// GetWindow is Get with only limit timeline entries from offset, for long
+// timelines. Detail.TimelineTotal counts them all.
+func (s *Service) GetWindow(ctx context.Context, actor, id string, offset, limit int) (Detail, error) {
+	return s.get(ctx, actor, id, offset, limit)
+}
+
+// List lists incidents, most recent first, and audits the access.
+func (s *Service) List(ctx context.Context, actor string, f store.ListFilter) ([]Incident, error) {
+	o := &op{actor: actor, action: "list", detail: describeFilter(f)}
+	var out []Incident
+	err := s.audited(ctx, o, func() error {
+		if !slices.Contains([]string{"", store.StatusOpen, store.StatusClosed}, f.Status) {
+			return refused("cannot list incidents with status %q: use open, closed or nothing for both", f.Status)
+		}
+		if !slices.Contains([]string{"", store.KindIncident, store.KindEvent}, f.Kind) {
+			return refused("cannot list %q: use incident, event or nothing for both", f.Kind)
+		}
+		var err error
+		out, err = s.Store.ListIncidents(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func describeFilter(f store.ListFilter) string {
+	parts := []string{"status=" + orAll(f.Status), "kind=" + orAll(f.Kind)}
+	switch f.Drill {
+	case store.DrillExclude:
+		parts = append(parts, "drills excluded")
+	case store.DrillOnly:
+		parts = append(parts, "drills only")
+	}
+	if f.Limit > 0 {
+		parts = append(parts, fmt.Sprintf("limit=%d", f.Limit))
+	}
+	if f.Offset > 0 {
+		parts = append(parts, fmt.Sprintf("offset=%d", f.Offset))
+	}
+	return strings.Join(parts, " ")
+}
+
+func orAll(s string) string {
+	if s == "" {
+		return "all"
+	}
+	return s
+}

@@ -1,0 +1,390 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ListIncidents lists incidents, most recent first.
+func (s *Store) ListIncidents(ctx context.Context, f ListFilter) ([]Incident, error) {
+	var (
+		where []string
+		args  []any
+	)
+	switch f.Status {
+	case "":
+	case StatusOpen, StatusClosed:
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	default:
+		return nil, fmt.Errorf("list incidents: unknown status %q (want open, closed or empty)", f.Status)
+	}
+	switch f.Kind {
+	case "":
+	case KindIncident, KindEvent:
+		where, args = append(where, "kind = ?"), append(args, f.Kind)
+	default:
+		return nil, fmt.Errorf("list incidents: unknown kind %q (want incident, event or empty)", f.Kind)
+	}
+	switch f.Drill {
+	case DrillAny:
+	case DrillExclude:
+		where = append(where, "drill = 0")
+	case DrillOnly:
+		where = append(where, "drill = 1")
+	}
+	q := "SELECT " + incidentColumns + " FROM incidents"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q += " ORDER BY num DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	defer rows.Close()
+	out := []Incident{}
+	for rows.Next() {
+		in, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list incidents: %w", err)
+		}
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	return out, nil
+}
+
+// Incident reads an incident with its customers, role assignments,
+// checklist, obligation events and its whole timeline.
+func (s *Store) Incident(ctx context.Context, id string) (Detail, error) {
+	return s.IncidentWindow(ctx, id, 0, 0)
+}
+
+// IncidentWindow is Incident with only limit timeline entries from offset
+// (in timeline order; limit 0 means all). Detail.TimelineTotal counts all.
+func (s *Store) IncidentWindow(ctx context.Context, id string, offset, limit int) (Detail, error) {
+	var d Detail
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		if d.Incident, err = getIncident(ctx, tx, id); err != nil {
+			return err
+		}
+		if d.Customers, err = incidentCustomers(ctx, tx, id); err != nil {
+			return err
+		}
+		if d.Roles, err = assignments(ctx, tx, id); err != nil {
+			return err
+		}
+		if d.Steps, err = incidentSteps(ctx, tx, id); err != nil {
+			return err
+		}
+		if d.Obligations, err = obligationEvents(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM timeline WHERE incident_id = ?", id).
+			Scan(&d.TimelineTotal); err != nil {
+			return fmt.Errorf("count timeline of %s: %w", id, err)
+		}
+		d.Timeline, err = timeline(ctx, tx, id, offset, limit)
+		return err
+	})
+	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}
+
+// Timeline reads limit entries of an incident's timeline from offset
+// (limit 0: all). It is the paging read for a view that already holds the
+// rest of the incident.
+func (s *Store) Timeline(ctx context.Context, incidentID string, offset, limit int) ([]TimelineEntry, error) {
+	return timeline(ctx, s.r, incidentID, offset, limit)
+}
+
+func timeline(ctx context.Context, q querier, incidentID string, offset, limit int) ([]TimelineEntry, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	// The (incident_id, seq) index serves both the filter and the order.
+	rows, err := q.QueryContext(ctx, `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash
+		FROM timeline WHERE incident_id = ? ORDER BY seq LIMIT ? OFFSET ?`, incidentID, limit, max(offset, 0))
+	if err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := []TimelineEntry{}
+	for rows.Next() {
+		var (
+			e        TimelineEntry
+			at, data string
+		)
+		if err := rows.Scan(&e.ID, &e.IncidentID, &e.Seq, &at, &e.Actor, &e.Kind, &e.Summary, &data,
+			&e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		e.Data = json.RawMessage(data)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
+	}
+	return out, nil
+}
+
+func incidentCustomers(ctx context.Context, q querier, incidentID string) ([]Customer, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+customerColumnsC+` FROM incident_customers ic
+		JOIN customers c ON c.id = ic.customer_id WHERE ic.incident_id = ? ORDER BY c.id`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("read customers of %s: %w", incidentID, err)
+	}
+	return collectCustomers(rows)
+}
+
+func assignments(ctx context.Context, q querier, incidentID string) ([]Assignment, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+assignmentColumns+
+		" FROM role_assignments WHERE incident_id = ? ORDER BY id", incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("read roles of %s: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := []Assignment{}
+	for rows.Next() {
+		a, err := scanAssignment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read roles of %s: %w", incidentID, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read roles of %s: %w", incidentID, err)
+	}
+	return out, nil
+}
+
+func incidentSteps(ctx context.Context, q querier, incidentID string) ([]Step, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+stepColumns+
+		" FROM step_state WHERE incident_id = ? ORDER BY position", incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("read steps of %s: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := []Step{}
+	for rows.Next() {
+		st, err := scanStep(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read steps of %s: %w", incidentID, err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read steps of %s: %w", incidentID, err)
+	}
+	return out, nil
+}
+
+func obligationEvents(ctx context.Context, q querier, incidentID string) ([]ObligationEvent, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, incident_id, obligation_id, kind, at, actor, note, recorded_at
+		FROM obligation_events WHERE incident_id = ? ORDER BY id`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("read obligations of %s: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := []ObligationEvent{}
+	for rows.Next() {
+		var (
+			e            ObligationEvent
+			at, recorded string
+		)
+		if err := rows.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note,
+			&recorded); err != nil {
+			return nil, fmt.Errorf("read obligations of %s: %w", incidentID, err)
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		if e.RecordedAt, err = parseTime(recorded); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read obligations of %s: %w", incidentID, err)
+	}
+	return out, nil
+}
+
+// AuditFilter selects audit entries.
+type AuditFilter struct {
+	IncidentID string // "" for all
+	Limit      int    // 0: all
+}
+
+// Audit reads audit entries, oldest first.
+func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	q := `SELECT id, at, actor, action, COALESCE(incident_id, ''), outcome, detail, COALESCE(timeline_id, 0),
+		timeline_hash, prev_hash, hash FROM audit`
+	var args []any
+	if f.IncidentID != "" {
+		q += " WHERE incident_id = ?"
+		args = append(args, f.IncidentID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	q += " ORDER BY id LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read audit log: %w", err)
+	}
+	defer rows.Close()
+	out := []AuditEntry{}
+	for rows.Next() {
+		var (
+			e  AuditEntry
+			at string
+		)
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.IncidentID, &e.Outcome, &e.Detail,
+			&e.TimelineID, &e.TimelineHash, &e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("read audit log: %w", err)
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read audit log: %w", err)
+	}
+	return out, nil
+}
+
+// directory reads -----------------------------------------------------------
+
+const (
+	customerColumns  = "id, name, language, region, contact_kind, contact, updated_at"
+	customerColumnsC = "c.id, c.name, c.language, c.region, c.contact_kind, c.contact, c.updated_at"
+	personColumns    = "id, name, email, slack_user_id, roles, updated_at"
+)
+
+func scanCustomer(sc scanner) (Customer, error) {
+	var (
+		c       Customer
+		updated string
+	)
+	if err := sc.Scan(&c.ID, &c.Name, &c.Language, &c.Region, &c.ContactKind, &c.Contact, &updated); err != nil {
+		return Customer{}, err
+	}
+	var err error
+	c.UpdatedAt, err = parseTime(updated)
+	return c, err
+}
+
+func collectCustomers(rows *sql.Rows) ([]Customer, error) {
+	defer rows.Close()
+	out := []Customer{}
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read customers: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read customers: %w", err)
+	}
+	return out, nil
+}
+
+func getCustomer(ctx context.Context, q querier, id string) (Customer, error) {
+	c, err := scanCustomer(q.QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Customer{}, fmt.Errorf("customer %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Customer{}, fmt.Errorf("read customer %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func scanPerson(sc scanner) (Person, error) {
+	var (
+		p              Person
+		roles, updated string
+	)
+	if err := sc.Scan(&p.ID, &p.Name, &p.Email, &p.SlackUserID, &roles, &updated); err != nil {
+		return Person{}, err
+	}
+	if err := json.Unmarshal([]byte(roles), &p.Roles); err != nil {
+		return Person{}, fmt.Errorf("person %s: stored roles: %w", p.ID, err)
+	}
+	var err error
+	p.UpdatedAt, err = parseTime(updated)
+	return p, err
+}
+
+func getPerson(ctx context.Context, q querier, id string) (Person, error) {
+	p, err := scanPerson(q.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Person{}, fmt.Errorf("person %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Person{}, fmt.Errorf("read person %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// Customers lists every customer by id.
+func (s *Store) Customers(ctx context.Context) ([]Customer, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+customerColumns+" FROM customers ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("read customers: %w", err)
+	}
+	return collectCustomers(rows)
+}
+
+// Customer reads one customer; ErrNotFound when there is none.
+func (s *Store) Customer(ctx context.Context, id string) (Customer, error) {
+	return getCustomer(ctx, s.r, id)
+}
+
+// People lists every person by id.
+func (s *Store) People(ctx context.Context) ([]Person, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+personColumns+" FROM people ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("read people: %w", err)
+	}
+	defer rows.Close()
+	out := []Person{}
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read people: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read people: %w", err)
+	}
+	return out, nil
+}
+
+// Person reads one person; ErrNotFound when there is none.
+func (s *Store) Person(ctx context.Context, id string) (Person, error) {
+	return getPerson(ctx, s.r, id)
+}

@@ -1,0 +1,357 @@
+// Package store keeps irtui's data in one SQLite file: incidents and their
+// checklists, role assignments, the directory of people and customers, the
+// append-only hash-chained timeline and the audit log.
+//
+// All SQL lives here. Writes go through Update, which runs a function inside
+// one BEGIN IMMEDIATE transaction, so that a state change, its timeline entry
+// and its audit entry commit together or not at all, and two irtui processes
+// on the same file take turns instead of failing with "database is locked".
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/irtui/irtui/internal/clock"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Errors callers may test with errors.Is.
+var (
+	// ErrNotFound: the incident, person, customer, step or role is not there.
+	ErrNotFound = errors.New("not found")
+	// ErrSchemaTooNew: the file was written by a newer irtui.
+	ErrSchemaTooNew = errors.New("database schema is newer than this irtui")
+	// ErrNotIrtui: the file is not an SQLite database, or another
+	// application's.
+	ErrNotIrtui = errors.New("not an irtui database")
+)
+
+// timeLayout is how every time is stored: UTC, fixed width, sortable.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// FormatTime renders t the way the store keeps it.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// Store is an open irtui database. It is safe for concurrent use.
+type Store struct {
+	path  string
+	clock clock.Clock
+
+	w *sql.DB // writer: a single connection; every transaction is BEGIN IMMEDIATE
+	r *sql.DB // readers: deferred transactions, query_only
+
+	verMu sync.Mutex
+	ver   *sql.Conn // held open for PRAGMA data_version
+}
+
+// Option adjusts Open.
+type Option func(*Store)
+
+// WithClock sets the clock the store stamps its own audit entries with
+// (directory imports). Services stamp their entries with their own clock.
+func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
+
+// DefaultPath is $XDG_DATA_HOME/irtui/irtui.db, or
+// ~/.local/share/irtui/irtui.db when XDG_DATA_HOME is unset or relative.
+func DefaultPath() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "irtui", "irtui.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no default database path: %w; use --db or IRTUI_DB", err)
+	}
+	return filepath.Join(home, ".local", "share", "irtui", "irtui.db"), nil
+}
+
+// sqliteHeader starts every SQLite 3 database file.
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// Open opens the database at path, creating it (and its folder, mode 0700)
+// if needed, and brings its schema up to date. The file and its -wal and
+// -shm companions are made mode 0600 whatever the umask.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	s := &Store{path: abs, clock: clock.Real{}}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := prepareFile(abs); err != nil {
+		return nil, err
+	}
+
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+
+	// No _journal_mode here: switching to WAL writes to the file, which
+	// must wait until migrate has checked that the file is irtui's.
+	s.w, err = sql.Open("sqlite3", dsn(abs, "_synchronous=FULL", "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	// One writer connection: writers in this process queue in database/sql,
+	// writers in other processes wait in SQLite's busy handler.
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.w.PingContext(ctx); err != nil {
+		return nil, openError(abs, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := securePerms(abs); err != nil {
+		return nil, err
+	}
+
+	s.r, err = sql.Open("sqlite3", dsn(abs, "_txlock=deferred", "_query_only=1"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	s.r.SetMaxOpenConns(4)
+	s.r.SetMaxIdleConns(4)
+	s.r.SetConnMaxLifetime(0)
+	s.r.SetConnMaxIdleTime(0)
+	s.ver, err = s.r.Conn(ctx)
+	if err != nil {
+		return nil, openError(abs, err)
+	}
+	ok = true
+	return s, nil
+}
+
+func dsn(path string, params ...string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
+	q := "_foreign_keys=on&_busy_timeout=10000&_stmt_cache_size=64"
+	for _, p := range params {
+		q += "&" + p
+	}
+	// url.URL renders "file:///abs/path"; SQLite decodes the %XX escapes.
+	return u.String() + "?" + q
+}
+
+// prepareFile creates the folder and an empty 0600 file, or checks that an
+// existing file looks like SQLite before the driver touches it.
+func prepareFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create database folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	f, err = os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("open database %s: %w: not a regular file", path, ErrNotIrtui)
+	}
+	head := make([]byte, len(sqliteHeader))
+	n, err := io.ReadFull(f, head)
+	switch {
+	case n == 0 && (err == io.EOF || err == nil):
+		return nil // empty: SQLite will initialise it
+	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("open database %s: %w", path, err)
+	case !bytes.Equal(head[:n], sqliteHeader):
+		return fmt.Errorf("%s is %w: it is not an SQLite file", path, ErrNotIrtui)
+	}
+	return nil
+}
+
+// securePerms makes the database and its WAL companions 0600, so the
+// umask of whoever opened it first does not matter.
+func securePerms(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("restrict permissions of %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func isNotADatabase(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrNotADB || se.Code == sqlite3.ErrCorrupt)
+}
+
+func openError(path string, err error) error {
+	if isNotADatabase(err) {
+		return fmt.Errorf("%s is %w: %v", path, ErrNotIrtui, err)
+	}
+	return fmt.Errorf("open database %s: %w", path, err)
+}
+
+// Path is the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	var errs []error
+	if s.ver != nil {
+		errs = append(errs, s.ver.Close())
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Update runs fn inside one write transaction and commits when fn returns
+// nil. The transaction holds SQLite's write lock from its start, so what fn
+// reads (such as the tail of a hash chain) stays current until the commit.
+// Do not call Store read methods from fn; use the Tx.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	stx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	defer stx.Rollback() //nolint:errcheck // no-op after Commit
+	tx := &Tx{tx: stx}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// UpdateNoSync is Update for records whose loss in a power cut is
+// acceptable, such as the audit entry of a read: its commit does not wait
+// for the disk (PRAGMA synchronous=NORMAL for this one transaction). It
+// survives a crash of the process like any commit; after a power cut it
+// survives only if a later Update (or a checkpoint) synced the log, which
+// every state change does. The hash chain stays whole either way: only a
+// tail of such entries can go missing, never one in the middle.
+func (s *Store) UpdateNoSync(ctx context.Context, fn func(*Tx) error) (err error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	defer func() {
+		// Back to FULL before the connection serves anyone else; a
+		// connection that cannot be reset is thrown away instead.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, fmt.Errorf("restore synchronous=FULL: %w", rerr))
+		}
+		conn.Close()
+	}()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	stx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	defer stx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := fn(&Tx{tx: stx}); err != nil {
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// view runs fn inside one read transaction: a consistent snapshot.
+func (s *Store) view(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	return fn(tx)
+}
+
+// DataVersion changes whenever any connection, in this process or another,
+// commits to the database. A UI polls it to learn cheaply that it should
+// reload. Reads are audited, so it also moves when someone merely looks;
+// use MaxTimelineID to watch incident changes only.
+func (s *Store) DataVersion(ctx context.Context) (int64, error) {
+	s.verMu.Lock()
+	defer s.verMu.Unlock()
+	var v int64
+	if err := s.ver.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read data version: %w", err)
+	}
+	return v, nil
+}
+
+// MaxTimelineID is the id of the newest timeline entry (0 when there is
+// none). Every change to an incident appends one, so a changed value means
+// some incident changed.
+func (s *Store) MaxTimelineID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM timeline").Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("read newest timeline id: %w", err)
+	}
+	return id, nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok"
+// when the file is sound).
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return "", fmt.Errorf("integrity check: %w", err)
+	}
+	defer rows.Close()
+	var out []byte
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", fmt.Errorf("integrity check: %w", err)
+		}
+		if len(out) > 0 {
+			out = append(out, '\n')
+		}
+		out = append(out, line...)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("integrity check: %w", err)
+	}
+	return string(out), nil
+}

@@ -1,0 +1,518 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Tx is a write transaction handed to the function given to Update. Its
+// methods check nothing a caller could get wrong on purpose: the rules of
+// the incident lifecycle live in package incident.
+type Tx struct {
+	tx           *sql.Tx
+	lastTimeline *TimelineEntry // the newest entry appended in this transaction
+}
+
+// row scanning helpers -------------------------------------------------------
+
+type scanner interface{ Scan(dest ...any) error }
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return FormatTime(t)
+}
+
+func scanNullTime(ns sql.NullString) (time.Time, error) {
+	if !ns.Valid {
+		return time.Time{}, nil
+	}
+	return parseTime(ns.String)
+}
+
+func marshalJSON(v any, empty string) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	if string(b) == "null" {
+		return empty, nil
+	}
+	return string(b), nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// incidents ------------------------------------------------------------------
+
+const incidentColumns = `num, id, kind, status, runbook_id, runbook_version, title, summary, category,
+	attack_vector, severity, flags, answers, facts, rationale, roles, dismissed_reason, aware_at,
+	declared_at, closed_at, updated_at, drill, created_by`
+
+func scanIncident(sc scanner) (Incident, error) {
+	var (
+		in                                      Incident
+		flags, answers, facts, rationale, roles string
+		aware, declared, updated                string
+		closed                                  sql.NullString
+		drill                                   int
+	)
+	err := sc.Scan(&in.Number, &in.ID, &in.Kind, &in.Status, &in.RunbookID, &in.RunbookVersion,
+		&in.Title, &in.Summary, &in.Category, &in.AttackVector, &in.Severity, &flags, &answers, &facts,
+		&rationale, &roles, &in.DismissedReason, &aware, &declared, &closed, &updated, &drill, &in.CreatedBy)
+	if err != nil {
+		return Incident{}, err
+	}
+	in.Drill = drill != 0
+	for _, j := range []struct {
+		src string
+		dst any
+	}{{flags, &in.Flags}, {answers, &in.Answers}, {facts, &in.Facts}, {rationale, &in.Rationale}, {roles, &in.Roles}} {
+		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
+			return Incident{}, fmt.Errorf("incident %s: stored JSON: %w", in.ID, err)
+		}
+	}
+	if in.AwareAt, err = parseTime(aware); err != nil {
+		return Incident{}, err
+	}
+	if in.DeclaredAt, err = parseTime(declared); err != nil {
+		return Incident{}, err
+	}
+	if in.UpdatedAt, err = parseTime(updated); err != nil {
+		return Incident{}, err
+	}
+	if in.ClosedAt, err = scanNullTime(closed); err != nil {
+		return Incident{}, err
+	}
+	return in, nil
+}
+
+func incidentArgs(in *Incident) ([]any, error) {
+	flags, err := marshalJSON(in.Flags, "[]")
+	if err != nil {
+		return nil, fmt.Errorf("flags: %w", err)
+	}
+	answers, err := marshalJSON(in.Answers, "{}")
+	if err != nil {
+		return nil, fmt.Errorf("answers: %w", err)
+	}
+	facts, err := marshalJSON(in.Facts, "{}")
+	if err != nil {
+		return nil, fmt.Errorf("facts: %w", err)
+	}
+	rationale, err := marshalJSON(in.Rationale, "[]")
+	if err != nil {
+		return nil, fmt.Errorf("rationale: %w", err)
+	}
+	roles, err := marshalJSON(in.Roles, "[]")
+	if err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
+	return []any{in.Kind, in.Status, in.RunbookID, in.RunbookVersion, in.Title, in.Summary,
+		in.Category, in.AttackVector, in.Severity, flags, answers, facts, rationale, roles,
+		in.DismissedReason, FormatTime(in.AwareAt), FormatTime(in.DeclaredAt), nullTime(in.ClosedAt),
+		FormatTime(in.UpdatedAt), boolInt(in.Drill), in.CreatedBy}, nil
+}
+
+// IncidentID renders an incident number as its id.
+func IncidentID(num int64) string { return fmt.Sprintf("INC-%04d", num) }
+
+// InsertIncident stores a new incident, numbering it: it sets in.Number
+// and in.ID to the next free ones.
+func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
+	var num int64
+	if err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(num), 0) + 1 FROM incidents").Scan(&num); err != nil {
+		return fmt.Errorf("number new incident: %w", err)
+	}
+	in.Number, in.ID = num, IncidentID(num)
+	args, err := incidentArgs(in)
+	if err != nil {
+		return fmt.Errorf("incident %s: %w", in.ID, err)
+	}
+	_, err = tx.tx.ExecContext(ctx, `INSERT INTO incidents (num, id, kind, status, runbook_id,
+		runbook_version, title, summary, category, attack_vector, severity, flags, answers, facts,
+		rationale, roles, dismissed_reason, aware_at, declared_at, closed_at, updated_at, drill, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		append([]any{num, in.ID}, args...)...)
+	if err != nil {
+		return fmt.Errorf("insert incident %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// UpdateIncident writes every field of in except its id and number.
+func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
+	args, err := incidentArgs(in)
+	if err != nil {
+		return fmt.Errorf("incident %s: %w", in.ID, err)
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE incidents SET kind = ?, status = ?, runbook_id = ?,
+		runbook_version = ?, title = ?, summary = ?, category = ?, attack_vector = ?, severity = ?,
+		flags = ?, answers = ?, facts = ?, rationale = ?, roles = ?, dismissed_reason = ?, aware_at = ?,
+		declared_at = ?, closed_at = ?, updated_at = ?, drill = ?, created_by = ?
+		WHERE id = ?`, append(args, in.ID)...)
+	if err != nil {
+		return fmt.Errorf("update incident %s: %w", in.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("incident %s: %w", in.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// TouchIncident sets only the incident's updated_at: cheaper than
+// UpdateIncident for actions that change other tables.
+func (tx *Tx) TouchIncident(ctx context.Context, id string, at time.Time) error {
+	res, err := tx.tx.ExecContext(ctx, "UPDATE incidents SET updated_at = ? WHERE id = ?", FormatTime(at), id)
+	if err != nil {
+		return fmt.Errorf("update incident %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Incident reads one incident inside the transaction.
+func (tx *Tx) Incident(ctx context.Context, id string) (Incident, error) {
+	return getIncident(ctx, tx.tx, id)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getIncident(ctx context.Context, q querier, id string) (Incident, error) {
+	in, err := scanIncident(q.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Incident{}, fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Incident{}, fmt.Errorf("read incident %s: %w", id, err)
+	}
+	return in, nil
+}
+
+// customers ------------------------------------------------------------------
+
+// LinkCustomer records that the incident affects the customer. Linking a
+// customer twice is a no-op; the result says whether the link is new.
+func (tx *Tx) LinkCustomer(ctx context.Context, incidentID, customerID string, at time.Time, actor string) (bool, error) {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, incidentID, customerID, FormatTime(at), actor)
+	if err != nil {
+		return false, fmt.Errorf("link customer %s to %s: %w", customerID, incidentID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// Customer reads one customer inside the transaction.
+func (tx *Tx) Customer(ctx context.Context, id string) (Customer, error) {
+	return getCustomer(ctx, tx.tx, id)
+}
+
+// Person reads one person inside the transaction.
+func (tx *Tx) Person(ctx context.Context, id string) (Person, error) {
+	return getPerson(ctx, tx.tx, id)
+}
+
+// IncidentCustomers lists the customers linked to an incident.
+func (tx *Tx) IncidentCustomers(ctx context.Context, incidentID string) ([]Customer, error) {
+	return incidentCustomers(ctx, tx.tx, incidentID)
+}
+
+// steps ----------------------------------------------------------------------
+
+// InsertSteps stores an incident's checklist, in order, all open.
+func (tx *Tx) InsertSteps(ctx context.Context, incidentID string, steps []Step) error {
+	for i, st := range steps {
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO step_state (incident_id, step_id, position, phase,
+			title, role, required) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			incidentID, st.ID, i+1, st.Phase, st.Title, st.Role, boolInt(st.Required))
+		if err != nil {
+			return fmt.Errorf("insert step %s of %s: %w", st.ID, incidentID, err)
+		}
+	}
+	return nil
+}
+
+const stepColumns = "incident_id, step_id, position, phase, title, role, required, status, note, actor, at"
+
+func scanStep(sc scanner) (Step, error) {
+	var (
+		st  Step
+		req int
+		at  sql.NullString
+	)
+	if err := sc.Scan(&st.IncidentID, &st.ID, &st.Position, &st.Phase, &st.Title, &st.Role, &req,
+		&st.Status, &st.Note, &st.Actor, &at); err != nil {
+		return Step{}, err
+	}
+	st.Required = req != 0
+	var err error
+	st.At, err = scanNullTime(at)
+	return st, err
+}
+
+// Step reads one step of an incident's checklist.
+func (tx *Tx) Step(ctx context.Context, incidentID, stepID string) (Step, error) {
+	st, err := scanStep(tx.tx.QueryRowContext(ctx, "SELECT "+stepColumns+
+		" FROM step_state WHERE incident_id = ? AND step_id = ?", incidentID, stepID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Step{}, fmt.Errorf("step %s of %s: %w", stepID, incidentID, ErrNotFound)
+	}
+	if err != nil {
+		return Step{}, fmt.Errorf("read step %s of %s: %w", stepID, incidentID, err)
+	}
+	return st, nil
+}
+
+// Steps lists an incident's checklist in order.
+func (tx *Tx) Steps(ctx context.Context, incidentID string) ([]Step, error) {
+	return incidentSteps(ctx, tx.tx, incidentID)
+}
+
+// SetStepState records that a step was done or skipped (or reopened, with
+// StepOpen).
+func (tx *Tx) SetStepState(ctx context.Context, incidentID, stepID, status, note, actor string, at time.Time) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE step_state SET status = ?, note = ?, actor = ?, at = ?
+		WHERE incident_id = ? AND step_id = ?`, status, note, actor, nullTime(at), incidentID, stepID)
+	if err != nil {
+		return fmt.Errorf("update step %s of %s: %w", stepID, incidentID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("step %s of %s: %w", stepID, incidentID, ErrNotFound)
+	}
+	return nil
+}
+
+// roles ----------------------------------------------------------------------
+
+const assignmentColumns = `id, incident_id, role, person_id, assigned_at, assigned_by, acknowledged_at,
+	ended_at, COALESCE(handed_over_to, '')`
+
+func scanAssignment(sc scanner) (Assignment, error) {
+	var (
+		a          Assignment
+		assigned   string
+		ack, ended sql.NullString
+	)
+	if err := sc.Scan(&a.ID, &a.IncidentID, &a.Role, &a.PersonID, &assigned, &a.AssignedBy, &ack,
+		&ended, &a.HandedOverTo); err != nil {
+		return Assignment{}, err
+	}
+	var err error
+	if a.AssignedAt, err = parseTime(assigned); err != nil {
+		return Assignment{}, err
+	}
+	if a.AcknowledgedAt, err = scanNullTime(ack); err != nil {
+		return Assignment{}, err
+	}
+	a.EndedAt, err = scanNullTime(ended)
+	return a, err
+}
+
+// CurrentAssignment is who holds the role now; ErrNotFound when nobody.
+func (tx *Tx) CurrentAssignment(ctx context.Context, incidentID, role string) (Assignment, error) {
+	a, err := scanAssignment(tx.tx.QueryRowContext(ctx, "SELECT "+assignmentColumns+
+		" FROM role_assignments WHERE incident_id = ? AND role = ? AND ended_at IS NULL", incidentID, role))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Assignment{}, fmt.Errorf("role %s of %s: %w", role, incidentID, ErrNotFound)
+	}
+	if err != nil {
+		return Assignment{}, fmt.Errorf("read role %s of %s: %w", role, incidentID, err)
+	}
+	return a, nil
+}
+
+// EndAssignment ends a holding; handedOverTo names the next holder, if any.
+func (tx *Tx) EndAssignment(ctx context.Context, id int64, at time.Time, handedOverTo string) error {
+	var next any
+	if handedOverTo != "" {
+		next = handedOverTo
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE role_assignments SET ended_at = ?, handed_over_to = ?
+		WHERE id = ? AND ended_at IS NULL`, FormatTime(at), next, id)
+	if err != nil {
+		return fmt.Errorf("end role assignment %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("current role assignment %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// InsertAssignment stores a new holding and sets a.ID.
+func (tx *Tx) InsertAssignment(ctx context.Context, a *Assignment) error {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO role_assignments (incident_id, role, person_id,
+		assigned_at, assigned_by) VALUES (?, ?, ?, ?, ?)`,
+		a.IncidentID, a.Role, a.PersonID, FormatTime(a.AssignedAt), a.AssignedBy)
+	if err != nil {
+		return fmt.Errorf("assign %s as %s of %s: %w", a.PersonID, a.Role, a.IncidentID, err)
+	}
+	a.ID, err = res.LastInsertId()
+	return err
+}
+
+// AcknowledgeAssignment records that the holder took the role on.
+func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, "UPDATE role_assignments SET acknowledged_at = ? WHERE id = ?",
+		FormatTime(at), id)
+	if err != nil {
+		return fmt.Errorf("acknowledge role assignment %d: %w", id, err)
+	}
+	return nil
+}
+
+// obligations ----------------------------------------------------------------
+
+// InsertObligationEvent stores a submission or pause and sets e.ID.
+func (tx *Tx) InsertObligationEvent(ctx context.Context, e *ObligationEvent) error {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO obligation_events (incident_id, obligation_id, kind,
+		at, actor, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.IncidentID, e.ObligationID, e.Kind, FormatTime(e.At), e.Actor, e.Note, FormatTime(e.RecordedAt))
+	if err != nil {
+		return fmt.Errorf("record %s of %s for %s: %w", e.Kind, e.ObligationID, e.IncidentID, err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+// ObligationEvents lists an incident's obligation events, oldest first.
+func (tx *Tx) ObligationEvents(ctx context.Context, incidentID string) ([]ObligationEvent, error) {
+	return obligationEvents(ctx, tx.tx, incidentID)
+}
+
+// chains ---------------------------------------------------------------------
+
+// AppendTimeline appends e to the timeline chain. It sets e.ID, e.Seq,
+// e.PrevHash and e.Hash; e.Data may be empty (stored as {}).
+func (tx *Tx) AppendTimeline(ctx context.Context, e *TimelineEntry) error {
+	var (
+		lastID   int64
+		lastHash string
+		seq      int64
+	)
+	if last := tx.lastTimeline; last != nil {
+		// This transaction wrote the tail itself.
+		lastID, lastHash = last.ID, last.Hash
+		if last.IncidentID == e.IncidentID {
+			seq = last.Seq + 1
+		}
+	} else {
+		// The tail is read inside the write transaction, which already
+		// holds the database's write lock: no other writer can append in
+		// between.
+		err := tx.tx.QueryRowContext(ctx, "SELECT id, hash FROM timeline ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read timeline tail: %w", err)
+		}
+	}
+	if seq == 0 {
+		if err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?",
+			e.IncidentID).Scan(&seq); err != nil {
+			return fmt.Errorf("number timeline entry: %w", err)
+		}
+	}
+	data := strings.TrimSpace(string(e.Data))
+	if data == "" || data == "null" {
+		data = "{}"
+	}
+	r := timelineRow{id: lastID + 1, incidentID: e.IncidentID, seq: seq, at: FormatTime(e.At),
+		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: lastHash}
+	r.hash = r.computeHash()
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO timeline (id, incident_id, seq, at, actor, kind, summary,
+		data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.incidentID, r.seq, r.at, r.actor, r.kind, r.summary, r.data, r.prev, r.hash)
+	if err != nil {
+		return fmt.Errorf("append %s to the timeline of %s: %w", e.Kind, e.IncidentID, err)
+	}
+	e.ID, e.Seq, e.Data, e.PrevHash, e.Hash = r.id, r.seq, json.RawMessage(data), r.prev, r.hash
+	e.At = e.At.UTC()
+	cp := *e
+	tx.lastTimeline = &cp
+	return nil
+}
+
+// AppendAudit appends e to the audit chain. Unless e names a timeline
+// entry, it refers to the newest one this transaction appended, so the
+// audit log vouches for the timeline too. It sets e.ID, e.PrevHash, e.Hash.
+func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
+	if e.TimelineID == 0 && tx.lastTimeline != nil {
+		e.TimelineID, e.TimelineHash = tx.lastTimeline.ID, tx.lastTimeline.Hash
+	}
+	var (
+		lastID   int64
+		lastHash string
+	)
+	err := tx.tx.QueryRowContext(ctx, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read audit tail: %w", err)
+	}
+	r := auditRow{id: lastID + 1, at: FormatTime(e.At), actor: e.Actor, action: e.Action,
+		incidentID: e.IncidentID, outcome: e.Outcome, detail: e.Detail, timelineID: e.TimelineID,
+		timelineHash: e.TimelineHash, prev: lastHash}
+	r.hash = r.computeHash()
+	var incident, timelineID any
+	if r.incidentID != "" {
+		incident = r.incidentID
+	}
+	if r.timelineID != 0 {
+		timelineID = r.timelineID
+	}
+	_, err = tx.tx.ExecContext(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
+		timeline_id, timeline_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.hash)
+	if err != nil {
+		return fmt.Errorf("append %s to the audit log: %w", e.Action, err)
+	}
+	e.ID, e.PrevHash, e.Hash = r.id, r.prev, r.hash
+	e.At = e.At.UTC()
+	return nil
+}
+
+// directory ------------------------------------------------------------------
+
+// UpsertPerson adds a person or replaces their details.
+func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
+	roles, err := marshalJSON(p.Roles, "[]")
+	if err != nil {
+		return fmt.Errorf("person %s: roles: %w", p.ID, err)
+	}
+	_, err = tx.tx.ExecContext(ctx, `INSERT INTO people (id, name, email, slack_user_id, roles, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
+			slack_user_id = excluded.slack_user_id, roles = excluded.roles, updated_at = excluded.updated_at`,
+		p.ID, p.Name, p.Email, p.SlackUserID, roles, FormatTime(at))
+	if err != nil {
+		return fmt.Errorf("store person %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// UpsertCustomer adds a customer or replaces their details.
+func (tx *Tx) UpsertCustomer(ctx context.Context, c Customer, at time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO customers (id, name, language, region, contact_kind, contact, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language,
+			region = excluded.region, contact_kind = excluded.contact_kind, contact = excluded.contact,
+			updated_at = excluded.updated_at`,
+		c.ID, c.Name, c.Language, c.Region, c.ContactKind, c.Contact, FormatTime(at))
+	if err != nil {
+		return fmt.Errorf("store customer %s: %w", c.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Incident kinds and statuses.
+const (
+	KindIncident = "incident" // a declared incident
+	KindEvent    = "event"    // assessed and dismissed: not an incident
+
+	StatusOpen   = "open"
+	StatusClosed = "closed"
+)
+
+// Step statuses.
+const (
+	StepOpen    = "open"
+	StepDone    = "done"
+	StepSkipped = "skipped"
+)
+
+// Obligation event kinds.
+const (
+	ObligationSubmitted  = "submitted"
+	ObligationPauseStart = "pause_start"
+	ObligationPauseEnd   = "pause_end"
+)
+
+// Audit outcomes.
+const (
+	OutcomeOK      = "ok"
+	OutcomeRefused = "refused"
+	OutcomeFailed  = "failed"
+)
+
+// Incident is one row of the incidents table: an incident, or an event
+// that was assessed and dismissed (Kind == KindEvent).
+type Incident struct {
+	ID              string             `json:"id"` // INC-0001
+	Number          int64              `json:"number"`
+	Kind            string             `json:"kind"`   // incident | event
+	Status          string             `json:"status"` // open | closed
+	RunbookID       string             `json:"runbook_id"`
+	RunbookVersion  string             `json:"runbook_version"`
+	Title           string             `json:"title"`
+	Summary         string             `json:"summary,omitempty"`
+	Category        string             `json:"category,omitempty"` // RSIT "class/type"
+	AttackVector    string             `json:"attack_vector,omitempty"`
+	Severity        string             `json:"severity"` // SEV1..SEV4
+	Flags           []string           `json:"flags"`
+	Answers         map[string]any     `json:"answers"`
+	Facts           map[string]float64 `json:"facts"`
+	Rationale       []string           `json:"rationale"`
+	Roles           []string           `json:"roles"` // the runbook's role ids; empty: any role
+	DismissedReason string             `json:"dismissed_reason,omitempty"`
+	AwareAt         time.Time          `json:"aware_at"`
+	DeclaredAt      time.Time          `json:"declared_at"`
+	ClosedAt        time.Time          `json:"closed_at,omitzero"`
+	UpdatedAt       time.Time          `json:"updated_at"`
+	Drill           bool               `json:"drill"`
+	CreatedBy       string             `json:"created_by"`
+}
+
+// Customer is a tenant whose data an incident may affect.
+type Customer struct {
+	ID          string    `yaml:"id" json:"id"`
+	Name        string    `yaml:"name" json:"name"`
+	Language    string    `yaml:"language,omitempty" json:"language"` // BCP 47, default "en"
+	Region      string    `yaml:"region,omitempty" json:"region,omitempty"`
+	ContactKind string    `yaml:"contact_kind" json:"contact_kind"` // slack | email
+	Contact     string    `yaml:"contact" json:"contact"`           // channel or address
+	UpdatedAt   time.Time `yaml:"-" json:"updated_at,omitzero"`
+}
+
+// Person is a responder who may hold roles.
+type Person struct {
+	ID          string    `yaml:"id" json:"id"` // handle; what they pass to --as
+	Name        string    `yaml:"name" json:"name"`
+	Email       string    `yaml:"email,omitempty" json:"email,omitempty"`
+	SlackUserID string    `yaml:"slack_user_id,omitempty" json:"slack_user_id,omitempty"`
+	Roles       []string  `yaml:"roles,omitempty" json:"roles"` // roles they may hold
+	UpdatedAt   time.Time `yaml:"-" json:"updated_at,omitzero"`
+}
+
+// Directory is what `irtui directory import` reads.
+type Directory struct {
+	People    []Person   `yaml:"people" json:"people"`
+	Customers []Customer `yaml:"customers" json:"customers"`
+}
+
+// Assignment is one holding of a role. The current holder is the
+// assignment with a zero EndedAt.
+type Assignment struct {
+	ID             int64     `json:"id"`
+	IncidentID     string    `json:"incident_id"`
+	Role           string    `json:"role"`
+	PersonID       string    `json:"person_id"`
+	AssignedAt     time.Time `json:"assigned_at"`
+	AssignedBy     string    `json:"assigned_by"`
+	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
+	EndedAt        time.Time `json:"ended_at,omitzero"`
+	HandedOverTo   string    `json:"handed_over_to,omitempty"`
+}
+
+// Current reports whether the assignment is still held.
+func (a Assignment) Current() bool { return a.EndedAt.IsZero() }
+
+// Step is one checklist item of an incident and what became of it.
+type Step struct {
+	IncidentID string    `json:"-"`
+	ID         string    `json:"id"`
+	Position   int       `json:"position"`
+	Phase      string    `json:"phase"`
+	Title      string    `json:"title"`
+	Role       string    `json:"role"`
+	Required   bool      `json:"required"`
+	Status     string    `json:"status"` // open | done | skipped
+	Note       string    `json:"note,omitempty"`
+	Actor      string    `json:"actor,omitempty"`
+	At         time.Time `json:"at,omitzero"`
+}
+
+// ObligationEvent is a submission, or the start or end of a pause, of one
+// regulatory obligation's clock.
+type ObligationEvent struct {
+	ID           int64     `json:"id"`
+	IncidentID   string    `json:"incident_id"`
+	ObligationID string    `json:"obligation_id"`
+	Kind         string    `json:"kind"` // submitted | pause_start | pause_end
+	At           time.Time `json:"at"`
+	Actor        string    `json:"actor"`
+	Note         string    `json:"note,omitempty"`
+	RecordedAt   time.Time `json:"recorded_at"`
+}
+
+// TimelineEntry is one append-only, hash-chained timeline entry.
+type TimelineEntry struct {
+	ID         int64           `json:"id"`
+	IncidentID string          `json:"incident_id"`
+	Seq        int64           `json:"seq"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Kind       string          `json:"kind"`
+	Summary    string          `json:"summary"`
+	Data       json.RawMessage `json:"data"`
+	PrevHash   string          `json:"prev_hash"`
+	Hash       string          `json:"hash"`
+}
+
+// AuditEntry is one append-only, hash-chained audit log entry.
+type AuditEntry struct {
+	ID           int64     `json:"id"`
+	At           time.Time `json:"at"`
+	Actor        string    `json:"actor"`
+	Action       string    `json:"action"` // declare, open, list, export, assign, ...
+	IncidentID   string    `json:"incident_id,omitempty"`
+	Outcome      string    `json:"outcome"` // ok | refused | failed
+	Detail       string    `json:"detail,omitempty"`
+	TimelineID   int64     `json:"timeline_id,omitempty"` // written in the same transaction
+	TimelineHash string    `json:"timeline_hash,omitempty"`
+	PrevHash     string    `json:"prev_hash"`
+	Hash         string    `json:"hash"`
+}
+
+// Detail is an incident with everything recorded about it.
+type Detail struct {
+	Incident    Incident          `json:"incident"`
+	Customers   []Customer        `json:"customers"`
+	Roles       []Assignment      `json:"roles"` // all assignments, oldest first
+	Steps       []Step            `json:"steps"` // in runbook order
+	Obligations []ObligationEvent `json:"obligations"`
+	Timeline    []TimelineEntry   `json:"timeline"` // all, or the requested window
+	// TimelineTotal counts all of the incident's entries, however many
+	// Timeline holds.
+	TimelineTotal int `json:"timeline_total"`
+}
+
+// ListFilter selects incidents for ListIncidents.
+type ListFilter struct {
+	Status string // open | closed | "" for both
+	Kind   string // incident | event | "" for both
+	Drill  Drill
+	Limit  int // 0: 50
+	Offset int
+}
+
+// Drill selects real incidents, drills, or both.
+type Drill uint8
+
+// Drill filters.
+const (
+	DrillAny     Drill = iota // both
+	DrillExclude              // real incidents only
+	DrillOnly                 // drills only
+)
