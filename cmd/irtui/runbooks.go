@@ -153,6 +153,9 @@ func printRunbook(w io.Writer, rb *runbook.Runbook) {
 			if st.Optional {
 				req = "optional"
 			}
+			if st.Target != "" {
+				req += ", within " + st.Target
+			}
 			fmt.Fprintf(w, "  [ ] %s  %s  (%s, %s)\n", st.ID, st.Title, st.Role, req)
 			if st.When != "" {
 				fmt.Fprintf(w, "      only when %s\n", st.When)

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/irtui/irtui/internal/store"
+)
+
+// buildBinary builds irtui once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "irtui")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// requireTmux skips on a developer machine without tmux, and fails in CI,
+// which installs it (.ci/run).
+func requireTmux(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is required in CI for the end-to-end test")
+		}
+		t.Skip("tmux is not installed; the end-to-end TUI test needs it")
+	}
+}
+
+type tmuxSession struct {
+	t    *testing.T
+	name string
+	sock string
+}
+
+func (s *tmuxSession) tmux(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", s.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	for _, k := range keys {
+		s.tmux("send-keys", "-t", s.name, k)
+		time.Sleep(60 * time.Millisecond)
+	}
+}
+
+func (s *tmuxSession) text(text string) {
+	s.t.Helper()
+	s.tmux("send-keys", "-t", s.name, "-l", text)
+	time.Sleep(100 * time.Millisecond)
+}
+
+func (s *tmuxSession) screen() string { return s.tmux("capture-pane", "-p", "-t", s.name) }
+
+func (s *tmuxSession) waitFor(want string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		last = s.screen()
+		if strings.Contains(last, want) {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never showed %q; last screen:\n%s", want, last)
+	return ""
+}
+
+// TestEndToEndDeclareInTmux runs the real binary in a real terminal
+// (tmux), declares an incident with the keys a user would press, and
+// checks both the screen and the database.
+func TestEndToEndDeclareInTmux(t *testing.T) {
+	requireTmux(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "e2e.db")
+	s := &tmuxSession{t: t, name: "irtui-e2e", sock: filepath.Join(dir, "tmux.sock")}
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "TERM=xterm-256color"}
+	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin)...)...)
+	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+
+	s.waitFor("No incidents yet")
+	s.waitFor("you are alice")
+	s.keys("n")
+	s.waitFor("choose the runbook")
+	s.text("personal data")
+	s.keys("Enter")
+	s.waitFor("Live verdict")
+	s.text("Customer export found on a paste site")
+	// Walk through the questions, leaving them unanswered (assume the
+	// worst), to the decision, and declare.
+	for i := 0; i < 40 && !strings.Contains(s.screen(), "INC-0001 ·"); i++ {
+		s.keys("Enter")
+	}
+	screen := s.waitFor("INC-0001 · Customer export found on a paste site")
+	for _, want := range []string{"SEV1", "Regulatory clocks", "gdpr-33", "unassigned"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("incident screen lacks %q:\n%s", want, screen)
+		}
+	}
+	s.keys("N")
+	s.waitFor("Add a note")
+	s.text("Paste removed by the host at 10:42")
+	s.keys("Enter")
+	s.keys("4")
+	s.waitFor("Paste removed by the host")
+	s.keys("Escape", "q")
+	time.Sleep(300 * time.Millisecond)
+
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, err := st.ListIncidents(context.Background(), store.ListFilter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("want one incident: %v %v", list, err)
+	}
+	in := list[0]
+	if in.Title != "Customer export found on a paste site" || in.RunbookID != "personal-data-breach" || in.CreatedBy != "alice" || in.Severity != "SEV1" {
+		t.Fatalf("stored %+v", in)
+	}
+	d, err := st.Incident(context.Background(), in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range d.Timeline {
+		found = found || e.Kind == "note" && strings.Contains(e.Summary, "Paste removed")
+	}
+	if !found {
+		t.Fatal("the note is not in the timeline")
+	}
+	if r, err := st.VerifyChains(context.Background()); err != nil || !r.OK {
+		t.Fatalf("audit chain after the session: %+v %v", r, err)
+	}
+}

@@ -1,0 +1,550 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/irtui/irtui/internal/classify"
+	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/safetext"
+	"github.com/irtui/irtui/internal/store"
+)
+
+// session is what an incident command works with.
+type session struct {
+	svc   *incident.Service
+	cfg   config.Config
+	actor string
+}
+
+// withSession opens the configuration and the database for a command and
+// closes the database after it.
+func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) error {
+	cfg, err := g.loadConfig()
+	if err != nil {
+		return err
+	}
+	svc, err := g.service(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	return fn(session{svc: svc, cfg: cfg, actor: g.actor()})
+}
+
+func newIncidentCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "incident", Short: "Declare, work and export incidents from the command line"}
+	cmd.AddCommand(newDeclareCmd(g), newListCmd(g), newShowCmd(g), newExportCmd(g))
+	simple := func(use, short string, args int, run func(s session, ctx *cobra.Command, args []string) error) *cobra.Command {
+		return &cobra.Command{Use: use, Short: short, Args: cobra.ExactArgs(args),
+			RunE: func(c *cobra.Command, a []string) error {
+				return g.withSession(c, func(s session) error { return run(s, c, a) })
+			}}
+	}
+	cmd.AddCommand(
+		simple("assign ID ROLE PERSON", "Give a role to a person from the directory (a hand-over if someone holds it)", 3,
+			func(s session, c *cobra.Command, a []string) error {
+				return done(c, s.svc.Assign(c.Context(), s.actor, a[0], a[1], a[2]), "%s is now %s on %s; they acknowledge with `irtui incident ack %s %s`.", a[2], a[1], a[0], a[0], a[1])
+			}),
+		simple("ack ID ROLE", "Acknowledge a role you were given", 2,
+			func(s session, c *cobra.Command, a []string) error {
+				return done(c, s.svc.Acknowledge(c.Context(), s.actor, a[0], a[1]), "%s acknowledged %s on %s.", s.actor, a[1], a[0])
+			}),
+		simple("note ID TEXT", "Add a note to the timeline", 2,
+			func(s session, c *cobra.Command, a []string) error {
+				return done(c, s.svc.AddNote(c.Context(), s.actor, a[0], a[1]), "Note added to %s.", a[0])
+			}),
+	)
+	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newCloseCmd(g), newReopenCmd(g))
+	return cmd
+}
+
+func done(c *cobra.Command, err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), format+"\n", args...)
+	return nil
+}
+
+func newDeclareCmd(g *globals) *cobra.Command {
+	var rbID, title, answersPath, awareAt, reason string
+	var customers []string
+	var asEvent, drill, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "declare --runbook ID --title T [--answers FILE] [--customer ID]... [--aware-at TIME]",
+		Short: "Classify an event with a runbook and declare it as an incident (or record it as an event)",
+		Long: "Classify the answers with the runbook (as `irtui classify` does) and record the result: an incident with its\n" +
+			"checklist and affected customers, or with --event an assessed event that needs no response (--reason required).\n" +
+			"Unanswered questions count as their worst case.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return g.withSession(c, func(s session) error {
+				rb, err := g.runbook(rbID)
+				if err != nil {
+					return err
+				}
+				answers, err := readAnswers(rb, answersPath)
+				if err != nil {
+					return err
+				}
+				now := s.svc.Clock.Now()
+				aware, err := parseTime(awareAt, now, s.cfg.Policy.Location())
+				if err != nil {
+					return err
+				}
+				v, err := classify.Classify(rb, answers, s.cfg.Policy, classify.Events{Aware: aware, Classified: now}, nil)
+				if err != nil {
+					return err
+				}
+				d := incident.NewDeclaration(rb, v, answers)
+				d.Title, d.Customers, d.AwareAt, d.Drill = title, customers, aware, drill
+				if asEvent {
+					d.Incident, d.DismissReason = false, reason
+				} else if !v.Incident {
+					return fmt.Errorf("the runbook's rules say this is an event, not an incident; record it with --event --reason \"why\", or change the answers")
+				}
+				in, err := s.svc.Declare(c.Context(), s.actor, d)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(c.OutOrStdout(), in)
+				}
+				if in.Kind == store.KindEvent {
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s as an assessed event: %s\n", in.ID, in.Title)
+					return nil
+				}
+				fmt.Fprintf(c.OutOrStdout(), "Declared %s (%s): %s\n", in.ID, in.Severity, in.Title)
+				obs := incident.Obligations(in, nil, s.cfg.Policy)
+				for _, o := range obs {
+					st := o.At(now)
+					if !st.Due.IsZero() {
+						fmt.Fprintf(c.OutOrStdout(), "  %-18s due %s\n", o.Rule.ID, deadline.Format(st.Due))
+					}
+				}
+				fmt.Fprintf(c.OutOrStdout(), "Next: irtui incident assign %s incident_commander PERSON\n", in.ID)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&rbID, "runbook", "", "runbook id")
+	f.StringVar(&title, "title", "", "a short, factual title")
+	f.StringVar(&answersPath, "answers", "", "answers file (YAML or JSON); - for standard input")
+	f.StringSliceVar(&customers, "customer", nil, "affected customer id from the directory (repeatable)")
+	f.StringVar(&awareAt, "aware-at", "", "when you became aware (RFC 3339 or YYYY-MM-DD HH:MM; default now)")
+	f.BoolVar(&asEvent, "event", false, "record an assessed event that is not an incident (needs --reason)")
+	f.StringVar(&reason, "reason", "", "why it is not an incident (with --event)")
+	f.BoolVar(&drill, "drill", false, "mark as a table-top drill")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = cmd.MarkFlagRequired("runbook")
+	_ = cmd.MarkFlagRequired("title")
+	return cmd
+}
+
+func newListCmd(g *globals) *cobra.Command {
+	var all, closed, asJSON bool
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List open incidents (--closed, --all) with the next deadline",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return g.withSession(c, func(s session) error {
+				f := store.ListFilter{Status: store.StatusOpen, Limit: limit}
+				switch {
+				case all:
+					f.Status = ""
+				case closed:
+					f.Status = store.StatusClosed
+				}
+				list, err := s.svc.List(c.Context(), s.actor, f)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if list == nil {
+						list = []incident.Incident{}
+					}
+					return writeJSON(c.OutOrStdout(), list)
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
+					return nil
+				}
+				now := s.svc.Clock.Now()
+				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tDECLARED\tNEXT DEADLINE\tTITLE")
+				for _, in := range list {
+					next := "—"
+					if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
+						d, err := s.svc.Store.IncidentWindow(c.Context(), in.ID, 0, 0)
+						if err == nil {
+							if o, st, ok := incident.NextDeadline(incident.Obligations(in, d.Obligations, s.cfg.Policy), now); ok {
+								next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
+							}
+						}
+					}
+					status := in.Status
+					if in.Kind == store.KindEvent {
+						status = "event"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, status, in.DeclaredAt.In(s.cfg.Policy.Location()).Format("2006-01-02 15:04"), next, safetext.Line(in.Title))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "open and closed")
+	cmd.Flags().BoolVar(&closed, "closed", false, "closed only")
+	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many, most recent first")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// showView is the JSON form of `incident show`.
+type showView struct {
+	store.Detail
+	Clocks []clockView `json:"clocks"`
+}
+
+type clockView struct {
+	ID     string          `json:"id"`
+	Title  string          `json:"title"`
+	Status deadline.Status `json:"status"`
+	Soft   bool            `json:"soft"`
+}
+
+func newShowCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show an incident: state, clocks, roles, checklist and timeline",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				d, err := s.svc.Get(c.Context(), s.actor, a[0])
+				if err != nil {
+					return err
+				}
+				now := s.svc.Clock.Now()
+				obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
+				if asJSON {
+					v := showView{Detail: d, Clocks: []clockView{}}
+					for _, o := range obs {
+						v.Clocks = append(v.Clocks, clockView{ID: o.Rule.ID, Title: o.Rule.Title, Status: o.At(now), Soft: o.Rule.Soft})
+					}
+					return writeJSON(c.OutOrStdout(), v)
+				}
+				printDetail(c.OutOrStdout(), d, obs, now, s.cfg.Policy.Location())
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now time.Time, loc *time.Location) {
+	in := d.Incident
+	t := func(tm time.Time) string {
+		if tm.IsZero() {
+			return "—"
+		}
+		return tm.In(loc).Format("2006-01-02 15:04 MST")
+	}
+	fmt.Fprintf(w, "%s %s  %s\n", in.ID, in.Severity, safetext.Line(in.Title))
+	fmt.Fprintf(w, "Status: %s (%s)   Runbook: %s v%s   Category: %s\n", in.Status, in.Kind, in.RunbookID, in.RunbookVersion, in.Category)
+	fmt.Fprintf(w, "Aware: %s   Declared: %s by %s   Closed: %s\n", t(in.AwareAt), t(in.DeclaredAt), safetext.Line(in.CreatedBy), t(in.ClosedAt))
+	if len(in.Flags) > 0 {
+		fmt.Fprintf(w, "Flags: %s\n", strings.Join(in.Flags, ", "))
+	}
+	var custs []string
+	for _, cu := range d.Customers {
+		custs = append(custs, safetext.Line(cu.Name)+" ("+cu.ID+")")
+	}
+	if len(custs) > 0 {
+		fmt.Fprintf(w, "Customers: %s\n", strings.Join(custs, ", "))
+	}
+	if len(obs) > 0 {
+		fmt.Fprintln(w, "\nClocks:")
+		for _, o := range obs {
+			st := o.At(now)
+			due := "after " + o.WaitingFor
+			if !st.Due.IsZero() {
+				due = deadline.Format(st.Due)
+			}
+			fmt.Fprintf(w, "  %-18s %-10s %s  %s\n", o.Rule.ID, st.State, due, o.Rule.Title)
+		}
+	}
+	fmt.Fprintln(w, "\nRoles:")
+	seen := map[string]bool{}
+	for _, role := range append(append([]string{}, in.Roles...), "incident_commander") {
+		if seen[role] {
+			continue
+		}
+		seen[role] = true
+		holder := "unassigned"
+		if a, ok := incident.CurrentHolder(d, role); ok {
+			holder = a.PersonID + " since " + t(a.AssignedAt)
+			if a.AcknowledgedAt.IsZero() {
+				holder += " (not acknowledged)"
+			}
+		}
+		fmt.Fprintf(w, "  %-22s %s\n", role, holder)
+	}
+	fmt.Fprintln(w, "\nChecklist:")
+	for _, st := range d.Steps {
+		box := "[ ]"
+		switch st.Status {
+		case store.StepDone:
+			box = "[x]"
+		case store.StepSkipped:
+			box = "[-]"
+		}
+		opt := ""
+		if !st.Required {
+			opt = " (optional)"
+		}
+		fmt.Fprintf(w, "  %s %-24s %s%s\n", box, st.ID, safetext.Line(st.Title), opt)
+	}
+	fmt.Fprintf(w, "\nTimeline (%d entries):\n", d.TimelineTotal)
+	for _, e := range d.Timeline {
+		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(e.Actor), e.Kind, safetext.Line(e.Summary))
+	}
+}
+
+func newStepCmd(g *globals) *cobra.Command {
+	var note, reason string
+	var skip bool
+	cmd := &cobra.Command{
+		Use:   "step ID STEP [--note T] | step ID STEP --skip --reason R",
+		Short: "Mark a checklist step done, or skip it with a reason",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				if skip {
+					return done(c, s.svc.SkipStep(c.Context(), s.actor, a[0], a[1], reason), "Skipped %s on %s.", a[1], a[0])
+				}
+				return done(c, s.svc.CompleteStep(c.Context(), s.actor, a[0], a[1], note), "Done: %s on %s.", a[1], a[0])
+			})
+		},
+	}
+	cmd.Flags().StringVar(&note, "note", "", "what was done")
+	cmd.Flags().BoolVar(&skip, "skip", false, "skip the step (needs --reason)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the step is skipped")
+	return cmd
+}
+
+func newSeverityCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "severity ID SEV --reason R",
+		Short: "Change the severity (lowering it needs a reason)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				return done(c, s.svc.ChangeSeverity(c.Context(), s.actor, a[0], strings.ToUpper(a[1]), reason), "%s is now %s.", a[0], strings.ToUpper(a[1]))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the severity changes")
+	return cmd
+}
+
+func newSubmittedCmd(g *globals) *cobra.Command {
+	var at string
+	cmd := &cobra.Command{
+		Use:   "submitted ID OBLIGATION [--at TIME]",
+		Short: "Record that a regulatory notice was submitted (stops its clock; starts chained ones)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				if err != nil {
+					return err
+				}
+				if !deadline.IsObligationID(a[1]) || a[1] == deadline.NoObligation {
+					return fmt.Errorf("unknown obligation %q; known: %s", a[1], strings.Join(deadline.RuleIDs(), ", "))
+				}
+				return done(c, s.svc.RecordSubmission(c.Context(), s.actor, a[0], a[1], when), "Recorded %s as submitted at %s.", a[1], deadline.Format(when.In(s.cfg.Policy.Location())))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "when it was submitted (default now)")
+	return cmd
+}
+
+func newCloseCmd(g *globals) *cobra.Command {
+	var override string
+	cmd := &cobra.Command{
+		Use:   "close ID [--override REASON]",
+		Short: "Close an incident (refused while required steps are open, unless overridden with a reason)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				return done(c, s.svc.Close(c.Context(), s.actor, a[0], override), "Closed %s.", a[0])
+			})
+		},
+	}
+	cmd.Flags().StringVar(&override, "override", "", "close although required steps are open, for this reason")
+	return cmd
+}
+
+func newReopenCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "reopen ID --reason R",
+		Short: "Reopen a closed incident",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				return done(c, s.svc.Reopen(c.Context(), s.actor, a[0], reason), "Reopened %s.", a[0])
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why it is reopened")
+	return cmd
+}
+
+func newExportCmd(g *globals) *cobra.Command {
+	var format, customer, output string
+	cmd := &cobra.Command{
+		Use:   "export ID [--format md|json] [--customer ID] [--output FILE]",
+		Short: "Export an incident as Markdown or JSON; --customer holds only that customer's data",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, a []string) error {
+			if format != "md" && format != "json" {
+				return fmt.Errorf("unknown format %q: use md or json", format)
+			}
+			return g.withSession(c, func(s session) error {
+				ex, err := s.svc.Export(c.Context(), s.actor, a[0], customer)
+				if err != nil {
+					return err
+				}
+				w := c.OutOrStdout()
+				if output != "" {
+					f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					w = f
+				}
+				if format == "json" {
+					return writeJSON(w, ex)
+				}
+				_, err = io.WriteString(w, ex.Markdown(s.cfg.Policy.Location()))
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "md", "md or json")
+	cmd.Flags().StringVar(&customer, "customer", "", "only this customer's data")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	return cmd
+}
+
+func newDirectoryCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "directory", Short: "People (who may hold roles) and customers (tenants)"}
+	var asJSON bool
+	imp := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Add or update people and customers from a YAML file (all or nothing)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, a []string) error {
+			d, err := readDirectory(a[0])
+			if err != nil {
+				return err
+			}
+			return g.withSession(c, func(s session) error {
+				r, err := s.svc.Store.ImportDirectory(c.Context(), s.actor, d)
+				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, a[0])
+			})
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List people and customers",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return g.withSession(c, func(s session) error {
+				people, err := s.svc.Store.People(c.Context())
+				if err != nil {
+					return err
+				}
+				customers, err := s.svc.Store.Customers(c.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if people == nil {
+						people = []store.Person{}
+					}
+					if customers == nil {
+						customers = []store.Customer{}
+					}
+					return writeJSON(c.OutOrStdout(), store.Directory{People: people, Customers: customers})
+				}
+				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "PERSON\tNAME\tSLACK\tROLES")
+				for _, p := range people {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, safetext.Line(p.Name), p.SlackUserID, strings.Join(p.Roles, ", "))
+				}
+				fmt.Fprintln(tw, "\nCUSTOMER\tNAME\tLANGUAGE\tCONTACT")
+				for _, cu := range customers {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\n", cu.ID, safetext.Line(cu.Name), cu.Language, cu.ContactKind, safetext.Line(cu.Contact))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(imp, list)
+	return cmd
+}
+
+func newAuditCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Check the tamper-evident record"}
+	var asJSON bool
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Recompute the hash chains; exit 1 naming the first entry that was altered, removed or reordered",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return g.withSession(c, func(s session) error {
+				r, err := s.svc.Store.VerifyChains(c.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if err := writeJSON(c.OutOrStdout(), r); err != nil {
+						return err
+					}
+				} else if r.OK {
+					fmt.Fprintf(c.OutOrStdout(), "OK: %d timeline entries and %d audit entries, hash chains intact.\n", r.Timeline.Entries, r.Audit.Entries)
+				} else {
+					for _, p := range r.Problems {
+						fmt.Fprintf(c.OutOrStdout(), "TAMPERED: %s\n", p)
+					}
+				}
+				if !r.OK {
+					return exitCode(1)
+				}
+				return nil
+			})
+		},
+	}
+	verify.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(verify)
+	return cmd
+}

@@ -1,0 +1,605 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/glamour/v2"
+
+	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/store"
+)
+
+type tab uint8
+
+const (
+	tabOverview tab = iota
+	tabRoles
+	tabRunbook
+	tabTimeline
+	tabNotifications
+	tabCount
+)
+
+var tabNames = [...]string{"1 Overview", "2 Roles", "3 Runbook", "4 Timeline", "5 Notifications"}
+
+// detailModel is the incident view.
+type detailModel struct {
+	id          string
+	loaded      bool
+	d           store.Detail
+	obligations []deadline.Obligation
+	tab         tab
+
+	cursor [tabCount]int // per pane
+	offset [tabCount]int
+	follow bool // timeline sticks to the newest entry
+
+	bodies map[string]string // rendered step bodies by step id and width
+}
+
+func newDetailModel(id string) detailModel {
+	return detailModel{id: id, follow: true, bodies: map[string]string{}}
+}
+
+func (dm *detailModel) set(d store.Detail, obs []deadline.Obligation) {
+	if dm.id != d.Incident.ID || dm.bodies == nil {
+		*dm = newDetailModel(d.Incident.ID)
+	}
+	dm.d, dm.obligations, dm.loaded = d, obs, true
+	if dm.follow {
+		dm.cursor[tabTimeline] = max(len(d.Timeline)-1, 0)
+	}
+	for t := range tabCount {
+		dm.cursor[t] = min(dm.cursor[t], max(dm.items(t)-1, 0))
+	}
+}
+
+// invalidate drops cached renderings (after a change of colours).
+func (dm *detailModel) invalidate() { dm.bodies = map[string]string{} }
+
+func (dm *detailModel) items(t tab) int {
+	switch t {
+	case tabOverview:
+		return len(dm.obligations)
+	case tabRoles:
+		return len(dm.roleIDs())
+	case tabRunbook:
+		return len(dm.d.Steps)
+	case tabTimeline:
+		return len(dm.d.Timeline)
+	}
+	return 0
+}
+
+// roleIDs are the runbook's roles, or the roles ever assigned.
+func (dm *detailModel) roleIDs() []string {
+	ids := slices.Clone(dm.d.Incident.Roles)
+	for _, a := range dm.d.Roles {
+		if !slices.Contains(ids, a.Role) {
+			ids = append(ids, a.Role)
+		}
+	}
+	if !slices.Contains(ids, "incident_commander") {
+		ids = append([]string{"incident_commander"}, ids...)
+	}
+	return ids
+}
+
+func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	if !dm.loaded {
+		if key.Matches(msg, m.keys.Back) {
+			m.screen = screenList
+		}
+		return nil
+	}
+	k := m.keys
+	n := dm.items(dm.tab)
+	c := &dm.cursor[dm.tab]
+	switch {
+	case key.Matches(msg, k.Back):
+		m.screen = screenList
+		return m.loadIncidents()
+	case key.Matches(msg, k.NextTab):
+		dm.tab = (dm.tab + 1) % tabCount
+	case key.Matches(msg, k.PrevTab):
+		dm.tab = (dm.tab + tabCount - 1) % tabCount
+	case key.Matches(msg, k.Tab1):
+		dm.tab = tabOverview
+	case key.Matches(msg, k.Tab2):
+		dm.tab = tabRoles
+	case key.Matches(msg, k.Tab3):
+		dm.tab = tabRunbook
+	case key.Matches(msg, k.Tab4):
+		dm.tab = tabTimeline
+	case key.Matches(msg, k.Tab5):
+		dm.tab = tabNotifications
+	case key.Matches(msg, k.Up):
+		*c = max(*c-1, 0)
+		dm.follow = dm.tab == tabTimeline && *c == n-1
+	case key.Matches(msg, k.Down):
+		*c = min(*c+1, max(n-1, 0))
+		dm.follow = dm.tab == tabTimeline && *c == n-1
+	case key.Matches(msg, k.PageUp):
+		*c = max(*c-10, 0)
+		dm.follow = false
+	case key.Matches(msg, k.PageDown):
+		*c = min(*c+10, max(n-1, 0))
+	case key.Matches(msg, k.Top):
+		*c = 0
+		dm.follow = false
+	case key.Matches(msg, k.Bottom):
+		*c = max(n-1, 0)
+		dm.follow = dm.tab == tabTimeline
+	case key.Matches(msg, k.Note):
+		return dm.askNote(m)
+	case key.Matches(msg, k.Assign) && dm.tab == tabRoles:
+		return dm.askAssign(m)
+	case key.Matches(msg, k.Acknowledge) && dm.tab == tabRoles:
+		return dm.acknowledge(m)
+	case key.Matches(msg, k.Done) && dm.tab == tabRunbook:
+		return dm.completeStep(m)
+	case key.Matches(msg, k.Skip) && dm.tab == tabRunbook:
+		return dm.askSkip(m)
+	case key.Matches(msg, k.Severity):
+		return dm.askSeverity(m)
+	case key.Matches(msg, k.Submitted) && dm.tab == tabOverview:
+		return dm.askSubmitted(m)
+	case key.Matches(msg, k.Close):
+		return dm.askClose(m)
+	case key.Matches(msg, k.Reopen):
+		return dm.askReopen(m)
+	}
+	return nil
+}
+
+// Actions: each asks what it needs in an overlay, then runs the service
+// call in a command.
+
+func (dm *detailModel) askNote(m *Model) tea.Cmd {
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	m.overlay = newInput(m, "Add a note to the timeline ("+id+")", "what happened, what was decided, by whom", true, func(text string) tea.Cmd {
+		return m.act("Note added.", func() error { return svc.AddNote(m.ctx(), actor, id, text) })
+	})
+	return nil
+}
+
+func (dm *detailModel) selectedRole() (string, bool) {
+	roles := dm.roleIDs()
+	if len(roles) == 0 {
+		return "", false
+	}
+	return roles[min(dm.cursor[tabRoles], len(roles)-1)], true
+}
+
+func (dm *detailModel) askAssign(m *Model) tea.Cmd {
+	role, ok := dm.selectedRole()
+	if !ok {
+		return nil
+	}
+	if len(m.people) == 0 {
+		return m.setStatus("The directory has no people: import one with `irtui directory import FILE`.", true)
+	}
+	var items, others []choice
+	for _, p := range m.people {
+		it := choice{value: p.ID, label: clean(p.Name) + " (" + p.ID + ")", detail: strings.Join(p.Roles, ", ")}
+		if slices.Contains(p.Roles, role) {
+			items = append(items, it)
+		} else {
+			others = append(others, it)
+		}
+	}
+	items = append(items, others...)
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	m.overlay = newChoice("Assign "+roleTitle(m, dm.d.Incident.RunbookID, role), items, func(c choice) tea.Cmd {
+		return m.act(fmt.Sprintf("%s assigned to %s; they acknowledge with A.", role, c.value), func() error {
+			return svc.Assign(m.ctx(), actor, id, role, c.value)
+		})
+	})
+	return nil
+}
+
+func (dm *detailModel) acknowledge(m *Model) tea.Cmd {
+	role, ok := dm.selectedRole()
+	if !ok {
+		return nil
+	}
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	return m.act("You acknowledged "+role+".", func() error { return svc.Acknowledge(m.ctx(), actor, id, role) })
+}
+
+func (dm *detailModel) selectedStep() (store.Step, bool) {
+	if len(dm.d.Steps) == 0 {
+		return store.Step{}, false
+	}
+	return dm.d.Steps[min(dm.cursor[tabRunbook], len(dm.d.Steps)-1)], true
+}
+
+func (dm *detailModel) completeStep(m *Model) tea.Cmd {
+	st, ok := dm.selectedStep()
+	if !ok {
+		return nil
+	}
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	dm.cursor[tabRunbook] = min(dm.cursor[tabRunbook]+1, len(dm.d.Steps)-1) // on to the next step
+	return m.act("Done: "+st.Title, func() error { return svc.CompleteStep(m.ctx(), actor, id, st.ID, "") })
+}
+
+func (dm *detailModel) askSkip(m *Model) tea.Cmd {
+	st, ok := dm.selectedStep()
+	if !ok {
+		return nil
+	}
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	m.overlay = newInput(m, "Skip \""+clean(st.Title)+"\": why?", "the reason is recorded", true, func(reason string) tea.Cmd {
+		return m.act("Skipped: "+st.Title, func() error { return svc.SkipStep(m.ctx(), actor, id, st.ID, reason) })
+	})
+	return nil
+}
+
+func (dm *detailModel) askSeverity(m *Model) tea.Cmd {
+	var items []choice
+	for _, s := range runbook.Severities {
+		items = append(items, choice{value: s, label: s})
+	}
+	id, svc, actor, cur := dm.id, m.deps.Service, m.deps.Actor, dm.d.Incident.Severity
+	m.overlay = newChoice("Change severity (now "+cur+")", items, func(c choice) tea.Cmd {
+		if c.value == cur {
+			return nil
+		}
+		m.overlay = newInput(m, fmt.Sprintf("Severity %s → %s: reason", cur, c.value), "why the severity changes", true, func(reason string) tea.Cmd {
+			return m.act("Severity is now "+c.value+".", func() error { return svc.ChangeSeverity(m.ctx(), actor, id, c.value, reason) })
+		})
+		return nil
+	})
+	return nil
+}
+
+func (dm *detailModel) askSubmitted(m *Model) tea.Cmd {
+	if len(dm.obligations) == 0 {
+		return nil
+	}
+	o := dm.obligations[min(dm.cursor[tabOverview], len(dm.obligations)-1)]
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Record that %s (%s) was submitted now?", o.Rule.ID, o.Rule.Title), yes: func() tea.Cmd {
+		return m.act(o.Rule.ID+" recorded as submitted.", func() error {
+			return svc.RecordSubmission(m.ctx(), actor, id, o.Rule.ID, m.deps.Clock.Now())
+		})
+	}}
+	return nil
+}
+
+func (dm *detailModel) askClose(m *Model) tea.Cmd {
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	open := incident.OpenRequiredSteps(dm.d)
+	if len(open) > 0 {
+		m.overlay = newInput(m, fmt.Sprintf("%d required step(s) are still open. Reason to close anyway:", len(open)),
+			"e.g. handled by the supplier; see note", true, func(reason string) tea.Cmd {
+				return m.act(id+" closed.", func() error { return svc.Close(m.ctx(), actor, id, reason) })
+			})
+		return nil
+	}
+	m.overlay = &confirmOverlay{prompt: "Close " + id + "? Every required step is done.", yes: func() tea.Cmd {
+		return m.act(id+" closed.", func() error { return svc.Close(m.ctx(), actor, id, "") })
+	}}
+	return nil
+}
+
+func (dm *detailModel) askReopen(m *Model) tea.Cmd {
+	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	m.overlay = newInput(m, "Reopen "+id+": why?", "new information, recurrence, …", true, func(reason string) tea.Cmd {
+		return m.act(id+" reopened.", func() error { return svc.Reopen(m.ctx(), actor, id, reason) })
+	})
+	return nil
+}
+
+func roleTitle(m *Model, runbookID, role string) string {
+	if m.lib != nil {
+		if rb, ok := m.lib.Get(runbookID); ok {
+			for _, r := range rb.Roles {
+				if r.ID == role {
+					return r.Title
+				}
+			}
+		}
+	}
+	return strings.ReplaceAll(role, "_", " ")
+}
+
+// View.
+
+func (dm *detailModel) view(m *Model, w, h int) string {
+	s := m.styles
+	if !dm.loaded {
+		return s.Subtle.Render("Loading " + dm.id + "…")
+	}
+	in := dm.d.Incident
+	var b strings.Builder
+	kind := ""
+	if in.Kind == store.KindEvent {
+		kind = s.Faint.Render(" [assessed event, not an incident]")
+	}
+	if in.Drill {
+		kind += s.Warn.Render(" [EXERCISE]")
+	}
+	b.WriteString(s.severity(in.Severity) + " " + s.Bold.Render(in.ID+" · "+clean(in.Title)) + kind + "\n")
+	var tabs []string
+	for i, name := range tabNames {
+		if tab(i) == dm.tab {
+			tabs = append(tabs, s.TabActive.Render(name))
+		} else {
+			tabs = append(tabs, s.Tab.Render(name))
+		}
+	}
+	b.WriteString(truncate(strings.Join(tabs, ""), w) + "\n")
+	bodyH := h - 2
+	switch dm.tab {
+	case tabOverview:
+		b.WriteString(dm.overview(m, w, bodyH))
+	case tabRoles:
+		b.WriteString(dm.roles(m, w, bodyH))
+	case tabRunbook:
+		b.WriteString(dm.runbook(m, w, bodyH))
+	case tabTimeline:
+		b.WriteString(dm.timeline(m, w, bodyH))
+	case tabNotifications:
+		b.WriteString(dm.notifications(m, w, bodyH))
+	}
+	return b.String()
+}
+
+func (dm *detailModel) overview(m *Model, w, h int) string {
+	s := m.styles
+	in := dm.d.Incident
+	loc := m.deps.Config.Policy.Location()
+	var b strings.Builder
+	status := in.Status
+	if !in.ClosedAt.IsZero() {
+		status += " at " + localTime(in.ClosedAt, loc)
+	}
+	row := func(label, value string) { b.WriteString(s.Label.Render(label) + truncate(value, w-12) + "\n") }
+	row("Status", status)
+	row("Runbook", in.RunbookID+" v"+in.RunbookVersion)
+	row("Category", in.Category+" · "+in.AttackVector)
+	row("Aware", localTime(in.AwareAt, loc))
+	row("Declared", localTime(in.DeclaredAt, loc)+" by "+clean(in.CreatedBy))
+	cmdr := s.Warn.Render("unassigned — press 2, then a")
+	if a, ok := incident.CurrentHolder(dm.d, "incident_commander"); ok {
+		cmdr = a.PersonID
+		if a.AcknowledgedAt.IsZero() {
+			cmdr += s.Warn.Render(" (not acknowledged)")
+		}
+	}
+	row("Commander", cmdr)
+	if len(in.Flags) > 0 {
+		row("Flags", s.Warn.Render(strings.Join(in.Flags, " · ")))
+	}
+	var custs []string
+	for _, c := range dm.d.Customers {
+		custs = append(custs, clean(c.Name)+" ("+c.ID+")")
+	}
+	if len(custs) == 0 {
+		custs = []string{s.Faint.Render("none recorded")}
+	}
+	row("Customers", strings.Join(custs, ", "))
+	if in.DismissedReason != "" {
+		row("Dismissed", clean(in.DismissedReason))
+	}
+	b.WriteString("\n" + s.Bold.Render("Regulatory clocks") + s.Subtle.Render("  (m: mark the selected notice submitted)") + "\n")
+	if len(dm.obligations) == 0 {
+		b.WriteString(s.Subtle.Render("No notification obligations under the configured policy.") + "\n")
+	}
+	used := strings.Count(b.String(), "\n")
+	rows := max(h-used, 1)
+	c := dm.cursor[tabOverview]
+	dm.offset[tabOverview] = window(c, dm.offset[tabOverview], rows, len(dm.obligations))
+	for i := dm.offset[tabOverview]; i < len(dm.obligations) && i < dm.offset[tabOverview]+rows; i++ {
+		o := dm.obligations[i]
+		line := clockBar(s, o, o.At(m.now), w-2)
+		if i == c {
+			line = s.Cursor.Render("›") + line
+		} else {
+			line = " " + line
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func (dm *detailModel) roles(m *Model, w, h int) string {
+	s := m.styles
+	loc := m.deps.Config.Policy.Location()
+	var b strings.Builder
+	b.WriteString(s.Subtle.Render("a: assign or hand over the selected role · A: acknowledge a role you were given") + "\n\n")
+	for i, role := range dm.roleIDs() {
+		holder := s.Faint.Render("unassigned")
+		if a, ok := incident.CurrentHolder(dm.d, role); ok {
+			holder = a.PersonID + s.Subtle.Render(" since "+localTime(a.AssignedAt, loc))
+			if a.AcknowledgedAt.IsZero() {
+				holder += " " + s.Warn.Render("awaiting acknowledgement")
+			} else {
+				holder += " " + s.OK.Render("acknowledged")
+			}
+		}
+		line := padRight(roleTitle(m, dm.d.Incident.RunbookID, role), 32) + " " + holder
+		if i == dm.cursor[tabRoles] {
+			line = s.Cursor.Render("› ") + line
+		} else {
+			line = "  " + line
+		}
+		b.WriteString(truncate(line, w) + "\n")
+	}
+	var history []string
+	for _, a := range dm.d.Roles {
+		if a.HandedOverTo != "" {
+			history = append(history, fmt.Sprintf("%s: %s → %s at %s", a.Role, a.PersonID, a.HandedOverTo, localTime(a.EndedAt, loc)))
+		}
+	}
+	if len(history) > 0 {
+		b.WriteString("\n" + s.Bold.Render("Hand-overs") + "\n")
+		for _, hline := range history {
+			b.WriteString(s.Subtle.Render(truncate(hline, w)) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (dm *detailModel) runbook(m *Model, w, h int) string {
+	s := m.styles
+	var b strings.Builder
+	steps := dm.d.Steps
+	if len(steps) == 0 {
+		return s.Subtle.Render("This record has no checklist.")
+	}
+	listH := max(h/2, 5)
+	c := dm.cursor[tabRunbook]
+	dm.offset[tabRunbook] = window(c, dm.offset[tabRunbook], listH, len(steps))
+	phase := ""
+	lines := 0
+	for i := dm.offset[tabRunbook]; i < len(steps) && lines < listH; i++ {
+		st := steps[i]
+		if st.Phase != phase {
+			phase = st.Phase
+			b.WriteString(s.Title.Render(phaseTitle(phase)) + "\n")
+			lines++
+		}
+		box := "[ ]"
+		switch st.Status {
+		case store.StepDone:
+			box = s.OK.Render("[x]")
+		case store.StepSkipped:
+			box = s.Faint.Render("[-]")
+		}
+		req := ""
+		if !st.Required {
+			req = s.Faint.Render(" optional")
+		}
+		line := box + " " + padRight(clean(st.Title), max(w-32, 10)) + " " + s.Subtle.Render(padRight(st.Role, 18)) + req
+		if i == c {
+			line = s.Cursor.Render("›") + line
+		} else {
+			line = " " + line
+		}
+		b.WriteString(truncate(line, w) + "\n")
+		lines++
+	}
+	if st, ok := dm.selectedStep(); ok {
+		b.WriteString("\n")
+		info := s.Bold.Render(clean(st.Title)) + s.Subtle.Render("  owner: "+st.Role)
+		if st.Status != store.StepOpen {
+			info += s.Subtle.Render(fmt.Sprintf("  %s by %s", st.Status, st.Actor))
+			if st.Note != "" {
+				info += s.Subtle.Render(": " + clean(st.Note))
+			}
+		}
+		b.WriteString(truncate(info, w) + "\n")
+		b.WriteString(dm.stepBody(m, st, w))
+	}
+	return b.String()
+}
+
+func phaseTitle(id string) string {
+	switch id {
+	case "detection_analysis":
+		return "Detection & analysis"
+	case "post_incident":
+		return "Post-incident activity"
+	}
+	if id == "" {
+		return ""
+	}
+	return strings.ToUpper(id[:1]) + strings.ReplaceAll(id[1:], "_", " ")
+}
+
+// stepBody renders a step's Markdown body with glamour, cached per width.
+func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
+	cacheKey := fmt.Sprintf("%s/%d", st.ID, w)
+	if out, ok := dm.bodies[cacheKey]; ok {
+		return out
+	}
+	body := ""
+	if m.lib != nil {
+		if rb, ok := m.lib.Get(dm.d.Incident.RunbookID); ok {
+			for _, ph := range rb.Phases {
+				for _, rs := range ph.Steps {
+					if rs.ID == st.ID {
+						body = rs.Body
+					}
+				}
+			}
+		}
+	}
+	out := m.styles.Faint.Render("(no instructions in the runbook)")
+	if strings.TrimSpace(body) != "" {
+		style := "dark"
+		if !m.styles.Dark {
+			style = "light"
+		}
+		if noColor() {
+			style = "notty"
+		}
+		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-4, 20)))
+		if err == nil {
+			if md, err := r.Render(safeMarkdown(body)); err == nil {
+				out = strings.Trim(md, "\n")
+			}
+		}
+	}
+	dm.bodies[cacheKey] = out
+	return out
+}
+
+func (dm *detailModel) timeline(m *Model, w, h int) string {
+	s := m.styles
+	loc := m.deps.Config.Policy.Location()
+	entries := dm.d.Timeline
+	var b strings.Builder
+	b.WriteString(s.Subtle.Render(fmt.Sprintf("%d entries · N: add a note · g/G: first/last", dm.d.TimelineTotal)) + "\n")
+	rows := max(h-1, 1)
+	c := dm.cursor[tabTimeline]
+	dm.offset[tabTimeline] = window(c, dm.offset[tabTimeline], rows, len(entries))
+	for i := dm.offset[tabTimeline]; i < len(entries) && i < dm.offset[tabTimeline]+rows; i++ {
+		e := entries[i]
+		line := s.Subtle.Render(localTime(e.At, loc)) + " " + s.Accent.Render(padRight(clean(e.Actor), 12)) + " " +
+			padRight(e.Kind, 18) + " " + clean(e.Summary)
+		if i == c {
+			line = s.Cursor.Render("›") + line
+		} else {
+			line = " " + line
+		}
+		b.WriteString(truncate(line, w) + "\n")
+	}
+	return b.String()
+}
+
+func (dm *detailModel) notifications(m *Model, w, h int) string {
+	s := m.styles
+	var b strings.Builder
+	b.WriteString(s.Bold.Render("Notifications") + "\n")
+	b.WriteString(s.Subtle.Render("Nothing has been sent from irtui for this incident. The runbook's notification rules:") + "\n\n")
+	if m.lib != nil {
+		if rb, ok := m.lib.Get(dm.d.Incident.RunbookID); ok {
+			for _, n := range rb.Notify {
+				line := fmt.Sprintf("%-28s to %-12s on %-26s", n.ID, n.Audience, n.On)
+				if n.Obligation != "" {
+					line += " serves " + n.Obligation
+				}
+				b.WriteString(truncate(line, w) + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+func localTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}

@@ -1,0 +1,349 @@
+// Package tui is irtui's terminal app, built on Bubble Tea v2: the
+// incident list, triage of a new event with a live verdict, and the
+// incident view with its clocks, roles, checklist, timeline and
+// notifications. It calls the same services as the CLI and does no I/O in
+// Update: every database call runs in a command that returns a message.
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/store"
+)
+
+type screen uint8
+
+const (
+	screenList screen = iota
+	screenPicker
+	screenTriage
+	screenIncident
+)
+
+// Deps are the services the app works with.
+type Deps struct {
+	Store   *store.Store
+	Service *incident.Service
+	// Runbooks loads the runbook library; it runs in a command so the
+	// first frame never waits for it.
+	Runbooks func() *runbook.Library
+	Config   config.Config
+	Actor    string
+	Clock    clock.Clock
+	// Dark forces the dark or light palette; nil asks the terminal.
+	Dark *bool
+	// Poll is how often the database is checked for changes made by other
+	// processes (default 500 ms) and the clocks are redrawn. A negative
+	// value turns polling and status expiry off (embedding, tests).
+	Poll time.Duration
+	// Notice is shown in the status line at start.
+	Notice string
+}
+
+// Model is the root model: it owns the screen, routes messages and draws
+// the frame. Children are plain structs with methods it calls.
+type Model struct {
+	deps   Deps
+	keys   KeyMap
+	styles Styles
+	help   help.Model
+
+	width, height int
+	screen        screen
+	now           time.Time
+
+	lib       *runbook.Library
+	people    []store.Person
+	customers []store.Customer
+	version   int64
+
+	list    listModel
+	picker  pickerModel
+	triage  *triageModel
+	detail  detailModel
+	overlay overlay
+
+	status    string
+	statusErr bool
+	statusSeq int
+	quitting  bool
+}
+
+// New builds the app.
+func New(d Deps) *Model {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
+	if d.Poll == 0 {
+		d.Poll = 500 * time.Millisecond
+	}
+	dark := true
+	if d.Dark != nil {
+		dark = *d.Dark
+	}
+	m := &Model{deps: d, keys: DefaultKeyMap(), styles: NewStyles(dark), help: help.New(), width: 80, height: 24}
+	m.help.Styles = help.DefaultStyles(dark)
+	m.now = d.Clock.Now()
+	m.list = newListModel()
+	m.list.loading = true
+	return m
+}
+
+// Init starts loading; the first frame shows progress instead of waiting.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.loadRunbooks(), m.loadIncidents(), m.loadDirectory(), m.tick()}
+	if m.deps.Notice != "" {
+		cmds = append(cmds, m.setStatus(m.deps.Notice, false))
+	}
+	if m.deps.Dark == nil {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	return tea.Batch(cmds...)
+}
+
+type tickMsg time.Time
+
+func (m *Model) tick() tea.Cmd {
+	if m.deps.Poll < 0 {
+		return nil
+	}
+	return tea.Tick(m.deps.Poll, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// statusMsg shows a message in the status line for a while.
+type statusMsg struct {
+	text string
+	err  bool
+}
+
+type statusExpiredMsg struct{ seq int }
+
+func (m *Model) setStatus(text string, isErr bool) tea.Cmd {
+	m.status, m.statusErr = text, isErr
+	m.statusSeq++
+	seq := m.statusSeq
+	if m.deps.Poll < 0 {
+		return nil
+	}
+	ttl := 4 * time.Second
+	if isErr {
+		ttl = 8 * time.Second
+	}
+	return tea.Tick(ttl, func(time.Time) tea.Msg { return statusExpiredMsg{seq} })
+}
+
+// Update routes a message: results of commands first, then overlays, then
+// the focused screen.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		if m.triage != nil {
+			m.triage.resize(m)
+		}
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.styles = NewStyles(msg.IsDark())
+		m.help.Styles = help.DefaultStyles(msg.IsDark())
+		m.detail.invalidate()
+		return m, nil
+	case tickMsg:
+		m.now = time.Time(msg)
+		if c, ok := m.deps.Clock.(*clock.Fake); ok {
+			m.now = c.Now()
+		}
+		return m, tea.Batch(m.tick(), m.poll())
+	case versionMsg:
+		if msg.err != nil || msg.version == m.version {
+			return m, nil
+		}
+		first := m.version == 0
+		m.version = msg.version
+		if first {
+			return m, nil
+		}
+		return m, m.reload()
+	case statusMsg:
+		return m, m.setStatus(msg.text, msg.err)
+	case statusExpiredMsg:
+		if msg.seq == m.statusSeq {
+			m.status = ""
+		}
+		return m, nil
+	case runbooksMsg:
+		m.lib = msg.lib
+		m.picker.setRunbooks(msg.lib)
+		if len(msg.lib.Failed) > 0 {
+			return m, m.setStatus(fmt.Sprintf("%d runbook problem(s): run `irtui runbooks lint`", len(msg.lib.Failed)), true)
+		}
+		return m, nil
+	case directoryMsg:
+		if msg.err != nil {
+			return m, m.setStatus("Could not read the directory: "+msg.err.Error(), true)
+		}
+		m.people, m.customers = msg.people, msg.customers
+		return m, nil
+	case incidentsMsg:
+		m.list.loading = false
+		if msg.err != nil {
+			return m, m.setStatus("Could not list incidents: "+msg.err.Error(), true)
+		}
+		m.list.setRows(msg.rows)
+		return m, nil
+	case detailMsg:
+		if msg.err != nil {
+			return m, m.setStatus(msg.err.Error(), true)
+		}
+		if m.screen == screenIncident && m.detail.id == msg.detail.Incident.ID || msg.open {
+			m.detail.set(msg.detail, msg.obligations)
+			if msg.open {
+				m.screen = screenIncident
+			}
+		}
+		return m, nil
+	case actionMsg:
+		if msg.err != nil {
+			if m.screen == screenTriage && m.triage != nil {
+				m.triage.retry() // let the user fix the form and submit again
+			}
+			return m, m.setStatus(msg.err.Error(), true)
+		}
+		cmds := []tea.Cmd{m.setStatus(msg.done, false), m.loadIncidents()}
+		if msg.open != "" {
+			m.triage = nil
+			m.detail = newDetailModel(msg.open)
+			m.screen = screenIncident
+			cmds = append(cmds, m.loadDetail(msg.open, true))
+		} else if m.screen == screenIncident {
+			cmds = append(cmds, m.loadDetail(m.detail.id, false))
+		}
+		return m, tea.Batch(cmds...)
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	}
+	// Anything else (cursor blink, form internals) goes to the triage form.
+	if m.screen == screenTriage && m.triage != nil && m.overlay == nil {
+		return m, m.triage.update(m, msg)
+	}
+	return m, nil
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.overlay != nil {
+		closeIt, cmd := m.overlay.update(m, msg)
+		if closeIt {
+			m.overlay = nil
+		}
+		return cmd
+	}
+	if msg.String() == "ctrl+c" || key.Matches(msg, m.keys.Quit) && m.screen != screenTriage && !m.typing() {
+		return m.quit()
+	}
+	if key.Matches(msg, m.keys.Help) && !m.typing() {
+		m.overlay = &helpOverlay{}
+		return nil
+	}
+	switch m.screen {
+	case screenList:
+		return m.list.update(m, msg)
+	case screenPicker:
+		return m.picker.update(m, msg)
+	case screenTriage:
+		return m.triage.update(m, msg)
+	case screenIncident:
+		return m.detail.update(m, msg)
+	}
+	return nil
+}
+
+// typing reports whether keys go to a text field, so q and ? are text.
+func (m *Model) typing() bool {
+	return m.screen == screenList && m.list.filtering || m.screen == screenPicker
+}
+
+// quit asks first when leaving would lose what the user typed.
+func (m *Model) quit() tea.Cmd {
+	if m.screen == screenTriage && m.triage != nil && m.triage.dirty() {
+		m.overlay = &confirmOverlay{prompt: "Quit and lose the triage answers?", yes: func() tea.Cmd {
+			m.quitting = true
+			return tea.Quit
+		}}
+		return nil
+	}
+	m.quitting = true
+	return tea.Quit
+}
+
+// View draws the frame: header, body, status line and help footer.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "irtui"
+	return v
+}
+
+func (m *Model) render() string {
+	if m.quitting {
+		return ""
+	}
+	w, h := max(m.width, 20), max(m.height, 5)
+	header := m.renderHeader(w)
+	footer := m.renderFooter(w)
+	bodyH := h - lipgloss.Height(header) - lipgloss.Height(footer)
+	var body string
+	switch m.screen {
+	case screenList:
+		body = m.list.view(m, w, bodyH)
+	case screenPicker:
+		body = m.picker.view(m, w, bodyH)
+	case screenTriage:
+		body = m.triage.view(m, w, bodyH)
+	case screenIncident:
+		body = m.detail.view(m, w, bodyH)
+	}
+	body = fit(body, w, bodyH)
+	if m.overlay != nil {
+		body = place(m.overlay.view(m, w, bodyH), w, bodyH)
+	}
+	return header + "\n" + body + "\n" + footer
+}
+
+func (m *Model) renderHeader(w int) string {
+	left := m.styles.HeaderTitle.Render("irtui") + m.styles.HeaderUser.Render(" · security incident response")
+	right := m.styles.HeaderUser.Render("you are " + m.deps.Actor)
+	gap := w - lipgloss.Width(left) - lipgloss.Width(right) - 2
+	if gap < 1 {
+		right = ""
+		gap = max(w-lipgloss.Width(left)-2, 0)
+	}
+	return m.styles.Header.Width(w).Render(left + m.styles.Header.UnsetPadding().Render(strings.Repeat(" ", gap)) + right)
+}
+
+func (m *Model) renderFooter(w int) string {
+	status := ""
+	if m.status != "" {
+		st := m.styles.StatusInfo
+		if m.statusErr {
+			st = m.styles.StatusErr
+		}
+		status = st.Render(truncate(m.status, w))
+	}
+	m.help.SetWidth(w)
+	return status + "\n" + m.help.View(m.bindings())
+}
+
+// ctx is the context for commands. Commands are short database calls.
+func (m *Model) ctx() context.Context { return context.Background() }

@@ -1,0 +1,107 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/irtui/irtui/internal/runbook"
+)
+
+// pickerModel chooses the runbook for a new event, with a fuzzy filter.
+type pickerModel struct {
+	all    []*runbook.Runbook
+	filter textinput.Model
+	cursor int
+	offset int
+}
+
+func (p *pickerModel) setRunbooks(lib *runbook.Library) {
+	p.all = lib.Runbooks
+}
+
+func (m *Model) startPicker() tea.Cmd {
+	if m.lib == nil {
+		return m.setStatus("Runbooks are still loading…", false)
+	}
+	if len(m.lib.Runbooks) == 0 {
+		return m.setStatus("No runbook loaded: check `irtui runbooks lint`.", true)
+	}
+	m.picker.filter = newTextInput("type to filter: ransomware, phishing, data…", 50)
+	m.picker.cursor, m.picker.offset = 0, 0
+	m.screen = screenPicker
+	return m.picker.filter.Focus()
+}
+
+func (p *pickerModel) visible() []*runbook.Runbook {
+	q := strings.TrimSpace(p.filter.Value())
+	if q == "" {
+		return p.all
+	}
+	// Runbooks whose id or title contains the text come first, then those
+	// that match it as a subsequence.
+	var exact, loose []*runbook.Runbook
+	lq := strings.ToLower(q)
+	for _, rb := range p.all {
+		switch {
+		case strings.Contains(strings.ToLower(rb.ID+" "+rb.Title), lq):
+			exact = append(exact, rb)
+		case fuzzy(q, rb.ID+" "+rb.Title+" "+rb.Category.String()):
+			loose = append(loose, rb)
+		}
+	}
+	return append(exact, loose...)
+}
+
+func (p *pickerModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	vis := p.visible()
+	switch msg.String() {
+	case "esc":
+		m.screen = screenList
+		return nil
+	case "up", "ctrl+p":
+		p.cursor = max(p.cursor-1, 0)
+		return nil
+	case "down", "ctrl+n":
+		p.cursor = min(p.cursor+1, max(len(vis)-1, 0))
+		return nil
+	case "enter":
+		if len(vis) == 0 {
+			return nil
+		}
+		return m.startTriage(vis[min(p.cursor, len(vis)-1)])
+	}
+	var cmd tea.Cmd
+	p.filter, cmd = p.filter.Update(msg)
+	p.cursor = 0
+	return cmd
+}
+
+func (p *pickerModel) view(m *Model, w, h int) string {
+	s := m.styles
+	var b strings.Builder
+	b.WriteString(s.Title.Render("New security event · choose the runbook that fits best") + "\n")
+	b.WriteString(p.filter.View() + "\n\n")
+	vis := p.visible()
+	listH := h - 9
+	p.offset = window(p.cursor, p.offset, listH, len(vis))
+	for i := p.offset; i < len(vis) && i < p.offset+listH; i++ {
+		rb := vis[i]
+		line := padRight(clean(rb.Title), min(46, w/2)) + " " + s.Subtle.Render(rb.Category.String())
+		if i == p.cursor {
+			line = s.Cursor.Render("› ") + s.Bold.Render(line)
+		} else {
+			line = "  " + line
+		}
+		b.WriteString(truncate(line, w) + "\n")
+	}
+	if len(vis) == 0 {
+		b.WriteString(s.Subtle.Render("  No runbook matches. esc goes back.") + "\n")
+	} else if sel := vis[min(p.cursor, len(vis)-1)]; sel != nil {
+		summary := strings.Join(strings.Fields(clean(sel.Summary)), " ")
+		b.WriteString("\n" + s.Subtle.Render(truncate(fmt.Sprintf("%s: %s", sel.ID, summary), w*2)))
+	}
+	return b.String()
+}

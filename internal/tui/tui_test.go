@@ -1,0 +1,515 @@
+package tui
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/irtui/irtui/internal/classify"
+	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/runbooks"
+)
+
+// updateGolden reports whether -update was given. The flag is defined by
+// the golden package that teatest uses; its meaning is the same here.
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// start is a fixed moment so that clocks and golden files are stable.
+var start = time.Date(2026, 3, 27, 9, 0, 0, 0, time.UTC)
+
+type harness struct {
+	m     *Model
+	svc   *incident.Service
+	st    *store.Store
+	clk   *clock.Fake
+	lib   *runbook.Library
+	path  string
+	actor string
+}
+
+func loadLibrary(t testing.TB) *runbook.Library {
+	t.Helper()
+	lib := runbook.Load(runbook.Options{Bundled: runbooks.FS(), Validate: runbook.ValidateOptions{Obligation: deadline.IsObligationID}})
+	if len(lib.Failed) > 0 {
+		t.Fatalf("bundled runbooks: %v", lib.Failed)
+	}
+	return lib
+}
+
+// newHarness opens a real database file with the demo directory and builds
+// the app on it, with a fake clock and no timers.
+func newHarness(t testing.TB) *harness { return newHarnessPoll(t, -1) }
+
+func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
+	t.Helper()
+	clk := clock.NewFake(start)
+	path := filepath.Join(t.TempDir(), "irtui.db")
+	st, err := store.Open(context.Background(), path, store.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var dir store.Directory
+	if probs := runbook.DecodeFile("demo", runbooks.DemoDirectory(), &dir); probs != nil {
+		t.Fatal(probs)
+	}
+	if _, err := st.ImportDirectory(context.Background(), "admin", dir); err != nil {
+		t.Fatal(err)
+	}
+	lib := loadLibrary(t)
+	dark := true
+	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: "alice",
+		svc: &incident.Service{Store: st, Clock: clk}}
+	h.m = New(Deps{Store: st, Service: h.svc, Runbooks: func() *runbook.Library { return lib },
+		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll})
+	if poll < 0 {
+		h.run(h.m.Init())
+		h.m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	}
+	return h
+}
+
+// run executes a command and every command that follows from it, feeding
+// each message to the model, as the Bubble Tea runtime would.
+func (h *harness) run(cmd tea.Cmd) {
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		msg := runCmd(c)
+		switch msg := msg.(type) {
+		case nil:
+			continue
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+			continue
+		case tea.BackgroundColorMsg:
+			continue
+		}
+		if isRequest(msg) {
+			continue
+		}
+		_, next := h.m.Update(msg)
+		queue = append(queue, next)
+	}
+}
+
+// isRequest reports terminal requests (background colour, ...) that only
+// a real program answers, and the form's cursor blinks.
+func isRequest(msg tea.Msg) bool {
+	name := strings.ToLower(fmt.Sprintf("%T", msg))
+	return strings.Contains(name, "request") || strings.Contains(name, "blink")
+}
+
+// runCmd runs a command with a time limit, so a test never hangs on one.
+func runCmd(c tea.Cmd) tea.Msg {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- c() }()
+	select {
+	case msg := <-done:
+		return msg
+	case <-time.After(5 * time.Second):
+		panic("a command did not return within 5 s")
+	}
+}
+
+// press sends key presses (a binding's first key, or text) and runs the
+// resulting commands.
+func (h *harness) press(keys ...string) {
+	for _, k := range keys {
+		_, cmd := h.m.Update(keyMsg(k))
+		h.run(cmd)
+	}
+}
+
+func (h *harness) typeText(s string) {
+	for _, r := range s {
+		_, cmd := h.m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+		h.run(cmd)
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)
+	if len(r) != 1 {
+		panic("unknown key " + k)
+	}
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+// key returns the first key of a binding, so tests press what the keymap
+// says rather than literals.
+func first(b interface{ Keys() []string }) string { return b.Keys()[0] }
+
+func (h *harness) screen() string { return ansi.Strip(h.m.View().Content) }
+
+// declare creates an incident through the service, as the CLI would.
+func (h *harness) declare(t testing.TB, runbookID, title string, answers classify.Answers, customers ...string) incident.Incident {
+	t.Helper()
+	rb, ok := h.lib.Get(runbookID)
+	if !ok {
+		t.Fatalf("no runbook %s", runbookID)
+	}
+	v, err := classify.Classify(rb, answers, deadline.DefaultPolicy(), classify.Events{Aware: h.clk.Now()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := incident.NewDeclaration(rb, v, answers)
+	d.Title, d.Customers, d.AwareAt = title, customers, h.clk.Now()
+	if !v.Incident {
+		d.DismissReason = "false alarm"
+	}
+	in, err := h.svc.Declare(context.Background(), "alice", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func (h *harness) detail(t testing.TB, id string) store.Detail {
+	t.Helper()
+	d, err := h.st.Incident(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestEmptyStateTellsANewUserHowToStart(t *testing.T) {
+	h := newHarness(t)
+	out := h.screen()
+	for _, want := range []string{"No incidents yet", "Press n to assess a new security event", "you are alice", "n new event"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestTriageVerdictFollowsAnswers(t *testing.T) {
+	h := newHarness(t)
+	h.press(first(h.m.keys.New))
+	if h.m.screen != screenPicker {
+		t.Fatalf("n should open the runbook picker, screen=%d", h.m.screen)
+	}
+	h.typeText("ransom")
+	h.press("enter")
+	tr := h.m.triage
+	if h.m.screen != screenTriage || tr == nil || tr.rb.ID != "ransomware" {
+		t.Fatalf("enter should start triage of ransomware")
+	}
+	// Everything unanswered: the verdict assumes the worst.
+	if !tr.verdict.Incident || tr.verdict.Severity != "SEV1" || len(tr.verdict.Assumed) != len(tr.rb.Questions) {
+		t.Fatalf("unanswered ransomware should be a SEV1 incident with every answer assumed: %+v", tr.verdict)
+	}
+	if !strings.Contains(h.screen(), "Live verdict") || !strings.Contains(h.screen(), "assumed the worst") {
+		t.Fatalf("verdict pane missing:\n%s", h.screen())
+	}
+	// Answer that it was a false alarm: the verdict follows.
+	rb := tr.rb
+	for _, q := range rb.Questions {
+		if q.Type == runbook.Choice {
+			*tr.vals.single[q.ID] = q.Choices[0].Value
+			break
+		}
+	}
+	if _, cmd := h.m.Update(tea.WindowSizeMsg{Width: 120, Height: 40}); cmd != nil {
+		h.run(cmd)
+	}
+	tr.reclassify(h.m)
+	if len(tr.verdict.Assumed) != len(rb.Questions)-1 {
+		t.Fatalf("one answer given, assumed %d of %d", len(tr.verdict.Assumed), len(rb.Questions))
+	}
+}
+
+func TestTriageRecordsAnEventWithItsReason(t *testing.T) {
+	h := newHarness(t)
+	h.press("n")
+	h.typeText("ddos")
+	h.press("enter")
+	tr := h.m.triage
+	tr.vals.title = "Traffic spike on the storefront"
+	tr.vals.decision = decEvent
+	tr.vals.reason = "Marketing campaign traffic, confirmed by the web team"
+	tr.vals.customers = []string{"acme"}
+	tr.reclassify(h.m)
+	h.run(tr.submit(h.m))
+	list, _ := h.st.ListIncidents(context.Background(), store.ListFilter{})
+	if len(list) != 1 || list[0].Kind != store.KindEvent || !strings.Contains(list[0].DismissedReason, "Marketing campaign") {
+		t.Fatalf("event not recorded: %+v", list)
+	}
+	if h.m.screen != screenIncident || !strings.Contains(h.screen(), "assessed event, not an incident") {
+		t.Fatalf("the recorded event should be shown:\n%s", h.screen())
+	}
+	d := h.detail(t, list[0].ID)
+	if len(d.Customers) != 1 || d.Customers[0].ID != "acme" {
+		t.Fatalf("customers: %+v", d.Customers)
+	}
+}
+
+func TestTriageRefusalKeepsTheForm(t *testing.T) {
+	h := newHarness(t)
+	h.press("n", "enter")
+	tr := h.m.triage
+	tr.vals.title = "x"
+	tr.vals.decision = decEvent
+	tr.vals.reason = "" // the service refuses an event without a reason
+	tr.sent = true
+	h.run(tr.submit(h.m))
+	if h.m.screen != screenTriage || !h.m.statusErr || tr.sent {
+		t.Fatalf("a refused declaration should keep the form open for a retry (screen %d, status %q)", h.m.screen, h.m.status)
+	}
+}
+
+func TestAssignAcknowledgeStepNoteClose(t *testing.T) {
+	h := newHarness(t)
+	in := h.declare(t, "lost-device", "Laptop stolen from car", classify.Answers{"encrypted": true})
+	h.run(h.m.loadIncidents())
+	if !strings.Contains(h.screen(), "Laptop stolen from car") {
+		t.Fatalf("list lacks the incident:\n%s", h.screen())
+	}
+	h.press(first(h.m.keys.Open))
+	if h.m.screen != screenIncident || !strings.Contains(h.screen(), "unassigned") {
+		t.Fatalf("incident view:\n%s", h.screen())
+	}
+
+	// Roles: assign the incident commander from the directory, acknowledge.
+	h.press(first(h.m.keys.Tab2), first(h.m.keys.Assign))
+	if _, ok := h.m.overlay.(*choiceOverlay); !ok {
+		t.Fatal("a should open the person picker")
+	}
+	h.typeText("alice")
+	h.press("enter")
+	h.press(first(h.m.keys.Acknowledge))
+	d := h.detail(t, in.ID)
+	a, ok := incident.CurrentHolder(d, "incident_commander")
+	if !ok || a.PersonID != "alice" || a.AcknowledgedAt.IsZero() {
+		t.Fatalf("commander not assigned and acknowledged: %+v", d.Roles)
+	}
+	if !strings.Contains(h.screen(), "acknowledged") {
+		t.Fatalf("roles pane:\n%s", h.screen())
+	}
+
+	// Runbook: complete the first step, skip the next with a reason.
+	h.press(first(h.m.keys.Tab3), first(h.m.keys.Done))
+	h.press(first(h.m.keys.Skip))
+	h.typeText("Handled by the device vendor")
+	h.press("enter")
+	d = h.detail(t, in.ID)
+	if d.Steps[0].Status != store.StepDone || d.Steps[1].Status != store.StepSkipped || d.Steps[1].Note != "Handled by the device vendor" {
+		t.Fatalf("steps: %+v", d.Steps[:2])
+	}
+
+	// Note from any pane.
+	h.press(first(h.m.keys.Tab4), first(h.m.keys.Note))
+	h.typeText("Police report filed, reference 2026-1234")
+	h.press("enter")
+	if !strings.Contains(h.screen(), "Police report filed") {
+		t.Fatalf("timeline lacks the note:\n%s", h.screen())
+	}
+
+	// Close: required steps are open, so a reason is asked for.
+	h.press(first(h.m.keys.Close))
+	if _, ok := h.m.overlay.(*inputOverlay); !ok {
+		t.Fatal("closing with open steps should ask for a reason")
+	}
+	h.press("enter") // empty reason is refused in the overlay
+	if h.m.overlay == nil {
+		t.Fatal("an empty reason was accepted")
+	}
+	h.typeText("Device wiped remotely; remaining steps tracked in ticket SEC-42")
+	h.press("enter")
+	d = h.detail(t, in.ID)
+	if d.Incident.Status != store.StatusClosed {
+		t.Fatalf("not closed: %+v", d.Incident)
+	}
+	var kinds []string
+	for _, e := range d.Timeline {
+		kinds = append(kinds, e.Kind)
+	}
+	joined := strings.Join(kinds, ",")
+	for _, k := range []string{"role_assigned", "role_acknowledged", "step_completed", "step_skipped", "note", "closed"} {
+		if !strings.Contains(joined, k) {
+			t.Errorf("timeline lacks %s: %s", k, joined)
+		}
+	}
+}
+
+func TestServiceErrorsShowInTheStatusLine(t *testing.T) {
+	h := newHarness(t)
+	in := h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	h.press("enter", first(h.m.keys.Tab2), first(h.m.keys.Acknowledge))
+	if !h.m.statusErr || h.m.status == "" {
+		t.Fatalf("acknowledging an unassigned role should report an error, status=%q", h.m.status)
+	}
+	if d := h.detail(t, in.ID); len(d.Roles) != 0 {
+		t.Fatal("nothing should have changed")
+	}
+}
+
+func TestQuitAsksWhenTriageWouldBeLost(t *testing.T) {
+	h := newHarness(t)
+	h.press("n", "enter")
+	h.typeText("Half-typed title")
+	_, cmd := h.m.Update(keyMsg("ctrl+c"))
+	if cmd != nil || h.m.overlay == nil {
+		t.Fatal("ctrl+c in a dirty triage should ask first")
+	}
+	h.press("esc")
+	if h.m.overlay != nil || h.m.screen != screenTriage {
+		t.Fatal("esc should keep the triage")
+	}
+	h.m.Update(keyMsg("ctrl+c"))
+	_, cmd = h.m.Update(keyMsg("y"))
+	if cmd == nil {
+		t.Fatal("confirming should quit")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("expected tea.Quit")
+	}
+}
+
+func TestControlSequencesInStoredTextAreStripped(t *testing.T) {
+	h := newHarness(t)
+	h.declare(t, "lost-device", "Evil\x1b[2J\x1b]0;pwned\x07 title\x1b[31m", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	raw := h.m.View().Content
+	for _, bad := range []string{"\x1b[2J", "\x1b]0;pwned", "\x07"} {
+		if strings.Contains(raw, bad) {
+			t.Fatalf("control sequence %q reached the screen", bad)
+		}
+	}
+	if !strings.Contains(ansi.Strip(raw), "Evil title") {
+		t.Fatalf("title not shown:\n%s", ansi.Strip(raw))
+	}
+	h.press("enter", first(h.m.keys.Tab4))
+	if strings.Contains(h.m.View().Content, "\x1b]0;pwned") {
+		t.Fatal("control sequence reached the timeline")
+	}
+}
+
+func TestEveryScreenFitsAnySize(t *testing.T) {
+	h := newHarness(t)
+	in := h.declare(t, "ransomware", strings.Repeat("Very long title ", 20), classify.Answers{})
+	h.run(h.m.loadIncidents())
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}, {60, 20}} {
+		h.m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		for name, enter := range map[string]func(){
+			"list":     func() { h.m.screen = screenList },
+			"incident": func() { h.run(h.m.loadDetail(in.ID, true)) },
+			"runbook":  func() { h.run(h.m.loadDetail(in.ID, true)); h.m.detail.tab = tabRunbook },
+			"picker":   func() { h.m.screen = screenList; h.press("n") },
+			"triage":   func() { h.m.screen = screenList; h.press("n", "enter") },
+		} {
+			enter()
+			lines := strings.Split(h.m.View().Content, "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%s at %dx%d: %d lines", name, size[0], size[1], len(lines))
+			}
+			for i, l := range lines {
+				if w := lipgloss.Width(l); w > size[0] {
+					t.Errorf("%s at %dx%d: line %d is %d wide", name, size[0], size[1], i, w)
+					break
+				}
+			}
+			h.m.overlay, h.m.triage = nil, nil
+		}
+	}
+}
+
+func TestLiveRefreshFromAnotherProcess(t *testing.T) {
+	h := newHarness(t)
+	h.run(h.m.poll()) // learn the current version
+	// A second responder, with its own connection to the same file.
+	other, err := store.Open(context.Background(), h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	h2 := &harness{st: other, svc: &incident.Service{Store: other, Clock: h.clk}, lib: h.lib, clk: h.clk}
+	h2.declare(t, "ddos", "Storefront down", classify.Answers{})
+	h.run(h.m.poll())
+	if !strings.Contains(h.screen(), "Storefront down") {
+		t.Fatalf("change by another process not shown:\n%s", h.screen())
+	}
+}
+
+func TestGoldenViews(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		h := newHarness(t)
+		in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
+			classify.Answers{"personal_data": true, "exposure": "disclosed", "records": 1200.0, "encrypted": false,
+				"customers_affected": true, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
+		h.declare(t, "ddos", "Storefront slow", classify.Answers{"functional_impact": "low"})
+		h.declare(t, "lost-device", "Phone found again", classify.Answers{"status": "found"})
+		if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		h.clk.Advance(30 * time.Hour)
+		h.m.now = h.clk.Now()
+		h.m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		h.run(h.m.loadIncidents())
+		golden(t, filepathName("list", size), h.screen())
+		h.run(h.m.loadDetail(in.ID, true))
+		golden(t, filepathName("incident", size), h.screen())
+	}
+}
+
+func filepathName(name string, size [2]int) string {
+	return filepath.Join("testdata", "golden", fmt.Sprintf("%s-%dx%d.golden", name, size[0], size[1]))
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if updateGolden() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (go test -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
