@@ -1,7 +1,9 @@
 package deadline
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,8 +33,21 @@ type Rule struct {
 	// instead of the policy's (the SEC counts EDGAR business days in New
 	// York).
 	Zone string `yaml:"zone,omitempty" json:"zone,omitempty"`
+	// Authority marks a notice to a government body, self-regulatory agency
+	// or supervisory authority (a regulator), as opposed to one to people,
+	// customers or the media, or an internal record.
+	Authority bool `yaml:"authority,omitempty" json:"authority,omitempty"`
 	// When says when the rule applies.
 	When Condition `yaml:"when" json:"when"`
+	// AlsoWhenAuthority makes the rule apply also when When's flags, unless
+	// flags and thresholds do not hold, as long as When's policy switches
+	// are on and a hard (not soft) Authority rule of another regime applies
+	// to the incident by its own condition. 23 NYCRR 500.1(g)(1) and
+	// 500.17(a): an incident that must be notified to any government body,
+	// self-regulatory agency or supervisory body must be notified to NY DFS
+	// too. The dependency is one level deep: a rule that applies only
+	// through it makes no other rule apply.
+	AlsoWhenAuthority bool `yaml:"also_when_authority,omitempty" json:"also_when_authority,omitempty"`
 	// Due lists (anchor, offset) terms; the due time is the earliest among
 	// those whose anchor is recorded. Ignored when Branches is set.
 	Due []Term `yaml:"due,omitempty" json:"due,omitempty"`
@@ -208,7 +223,12 @@ type Obligation struct {
 	Submitted time.Time `json:"submitted,omitzero"`
 	// Candidates are the rule's (anchor, offset) terms as evaluated.
 	Candidates []Candidate `json:"candidates,omitempty"`
-	// Notes explain assumptions: fallback anchors, unknown facts.
+	// Via lists, for a rule that applies through Rule.AlsoWhenAuthority
+	// rather than its own condition, the other regimes' authority notices
+	// that made it apply, in rule order.
+	Via []string `json:"via,omitempty"`
+	// Notes explain assumptions: fallback anchors, unknown facts, and why a
+	// rule applies through another (Via).
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -381,11 +401,21 @@ func (o Obligation) EscalationAt(level int) (time.Time, bool) {
 }
 
 // evaluate turns rule r into an obligation for one incident; ok is false
-// when the rule does not apply.
-func (e *env) evaluate(r *Rule) (o Obligation, ok bool) {
+// when the rule does not apply. With via empty the rule applies by its own
+// condition; otherwise via names the other regimes' authority notices it
+// follows (Rule.AlsoWhenAuthority), and only its policy switches must hold.
+func (e *env) evaluate(r *Rule, via []string) (o Obligation, ok bool) {
 	var notes []string
-	if !e.holds(&r.When, &notes) {
-		return o, false
+	if len(via) == 0 {
+		if !e.holds(&r.When, &notes) {
+			return o, false
+		}
+	} else {
+		if !e.policy.allOn(r.When.Policy) {
+			return o, false
+		}
+		o.Via = via
+		notes = append(notes, viaNote(r, via))
 	}
 	terms := r.Due
 	if len(r.Branches) > 0 {
@@ -457,6 +487,16 @@ func (e *env) evaluate(r *Rule) (o Obligation, ok bool) {
 	o.Due, o.Pauses = e.applyPauses(r, o.Start, c.Due)
 	o.Notes = notes
 	return o, true
+}
+
+// viaNote explains why rule r applies through the authority notices via.
+func viaNote(r *Rule, via []string) string {
+	own := "its own condition does not hold"
+	if len(r.When.Flags) > 0 {
+		own = strings.Join(r.When.Flags, ", ") + " is not set"
+	}
+	return fmt.Sprintf("applies because the incident must also be notified to other authorities (%s), although %s",
+		strings.Join(via, ", "), own)
 }
 
 func firstAnchor(t Term) string {

@@ -160,10 +160,33 @@ func (p Policy) Obligations(in Input) []Obligation {
 	if o, err := ParseOffset(p.CustomerNoticeTarget); err == nil && o.N > 0 {
 		e.customerTarget = o
 	}
+	// First every rule on its own condition, then the rules that also
+	// follow other regimes' authority notices (Rule.AlsoWhenAuthority).
+	obs := make([]Obligation, len(rules))
+	own := make([]bool, len(rules))
+	for i := range rules {
+		obs[i], own[i] = e.evaluate(&rules[i], nil)
+	}
+	applies := slices.Clone(own)
+	for i := range rules {
+		r := &rules[i]
+		if own[i] || !r.AlsoWhenAuthority {
+			continue
+		}
+		var via []string
+		for j := range rules {
+			if own[j] && rules[j].Authority && !rules[j].Soft && rules[j].Regime != r.Regime {
+				via = append(via, rules[j].ID)
+			}
+		}
+		if len(via) > 0 {
+			obs[i], applies[i] = e.evaluate(r, via)
+		}
+	}
 	out := make([]Obligation, 0, len(rules))
 	for i := range rules {
-		if o, ok := e.evaluate(&rules[i]); ok {
-			out = append(out, o)
+		if applies[i] {
+			out = append(out, obs[i])
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Obligation) int {

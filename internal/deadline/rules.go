@@ -23,7 +23,7 @@ func SubmittedEvent(ruleID string) string { return "submitted:" + ruleID }
 // Flags the shipped rules react to.
 var Flags = []string{
 	"personal_data_breach", "unlikely_risk", "high_risk", "nis2_significant", "dora_major",
-	"sec_material", "phi_breach", "nydfs_reportable", "ransom_paid", "customer_data_affected",
+	"sec_material", "phi_breach", "nydfs_reportable", "ransom_paid", "customer_data_affected", "processor_only",
 }
 
 // Facts the shipped rules compare with thresholds.
@@ -143,7 +143,8 @@ var rules = []Rule{
 		Source:     "Regulation (EU) 2016/679 (GDPR) Art. 33(1), (3), (4)",
 		Recipient:  "Competent supervisory authority (Art. 55; the lead authority for cross-border processing, Art. 56)",
 		Confidence: "V",
-		When:       Condition{Policy: []string{"eu_controller"}, Flags: []string{"personal_data_breach"}, Unless: []string{"unlikely_risk"}},
+		Authority:  true,
+		When:       Condition{Policy: []string{"eu_controller"}, Flags: []string{"personal_data_breach"}, Unless: []string{"unlikely_risk", "processor_only"}},
 		Due:        []Term{term("72h", EventAware)},
 		Content:    gdprContent,
 		IfLate:     "Art. 33(1): a notification made after 72 hours must be accompanied by the reasons for the delay.",
@@ -151,6 +152,7 @@ var rules = []Rule{
 			"Without undue delay and, where feasible, not later than 72 hours after having become aware of the breach.",
 			"Not required when the breach is unlikely to result in a risk to the rights and freedoms of natural persons: set the unlikely_risk flag and record the reasoning in the breach register (gdpr-33-5).",
 			"Art. 33(4): where the information cannot be provided at the same time, it may be provided in phases without undue further delay.",
+			"Not our duty when we act only as a processor for the affected data (the processor_only flag): the controller notifies its authority, and we notify the controller without undue delay (Art. 33(2)) through customer-notice.",
 		},
 	},
 	{
@@ -171,6 +173,7 @@ var rules = []Rule{
 		},
 		Notes: []string{
 			"Every personal data breach is recorded, notifiable or not. No legal clock: the 72 h target is internal and escalates when passed.",
+			"When we act only as a processor (processor_only) the controller keeps the Art. 33(5) record; keep ours all the same, with when and how each controller was told (Art. 33(2)), to show the controller and the authority.",
 		},
 	},
 	{
@@ -181,7 +184,7 @@ var rules = []Rule{
 		Recipient:  "Affected data subjects",
 		Confidence: "V/M",
 		Soft:       true,
-		When:       flags("eu_controller", "high_risk"),
+		When:       Condition{Policy: []string{"eu_controller"}, Flags: []string{"high_risk"}, Unless: []string{"processor_only"}},
 		Due:        []Term{term("72h", EventAware)},
 		Content: []ContentItem{
 			{"34-2-nature", "Art. 34(2): the nature of the personal data breach, in clear and plain language"},
@@ -192,6 +195,7 @@ var rules = []Rule{
 		Notes: []string{
 			"Without undue delay once the breach is likely to result in a high risk to the rights and freedoms of natural persons. No legal clock: the 72 h target (from awareness) is internal and escalates when passed.",
 			"Art. 34(3): not required if the data was rendered unintelligible (e.g. encrypted), if subsequent measures mean the high risk is no longer likely to materialise, or if it would involve disproportionate effort (a public communication is then used instead).",
+			"The controller's duty: not ours when we act only as a processor (processor_only); tell the controller about the high risk in the customer notice instead.",
 		},
 	},
 	{
@@ -201,6 +205,7 @@ var rules = []Rule{
 		Source:     "Directive (EU) 2022/2555 (NIS2) Art. 23(4)(a)",
 		Recipient:  "CSIRT or competent authority",
 		Confidence: "V",
+		Authority:  true,
 		When:       flags("nis2_entity", "nis2_significant"),
 		Due:        []Term{term("24h", EventAware)},
 		Content: []ContentItem{
@@ -216,6 +221,7 @@ var rules = []Rule{
 		Source:     "Directive (EU) 2022/2555 (NIS2) Art. 23(4)(b)",
 		Recipient:  "CSIRT or competent authority",
 		Confidence: "V (M for the trust service provider 24 h)",
+		Authority:  true,
 		When:       flags("nis2_entity", "nis2_significant"),
 		Branches: []Branch{
 			{Name: "trust service provider: 24 h", When: Condition{Policy: []string{"nis2_trust_service_provider"}}, Due: []Term{term("24h", EventAware)}},
@@ -238,6 +244,7 @@ var rules = []Rule{
 		Source:     "Directive (EU) 2022/2555 (NIS2) Art. 23(4)(d), (e)",
 		Recipient:  "CSIRT or competent authority",
 		Confidence: "V",
+		Authority:  true,
 		When:       flags("nis2_entity", "nis2_significant"),
 		Due:        []Term{term("1mo", SubmittedEvent("nis2-notification"))},
 		Content: []ContentItem{
@@ -258,6 +265,7 @@ var rules = []Rule{
 		Source:     "Regulation (EU) 2022/2554 (DORA) Art. 19(4)(a); Commission Delegated Regulation (EU) 2025/301 Art. 5(1)(a)",
 		Recipient:  "Competent authority (DORA Art. 46)",
 		Confidence: "S",
+		Authority:  true,
 		When:       flags("dora_financial_entity", "dora_major"),
 		Due:        []Term{term("4h", EventClassifiedMajor), term("24h", EventAware)},
 		Content: []ContentItem{
@@ -272,6 +280,7 @@ var rules = []Rule{
 		Source:     "Regulation (EU) 2022/2554 (DORA) Art. 19(4)(b); Commission Delegated Regulation (EU) 2025/301 Art. 5(1)(b)",
 		Recipient:  "Competent authority (DORA Art. 46)",
 		Confidence: "V",
+		Authority:  true,
 		When:       flags("dora_financial_entity", "dora_major"),
 		Due:        []Term{term("72h", SubmittedEvent("dora-initial"))},
 		Content: []ContentItem{
@@ -289,6 +298,7 @@ var rules = []Rule{
 		Source:     "Regulation (EU) 2022/2554 (DORA) Art. 19(4)(c); Commission Delegated Regulation (EU) 2025/301 Art. 5(1)(c)",
 		Recipient:  "Competent authority (DORA Art. 46)",
 		Confidence: "V",
+		Authority:  true,
 		When:       flags("dora_financial_entity", "dora_major"),
 		Due:        []Term{term("1mo", SubmittedEvent("dora-intermediate"))},
 		Content: []ContentItem{
@@ -305,6 +315,7 @@ var rules = []Rule{
 		Confidence: "V/S",
 		Pausable:   true,
 		Zone:       "America/New_York",
+		Authority:  true,
 		When:       flags("sec_registrant", "sec_material"),
 		Due:        []Term{{Anchors: []string{EventDetermined, EventClassified}, Offset: MustParseOffset("4bd")}},
 		Content: []ContentItem{
@@ -346,6 +357,7 @@ var rules = []Rule{
 		Recipient:  "Secretary of HHS (OCR breach portal)",
 		Confidence: "V",
 		Pausable:   true,
+		Authority:  true,
 		When:       flags("hipaa_covered_entity", "phi_breach"),
 		Branches: []Branch{
 			{
@@ -416,6 +428,7 @@ var rules = []Rule{
 		Source:     "California Civil Code §1798.82(f)",
 		Recipient:  "California Attorney General",
 		Confidence: "V",
+		Authority:  true,
 		When: Condition{
 			Policy: []string{"us_state:CA"},
 			Facts:  []Threshold{{Facts: []string{"california_residents"}, Op: GT, Value: 500}},
@@ -427,19 +440,25 @@ var rules = []Rule{
 		Notes: []string{"When more than 500 California residents were notified: within 15 calendar days of notifying them."},
 	},
 	{
-		ID:         "nydfs-500.17a",
-		Title:      "NYDFS cybersecurity incident notice",
-		Regime:     "NYDFS",
-		Source:     "23 NYCRR 500.17(a)",
-		Recipient:  "NY DFS Superintendent (DFS portal)",
-		Confidence: "V",
-		When:       flags("nydfs_covered_entity", "nydfs_reportable"),
-		Due:        []Term{term("72h", EventDetermined, EventClassified)},
+		ID:                "nydfs-500.17a",
+		Title:             "NYDFS cybersecurity incident notice",
+		Regime:            "NYDFS",
+		Source:            "23 NYCRR 500.17(a), with the definition of cybersecurity incident in 500.1(g)",
+		Recipient:         "NY DFS Superintendent (DFS portal)",
+		Confidence:        "V",
+		Authority:         true,
+		When:              flags("nydfs_covered_entity", "nydfs_reportable"),
+		AlsoWhenAuthority: true,
+		Due:               []Term{term("72h", EventDetermined, EventClassified)},
 		Content: []ContentItem{
 			{"portal-form", "The DFS portal notice of the cybersecurity incident (including incidents at affiliates and third-party service providers)"},
 			{"updates", "Continuing duty: update the Superintendent on material changes or new information, and provide information the Superintendent requests"},
 		},
-		Notes: []string{"As promptly as possible but in no event later than 72 hours after determining that a reportable cybersecurity incident has occurred."},
+		Notes: []string{
+			"As promptly as possible but in no event later than 72 hours after determining that a reportable cybersecurity incident has occurred.",
+			"A cybersecurity incident is one that (1) impacts the covered entity and requires it to notify any government body, self-regulatory agency or other supervisory body, (2) is reasonably likely to materially harm a material part of its normal operations, or (3) deployed ransomware within a material part of its information systems (500.1(g)).",
+			"Case (1) is automatic: the notice applies, without nydfs_reportable, whenever a notice of another regime to an authority applies (GDPR Art. 33, NIS2, DORA, SEC Form 8-K, HIPAA to HHS, the California Attorney General). Set nydfs_reportable for cases (2) and (3), and for authorities irtui does not track (other US states' attorneys general, law enforcement reporting duties).",
+		},
 	},
 	{
 		ID:         "nydfs-500.17c",
@@ -448,6 +467,7 @@ var rules = []Rule{
 		Source:     "23 NYCRR 500.17(c)(1)",
 		Recipient:  "NY DFS Superintendent (DFS portal)",
 		Confidence: "S",
+		Authority:  true,
 		When:       flags("nydfs_covered_entity", "ransom_paid"),
 		Due:        []Term{term("24h", EventRansomPaid)},
 		Content: []ContentItem{
@@ -462,6 +482,7 @@ var rules = []Rule{
 		Source:     "23 NYCRR 500.17(c)(2)",
 		Recipient:  "NY DFS Superintendent (DFS portal)",
 		Confidence: "S",
+		Authority:  true,
 		When:       flags("nydfs_covered_entity", "ransom_paid"),
 		Due:        []Term{term("30d", EventRansomPaid)},
 		Content: []ContentItem{
