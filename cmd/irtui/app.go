@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"os"
 	"sort"
 
 	tea "charm.land/bubbletea/v2"
@@ -41,9 +44,34 @@ func runApp(cmd *cobra.Command, g *globals) error {
 			return ""
 		}(),
 	})
-	p := tea.NewProgram(m, tea.WithContext(cmd.Context()), tea.WithInput(cmd.InOrStdin()), tea.WithOutput(cmd.OutOrStdout()))
+	out := cmd.OutOrStdout()
+	var p *tea.Program
+	// IRTUI_EXIT_ON_FRAME=TEXT quits as soon as a frame containing TEXT has
+	// been written: the start-up benchmark measures process start to frame.
+	popts := []tea.ProgramOption{tea.WithContext(cmd.Context()), tea.WithInput(cmd.InOrStdin())}
+	if want := os.Getenv("IRTUI_EXIT_ON_FRAME"); want != "" {
+		out = &frameWatcher{w: out, want: []byte(want), done: func() { go p.Quit() }}
+		popts = append(popts, tea.WithWindowSize(120, 40)) // output is not a terminal
+	}
+	p = tea.NewProgram(m, append(popts, tea.WithOutput(out))...)
 	_, err = p.Run()
 	return err
+}
+
+// frameWatcher passes output through and calls done once want was written.
+type frameWatcher struct {
+	w    io.Writer
+	want []byte
+	seen bool
+	done func()
+}
+
+func (f *frameWatcher) Write(b []byte) (int, error) {
+	if !f.seen && bytes.Contains(b, f.want) {
+		f.seen = true
+		f.done()
+	}
+	return f.w.Write(b)
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

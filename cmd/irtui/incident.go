@@ -181,17 +181,18 @@ func newListCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
 				}
+				sums, err := s.svc.Store.OpenSummaries(c.Context())
+				if err != nil {
+					return err
+				}
 				now := s.svc.Clock.Now()
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tDECLARED\tNEXT DEADLINE\tTITLE")
 				for _, in := range list {
 					next := "—"
 					if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
-						d, err := s.svc.Store.IncidentWindow(c.Context(), in.ID, 0, 0)
-						if err == nil {
-							if o, st, ok := incident.NextDeadline(incident.Obligations(in, d.Obligations, s.cfg.Policy), now); ok {
-								next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
-							}
+						if o, st, ok := incident.NextDeadline(incident.Obligations(in, sums[in.ID].Obligations, s.cfg.Policy), now); ok {
+							next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
 						}
 					}
 					status := in.Status

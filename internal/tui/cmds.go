@@ -77,19 +77,18 @@ func (m *Model) loadIncidents() tea.Cmd {
 		if err != nil {
 			return incidentsMsg{err: err}
 		}
+		sums, err := st.OpenSummaries(ctx)
+		if err != nil {
+			return incidentsMsg{err: err}
+		}
 		now := clk.Now()
 		rows := make([]listRow, 0, len(list))
 		for _, in := range list {
 			row := listRow{inc: in}
 			if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
-				d, err := st.IncidentWindow(ctx, in.ID, 0, 0)
-				if err == nil {
-					if a, ok := incident.CurrentHolder(d, "incident_commander"); ok {
-						row.commander = a.PersonID
-					}
-					obs := incident.Obligations(in, d.Obligations, policy)
-					row.next, row.nextSt, row.hasNext = incident.NextDeadline(obs, now)
-				}
+				sm := sums[in.ID]
+				row.commander = sm.Commander
+				row.next, row.nextSt, row.hasNext = incident.NextDeadline(incident.Obligations(in, sm.Obligations, policy), now)
 			}
 			rows = append(rows, row)
 		}

@@ -103,7 +103,9 @@ func New(d Deps) *Model {
 
 // Init starts loading; the first frame shows progress instead of waiting.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.loadRunbooks(), m.loadIncidents(), m.loadDirectory(), m.tick()}
+	// Runbooks load after the first list, so they do not compete with it
+	// for the first frames; the picker says so if they are not in yet.
+	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory(), m.tick()}
 	if m.deps.Notice != "" {
 		cmds = append(cmds, m.setStatus(m.deps.Notice, false))
 	}
@@ -197,12 +199,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.people, m.customers = msg.people, msg.customers
 		return m, nil
 	case incidentsMsg:
+		var more tea.Cmd
+		if m.list.loading && m.lib == nil {
+			more = m.loadRunbooks()
+		}
 		m.list.loading = false
 		if msg.err != nil {
 			return m, m.setStatus("Could not list incidents: "+msg.err.Error(), true)
 		}
 		m.list.setRows(msg.rows)
-		return m, nil
+		return m, more
 	case detailMsg:
 		if msg.err != nil {
 			return m, m.setStatus(msg.err.Error(), true)

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Summary is what a list of open incidents shows beside each one: who
+// commands it, and the submissions and pauses its clocks depend on.
+type Summary struct {
+	Commander   string
+	Obligations []ObligationEvent
+}
+
+// OpenSummaries reads the summaries of every open incident in two queries,
+// so a list does not read each incident on its own.
+func (s *Store) OpenSummaries(ctx context.Context) (map[string]Summary, error) {
+	out := map[string]Summary{}
+	rows, err := s.r.QueryContext(ctx, `SELECT ra.incident_id, ra.person_id
+		FROM role_assignments ra JOIN incidents i ON i.id = ra.incident_id
+		WHERE i.status = 'open' AND ra.role = 'incident_commander' AND ra.ended_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("read incident commanders: %w", err)
+	}
+	for rows.Next() {
+		var id, person string
+		if err := rows.Scan(&id, &person); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read incident commanders: %w", err)
+		}
+		sm := out[id]
+		sm.Commander = person
+		out[id] = sm
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read incident commanders: %w", err)
+	}
+	rows, err = s.r.QueryContext(ctx, `SELECT oe.id, oe.incident_id, oe.obligation_id, oe.kind, oe.at, oe.actor, oe.note, oe.recorded_at
+		FROM obligation_events oe JOIN incidents i ON i.id = oe.incident_id
+		WHERE i.status = 'open' ORDER BY oe.id`)
+	if err != nil {
+		return nil, fmt.Errorf("read obligation events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			e            ObligationEvent
+			at, recorded string
+		)
+		if err := rows.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note, &recorded); err != nil {
+			return nil, fmt.Errorf("read obligation events: %w", err)
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		if e.RecordedAt, err = parseTime(recorded); err != nil {
+			return nil, err
+		}
+		sm := out[e.IncidentID]
+		sm.Obligations = append(sm.Obligations, e)
+		out[e.IncidentID] = sm
+	}
+	return out, rows.Err()
+}
