@@ -116,11 +116,7 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 	fmt.Fprintf(w, "Verdict:   %s\n", kind)
 	fmt.Fprintf(w, "Severity:  %s\n", v.Severity)
 	fmt.Fprintf(w, "Category:  %s   Attack vector: %s\n", v.Category, v.AttackVector)
-	var set []string
-	for _, f := range sortedFlags(v.Flags) {
-		set = append(set, f)
-	}
-	if len(set) > 0 {
+	if set := sortedFlags(v.Flags); len(set) > 0 {
 		fmt.Fprintf(w, "Flags:     %s\n", strings.Join(set, ", "))
 	}
 	if len(v.Assumed) > 0 {

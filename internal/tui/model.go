@@ -248,6 +248,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		if _, asking := m.overlay.(*confirmOverlay); !asking {
+			return m.quit()
+		}
+	}
 	if m.overlay != nil {
 		closeIt, cmd := m.overlay.update(m, msg)
 		if closeIt {
@@ -255,7 +260,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return cmd
 	}
-	if msg.String() == "ctrl+c" || key.Matches(msg, m.keys.Quit) && m.screen != screenTriage && !m.typing() {
+	if key.Matches(msg, m.keys.Quit) && m.screen != screenTriage && !m.typing() {
 		return m.quit()
 	}
 	if key.Matches(msg, m.keys.Help) && !m.typing() {
@@ -280,10 +285,13 @@ func (m *Model) typing() bool {
 	return m.screen == screenList && m.list.filtering || m.screen == screenPicker
 }
 
-// quit asks first when leaving would lose what the user typed.
+// quit asks first when leaving would lose what the user typed: triage
+// answers, or text in an open input.
 func (m *Model) quit() tea.Cmd {
-	if m.screen == screenTriage && m.triage != nil && m.triage.dirty() {
-		m.overlay = &confirmOverlay{prompt: "Quit and lose the triage answers?", yes: func() tea.Cmd {
+	in, typing := m.overlay.(*inputOverlay)
+	typing = typing && strings.TrimSpace(in.input.Value()) != ""
+	if typing || m.screen == screenTriage && m.triage != nil && m.triage.dirty() {
+		m.overlay = &confirmOverlay{prompt: "Quit and lose what you typed?", yes: func() tea.Cmd {
 			m.quitting = true
 			return tea.Quit
 		}}

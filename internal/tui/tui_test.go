@@ -386,7 +386,7 @@ func TestServiceErrorsShowInTheStatusLine(t *testing.T) {
 func TestQuitAsksWhenTriageWouldBeLost(t *testing.T) {
 	h := newHarness(t)
 	h.press("n", "enter")
-	h.typeText("Half-typed title")
+	h.m.triage.vals.title = "Half-typed title" // as the form writes it
 	_, cmd := h.m.Update(keyMsg("ctrl+c"))
 	if cmd != nil || h.m.overlay == nil {
 		t.Fatal("ctrl+c in a dirty triage should ask first")
@@ -402,6 +402,25 @@ func TestQuitAsksWhenTriageWouldBeLost(t *testing.T) {
 	}
 	if _, ok := cmd().(tea.QuitMsg); !ok {
 		t.Fatal("expected tea.Quit")
+	}
+}
+
+func TestQuitAsksWhenANoteWouldBeLost(t *testing.T) {
+	h := newHarness(t)
+	h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	h.press("enter", first(h.m.keys.Note))
+	h.typeText("half a note")
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd != nil {
+		t.Fatal("ctrl+c with text in the note should ask first")
+	}
+	if _, ok := h.m.overlay.(*confirmOverlay); !ok {
+		t.Fatal("no confirmation")
+	}
+	h.press("esc")
+	h.press("esc") // close the note input
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd == nil {
+		t.Fatal("ctrl+c with nothing typed should quit at once")
 	}
 }
 
