@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -384,4 +385,50 @@ func requireRootMount(t *testing.T, out []byte, err error) {
 		t.Fatalf("mount failed in CI: %v %s", err, out)
 	}
 	t.Skipf("cannot mount here (%v): this test needs root", err)
+}
+
+// TestCLIAuditVerifyCatchesTampering edits a timeline row behind irtui's
+// back, as someone with the file could, and checks that audit verify
+// names it and exits 1.
+func TestCLIAuditVerifyCatchesTampering(t *testing.T) {
+	c := newCLI(t)
+	c.withDirectory()
+	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
+	c.ok("incident", "note", "INC-0001", "Phone was in a taxi")
+	c.ok("incident", "note", "INC-0001", "Taxi company has it")
+	raw, err := sql.Open("sqlite3", c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := raw.QueryRow(`SELECT id FROM timeline WHERE summary LIKE '%taxi%' ORDER BY id LIMIT 1`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	var triggers []string
+	rows, err := raw.Query(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'timeline'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		triggers = append(triggers, n)
+	}
+	rows.Close()
+	for _, n := range triggers {
+		if _, err := raw.Exec("DROP TRIGGER " + n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.Exec(`UPDATE timeline SET summary = 'Phone was at home' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	out, _, code := c.run("audit", "verify")
+	if code != 1 {
+		t.Fatalf("audit verify should exit 1 after tampering, got %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "TAMPERED") || !strings.Contains(out, "timeline") || !strings.Contains(out, strconv.FormatInt(id, 10)) {
+		t.Fatalf("audit verify should name timeline entry %d:\n%s", id, out)
+	}
 }
