@@ -16,9 +16,15 @@ func (g *globals) dbPath() (string, error) {
 	return store.DefaultPath()
 }
 
-// service opens the database and the incident service on it.
+// service opens the database and the incident service on it, with the
+// notification outbox hooked in: the runbooks' notification rules fire
+// inside the same transactions as the incident changes.
 func (g *globals) service(ctx context.Context) (*incident.Service, error) {
 	path, err := g.dbPath()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := g.loadConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +32,7 @@ func (g *globals) service(ctx context.Context) (*incident.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &incident.Service{Store: st, Clock: clock.Real{}}, nil
+	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg)}, nil
 }
 
 // actor is who is acting: --as, $IRTUI_USER, or the OS user name.

@@ -120,6 +120,13 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 		// Named only now: a declaration that fails part-way leaves no
 		// incident for its refusal to point at.
 		o.incident = in.ID
+		if d.Incident {
+			o.emit(Event{Kind: EventDeclared})
+		}
+		o.emit(Event{Kind: EventClassified})
+		if d.Incident && len(in.Flags) > 0 {
+			o.emit(Event{Kind: EventFlagsSet, Flags: slices.Clone(in.Flags)})
+		}
 		o.detail = fmt.Sprintf("%s %s", in.Kind, in.Severity)
 		return nil
 	})
@@ -295,6 +302,22 @@ func (s *Service) Reclassify(ctx context.Context, actor, id string, c Classifica
 			}
 		}
 		o.detail = fmt.Sprintf("%s %s", in.Kind, in.Severity)
+		if !wasIncident && c.Incident {
+			o.emit(Event{Kind: EventDeclared})
+		}
+		o.emit(Event{Kind: EventClassified})
+		if c.Incident && wasIncident && rank(in.Severity) < rank(old.Severity) {
+			o.emit(Event{Kind: EventSeverityRaised, From: old.Severity})
+		}
+		var newFlags []string
+		for _, f := range in.Flags {
+			if !slices.Contains(old.Flags, f) || !wasIncident {
+				newFlags = append(newFlags, f)
+			}
+		}
+		if c.Incident && len(newFlags) > 0 {
+			o.emit(Event{Kind: EventFlagsSet, Flags: newFlags})
+		}
 		return nil
 	})
 	if err != nil {
@@ -347,6 +370,9 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor, id, severity, reaso
 			return err
 		}
 		o.detail = from + " -> " + severity
+		if kind == "severity_raised" {
+			o.emit(Event{Kind: EventSeverityRaised, From: from})
+		}
 		_, err = appendEntry(ctx, tx, now, actor, id, kind, summary,
 			map[string]any{"from": from, "to": severity, "reason": reason})
 		return err
@@ -403,6 +429,7 @@ func (s *Service) Assign(ctx context.Context, actor, id, role, person string) er
 		// A person whose directory entry lists roles is outside that list
 		// here; recorded, not refused: at 3 a.m. whoever is awake may have to.
 		eligible := len(p.Roles) == 0 || slices.Contains(p.Roles, role)
+		o.emit(Event{Kind: EventRoleAssigned, Role: role, Person: person})
 		_, err = appendEntry(ctx, tx, now, actor, id, "role_assigned", summary,
 			map[string]any{"role": role, "person": person, "previous": previous, "handover": previous != "",
 				"listed_for_role": eligible})
@@ -559,6 +586,7 @@ func (s *Service) LinkCustomer(ctx context.Context, actor, id, customerID string
 		if !added {
 			return invalidState("customer %q is already linked to %s", customerID, id)
 		}
+		o.emit(Event{Kind: EventCustomerLinked, Customer: c.ID})
 		_, err = appendEntry(ctx, tx, now, actor, id, "customer_linked",
 			fmt.Sprintf("Customer %s (%s) is affected", c.Name, c.ID), map[string]any{"customer_id": c.ID})
 		return err
@@ -706,6 +734,7 @@ func (s *Service) Close(ctx context.Context, actor, id, overrideReason string) e
 			data["override_reason"] = overrideReason
 			o.detail = "override: " + overrideReason
 		}
+		o.emit(Event{Kind: EventClosed})
 		_, err = appendEntry(ctx, tx, now, actor, id, "closed", summary, data)
 		return err
 	})
@@ -735,6 +764,7 @@ func (s *Service) Reopen(ctx context.Context, actor, id, reason string) error {
 			return err
 		}
 		o.detail = reason
+		o.emit(Event{Kind: EventReopened})
 		_, err = appendEntry(ctx, tx, now, actor, id, "reopened", "Reopened: "+reason, map[string]any{"reason": reason})
 		return err
 	})

@@ -66,10 +66,47 @@ func refused(format string, args ...any) error {
 	return &Error{Kind: ErrRefused, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Service carries out incident actions. Both fields are required.
+// Service carries out incident actions. Store and Clock are required.
 type Service struct {
 	Store *store.Store
 	Clock clock.Clock
+	// Notifier, if set, hears of every event a notification rule may fire
+	// on, inside the transaction that records it (a transactional outbox).
+	Notifier Notifier
+}
+
+// Event kinds a Notifier hears of. They match the runbook's notification
+// triggers, except EventFlagsSet (trigger "flag:NAME" per flag) and
+// EventCustomerLinked, which no rule names.
+const (
+	EventDeclared       = "declared"
+	EventClassified     = "classified"
+	EventSeverityRaised = "severity_raised"
+	EventFlagsSet       = "flags_set"
+	EventRoleAssigned   = "role_assigned"
+	EventCustomerLinked = "customer_linked"
+	EventClosed         = "closed"
+	EventReopened       = "reopened"
+)
+
+// Event is an incident change a notification rule may fire on.
+type Event struct {
+	Kind     string
+	Incident Incident // as it is after the change
+	Actor    string
+	At       time.Time
+	Flags    []string // EventFlagsSet: the flags newly set
+	Role     string   // EventRoleAssigned
+	Person   string   // EventRoleAssigned
+	Customer string   // EventCustomerLinked
+	From     string   // EventSeverityRaised: the severity before
+}
+
+// Notifier is told of incident events inside the transaction that records
+// them, after their timeline entries. What it writes commits or rolls back
+// with the change; an error it returns fails the action.
+type Notifier interface {
+	OnEvent(ctx context.Context, tx *store.Tx, ev Event) error
 }
 
 // Actor is the name actions are recorded under: the --as flag if given,
@@ -96,7 +133,12 @@ type op struct {
 	action   string // the audit action
 	incident string // set once known
 	detail   string // audit detail on success
+	events   []Event
 }
+
+// emit queues an event for the Notifier; change fills in the incident,
+// the actor and the time.
+func (o *op) emit(ev Event) { o.events = append(o.events, ev) }
 
 // change runs fn in one write transaction and appends the audit entry
 // when fn succeeds. When fn fails, nothing it wrote is kept, and the
@@ -109,6 +151,9 @@ func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now t
 			if err := fn(tx, now); err != nil {
 				return err
 			}
+			if err := s.notify(ctx, tx, o, now); err != nil {
+				return err
+			}
 			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
 				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
 		})
@@ -116,6 +161,24 @@ func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now t
 	if err != nil {
 		s.auditFailure(ctx, o, now, err)
 		return err
+	}
+	return nil
+}
+
+// notify hands the action's events to the Notifier.
+func (s *Service) notify(ctx context.Context, tx *store.Tx, o *op, now time.Time) error {
+	if s.Notifier == nil || len(o.events) == 0 {
+		return nil
+	}
+	in, err := tx.Incident(ctx, o.incident)
+	if err != nil {
+		return err
+	}
+	for _, ev := range o.events {
+		ev.Incident, ev.Actor, ev.At = in, o.actor, now
+		if err := s.Notifier.OnEvent(ctx, tx, ev); err != nil {
+			return fmt.Errorf("notifications for %s: %w", in.ID, err)
+		}
 	}
 	return nil
 }

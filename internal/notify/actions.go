@@ -1,0 +1,431 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/safetext"
+	"github.com/irtui/irtui/internal/store"
+)
+
+// View is a notification as the notifications pane and `irtui notify`
+// show it.
+type View struct {
+	store.Notification
+	// Preview is one line: the subject and the start of the body.
+	Preview string `json:"preview"`
+	// Missing lists the labels of required content fields still empty:
+	// while there are any, the notice cannot be approved.
+	Missing []string `json:"missing,omitempty"`
+	// LatencySeconds is the time from the trigger to delivery, for sent
+	// notifications.
+	LatencySeconds float64 `json:"latency_seconds,omitempty"`
+	// Alert is set for failed and unknown notifications: show them loudly.
+	Alert bool `json:"alert"`
+	// Requires lists what the obligation the notice serves says it must
+	// contain, for the person who fills it in and the approver; IfLate is
+	// what a late notice must add.
+	Requires []string `json:"requires,omitempty"`
+	IfLate   string   `json:"if_late,omitempty"`
+}
+
+// Latency is the time from the trigger to delivery; zero until sent.
+func (v View) Latency() time.Duration {
+	if v.SentAt.IsZero() {
+		return 0
+	}
+	return v.SentAt.Sub(v.TriggeredAt)
+}
+
+// NewView describes a notification for people.
+func NewView(n store.Notification) View {
+	v := View{Notification: n, Missing: missing(n),
+		Alert: n.Status == store.NoticeFailed || n.Status == store.NoticeUnknown}
+	if !n.SentAt.IsZero() {
+		v.LatencySeconds = n.SentAt.Sub(n.TriggeredAt).Seconds()
+	}
+	body := strings.TrimPrefix(n.Body, Exercise+" This is a drill message.\n\n")
+	first := ""
+	for _, line := range strings.Split(body, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			first = line
+			break
+		}
+	}
+	v.Preview = truncate(safetext.Line(n.Subject+" — "+first), 160)
+	if r, ok := deadline.RuleByID(n.ObligationID); ok {
+		for _, c := range r.Content {
+			v.Requires = append(v.Requires, c.Text)
+		}
+		v.IfLate = r.IfLate
+	}
+	return v
+}
+
+// DelayField is the content field a late notice explains its delay in,
+// when the obligation asks for that (GDPR Art. 33(1)).
+const DelayField = "delay_reasons"
+
+func missing(n store.Notification) []string {
+	var out []string
+	for _, f := range n.Fields {
+		if f.Required && strings.TrimSpace(n.Content[f.ID]) == "" {
+			out = append(out, f.Label)
+		}
+	}
+	return out
+}
+
+// Filter selects notifications for List.
+type Filter struct {
+	IncidentID string   // "" for every incident
+	Statuses   []string // empty for every status
+	Limit      int      // 0: 500, the newest
+}
+
+// List lists notifications, oldest first, and audits the access
+// (action "notify_list"): they hold incident and customer data.
+func (s *Service) List(ctx context.Context, actor string, f Filter) ([]View, error) {
+	for _, st := range f.Statuses {
+		if !slices.Contains(store.NoticeStatuses, st) {
+			return nil, refused("unknown status %q; use %s", st, strings.Join(store.NoticeStatuses, ", "))
+		}
+	}
+	var out []View
+	detail := "incident=" + cmpOr(f.IncidentID, "all")
+	err := s.audited(ctx, actor, "notify_list", f.IncidentID, detail, func() error {
+		list, err := s.Store.ListNotifications(ctx, store.NotificationFilter{IncidentID: f.IncidentID,
+			Statuses: f.Statuses, Limit: f.Limit})
+		if err != nil {
+			return err
+		}
+		out = make([]View, len(list))
+		for i, n := range list {
+			out[i] = NewView(n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Get reads one notification and audits the access ("notify_show").
+func (s *Service) Get(ctx context.Context, actor string, id int64) (View, error) {
+	var v View
+	incidentID := ""
+	if n, err := s.Store.Notification(ctx, id); err == nil {
+		incidentID = n.IncidentID
+	}
+	err := s.audited(ctx, actor, "notify_show", incidentID, fmt.Sprintf("notification #%d", id), func() error {
+		n, err := s.Store.Notification(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("notification #%d does not exist", id)
+		}
+		if err != nil {
+			return err
+		}
+		v = NewView(n)
+		return nil
+	})
+	return v, err
+}
+
+// audited runs a read, then records it in the audit log before the caller
+// may see the data, as the incident service does for incident reads.
+func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail string, fn func() error) error {
+	now := s.Clock.Now()
+	err := checkActor(actor)
+	if err == nil {
+		err = fn()
+	}
+	if err == nil {
+		err = s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: action,
+				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail})
+		})
+		if err != nil {
+			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
+		}
+	}
+	if err != nil {
+		outcome := store.OutcomeFailed
+		if isRefusal(err) {
+			outcome = store.OutcomeRefused
+		}
+		a := actor
+		if a == "" {
+			a = "(nobody)"
+		}
+		bg := context.WithoutCancel(ctx)
+		_ = s.Store.Update(bg, func(tx *store.Tx) error {
+			return tx.AppendAudit(bg, &store.AuditEntry{At: now, Actor: a, Action: action, IncidentID: incidentID,
+				Outcome: outcome, Detail: firstLine(err.Error())})
+		})
+	}
+	return err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// load reads a notification inside a transaction with a clear error.
+func load(ctx context.Context, tx *store.Tx, id int64) (store.Notification, error) {
+	n, err := tx.Notification(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return n, notFound("notification #%d does not exist", id)
+	}
+	return n, err
+}
+
+// incidentOf names the incident of a notification for audit entries,
+// before the transaction (a refusal is audited against it too).
+func (s *Service) incidentOf(ctx context.Context, id int64) string {
+	if n, err := s.Store.Notification(ctx, id); err == nil {
+		return n.IncidentID
+	}
+	return ""
+}
+
+// SetContent fills in (or, with an empty value, clears) one content field
+// of a draft and renders the notice again. In a customer's notice, other
+// customers' names and ids are replaced by incident.Redacted, so the
+// notice keeps holding that customer's data only. Whoever fills in a field
+// can no longer approve the notice. Timeline: "notification_edited".
+func (s *Service) SetContent(ctx context.Context, actor string, id int64, field, value string) (View, error) {
+	field = strings.TrimSpace(field)
+	value = strings.TrimSpace(safetext.Clean(value))
+	detail := fmt.Sprintf("notification #%d field %s", id, field)
+	var out store.Notification
+	err := s.change(ctx, actor, "notify_edit", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
+		n, err := load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if n.Status != store.NoticeDraft {
+			return invalidState("%s is %s: only a draft can be edited", label(&n), n.Status)
+		}
+		i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == field })
+		if i < 0 {
+			ids := make([]string, len(n.Fields))
+			for j, f := range n.Fields {
+				ids[j] = f.ID
+			}
+			if len(ids) == 0 {
+				return refused("%s has no content fields to fill in", label(&n))
+			}
+			return refused("%s has no field %q; its fields are %s", label(&n), field, strings.Join(ids, ", "))
+		}
+		if len(value) > maxContentText {
+			return refused("the text for %s is %d bytes; at most %d fit in a notice", field, len(value), maxContentText)
+		}
+		if err := s.rerender(ctx, tx, &n, func(n *store.Notification, redact func(string) string) {
+			if redact != nil {
+				value = redact(value)
+			}
+			n.Content[field] = value
+			n.ContentBy[field] = actor
+		}); err != nil {
+			return err
+		}
+		n.UpdatedAt = now
+		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
+			return cmpErr(err, invalidState("%s changed while it was being edited; try again", label(&n)))
+		}
+		summary := fmt.Sprintf("%s filled in %q of %s", actor, n.Fields[i].Label, label(&n))
+		if value == "" {
+			summary = fmt.Sprintf("%s cleared %q of %s", actor, n.Fields[i].Label, label(&n))
+		}
+		out = n
+		return entry(ctx, tx, &n, now, actor, "notification_edited", summary,
+			map[string]any{"field": field, "value": value})
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return NewView(out), nil
+}
+
+func cmpErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+// rerender renders n again from its template with the incident as it is
+// now, after edit has changed it. edit gets the redaction for a customer's
+// notice (nil otherwise).
+func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notification,
+	edit func(n *store.Notification, redact func(string) string)) error {
+	in, err := tx.Incident(ctx, n.IncidentID)
+	if err != nil {
+		return err
+	}
+	ec, err := s.newEventCtx(ctx, tx, in, nil, n.DraftedBy, n.TriggeredAt)
+	if err != nil {
+		return err
+	}
+	data := ec.base
+	var redact func(string) string
+	if n.CustomerID != "" {
+		c, err := tx.Customer(ctx, n.CustomerID)
+		if err != nil {
+			return err
+		}
+		if err := ec.directory(ctx, tx); err != nil {
+			return err
+		}
+		data.Customer = runbook.CustomerData{ID: c.ID, Name: c.Name, Language: c.Language, Region: c.Region}
+		data.Incident.Title = ec.title.forCustomer(c.ID)
+		data.Incident.Summary = ec.summary.forCustomer(c.ID)
+		red, cid := ec.red, c.ID
+		redact = func(v string) string { return red.redact(v, cid) }
+	}
+	edit(n, redact)
+	due := n.DueAt
+	s.obligation(ec, &runbook.Notification{ID: n.RuleID, Obligation: n.ObligationID}, n, &data)
+	if n.DueAt.IsZero() {
+		n.DueAt = due
+	}
+	if err := render(n, data, ec.facts, redact); err != nil {
+		return fmt.Errorf("%s could not be rendered: %w", label(n), err)
+	}
+	return nil
+}
+
+// Approve approves a draft and queues it for delivery. It is refused
+// while a required content field is empty, to anyone but the current
+// holder of the notice's approver role (the incident commander unless the
+// rule names another), and to the person who drafted it (whose action
+// triggered it) or filled in any of its content: a notice to a customer or
+// a regulator is a legal act, and two people see it before it goes.
+// Timeline: "notification_approved", then "notification_queued".
+func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
+	detail := fmt.Sprintf("notification #%d", id)
+	return s.change(ctx, actor, "notify_approve", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
+		n, err := load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if n.Status != store.NoticeDraft {
+			return invalidState("%s is %s: only a draft can be approved", label(&n), n.Status)
+		}
+		if m := missing(n); len(m) > 0 {
+			return refused("cannot approve %s: required content is empty: %s; fill it in with `irtui notify set %d FIELD TEXT`",
+				label(&n), strings.Join(m, "; "), n.ID)
+		}
+		if r, ok := deadline.RuleByID(n.ObligationID); ok && r.IfLate != "" && !n.DueAt.IsZero() && now.After(n.DueAt) {
+			i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == DelayField })
+			if i >= 0 && strings.TrimSpace(n.Content[DelayField]) == "" {
+				return refused("cannot approve %s: it is late (due %s), and %s Fill in %q with `irtui notify set %d %s TEXT`",
+					label(&n), n.DueAt.UTC().Format(time.RFC3339), r.IfLate, n.Fields[i].Label, n.ID, DelayField)
+			}
+		}
+		role := cmpOr(n.ApproverRole, DefaultApprover)
+		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
+		if errors.Is(err, store.ErrNotFound) {
+			return refused("cannot approve %s: nobody holds %s on %s, and only its holder may approve; assign the role first",
+				label(&n), role, n.IncidentID)
+		}
+		if err != nil {
+			return err
+		}
+		if holder.PersonID != actor {
+			return refused("only %s, who holds %s on %s, may approve %s (you are %s)",
+				holder.PersonID, role, n.IncidentID, label(&n), actor)
+		}
+		if n.DraftedBy == actor {
+			return refused("you drafted %s (your action triggered it), so someone else must approve it: "+
+				"hand %s over to another person for the approval", label(&n), role)
+		}
+		var filled []string
+		for _, f := range n.Fields {
+			if n.ContentBy[f.ID] == actor {
+				filled = append(filled, f.Label)
+			}
+		}
+		if len(filled) > 0 {
+			return refused("you filled in %s of %s, so someone else holding %s must approve it",
+				strings.Join(filled, "; "), label(&n), role)
+		}
+		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, actor, now, now
+		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
+			return cmpErr(err, invalidState("%s changed while it was being approved; try again", label(&n)))
+		}
+		if err := entry(ctx, tx, &n, now, actor, "notification_approved",
+			fmt.Sprintf("%s approved %s to %s", actor, label(&n), n.Recipient), nil); err != nil {
+			return err
+		}
+		n.Status, n.NextAttemptAt = store.NoticeQueued, time.Time{}
+		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeApproved); err != nil || !ok {
+			return cmpErr(err, invalidState("%s changed while it was being approved; try again", label(&n)))
+		}
+		return entry(ctx, tx, &n, now, actor, "notification_queued",
+			fmt.Sprintf("Queued %s to %s", label(&n), n.Recipient), nil)
+	})
+}
+
+// Retry queues a failed notification, or one whose outcome is unknown,
+// for delivery again. For an unknown one, check first that it did not
+// arrive (ConfirmSent records that it did). Timeline:
+// "notification_requeued".
+func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
+	detail := fmt.Sprintf("notification #%d", id)
+	return s.change(ctx, actor, "notify_retry", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
+		n, err := load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if n.Status != store.NoticeFailed && n.Status != store.NoticeUnknown {
+			return invalidState("%s is %s: only a failed notification, or one whose outcome is unknown, can be retried",
+				label(&n), n.Status)
+		}
+		from := n.Status
+		if strings.HasPrefix(n.LastError, "could not render") {
+			if err := s.rerender(ctx, tx, &n, func(*store.Notification, func(string) string) {}); err != nil {
+				return refused("%s still cannot be rendered: %v", label(&n), err)
+			}
+		}
+		n.Status, n.Failures, n.NextAttemptAt, n.ClaimedBy, n.ClaimedAt, n.UpdatedAt =
+			store.NoticeQueued, 0, time.Time{}, "", time.Time{}, now
+		if ok, err := tx.UpdateNotification(ctx, &n, from); err != nil || !ok {
+			return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
+		}
+		return entry(ctx, tx, &n, now, actor, "notification_requeued",
+			fmt.Sprintf("%s queued %s (%s) again", actor, label(&n), from), map[string]any{"from": from})
+	})
+}
+
+// ConfirmSent records that a notification whose outcome was unknown did
+// arrive (someone checked the channel), so it is not sent again.
+// Timeline: "notification_sent".
+func (s *Service) ConfirmSent(ctx context.Context, actor string, id int64) error {
+	detail := fmt.Sprintf("notification #%d", id)
+	return s.change(ctx, actor, "notify_confirm", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
+		n, err := load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if n.Status != store.NoticeUnknown {
+			return invalidState("%s is %s: only a notification whose outcome is unknown can be confirmed as sent",
+				label(&n), n.Status)
+		}
+		n.Status, n.SentAt, n.UpdatedAt = store.NoticeSent, now, now
+		n.LastError = "confirmed as delivered by " + actor
+		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeUnknown); err != nil || !ok {
+			return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
+		}
+		return entry(ctx, tx, &n, now, actor, "notification_sent",
+			fmt.Sprintf("%s confirmed that %s reached %s", actor, label(&n), n.Recipient),
+			map[string]any{"confirmed_by": actor})
+	})
+}
