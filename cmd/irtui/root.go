@@ -42,7 +42,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringSliceVar(&g.runbooks, "runbooks", nil, "extra runbook folder, repeatable (env IRTUI_RUNBOOKS, separated by "+string(os.PathListSeparator)+")")
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
 	pf.StringVar(&g.as, "as", "", "who you are, recorded on every action (env IRTUI_USER; default the OS user name)")
-	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g))
+	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
 	return root
 }
 

@@ -310,10 +310,19 @@ func Load(opts Options) *Library {
 
 // Lint checks the given files and folders, or, with none, the bundled and
 // configured runbooks, and returns every problem sorted by position.
+// Scenarios are checked too: those in a scenarios/ sub-folder of each
+// folder (and of the bundled runbooks), and scenario files named directly;
+// their runbook references resolve against the runbooks linted, then the
+// bundled and configured ones.
 func Lint(paths []string, opts Options) Problems {
-	var lib *Library
+	var (
+		lib       *Library
+		scenarios []srcFile
+		runbooks  func(string) (*Runbook, bool)
+	)
 	if len(paths) == 0 {
 		lib = Load(opts)
+		scenarios, runbooks = scenarioFiles(opts), lib.Get
 	} else {
 		var files []srcFile
 		for _, p := range paths {
@@ -322,14 +331,29 @@ func Lint(paths []string, opts Options) Problems {
 			case err != nil:
 				files = append(files, srcFile{path: p, err: err})
 			case st.IsDir():
-				files = append(files, dirFiles(p)...)
+				rbs, scs := splitLintDir(p)
+				files, scenarios = append(files, rbs...), append(scenarios, scs...)
+			case isScenarioPath(p):
+				scenarios = append(scenarios, readFile(p))
 			default:
 				files = append(files, readFile(p))
 			}
 		}
 		lib = build(files, Options{Validate: opts.Validate}, false)
+		var configured *Library
+		runbooks = func(id string) (*Runbook, bool) {
+			if rb, ok := lib.Get(id); ok {
+				return rb, true
+			}
+			if configured == nil {
+				configured = Load(opts)
+			}
+			return configured.Get(id)
+		}
 	}
-	return lib.Failed
+	probs := append(lib.Failed, lintScenarios(scenarios, runbooks, opts.Validate)...)
+	sortProblems(probs)
+	return probs
 }
 
 func bundledFiles(fsys fs.FS) []srcFile {

@@ -1,0 +1,512 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Drill run statuses.
+const (
+	DrillRunning   = "running"
+	DrillPaused    = "paused"
+	DrillFinished  = "finished"
+	DrillAbandoned = "abandoned"
+)
+
+// Drill clock modes: real time or accelerated, inject by inject (the
+// facilitator releases each inject), or headless (scripted, no waiting).
+const (
+	DrillModeRealtime = "realtime"
+	DrillModeManual   = "manual"
+	DrillModeHeadless = "headless"
+)
+
+// Hot-wash entry kinds and action item statuses.
+const (
+	HotWashStrength    = "strength"
+	HotWashImprovement = "improvement"
+
+	ActionOpen   = "open"
+	ActionClosed = "closed"
+)
+
+// DrillRun is one replay of a table-top scenario.
+type DrillRun struct {
+	ID              string          `json:"id"` // DR-0001
+	Number          int64           `json:"number"`
+	ScenarioID      string          `json:"scenario_id"`
+	ScenarioTitle   string          `json:"scenario_title"`
+	ScenarioVersion string          `json:"scenario_version"`
+	ScenarioHash    string          `json:"scenario_hash,omitempty"`
+	Scenario        json.RawMessage `json:"-"` // the scenario as played
+	RunbookID       string          `json:"runbook_id"`
+	IncidentID      string          `json:"incident_id,omitempty"`
+	Status          string          `json:"status"` // running | paused | finished | abandoned
+	Mode            string          `json:"mode"`   // realtime | manual | headless
+	Speed           float64         `json:"speed"`
+	Epoch           time.Time       `json:"epoch"`    // drill time at T+0
+	Position        time.Time       `json:"position"` // drill time of the last recorded change
+	StartedAt       time.Time       `json:"started_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+	EndedAt         time.Time       `json:"ended_at,omitzero"`
+	EndReason       string          `json:"end_reason,omitempty"`
+	CreatedBy       string          `json:"created_by"`
+}
+
+// Ended reports whether the run is finished or abandoned.
+func (r DrillRun) Ended() bool { return r.Status == DrillFinished || r.Status == DrillAbandoned }
+
+// DrillEvent is one entry of a run's append-only log.
+type DrillEvent struct {
+	ID      int64     `json:"id"`
+	RunID   string    `json:"run_id"`
+	Seq     int64     `json:"seq"`
+	Kind    string    `json:"kind"`
+	DrillAt time.Time `json:"drill_at"`
+	RealAt  time.Time `json:"real_at"`
+	Actor   string    `json:"actor"`
+	Ref     string    `json:"ref,omitempty"`
+	Value   string    `json:"value,omitempty"`
+	Text    string    `json:"text,omitempty"`
+}
+
+// HotWashEntry is a strength or an area for improvement noted in the hot
+// wash.
+type HotWashEntry struct {
+	ID          int64     `json:"id"`
+	RunID       string    `json:"run_id"`
+	Kind        string    `json:"kind"` // strength | improvement
+	Text        string    `json:"text"`
+	ObjectiveID string    `json:"objective_id,omitempty"`
+	Actor       string    `json:"actor"`
+	At          time.Time `json:"at"`
+}
+
+// ActionItem is an improvement-plan item: who will fix what by when.
+type ActionItem struct {
+	ID            int64     `json:"id"`
+	RunID         string    `json:"run_id"`
+	ScenarioTitle string    `json:"scenario_title,omitempty"` // of the run, filled by ActionItems
+	Text          string    `json:"text"`
+	Improvement   string    `json:"improvement,omitempty"`
+	ObjectiveID   string    `json:"objective_id,omitempty"`
+	Capability    string    `json:"capability,omitempty"`
+	Element       string    `json:"element,omitempty"` // POETE
+	Owner         string    `json:"owner"`
+	Due           string    `json:"due"` // YYYY-MM-DD
+	Status        string    `json:"status"`
+	CreatedAt     time.Time `json:"created_at"`
+	CreatedBy     string    `json:"created_by"`
+	ClosedAt      time.Time `json:"closed_at,omitzero"`
+	ClosedBy      string    `json:"closed_by,omitempty"`
+	CloseNote     string    `json:"close_note,omitempty"`
+}
+
+// DrillRunID renders a run number as its id.
+func DrillRunID(num int64) string { return fmt.Sprintf("DR-%04d", num) }
+
+const drillRunColumns = `num, id, scenario_id, scenario_title, scenario_version, scenario_hash, scenario,
+	runbook_id, COALESCE(incident_id, ''), status, mode, speed, epoch, position, started_at, updated_at,
+	ended_at, end_reason, created_by`
+
+func scanDrillRun(sc scanner) (DrillRun, error) {
+	var (
+		r                                 DrillRun
+		scenario                          string
+		epoch, position, started, updated string
+		ended                             sql.NullString
+	)
+	err := sc.Scan(&r.Number, &r.ID, &r.ScenarioID, &r.ScenarioTitle, &r.ScenarioVersion, &r.ScenarioHash,
+		&scenario, &r.RunbookID, &r.IncidentID, &r.Status, &r.Mode, &r.Speed, &epoch, &position, &started,
+		&updated, &ended, &r.EndReason, &r.CreatedBy)
+	if err != nil {
+		return DrillRun{}, err
+	}
+	r.Scenario = json.RawMessage(scenario)
+	for _, t := range []struct {
+		src string
+		dst *time.Time
+	}{{epoch, &r.Epoch}, {position, &r.Position}, {started, &r.StartedAt}, {updated, &r.UpdatedAt}} {
+		if *t.dst, err = parseTime(t.src); err != nil {
+			return DrillRun{}, err
+		}
+	}
+	r.EndedAt, err = scanNullTime(ended)
+	return r, err
+}
+
+func emptyNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// InsertDrillRun stores a new run, numbering it: sets r.Number and r.ID.
+func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
+	var num int64
+	if err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(num), 0) + 1 FROM drill_runs").Scan(&num); err != nil {
+		return fmt.Errorf("number drill run: %w", err)
+	}
+	r.Number, r.ID = num, DrillRunID(num)
+	scenario := string(r.Scenario)
+	if scenario == "" {
+		scenario = "{}"
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
+		scenario_hash, scenario, runbook_id, incident_id, status, mode, speed, epoch, position, started_at,
+		updated_at, ended_at, end_reason, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		num, r.ID, r.ScenarioID, r.ScenarioTitle, r.ScenarioVersion, r.ScenarioHash, scenario, r.RunbookID,
+		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Epoch), FormatTime(r.Position),
+		FormatTime(r.StartedAt), FormatTime(r.UpdatedAt), nullTime(r.EndedAt), r.EndReason, r.CreatedBy)
+	if err != nil {
+		return fmt.Errorf("insert drill run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// UpdateDrillRun writes the run's changing fields: incident, status, mode,
+// speed, position, updated and end.
+func (tx *Tx) UpdateDrillRun(ctx context.Context, r *DrillRun) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
+		position = ?, updated_at = ?, ended_at = ?, end_reason = ? WHERE id = ?`,
+		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Position), FormatTime(r.UpdatedAt),
+		nullTime(r.EndedAt), r.EndReason, r.ID)
+	if err != nil {
+		return fmt.Errorf("update drill run %s: %w", r.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("drill run %s: %w", r.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// DrillRun reads a run inside the transaction.
+func (tx *Tx) DrillRun(ctx context.Context, id string) (DrillRun, error) {
+	return getDrillRun(ctx, tx.tx, id)
+}
+
+func getDrillRun(ctx context.Context, q querier, id string) (DrillRun, error) {
+	r, err := scanDrillRun(q.QueryRowContext(ctx, "SELECT "+drillRunColumns+" FROM drill_runs WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return DrillRun{}, fmt.Errorf("drill run %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return DrillRun{}, fmt.Errorf("read drill run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// AppendDrillEvent appends e to its run's log; it sets e.ID and e.Seq.
+func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
+	if err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM drill_events WHERE run_id = ?",
+		e.RunID).Scan(&e.Seq); err != nil {
+		return fmt.Errorf("number drill event: %w", err)
+	}
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
+		value, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Kind, FormatTime(e.DrillAt),
+		FormatTime(e.RealAt), e.Actor, e.Ref, e.Value, e.Text)
+	if err != nil {
+		return fmt.Errorf("record %s in drill %s: %w", e.Kind, e.RunID, err)
+	}
+	e.ID, err = res.LastInsertId()
+	e.DrillAt, e.RealAt = e.DrillAt.UTC(), e.RealAt.UTC()
+	return err
+}
+
+// InsertHotWash stores a hot-wash entry and sets e.ID.
+func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, actor, at)
+		VALUES (?, ?, ?, ?, ?, ?)`, e.RunID, e.Kind, e.Text, e.ObjectiveID, e.Actor, FormatTime(e.At))
+	if err != nil {
+		return fmt.Errorf("record hot wash of drill %s: %w", e.RunID, err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+// InsertActionItem stores an open action item and sets a.ID.
+func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
+		capability, element, owner, due, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.RunID, a.Text, a.Improvement, a.ObjectiveID, a.Capability, a.Element, a.Owner, a.Due, ActionOpen,
+		FormatTime(a.CreatedAt), a.CreatedBy)
+	if err != nil {
+		return fmt.Errorf("record action item of drill %s: %w", a.RunID, err)
+	}
+	a.Status = ActionOpen
+	a.ID, err = res.LastInsertId()
+	return err
+}
+
+// ActionItem reads one action item inside the transaction.
+func (tx *Tx) ActionItem(ctx context.Context, id int64) (ActionItem, error) {
+	items, err := actionItems(ctx, tx.tx, "a.id = ?", id)
+	if err != nil {
+		return ActionItem{}, err
+	}
+	if len(items) == 0 {
+		return ActionItem{}, fmt.Errorf("action item %d: %w", id, ErrNotFound)
+	}
+	return items[0], nil
+}
+
+// CloseActionItem records that an action item was done.
+func (tx *Tx) CloseActionItem(ctx context.Context, id int64, at time.Time, actor, note string) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE drill_action_items SET status = ?, closed_at = ?, closed_by = ?,
+		close_note = ? WHERE id = ? AND status = ?`, ActionClosed, FormatTime(at), actor, note, id, ActionOpen)
+	if err != nil {
+		return fmt.Errorf("close action item %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("open action item %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// DrillRun reads one run.
+func (s *Store) DrillRun(ctx context.Context, id string) (DrillRun, error) {
+	return getDrillRun(ctx, s.r, id)
+}
+
+// DrillRunFilter selects runs for DrillRuns.
+type DrillRunFilter struct {
+	Status     string // "" for all
+	ScenarioID string // "" for all
+	Limit      int    // 0: 50
+}
+
+// DrillRuns lists runs, most recent first.
+func (s *Store) DrillRuns(ctx context.Context, f DrillRunFilter) ([]DrillRun, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.ScenarioID != "" {
+		where, args = append(where, "scenario_id = ?"), append(args, f.ScenarioID)
+	}
+	q := "SELECT " + drillRunColumns + " FROM drill_runs"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := s.r.QueryContext(ctx, q+" ORDER BY num DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("list drill runs: %w", err)
+	}
+	defer rows.Close()
+	out := []DrillRun{}
+	for rows.Next() {
+		r, err := scanDrillRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list drill runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list drill runs: %w", err)
+	}
+	return out, nil
+}
+
+// DrillRunForIncident finds the run whose drill incident is incidentID.
+func (s *Store) DrillRunForIncident(ctx context.Context, incidentID string) (DrillRun, error) {
+	r, err := scanDrillRun(s.r.QueryRowContext(ctx, "SELECT "+drillRunColumns+" FROM drill_runs WHERE incident_id = ?", incidentID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return DrillRun{}, fmt.Errorf("drill run of %s: %w", incidentID, ErrNotFound)
+	}
+	if err != nil {
+		return DrillRun{}, fmt.Errorf("read drill run of %s: %w", incidentID, err)
+	}
+	return r, nil
+}
+
+// FindDrillIncident finds the oldest drill incident whose title starts
+// with prefix: how a run finds its incident again when it was declared
+// but the run was stopped before it recorded the link.
+func (s *Store) FindDrillIncident(ctx context.Context, prefix string) (Incident, error) {
+	in, err := scanIncident(s.r.QueryRowContext(ctx, "SELECT "+incidentColumns+
+		" FROM incidents WHERE drill = 1 AND substr(title, 1, ?) = ? ORDER BY num LIMIT 1", len([]rune(prefix)), prefix))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Incident{}, fmt.Errorf("drill incident %q: %w", prefix, ErrNotFound)
+	}
+	if err != nil {
+		return Incident{}, fmt.Errorf("find drill incident: %w", err)
+	}
+	return in, nil
+}
+
+// DrillEvents lists a run's log in order.
+func (s *Store) DrillEvents(ctx context.Context, runID string) ([]DrillEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, seq, kind, drill_at, real_at, actor, ref, value, text
+		FROM drill_events WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read drill log of %s: %w", runID, err)
+	}
+	defer rows.Close()
+	out := []DrillEvent{}
+	for rows.Next() {
+		var (
+			e               DrillEvent
+			drillAt, realAt string
+		)
+		if err := rows.Scan(&e.ID, &e.RunID, &e.Seq, &e.Kind, &drillAt, &realAt, &e.Actor, &e.Ref, &e.Value, &e.Text); err != nil {
+			return nil, fmt.Errorf("read drill log of %s: %w", runID, err)
+		}
+		if e.DrillAt, err = parseTime(drillAt); err != nil {
+			return nil, err
+		}
+		if e.RealAt, err = parseTime(realAt); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read drill log of %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+// HotWash lists a run's hot-wash entries in the order they were noted.
+func (s *Store) HotWash(ctx context.Context, runID string) ([]HotWashEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, kind, text, objective_id, actor, at
+		FROM drill_hotwash WHERE run_id = ? ORDER BY id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read hot wash of %s: %w", runID, err)
+	}
+	defer rows.Close()
+	out := []HotWashEntry{}
+	for rows.Next() {
+		var (
+			e  HotWashEntry
+			at string
+		)
+		if err := rows.Scan(&e.ID, &e.RunID, &e.Kind, &e.Text, &e.ObjectiveID, &e.Actor, &at); err != nil {
+			return nil, fmt.Errorf("read hot wash of %s: %w", runID, err)
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read hot wash of %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+// ActionItemFilter selects action items.
+type ActionItemFilter struct {
+	RunID  string // "" for every run
+	Status string // open | closed | "" for both
+}
+
+// ActionItems lists action items: open ones by due date, others by id.
+func (s *Store) ActionItems(ctx context.Context, f ActionItemFilter) ([]ActionItem, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.RunID != "" {
+		where, args = append(where, "a.run_id = ?"), append(args, f.RunID)
+	}
+	if f.Status != "" {
+		where, args = append(where, "a.status = ?"), append(args, f.Status)
+	}
+	cond := "1 = 1"
+	if len(where) > 0 {
+		cond = strings.Join(where, " AND ")
+	}
+	return actionItems(ctx, s.r, cond, args...)
+}
+
+func actionItems(ctx context.Context, q querier, cond string, args ...any) ([]ActionItem, error) {
+	rows, err := q.QueryContext(ctx, `SELECT a.id, a.run_id, r.scenario_title, a.text, a.improvement,
+		a.objective_id, a.capability, a.element, a.owner, a.due, a.status, a.created_at, a.created_by,
+		a.closed_at, a.closed_by, a.close_note
+		FROM drill_action_items a JOIN drill_runs r ON r.id = a.run_id
+		WHERE `+cond+` ORDER BY a.status DESC, a.due, a.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read action items: %w", err)
+	}
+	defer rows.Close()
+	out := []ActionItem{}
+	for rows.Next() {
+		var (
+			a       ActionItem
+			created string
+			closed  sql.NullString
+		)
+		if err := rows.Scan(&a.ID, &a.RunID, &a.ScenarioTitle, &a.Text, &a.Improvement, &a.ObjectiveID,
+			&a.Capability, &a.Element, &a.Owner, &a.Due, &a.Status, &created, &a.CreatedBy, &closed, &a.ClosedBy,
+			&a.CloseNote); err != nil {
+			return nil, fmt.Errorf("read action items: %w", err)
+		}
+		if a.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		if a.ClosedAt, err = scanNullTime(closed); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read action items: %w", err)
+	}
+	return out, nil
+}
+
+// DrillNotice is a notice of an incident in the outbox that was approved,
+// or went out without needing approval: what scoring a drill counts.
+type DrillNotice struct {
+	ID       int64     `json:"id"`
+	RuleID   string    `json:"rule_id"` // the runbook's notification id
+	Audience string    `json:"audience"`
+	Status   string    `json:"status"`
+	At       time.Time `json:"at"` // approved; for one that needed no approval, triggered
+}
+
+// DrillNotices lists an incident's notices that were approved, or queued
+// without needing approval, in the order that happened. The times are
+// those of the incident's own clock (the trigger, the approval), never a
+// delivery worker's.
+func (s *Store) DrillNotices(ctx context.Context, incidentID string) ([]DrillNotice, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, rule_id, audience, status,
+		COALESCE(approved_at, triggered_at) AS at
+		FROM outbox WHERE incident_id = ? AND (approved_at IS NOT NULL OR status IN ('queued', 'sending', 'sent'))
+		ORDER BY at, id`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("read notices of %s: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := []DrillNotice{}
+	for rows.Next() {
+		var (
+			n  DrillNotice
+			at string
+		)
+		if err := rows.Scan(&n.ID, &n.RuleID, &n.Audience, &n.Status, &at); err != nil {
+			return nil, fmt.Errorf("read notices of %s: %w", incidentID, err)
+		}
+		if n.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read notices of %s: %w", incidentID, err)
+	}
+	return out, nil
+}

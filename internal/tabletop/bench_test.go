@@ -1,0 +1,107 @@
+package tabletop
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/irtui/irtui/internal/runbook"
+)
+
+// benchScenario is a four-hour scenario with 40 injects, one every six
+// minutes, each expecting an action.
+func benchScenario(b *testing.B) *runbook.Scenario {
+	b.Helper()
+	var sb strings.Builder
+	sb.WriteString(`id: bench
+title: Four hours, forty injects
+version: "1"
+runbook: ransomware
+duration: 4h
+summary: Benchmark.
+objectives:
+  - {id: O1, text: Keep up, runbook: ransomware, capability: operational_coordination}
+participants:
+  - {role: incident_commander, who: On call}
+injects:
+`)
+	steps := []string{"record-awareness", "isolate", "scope-systems", "protect-backups", "assess-exfiltration", "report-early"}
+	for i := range 40 {
+		fmt.Fprintf(&sb, "  - id: i%02d\n    at: %dm\n    channel: slack\n    content: Update %d from the field.\n    expect:\n", i, i*6, i)
+		switch {
+		case i == 0:
+			sb.WriteString("      - {id: e00, action: classify, severity: SEV2, within: 15m, objective: O1}\n")
+		case i <= len(steps):
+			fmt.Fprintf(&sb, "      - {id: e%02d, action: step, step: %s, within: 30m, objective: O1}\n", i, steps[i-1])
+		default:
+			fmt.Fprintf(&sb, "      - {id: e%02d, action: manual, text: Facilitator judges update %d, within: 10m}\n", i, i)
+		}
+	}
+	lib, _ := library(b)
+	sc, probs := runbook.ParseScenario("bench.yaml", []byte(sb.String()), lib.Get, validate)
+	if probs != nil {
+		b.Fatal(probs)
+	}
+	return sc
+}
+
+// benchActions are 100 participant and facilitator actions over the four
+// hours.
+func benchActions(sc *runbook.Scenario) *runbook.DrillActions {
+	at := func(m int) time.Duration { return time.Duration(m) * time.Minute }
+	acts := []runbook.DrillAction{
+		{Offset: at(1), Do: runbook.DoDeclare, Title: "Encryption on FS-02", Answers: map[string]any{"observed": "encryption",
+			"systems_affected": 3.0, "domain_compromise": false, "functional_impact": "low", "recoverability": "regular",
+			"exfiltration": "unknown", "data_types": []any{"personal"}}},
+		{Offset: at(2), Do: runbook.DoAssign, Role: "incident_commander", Person: "alice"},
+		{Offset: at(3), Do: runbook.DoAssign, Role: "scribe", Person: "bob"},
+		{Offset: at(4), Do: runbook.DoAck, Role: "incident_commander", As: "alice"},
+		{Offset: at(5), Do: runbook.DoApprove, Notification: "stakeholders-declared"},
+	}
+	steps := []string{"record-awareness", "isolate", "scope-systems", "protect-backups", "assess-exfiltration", "report-early"}
+	for i, s := range steps {
+		acts = append(acts, runbook.DrillAction{Offset: at(8 + i*6), Do: runbook.DoStep, Step: s, Text: "done"})
+	}
+	acts = append(acts, runbook.DrillAction{Offset: at(50), Do: runbook.DoSeverity, Severity: "SEV1", Text: "domain admin"})
+	for i := 0; len(acts) < 94; i++ {
+		acts = append(acts, runbook.DrillAction{Offset: at(52 + i*2), Do: runbook.DoNote, Text: fmt.Sprintf("status update %d", i)})
+	}
+	for i := range 3 {
+		acts = append(acts, runbook.DrillAction{Offset: at(230 + i), Do: runbook.DoMark, Expect: fmt.Sprintf("e%02d", 10+i), Result: "met"})
+	}
+	acts = append(acts,
+		runbook.DrillAction{Offset: at(235), Do: runbook.DoObserve, Text: "Kept up with the updates"},
+		runbook.DrillAction{Offset: at(236), Do: runbook.DoRate, Objective: "O1", Rating: "S"},
+		runbook.DrillAction{Offset: at(237), Do: runbook.DoClose, Text: "end of exercise"},
+	)
+	return &runbook.DrillActions{As: "alice", Actions: acts}
+}
+
+// BenchmarkHeadlessReplay replays a four-hour scenario with 40 injects
+// and 100 actions, every action a durable SQLite transaction, and scores
+// it. Budget: under 1 s.
+func BenchmarkHeadlessReplay(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	sc := benchScenario(b)
+	acts := benchActions(sc)
+	if len(acts.Actions) != 100 || len(sc.Injects) != 40 {
+		b.Fatalf("%d actions, %d injects", len(acts.Actions), len(sc.Injects))
+	}
+	for b.Loop() {
+		r, err := Replay(ctx, f.deps, sc, acts, "fac", Options{Epoch: epoch})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := r.Score(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Met+s.Late+s.Missed != 40 {
+			b.Fatalf("scored %d", s.Met+s.Late+s.Missed)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/replay")
+}
