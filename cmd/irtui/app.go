@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"sort"
@@ -10,7 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/irtui/irtui/internal/tui"
 )
 
@@ -30,13 +34,32 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	opts := g.loadOptions()
+	ns, _ := svc.Notifier.(*notify.Service)
+	settings, err := notify.SettingsFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	var p *tea.Program
+	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: g.actor(), Service: ns,
+		Progress: func(pr notify.Progress) {
+			if p != nil {
+				alert := pr.Status == store.NoticeFailed || pr.Status == store.NoticeUnknown
+				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: alert})
+			}
+		}}
 	m := tui.New(tui.Deps{
-		Store:    svc.Store,
-		Service:  svc,
-		Runbooks: func() *runbook.Library { return runbook.Load(opts) },
-		Config:   cfg,
-		Actor:    g.actor(),
-		Clock:    clock.Real{},
+		Store:        svc.Store,
+		Service:      svc,
+		Runbooks:     func() *runbook.Library { return runbook.Load(opts) },
+		Scenarios:    func(lib *runbook.Library) *runbook.ScenarioLibrary { return tabletop.Load(opts, lib) },
+		DrillService: drillServices(svc),
+		Notify:       ns,
+		Wake:         worker.Wake,
+		Config:       cfg,
+		Actor:        g.actor(),
+		Clock:        clock.Real{},
 		Notice: func() string {
 			if seeded {
 				return "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."
@@ -45,16 +68,24 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		}(),
 	})
 	out := cmd.OutOrStdout()
-	var p *tea.Program
 	// IRTUI_EXIT_ON_FRAME=TEXT quits as soon as a frame containing TEXT has
 	// been written: the start-up benchmark measures process start to frame.
-	popts := []tea.ProgramOption{tea.WithContext(cmd.Context()), tea.WithInput(cmd.InOrStdin())}
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(cmd.InOrStdin())}
 	if want := os.Getenv("IRTUI_EXIT_ON_FRAME"); want != "" {
 		out = &frameWatcher{w: out, want: []byte(want), done: func() { go p.Quit() }}
 		popts = append(popts, tea.WithWindowSize(120, 40)) // output is not a terminal
 	}
 	p = tea.NewProgram(m, append(popts, tea.WithOutput(out))...)
+	// The delivery worker runs while the app does: it sends what is due and
+	// reports to the status line. It stops with the app.
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		_ = worker.Run(ctx)
+	}()
 	_, err = p.Run()
+	cancel()
+	<-workerDone
 	return err
 }
 

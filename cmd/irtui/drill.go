@@ -49,16 +49,7 @@ func (g *globals) withDrill(cmd *cobra.Command, fn func(s *drillSession) error) 
 // approved in drill time.
 func (s *drillSession) live() {
 	base := s.svc
-	s.deps.NewService = func(c clock.Clock) *incident.Service {
-		svc := *base
-		svc.Clock = c
-		if ns, ok := base.Notifier.(*notify.Service); ok {
-			cp := *ns
-			cp.Clock = c
-			svc.Notifier = &cp
-		}
-		return &svc
-	}
+	s.deps.NewService = drillServices(base)
 	s.deps.Approve = func(ctx context.Context, actor, incidentID, rule string) error {
 		ns, ok := base.Notifier.(*notify.Service)
 		if !ok {
@@ -88,6 +79,21 @@ func (s *drillSession) live() {
 			return fmt.Errorf("there is no draft of %s on %s to approve (`irtui notify list --incident %s`)", rule, incidentID, incidentID)
 		}
 		return nil
+	}
+}
+
+// drillServices makes copies of the incident service that keep time on a
+// drill's clock, notifications included.
+func drillServices(base *incident.Service) func(clock.Clock) *incident.Service {
+	return func(c clock.Clock) *incident.Service {
+		svc := *base
+		svc.Clock = c
+		if ns, ok := base.Notifier.(*notify.Service); ok {
+			cp := *ns
+			cp.Clock = c
+			svc.Notifier = &cp
+		}
+		return &svc
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -25,6 +26,7 @@ type (
 	detailMsg struct {
 		detail      store.Detail
 		obligations []deadline.Obligation
+		notices     []notify.View
 		open        bool
 		err         error
 	}
@@ -96,21 +98,38 @@ func (m *Model) loadIncidents() tea.Cmd {
 	}
 }
 
-// loadDetail reads one incident with the newest page of its timeline.
+// loadDetail reads one incident and its notifications. Opening it is an
+// audited access; a refresh of what is already on screen is not.
 func (m *Model) loadDetail(id string, open bool) tea.Cmd {
-	svc, actor, policy := m.deps.Service, m.deps.Actor, m.deps.Config.Policy
+	svc, ns, st, actor, policy := m.deps.Service, m.deps.Notify, m.deps.Store, m.deps.Actor, m.deps.Config.Policy
 	return func() tea.Msg {
+		ctx := m.ctx()
 		var d store.Detail
 		var err error
 		if open {
-			d, err = svc.Get(m.ctx(), actor, id) // audited as an access
+			d, err = svc.Get(ctx, actor, id)
 		} else {
-			d, err = m.deps.Store.Incident(m.ctx(), id) // a refresh of what is on screen
+			d, err = st.Incident(ctx, id)
 		}
 		if err != nil {
 			return detailMsg{err: err}
 		}
-		return detailMsg{detail: d, obligations: incident.Obligations(d.Incident, d.Obligations, policy), open: open}
+		msg := detailMsg{detail: d, obligations: incident.Obligations(d.Incident, d.Obligations, policy), open: open}
+		if ns != nil {
+			if open {
+				msg.notices, err = ns.List(ctx, actor, notify.Filter{IncidentID: id})
+			} else {
+				var list []store.Notification
+				list, err = st.ListNotifications(ctx, store.NotificationFilter{IncidentID: id})
+				for _, n := range list {
+					msg.notices = append(msg.notices, notify.NewView(n))
+				}
+			}
+			if err != nil {
+				return detailMsg{err: err}
+			}
+		}
+		return msg
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -42,6 +44,8 @@ type detailModel struct {
 	follow bool // timeline sticks to the newest entry
 
 	bodies map[string]string // rendered step bodies by step id and width
+
+	notices []notify.View // the outbox of this incident, oldest first
 }
 
 func newDetailModel(id string) detailModel {
@@ -74,6 +78,8 @@ func (dm *detailModel) items(t tab) int {
 		return len(dm.d.Steps)
 	case tabTimeline:
 		return len(dm.d.Timeline)
+	case tabNotifications:
+		return len(dm.notices)
 	}
 	return 0
 }
@@ -149,6 +155,14 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return dm.askSkip(m)
 	case key.Matches(msg, k.Severity):
 		return dm.askSeverity(m)
+	case key.Matches(msg, k.Approve) && dm.tab == tabNotifications:
+		return dm.approve(m)
+	case key.Matches(msg, k.Edit) && dm.tab == tabNotifications:
+		return dm.askEdit(m)
+	case key.Matches(msg, k.Retry) && dm.tab == tabNotifications:
+		return dm.retry(m)
+	case key.Matches(msg, k.Open) && dm.tab == tabNotifications:
+		return dm.preview(m)
 	case key.Matches(msg, k.Submitted) && dm.tab == tabOverview:
 		return dm.askSubmitted(m)
 	case key.Matches(msg, k.Close):
@@ -163,7 +177,7 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 // call in a command.
 
 func (dm *detailModel) askNote(m *Model) tea.Cmd {
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	m.overlay = newInput(m, "Add a note to the timeline ("+id+")", "what happened, what was decided, by whom", true, func(text string) tea.Cmd {
 		return m.act("Note added.", func() error { return svc.AddNote(m.ctx(), actor, id, text) })
 	})
@@ -196,7 +210,7 @@ func (dm *detailModel) askAssign(m *Model) tea.Cmd {
 		}
 	}
 	items = append(items, others...)
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	m.overlay = newChoice("Assign "+roleTitle(m, dm.d.Incident.RunbookID, role), items, func(c choice) tea.Cmd {
 		return m.act(fmt.Sprintf("%s assigned to %s; they acknowledge with A.", role, c.value), func() error {
 			return svc.Assign(m.ctx(), actor, id, role, c.value)
@@ -210,7 +224,7 @@ func (dm *detailModel) acknowledge(m *Model) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	return m.act("You acknowledged "+role+".", func() error { return svc.Acknowledge(m.ctx(), actor, id, role) })
 }
 
@@ -226,7 +240,7 @@ func (dm *detailModel) completeStep(m *Model) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	dm.cursor[tabRunbook] = min(dm.cursor[tabRunbook]+1, len(dm.d.Steps)-1) // on to the next step
 	return m.act("Done: "+st.Title, func() error { return svc.CompleteStep(m.ctx(), actor, id, st.ID, "") })
 }
@@ -236,7 +250,7 @@ func (dm *detailModel) askSkip(m *Model) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	m.overlay = newInput(m, "Skip \""+clean(st.Title)+"\": why?", "the reason is recorded", true, func(reason string) tea.Cmd {
 		return m.act("Skipped: "+st.Title, func() error { return svc.SkipStep(m.ctx(), actor, id, st.ID, reason) })
 	})
@@ -248,7 +262,7 @@ func (dm *detailModel) askSeverity(m *Model) tea.Cmd {
 	for _, s := range runbook.Severities {
 		items = append(items, choice{value: s, label: s})
 	}
-	id, svc, actor, cur := dm.id, m.deps.Service, m.deps.Actor, dm.d.Incident.Severity
+	id, svc, actor, cur := dm.id, m.service(dm.id), m.deps.Actor, dm.d.Incident.Severity
 	m.overlay = newChoice("Change severity (now "+cur+")", items, func(c choice) tea.Cmd {
 		if c.value == cur {
 			return nil
@@ -266,7 +280,7 @@ func (dm *detailModel) askSubmitted(m *Model) tea.Cmd {
 		return nil
 	}
 	o := dm.obligations[min(dm.cursor[tabOverview], len(dm.obligations)-1)]
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Record that %s (%s) was submitted now?", o.Rule.ID, o.Rule.Title), yes: func() tea.Cmd {
 		return m.act(o.Rule.ID+" recorded as submitted.", func() error {
 			return svc.RecordSubmission(m.ctx(), actor, id, o.Rule.ID, m.deps.Clock.Now())
@@ -276,7 +290,7 @@ func (dm *detailModel) askSubmitted(m *Model) tea.Cmd {
 }
 
 func (dm *detailModel) askClose(m *Model) tea.Cmd {
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	open := incident.OpenRequiredSteps(dm.d)
 	if len(open) > 0 {
 		m.overlay = newInput(m, fmt.Sprintf("%d required step(s) are still open. Reason to close anyway:", len(open)),
@@ -292,7 +306,7 @@ func (dm *detailModel) askClose(m *Model) tea.Cmd {
 }
 
 func (dm *detailModel) askReopen(m *Model) tea.Cmd {
-	id, svc, actor := dm.id, m.deps.Service, m.deps.Actor
+	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	m.overlay = newInput(m, "Reopen "+id+": why?", "new information, recurrence, …", true, func(reason string) tea.Cmd {
 		return m.act(id+" reopened.", func() error { return svc.Reopen(m.ctx(), actor, id, reason) })
 	})
@@ -581,20 +595,149 @@ func (dm *detailModel) timeline(m *Model, w, h int) string {
 func (dm *detailModel) notifications(m *Model, w, h int) string {
 	s := m.styles
 	var b strings.Builder
-	b.WriteString(s.Bold.Render("Notifications") + "\n")
-	b.WriteString(s.Subtle.Render("Nothing has been sent from irtui for this incident. The runbook's notification rules:") + "\n\n")
-	if m.lib != nil {
-		if rb, ok := m.lib.Get(dm.d.Incident.RunbookID); ok {
-			for _, n := range rb.Notify {
-				line := fmt.Sprintf("%-28s to %-12s on %-26s", n.ID, n.Audience, n.On)
-				if n.Obligation != "" {
-					line += " serves " + n.Obligation
-				}
-				b.WriteString(truncate(line, w) + "\n")
-			}
+	if m.deps.Notify == nil {
+		return s.Subtle.Render("Notifications are not set up in this session.")
+	}
+	b.WriteString(s.Subtle.Render("enter: read · e: fill in a field · p: approve · r: retry a failed one") + "\n")
+	if len(dm.notices) == 0 {
+		b.WriteString("\n" + s.Subtle.Render("No notifications for this incident yet. The runbook's rules draft them as the incident unfolds.") + "\n")
+		return b.String()
+	}
+	rows := max(h-4, 1)
+	c := dm.cursor[tabNotifications]
+	dm.offset[tabNotifications] = window(c, dm.offset[tabNotifications], rows, len(dm.notices))
+	for i := dm.offset[tabNotifications]; i < len(dm.notices) && i < dm.offset[tabNotifications]+rows; i++ {
+		v := dm.notices[i]
+		status := noticeStyle(s, v).Render(padRight(v.Status, 9))
+		tail := clean(v.Preview)
+		switch {
+		case v.Alert && v.LastError != "":
+			tail = s.Danger.Render(clean(v.LastError))
+		case len(v.Missing) > 0:
+			tail = s.Warn.Render(fmt.Sprintf("needs %d field(s): %s", len(v.Missing), strings.Join(v.Missing, "; ")))
+		case v.Status == store.NoticeSent:
+			tail = s.Subtle.Render("delivered in "+v.Latency().Round(time.Second).String()) + " " + tail
 		}
+		to := v.Audience
+		if v.CustomerID != "" {
+			to += ":" + v.CustomerID
+		}
+		line := fmt.Sprintf("#%-4d %s %s %s %s", v.ID, status, padRight(to, 22), padRight(v.RuleID, 22), tail)
+		if i == c {
+			line = s.Cursor.Render("›") + line
+		} else {
+			line = " " + line
+		}
+		b.WriteString(truncate(line, w) + "\n")
 	}
 	return b.String()
+}
+
+// noticeStyle shows failed and unknown messages loudly.
+func noticeStyle(s Styles, v notify.View) lipgloss.Style {
+	switch {
+	case v.Alert:
+		return s.Overdue
+	case v.Status == store.NoticeSent:
+		return s.OK
+	case v.Status == store.NoticeDraft:
+		return s.Warn
+	}
+	return s.Info
+}
+
+func (dm *detailModel) selectedNotice() (notify.View, bool) {
+	if len(dm.notices) == 0 {
+		return notify.View{}, false
+	}
+	return dm.notices[min(dm.cursor[tabNotifications], len(dm.notices)-1)], true
+}
+
+func (dm *detailModel) preview(m *Model) tea.Cmd {
+	v, ok := dm.selectedNotice()
+	if !ok {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%d %s to %s (%s)\n", v.ID, v.Status, clean(v.Recipient), v.Audience)
+	if v.ObligationID != "" {
+		fmt.Fprintf(&b, "Serves %s, due %s\n", v.ObligationID, deadline.Format(v.DueAt))
+	}
+	b.WriteString("\n" + m.styles.Bold.Render(clean(v.Subject)) + "\n\n")
+	lines := wrapLines(safeMarkdown(v.Body), min(m.width-10, 90))
+	if len(lines) > m.height-14 {
+		lines = append(lines[:max(m.height-15, 1)], "…")
+	}
+	b.WriteString(strings.Join(lines, "\n"))
+	if len(v.Missing) > 0 {
+		b.WriteString("\n\n" + m.styles.Warn.Render("Still needed before approval: "+strings.Join(v.Missing, "; ")))
+	}
+	m.overlay = &textOverlay{text: b.String()}
+	return nil
+}
+
+func (dm *detailModel) askEdit(m *Model) tea.Cmd {
+	v, ok := dm.selectedNotice()
+	if !ok || len(v.Fields) == 0 {
+		return m.setStatus("This notification has no fields to fill in.", false)
+	}
+	var items []choice
+	for _, f := range v.Fields {
+		detail := "empty"
+		if val := strings.TrimSpace(v.Content[f.ID]); val != "" {
+			detail = val
+		} else if f.Required {
+			detail = "required"
+		}
+		items = append(items, choice{value: f.ID, label: clean(f.Label), detail: detail})
+	}
+	ns, actor, id := m.deps.Notify, m.deps.Actor, v.ID
+	m.overlay = newChoice(fmt.Sprintf("Fill in #%d", v.ID), items, func(c choice) tea.Cmd {
+		in := newInput(m, c.label, "", true, func(text string) tea.Cmd {
+			return m.act(c.label+" saved.", func() error { _, err := ns.SetContent(m.ctx(), actor, id, c.value, text); return err })
+		})
+		in.input.SetValue(v.Content[c.value])
+		m.overlay = in
+		return nil
+	})
+	return nil
+}
+
+func (dm *detailModel) approve(m *Model) tea.Cmd {
+	v, ok := dm.selectedNotice()
+	if !ok {
+		return nil
+	}
+	ns, actor, wake := m.deps.Notify, m.deps.Actor, m.deps.Wake
+	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Approve #%d (%s to %s) for sending?", v.ID, v.RuleID, clean(v.Recipient)), yes: func() tea.Cmd {
+		return m.act(fmt.Sprintf("#%d approved; it is queued for delivery.", v.ID), func() error {
+			if err := ns.Approve(m.ctx(), actor, v.ID); err != nil {
+				return err
+			}
+			if wake != nil {
+				wake()
+			}
+			return nil
+		})
+	}}
+	return nil
+}
+
+func (dm *detailModel) retry(m *Model) tea.Cmd {
+	v, ok := dm.selectedNotice()
+	if !ok {
+		return nil
+	}
+	ns, actor, wake := m.deps.Notify, m.deps.Actor, m.deps.Wake
+	return m.act(fmt.Sprintf("#%d queued again.", v.ID), func() error {
+		if err := ns.Retry(m.ctx(), actor, v.ID); err != nil {
+			return err
+		}
+		if wake != nil {
+			wake()
+		}
+		return nil
+	})
 }
 
 func localTime(t time.Time, loc *time.Location) string {

@@ -15,6 +15,8 @@ type KeyMap struct {
 	Note, Assign, Acknowledge    key.Binding
 	Done, Skip, Severity, Close  key.Binding
 	Reopen, Submitted            key.Binding
+	Approve, Edit, Retry         key.Binding
+	Drill                        key.Binding
 
 	Confirm, Cancel key.Binding
 }
@@ -56,6 +58,10 @@ func DefaultKeyMap() KeyMap {
 		Close:       b([]string{"C"}, "C", "close incident"),
 		Reopen:      b([]string{"R"}, "R", "reopen"),
 		Submitted:   b([]string{"m"}, "m", "mark notice submitted"),
+		Approve:     b([]string{"p"}, "p", "approve notice"),
+		Edit:        b([]string{"e"}, "e", "fill in notice field"),
+		Retry:       b([]string{"r"}, "r", "retry notice"),
+		Drill:       b([]string{"D"}, "D", "table-top drill"),
 
 		Confirm: b([]string{"enter", "y"}, "enter", "confirm"),
 		Cancel:  b([]string{"esc"}, "esc", "cancel"),
@@ -78,8 +84,8 @@ func (m *Model) bindings() helpKeys {
 	switch m.screen {
 	case screenList:
 		return helpKeys{
-			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Help, k.Quit},
-			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope}, {k.Help, k.Quit}},
+			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Drill, k.Help, k.Quit},
+			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope, k.Drill}, {k.Help, k.Quit}},
 		}
 	case screenPicker:
 		return helpKeys{
@@ -100,6 +106,8 @@ func (m *Model) bindings() helpKeys {
 			short = append(short, k.Done, k.Skip)
 		case tabOverview:
 			short = append(short, k.Submitted, k.Severity)
+		case tabNotifications:
+			short = append(short, k.Open, k.Edit, k.Approve, k.Retry)
 		}
 		short = append(short, k.Close, k.Back, k.Help)
 		return helpKeys{
@@ -108,9 +116,12 @@ func (m *Model) bindings() helpKeys {
 				{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5},
 				{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 				{k.Note, k.Assign, k.Acknowledge, k.Done, k.Skip},
-				{k.Severity, k.Submitted, k.Close, k.Reopen, k.Back, k.Quit},
+				{k.Severity, k.Submitted, k.Approve, k.Edit, k.Retry},
+				{k.Close, k.Reopen, k.Back, k.Quit},
 			},
 		}
+	case screenDrill:
+		return helpKeys{short: append(drillKeys[:4:4], k.Back, k.Help), full: [][]key.Binding{drillKeys, {k.Up, k.Down, k.Back, k.Help, k.Quit}}}
 	}
 	return helpKeys{short: []key.Binding{k.Back, k.Quit}, full: [][]key.Binding{{k.Back, k.Quit}}}
 }

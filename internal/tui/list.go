@@ -121,6 +121,8 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		l.refilter()
 	case key.Matches(msg, k.New):
 		return m.startPicker()
+	case key.Matches(msg, k.Drill):
+		return m.startDrill()
 	case key.Matches(msg, k.Open):
 		if r, ok := l.current(); ok {
 			m.detail = newDetailModel(r.inc.ID)

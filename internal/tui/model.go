@@ -19,6 +19,7 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -30,6 +31,7 @@ const (
 	screenPicker
 	screenTriage
 	screenIncident
+	screenDrill
 )
 
 // Deps are the services the app works with.
@@ -50,6 +52,21 @@ type Deps struct {
 	Poll time.Duration
 	// Notice is shown in the status line at start.
 	Notice string
+	// Notify, if set, fills the notifications pane and takes approvals;
+	// Wake tells the delivery worker that something became sendable.
+	Notify *notify.Service
+	Wake   func()
+	// Scenarios loads the drill scenarios once the runbooks are loaded.
+	Scenarios func(*runbook.Library) *runbook.ScenarioLibrary
+	// DrillService builds the incident service of a drill, on the drill
+	// clock (with notifications wired to it).
+	DrillService func(clock.Clock) *incident.Service
+}
+
+// NotifyProgressMsg carries a delivery worker's report to the status line.
+type NotifyProgressMsg struct {
+	Text  string
+	Alert bool
 }
 
 // Model is the root model: it owns the screen, routes messages and draws
@@ -73,7 +90,10 @@ type Model struct {
 	picker  pickerModel
 	triage  *triageModel
 	detail  detailModel
+	drill   *drillModel
 	overlay overlay
+
+	scenarios *runbook.ScenarioLibrary
 
 	status    string
 	statusErr bool
@@ -167,7 +187,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if c, ok := m.deps.Clock.(*clock.Fake); ok {
 			m.now = c.Now()
 		}
-		return m, tea.Batch(m.tick(), m.poll())
+		cmds := []tea.Cmd{m.tick(), m.poll()}
+		if m.drill != nil { // drill time passes on every screen
+			cmds = append(cmds, m.drillTick())
+		}
+		return m, tea.Batch(cmds...)
 	case versionMsg:
 		if msg.err != nil || msg.version == m.version {
 			return m, nil
@@ -188,10 +212,39 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runbooksMsg:
 		m.lib = msg.lib
 		m.picker.setRunbooks(msg.lib)
+		var cmds []tea.Cmd
+		if load := m.deps.Scenarios; load != nil {
+			lib := msg.lib
+			cmds = append(cmds, func() tea.Msg { return scenariosMsg{lib: load(lib)} })
+		}
 		if len(msg.lib.Failed) > 0 {
-			return m, m.setStatus(fmt.Sprintf("%d runbook problem(s): run `irtui runbooks lint`", len(msg.lib.Failed)), true)
+			cmds = append(cmds, m.setStatus(fmt.Sprintf("%d runbook problem(s): run `irtui runbooks lint`", len(msg.lib.Failed)), true))
+		}
+		return m, tea.Batch(cmds...)
+	case scenariosMsg:
+		m.scenarios = msg.lib
+		return m, nil
+	case drillStartedMsg:
+		if msg.err != nil {
+			return m, m.setStatus("Could not start the drill: "+msg.err.Error(), true)
+		}
+		m.drill = &drillModel{run: msg.run}
+		m.screen = screenDrill
+		return m, tea.Batch(m.drillTick(), m.setStatus("Drill "+msg.run.ID()+" started. Press t to triage the first inject.", false))
+	case drillTickMsg:
+		if m.drill == nil {
+			return m, nil
+		}
+		if msg.err != nil {
+			return m, m.setStatus("Drill: "+msg.err.Error(), true)
+		}
+		m.drill.apply(msg)
+		if len(msg.fresh) > 0 {
+			return m, m.setStatus(fmt.Sprintf("New inject %s via %s.", msg.fresh[len(msg.fresh)-1].Inject.ID, msg.fresh[len(msg.fresh)-1].Inject.Channel), false)
 		}
 		return m, nil
+	case NotifyProgressMsg:
+		return m, tea.Batch(m.setStatus(msg.Text, msg.Alert), m.reload())
 	case directoryMsg:
 		if msg.err != nil {
 			return m, m.setStatus("Could not read the directory: "+msg.err.Error(), true)
@@ -215,6 +268,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if m.screen == screenIncident && m.detail.id == msg.detail.Incident.ID || msg.open {
 			m.detail.set(msg.detail, msg.obligations)
+			m.detail.notices = msg.notices
 			if msg.open {
 				m.screen = screenIncident
 			}
@@ -253,9 +307,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.quit()
 		}
 	}
-	if m.overlay != nil {
-		closeIt, cmd := m.overlay.update(m, msg)
-		if closeIt {
+	if o := m.overlay; o != nil {
+		closeIt, cmd := o.update(m, msg)
+		if closeIt && m.overlay == o { // it may have opened the next step
 			m.overlay = nil
 		}
 		return cmd
@@ -276,6 +330,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.triage.update(m, msg)
 	case screenIncident:
 		return m.detail.update(m, msg)
+	case screenDrill:
+		return m.drill.update(m, msg)
 	}
 	return nil
 }
@@ -327,6 +383,8 @@ func (m *Model) render() string {
 		body = m.triage.view(m, w, bodyH)
 	case screenIncident:
 		body = m.detail.view(m, w, bodyH)
+	case screenDrill:
+		body = m.drill.view(m, w, bodyH)
 	}
 	body = fit(body, w, bodyH)
 	if m.overlay != nil {
@@ -357,6 +415,15 @@ func (m *Model) renderFooter(w int) string {
 	}
 	m.help.SetWidth(w)
 	return status + "\n" + m.help.View(m.bindings())
+}
+
+// service is the incident service for an incident: a drill's own, on the
+// drill clock, for the incident of the drill on screen.
+func (m *Model) service(incidentID string) *incident.Service {
+	if m.drill != nil && m.drill.run != nil && m.drill.run.IncidentID() == incidentID {
+		return m.drill.run.Service()
+	}
+	return m.deps.Service
 }
 
 // ctx is the context for commands. Commands are short database calls.

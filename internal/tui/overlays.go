@@ -193,3 +193,14 @@ func fuzzy(q, s string) bool {
 	}
 	return i == len(want)
 }
+
+// textOverlay shows read-only text, such as a notice in full.
+type textOverlay struct{ text string }
+
+func (o *textOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
+	return key.Matches(msg, m.keys.Back, m.keys.Open, m.keys.Quit), nil
+}
+
+func (o *textOverlay) view(m *Model, w, h int) string {
+	return m.styles.Overlay.Width(min(w-4, 96)).Render(o.text + "\n\n" + m.styles.Subtle.Render("esc closes"))
+}

@@ -12,6 +12,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/classify"
+	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
@@ -47,12 +48,29 @@ type triageModel struct {
 	err     error
 	started time.Time
 	sent    bool
+	// declare, if set, records the declaration instead of the incident
+	// service, and clock, if set, is the time it happens in: a drill
+	// declares its incident on the drill clock.
+	declare func(incident.Declaration) (incident.Incident, error)
+	clock   clock.Clock
 }
 
-func (m *Model) startTriage(rb *runbook.Runbook) tea.Cmd {
-	t := &triageModel{rb: rb, started: m.now}
+func (t *triageModel) now(m *Model) time.Time {
+	if t.clock != nil {
+		return t.clock.Now()
+	}
+	return m.now
+}
+
+func (m *Model) startTriage(rb *runbook.Runbook) tea.Cmd { return m.startTriageOn(rb, nil, nil) }
+
+// startTriageOn starts a triage whose times come from clk (a drill's
+// clock; nil: the app's) and whose declaration goes to declare (nil: the
+// incident service).
+func (m *Model) startTriageOn(rb *runbook.Runbook, clk clock.Clock, declare func(incident.Declaration) (incident.Incident, error)) tea.Cmd {
+	t := &triageModel{rb: rb, started: m.now, clock: clk, declare: declare}
 	t.vals = &triageValues{
-		awareAt: m.now.In(m.deps.Config.Policy.Location()).Format("2006-01-02 15:04"),
+		awareAt: t.now(m).In(m.deps.Config.Policy.Location()).Format("2006-01-02 15:04"),
 		single:  map[string]*string{},
 		multi:   map[string]*[]string{},
 	}
@@ -173,7 +191,7 @@ func (t *triageModel) parseAware(m *Model, s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("use YYYY-MM-DD HH:MM")
 	}
-	if at.After(m.now.Add(time.Minute)) {
+	if at.After(t.now(m).Add(time.Minute)) {
 		return time.Time{}, fmt.Errorf("awareness cannot be in the future")
 	}
 	return at, nil
@@ -221,10 +239,10 @@ func (t *triageModel) answers() classify.Answers {
 func (t *triageModel) reclassify(m *Model) {
 	aware, err := t.parseAware(m, t.vals.awareAt)
 	if err != nil {
-		aware = m.now
+		aware = t.now(m)
 	}
 	t.verdict, t.err = classify.Classify(t.rb, t.answers(), m.deps.Config.Policy,
-		classify.Events{Aware: aware, Classified: m.now}, nil)
+		classify.Events{Aware: aware, Classified: t.now(m)}, nil)
 }
 
 func (t *triageModel) dirty() bool {
@@ -279,7 +297,7 @@ func (t *triageModel) submit(m *Model) tea.Cmd {
 	v := t.verdict
 	aware, err := t.parseAware(m, t.vals.awareAt)
 	if err != nil {
-		aware = m.now
+		aware = t.now(m)
 	}
 	d := incident.NewDeclaration(t.rb, v, t.answers())
 	d.Title = strings.TrimSpace(t.vals.title)
@@ -287,9 +305,12 @@ func (t *triageModel) submit(m *Model) tea.Cmd {
 	d.DismissReason = strings.TrimSpace(t.vals.reason)
 	d.Customers = t.vals.customers
 	d.AwareAt = aware
-	svc, actor := m.deps.Service, m.deps.Actor
+	svc, actor, declare := m.deps.Service, m.deps.Actor, t.declare
+	if declare == nil {
+		declare = func(d incident.Declaration) (incident.Incident, error) { return svc.Declare(m.ctx(), actor, d) }
+	}
 	return func() tea.Msg {
-		in, err := svc.Declare(m.ctx(), actor, d)
+		in, err := declare(d)
 		if err != nil {
 			return actionMsg{err: err}
 		}

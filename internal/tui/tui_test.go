@@ -19,8 +19,10 @@ import (
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/incident"
+	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/irtui/irtui/runbooks"
 )
 
@@ -75,10 +77,17 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 	}
 	lib := loadLibrary(t)
 	dark := true
+	ns := &notify.Service{Store: st, Clock: clk, Config: config.Default(),
+		Runbook: notify.LibraryLookup(func() *runbook.Library { return lib })}
 	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: "alice",
-		svc: &incident.Service{Store: st, Clock: clk}}
+		svc: &incident.Service{Store: st, Clock: clk, Notifier: ns}}
 	h.m = New(Deps{Store: st, Service: h.svc, Runbooks: func() *runbook.Library { return lib },
-		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll})
+		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
+		Scenarios: func(lib *runbook.Library) *runbook.ScenarioLibrary {
+			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
+		},
+		DrillService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} },
+	})
 	if poll < 0 {
 		h.run(h.m.Init())
 		h.m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
@@ -530,5 +539,158 @@ func golden(t *testing.T, path, got string) {
 	}
 	if string(want) != got {
 		t.Errorf("%s differs (go test -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+func TestNotificationsPaneFillAndApprove(t *testing.T) {
+	h := newHarness(t)
+	in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
+		classify.Answers{"personal_data": true, "exposure": "disclosed", "customers_affected": true, "controller_data": true,
+			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
+	if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	h.run(h.m.loadIncidents())
+	h.press("enter", first(h.m.keys.Tab5))
+	out := h.screen()
+	for _, want := range []string{"draft", "customers:acme", "customers:zuiderzee", "queued"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("notifications pane lacks %q:\n%s", want, out)
+		}
+	}
+	// Select acme's customer notice and fill in its required fields.
+	idx := -1
+	for i, v := range h.m.detail.notices {
+		if v.CustomerID == "acme" && v.Status == store.NoticeDraft {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		t.Fatalf("no draft for acme: %+v", h.m.detail.notices)
+	}
+	h.m.detail.cursor[tabNotifications] = idx
+	notice := h.m.detail.notices[idx]
+	for _, f := range notice.Fields {
+		if !f.Required {
+			continue
+		}
+		h.press(first(h.m.keys.Edit))
+		h.typeText(f.ID)
+		h.press("enter")
+		h.typeText("Filled in for " + f.ID)
+		h.press("enter")
+	}
+	v, err := h.m.deps.Notify.Get(context.Background(), "alice", notice.ID)
+	if err != nil || len(v.Missing) > 0 {
+		t.Fatalf("fields not filled: %v %+v (status %q)", err, v.Missing, h.m.status)
+	}
+	// Alice filled it in, so she may not approve it; Bob, the commander, may.
+	h.press(first(h.m.keys.Approve), "enter")
+	if !h.m.statusErr {
+		t.Fatalf("the person who filled in the notice must not approve it; status %q", h.m.status)
+	}
+	h.m.deps.Actor = "bob"
+	h.press(first(h.m.keys.Approve), "enter")
+	if h.m.statusErr {
+		t.Fatalf("bob's approval failed: %s", h.m.status)
+	}
+	v, _ = h.m.deps.Notify.Get(context.Background(), "bob", notice.ID)
+	if v.Status != store.NoticeQueued || v.ApprovedBy != "bob" {
+		t.Fatalf("after approval: %s by %q", v.Status, v.ApprovedBy)
+	}
+	if strings.Contains(strings.ToLower(v.Body), "zuiderzee") {
+		t.Fatal("acme's notice mentions another customer")
+	}
+}
+
+func TestChangeSeverityAsksForAReason(t *testing.T) {
+	h := newHarness(t)
+	in := h.declare(t, "lost-device", "Phone lost", classify.Answers{"encrypted": true})
+	h.run(h.m.loadIncidents())
+	target := "SEV1"
+	if in.Severity == "SEV1" {
+		target = "SEV2"
+	}
+	h.press("enter", first(h.m.keys.Severity))
+	h.typeText(target)
+	h.press("enter")
+	if _, ok := h.m.overlay.(*inputOverlay); !ok {
+		t.Fatal("choosing a severity should ask for the reason")
+	}
+	h.typeText("Unencrypted backup found on it")
+	h.press("enter")
+	if d := h.detail(t, in.ID); d.Incident.Severity != target {
+		t.Fatalf("severity %s", d.Incident.Severity)
+	}
+}
+
+func TestFacilitatorRunsADrill(t *testing.T) {
+	h := newHarness(t)
+	h.press(first(h.m.keys.Drill))
+	if _, ok := h.m.overlay.(*choiceOverlay); !ok {
+		t.Fatalf("D should offer the scenarios (status %q)", h.m.status)
+	}
+	h.typeText("ransomware")
+	h.press("enter")
+	h.typeText("inject by inject")
+	h.press("enter")
+	if h.m.screen != screenDrill || h.m.drill == nil {
+		t.Fatalf("drill not started: %q", h.m.status)
+	}
+	run := h.m.drill.run
+	h.press("n") // release the first inject
+	if len(run.Delivered()) == 0 {
+		t.Fatalf("no inject delivered:\n%s", h.screen())
+	}
+	out := h.screen()
+	for _, want := range []string{"EXERCISE", run.ID(), "Expected actions", "Injects delivered", "press t to triage"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("facilitator screen lacks %q:\n%s", want, out)
+		}
+	}
+	// Triage from the drill declares the drill incident on the drill clock.
+	h.press("t")
+	if h.m.screen != screenTriage || h.m.triage.declare == nil {
+		t.Fatal("t should start triage for the drill")
+	}
+	h.m.triage.vals.title = "FS-02 encrypted"
+	h.m.triage.vals.decision = decDeclare
+	h.run(h.m.triage.submit(h.m))
+	if run.IncidentID() == "" {
+		t.Fatalf("the drill has no incident (status %q)", h.m.status)
+	}
+	d := h.detail(t, run.IncidentID())
+	if !d.Incident.Drill || !strings.HasPrefix(d.Incident.Title, tabletop.TitlePrefix(run.ID())) {
+		t.Fatalf("drill incident: %+v", d.Incident)
+	}
+	// Actions on the drill incident go through the drill's service.
+	if h.m.service(run.IncidentID()) != run.Service() {
+		t.Fatal("the drill incident must be worked on the drill clock")
+	}
+	// Back to the facilitator: observe, rate, hot wash, finish.
+	h.press(first(h.m.keys.Back), first(h.m.keys.Drill))
+	if h.m.screen != screenDrill {
+		t.Fatal("D should return to the running drill")
+	}
+	h.press("o")
+	h.typeText("Team moved to the phone bridge within minutes")
+	h.press("enter")
+	h.press("r", "enter", "enter") // rate the first objective P
+	h.press("w")
+	h.typeText("Clear roles from the start")
+	h.press("enter")
+	h.press("F", "enter")
+	rep, err := run.Report(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := rep.Markdown(time.UTC)
+	for _, want := range []string{"Team moved to the phone bridge", "Clear roles from the start"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if st := run.Status(h.clk.Now()); st.State != "finished" {
+		t.Fatalf("drill state %s", st.State)
 	}
 }
