@@ -664,7 +664,7 @@ func (dm *detailModel) preview(m *Model) tea.Cmd {
 		fmt.Fprintf(&b, "Serves %s, due %s\n", v.ObligationID, deadline.Format(v.DueAt))
 	}
 	b.WriteString("\n" + m.styles.Bold.Render(clean(v.Subject)) + "\n\n")
-	lines := wrapLines(safeMarkdown(v.Body), min(m.width-10, 90))
+	lines := wrapEach(safeMarkdown(v.Body), min(m.width-10, 90))
 	if len(lines) > m.height-14 {
 		lines = append(lines[:max(m.height-15, 1)], "…")
 	}

@@ -255,9 +255,9 @@ func (dm *drillModel) view(m *Model, w, h int) string {
 		state = s.OK.Render(fmt.Sprintf("running ×%g", st.Speed))
 	}
 	b.WriteString(s.Warn.Render("EXERCISE ") + s.Bold.Render(st.RunID+" · "+clean(st.Title)) + "\n")
-	line := fmt.Sprintf("Drill clock %s (T+%s) · %s · injects %d/%d", st.Now.In(m.deps.Config.Policy.Location()).Format("Mon 15:04:05"), st.Elapsed, state, st.Delivered, st.Injects)
+	line := fmt.Sprintf("Drill clock %s (%s) · %s · injects %d/%d", st.Now.In(m.deps.Config.Policy.Location()).Format("Mon 15:04:05"), st.Elapsed, state, st.Delivered, st.Injects)
 	if st.Next != nil && !st.Waiting {
-		line += fmt.Sprintf(" · next %s at T+%s", st.Next.ID, st.NextAt)
+		line += fmt.Sprintf(" · next %s at %s", st.Next.ID, st.NextAt)
 	}
 	b.WriteString(truncate(line, w) + "\n")
 	inc := s.Warn.Render("no drill incident yet — press t to triage and declare it")
@@ -286,7 +286,7 @@ func (dm *drillModel) view(m *Model, w, h int) string {
 		}
 		due := ""
 		if e.Due != nil {
-			due = "by T+" + e.Due.String()
+			due = "by " + e.Due.String()
 		}
 		b.WriteString(truncate(style.Render(padRight(res, 8))+" "+padRight(e.ID, 8)+" "+padRight(clean(e.Description), max(w-32, 10))+" "+s.Subtle.Render(due), w) + "\n")
 	}
@@ -301,7 +301,7 @@ func (dm *drillModel) view(m *Model, w, h int) string {
 	}
 	for i := 0; i < len(delivered) && i < 4; i++ {
 		d := delivered[len(delivered)-1-i]
-		line := fmt.Sprintf("T+%-8s %-8s %-9s %s", d.Offset, d.Inject.ID, d.Inject.Channel, firstLine(d.Inject.Content))
+		line := fmt.Sprintf("%-9s %-8s %-9s %s", d.Offset, d.Inject.ID, d.Inject.Channel, firstLine(d.Inject.Content))
 		if i == dm.cursor {
 			line = s.Cursor.Render("›") + line
 		} else {
@@ -332,10 +332,14 @@ func firstLine(s string) string {
 	return ""
 }
 
-// wrapLines breaks text into lines of at most w columns at spaces.
+// wrapLines breaks text into lines of at most w columns at spaces. Blank
+// lines separate paragraphs; single line breaks are spaces, as in Markdown.
 func wrapLines(text string, w int) []string {
 	var out []string
-	for _, para := range strings.Split(strings.TrimSpace(text), "\n") {
+	for i, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		if i > 0 {
+			out = append(out, "")
+		}
 		line := ""
 		for _, word := range strings.Fields(para) {
 			if line != "" && len(line)+1+len(word) > w {
@@ -354,3 +358,13 @@ func wrapLines(text string, w int) []string {
 
 // scenarioLibrary loads the scenarios; it runs in a command.
 type scenariosMsg struct{ lib *runbook.ScenarioLibrary }
+
+// wrapEach wraps every line of text on its own, keeping its line breaks
+// (letters, notices).
+func wrapEach(text string, w int) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		out = append(out, wrapLines(line, w)...)
+	}
+	return out
+}
