@@ -432,3 +432,31 @@ func TestCLIAuditVerifyCatchesTampering(t *testing.T) {
 		t.Fatalf("audit verify should name timeline entry %d:\n%s", id, out)
 	}
 }
+
+func TestCLIOutputIsSafeAndPrivate(t *testing.T) {
+	c := newCLI(t)
+	out := c.ok("incident", "declare", "--runbook", "lost-device", "--title", "evil \x1b]0;PWNED\x07 title \x1b[2J")
+	if strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x07) {
+		t.Fatalf("declare printed control characters: %q", out)
+	}
+	// Exporting over an existing world-readable file makes it private.
+	path := filepath.Join(c.dir, "old.md")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("incident", "export", "INC-0001", "-o", path)
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("export left mode %v", st.Mode().Perm())
+	}
+	// A symbolic link is refused, not followed.
+	link := filepath.Join(c.dir, "link.md")
+	if err := os.Symlink(filepath.Join(c.dir, "target.md"), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := c.run("incident", "export", "INC-0001", "-o", link); code == 0 {
+		t.Fatal("export followed a symbolic link")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -483,16 +484,31 @@ func newDrillReportCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// outputTo is standard output, or a new 0600 file.
+// outputTo is standard output, or a private file (see createPrivate).
 func outputTo(c *cobra.Command, path string) (io.Writer, func(), error) {
 	if path == "" {
 		return c.OutOrStdout(), func() {}, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := createPrivate(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	return f, func() { f.Close() }, nil
+}
+
+// createPrivate creates or truncates a file that only its owner can read:
+// an existing file is set to 0600 too, and a symbolic link is refused
+// rather than followed, since exports hold incident and customer data.
+func createPrivate(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func newDrillFromIncidentCmd(g *globals) *cobra.Command {

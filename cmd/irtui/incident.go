@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -120,10 +119,10 @@ func newDeclareCmd(g *globals) *cobra.Command {
 					return writeJSON(c.OutOrStdout(), in)
 				}
 				if in.Kind == store.KindEvent {
-					fmt.Fprintf(c.OutOrStdout(), "Recorded %s as an assessed event: %s\n", in.ID, in.Title)
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s as an assessed event: %s\n", in.ID, safetext.Line(in.Title))
 					return nil
 				}
-				fmt.Fprintf(c.OutOrStdout(), "Declared %s (%s): %s\n", in.ID, in.Severity, in.Title)
+				fmt.Fprintf(c.OutOrStdout(), "Declared %s (%s): %s\n", in.ID, in.Severity, safetext.Line(in.Title))
 				obs := incident.Obligations(in, nil, s.cfg.Policy)
 				for _, o := range obs {
 					st := o.At(now)
@@ -432,15 +431,11 @@ func newExportCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				w := c.OutOrStdout()
-				if output != "" {
-					f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
-					w = f
+				w, done, err := outputTo(c, output)
+				if err != nil {
+					return err
 				}
+				defer done()
 				if format == "json" {
 					return writeJSON(w, ex)
 				}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/safetext"
 	"github.com/spf13/cobra"
 )
 
@@ -108,46 +109,49 @@ func printRunbookList(w io.Writer, lib *runbook.Library) {
 				src += " (replaces bundled)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Title, s.Version, s.Category, src)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Title), oneLine(s.Version), s.Category, src)
 	}
 	tw.Flush()
 }
 
+// oneLine makes text from a runbook file safe for the terminal, on one line.
+func oneLine(s string) string { return safetext.Line(s) }
+
 func printRunbook(w io.Writer, rb *runbook.Runbook) {
-	fmt.Fprintf(w, "%s  (%s, version %s)\n", rb.Title, rb.ID, rb.Version)
-	fmt.Fprintf(w, "Owner: %s   Category: %s   Attack vector: %s\n", rb.Owner, rb.Category, rb.AttackVector)
+	fmt.Fprintf(w, "%s  (%s, version %s)\n", oneLine(rb.Title), rb.ID, oneLine(rb.Version))
+	fmt.Fprintf(w, "Owner: %s   Category: %s   Attack vector: %s\n", oneLine(rb.Owner), rb.Category, rb.AttackVector)
 	fmt.Fprintf(w, "Source: %s\n\n", rb.Source.Path)
-	fmt.Fprintln(w, strings.TrimSpace(rb.Summary))
+	fmt.Fprintln(w, safetext.Clean(strings.TrimSpace(rb.Summary)))
 	fmt.Fprintln(w, "\nTriage questions:")
 	for _, q := range rb.Questions {
-		fmt.Fprintf(w, "  %s [%s] %s\n", q.ID, q.Type, q.Text)
+		fmt.Fprintf(w, "  %s [%s] %s\n", q.ID, q.Type, oneLine(q.Text))
 		for _, c := range q.Choices {
-			fmt.Fprintf(w, "      - %s: %s\n", c.Value, c.Label)
+			fmt.Fprintf(w, "      - %s: %s\n", oneLine(c.Value), oneLine(c.Label))
 		}
 	}
 	fmt.Fprintln(w, "\nIncident when:")
 	for _, r := range rb.Rules.Incident {
-		fmt.Fprintf(w, "  %s   (%s)\n", r.When, r.Because)
+		fmt.Fprintf(w, "  %s   (%s)\n", oneLine(r.When), oneLine(r.Because))
 	}
 	fmt.Fprintln(w, "Severity:")
 	for _, r := range rb.Rules.Severity {
-		fmt.Fprintf(w, "  %s when %s   (%s)\n", r.Level, r.When, r.Because)
+		fmt.Fprintf(w, "  %s when %s   (%s)\n", r.Level, oneLine(r.When), oneLine(r.Because))
 	}
 	if len(rb.Rules.Flags) > 0 {
 		fmt.Fprintln(w, "Flags:")
 		for _, r := range rb.Rules.Flags {
-			fmt.Fprintf(w, "  %s when %s   (%s)\n", r.Flag, r.When, r.Because)
+			fmt.Fprintf(w, "  %s when %s   (%s)\n", r.Flag, oneLine(r.When), oneLine(r.Because))
 		}
 	}
 	fmt.Fprintln(w, "\nRoles:")
 	for _, r := range rb.Roles {
-		fmt.Fprintf(w, "  %s: %s\n", r.ID, r.Title)
+		fmt.Fprintf(w, "  %s: %s\n", r.ID, oneLine(r.Title))
 		for _, d := range r.Duties {
-			fmt.Fprintf(w, "      - %s\n", d)
+			fmt.Fprintf(w, "      - %s\n", oneLine(d))
 		}
 	}
 	for _, ph := range rb.Phases {
-		fmt.Fprintf(w, "\n%s:\n", ph.Title)
+		fmt.Fprintf(w, "\n%s:\n", oneLine(ph.Title))
 		for _, st := range ph.Steps {
 			req := "required"
 			if st.Optional {
@@ -156,9 +160,9 @@ func printRunbook(w io.Writer, rb *runbook.Runbook) {
 			if st.Target != "" {
 				req += ", within " + st.Target
 			}
-			fmt.Fprintf(w, "  [ ] %s  %s  (%s, %s)\n", st.ID, st.Title, st.Role, req)
+			fmt.Fprintf(w, "  [ ] %s  %s  (%s, %s)\n", st.ID, oneLine(st.Title), st.Role, req)
 			if st.When != "" {
-				fmt.Fprintf(w, "      only when %s\n", st.When)
+				fmt.Fprintf(w, "      only when %s\n", oneLine(st.When))
 			}
 		}
 	}

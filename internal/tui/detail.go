@@ -283,7 +283,7 @@ func (dm *detailModel) askSubmitted(m *Model) tea.Cmd {
 	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
 	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Record that %s (%s) was submitted now?", o.Rule.ID, o.Rule.Title), yes: func() tea.Cmd {
 		return m.act(o.Rule.ID+" recorded as submitted.", func() error {
-			return svc.RecordSubmission(m.ctx(), actor, id, o.Rule.ID, m.deps.Clock.Now())
+			return svc.RecordSubmission(m.ctx(), actor, id, o.Rule.ID, time.Time{}) // now, on the service's clock
 		})
 	}}
 	return nil
@@ -415,7 +415,7 @@ func (dm *detailModel) overview(m *Model, w, h int) string {
 	dm.offset[tabOverview] = window(c, dm.offset[tabOverview], rows, len(dm.obligations))
 	for i := dm.offset[tabOverview]; i < len(dm.obligations) && i < dm.offset[tabOverview]+rows; i++ {
 		o := dm.obligations[i]
-		line := clockBar(s, o, o.At(m.now), w-2)
+		line := clockBar(s, o, o.At(m.nowFor(dm.id)), w-2)
 		if i == c {
 			line = s.Cursor.Render("›") + line
 		} else {

@@ -19,10 +19,11 @@ import (
 // lets time pass (Tick on the app's poll) and records what the facilitator
 // decides.
 type drillModel struct {
-	run    *tabletop.Run
-	status tabletop.Status
-	score  tabletop.Score
-	cursor int // the selected delivered inject, newest first
+	run       *tabletop.Run
+	status    tabletop.Status
+	score     tabletop.Score
+	delivered []tabletop.Delivered // as of the last tick; Update and View never lock the run
+	cursor    int                  // the selected delivered inject, newest first
 }
 
 // Messages of the drill screen.
@@ -32,10 +33,11 @@ type (
 		err error
 	}
 	drillTickMsg struct {
-		status tabletop.Status
-		score  tabletop.Score
-		fresh  []tabletop.Delivered
-		err    error
+		status    tabletop.Status
+		score     tabletop.Score
+		fresh     []tabletop.Delivered
+		delivered []tabletop.Delivered
+		err       error
 	}
 )
 
@@ -103,12 +105,12 @@ func (m *Model) drillTick() tea.Cmd {
 			return drillTickMsg{err: err}
 		}
 		score, err := run.Score(m.ctx())
-		return drillTickMsg{status: run.Status(realNow), score: score, fresh: fresh, err: err}
+		return drillTickMsg{status: run.Status(realNow), score: score, fresh: fresh, delivered: run.Delivered(), err: err}
 	}
 }
 
 func (dm *drillModel) apply(msg drillTickMsg) {
-	dm.status, dm.score = msg.status, msg.score
+	dm.status, dm.score, dm.delivered = msg.status, msg.score, msg.delivered
 	if len(msg.fresh) > 0 {
 		dm.cursor = 0 // the newest inject
 	}
@@ -123,7 +125,7 @@ func (m *Model) drillAct(done string, fn func(run *tabletop.Run) error) tea.Cmd 
 func (dm *drillModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	run := dm.run
 	ctx, actor := m.ctx(), m.deps.Actor
-	delivered := run.Delivered()
+	delivered := dm.delivered
 	switch msg.String() {
 	case "esc":
 		m.screen = screenList
@@ -140,7 +142,7 @@ func (dm *drillModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case "n":
 		return m.drillAct("Next inject released.", func(r *tabletop.Run) error { _, err := r.Next(ctx, actor); return err })
 	case "t":
-		if id := run.IncidentID(); id != "" {
+		if id := dm.status.IncidentID; id != "" {
 			m.detail = newDetailModel(id)
 			return m.loadDetail(id, true)
 		}
@@ -295,7 +297,7 @@ func (dm *drillModel) view(m *Model, w, h int) string {
 	}
 
 	b.WriteString("\n" + s.Bold.Render("Injects delivered") + s.Subtle.Render("  newest first · ↑/↓ select") + "\n")
-	delivered := dm.run.Delivered()
+	delivered := dm.delivered
 	if len(delivered) == 0 {
 		b.WriteString(s.Subtle.Render("None yet.") + "\n")
 	}

@@ -95,6 +95,10 @@ type Model struct {
 
 	scenarios *runbook.ScenarioLibrary
 
+	// submitted is the input whose text is being saved; it comes back if
+	// saving fails, so nothing typed is lost.
+	submitted *inputOverlay
+
 	status    string
 	statusErr bool
 	statusSeq int
@@ -153,7 +157,8 @@ type statusMsg struct {
 type statusExpiredMsg struct{ seq int }
 
 func (m *Model) setStatus(text string, isErr bool) tea.Cmd {
-	m.status, m.statusErr = text, isErr
+	// Status text often quotes stored or external text (titles, names).
+	m.status, m.statusErr = clean(text), isErr
 	m.statusSeq++
 	seq := m.statusSeq
 	if m.deps.Poll < 0 {
@@ -275,13 +280,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case actionMsg:
+		submitted := m.submitted
+		m.submitted = nil
 		if msg.err != nil {
 			if m.screen == screenTriage && m.triage != nil {
 				m.triage.retry() // let the user fix the form and submit again
 			}
+			if submitted != nil && m.overlay == nil {
+				// Give back what was typed, with the reason it failed.
+				submitted.problem = msg.err.Error()
+				m.overlay = submitted
+			}
 			return m, m.setStatus(msg.err.Error(), true)
 		}
-		cmds := []tea.Cmd{m.setStatus(msg.done, false), m.loadIncidents()}
+		cmds := []tea.Cmd{m.setStatus(msg.done, false), m.loadIncidents(), m.drillTick()}
 		if msg.open != "" {
 			m.triage = nil
 			m.detail = newDetailModel(msg.open)
@@ -311,6 +323,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		closeIt, cmd := o.update(m, msg)
 		if closeIt && m.overlay == o { // it may have opened the next step
 			m.overlay = nil
+			if in, ok := o.(*inputOverlay); ok && cmd != nil {
+				m.submitted = in // kept until the action reports back
+			}
 		}
 		return cmd
 	}
@@ -420,10 +435,19 @@ func (m *Model) renderFooter(w int) string {
 // service is the incident service for an incident: a drill's own, on the
 // drill clock, for the incident of the drill on screen.
 func (m *Model) service(incidentID string) *incident.Service {
-	if m.drill != nil && m.drill.run != nil && m.drill.run.IncidentID() == incidentID {
+	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
 		return m.drill.run.Service()
 	}
 	return m.deps.Service
+}
+
+// nowFor is the time an incident's clocks are read at: the drill clock
+// for the drill's incident, otherwise now.
+func (m *Model) nowFor(incidentID string) time.Time {
+	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
+		return m.drill.status.Now
+	}
+	return m.now
 }
 
 // ctx is the context for commands. Commands are short database calls.

@@ -54,7 +54,7 @@ func (c *confirmOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 }
 
 func (c *confirmOverlay) view(m *Model, w, h int) string {
-	return m.styles.Overlay.Render(c.prompt + "\n\n" + m.styles.Subtle.Render("enter/y: yes · esc/n: no"))
+	return m.styles.Overlay.Render(clean(c.prompt) + "\n\n" + m.styles.Subtle.Render("enter/y: yes · esc/n: no"))
 }
 
 // inputOverlay asks for one line of text: a note, a reason.
@@ -64,6 +64,8 @@ type inputOverlay struct {
 	required bool
 	submit   func(text string) tea.Cmd
 	problem  string
+	// discarding: esc was pressed once with text in the field.
+	discarding bool
 }
 
 func newInput(m *Model, prompt, placeholder string, required bool, submit func(string) tea.Cmd) *inputOverlay {
@@ -76,6 +78,12 @@ func newInput(m *Model, prompt, placeholder string, required bool, submit func(s
 func (o *inputOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 	switch msg.String() {
 	case "esc":
+		// Typed text is not thrown away on one key.
+		if strings.TrimSpace(o.input.Value()) != "" && !o.discarding {
+			o.discarding = true
+			o.problem = "Press esc again to discard what you typed."
+			return false, nil
+		}
 		return true, nil
 	case "enter":
 		text := strings.TrimSpace(o.input.Value())
@@ -85,13 +93,14 @@ func (o *inputOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 		}
 		return true, o.submit(text)
 	}
+	o.discarding = false
 	var cmd tea.Cmd
 	o.input, cmd = o.input.Update(msg)
 	return false, cmd
 }
 
 func (o *inputOverlay) view(m *Model, w, h int) string {
-	body := m.styles.Bold.Render(o.prompt) + "\n\n" + o.input.View()
+	body := m.styles.Bold.Render(clean(o.prompt)) + "\n\n" + o.input.View()
 	if o.problem != "" {
 		body += "\n" + m.styles.StatusErr.Render(o.problem)
 	}
@@ -161,7 +170,7 @@ func (c *choiceOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 
 func (c *choiceOverlay) view(m *Model, w, h int) string {
 	var b strings.Builder
-	b.WriteString(m.styles.Title.Render(c.title) + "\n" + c.filter.View() + "\n\n")
+	b.WriteString(m.styles.Title.Render(clean(c.title)) + "\n" + c.filter.View() + "\n\n")
 	vis := c.visible()
 	rows := max(h-10, 3)
 	off := window(c.cursor, 0, rows, len(vis))

@@ -163,7 +163,7 @@ func (t *triageModel) buildForm(m *Model) *huh.Form {
 	}
 	groups = append(groups,
 		huh.NewGroup(huh.NewSelect[string]().Title("Decision").
-			DescriptionFunc(func() string { return t.decisionHint() }, &t.verdict).
+			Description("The live verdict says what the rules make of your answers.").
 			Options(huh.NewOption("Declare an incident", decDeclare), huh.NewOption("Record as an assessed event (no incident)", decEvent)).
 			Value(&v.decision)),
 		huh.NewGroup(huh.NewInput().Title("Why is this not an incident?").
@@ -177,13 +177,6 @@ func (t *triageModel) buildForm(m *Model) *huh.Form {
 	)
 	f := huh.NewForm(groups...).WithShowHelp(true).WithTheme(huh.ThemeFunc(huh.ThemeCharm))
 	return f
-}
-
-func (t *triageModel) decisionHint() string {
-	if t.verdict.Incident {
-		return "The rules say: INCIDENT, " + t.verdict.Severity + "."
-	}
-	return "The rules say: an event, not an incident."
 }
 
 func (t *triageModel) parseAware(m *Model, s string) (time.Time, error) {

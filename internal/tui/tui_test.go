@@ -694,3 +694,37 @@ func TestFacilitatorRunsADrill(t *testing.T) {
 		t.Fatalf("drill state %s", st.State)
 	}
 }
+
+func TestTypedTextSurvivesAFailedAction(t *testing.T) {
+	h := newHarness(t)
+	in := h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	h.press("enter", first(h.m.keys.Tab3), first(h.m.keys.Skip))
+	// Someone else closes the incident while the reason is being typed.
+	if err := h.svc.Close(context.Background(), "bob", in.ID, "closed elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	h.typeText("Vendor handles this")
+	h.press("enter")
+	o, ok := h.m.overlay.(*inputOverlay)
+	if !ok || o.input.Value() != "Vendor handles this" || o.problem == "" {
+		t.Fatalf("the refused reason should come back with the error; overlay %#v", h.m.overlay)
+	}
+	// esc with text asks once before discarding it.
+	h.press("esc")
+	if h.m.overlay == nil {
+		t.Fatal("one esc discarded typed text")
+	}
+	h.press("esc")
+	if h.m.overlay != nil {
+		t.Fatal("a second esc should discard")
+	}
+}
+
+func TestStatusLineIsStripped(t *testing.T) {
+	h := newHarness(t)
+	h.m.setStatus("Sent to Evil \x1b]0;PWN\x07 Corp", false)
+	if strings.Contains(h.m.View().Content, "\x1b]0;PWN") {
+		t.Fatal("a control sequence reached the status line")
+	}
+}
