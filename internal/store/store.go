@@ -62,6 +62,38 @@ type Store struct {
 
 	verMu sync.Mutex
 	ver   *sql.Conn // held open for PRAGMA data_version
+
+	stmts  sync.Map // query text → *sql.Stmt prepared on the writer
+	wanted sync.Map // query text → struct{}: to prepare before the next write
+}
+
+// prepared returns the writer's prepared statement for query, or nil if it
+// is not prepared yet. It cannot prepare it here: the writer has a single
+// connection, which the running transaction holds. So it notes the query,
+// and the next write transaction prepares it before it begins.
+func (s *Store) prepared(_ context.Context, query string) *sql.Stmt {
+	if v, ok := s.stmts.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	s.wanted.Store(query, struct{}{})
+	return nil
+}
+
+// prepareWanted prepares the statements noted by prepared, while the
+// writer's connection is free. A statement that fails to prepare is left
+// to run unprepared.
+func (s *Store) prepareWanted(ctx context.Context) {
+	s.wanted.Range(func(k, _ any) bool {
+		q := k.(string)
+		s.wanted.Delete(q)
+		if _, ok := s.stmts.Load(q); ok {
+			return true
+		}
+		if stmt, err := s.w.PrepareContext(ctx, q); err == nil {
+			s.stmts.Store(q, stmt)
+		}
+		return true
+	})
 }
 
 // Option adjusts Open.
@@ -225,6 +257,10 @@ func (s *Store) Path() string { return s.path }
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	s.stmts.Range(func(_, v any) bool {
+		errs = append(errs, v.(*sql.Stmt).Close())
+		return true
+	})
 	if s.ver != nil {
 		errs = append(errs, s.ver.Close())
 	}
@@ -242,12 +278,13 @@ func (s *Store) Close() error {
 // reads (such as the tail of a hash chain) stays current until the commit.
 // Do not call Store read methods from fn; use the Tx.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	s.prepareWanted(ctx)
 	stx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
 	defer stx.Rollback() //nolint:errcheck // no-op after Commit
-	tx := &Tx{tx: stx}
+	tx := &Tx{tx: stx, st: s}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -265,6 +302,7 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 // every state change does. The hash chain stays whole either way: only a
 // tail of such entries can go missing, never one in the middle.
 func (s *Store) UpdateNoSync(ctx context.Context, fn func(*Tx) error) (err error) {
+	s.prepareWanted(ctx)
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
@@ -286,7 +324,7 @@ func (s *Store) UpdateNoSync(ctx context.Context, fn func(*Tx) error) (err error
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
 	defer stx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(&Tx{tx: stx}); err != nil {
+	if err := fn(&Tx{tx: stx, st: s}); err != nil {
 		return err
 	}
 	if err := stx.Commit(); err != nil {

@@ -15,7 +15,25 @@ import (
 // the incident lifecycle live in package incident.
 type Tx struct {
 	tx           *sql.Tx
+	st           *Store
 	lastTimeline *TimelineEntry // the newest entry appended in this transaction
+}
+
+// exec runs a statement prepared once per writer connection and reused:
+// parsing the SQL again in every durable transaction is measurable.
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if stmt := tx.st.prepared(ctx, query); stmt != nil {
+		return tx.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
+}
+
+// queryRow is exec for a query that returns one row.
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if stmt := tx.st.prepared(ctx, query); stmt != nil {
+		return tx.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
 
 // row scanning helpers -------------------------------------------------------
@@ -132,7 +150,7 @@ func IncidentID(num int64) string { return fmt.Sprintf("INC-%04d", num) }
 // and in.ID to the next free ones.
 func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	var num int64
-	if err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(num), 0) + 1 FROM incidents").Scan(&num); err != nil {
+	if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(num), 0) + 1 FROM incidents").Scan(&num); err != nil {
 		return fmt.Errorf("number new incident: %w", err)
 	}
 	in.Number, in.ID = num, IncidentID(num)
@@ -140,7 +158,7 @@ func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("incident %s: %w", in.ID, err)
 	}
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO incidents (num, id, kind, status, runbook_id,
+	_, err = tx.exec(ctx, `INSERT INTO incidents (num, id, kind, status, runbook_id,
 		runbook_version, title, summary, category, attack_vector, severity, flags, answers, facts,
 		rationale, roles, dismissed_reason, aware_at, declared_at, closed_at, updated_at, drill, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -157,7 +175,7 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("incident %s: %w", in.ID, err)
 	}
-	res, err := tx.tx.ExecContext(ctx, `UPDATE incidents SET kind = ?, status = ?, runbook_id = ?,
+	res, err := tx.exec(ctx, `UPDATE incidents SET kind = ?, status = ?, runbook_id = ?,
 		runbook_version = ?, title = ?, summary = ?, category = ?, attack_vector = ?, severity = ?,
 		flags = ?, answers = ?, facts = ?, rationale = ?, roles = ?, dismissed_reason = ?, aware_at = ?,
 		declared_at = ?, closed_at = ?, updated_at = ?, drill = ?, created_by = ?
@@ -174,7 +192,7 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 // TouchIncident sets only the incident's updated_at: cheaper than
 // UpdateIncident for actions that change other tables.
 func (tx *Tx) TouchIncident(ctx context.Context, id string, at time.Time) error {
-	res, err := tx.tx.ExecContext(ctx, "UPDATE incidents SET updated_at = ? WHERE id = ?", FormatTime(at), id)
+	res, err := tx.exec(ctx, "UPDATE incidents SET updated_at = ? WHERE id = ?", FormatTime(at), id)
 	if err != nil {
 		return fmt.Errorf("update incident %s: %w", id, err)
 	}
@@ -210,7 +228,7 @@ func getIncident(ctx context.Context, q querier, id string) (Incident, error) {
 // LinkCustomer records that the incident affects the customer. Linking a
 // customer twice is a no-op; the result says whether the link is new.
 func (tx *Tx) LinkCustomer(ctx context.Context, incidentID, customerID string, at time.Time, actor string) (bool, error) {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by)
+	res, err := tx.exec(ctx, `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, incidentID, customerID, FormatTime(at), actor)
 	if err != nil {
 		return false, fmt.Errorf("link customer %s to %s: %w", customerID, incidentID, err)
@@ -236,14 +254,24 @@ func (tx *Tx) IncidentCustomers(ctx context.Context, incidentID string) ([]Custo
 
 // steps ----------------------------------------------------------------------
 
-// InsertSteps stores an incident's checklist, in order, all open.
+// InsertSteps stores an incident's checklist, in order, all open. The
+// rows go in one statement (per 100 steps): a checklist is written in the
+// same durable transaction as the declaration, and every statement costs.
 func (tx *Tx) InsertSteps(ctx context.Context, incidentID string, steps []Step) error {
-	for i, st := range steps {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO step_state (incident_id, step_id, position, phase,
-			title, role, required) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			incidentID, st.ID, i+1, st.Phase, st.Title, st.Role, boolInt(st.Required))
-		if err != nil {
-			return fmt.Errorf("insert step %s of %s: %w", st.ID, incidentID, err)
+	for start := 0; start < len(steps); start += 100 {
+		chunk := steps[start:min(start+100, len(steps))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO step_state (incident_id, step_id, position, phase, title, role, required) VALUES `)
+		args := make([]any, 0, 7*len(chunk))
+		for i, st := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, incidentID, st.ID, start+i+1, st.Phase, st.Title, st.Role, boolInt(st.Required))
+		}
+		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert the checklist of %s: %w", incidentID, err)
 		}
 	}
 	return nil
@@ -269,7 +297,7 @@ func scanStep(sc scanner) (Step, error) {
 
 // Step reads one step of an incident's checklist.
 func (tx *Tx) Step(ctx context.Context, incidentID, stepID string) (Step, error) {
-	st, err := scanStep(tx.tx.QueryRowContext(ctx, "SELECT "+stepColumns+
+	st, err := scanStep(tx.queryRow(ctx, "SELECT "+stepColumns+
 		" FROM step_state WHERE incident_id = ? AND step_id = ?", incidentID, stepID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Step{}, fmt.Errorf("step %s of %s: %w", stepID, incidentID, ErrNotFound)
@@ -288,7 +316,7 @@ func (tx *Tx) Steps(ctx context.Context, incidentID string) ([]Step, error) {
 // SetStepState records that a step was done or skipped (or reopened, with
 // StepOpen).
 func (tx *Tx) SetStepState(ctx context.Context, incidentID, stepID, status, note, actor string, at time.Time) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE step_state SET status = ?, note = ?, actor = ?, at = ?
+	res, err := tx.exec(ctx, `UPDATE step_state SET status = ?, note = ?, actor = ?, at = ?
 		WHERE incident_id = ? AND step_id = ?`, status, note, actor, nullTime(at), incidentID, stepID)
 	if err != nil {
 		return fmt.Errorf("update step %s of %s: %w", stepID, incidentID, err)
@@ -327,7 +355,7 @@ func scanAssignment(sc scanner) (Assignment, error) {
 
 // CurrentAssignment is who holds the role now; ErrNotFound when nobody.
 func (tx *Tx) CurrentAssignment(ctx context.Context, incidentID, role string) (Assignment, error) {
-	a, err := scanAssignment(tx.tx.QueryRowContext(ctx, "SELECT "+assignmentColumns+
+	a, err := scanAssignment(tx.queryRow(ctx, "SELECT "+assignmentColumns+
 		" FROM role_assignments WHERE incident_id = ? AND role = ? AND ended_at IS NULL", incidentID, role))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Assignment{}, fmt.Errorf("role %s of %s: %w", role, incidentID, ErrNotFound)
@@ -344,7 +372,7 @@ func (tx *Tx) EndAssignment(ctx context.Context, id int64, at time.Time, handedO
 	if handedOverTo != "" {
 		next = handedOverTo
 	}
-	res, err := tx.tx.ExecContext(ctx, `UPDATE role_assignments SET ended_at = ?, handed_over_to = ?
+	res, err := tx.exec(ctx, `UPDATE role_assignments SET ended_at = ?, handed_over_to = ?
 		WHERE id = ? AND ended_at IS NULL`, FormatTime(at), next, id)
 	if err != nil {
 		return fmt.Errorf("end role assignment %d: %w", id, err)
@@ -357,7 +385,7 @@ func (tx *Tx) EndAssignment(ctx context.Context, id int64, at time.Time, handedO
 
 // InsertAssignment stores a new holding and sets a.ID.
 func (tx *Tx) InsertAssignment(ctx context.Context, a *Assignment) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO role_assignments (incident_id, role, person_id,
+	res, err := tx.exec(ctx, `INSERT INTO role_assignments (incident_id, role, person_id,
 		assigned_at, assigned_by) VALUES (?, ?, ?, ?, ?)`,
 		a.IncidentID, a.Role, a.PersonID, FormatTime(a.AssignedAt), a.AssignedBy)
 	if err != nil {
@@ -369,7 +397,7 @@ func (tx *Tx) InsertAssignment(ctx context.Context, a *Assignment) error {
 
 // AcknowledgeAssignment records that the holder took the role on.
 func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, "UPDATE role_assignments SET acknowledged_at = ? WHERE id = ?",
+	_, err := tx.exec(ctx, "UPDATE role_assignments SET acknowledged_at = ? WHERE id = ?",
 		FormatTime(at), id)
 	if err != nil {
 		return fmt.Errorf("acknowledge role assignment %d: %w", id, err)
@@ -381,7 +409,7 @@ func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time)
 
 // InsertObligationEvent stores a submission or pause and sets e.ID.
 func (tx *Tx) InsertObligationEvent(ctx context.Context, e *ObligationEvent) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO obligation_events (incident_id, obligation_id, kind,
+	res, err := tx.exec(ctx, `INSERT INTO obligation_events (incident_id, obligation_id, kind,
 		at, actor, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.IncidentID, e.ObligationID, e.Kind, FormatTime(e.At), e.Actor, e.Note, FormatTime(e.RecordedAt))
 	if err != nil {
@@ -416,13 +444,13 @@ func (tx *Tx) AppendTimeline(ctx context.Context, e *TimelineEntry) error {
 		// The tail is read inside the write transaction, which already
 		// holds the database's write lock: no other writer can append in
 		// between.
-		err := tx.tx.QueryRowContext(ctx, "SELECT id, hash FROM timeline ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
+		err := tx.queryRow(ctx, "SELECT id, hash FROM timeline ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read timeline tail: %w", err)
 		}
 	}
 	if seq == 0 {
-		if err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?",
+		if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?",
 			e.IncidentID).Scan(&seq); err != nil {
 			return fmt.Errorf("number timeline entry: %w", err)
 		}
@@ -434,7 +462,7 @@ func (tx *Tx) AppendTimeline(ctx context.Context, e *TimelineEntry) error {
 	r := timelineRow{id: lastID + 1, incidentID: e.IncidentID, seq: seq, at: FormatTime(e.At),
 		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: lastHash}
 	r.hash = r.computeHash()
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO timeline (id, incident_id, seq, at, actor, kind, summary,
+	_, err := tx.exec(ctx, `INSERT INTO timeline (id, incident_id, seq, at, actor, kind, summary,
 		data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.id, r.incidentID, r.seq, r.at, r.actor, r.kind, r.summary, r.data, r.prev, r.hash)
 	if err != nil {
@@ -458,7 +486,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 		lastID   int64
 		lastHash string
 	)
-	err := tx.tx.QueryRowContext(ctx, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
+	err := tx.queryRow(ctx, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read audit tail: %w", err)
 	}
@@ -473,7 +501,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if r.timelineID != 0 {
 		timelineID = r.timelineID
 	}
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
+	_, err = tx.exec(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
 		timeline_id, timeline_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.hash)
 	if err != nil {
@@ -492,7 +520,7 @@ func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("person %s: roles: %w", p.ID, err)
 	}
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO people (id, name, email, slack_user_id, roles, updated_at)
+	_, err = tx.exec(ctx, `INSERT INTO people (id, name, email, slack_user_id, roles, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
 			slack_user_id = excluded.slack_user_id, roles = excluded.roles, updated_at = excluded.updated_at`,
@@ -505,7 +533,7 @@ func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
 
 // UpsertCustomer adds a customer or replaces their details.
 func (tx *Tx) UpsertCustomer(ctx context.Context, c Customer, at time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO customers (id, name, language, region, contact_kind, contact, updated_at)
+	_, err := tx.exec(ctx, `INSERT INTO customers (id, name, language, region, contact_kind, contact, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language,
 			region = excluded.region, contact_kind = excluded.contact_kind, contact = excluded.contact,
