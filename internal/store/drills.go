@@ -306,19 +306,7 @@ func (s *Store) DrillRuns(ctx context.Context, f DrillRunFilter) ([]DrillRun, er
 	if err != nil {
 		return nil, fmt.Errorf("list drill runs: %w", err)
 	}
-	defer rows.Close()
-	out := []DrillRun{}
-	for rows.Next() {
-		r, err := scanDrillRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list drill runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list drill runs: %w", err)
-	}
-	return out, nil
+	return collect(rows, scanDrillRun, "list drill runs")
 }
 
 // DrillRunForIncident finds the run whose drill incident is incidentID.

@@ -278,19 +278,7 @@ func collectNotifications(rows *sql.Rows, err error) ([]Notification, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
-	defer rows.Close()
-	out := []Notification{}
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read outbox: %w", err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read outbox: %w", err)
-	}
-	return out, nil
+	return collect(rows, scanNotification, "read outbox")
 }
 
 // NotificationsWithStatus lists the notifications in one status, oldest

@@ -50,19 +50,7 @@ func (s *Store) ListIncidents(ctx context.Context, f ListFilter) ([]Incident, er
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
-	defer rows.Close()
-	out := []Incident{}
-	for rows.Next() {
-		in, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list incidents: %w", err)
-		}
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
-	}
-	return out, nil
+	return collect(rows, scanIncident, "list incidents")
 }
 
 // Incident reads an incident with its customers, role assignments,
@@ -296,19 +284,7 @@ func scanCustomer(sc scanner) (Customer, error) {
 }
 
 func collectCustomers(rows *sql.Rows) ([]Customer, error) {
-	defer rows.Close()
-	out := []Customer{}
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read customers: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read customers: %w", err)
-	}
-	return out, nil
+	return collect(rows, scanCustomer, "read customers")
 }
 
 func getCustomer(ctx context.Context, q querier, id string) (Customer, error) {
@@ -369,22 +345,28 @@ func (s *Store) People(ctx context.Context) ([]Person, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read people: %w", err)
 	}
-	defer rows.Close()
-	out := []Person{}
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read people: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read people: %w", err)
-	}
-	return out, nil
+	return collect(rows, scanPerson, "read people")
 }
 
 // Person reads one person; ErrNotFound when there is none.
 func (s *Store) Person(ctx context.Context, id string) (Person, error) {
 	return getPerson(ctx, s.r, id)
+}
+
+// collect scans every row with scan, closes the rows, and wraps any error
+// with what was being read.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error), what string) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
