@@ -8,41 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/slack-go/slack/slacktest"
 )
-
-var (
-	notifyBinOnce sync.Once
-	notifyBin     string
-	notifyBinErr  error
-)
-
-// notifyBinary builds irtui once for the notify CLI tests.
-func notifyBinary(t *testing.T) string {
-	t.Helper()
-	notifyBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "irtui-notify-cli-")
-		if err != nil {
-			notifyBinErr = err
-			return
-		}
-		notifyBin = filepath.Join(dir, "irtui")
-		if out, err := exec.Command("go", "build", "-o", notifyBin, ".").CombinedOutput(); err != nil {
-			notifyBinErr = &buildFailed{string(out)}
-		}
-	})
-	if notifyBinErr != nil {
-		t.Fatal(notifyBinErr)
-	}
-	return notifyBin
-}
-
-type buildFailed struct{ out string }
-
-func (e *buildFailed) Error() string { return "go build: " + e.out }
 
 type notifyCLI struct {
 	t   *testing.T
@@ -53,7 +22,7 @@ type notifyCLI struct {
 
 func newNotifyCLI(t *testing.T) *notifyCLI {
 	dir := t.TempDir()
-	c := &notifyCLI{t: t, bin: notifyBinary(t), dir: dir}
+	c := &notifyCLI{t: t, bin: cliBinary(t), dir: dir}
 	c.env = []string{"IRTUI_DB=" + filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off", "NO_COLOR=1",
 		"XDG_DATA_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
 	return c
