@@ -833,21 +833,10 @@ func scenarioFiles(opts Options) []srcFile {
 // scenarioDirFiles lists the scenario files in dir; a missing folder has
 // none.
 func scenarioDirFiles(dir string) []srcFile {
-	entries, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		return nil
 	}
-	if err != nil {
-		return []srcFile{{path: dir, err: err}}
-	}
-	var out []srcFile
-	for _, e := range entries {
-		if e.IsDir() || !isYAML(e.Name()) {
-			continue
-		}
-		out = append(out, readFile(filepath.Join(dir, e.Name())))
-	}
-	return out
+	return dirFiles(dir)
 }
 
 // isScenarioPath reports whether a file named on the lint command line is
