@@ -45,14 +45,15 @@ type ExportEntry struct {
 	Hash     string          `json:"hash,omitempty"`
 }
 
-// Redacted replaces another customer's name or id in a customer export.
+// Redacted replaces another customer's name, id or contact in a customer
+// export or notice.
 const Redacted = "[other customer]"
 
 // Export returns the incident for a report and audits it (action
 // "export"). With a customerID it holds that customer's data only: other
 // customers are left out of the customer list, entries about linking them
-// are dropped, and their names and ids are replaced by Redacted wherever
-// they appear in text (titles, notes, answers, timeline data).
+// are dropped, and their names, ids and contacts are replaced by Redacted
+// wherever they appear in text (titles, notes, answers, timeline data).
 func (s *Service) Export(ctx context.Context, actor, id, customerID string) (Export, error) {
 	o := &op{actor: actor, action: "export", incident: id, detail: "full"}
 	customerID = strings.TrimSpace(customerID)
@@ -164,92 +165,225 @@ func compact(raw json.RawMessage) string {
 	return string(b)
 }
 
-// redactor replaces other customers' names and ids in free text.
+// Redactor hides customers' names, ids and contacts in free text written
+// for one of them: an incident title such as "Acme export leaked Globex
+// records" must not tell Acme about Globex. Customer exports and customer
+// notices (package notify) use it.
 //
-// Matching ignores case. Terms are tried longest first, and the exported
-// customer's own name and id are matched as terms that are kept, so "Acme"
-// (another customer) does not eat into "Acme Holdings" (this one). Terms
-// shorter than four characters match only as whole words, so a customer
-// with the id "eu" does not garble "Europe"; longer ones match anywhere,
-// erring towards hiding too much.
-type redactor struct {
-	terms []term
+// Each customer's full name, id and contact are terms. Matching ignores
+// case. Terms are tried longest first, and the customer the text is for
+// keeps its own terms, so "Acme" (another customer) does not eat into
+// "Acme Holdings" (this one). Terms shorter than four characters match
+// only as whole words, so a customer with the id "eu" does not garble
+// "Europe"; longer ones match anywhere, erring towards hiding too much.
+// When another customer's id (or any term) is part of its name, a match
+// takes in as many whole words of that name around it as the text
+// repeats: with the customer northwind named "Northwind Health Partners",
+// "Northwind Health" is hidden whole, not as "[other customer] Health".
+//
+// Text shared by many customers (an incident title) is prepared once
+// (Prepare), then redacted for each of them (Prepared.For).
+type Redactor struct {
+	terms []rterm // longest first
 }
 
-type term struct {
-	text  string
-	lower string
-	keep  bool
+type rterm struct {
+	text   string
+	lower  string
+	owners []string   // ids of the customers whose name, id or contact this is
+	within []nameSpot // where the term occurs in its owners' names
 }
 
-func newRedactor(keep store.Customer, all []store.Customer) *redactor {
-	r := &redactor{}
-	seen := map[string]bool{}
-	add := func(s string, k bool) {
+// nameSpot is an occurrence of a term in a customer's name: name[at:] starts
+// with the term.
+type nameSpot struct {
+	name string
+	at   int
+}
+
+// NewRedactor returns a Redactor over the customers of the directory.
+func NewRedactor(all []store.Customer) *Redactor {
+	r := &Redactor{}
+	index := map[string]int{}
+	add := func(s, owner string) {
 		s = strings.TrimSpace(s)
-		l := strings.ToLower(s)
-		if s == "" || seen[l] {
+		if s == "" {
 			return
 		}
-		seen[l] = true
-		r.terms = append(r.terms, term{text: s, lower: l, keep: k})
+		l := strings.ToLower(s)
+		if i, ok := index[l]; ok {
+			if !slices.Contains(r.terms[i].owners, owner) {
+				r.terms[i].owners = append(r.terms[i].owners, owner)
+			}
+			return
+		}
+		index[l] = len(r.terms)
+		r.terms = append(r.terms, rterm{text: s, lower: l, owners: []string{owner}})
 	}
-	add(keep.ID, true)
-	add(keep.Name, true)
+	names := map[string]string{}
 	for _, c := range all {
-		if c.ID != keep.ID {
-			add(c.ID, false)
-			add(c.Name, false)
+		add(c.ID, c.ID)
+		add(c.Name, c.ID)
+		add(c.Contact, c.ID)
+		names[c.ID] = strings.TrimSpace(c.Name)
+	}
+	for i := range r.terms {
+		t := &r.terms[i]
+		for _, owner := range t.owners {
+			name := names[owner]
+			if len(name) <= len(t.text) {
+				continue // the name itself, or too short to hold the term
+			}
+			for at := 0; at+len(t.text) <= len(name); {
+				if strings.EqualFold(name[at:at+len(t.text)], t.text) {
+					t.within = append(t.within, nameSpot{name: name, at: at})
+				}
+				_, n := utf8.DecodeRuneInString(name[at:])
+				at += n
+			}
 		}
 	}
-	slices.SortStableFunc(r.terms, func(a, b term) int { return len(b.text) - len(a.text) })
+	slices.SortStableFunc(r.terms, func(a, b rterm) int { return len(b.text) - len(a.text) })
 	return r
 }
 
-func (r *redactor) str(s string) string {
-	if s == "" {
-		return s
+// Prepared is a text with the terms it contains.
+type Prepared struct {
+	s     string
+	cands []rterm
+}
+
+// Prepare finds the terms s contains, for redacting it for several
+// customers.
+func (r *Redactor) Prepare(s string) Prepared {
+	p := Prepared{s: s}
+	if s == "" || r == nil {
+		return p
 	}
 	lower := strings.ToLower(s)
-	var cands []term
-	hide := false
 	for _, t := range r.terms {
 		if strings.Contains(lower, t.lower) {
-			cands = append(cands, t)
-			hide = hide || !t.keep
+			p.cands = append(p.cands, t)
 		}
 	}
-	if !hide {
-		return s
+	return p
+}
+
+// Redact returns s as customer may see it: every other customer's name,
+// id and contact replaced by Redacted.
+func (r *Redactor) Redact(s, customer string) string { return r.Prepare(s).For(customer) }
+
+// For returns the text with every term that is not customer's own
+// replaced by Redacted.
+func (p Prepared) For(customer string) string {
+	if !slices.ContainsFunc(p.cands, func(t rterm) bool { return !slices.Contains(t.owners, customer) }) {
+		return p.s
 	}
+	s := p.s
 	var b strings.Builder
+	done := 0 // s[:done] is written
 	for i := 0; i < len(s); {
-		matched := false
-		for _, t := range cands {
-			n := len(t.text)
-			if i+n > len(s) || !strings.EqualFold(s[i:i+n], t.text) {
-				continue
-			}
-			if len(t.text) < 4 && !(wordEdge(s, i) && wordEdge(s, i+n)) {
-				continue
-			}
-			if t.keep {
-				b.WriteString(s[i : i+n])
-			} else {
-				b.WriteString(Redacted)
-			}
-			i += n
-			matched = true
-			break
-		}
-		if !matched {
+		m, ok := p.match(i, done, customer)
+		if !ok {
 			_, n := utf8.DecodeRuneInString(s[i:])
-			b.WriteString(s[i : i+n])
 			i += n
+			continue
 		}
+		b.WriteString(s[done:m.start])
+		if m.keep {
+			b.WriteString(s[m.start:m.end])
+		} else {
+			b.WriteString(Redacted)
+		}
+		done, i = m.end, m.end
 	}
+	b.WriteString(s[done:])
 	return b.String()
 }
+
+// span is a match: s[start:end], kept or hidden.
+type span struct {
+	start, end int
+	keep       bool
+}
+
+// match finds the longest match of a term at position i of the text, not
+// reaching back before floor. A hidden term grows to the whole words of
+// its owner's name around it that the text repeats.
+func (p Prepared) match(i, floor int, customer string) (span, bool) {
+	s := p.s
+	var best span
+	found := false
+	for _, t := range p.cands {
+		n := len(t.text)
+		if i+n > len(s) || !strings.EqualFold(s[i:i+n], t.text) {
+			continue
+		}
+		if n < 4 && !(wordEdge(s, i) && wordEdge(s, i+n)) {
+			continue
+		}
+		m := span{start: i, end: i + n, keep: slices.Contains(t.owners, customer)}
+		if !m.keep {
+			for _, sp := range t.within {
+				start := i - extendBack(s, i, floor, sp.name, sp.at)
+				end := i + n + extendForward(s, i+n, sp.name, sp.at+n)
+				if end-start > m.end-m.start {
+					m.start, m.end = start, end
+				}
+			}
+		}
+		// The match reaching furthest wins; on a tie, the customer's own
+		// term, then the one starting earliest.
+		if !found || m.end > best.end || m.end == best.end && (m.keep && !best.keep ||
+			m.keep == best.keep && m.start < best.start) {
+			best, found = m, true
+		}
+	}
+	return best, found
+}
+
+// extendForward is how many bytes of s from i repeat name from j, ignoring
+// case, up to the end of a whole word of both.
+func extendForward(s string, i int, name string, j int) int {
+	best := 0
+	for si, nj := i, j; si < len(s) && nj < len(name); {
+		a, an := utf8.DecodeRuneInString(s[si:])
+		b, bn := utf8.DecodeRuneInString(name[nj:])
+		if !sameLetter(a, b) {
+			break
+		}
+		si, nj = si+an, nj+bn
+		if isWord(a) && wordEdge(s, si) && wordEdge(name, nj) {
+			best = si - i
+		}
+	}
+	return best
+}
+
+// extendBack is how many bytes of s before i repeat name before j,
+// ignoring case, back to the start of a whole word of both, and not
+// before floor.
+func extendBack(s string, i, floor int, name string, j int) int {
+	best := 0
+	for si, nj := i, j; si > floor && nj > 0; {
+		a, an := utf8.DecodeLastRuneInString(s[:si])
+		b, bn := utf8.DecodeLastRuneInString(name[:nj])
+		if !sameLetter(a, b) {
+			break
+		}
+		si, nj = si-an, nj-bn
+		if isWord(a) && wordEdge(s, si) && wordEdge(name, nj) {
+			best = i - si
+		}
+	}
+	return best
+}
+
+func sameLetter(a, b rune) bool {
+	return a == b || strings.EqualFold(string(a), string(b))
+}
+
+func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // wordEdge reports whether position i of s is not inside a word.
 func wordEdge(s string, i int) bool {
@@ -258,8 +392,27 @@ func wordEdge(s string, i int) bool {
 	}
 	before, _ := utf8.DecodeLastRuneInString(s[:i])
 	after, _ := utf8.DecodeRuneInString(s[i:])
-	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 	return !isWord(before) || !isWord(after)
+}
+
+// redactor is a Redactor for one customer's export.
+type redactor struct {
+	r    *Redactor
+	keep string
+}
+
+func newRedactor(keep store.Customer, all []store.Customer) *redactor {
+	if !slices.ContainsFunc(all, func(c store.Customer) bool { return c.ID == keep.ID }) {
+		all = append(slices.Clip(all), keep)
+	}
+	return &redactor{r: NewRedactor(all), keep: keep.ID}
+}
+
+func (r *redactor) str(s string) string {
+	if s == "" {
+		return s
+	}
+	return r.r.Redact(s, r.keep)
 }
 
 func (r *redactor) strs(ss []string) []string {

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,18 +211,43 @@ func (f *fixture) worker(s Settings) *Worker {
 }
 
 // slackServer is a slacktest server that records every chat.postMessage
-// it answers with ok, and lets a test decide how to answer each call.
+// it answers with ok, and lets a test decide how to answer each call. It
+// also answers conversations.list (every channel a post was tried to),
+// conversations.history and conversations.replies (the recorded posts,
+// newest first, with their metadata when include_all_metadata is set,
+// in pages of the limit asked for).
 type slackServer struct {
 	*slacktest.Server
 	mu    sync.Mutex
 	calls int
 	posts []url.Values
+	tss   []string // the ts of each recorded post
 	// fail, if set, may answer call n (1-based) with an error; it returns
-	// false to let the post succeed.
+	// false to let the post succeed. It may record the post first (record).
 	fail func(n int, form url.Values, w http.ResponseWriter, r *http.Request) bool
 	// at, if set, stamps each recorded post with the (fake) time.
 	at    func() time.Time
 	times []time.Time
+	// failLookup, if set, may answer a conversations.* call with an error.
+	failLookup func(method string, form url.Values, w http.ResponseWriter) bool
+	lookups    []url.Values // conversations.history and .replies requests, with "method"
+	lists      int          // conversations.list requests
+	channels   []string     // channel names posts were tried to, in order
+	filler     int          // unrelated messages history holds besides the posts
+}
+
+// channelIDOf is the test server's id of a channel name.
+func channelIDOf(ch string) string {
+	if isChannelID(ch) {
+		return ch
+	}
+	var b strings.Builder
+	for _, r := range strings.ToUpper(ch) {
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return "CTEST" + b.String()
 }
 
 func newSlackServer(t testing.TB) *slackServer {
@@ -233,30 +261,133 @@ func newSlackServer(t testing.TB) *slackServer {
 			s.mu.Lock()
 			s.calls++
 			n, fail := s.calls, s.fail
+			if ch := r.PostForm.Get("channel"); !slices.Contains(s.channels, ch) {
+				s.channels = append(s.channels, ch)
+			}
 			s.mu.Unlock()
 			if fail != nil && fail(n, r.PostForm, w, r) {
 				return
 			}
-			s.mu.Lock()
-			s.posts = append(s.posts, r.PostForm)
-			if s.at != nil {
-				s.times = append(s.times, s.at())
-			}
-			ts := fmt.Sprintf("1700000000.%06d", len(s.posts))
-			s.mu.Unlock()
+			ts := s.record(r.PostForm)
 			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": "C" + r.PostForm.Get("channel"), "ts": ts})
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": channelIDOf(r.PostForm.Get("channel")), "ts": ts})
 		})
+		c.Handle("/conversations.list", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			s.mu.Lock()
+			s.lists++
+			fail := s.failLookup
+			var chans []map[string]any
+			for _, ch := range s.channels {
+				chans = append(chans, map[string]any{"id": channelIDOf(ch), "name": strings.TrimPrefix(ch, "#")})
+			}
+			s.mu.Unlock()
+			if fail != nil && fail("conversations.list", r.PostForm, w) {
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channels": chans,
+				"response_metadata": map[string]any{"next_cursor": ""}})
+		})
+		for _, method := range []string{"conversations.history", "conversations.replies"} {
+			c.Handle("/"+method, func(w http.ResponseWriter, r *http.Request) {
+				s.lookup(method, w, r)
+			})
+		}
 	})
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
 }
 
+// record keeps a post as delivered and returns its ts.
+func (s *slackServer) record(form url.Values) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.posts = append(s.posts, form)
+	if s.at != nil {
+		s.times = append(s.times, s.at())
+	}
+	ts := fmt.Sprintf("1700000000.%06d", len(s.posts))
+	s.tss = append(s.tss, ts)
+	return ts
+}
+
+func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	form := r.PostForm
+	s.mu.Lock()
+	req := url.Values{"method": {method}}
+	for k, v := range form {
+		if k != "token" {
+			req[k] = v
+		}
+	}
+	s.lookups = append(s.lookups, req)
+	fail := s.failLookup
+	// Newest first, as Slack lists them.
+	var msgs []map[string]any
+	for i := len(s.posts) - 1; i >= 0; i-- {
+		p := s.posts[i]
+		if channelIDOf(p.Get("channel")) != form.Get("channel") {
+			continue
+		}
+		if method == "conversations.history" && p.Get("thread_ts") != "" ||
+			method == "conversations.replies" && p.Get("thread_ts") != form.Get("ts") && s.tss[i] != form.Get("ts") {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": s.tss[i], "text": p.Get("text")}
+		if p.Get("thread_ts") != "" {
+			m["thread_ts"] = p.Get("thread_ts")
+		}
+		if md := p.Get("metadata"); md != "" && form.Get("include_all_metadata") == "1" {
+			m["metadata"] = json.RawMessage(md)
+		}
+		msgs = append(msgs, m)
+	}
+	for i := range s.filler {
+		msgs = append(msgs, map[string]any{"type": "message", "ts": fmt.Sprintf("1600000000.%06d", s.filler-i),
+			"text": "chatter"})
+	}
+	s.mu.Unlock()
+	if fail != nil && fail(method, form, w) {
+		return
+	}
+	from, _ := strconv.Atoi(form.Get("cursor"))
+	limit, _ := strconv.Atoi(form.Get("limit"))
+	if limit <= 0 {
+		limit = 100
+	}
+	page, next := msgs[min(from, len(msgs)):], ""
+	if len(page) > limit {
+		page, next = page[:limit], strconv.Itoa(from+limit)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": page, "has_more": next != "",
+		"response_metadata": map[string]any{"next_cursor": next}})
+}
+
 func (s *slackServer) delivered() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]url.Values(nil), s.posts...)
+}
+
+// postCalls is how many chat.postMessage requests the server received.
+func (s *slackServer) postCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// lookedUp lists the conversations.history and .replies requests.
+func (s *slackServer) lookedUp() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]url.Values(nil), s.lookups...)
 }
 
 func (s *slackServer) settings() Settings {

@@ -9,9 +9,12 @@
 // outbox. A Worker sends queued rows later, to Slack (bot token or incoming
 // webhook), to the console, or as .md and .eml files, with per-channel
 // spacing, Retry-After, backoff and a final failed state. Nothing is lost
-// when Slack is slow, rate-limited or down, and a message whose outcome is
-// unknown after a crash is flagged for a person instead of being sent
-// twice. Every status change is a timeline entry with its audit entry.
+// when Slack is slow, rate-limited or down, and no message is posted twice:
+// one whose post may have arrived without an answer (a timeout) is looked
+// for in Slack by the key in its metadata before it is posted again, and
+// one whose outcome cannot be known (after a crash, or when Slack cannot
+// be asked) is flagged for a person. Every status change is a timeline
+// entry with its audit entry.
 //
 // See docs/notifications.md.
 package notify

@@ -657,3 +657,51 @@ func TestLateNoticeMustGiveTheReasonsForTheDelay(t *testing.T) {
 		t.Errorf("a regulator export has a To: line:\n%s", eml)
 	}
 }
+
+// A customer's notice hides another customer's contact, and the whole of
+// its name where the text names it by its id and the first words of its
+// name.
+func TestCustomerNoticeHidesOtherCustomersWholly(t *testing.T) {
+	f := newFixture(t)
+	northwind := store.Customer{ID: "northwind", Name: "Northwind Health Partners", Language: "en",
+		ContactKind: "email", Contact: "ciso@northwind.example"}
+	if _, err := f.st.ImportDirectory(f.ctx, "admin", store.Directory{Customers: []store.Customer{northwind}}); err != nil {
+		t.Fatal(err)
+	}
+	in := f.declare("Northwind Health and Acme Holdings data exposed; ciso@initech.test informed", false,
+		"acme", "northwind")
+	for _, n := range f.byAudience(in.ID, AudienceCustomers) {
+		f.fillAndApprove(n, func(string) string {
+			return "Northwind Health asked ciso@northwind.example and #globex-incidents; Acme Holdings was told at security@acme.test"
+		})
+	}
+	notices := map[string]store.Notification{}
+	for _, n := range f.byAudience(in.ID, AudienceCustomers) {
+		notices[n.CustomerID] = n
+	}
+	for _, tc := range []struct {
+		customer     string
+		own, leaking []string
+	}{
+		{"acme", []string{"Acme Holdings", "security@acme.test"},
+			[]string{"northwind", "health", "globex", "initech", "ciso@"}},
+		{"northwind", []string{"Northwind Health", "ciso@northwind.example"},
+			[]string{"acme", "globex", "initech", "security@"}},
+	} {
+		n, ok := notices[tc.customer]
+		if !ok {
+			t.Fatalf("no notice for %s", tc.customer)
+		}
+		text := n.Subject + "\n" + n.Body
+		for _, leak := range tc.leaking {
+			if i := strings.Index(strings.ToLower(text), leak); i >= 0 {
+				t.Errorf("the notice for %s shows %q: …%s…", tc.customer, leak, text[max(0, i-40):min(len(text), i+40)])
+			}
+		}
+		for _, own := range append(tc.own, incident.Redacted) {
+			if !strings.Contains(text, own) {
+				t.Errorf("the notice for %s lacks %q:\n%s", tc.customer, own, text)
+			}
+		}
+	}
+}

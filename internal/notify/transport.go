@@ -50,6 +50,14 @@ type transport interface {
 	send(ctx context.Context, m message) (receipt, error)
 }
 
+// finder is a transport that can tell whether an earlier attempt at a
+// message arrived after all: the bot (a webhook cannot).
+type finder interface {
+	// find looks for m among the messages posted since since; ts is the
+	// message timestamp of the one found.
+	find(ctx context.Context, m message, since time.Time) (ts string, found bool, err error)
+}
+
 // permanentError marks an error that no retry can fix.
 type permanentError struct{ msg string }
 
@@ -66,15 +74,35 @@ func decodeBlocks(raw json.RawMessage) ([]slack.Block, error) {
 	return b.BlockSet, nil
 }
 
-// slackBot posts with chat.postMessage.
-type slackBot struct{ api *slack.Client }
+// slackBot posts with chat.postMessage. Every message carries the
+// notification's key in its metadata, so that one whose post may or may
+// not have arrived (a timeout) can be looked for before it is sent again
+// (find).
+type slackBot struct {
+	api *slack.Client
+	mu  sync.Mutex
+	ids map[string]string // channel name (lowercase, no "#") -> channel id
+}
 
 func newSlackBot(s Settings, hc *http.Client) *slackBot {
 	opts := []slack.Option{slack.OptionHTTPClient(hc)}
 	if s.APIURL != "" {
 		opts = append(opts, slack.OptionAPIURL(s.APIURL))
 	}
-	return &slackBot{api: slack.New(s.BotToken.Reveal(), opts...)}
+	return &slackBot{api: slack.New(s.BotToken.Reveal(), opts...), ids: map[string]string{}}
+}
+
+// noticeEventType is the metadata event type of irtui's messages.
+const noticeEventType = "irtui_notice"
+
+// noticeKey is what a message's metadata carries to recognise it later:
+// a digest of the notification's idempotency key, which is unique per
+// notification. A digest rather than the key itself, because metadata is
+// readable by every app in the channel, a customer's own apps included in
+// a Slack Connect channel, and the key names rules and triggers.
+func noticeKey(n store.Notification) string {
+	sum := sha256.Sum256([]byte(n.IdempotencyKey))
+	return hex.EncodeToString(sum[:16])
 }
 
 func (b *slackBot) send(ctx context.Context, m message) (receipt, error) {
@@ -86,15 +114,150 @@ func (b *slackBot) send(ctx context.Context, m message) (receipt, error) {
 		return receipt{}, err
 	}
 	opts := []slack.MsgOption{slack.MsgOptionText(fallbackText(m.n), false),
-		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl()}
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: noticeEventType,
+			EventPayload: map[string]any{"key": noticeKey(m.n)}})}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
 	if m.threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(m.threadTS))
 	}
-	_, ts, err := b.api.PostMessageContext(ctx, m.channel, opts...)
+	id, ts, err := b.api.PostMessageContext(ctx, m.channel, opts...)
+	if err == nil && id != "" {
+		b.remember(m.channel, id)
+	}
 	return receipt{ts: ts}, err
+}
+
+// Bounds of a look for an earlier attempt (find).
+const (
+	lookupPageSize = 200 // messages per conversations.history page
+	lookupMaxPages = 10  // pages of history
+	listPageSize   = 1000
+	listMaxPages   = 20 // pages of conversations.list, to find a channel by name
+)
+
+// find looks for the message in its channel (or in its thread) among the
+// messages posted since since, by the key in their metadata: with
+// conversations.history (conversations.replies for a thread reply),
+// include_all_metadata, at most lookupMaxPages pages. A channel given by
+// name is found with conversations.list first. The bot token needs
+// channels:history and groups:history, and channels:read and groups:read
+// for channels given by name; without them the look fails, and the
+// worker leaves the outcome to a person. found is false only when every
+// message since since was seen.
+func (b *slackBot) find(ctx context.Context, m message, since time.Time) (ts string, found bool, err error) {
+	id, err := b.channelID(ctx, m.channel)
+	if err != nil {
+		return "", false, err
+	}
+	key := noticeKey(m.n)
+	oldest := slackTime(since)
+	cursor := ""
+	for range lookupMaxPages {
+		var (
+			msgs []slack.Message
+			more bool
+			next string
+		)
+		if m.threadTS != "" {
+			msgs, more, next, err = b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: id, Timestamp: m.threadTS, Cursor: cursor, Oldest: oldest, Inclusive: true,
+				Limit: lookupPageSize, IncludeAllMetadata: true})
+			if err != nil {
+				return "", false, fmt.Errorf("conversations.replies: %w", err)
+			}
+		} else {
+			resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: id, Cursor: cursor, Oldest: oldest, Inclusive: true, Limit: lookupPageSize,
+				IncludeAllMetadata: true})
+			if err != nil {
+				return "", false, fmt.Errorf("conversations.history: %w", err)
+			}
+			msgs, more, next = resp.Messages, resp.HasMore, resp.ResponseMetaData.NextCursor
+		}
+		for _, msg := range msgs {
+			if msg.Metadata.EventType == noticeEventType && msg.Metadata.EventPayload["key"] == key {
+				return msg.Timestamp, true, nil
+			}
+		}
+		if !more {
+			return "", false, nil
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return "", false, permanentError{fmt.Sprintf("%s has more messages since %s than irtui looks through (%d)",
+		m.channel, since.UTC().Format(time.RFC3339), lookupPageSize*lookupMaxPages)}
+}
+
+// slackTime is t as a Slack timestamp ("1700000000.000000").
+func slackTime(t time.Time) string {
+	return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+}
+
+// isChannelID reports whether a channel is given by id (C0123456789; G or
+// D for older private channels and direct messages: nine characters or
+// more) rather than by name.
+func isChannelID(ch string) bool {
+	if len(ch) < 9 || (ch[0] != 'C' && ch[0] != 'G' && ch[0] != 'D') {
+		return false
+	}
+	for i := 1; i < len(ch); i++ {
+		if c := ch[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func channelName(ch string) string { return strings.ToLower(strings.TrimPrefix(ch, "#")) }
+
+func (b *slackBot) remember(ch, id string) {
+	if isChannelID(ch) {
+		return
+	}
+	b.mu.Lock()
+	b.ids[channelName(ch)] = id
+	b.mu.Unlock()
+}
+
+// channelID is the id of a channel given by id or by name. Reading a
+// channel's history needs its id; a name is looked up in what earlier
+// posts answered, else with conversations.list.
+func (b *slackBot) channelID(ctx context.Context, ch string) (string, error) {
+	if isChannelID(ch) {
+		return ch, nil
+	}
+	name := channelName(ch)
+	b.mu.Lock()
+	id, ok := b.ids[name]
+	b.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	cursor := ""
+	for range listMaxPages {
+		chans, next, err := b.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{Cursor: cursor,
+			ExcludeArchived: true, Limit: listPageSize, Types: []string{"public_channel", "private_channel"}})
+		if err != nil {
+			return "", fmt.Errorf("conversations.list: %w", err)
+		}
+		for _, c := range chans {
+			if strings.EqualFold(c.Name, name) {
+				b.remember(ch, c.ID)
+				return c.ID, nil
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return "", permanentError{fmt.Sprintf("channel %s is not among the channels the bot can list", ch)}
 }
 
 // webhook posts to an incoming webhook, which has a fixed channel and

@@ -3,10 +3,13 @@ package notify
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -45,13 +48,15 @@ type Worker struct {
 	// every worker (default 1 s, Slack's posting limit).
 	Spacing time.Duration
 	// MaxFailures is how many failed attempts (5xx, network errors,
-	// timeouts) make a notification failed (default 10). Rate limiting is
-	// not a failure.
+	// timeouts, failed looks for an uncertain post) make a notification
+	// failed, or unknown when the last may have arrived (default 10). Rate
+	// limiting is not a failure.
 	MaxFailures int
 	// BackoffBase and BackoffMax bound the exponential backoff after a
 	// failure (default 2 s doubling up to 10 min, with jitter).
 	BackoffBase, BackoffMax time.Duration
-	// SendTimeout bounds one request to Slack (default 15 s).
+	// SendTimeout bounds one request to Slack (default 15 s), and the look
+	// for an earlier attempt that may have arrived.
 	SendTimeout time.Duration
 	// Lease is how long a claim may stay unrecorded before the message
 	// counts as lost in a crash and is marked unknown (default 2 min, and
@@ -241,6 +246,41 @@ type claimed struct {
 	via     string
 	key     string
 	channel string
+	// uncertainSince, when set, is the time of an earlier attempt that may
+	// have reached Slack: the message is looked for before it is posted.
+	uncertainSince time.Time
+}
+
+// uncertainPrefix starts the last error of a queued notification whose
+// earlier attempt may have been posted (a timeout, a connection lost after
+// the request was written, a 5xx), followed by the time of the first such
+// attempt. Before it is posted again, the worker looks for it in Slack.
+const uncertainPrefix = "may have been posted at "
+
+// lookupMargin is how far before the uncertain attempt the look for it
+// starts: clocks differ, and Slack stamps a message when it posts it.
+const lookupMargin = 5 * time.Minute
+
+func markUncertain(since time.Time, msg string) string {
+	return uncertainPrefix + since.UTC().Format(time.RFC3339) +
+		" (it is looked for in Slack before it is sent again): " + msg
+}
+
+// uncertainSince is the time of the first attempt at n that may have been
+// posted, from its last error; zero if there is none. A mark whose time
+// does not read falls back to the time n was written: looking further
+// back costs a page, not a duplicate.
+func uncertainSince(n store.Notification) time.Time {
+	rest, ok := strings.CutPrefix(n.LastError, uncertainPrefix)
+	if !ok {
+		return time.Time{}
+	}
+	at, _, _ := strings.Cut(rest, " ")
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return n.CreatedAt
+	}
+	return t
 }
 
 // maxBatch bounds how many notifications one claim takes.
@@ -333,7 +373,7 @@ func (w *Worker) claim(ctx context.Context) (out []claimed, wait time.Duration, 
 				map[string]any{"via": via, "attempt": n.Attempts, "worker": w.id}); err != nil {
 				return err
 			}
-			out = append(out, claimed{n: n, via: via, key: key, channel: ch})
+			out = append(out, claimed{n: n, via: via, key: key, channel: ch, uncertainSince: uncertainSince(n)})
 		}
 		return nil
 	})
@@ -358,6 +398,12 @@ type result struct {
 	c   claimed
 	rec receipt
 	err error
+	// found: an earlier attempt had arrived; rec.ts is its timestamp and
+	// nothing was posted now.
+	found bool
+	// lookup: err is from looking for an earlier attempt; nothing was
+	// posted now.
+	lookup bool
 }
 
 func (w *Worker) send(ctx context.Context, c claimed) result {
@@ -365,11 +411,30 @@ func (w *Worker) send(ctx context.Context, c claimed) result {
 	if !ok {
 		return result{c: c, err: permanentError{"no transport " + c.via}}
 	}
+	m := message{n: c.n, channel: c.channel, threadTS: c.n.ThreadTS}
 	// A send that has started is finished even if ctx is cancelled, so
 	// that its outcome is recorded rather than lost; the timeout bounds it.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.SendTimeout)
+	ctx = context.WithoutCancel(ctx)
+	if !c.uncertainSince.IsZero() {
+		// An earlier attempt may have been posted: look for it first, and
+		// post only if it is certainly not there.
+		f, ok := t.(finder)
+		if !ok {
+			return result{c: c, lookup: true, err: permanentError{"sending via " + c.via + " cannot look for messages"}}
+		}
+		lctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
+		ts, found, err := f.find(lctx, m, c.uncertainSince.Add(-lookupMargin))
+		cancel()
+		if err != nil {
+			return result{c: c, lookup: true, err: err}
+		}
+		if found {
+			return result{c: c, rec: receipt{ts: ts}, found: true}
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	defer cancel()
-	rec, err := t.send(sctx, message{n: c.n, channel: c.channel, threadTS: c.n.ThreadTS})
+	rec, err := t.send(sctx, m)
 	return result{c: c, rec: rec, err: err}
 }
 
@@ -377,14 +442,32 @@ func (w *Worker) send(ctx context.Context, c claimed) result {
 type errorKind uint8
 
 const (
-	retryable   errorKind = iota // 5xx, network error, timeout: back off and retry
+	retryable   errorKind = iota // certainly not delivered (connection refused, 503): back off and retry
 	rateLimited                  // 429: wait as told, not a failure
 	permanent                    // retrying cannot help
+	// uncertain: the request may have been carried out (a timeout, a
+	// connection lost after the request was written, a 500, 502 or 504):
+	// look before sending again, or leave it to a person.
+	uncertain
 )
 
 // retryableSlackErrors are Slack API errors worth trying again.
 var retryableSlackErrors = map[string]bool{"internal_error": true, "fatal_error": true,
 	"service_unavailable": true, "request_timeout": true}
+
+// uncertainSlackErrors are those after which, Slack says, "some aspect of
+// the operation" may have succeeded.
+var uncertainSlackErrors = map[string]bool{"internal_error": true, "fatal_error": true}
+
+// lookupHints explain the Slack errors of looking for an earlier attempt.
+var lookupHints = map[string]string{
+	"missing_scope": "the bot token lacks channels:history (groups:history for a private channel), " +
+		"or channels:read and groups:read to find a channel given by name",
+	"not_in_channel":    "the bot is not in the channel",
+	"channel_not_found": "the channel does not exist or the bot cannot see it",
+	"invalid_auth":      "the bot token is not valid",
+	"token_revoked":     "the bot token was revoked",
+}
 
 // slackHints explain the Slack errors people can fix.
 var slackHints = map[string]string{
@@ -400,8 +483,12 @@ var slackHints = map[string]string{
 	"invalid_blocks":    "Slack refused the message layout",
 }
 
-func (w *Worker) classify(err error) (errorKind, time.Duration, string) {
+// classify says what a failed send via via means. Only requests to Slack
+// (via slack or webhook) can be uncertain: a file or console write that
+// failed did not happen.
+func (w *Worker) classify(via string, err error) (errorKind, time.Duration, string) {
 	msg := err.Error()
+	remote := via == ViaSlack || via == ViaWebhook
 	var rl *slack.RateLimitedError
 	var sc slack.StatusCodeError
 	var se slack.SlackErrorResponse
@@ -412,11 +499,18 @@ func (w *Worker) classify(err error) (errorKind, time.Duration, string) {
 	case errors.As(err, &sc) && sc.Code == http.StatusTooManyRequests:
 		return rateLimited, 30 * time.Second, msg
 	case errors.As(err, &sc) && sc.Code >= 500:
+		// 501 and 503 refuse a request without carrying it out; a 500,
+		// or a gateway's 502 or 504, may come after the post was made.
+		if remote && sc.Code != http.StatusNotImplemented && sc.Code != http.StatusServiceUnavailable {
+			return uncertain, 0, msg
+		}
 		return retryable, 0, msg
 	case errors.As(err, &sc):
 		return permanent, 0, msg
 	case errors.As(err, &se) && se.Err == "ratelimited":
 		return rateLimited, 30 * time.Second, msg
+	case errors.As(err, &se) && remote && uncertainSlackErrors[se.Err]:
+		return uncertain, 0, "Slack: " + se.Err
 	case errors.As(err, &se) && retryableSlackErrors[se.Err]:
 		return retryable, 0, "Slack: " + se.Err
 	case errors.As(err, &se):
@@ -426,11 +520,46 @@ func (w *Worker) classify(err error) (errorKind, time.Duration, string) {
 		return permanent, 0, "Slack: " + se.Err
 	case errors.As(err, &pe):
 		return permanent, 0, msg
-	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "Client.Timeout"):
-		return retryable, 0, "no answer within " + w.SendTimeout.String() + ": " + msg
-	default:
+	case !remote || notSent(err):
 		return retryable, 0, msg
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "Client.Timeout"):
+		return uncertain, 0, "no answer within " + w.SendTimeout.String() + ": " + msg
+	default:
+		// A connection reset or closed after the request was written, an
+		// answer cut short: Slack may have posted the message.
+		return uncertain, 0, msg
 	}
+}
+
+// notSent reports whether a request certainly did not reach the server:
+// the connection was never made (refused, unreachable, DNS, a proxy), or
+// TLS failed before the request was written.
+func notSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") {
+		return true
+	}
+	var (
+		dns  *net.DNSError
+		cert *tls.CertificateVerificationError
+		ua   x509.UnknownAuthorityError
+		host x509.HostnameError
+		inv  x509.CertificateInvalidError
+	)
+	return errors.As(err, &dns) || errors.As(err, &cert) || errors.As(err, &ua) || errors.As(err, &host) ||
+		errors.As(err, &inv) || strings.Contains(err.Error(), "TLS handshake timeout")
+}
+
+// lookupError describes a failure to look for an earlier attempt.
+func lookupError(err error, msg string) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		msg = "Slack: " + se.Err
+		if h, ok := lookupHints[se.Err]; ok {
+			msg += " (" + h + ")"
+		}
+	}
+	return "could not look in Slack for an earlier attempt: " + msg
 }
 
 // backoff is the wait after the nth failure: exponential, capped, with
@@ -476,18 +605,34 @@ func (w *Worker) finish(ctx context.Context, r result) (Progress, error) {
 				return err
 			}
 			p.Status = n.Status
-			return w.record(ctx, tx, &n, now, "notification_sent", sentSummary(&n, r),
-				map[string]any{"via": r.c.via, "slack_ts": n.SlackTS, "thread_ts": n.ThreadTS,
-					"latency_seconds": now.Sub(n.TriggeredAt).Seconds()})
+			extra := map[string]any{"via": r.c.via, "slack_ts": n.SlackTS, "thread_ts": n.ThreadTS,
+				"latency_seconds": now.Sub(n.TriggeredAt).Seconds()}
+			if r.found {
+				extra["found_in_slack"] = true
+			}
+			return w.record(ctx, tx, &n, now, "notification_sent", sentSummary(&n, r), extra)
 		}
 		if !mine {
 			p.Status = from // marked unknown meanwhile: a person decides
 			return nil
 		}
-		kind, after, msg := w.classify(r.err)
+		kind, after, msg := w.classify(r.c.via, r.err)
+		if r.lookup {
+			msg = lookupError(r.err, msg)
+			if kind == uncertain {
+				kind = retryable // reading history changes nothing: read it again
+			}
+		}
 		msg = truncate(firstLine(w.Settings.scrub(msg)), 500)
+		// since is the first attempt that may have been posted, if any.
+		since := r.c.uncertainSince
+		if kind == uncertain && since.IsZero() {
+			since = r.c.n.ClaimedAt
+		}
+		_, canLook := w.transports[r.c.via].(finder)
 		n.LastError, n.UpdatedAt, n.ClaimedBy, n.ClaimedAt = msg, now, "", time.Time{}
 		p.Error = msg
+		unknown := false
 		switch {
 		case kind == rateLimited:
 			n.Status, n.NextAttemptAt = store.NoticeQueued, now.Add(after)
@@ -497,39 +642,80 @@ func (w *Worker) finish(ctx context.Context, r result) (Progress, error) {
 				}
 			}
 			p.RateLimited = true
-		case kind == retryable && n.Failures+1 < w.MaxFailures:
+		case r.lookup && kind == permanent, kind == uncertain && !canLook:
+			// It may have arrived, and there is no way to find out: a
+			// person checks, as after a crash.
+			n.Failures++
+			unknown = true
+		case kind == permanent:
+			n.Failures++
+			n.Status, n.NextAttemptAt = store.NoticeFailed, time.Time{}
+		case n.Failures+1 < w.MaxFailures:
 			n.Failures++
 			n.Status, n.NextAttemptAt = store.NoticeQueued, now.Add(w.backoff(n.Failures))
 		default:
+			// Too many failures. If the last attempt may have been posted,
+			// or an earlier one could not be looked for, nobody knows.
 			n.Failures++
 			n.Status, n.NextAttemptAt = store.NoticeFailed, time.Time{}
+			unknown = kind == uncertain || r.lookup
+		}
+		if unknown {
+			n.Status, n.NextAttemptAt = store.NoticeUnknown, time.Time{}
+			n.LastError = fmt.Sprintf("%s may have reached %s: %s; check, then `irtui notify retry %d` or `irtui notify confirm %d`",
+				label(&n), n.Recipient, msg, n.ID, n.ID)
+			p.Error = n.LastError
+		} else if n.Status == store.NoticeQueued && !since.IsZero() {
+			n.LastError = markUncertain(since, msg)
 		}
 		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeSending); err != nil || !ok {
 			return err
 		}
 		p.Status, p.RetryAt = n.Status, n.NextAttemptAt
-		if n.Status == store.NoticeFailed {
+		switch {
+		case n.Status == store.NoticeUnknown:
+			return w.record(ctx, tx, &n, now, "notification_unknown",
+				fmt.Sprintf("OUTCOME UNKNOWN for %s to %s (%s): it may have arrived, and it will not be sent again "+
+					"until a person checks", label(&n), n.Recipient, msg),
+				map[string]any{"via": r.c.via, "error": msg, "failures": n.Failures})
+		case n.Status == store.NoticeFailed:
 			why := "it cannot succeed"
-			if kind == retryable {
+			if kind != permanent {
 				why = fmt.Sprintf("%d failed attempts", n.Failures)
 			}
 			return w.record(ctx, tx, &n, now, "notification_failed",
 				fmt.Sprintf("FAILED to send %s to %s (%s): %s; fix the cause, then `irtui notify retry %d`",
 					label(&n), n.Recipient, why, msg, n.ID), map[string]any{"via": r.c.via, "error": msg})
 		}
-		what := "not delivered"
-		if kind == rateLimited {
-			what = "rate-limited by Slack"
+		extra := map[string]any{"via": r.c.via, "error": msg, "retry_at": store.FormatTime(n.NextAttemptAt),
+			"rate_limited": kind == rateLimited}
+		if !since.IsZero() {
+			extra["uncertain_since"] = store.FormatTime(since)
 		}
-		return w.record(ctx, tx, &n, now, "notification_retry",
-			fmt.Sprintf("%s %s (%s); trying again at %s", label(&n), what, msg, n.NextAttemptAt.UTC().Format(time.RFC3339)),
-			map[string]any{"via": r.c.via, "error": msg, "retry_at": store.FormatTime(n.NextAttemptAt),
-				"rate_limited": kind == rateLimited})
+		at := n.NextAttemptAt.UTC().Format(time.RFC3339)
+		var summary string
+		switch {
+		case kind == rateLimited:
+			summary = fmt.Sprintf("%s rate-limited by Slack (%s); trying again at %s", label(&n), msg, at)
+		case kind == uncertain:
+			summary = fmt.Sprintf("%s may or may not have reached Slack (%s); at %s it is looked for there, "+
+				"and sent again only if it is not found", label(&n), msg, at)
+		case r.lookup:
+			summary = fmt.Sprintf("%s not sent again: an earlier attempt may have reached Slack, and %s; "+
+				"looking again at %s", label(&n), msg, at)
+		default:
+			summary = fmt.Sprintf("%s not delivered (%s); trying again at %s", label(&n), msg, at)
+		}
+		return w.record(ctx, tx, &n, now, "notification_retry", summary, extra)
 	})
 	return p, err
 }
 
 func sentSummary(n *store.Notification, r result) string {
+	if r.found {
+		return fmt.Sprintf("Found %s on Slack in %s: an earlier attempt whose outcome was uncertain had posted it, "+
+			"so it was not sent again", label(n), r.c.channel)
+	}
 	switch r.c.via {
 	case ViaSlack:
 		s := fmt.Sprintf("Sent %s to %s on Slack", label(n), r.c.channel)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ErrInvalidDirectory: a directory to import has entries that cannot be
@@ -64,13 +67,16 @@ func firstLine(s string) string {
 }
 
 // validateDirectory checks d and fills defaults. Its error names every
-// bad entry by list and index, such as "customers[2] (acme): ...".
+// bad entry by list and index, such as "customers[2] (acme): ...". Text
+// that reaches terminals, Slack and mail headers (ids, names, roles,
+// contacts) may hold no control characters and no bidirectional
+// formatting characters, which could disguise what is shown.
 func validateDirectory(d *Directory) error {
 	var problems []string
 	bad := func(list string, i int, id, format string, args ...any) {
 		where := fmt.Sprintf("%s[%d]", list, i)
 		if id != "" {
-			where += " (" + id + ")"
+			where += " (" + printable(id) + ")"
 		}
 		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
 	}
@@ -78,6 +84,7 @@ func validateDirectory(d *Directory) error {
 	for i := range d.People {
 		p := &d.People[i]
 		p.ID, p.Name = strings.TrimSpace(p.ID), strings.TrimSpace(p.Name)
+		p.Email, p.SlackUserID = strings.TrimSpace(p.Email), strings.TrimSpace(p.SlackUserID)
 		if msg := checkID(p.ID); msg != "" {
 			bad("people", i, p.ID, "%s", msg)
 		} else if j, dup := seen[p.ID]; dup {
@@ -85,12 +92,21 @@ func validateDirectory(d *Directory) error {
 		} else {
 			seen[p.ID] = i
 		}
+		for _, f := range []struct{ name, value string }{
+			{"name", p.Name}, {"email", p.Email}, {"slack_user_id", p.SlackUserID},
+		} {
+			if msg := checkText(f.name, f.value); msg != "" {
+				bad("people", i, p.ID, "%s", msg)
+			}
+		}
 		if p.Name == "" {
 			p.Name = p.ID
 		}
 		for _, r := range p.Roles {
 			if strings.TrimSpace(r) == "" {
 				bad("people", i, p.ID, "a role is empty")
+			} else if msg := checkText("role", r); msg != "" {
+				bad("people", i, p.ID, "%s", msg)
 			}
 		}
 	}
@@ -109,17 +125,24 @@ func validateDirectory(d *Directory) error {
 		if c.Name == "" {
 			bad("customers", i, c.ID, "name is required")
 		}
+		for _, f := range []struct{ name, value string }{
+			{"name", c.Name}, {"language", c.Language}, {"region", c.Region},
+		} {
+			if msg := checkText(f.name, f.value); msg != "" {
+				bad("customers", i, c.ID, "%s", msg)
+			}
+		}
 		if c.Language == "" {
 			c.Language = "en"
 		}
 		switch c.ContactKind {
 		case "slack":
-			if c.Contact == "" {
-				bad("customers", i, c.ID, "contact is required (a Slack channel)")
+			if msg := checkSlackChannel(c.Contact); msg != "" {
+				bad("customers", i, c.ID, "%s", msg)
 			}
 		case "email":
-			if !strings.Contains(c.Contact, "@") {
-				bad("customers", i, c.ID, "contact %q is not an email address", c.Contact)
+			if msg := checkEmail(c.Contact); msg != "" {
+				bad("customers", i, c.ID, "%s", msg)
 			}
 		default:
 			bad("customers", i, c.ID, "contact_kind %q must be slack or email", c.ContactKind)
@@ -136,9 +159,112 @@ func checkID(id string) string {
 		return "id is required"
 	}
 	for _, r := range id {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Sprintf("id %q must not contain spaces or control characters", id)
+		if unicode.IsSpace(r) || unicode.IsControl(r) || isBidi(r) || r == utf8.RuneError {
+			return fmt.Sprintf("id %q must not contain spaces, control characters or bidirectional formatting characters", id)
 		}
 	}
 	return ""
+}
+
+// checkText refuses a value with control characters (line breaks and
+// escape sequences included), Unicode line or paragraph separators,
+// bidirectional formatting characters or invalid UTF-8.
+func checkText(field, v string) string {
+	if !utf8.ValidString(v) {
+		return fmt.Sprintf("%s %q is not valid UTF-8", field, v)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) || isBidi(r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Sprintf("%s %q must not contain control characters, line breaks or bidirectional formatting characters", field, v)
+		}
+	}
+	return ""
+}
+
+// isBidi reports whether r is a bidirectional formatting character: an
+// embedding, override or isolate, or an implicit mark. They can make text
+// read differently from what it is ("invoice\u202eexe.pdf").
+func isBidi(r rune) bool {
+	switch {
+	case r == '\u061c', r == '\u200e', r == '\u200f':
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return false
+}
+
+// printable is s for an error message: quoted when it holds anything a
+// terminal would not show as it is.
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || isBidi(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// checkEmail accepts a bare mail address ("ciso@example.com"): no display
+// name, no angle brackets, no comments, nothing a mail header could be
+// made of besides the address itself.
+func checkEmail(v string) string {
+	if v == "" {
+		return "contact is required (a mail address)"
+	}
+	if msg := checkText("contact", v); msg != "" {
+		return msg
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Name != "" || a.Address != v || !strings.Contains(a.Address, "@") {
+		return fmt.Sprintf("contact %q is not an email address (write the bare address, such as security@example.com)", v)
+	}
+	return ""
+}
+
+// maxSlackChannelName is the longest Slack channel name.
+const maxSlackChannelName = 80
+
+// checkSlackChannel accepts a channel name ("#acme-security": "#" and up
+// to 80 lowercase letters, digits, "-" and "_") or a channel id
+// ("C0123456789", or G for an older private channel).
+func checkSlackChannel(v string) string {
+	if v == "" {
+		return "contact is required (a Slack channel)"
+	}
+	if msg := checkText("contact", v); msg != "" {
+		return msg
+	}
+	if isSlackChannelID(v) {
+		return ""
+	}
+	name, ok := strings.CutPrefix(v, "#")
+	n := utf8.RuneCountInString(name)
+	if ok && n > 0 && n <= maxSlackChannelName && !strings.ContainsFunc(name, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r == '-' || r == '_' || lowercaseLetter(r))
+	}) {
+		return ""
+	}
+	return fmt.Sprintf("contact %q is not a Slack channel: write #name (lowercase letters, digits, - and _, "+
+		"at most %d) or a channel id such as C0123456789", v, maxSlackChannelName)
+}
+
+// lowercaseLetter is a letter as a Slack channel name may hold it: a
+// lowercase one, or one of a script without case.
+func lowercaseLetter(r rune) bool {
+	return unicode.IsLetter(r) && !unicode.IsUpper(r) && !unicode.IsTitle(r)
+}
+
+// isSlackChannelID reports whether v is a Slack channel id: C (or G) and
+// uppercase letters and digits, nine characters or more.
+func isSlackChannelID(v string) bool {
+	if len(v) < 9 || len(v) > 24 || (v[0] != 'C' && v[0] != 'G') {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if c := v[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
