@@ -336,6 +336,22 @@ func (s *Store) FindDrillIncident(ctx context.Context, prefix string) (Incident,
 	return in, nil
 }
 
+func scanDrillEvent(sc scanner) (DrillEvent, error) {
+	var (
+		e               DrillEvent
+		drillAt, realAt string
+	)
+	err := sc.Scan(&e.ID, &e.RunID, &e.Seq, &e.Kind, &drillAt, &realAt, &e.Actor, &e.Ref, &e.Value, &e.Text)
+	if err != nil {
+		return e, err
+	}
+	if e.DrillAt, err = parseTime(drillAt); err != nil {
+		return e, err
+	}
+	e.RealAt, err = parseTime(realAt)
+	return e, err
+}
+
 // DrillEvents lists a run's log in order.
 func (s *Store) DrillEvents(ctx context.Context, runID string) ([]DrillEvent, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, seq, kind, drill_at, real_at, actor, ref, value, text
@@ -343,28 +359,7 @@ func (s *Store) DrillEvents(ctx context.Context, runID string) ([]DrillEvent, er
 	if err != nil {
 		return nil, fmt.Errorf("read drill log of %s: %w", runID, err)
 	}
-	defer rows.Close()
-	out := []DrillEvent{}
-	for rows.Next() {
-		var (
-			e               DrillEvent
-			drillAt, realAt string
-		)
-		if err := rows.Scan(&e.ID, &e.RunID, &e.Seq, &e.Kind, &drillAt, &realAt, &e.Actor, &e.Ref, &e.Value, &e.Text); err != nil {
-			return nil, fmt.Errorf("read drill log of %s: %w", runID, err)
-		}
-		if e.DrillAt, err = parseTime(drillAt); err != nil {
-			return nil, err
-		}
-		if e.RealAt, err = parseTime(realAt); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read drill log of %s: %w", runID, err)
-	}
-	return out, nil
+	return collect(rows, scanDrillEvent, "read drill log of "+runID)
 }
 
 // HotWash lists a run's hot-wash entries in the order they were noted.

@@ -184,35 +184,32 @@ func incidentSteps(ctx context.Context, q querier, incidentID string) ([]Step, e
 	return out, nil
 }
 
+// obligationEventColumns are read by scanObligationEvent.
+const obligationEventColumns = "id, incident_id, obligation_id, kind, at, actor, note, recorded_at"
+
+func scanObligationEvent(sc scanner) (ObligationEvent, error) {
+	var (
+		e            ObligationEvent
+		at, recorded string
+	)
+	err := sc.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note, &recorded)
+	if err != nil {
+		return e, err
+	}
+	if e.At, err = parseTime(at); err != nil {
+		return e, err
+	}
+	e.RecordedAt, err = parseTime(recorded)
+	return e, err
+}
+
 func obligationEvents(ctx context.Context, q querier, incidentID string) ([]ObligationEvent, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, incident_id, obligation_id, kind, at, actor, note, recorded_at
-		FROM obligation_events WHERE incident_id = ? ORDER BY id`, incidentID)
+	rows, err := q.QueryContext(ctx, "SELECT "+obligationEventColumns+
+		" FROM obligation_events WHERE incident_id = ? ORDER BY id", incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("read obligations of %s: %w", incidentID, err)
 	}
-	defer rows.Close()
-	out := []ObligationEvent{}
-	for rows.Next() {
-		var (
-			e            ObligationEvent
-			at, recorded string
-		)
-		if err := rows.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note,
-			&recorded); err != nil {
-			return nil, fmt.Errorf("read obligations of %s: %w", incidentID, err)
-		}
-		if e.At, err = parseTime(at); err != nil {
-			return nil, err
-		}
-		if e.RecordedAt, err = parseTime(recorded); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read obligations of %s: %w", incidentID, err)
-	}
-	return out, nil
+	return collect(rows, scanObligationEvent, "read obligations of "+incidentID)
 }
 
 // AuditFilter selects audit entries.

@@ -42,24 +42,14 @@ func (s *Store) OpenSummaries(ctx context.Context) (map[string]Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read obligation events: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			e            ObligationEvent
-			at, recorded string
-		)
-		if err := rows.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note, &recorded); err != nil {
-			return nil, fmt.Errorf("read obligation events: %w", err)
-		}
-		if e.At, err = parseTime(at); err != nil {
-			return nil, err
-		}
-		if e.RecordedAt, err = parseTime(recorded); err != nil {
-			return nil, err
-		}
+	events, err := collect(rows, scanObligationEvent, "read obligation events")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
 		sm := out[e.IncidentID]
 		sm.Obligations = append(sm.Obligations, e)
 		out[e.IncidentID] = sm
 	}
-	return out, rows.Err()
+	return out, nil
 }
