@@ -56,17 +56,6 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 		if err := checkDeclaration(&d, now); err != nil {
 			return err
 		}
-		customers := make([]store.Customer, 0, len(d.Customers))
-		for _, id := range d.Customers {
-			c, err := tx.Customer(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				return notFound("customer %q is not in the directory; import it first (irtui directory import)", id)
-			}
-			if err != nil {
-				return err
-			}
-			customers = append(customers, c)
-		}
 		in = Incident{Kind: store.KindIncident, Status: store.StatusOpen, RunbookID: d.RunbookID,
 			RunbookVersion: d.RunbookVersion, Title: d.Title, Summary: d.Summary, Category: d.Category,
 			AttackVector: d.AttackVector, Severity: d.Severity, Flags: d.Flags, Answers: d.Answers,
@@ -78,10 +67,11 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 		if err := tx.InsertIncident(ctx, &in); err != nil {
 			return err
 		}
-		for _, c := range customers {
-			if _, err := tx.LinkCustomer(ctx, in.ID, c.ID, now, actor); err != nil {
-				return err
-			}
+		var missing *store.MissingCustomerError
+		if err := tx.LinkCustomers(ctx, in.ID, d.Customers, now, actor); errors.As(err, &missing) {
+			return notFound("customer %q is not in the directory; import it first (irtui directory import)", missing.ID)
+		} else if err != nil {
+			return err
 		}
 		steps := make([]store.Step, len(d.Steps))
 		for i, st := range d.Steps {
@@ -90,10 +80,7 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 		if err := tx.InsertSteps(ctx, in.ID, steps); err != nil {
 			return err
 		}
-		customerIDs := make([]string, len(customers))
-		for i, c := range customers {
-			customerIDs[i] = c.ID
-		}
+		customerIDs := nonNil(d.Customers)
 		data := map[string]any{"runbook": d.RunbookID, "runbook_version": d.RunbookVersion, "title": d.Title,
 			"incident": d.Incident, "severity": d.Severity, "category": d.Category,
 			"attack_vector": d.AttackVector, "customers": customerIDs, "aware_at": store.FormatTime(d.AwareAt),

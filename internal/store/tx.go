@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // Tx is a write transaction handed to the function given to Update. Its
@@ -17,6 +19,60 @@ type Tx struct {
 	tx           *sql.Tx
 	st           *Store
 	lastTimeline *TimelineEntry // the newest entry appended in this transaction
+	tails        *tails         // read once per transaction, then kept current
+	seqs         map[string]int64
+}
+
+// tails are the ends of the hash chains and the newest incident number.
+// A transaction reads them in one statement the first time it needs any,
+// then keeps them current itself: it holds the write lock, so nobody else
+// can append in between. seqs does the same for the newest timeline seq of
+// each incident the transaction touched.
+type tails struct {
+	timelineID   int64
+	timelineHash string
+	auditID      int64
+	auditHash    string
+	incidentNum  int64
+}
+
+func (tx *Tx) loadTails(ctx context.Context) (*tails, error) {
+	if tx.tails != nil {
+		return tx.tails, nil
+	}
+	var t tails
+	err := tx.queryRow(ctx, `SELECT
+		COALESCE((SELECT id FROM timeline ORDER BY id DESC LIMIT 1), 0),
+		COALESCE((SELECT hash FROM timeline ORDER BY id DESC LIMIT 1), ''),
+		COALESCE((SELECT id FROM audit ORDER BY id DESC LIMIT 1), 0),
+		COALESCE((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), ''),
+		COALESCE((SELECT MAX(num) FROM incidents), 0)`).
+		Scan(&t.timelineID, &t.timelineHash, &t.auditID, &t.auditHash, &t.incidentNum)
+	if err != nil {
+		return nil, fmt.Errorf("read the ends of the hash chains: %w", err)
+	}
+	tx.tails = &t
+	return &t, nil
+}
+
+// nextSeq numbers the next timeline entry of an incident.
+func (tx *Tx) nextSeq(ctx context.Context, incidentID string) (int64, error) {
+	if seq, ok := tx.seqs[incidentID]; ok {
+		return seq + 1, nil
+	}
+	var seq int64
+	if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?",
+		incidentID).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("number timeline entry: %w", err)
+	}
+	return seq, nil
+}
+
+func (tx *Tx) setSeq(incidentID string, seq int64) {
+	if tx.seqs == nil {
+		tx.seqs = map[string]int64{}
+	}
+	tx.seqs[incidentID] = seq
 }
 
 // exec runs a statement prepared once per writer connection and reused:
@@ -149,10 +205,11 @@ func IncidentID(num int64) string { return fmt.Sprintf("INC-%04d", num) }
 // InsertIncident stores a new incident, numbering it: it sets in.Number
 // and in.ID to the next free ones.
 func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
-	var num int64
-	if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(num), 0) + 1 FROM incidents").Scan(&num); err != nil {
+	t, err := tx.loadTails(ctx)
+	if err != nil {
 		return fmt.Errorf("number new incident: %w", err)
 	}
+	num := t.incidentNum + 1
 	in.Number, in.ID = num, IncidentID(num)
 	args, err := incidentArgs(in)
 	if err != nil {
@@ -166,6 +223,8 @@ func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("insert incident %s: %w", in.ID, err)
 	}
+	t.incidentNum = num
+	tx.setSeq(in.ID, 0) // a new incident has no timeline yet
 	return nil
 }
 
@@ -235,6 +294,47 @@ func (tx *Tx) LinkCustomer(ctx context.Context, incidentID, customerID string, a
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// MissingCustomerError names a customer id that is not in the directory.
+type MissingCustomerError struct{ ID string }
+
+func (e *MissingCustomerError) Error() string {
+	return fmt.Sprintf("customer %s: %v", e.ID, ErrNotFound)
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) true.
+func (e *MissingCustomerError) Unwrap() error { return ErrNotFound }
+
+// LinkCustomers links a new incident to its customers in one statement.
+// The foreign key checks each id against the directory; if one is not
+// there, nothing is linked and the error is a *MissingCustomerError naming
+// the first such id.
+func (tx *Tx) LinkCustomers(ctx context.Context, incidentID string, customerIDs []string, at time.Time, actor string) error {
+	if len(customerIDs) == 0 {
+		return nil
+	}
+	q := `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by) VALUES (?, ?, ?, ?)` +
+		strings.Repeat(", (?, ?, ?, ?)", len(customerIDs)-1) + " ON CONFLICT DO NOTHING"
+	stamp := FormatTime(at)
+	args := make([]any, 0, 4*len(customerIDs))
+	for _, id := range customerIDs {
+		args = append(args, incidentID, id, stamp, actor)
+	}
+	_, err := tx.exec(ctx, q, args...)
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
+		// Which one? Only a refused declaration pays for asking.
+		for _, id := range customerIDs {
+			if _, cerr := getCustomer(ctx, tx.tx, id); errors.Is(cerr, ErrNotFound) {
+				return &MissingCustomerError{ID: id}
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("link customers to %s: %w", incidentID, err)
+	}
+	return nil
 }
 
 // Customer reads one customer inside the transaction.
@@ -429,45 +529,29 @@ func (tx *Tx) ObligationEvents(ctx context.Context, incidentID string) ([]Obliga
 // AppendTimeline appends e to the timeline chain. It sets e.ID, e.Seq,
 // e.PrevHash and e.Hash; e.Data may be empty (stored as {}).
 func (tx *Tx) AppendTimeline(ctx context.Context, e *TimelineEntry) error {
-	var (
-		lastID   int64
-		lastHash string
-		seq      int64
-	)
-	if last := tx.lastTimeline; last != nil {
-		// This transaction wrote the tail itself.
-		lastID, lastHash = last.ID, last.Hash
-		if last.IncidentID == e.IncidentID {
-			seq = last.Seq + 1
-		}
-	} else {
-		// The tail is read inside the write transaction, which already
-		// holds the database's write lock: no other writer can append in
-		// between.
-		err := tx.queryRow(ctx, "SELECT id, hash FROM timeline ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read timeline tail: %w", err)
-		}
+	t, err := tx.loadTails(ctx)
+	if err != nil {
+		return err
 	}
-	if seq == 0 {
-		if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?",
-			e.IncidentID).Scan(&seq); err != nil {
-			return fmt.Errorf("number timeline entry: %w", err)
-		}
+	seq, err := tx.nextSeq(ctx, e.IncidentID)
+	if err != nil {
+		return err
 	}
 	data := strings.TrimSpace(string(e.Data))
 	if data == "" || data == "null" {
 		data = "{}"
 	}
-	r := timelineRow{id: lastID + 1, incidentID: e.IncidentID, seq: seq, at: FormatTime(e.At),
-		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: lastHash}
+	r := timelineRow{id: t.timelineID + 1, incidentID: e.IncidentID, seq: seq, at: FormatTime(e.At),
+		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: t.timelineHash}
 	r.hash = r.computeHash()
-	_, err := tx.exec(ctx, `INSERT INTO timeline (id, incident_id, seq, at, actor, kind, summary,
+	_, err = tx.exec(ctx, `INSERT INTO timeline (id, incident_id, seq, at, actor, kind, summary,
 		data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.id, r.incidentID, r.seq, r.at, r.actor, r.kind, r.summary, r.data, r.prev, r.hash)
 	if err != nil {
 		return fmt.Errorf("append %s to the timeline of %s: %w", e.Kind, e.IncidentID, err)
 	}
+	t.timelineID, t.timelineHash = r.id, r.hash
+	tx.setSeq(r.incidentID, r.seq)
 	e.ID, e.Seq, e.Data, e.PrevHash, e.Hash = r.id, r.seq, json.RawMessage(data), r.prev, r.hash
 	e.At = e.At.UTC()
 	cp := *e
@@ -482,17 +566,13 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if e.TimelineID == 0 && tx.lastTimeline != nil {
 		e.TimelineID, e.TimelineHash = tx.lastTimeline.ID, tx.lastTimeline.Hash
 	}
-	var (
-		lastID   int64
-		lastHash string
-	)
-	err := tx.queryRow(ctx, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").Scan(&lastID, &lastHash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read audit tail: %w", err)
+	t, err := tx.loadTails(ctx)
+	if err != nil {
+		return err
 	}
-	r := auditRow{id: lastID + 1, at: FormatTime(e.At), actor: e.Actor, action: e.Action,
+	r := auditRow{id: t.auditID + 1, at: FormatTime(e.At), actor: e.Actor, action: e.Action,
 		incidentID: e.IncidentID, outcome: e.Outcome, detail: e.Detail, timelineID: e.TimelineID,
-		timelineHash: e.TimelineHash, prev: lastHash}
+		timelineHash: e.TimelineHash, prev: t.auditHash}
 	r.hash = r.computeHash()
 	var incident, timelineID any
 	if r.incidentID != "" {
@@ -507,6 +587,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("append %s to the audit log: %w", e.Action, err)
 	}
+	t.auditID, t.auditHash = r.id, r.hash
 	e.ID, e.PrevHash, e.Hash = r.id, r.prev, r.hash
 	e.At = e.At.UTC()
 	return nil
