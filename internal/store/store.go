@@ -57,43 +57,71 @@ type Store struct {
 	path  string
 	clock clock.Clock
 
-	w *sql.DB // writer: a single connection; every transaction is BEGIN IMMEDIATE
+	w *sql.DB // writer: a single connection, which wc holds while the store is open
 	r *sql.DB // readers: deferred transactions, query_only
+
+	// wmu is the writer's lock: whoever holds it owns wc, the writer's one
+	// connection, and may begin a transaction on it. Holding the connection
+	// for good, instead of borrowing it from database/sql per transaction,
+	// lets statements be prepared on it at any time and spares each write a
+	// transaction wrapper; Update issues BEGIN IMMEDIATE and COMMIT itself.
+	wmu   sync.Mutex
+	wc    *sql.Conn
+	stmts map[string]*sql.Stmt // prepared on wc
 
 	verMu sync.Mutex
 	ver   *sql.Conn // held open for PRAGMA data_version
-
-	stmts  sync.Map // query text → *sql.Stmt prepared on the writer
-	wanted sync.Map // query text → struct{}: to prepare before the next write
 }
 
-// prepared returns the writer's prepared statement for query, or nil if it
-// is not prepared yet. It cannot prepare it here: the writer has a single
-// connection, which the running transaction holds. So it notes the query,
-// and the next write transaction prepares it before it begins.
-func (s *Store) prepared(_ context.Context, query string) *sql.Stmt {
-	if v, ok := s.stmts.Load(query); ok {
-		return v.(*sql.Stmt)
+// writer returns the writer connection, taking it from the pool the first
+// time and after a failure dropped it. The caller holds wmu.
+func (s *Store) writer(ctx context.Context) (*sql.Conn, error) {
+	if s.wc == nil {
+		c, err := s.w.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.wc, s.stmts = c, map[string]*sql.Stmt{}
 	}
-	s.wanted.Store(query, struct{}{})
-	return nil
+	return s.wc, nil
 }
 
-// prepareWanted prepares the statements noted by prepared, while the
-// writer's connection is free. A statement that fails to prepare is left
-// to run unprepared.
-func (s *Store) prepareWanted(ctx context.Context) {
-	s.wanted.Range(func(k, _ any) bool {
-		q := k.(string)
-		s.wanted.Delete(q)
-		if _, ok := s.stmts.Load(q); ok {
-			return true
-		}
-		if stmt, err := s.w.PrepareContext(ctx, q); err == nil {
-			s.stmts.Store(q, stmt)
-		}
-		return true
-	})
+// dropWriter closes the prepared statements and gives the writer
+// connection up. A broken one (bad) is closed, which rolls back whatever it
+// had open; otherwise it goes back to the pool. The next write takes a
+// connection again. The caller holds wmu.
+func (s *Store) dropWriter(bad bool) error {
+	if s.wc == nil {
+		return nil
+	}
+	var errs []error
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	if bad {
+		_ = s.wc.Raw(func(any) error { return driver.ErrBadConn }) // database/sql closes it
+	} else {
+		errs = append(errs, s.wc.Close())
+	}
+	s.wc, s.stmts = nil, nil
+	return errors.Join(errs...)
+}
+
+// prepared returns the statement for query, prepared once on the writer
+// connection and reused: parsing the SQL again in every durable
+// transaction is measurable. The caller holds wmu (it runs inside Update).
+// A statement that fails to prepare returns nil and runs unprepared, which
+// reports the error.
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := s.stmts[query]; ok {
+		return st
+	}
+	st, err := s.wc.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	s.stmts[query] = st
+	return st
 }
 
 // Option adjusts Open.
@@ -256,11 +284,9 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	var errs []error
-	s.stmts.Range(func(_, v any) bool {
-		errs = append(errs, v.(*sql.Stmt).Close())
-		return true
-	})
+	s.wmu.Lock()
+	errs := []error{s.dropWriter(false)}
+	s.wmu.Unlock()
 	if s.ver != nil {
 		errs = append(errs, s.ver.Close())
 	}
@@ -274,24 +300,15 @@ func (s *Store) Close() error {
 }
 
 // Update runs fn inside one write transaction and commits when fn returns
-// nil. The transaction holds SQLite's write lock from its start, so what fn
-// reads (such as the tail of a hash chain) stays current until the commit.
-// Do not call Store read methods from fn; use the Tx.
+// nil. The transaction holds SQLite's write lock from its start (BEGIN
+// IMMEDIATE), so what fn reads (such as the tail of a hash chain) stays
+// current until the commit. Do not call Store read methods from fn; use the
+// Tx, and return the first error a Tx method gives you: SQLite rolls the
+// whole transaction back on some errors (a full disk, an interrupt), and a
+// write after that would commit on its own. The commit waits until the log
+// is on disk (synchronous=FULL). A cancelled context rolls back.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
-	s.prepareWanted(ctx)
-	stx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin write transaction: %w", err)
-	}
-	defer stx.Rollback() //nolint:errcheck // no-op after Commit
-	tx := &Tx{tx: stx, st: s}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return s.update(ctx, false, fn)
 }
 
 // UpdateNoSync is Update for records whose loss in a power cut is
@@ -301,35 +318,59 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 // survives only if a later Update (or a checkpoint) synced the log, which
 // every state change does. The hash chain stays whole either way: only a
 // tail of such entries can go missing, never one in the middle.
-func (s *Store) UpdateNoSync(ctx context.Context, fn func(*Tx) error) (err error) {
-	s.prepareWanted(ctx)
-	conn, err := s.w.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("begin write transaction: %w", err)
-	}
-	defer func() {
-		// Back to FULL before the connection serves anyone else; a
-		// connection that cannot be reset is thrown away instead.
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			err = errors.Join(err, fmt.Errorf("restore synchronous=FULL: %w", rerr))
-		}
-		conn.Close()
-	}()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-		return fmt.Errorf("begin write transaction: %w", err)
-	}
-	stx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin write transaction: %w", err)
-	}
-	defer stx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(&Tx{tx: stx, st: s}); err != nil {
+func (s *Store) UpdateNoSync(ctx context.Context, fn func(*Tx) error) error {
+	return s.update(ctx, true, fn)
+}
+
+func (s *Store) update(ctx context.Context, noSync bool, fn func(*Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := stx.Commit(); err != nil {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	c, err := s.writer(ctx)
+	if err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	if noSync {
+		if _, err := c.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return fmt.Errorf("begin write transaction: %w", err)
+		}
+		defer func() {
+			// Back to FULL before anyone else writes; a connection that
+			// cannot be reset is thrown away instead.
+			if _, rerr := c.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("restore synchronous=FULL: %w", rerr), s.dropWriter(true))
+			}
+		}()
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		// A cancelled context must not keep the transaction open. If the
+		// rollback fails (SQLite may have rolled back already), closing
+		// the connection is the rollback that cannot fail.
+		if _, rerr := c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			_ = s.dropWriter(true)
+		}
+	}()
+	if err := fn(&Tx{tx: c, st: s}); err != nil {
+		return err
+	}
+	// A statement may finish despite a cancelled context; the transaction
+	// must not.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	committed = true
 	return nil
 }
 

@@ -579,7 +579,13 @@ func TestUpdateNoSyncRestoresFullSync(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	var sync int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+	s.wmu.Lock()
+	c, err := s.writer(ctx)
+	if err == nil {
+		err = c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync)
+	}
+	s.wmu.Unlock()
+	if err != nil || sync != 2 {
 		t.Errorf("synchronous after UpdateNoSync = %d, %v; want 2 (FULL)", sync, err)
 	}
 	if a, _ := s.Audit(ctx, AuditFilter{}); len(a) != 1 {

@@ -152,3 +152,57 @@ func TestLinkCustomers(t *testing.T) {
 		t.Fatalf("linking to a missing incident: %v", err)
 	}
 }
+
+// The writer connection is held for the store's life, and Update begins
+// and commits on it itself: whatever way fn leaves (error, panic, a
+// cancelled context), the transaction is rolled back and the next write
+// works.
+func TestUpdateRecoversFromEveryWayOut(t *testing.T) {
+	s, _ := openTest(t)
+	bg := context.Background()
+	insert := func(ctx context.Context, tx *Tx) (Incident, error) {
+		in := newIncident("half")
+		if err := tx.InsertIncident(ctx, &in); err != nil {
+			return in, err
+		}
+		return in, tx.AppendTimeline(ctx, &TimelineEntry{IncidentID: in.ID, At: t0, Actor: "a", Kind: "declared", Summary: "x"})
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic did not come through")
+			}
+		}()
+		_ = s.Update(bg, func(tx *Tx) error {
+			if _, err := insert(bg, tx); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	ctx, cancel := context.WithCancel(bg)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if _, err := insert(ctx, tx); err != nil {
+			return err
+		}
+		cancel()
+		_, err := insert(ctx, tx)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled mid-transaction: %v", err)
+	}
+	if err := s.Update(ctx, func(*Tx) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled before the transaction: %v", err)
+	}
+	if n, _ := s.MaxTimelineID(bg); n != 0 {
+		t.Fatalf("a rolled-back transaction left %d timeline entries", n)
+	}
+	ids := seed(t, s, 1, 1)
+	if ids[0] != "INC-0001" {
+		t.Fatalf("next incident is %s, want INC-0001: a rolled-back number was used", ids[0])
+	}
+	if rep, err := s.VerifyChains(bg); err != nil || !rep.OK || rep.Timeline.Entries != 1 || rep.Audit.Entries != 1 {
+		t.Fatalf("chains: %+v, %v", rep, err)
+	}
+}

@@ -16,7 +16,7 @@ import (
 // methods check nothing a caller could get wrong on purpose: the rules of
 // the incident lifecycle live in package incident.
 type Tx struct {
-	tx           *sql.Tx
+	tx           *sql.Conn // the writer connection, inside BEGIN IMMEDIATE
 	st           *Store
 	lastTimeline *TimelineEntry // the newest entry appended in this transaction
 	tails        *tails         // read once per transaction, then kept current
@@ -75,11 +75,10 @@ func (tx *Tx) setSeq(incidentID string, seq int64) {
 	tx.seqs[incidentID] = seq
 }
 
-// exec runs a statement prepared once per writer connection and reused:
-// parsing the SQL again in every durable transaction is measurable.
+// exec runs a statement prepared once on the writer connection and reused.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if stmt := tx.st.prepared(ctx, query); stmt != nil {
-		return tx.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+		return stmt.ExecContext(ctx, args...)
 	}
 	return tx.tx.ExecContext(ctx, query, args...)
 }
@@ -87,7 +86,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 // queryRow is exec for a query that returns one row.
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if stmt := tx.st.prepared(ctx, query); stmt != nil {
-		return tx.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+		return stmt.QueryRowContext(ctx, args...)
 	}
 	return tx.tx.QueryRowContext(ctx, query, args...)
 }
