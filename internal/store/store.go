@@ -363,11 +363,12 @@ func (s *Store) update(ctx context.Context, noSync bool, fn func(*Tx) error) (er
 		return err
 	}
 	// A statement may finish despite a cancelled context; the transaction
-	// must not.
+	// must not. Past this check the commit is not interrupted: an
+	// interrupted COMMIT could report a failure for what is on disk.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := c.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	committed = true
