@@ -158,7 +158,7 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 	if scenario == "" {
 		scenario = "{}"
 	}
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
+	_, err := tx.exec(ctx, `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
 		scenario_hash, scenario, runbook_id, incident_id, status, mode, speed, epoch, position, started_at,
 		updated_at, ended_at, end_reason, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -174,7 +174,7 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 // UpdateDrillRun writes the run's changing fields: incident, status, mode,
 // speed, position, updated and end.
 func (tx *Tx) UpdateDrillRun(ctx context.Context, r *DrillRun) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
+	res, err := tx.exec(ctx, `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
 		position = ?, updated_at = ?, ended_at = ?, end_reason = ? WHERE id = ?`,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Position), FormatTime(r.UpdatedAt),
 		nullTime(r.EndedAt), r.EndReason, r.ID)
@@ -209,7 +209,7 @@ func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
 		e.RunID).Scan(&e.Seq); err != nil {
 		return fmt.Errorf("number drill event: %w", err)
 	}
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
+	res, err := tx.exec(ctx, `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
 		value, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Kind, FormatTime(e.DrillAt),
 		FormatTime(e.RealAt), e.Actor, e.Ref, e.Value, e.Text)
 	if err != nil {
@@ -222,7 +222,7 @@ func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
 
 // InsertHotWash stores a hot-wash entry and sets e.ID.
 func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, actor, at)
+	res, err := tx.exec(ctx, `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, actor, at)
 		VALUES (?, ?, ?, ?, ?, ?)`, e.RunID, e.Kind, e.Text, e.ObjectiveID, e.Actor, FormatTime(e.At))
 	if err != nil {
 		return fmt.Errorf("record hot wash of drill %s: %w", e.RunID, err)
@@ -233,7 +233,7 @@ func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
 
 // InsertActionItem stores an open action item and sets a.ID.
 func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
+	res, err := tx.exec(ctx, `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
 		capability, element, owner, due, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.RunID, a.Text, a.Improvement, a.ObjectiveID, a.Capability, a.Element, a.Owner, a.Due, ActionOpen,
 		FormatTime(a.CreatedAt), a.CreatedBy)
@@ -259,7 +259,7 @@ func (tx *Tx) ActionItem(ctx context.Context, id int64) (ActionItem, error) {
 
 // CloseActionItem records that an action item was done.
 func (tx *Tx) CloseActionItem(ctx context.Context, id int64, at time.Time, actor, note string) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE drill_action_items SET status = ?, closed_at = ?, closed_by = ?,
+	res, err := tx.exec(ctx, `UPDATE drill_action_items SET status = ?, closed_at = ?, closed_by = ?,
 		close_note = ? WHERE id = ? AND status = ?`, ActionClosed, FormatTime(at), actor, note, id, ActionOpen)
 	if err != nil {
 		return fmt.Errorf("close action item %d: %w", id, err)

@@ -206,7 +206,7 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 	if err != nil {
 		return false, fmt.Errorf("notification for %s: %w", n.IncidentID, err)
 	}
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
+	res, err := tx.exec(ctx, `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
 		dest_kind, channel, recipient, customer_id, language, subject, body, blocks, template, fields, content,
 		content_by, obligation_id, due_at, approver_role, status, via, attempts, failures, last_error,
 		next_attempt_at, idempotency_key, drafted_by, triggered_at, created_at, updated_at, drill)
@@ -240,7 +240,7 @@ func (tx *Tx) UpdateNotification(ctx context.Context, n *Notification, fromStatu
 	if err != nil {
 		return false, fmt.Errorf("notification %d: %w", n.ID, err)
 	}
-	res, err := tx.tx.ExecContext(ctx, `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
+	res, err := tx.exec(ctx, `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
 		language = ?, subject = ?, body = ?, blocks = ?, template = ?, fields = ?, content = ?, content_by = ?,
 		obligation_id = ?, due_at = ?, approver_role = ?, status = ?, via = ?, attempts = ?, failures = ?,
 		last_error = ?, next_attempt_at = ?, claimed_by = ?, claimed_at = ?, thread_ts = ?, slack_ts = ?,
@@ -324,7 +324,7 @@ func (tx *Tx) ThreadRoot(ctx context.Context, incidentID, channel string) (strin
 // MarkFired records that a rule fired; fired is false when this firing
 // (the same trigger key) was recorded before.
 func (tx *Tx) MarkFired(ctx context.Context, f FiredRule) (fired bool, err error) {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
+	res, err := tx.exec(ctx, `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
 		trigger_name, audience, fired_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		f.IncidentID, f.RuleID, f.TriggerKey, f.Trigger, f.Audience, FormatTime(f.At), f.Actor)
 	if err != nil {
@@ -386,7 +386,7 @@ func (tx *Tx) ChannelNextAt(ctx context.Context, channel string) (time.Time, err
 
 // SetChannelNextAt holds back the next message to a channel until at.
 func (tx *Tx) SetChannelNextAt(ctx context.Context, channel string, at time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO notify_channels (channel, next_at) VALUES (?, ?)
+	_, err := tx.exec(ctx, `INSERT INTO notify_channels (channel, next_at) VALUES (?, ?)
 		ON CONFLICT (channel) DO UPDATE SET next_at = excluded.next_at`, channel, FormatTime(at))
 	if err != nil {
 		return fmt.Errorf("record send spacing of a channel: %w", err)

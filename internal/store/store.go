@@ -60,12 +60,14 @@ type Store struct {
 	w *sql.DB // writer: a single connection, which wc holds while the store is open
 	r *sql.DB // readers: deferred transactions, query_only
 
-	// wmu is the writer's lock: whoever holds it owns wc, the writer's one
-	// connection, and may begin a transaction on it. Holding the connection
-	// for good, instead of borrowing it from database/sql per transaction,
-	// lets statements be prepared on it at any time and spares each write a
-	// transaction wrapper; Update issues BEGIN IMMEDIATE and COMMIT itself.
-	wmu   sync.Mutex
+	// wsem is the writer's lock (a one-slot semaphore, so that waiting for
+	// it respects the caller's context): whoever holds it owns wc, the
+	// writer's one connection, and may begin a transaction on it. Holding
+	// the connection for good, instead of borrowing it from database/sql per
+	// transaction, lets statements be prepared on it at any time and spares
+	// each write a transaction wrapper; Update issues BEGIN IMMEDIATE and
+	// COMMIT itself.
+	wsem  chan struct{}
 	wc    *sql.Conn
 	stmts map[string]*sql.Stmt // prepared on wc
 
@@ -73,8 +75,34 @@ type Store struct {
 	ver   *sql.Conn // held open for PRAGMA data_version
 }
 
+// lockWriter takes the writer's lock, or gives up when ctx is done.
+func (s *Store) lockWriter(ctx context.Context) error {
+	select {
+	case s.wsem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) unlockWriter() { <-s.wsem }
+
+// inTransaction says whether the connection has a transaction open. SQLite
+// rolls a whole transaction back on some errors (a full disk, an I/O
+// error, an interrupt), after which statements would commit one by one.
+func inTransaction(c *sql.Conn) bool {
+	in := true
+	_ = c.Raw(func(dc any) error {
+		if sc, ok := dc.(*sqlite3.SQLiteConn); ok {
+			in = !sc.AutoCommit()
+		}
+		return nil
+	})
+	return in
+}
+
 // writer returns the writer connection, taking it from the pool the first
-// time and after a failure dropped it. The caller holds wmu.
+// time and after a failure dropped it. The caller holds wsem.
 func (s *Store) writer(ctx context.Context) (*sql.Conn, error) {
 	if s.wc == nil {
 		c, err := s.w.Conn(ctx)
@@ -89,7 +117,7 @@ func (s *Store) writer(ctx context.Context) (*sql.Conn, error) {
 // dropWriter closes the prepared statements and gives the writer
 // connection up. A broken one (bad) is closed, which rolls back whatever it
 // had open; otherwise it goes back to the pool. The next write takes a
-// connection again. The caller holds wmu.
+// connection again. The caller holds wsem.
 func (s *Store) dropWriter(bad bool) error {
 	if s.wc == nil {
 		return nil
@@ -109,7 +137,7 @@ func (s *Store) dropWriter(bad bool) error {
 
 // prepared returns the statement for query, prepared once on the writer
 // connection and reused: parsing the SQL again in every durable
-// transaction is measurable. The caller holds wmu (it runs inside Update).
+// transaction is measurable. The caller holds wsem (it runs inside Update).
 // A statement that fails to prepare returns nil and runs unprepared, which
 // reports the error.
 func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
@@ -155,7 +183,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{path: abs, clock: clock.Real{}}
+	s := &Store{path: abs, clock: clock.Real{}, wsem: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -284,9 +312,9 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	s.wmu.Lock()
+	_ = s.lockWriter(context.Background())
 	errs := []error{s.dropWriter(false)}
-	s.wmu.Unlock()
+	s.unlockWriter()
 	if s.ver != nil {
 		errs = append(errs, s.ver.Close())
 	}
@@ -326,8 +354,10 @@ func (s *Store) update(ctx context.Context, noSync bool, fn func(*Tx) error) (er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	if err := s.lockWriter(ctx); err != nil {
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	defer s.unlockWriter()
 	c, err := s.writer(ctx)
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
@@ -337,6 +367,9 @@ func (s *Store) update(ctx context.Context, noSync bool, fn func(*Tx) error) (er
 			return fmt.Errorf("begin write transaction: %w", err)
 		}
 		defer func() {
+			if s.wc != c {
+				return // thrown away already (a failed rollback)
+			}
 			// Back to FULL before anyone else writes; a connection that
 			// cannot be reset is thrown away instead.
 			if _, rerr := c.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
@@ -349,18 +382,21 @@ func (s *Store) update(ctx context.Context, noSync bool, fn func(*Tx) error) (er
 	}
 	committed := false
 	defer func() {
-		if committed {
-			return
+		if committed || !inTransaction(c) {
+			return // nothing to roll back: SQLite did it already
 		}
-		// A cancelled context must not keep the transaction open. If the
-		// rollback fails (SQLite may have rolled back already), closing
-		// the connection is the rollback that cannot fail.
+		// If the rollback fails, closing the connection is the rollback
+		// that cannot fail.
 		if _, rerr := c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
 			_ = s.dropWriter(true)
 		}
 	}()
-	if err := fn(&Tx{tx: c, st: s}); err != nil {
+	tx := &Tx{tx: c, st: s}
+	if err := fn(tx); err != nil {
 		return err
+	}
+	if tx.broken != nil {
+		return tx.broken // fn went on after SQLite rolled back
 	}
 	// A statement may finish despite a cancelled context; the transaction
 	// must not. Past this check the commit is not interrupted: an

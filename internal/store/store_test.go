@@ -579,12 +579,14 @@ func TestUpdateNoSyncRestoresFullSync(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	var sync int
-	s.wmu.Lock()
+	if err := s.lockWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
 	c, err := s.writer(ctx)
 	if err == nil {
 		err = c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync)
 	}
-	s.wmu.Unlock()
+	s.unlockWriter()
 	if err != nil || sync != 2 {
 		t.Errorf("synchronous after UpdateNoSync = %d, %v; want 2 (FULL)", sync, err)
 	}

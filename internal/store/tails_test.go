@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 func newIncident(title string) Incident {
@@ -204,5 +206,74 @@ func TestUpdateRecoversFromEveryWayOut(t *testing.T) {
 	}
 	if rep, err := s.VerifyChains(bg); err != nil || !rep.OK || rep.Timeline.Entries != 1 || rep.Audit.Entries != 1 {
 		t.Fatalf("chains: %+v, %v", rep, err)
+	}
+}
+
+// A writer waiting for another of the same process gives up when its
+// context does, as it did when it queued inside database/sql.
+func TestWriterWaitRespectsContext(t *testing.T) {
+	s, _ := openTest(t)
+	bg := context.Background()
+	holding, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = s.Update(bg, func(*Tx) error {
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	timer := time.AfterFunc(5*time.Second, func() { close(release) })
+	defer func() {
+		if timer.Stop() {
+			close(release)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(bg, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := s.Update(ctx, func(*Tx) error { return errors.New("ran while another write held the writer") })
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 4*time.Second {
+		t.Fatalf("after %v: %v; want the deadline, long before the other write ends", time.Since(start), err)
+	}
+}
+
+// Once SQLite has rolled a transaction back on an error, the Tx refuses
+// every further write: in autocommit mode each would be kept on its own,
+// chained to entries that are gone.
+func TestNoWriteAfterSQLiteRolledBack(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	seed(t, s, 1, 1)
+	err := s.Update(ctx, func(tx *Tx) error {
+		in := newIncident("lost")
+		if err := tx.InsertIncident(ctx, &in); err != nil {
+			return err
+		}
+		if err := tx.AppendTimeline(ctx, &TimelineEntry{IncidentID: in.ID, At: t0, Actor: "a", Kind: "declared", Summary: "x"}); err != nil {
+			return err
+		}
+		// What SQLite does itself on a full disk or an interrupt.
+		if _, err := tx.tx.ExecContext(ctx, "ROLLBACK"); err != nil {
+			return err
+		}
+		// The statement that met the error; the caller ignores it.
+		_ = tx.AppendTimeline(ctx, &TimelineEntry{IncidentID: in.ID, At: t0, Actor: "a", Kind: "note", Summary: "y"})
+		err := tx.AppendAudit(ctx, &AuditEntry{At: t0, Actor: "a", Action: "declare", IncidentID: in.ID, Outcome: OutcomeOK})
+		if err == nil || !strings.Contains(err.Error(), "rolled back") {
+			t.Errorf("a write after the rollback: %v", err)
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "rolled back") {
+		t.Fatalf("Update = %v, want the rollback reported", err)
+	}
+	rep, err := s.VerifyChains(ctx)
+	if err != nil || !rep.OK || rep.Timeline.Entries != 1 || rep.Audit.Entries != 1 {
+		t.Fatalf("chains: %+v, %v", rep, err)
+	}
+	seed(t, s, 1, 1)
+	if rep, err := s.VerifyChains(ctx); err != nil || !rep.OK || rep.Timeline.Entries != 2 {
+		t.Fatalf("chains after the next write: %+v, %v", rep, err)
 	}
 }

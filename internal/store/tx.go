@@ -21,6 +21,8 @@ type Tx struct {
 	lastTimeline *TimelineEntry // the newest entry appended in this transaction
 	tails        *tails         // read once per transaction, then kept current
 	seqs         map[string]int64
+	lastErr      error // the last statement's error
+	broken       error // set once SQLite has rolled the transaction back
 }
 
 // tails are the ends of the hash chains and the newest incident number.
@@ -75,12 +77,26 @@ func (tx *Tx) setSeq(incidentID string, seq int64) {
 	tx.seqs[incidentID] = seq
 }
 
-// exec runs a statement prepared once on the writer connection and reused.
-func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if stmt := tx.st.prepared(ctx, query); stmt != nil {
-		return stmt.ExecContext(ctx, args...)
+// exec runs a write, prepared once on the writer connection and reused.
+// Every write goes through here, so that none runs after SQLite has rolled
+// the transaction back on an error: it would commit on its own, and chain
+// to entries that are gone.
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	if tx.broken == nil && tx.lastErr != nil && !inTransaction(tx.tx) {
+		tx.broken = fmt.Errorf("the write transaction was rolled back after an error (%v); nothing of it was kept", tx.lastErr)
 	}
-	return tx.tx.ExecContext(ctx, query, args...)
+	if tx.broken != nil {
+		return nil, tx.broken
+	}
+	if stmt := tx.st.prepared(ctx, query); stmt != nil {
+		res, err = stmt.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.tx.ExecContext(ctx, query, args...)
+	}
+	if err != nil {
+		tx.lastErr = err
+	}
+	return res, err
 }
 
 // queryRow is exec for a query that returns one row.
