@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -193,14 +192,8 @@ func (tx *Tx) DrillRun(ctx context.Context, id string) (DrillRun, error) {
 }
 
 func getDrillRun(ctx context.Context, q querier, id string) (DrillRun, error) {
-	r, err := scanDrillRun(q.QueryRowContext(ctx, "SELECT "+drillRunColumns+" FROM drill_runs WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return DrillRun{}, fmt.Errorf("drill run %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return DrillRun{}, fmt.Errorf("read drill run %s: %w", id, err)
-	}
-	return r, nil
+	return one(q.QueryRowContext(ctx, "SELECT "+drillRunColumns+" FROM drill_runs WHERE id = ?", id),
+		scanDrillRun, "drill run %s", id)
 }
 
 // AppendDrillEvent appends e to its run's log; it sets e.ID and e.Seq.
@@ -311,29 +304,17 @@ func (s *Store) DrillRuns(ctx context.Context, f DrillRunFilter) ([]DrillRun, er
 
 // DrillRunForIncident finds the run whose drill incident is incidentID.
 func (s *Store) DrillRunForIncident(ctx context.Context, incidentID string) (DrillRun, error) {
-	r, err := scanDrillRun(s.r.QueryRowContext(ctx, "SELECT "+drillRunColumns+" FROM drill_runs WHERE incident_id = ?", incidentID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return DrillRun{}, fmt.Errorf("drill run of %s: %w", incidentID, ErrNotFound)
-	}
-	if err != nil {
-		return DrillRun{}, fmt.Errorf("read drill run of %s: %w", incidentID, err)
-	}
-	return r, nil
+	return one(s.r.QueryRowContext(ctx, "SELECT "+drillRunColumns+" FROM drill_runs WHERE incident_id = ?", incidentID),
+		scanDrillRun, "drill run of %s", incidentID)
 }
 
 // FindDrillIncident finds the oldest drill incident whose title starts
 // with prefix: how a run finds its incident again when it was declared
 // but the run was stopped before it recorded the link.
 func (s *Store) FindDrillIncident(ctx context.Context, prefix string) (Incident, error) {
-	in, err := scanIncident(s.r.QueryRowContext(ctx, "SELECT "+incidentColumns+
-		" FROM incidents WHERE drill = 1 AND substr(title, 1, ?) = ? ORDER BY num LIMIT 1", len([]rune(prefix)), prefix))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Incident{}, fmt.Errorf("drill incident %q: %w", prefix, ErrNotFound)
-	}
-	if err != nil {
-		return Incident{}, fmt.Errorf("find drill incident: %w", err)
-	}
-	return in, nil
+	return one(s.r.QueryRowContext(ctx, "SELECT "+incidentColumns+
+		" FROM incidents WHERE drill = 1 AND substr(title, 1, ?) = ? ORDER BY num LIMIT 1", len([]rune(prefix)), prefix),
+		scanIncident, "drill incident %q", prefix)
 }
 
 func scanDrillEvent(sc scanner) (DrillEvent, error) {

@@ -264,14 +264,8 @@ func (tx *Tx) Notification(ctx context.Context, id int64) (Notification, error) 
 }
 
 func getNotification(ctx context.Context, q querier, id int64) (Notification, error) {
-	n, err := scanNotification(q.QueryRowContext(ctx, "SELECT "+notificationColumns+" FROM outbox WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Notification{}, fmt.Errorf("notification %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Notification{}, fmt.Errorf("read notification %d: %w", id, err)
-	}
-	return n, nil
+	return one(q.QueryRowContext(ctx, "SELECT "+notificationColumns+" FROM outbox WHERE id = ?", id),
+		scanNotification, "notification %d", id)
 }
 
 func collectNotifications(rows *sql.Rows, err error) ([]Notification, error) {

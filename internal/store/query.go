@@ -297,14 +297,8 @@ func collectCustomers(rows *sql.Rows) ([]Customer, error) {
 }
 
 func getCustomer(ctx context.Context, q querier, id string) (Customer, error) {
-	c, err := scanCustomer(q.QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Customer{}, fmt.Errorf("customer %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Customer{}, fmt.Errorf("read customer %s: %w", id, err)
-	}
-	return c, nil
+	return one(q.QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers WHERE id = ?", id),
+		scanCustomer, "customer %s", id)
 }
 
 func scanPerson(sc scanner) (Person, error) {
@@ -324,14 +318,8 @@ func scanPerson(sc scanner) (Person, error) {
 }
 
 func getPerson(ctx context.Context, q querier, id string) (Person, error) {
-	p, err := scanPerson(q.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Person{}, fmt.Errorf("person %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Person{}, fmt.Errorf("read person %s: %w", id, err)
-	}
-	return p, nil
+	return one(q.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE id = ?", id),
+		scanPerson, "person %s", id)
 }
 
 // Customers lists every customer by id.
@@ -360,6 +348,22 @@ func (s *Store) People(ctx context.Context) ([]Person, error) {
 // Person reads one person; ErrNotFound when there is none.
 func (s *Store) Person(ctx context.Context, id string) (Person, error) {
 	return getPerson(ctx, s.r, id)
+}
+
+// one scans the single row a lookup returns. No row is ErrNotFound, as
+// "<what>: not found"; any other failure is "read <what>: ...", where what
+// is format with args (formatted only on failure).
+func one[T any](row *sql.Row, scan func(scanner) (T, error), format string, args ...any) (T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)
+	}
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("read %s: %w", fmt.Sprintf(format, args...), err)
+	}
+	return v, nil
 }
 
 // collect scans every row with scan, closes the rows, and wraps any error

@@ -287,14 +287,8 @@ type querier interface {
 }
 
 func getIncident(ctx context.Context, q querier, id string) (Incident, error) {
-	in, err := scanIncident(q.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Incident{}, fmt.Errorf("incident %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Incident{}, fmt.Errorf("read incident %s: %w", id, err)
-	}
-	return in, nil
+	return one(q.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE id = ?", id),
+		scanIncident, "incident %s", id)
 }
 
 // customers ------------------------------------------------------------------
@@ -412,15 +406,9 @@ func scanStep(sc scanner) (Step, error) {
 
 // Step reads one step of an incident's checklist.
 func (tx *Tx) Step(ctx context.Context, incidentID, stepID string) (Step, error) {
-	st, err := scanStep(tx.queryRow(ctx, "SELECT "+stepColumns+
-		" FROM step_state WHERE incident_id = ? AND step_id = ?", incidentID, stepID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Step{}, fmt.Errorf("step %s of %s: %w", stepID, incidentID, ErrNotFound)
-	}
-	if err != nil {
-		return Step{}, fmt.Errorf("read step %s of %s: %w", stepID, incidentID, err)
-	}
-	return st, nil
+	return one(tx.queryRow(ctx, "SELECT "+stepColumns+
+		" FROM step_state WHERE incident_id = ? AND step_id = ?", incidentID, stepID),
+		scanStep, "step %s of %s", stepID, incidentID)
 }
 
 // Steps lists an incident's checklist in order.
@@ -470,15 +458,9 @@ func scanAssignment(sc scanner) (Assignment, error) {
 
 // CurrentAssignment is who holds the role now; ErrNotFound when nobody.
 func (tx *Tx) CurrentAssignment(ctx context.Context, incidentID, role string) (Assignment, error) {
-	a, err := scanAssignment(tx.queryRow(ctx, "SELECT "+assignmentColumns+
-		" FROM role_assignments WHERE incident_id = ? AND role = ? AND ended_at IS NULL", incidentID, role))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Assignment{}, fmt.Errorf("role %s of %s: %w", role, incidentID, ErrNotFound)
-	}
-	if err != nil {
-		return Assignment{}, fmt.Errorf("read role %s of %s: %w", role, incidentID, err)
-	}
-	return a, nil
+	return one(tx.queryRow(ctx, "SELECT "+assignmentColumns+
+		" FROM role_assignments WHERE incident_id = ? AND role = ? AND ended_at IS NULL", incidentID, role),
+		scanAssignment, "role %s of %s", role, incidentID)
 }
 
 // EndAssignment ends a holding; handedOverTo names the next holder, if any.
