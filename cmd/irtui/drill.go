@@ -45,6 +45,17 @@ func (g *globals) withDrill(cmd *cobra.Command, fn func(s *drillSession) error) 
 	})
 }
 
+// withRun is withDrill for a command about one run: it opens the run first.
+func (g *globals) withRun(cmd *cobra.Command, id string, fn func(s *drillSession, r *tabletop.Run) error) error {
+	return g.withDrill(cmd, func(s *drillSession) error {
+		r, err := tabletop.Open(cmd.Context(), s.deps, id)
+		if err != nil {
+			return err
+		}
+		return fn(s, r)
+	})
+}
+
 // live wires a drill's incident into the notification outbox, on the
 // drill clock, so drill notices are drafted (to the drill channel) and
 // approved in drill time.
@@ -364,11 +375,7 @@ func newDrillAbandonCmd(g *globals) *cobra.Command {
 		Short: "Abandon a drill that will not be finished (its record is kept)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				return done(c, r.Abandon(c.Context(), s.actor, reason), "Abandoned %s.", a[0])
 			})
 		},
@@ -384,11 +391,7 @@ func newDrillScoreCmd(g *globals) *cobra.Command {
 		Short: "Show a drill's score: expected actions met, late or missed, response times, clocks, ratings",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				score, err := r.Score(c.Context())
 				if err != nil {
 					return err
@@ -457,11 +460,7 @@ func newDrillReportCmd(g *globals) *cobra.Command {
 			if format != "md" && format != "json" {
 				return fmt.Errorf("unknown format %q: use md or json", format)
 			}
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				rep, err := r.Report(c.Context(), s.actor)
 				if err != nil {
 					return err
@@ -600,11 +599,7 @@ func newDrillActionsCmd(g *globals) *cobra.Command {
 		Short: "Add an action item to a drill's improvement plan",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				item, err := r.AddActionItem(c.Context(), s.actor, in)
 				return done(c, err, "Added action item %d: %s (owner %s, due %s).", item.ID, item.Text, item.Owner, item.Due)
 			})
@@ -632,11 +627,7 @@ func newDrillRetroCmd(g *globals) *cobra.Command {
 			if len(wentWell)+len(toImprove) == 0 {
 				return fmt.Errorf("give --went-well or --to-improve")
 			}
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				for _, t := range wentWell {
 					if _, err := r.AddHotWash(c.Context(), s.actor, store.HotWashStrength, t, objective); err != nil {
 						return err
@@ -665,11 +656,7 @@ func newDrillMarkCmd(g *globals) *cobra.Command {
 		Short: "Mark an expected action by hand, where the tool cannot tell",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(c *cobra.Command, a []string) error {
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				return done(c, r.Mark(c.Context(), s.actor, a[1], tabletop.Result(a[2]), note), "Marked %s %s.", a[1], a[2])
 			})
 		},
@@ -685,11 +672,7 @@ func newDrillRateCmd(g *globals) *cobra.Command {
 		Short: "Rate an objective (HSEEP): P, S, M or U",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(c *cobra.Command, a []string) error {
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				rating := tabletop.Rating(strings.ToUpper(a[2]))
 				return done(c, r.Rate(c.Context(), s.actor, a[1], rating, note), "Rated %s %s (%s).", a[1], rating, tabletop.RatingText[rating])
 			})
@@ -706,11 +689,7 @@ func newDrillObserveCmd(g *globals) *cobra.Command {
 		Short: "Record an evaluator's observation",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, a []string) error {
-			return g.withDrill(c, func(s *drillSession) error {
-				r, err := tabletop.Open(c.Context(), s.deps, a[0])
-				if err != nil {
-					return err
-				}
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				return done(c, r.Observe(c.Context(), s.actor, objective, a[1]), "Noted.")
 			})
 		},
