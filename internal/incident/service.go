@@ -186,6 +186,12 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, o *op, now time.Time
 // auditFailure records a refused or failed action. It is best effort: if
 // the database cannot take even that, the caller's error is what matters.
 func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause error) {
+	s.recordFailure(ctx, o, now, cause, false)
+}
+
+// recordFailure is auditFailure; read makes it wait for no writer, as the
+// audit of a read does.
+func (s *Service) recordFailure(ctx context.Context, o *op, now time.Time, cause error, read bool) {
 	outcome := store.OutcomeFailed
 	var e *Error
 	if errors.As(cause, &e) {
@@ -198,14 +204,20 @@ func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause 
 	}
 	// A cancelled context must not stop the record of what happened.
 	ctx = context.WithoutCancel(ctx)
+	if read {
+		_, _ = s.Store.RecordRead(ctx, entry, false)
+		return
+	}
 	_ = s.Store.Update(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, &entry) })
 }
 
 // audited runs a read: fn, then an audit entry of its own, which must be
-// written before the caller may see the data. Opening and listing commit
-// their audit entry without waiting for the disk (store.UpdateNoSync):
-// crash-safe, and made durable by the next change; exports, which hand
-// data out, wait.
+// recorded before the caller may see the data. Opening and listing commit
+// their audit entry without waiting for the disk: crash-safe, and made
+// durable by the next change; exports, which hand data out, wait. A read
+// never waits for a writer: if another process holds the write lock, the
+// entry goes to the pending-audit journal, which the next write takes in
+// (store.RecordRead).
 func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 	now := s.Clock.Now()
 	err := checkActor(o.actor)
@@ -213,20 +225,14 @@ func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 		err = fn()
 	}
 	if err == nil {
-		update := s.Store.UpdateNoSync
-		if o.action == "export" {
-			update = s.Store.Update
-		}
-		err = update(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
-				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
-		})
+		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
+			IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail}, o.action == "export")
 		if err != nil {
 			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
 		}
 	}
 	if err != nil {
-		s.auditFailure(ctx, o, now, err)
+		s.recordFailure(ctx, o, now, err, true)
 		return err
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ type Tx struct {
 	seqs         map[string]int64
 	lastErr      error // the last statement's error
 	broken       error // set once SQLite has rolled the transaction back
+
+	journal     *os.File // the pending-audit journal, locked while it is taken in
+	journalDone bool
 }
 
 // tails are the ends of the hash chains and the newest incident number.
@@ -52,6 +56,16 @@ func (tx *Tx) loadTails(ctx context.Context) (*tails, error) {
 		Scan(&t.timelineID, &t.timelineHash, &t.auditID, &t.auditHash, &t.incidentNum)
 	if err != nil {
 		return nil, fmt.Errorf("read the ends of the hash chains: %w", err)
+	}
+	// Chains shorter than what this process committed: entries it was
+	// told were saved are gone (a write-ahead log deleted under it, the
+	// file swapped for an older copy).
+	if h := tx.st.heads; t.timelineID < h.timeline || t.auditID < h.audit {
+		err := fmt.Errorf("%w: it now ends at timeline entry #%d and audit entry #%d, but this process committed "+
+			"up to #%d and #%d; those entries are lost (a deleted write-ahead log, or an older copy of the file)",
+			ErrFileGone, t.timelineID, t.auditID, h.timeline, h.audit)
+		tx.st.MarkDamaged(err.Error())
+		return nil, tx.st.stop(err)
 	}
 	tx.tails = &t
 	return &t, nil
