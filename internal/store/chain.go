@@ -17,6 +17,7 @@ import (
 const (
 	timelineDomain = "irtui/timeline/v1"
 	auditDomain    = "irtui/audit/v1"
+	auditDomainV2  = "irtui/audit/v2"
 )
 
 // chainHash is SHA-256 over the domain tag and the fields, each written as
@@ -59,13 +60,22 @@ type auditRow struct {
 	outcome, detail               string
 	timelineID                    int64 // 0 when NULL
 	timelineHash, prev            string
+	state                         string
 	hash                          string
 }
 
+// computeHash hashes an audit entry. An entry without state lines is
+// hashed as before state was recorded (irtui/audit/v1); one with them
+// under its own domain tag (irtui/audit/v2), with the state as a tenth
+// field, so neither can pass for the other.
 func (r auditRow) computeHash() string {
 	tid := ""
 	if r.timelineID != 0 {
 		tid = strconv.FormatInt(r.timelineID, 10)
+	}
+	if r.state != "" {
+		return chainHash(auditDomainV2, r.at, r.actor, r.action, r.incidentID, r.outcome, r.detail,
+			tid, r.timelineHash, r.prev, r.state)
 	}
 	return chainHash(auditDomain, r.at, r.actor, r.action, r.incidentID, r.outcome, r.detail,
 		tid, r.timelineHash, r.prev)
@@ -86,18 +96,25 @@ const (
 	Reordered ProblemKind = "reordered"
 	// Unprotected: an append-only trigger was dropped.
 	Unprotected ProblemKind = "unprotected"
+	// Added: a state row the audit log never recorded.
+	Added ProblemKind = "added"
 )
 
 // Problem is the first thing found wrong in one table.
 type Problem struct {
-	Table  string      `json:"table"` // timeline | audit | schema
-	ID     int64       `json:"id"`    // the entry named; 0 for schema problems
+	Table string `json:"table"` // timeline | audit | schema | checkpoint | a state table
+	ID    int64  `json:"id"`    // the entry named; 0 for schema and state problems
+	// Key names the row of a state table (a JSON array of its key).
+	Key    string      `json:"key,omitempty"`
 	Kind   ProblemKind `json:"kind"`
 	Detail string      `json:"detail"`
 }
 
 func (p Problem) String() string {
-	if p.ID == 0 {
+	switch {
+	case p.Key != "":
+		return fmt.Sprintf("%s row %s %s: %s", p.Table, p.Key, p.Kind, p.Detail)
+	case p.ID == 0:
 		return fmt.Sprintf("%s: %s", p.Table, p.Detail)
 	}
 	return fmt.Sprintf("%s entry #%d %s: %s", p.Table, p.ID, p.Kind, p.Detail)
@@ -150,6 +167,11 @@ func (s *Store) VerifyChains(ctx context.Context) (Report, error) {
 		if ap != nil {
 			rep.Problems = append(rep.Problems, *ap)
 		}
+		sps, err := verifyState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rep.Problems = append(rep.Problems, sps...)
 		tps, err := missingTriggers(ctx, tx)
 		if err != nil {
 			return err
@@ -266,7 +288,7 @@ func checkLink(table string, lastID int64, lastHash string, id int64, prev, stor
 func verifyAudit(ctx context.Context, tx *sql.Tx, lastTimelineID int64) (chain, ref *Problem, head ChainHead, err error) {
 	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.at, a.actor, a.action, COALESCE(a.incident_id, ''),
 			a.outcome, a.detail, COALESCE(a.timeline_id, 0), a.timeline_hash, a.prev_hash, a.hash,
-			t.hash
+			t.hash, a.state
 		FROM audit a LEFT JOIN timeline t ON t.id = a.timeline_id
 		ORDER BY a.id`)
 	if err != nil {
@@ -285,7 +307,7 @@ func verifyAudit(ctx context.Context, tx *sql.Tx, lastTimelineID int64) (chain, 
 			tHash sql.NullString
 		)
 		if err := rows.Scan(&r.id, &r.at, &r.actor, &r.action, &r.incidentID, &r.outcome, &r.detail,
-			&r.timelineID, &r.timelineHash, &r.prev, &r.hash, &tHash); err != nil {
+			&r.timelineID, &r.timelineHash, &r.prev, &r.hash, &tHash, &r.state); err != nil {
 			return nil, nil, head, err
 		}
 		head.Entries++
@@ -353,4 +375,99 @@ func missingTriggers(ctx context.Context, tx *sql.Tx) ([]Problem, error) {
 		}
 	}
 	return ps, nil
+}
+
+// recorded is the state of a row as the audit log last recorded it.
+type recorded struct {
+	hash  string
+	entry int64 // the audit entry that recorded it
+}
+
+// verifyState replays the state lines of the audit log and compares the
+// newest recorded hash of every row with the row as it is. It reports the
+// first problem of each table (rows in key order), with how many rows of
+// the table differ.
+func verifyState(ctx context.Context, tx *sql.Tx) ([]Problem, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id, state FROM audit WHERE state != '' ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	rec := map[string]recorded{}
+	for rows.Next() {
+		var (
+			id    int64
+			state string
+		)
+		if err := rows.Scan(&id, &state); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(state, "\n"), "\n") {
+			table, rest, _ := strings.Cut(line, "\t")
+			key, hash, _ := strings.Cut(rest, "\t")
+			rec[table+"\x00"+key] = recorded{hash: hash, entry: id}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		probs []Problem
+		h     rowHasher
+	)
+	for _, t := range coveredTables {
+		ti, err := loadTableInfo(ctx, tx, t)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+ti.selectList+" FROM "+quoteIdent(t.name))
+		if err != nil {
+			return nil, err
+		}
+		var (
+			first *Problem
+			bad   int
+		)
+		note := func(p Problem) {
+			bad++
+			if first == nil || p.Key < first.Key {
+				first = &p
+			}
+		}
+		err = hashRows(rows, ti, &h, func(key []byte, hash [32]byte) {
+			k := t.name + "\x00" + string(key)
+			r, ok := rec[k]
+			delete(rec, k)
+			switch {
+			case !ok || r.hash == deletedRow:
+				note(Problem{Table: t.name, Key: string(key), Kind: Added,
+					Detail: "the audit log never recorded this row: it was added outside irtui"})
+			case r.hash != hex.EncodeToString(hash[:]):
+				note(Problem{Table: t.name, Key: string(key), Kind: Altered,
+					Detail: fmt.Sprintf("it differs from the state audit entry #%d recorded", r.entry)})
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		prefix := t.name + "\x00"
+		for k, r := range rec {
+			if !strings.HasPrefix(k, prefix) {
+				continue
+			}
+			delete(rec, k)
+			if r.hash != deletedRow {
+				note(Problem{Table: t.name, Key: strings.TrimPrefix(k, prefix), Kind: Removed,
+					Detail: fmt.Sprintf("audit entry #%d recorded it, but it is not there", r.entry)})
+			}
+		}
+		if first != nil {
+			if bad > 1 {
+				first.Detail += fmt.Sprintf(" (%d rows of %s differ from the audit log)", bad, t.name)
+			}
+			probs = append(probs, *first)
+		}
+	}
+	return probs, nil
 }

@@ -167,6 +167,7 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 	if err != nil {
 		return fmt.Errorf("insert drill run %s: %w", r.ID, err)
 	}
+	tx.touch("drill_runs", r.ID)
 	return nil
 }
 
@@ -183,6 +184,7 @@ func (tx *Tx) UpdateDrillRun(ctx context.Context, r *DrillRun) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("drill run %s: %w", r.ID, ErrNotFound)
 	}
+	tx.touch("drill_runs", r.ID)
 	return nil
 }
 
@@ -209,6 +211,7 @@ func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
 		return fmt.Errorf("record %s in drill %s: %w", e.Kind, e.RunID, err)
 	}
 	e.ID, err = res.LastInsertId()
+	tx.touch("drill_events", e.ID)
 	e.DrillAt, e.RealAt = e.DrillAt.UTC(), e.RealAt.UTC()
 	return err
 }
@@ -221,6 +224,7 @@ func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
 		return fmt.Errorf("record hot wash of drill %s: %w", e.RunID, err)
 	}
 	e.ID, err = res.LastInsertId()
+	tx.touch("drill_hotwash", e.ID)
 	return err
 }
 
@@ -235,6 +239,7 @@ func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
 	}
 	a.Status = ActionOpen
 	a.ID, err = res.LastInsertId()
+	tx.touch("drill_action_items", a.ID)
 	return err
 }
 
@@ -260,6 +265,7 @@ func (tx *Tx) CloseActionItem(ctx context.Context, id int64, at time.Time, actor
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("open action item %d: %w", id, ErrNotFound)
 	}
+	tx.touch("drill_action_items", id)
 	return nil
 }
 

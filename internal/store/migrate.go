@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed migrations/*.sql
@@ -96,7 +97,7 @@ func (s *Store) upgrade(ctx context.Context) error {
 			s.notice(fmt.Sprintf("Switching %s to write-ahead logging; this waits for other irtui processes to finish writing.", s.path))
 		}
 	}
-	return migrateDB(ctx, s.w, s.path)
+	return migrateDB(ctx, s.w, s.path, s.clock.Now())
 }
 
 // migrateDB checks that the file is irtui's, switches it to WAL, and
@@ -104,7 +105,7 @@ func (s *Store) upgrade(ctx context.Context) error {
 // before the check passes, so another application's file is left exactly
 // as it was. BEGIN IMMEDIATE makes two processes migrating a file at once
 // take turns; the second finds nothing to do.
-func migrateDB(ctx context.Context, db *sql.DB, path string) error {
+func migrateDB(ctx context.Context, db *sql.DB, path string, now time.Time) error {
 	ms, err := migrations()
 	if err != nil {
 		return fmt.Errorf("embedded migrations: %w", err)
@@ -142,7 +143,7 @@ func migrateDB(ctx context.Context, db *sql.DB, path string) error {
 			return fmt.Errorf("apply migration %s to %s: %w", m.name, path, err)
 		}
 		if hook := migrationHooks[m.version]; hook != nil {
-			if err := hook(ctx, tx, version); err != nil {
+			if err := hook(ctx, tx, now); err != nil {
 				return fmt.Errorf("apply migration %s to %s: %w", m.name, path, err)
 			}
 		}
@@ -161,8 +162,8 @@ func migrateDB(ctx context.Context, db *sql.DB, path string) error {
 }
 
 // migrationHooks run Go code after a migration's SQL, in the same
-// transaction; from is the version the file had before this upgrade.
-var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx, from int) error{}
+// transaction; now stamps what they record.
+var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx, now time.Time) error{}
 
 // checkOwner refuses a file that belongs to another application or was
 // written by a newer irtui, and returns its application id and schema

@@ -228,6 +228,7 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 		return false, nil
 	}
 	n.ID, err = res.LastInsertId()
+	tx.touch("outbox", n.ID)
 	return true, err
 }
 
@@ -255,6 +256,9 @@ func (tx *Tx) UpdateNotification(ctx context.Context, n *Notification, fromStatu
 		return false, fmt.Errorf("update notification %d: %w", n.ID, err)
 	}
 	k, _ := res.RowsAffected()
+	if k == 1 {
+		tx.touch("outbox", n.ID)
+	}
 	return k == 1, nil
 }
 
@@ -325,6 +329,9 @@ func (tx *Tx) MarkFired(ctx context.Context, f FiredRule) (fired bool, err error
 		return false, fmt.Errorf("record rule %s firing for %s: %w", f.RuleID, f.IncidentID, err)
 	}
 	k, _ := res.RowsAffected()
+	if k == 1 {
+		tx.touch("notify_fired", f.IncidentID, f.RuleID, f.TriggerKey)
+	}
 	return k == 1, nil
 }
 

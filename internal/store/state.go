@@ -1,9 +1,506 @@
 package store
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
-// flushState records the state of the rows this transaction changed.
-func (tx *Tx) flushState(ctx context.Context) error { return nil }
+// The state tables (incidents, roles, customers, the directory, the
+// outbox, ...) change in place, so no chain can hold them as they are.
+// Instead every change to a row of a covered table is recorded in the
+// audit chain: the audit entry written next in the same transaction
+// carries, in its state field, one line per row the transaction changed
+// since the previous audit entry:
+//
+//	TABLE <tab> KEY <tab> ROW-HASH <newline>
+//
+// KEY is the JSON array of the row's key columns; ROW-HASH is the hex
+// SHA-256 of the row as it was after the change (rowHash), or "-" when the
+// row was deleted. Replaying the state fields in audit order gives, for
+// every row, the hash the chain vouches for; `audit verify` compares it
+// with the row as it is. The row hash covers every column by name, so a
+// column added later (with a default) is covered without any change here,
+// and rows written before it was added keep their hashes: a column holding
+// its declared default is left out of the hash.
+
+// coveredTable is a state table whose rows the audit chain vouches for,
+// with the columns that identify a row.
+type coveredTable struct {
+	name string
+	key  []string
+}
+
+// coveredTables lists every state table. A new table must be added here,
+// or to uncoveredTables with the reason (a test checks that every table is
+// in one of the two).
+var coveredTables = []coveredTable{
+	{"incidents", []string{"id"}},
+	{"incident_customers", []string{"incident_id", "customer_id"}},
+	{"people", []string{"id"}},
+	{"customers", []string{"id"}},
+	{"role_assignments", []string{"id"}},
+	{"step_state", []string{"incident_id", "step_id"}},
+	{"obligation_events", []string{"id"}},
+	{"outbox", []string{"id"}},
+	{"notify_fired", []string{"incident_id", "rule_id", "trigger_key"}},
+	{"drill_runs", []string{"id"}},
+	{"drill_events", []string{"id"}},
+	{"drill_hotwash", []string{"id"}},
+	{"drill_action_items", []string{"id"}},
+}
+
+// uncoveredTables are the tables the state lines leave out, and why.
+var uncoveredTables = map[string]string{
+	"timeline":        "a hash chain itself",
+	"audit":           "a hash chain itself",
+	"irtui_meta":      "marks the file; its database id is what checkpoints are matched against",
+	"notify_channels": "when the next message may go to a channel (rate spacing), not what was sent",
+}
+
+func coveredTableNamed(name string) (coveredTable, bool) {
+	for _, c := range coveredTables {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return coveredTable{}, false
+}
+
+// Row value types, as SQLite stores them.
+const (
+	valInteger byte = 'i'
+	valReal    byte = 'r'
+	valText    byte = 't'
+	valBlob    byte = 'b'
+	valNull    byte = 'n'
+)
+
+// appendValue appends the canonical form of a value: its type letter and
+// then its bytes (integers in decimal, reals in Go's shortest form).
+func appendValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, valNull)
+	case int64:
+		return strconv.AppendInt(append(b, valInteger), v, 10)
+	case float64:
+		return appendReal(b, v)
+	case string:
+		return append(append(b, valText), v...)
+	case []byte:
+		return append(append(b, valBlob), v...)
+	case bool: // not stored by irtui; here for completeness
+		if v {
+			return append(b, valInteger, '1')
+		}
+		return append(b, valInteger, '0')
+	}
+	return fmt.Appendf(append(b, valText), "%v", v)
+}
+
+func appendReal(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		// 3.0 and 3 are the same real; keep one spelling.
+		return strconv.AppendFloat(append(b, valReal), f, 'f', -1, 64)
+	}
+	return strconv.AppendFloat(append(b, valReal), f, 'g', -1, 64)
+}
+
+// tableInfo is what hashing a table's rows needs: its columns in name
+// order, the canonical form of each column's declared default, and where
+// the key columns are.
+type tableInfo struct {
+	name     string
+	cols     []string // sorted
+	defaults [][]byte // canonical default per column
+	key      []int    // indexes into cols
+	keyNames []string
+	// selectList is the quoted column list in cols order.
+	selectList string
+}
+
+// loadTableInfo reads a table's columns and evaluates their defaults.
+func loadTableInfo(ctx context.Context, q querier, t coveredTable) (*tableInfo, error) {
+	rows, err := q.QueryContext(ctx, "SELECT name, dflt_value FROM pragma_table_info(?)", t.name)
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", t.name, err)
+	}
+	type col struct {
+		name string
+		dflt sql.NullString
+	}
+	var cols []col
+	for rows.Next() {
+		var c col
+		if err := rows.Scan(&c.name, &c.dflt); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read the columns of %s: %w", t.name, err)
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", t.name, err)
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s is missing", t.name)
+	}
+	sort.Slice(cols, func(i, j int) bool { return cols[i].name < cols[j].name })
+	ti := &tableInfo{name: t.name, keyNames: t.key}
+	var list []string
+	for _, c := range cols {
+		ti.cols = append(ti.cols, c.name)
+		list = append(list, quoteIdent(c.name))
+		var def any
+		if c.dflt.Valid {
+			// A declared default is a constant expression; SQLite gives
+			// its value the type it will store.
+			if err := q.QueryRowContext(ctx, "SELECT "+c.dflt.String).Scan(&def); err != nil {
+				return nil, fmt.Errorf("default of %s.%s: %w", t.name, c.name, err)
+			}
+		}
+		ti.defaults = append(ti.defaults, appendValue(nil, def))
+	}
+	ti.selectList = strings.Join(list, ", ")
+	for _, k := range t.key {
+		i := sort.SearchStrings(ti.cols, k)
+		if i == len(ti.cols) || ti.cols[i] != k {
+			return nil, fmt.Errorf("table %s has no key column %s", t.name, k)
+		}
+		ti.key = append(ti.key, i)
+	}
+	return ti, nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// rowHasher hashes rows without allocating per row.
+type rowHasher struct {
+	pre []byte
+	val []byte
+}
+
+const rowDomain = "irtui/row/v1"
+
+func appendField(b []byte, f []byte) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(f)))
+	return append(b, f...)
+}
+
+func appendFieldString(b []byte, f string) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(f)))
+	return append(b, f...)
+}
+
+// hash is the row hash: SHA-256 over the domain tag, the table name, and
+// the name and canonical value of every column whose value is not its
+// declared default, in name order, each a length-prefixed field. vals are
+// canonical values (appendValue) in ti.cols order.
+func (h *rowHasher) hash(ti *tableInfo, vals [][]byte) [32]byte {
+	h.pre = appendFieldString(h.pre[:0], rowDomain)
+	h.pre = appendFieldString(h.pre, ti.name)
+	for i, v := range vals {
+		if string(v) == string(ti.defaults[i]) {
+			continue
+		}
+		h.pre = appendFieldString(h.pre, ti.cols[i])
+		h.pre = appendField(h.pre, v)
+	}
+	return sha256.Sum256(h.pre)
+}
+
+// appendKey appends the key of a row: a JSON array of its key values
+// (strings quoted, integers as they are).
+func appendKey(b []byte, vals []any) []byte {
+	b = append(b, '[')
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch v := v.(type) {
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case string:
+			b = appendJSONString(b, v)
+		case []byte:
+			b = appendJSONString(b, string(v))
+		case nil:
+			b = append(b, "null"...)
+		default:
+			b = appendJSONString(b, fmt.Sprint(v))
+		}
+	}
+	return append(b, ']')
+}
+
+// appendJSONString quotes s as JSON does, escaping quotes, backslashes,
+// control characters and invalid UTF-8 (as U+FFFD), and nothing else.
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}
+
+// deletedRow is the hash recorded for a row that was deleted.
+const deletedRow = "-"
+
+// pendingRow is a row a transaction changed and has not yet recorded.
+type pendingRow struct {
+	table string
+	key   []any
+}
+
+// touch notes that the transaction changed (inserted, updated or
+// deleted) a row of a covered table; key holds its key values (string or
+// int64) in the table's key order. Every Tx method that writes a state
+// table calls it; the next AppendAudit records the row's new state.
+func (tx *Tx) touch(table string, key ...any) {
+	k := string(appendKey([]byte(table+"\x00"), key))
+	if tx.pendingSeen == nil {
+		tx.pendingSeen = map[string]bool{}
+	}
+	if tx.pendingSeen[k] {
+		return
+	}
+	tx.pendingSeen[k] = true
+	tx.pending = append(tx.pending, pendingRow{table: table, key: key})
+}
+
+// tableInfo returns a covered table's info, read once per Store.
+func (s *Store) tableInfo(ctx context.Context, q querier, name string) (*tableInfo, error) {
+	s.tablesMu.Lock()
+	defer s.tablesMu.Unlock()
+	if ti, ok := s.tables[name]; ok {
+		return ti, nil
+	}
+	t, ok := coveredTableNamed(name)
+	if !ok {
+		return nil, fmt.Errorf("table %s is not a covered state table", name)
+	}
+	ti, err := loadTableInfo(ctx, q, t)
+	if err != nil {
+		return nil, err
+	}
+	if s.tables == nil {
+		s.tables = map[string]*tableInfo{}
+	}
+	s.tables[name] = ti
+	return ti, nil
+}
+
+// takeState reads back the rows touched since the last audit entry and
+// returns their state lines, in the order they were first touched.
+func (tx *Tx) takeState(ctx context.Context) (string, error) {
+	if len(tx.pending) == 0 {
+		return "", nil
+	}
+	pending := tx.pending
+	tx.pending, tx.pendingSeen = nil, nil
+	hashes := map[string]string{} // table \x00 key -> hash
+	byTable := map[string][][]any{}
+	var order []string
+	for _, p := range pending {
+		if _, ok := byTable[p.table]; !ok {
+			order = append(order, p.table)
+		}
+		byTable[p.table] = append(byTable[p.table], p.key)
+	}
+	var h rowHasher
+	for _, table := range order {
+		ti, err := tx.st.tableInfo(ctx, tx.tx, table)
+		if err != nil {
+			return "", err
+		}
+		if err := tx.readRows(ctx, ti, byTable[table], &h, hashes); err != nil {
+			return "", err
+		}
+	}
+	var b strings.Builder
+	var key []byte
+	for _, p := range pending {
+		key = appendKey(key[:0], p.key)
+		hash, ok := hashes[p.table+"\x00"+string(key)]
+		if !ok {
+			hash = deletedRow
+		}
+		b.WriteString(p.table)
+		b.WriteByte('\t')
+		b.Write(key)
+		b.WriteByte('\t')
+		b.WriteString(hash)
+		b.WriteByte('\n')
+	}
+	return b.String(), nil
+}
+
+// readRows reads the rows with the given keys and hashes them into out.
+func (tx *Tx) readRows(ctx context.Context, ti *tableInfo, keys [][]any, h *rowHasher, out map[string]string) error {
+	const chunk = 64
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		var q strings.Builder
+		q.WriteString("SELECT " + ti.selectList + " FROM " + quoteIdent(ti.name) + " WHERE ")
+		args := make([]any, 0, len(part)*len(ti.key))
+		if len(ti.key) == 1 {
+			q.WriteString(quoteIdent(ti.keyNames[0]) + " IN (?" + strings.Repeat(", ?", len(part)-1) + ")")
+		} else {
+			names := make([]string, len(ti.keyNames))
+			for i, n := range ti.keyNames {
+				names[i] = quoteIdent(n)
+			}
+			tuple := "(?" + strings.Repeat(", ?", len(ti.key)-1) + ")"
+			q.WriteString("(" + strings.Join(names, ", ") + ") IN (VALUES " + tuple + strings.Repeat(", "+tuple, len(part)-1) + ")")
+		}
+		for _, k := range part {
+			args = append(args, k...)
+		}
+		stmt := tx.st.prepared(ctx, q.String())
+		var rows *sql.Rows
+		var err error
+		if stmt != nil {
+			rows, err = stmt.QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.tx.QueryContext(ctx, q.String(), args...)
+		}
+		if err != nil {
+			tx.lastErr = err
+			return fmt.Errorf("read back changed rows of %s: %w", ti.name, err)
+		}
+		if err := hashRows(rows, ti, h, func(key []byte, hash [32]byte) {
+			out[ti.name+"\x00"+string(key)] = hex.EncodeToString(hash[:])
+		}); err != nil {
+			return fmt.Errorf("read back changed rows of %s: %w", ti.name, err)
+		}
+	}
+	return nil
+}
+
+// hashRows hashes every row of rows (selected with ti.selectList) and
+// calls fn with each row's key and hash. It closes rows.
+func hashRows(rows *sql.Rows, ti *tableInfo, h *rowHasher, fn func(key []byte, hash [32]byte)) error {
+	defer rows.Close()
+	vals := make([]any, len(ti.cols))
+	ptrs := make([]any, len(ti.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	canon := make([][]byte, len(ti.cols))
+	keyVals := make([]any, len(ti.key))
+	var key []byte
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			canon[i] = appendValue(canon[i][:0], v)
+		}
+		for i, k := range ti.key {
+			keyVals[i] = vals[k]
+		}
+		key = appendKey(key[:0], keyVals)
+		fn(key, h.hash(ti, canon))
+	}
+	return rows.Err()
+}
+
+// flushState records rows changed after the transaction's last audit
+// entry in an audit entry of their own, so that no change escapes the
+// chain even if a caller wrote without auditing.
+func (tx *Tx) flushState(ctx context.Context) error {
+	if len(tx.pending) == 0 {
+		return nil
+	}
+	return tx.AppendAudit(ctx, &AuditEntry{At: tx.st.clock.Now(), Actor: SystemActor, Action: "record_state",
+		Outcome: OutcomeOK, Detail: fmt.Sprintf("%d changed row(s) not covered by an audit entry of their own", len(tx.pending))})
+}
+
+// SystemActor is who irtui records for what it does by itself.
+const SystemActor = "irtui"
 
 // committed runs after a successful commit.
 func (tx *Tx) committed() {}
+
+// recordMigration is the migration that began recording state.
+const recordMigration = 5
+
+func init() { migrationHooks[recordMigration] = baselineState }
+
+// baselineChunk is how many rows one baseline audit entry records.
+const baselineChunk = 500
+
+// baselineState records, when state coverage begins, the rows already in
+// the covered tables: "baseline" audit entries by irtui, one per table and
+// per baselineChunk rows. What happened to those rows before is vouched
+// for only by the timeline.
+func baselineState(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	var (
+		id   int64
+		prev string
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0),
+		COALESCE((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '') FROM audit`).Scan(&id, &prev); err != nil {
+		return fmt.Errorf("read the end of the audit chain: %w", err)
+	}
+	var h rowHasher
+	for _, t := range coveredTables {
+		ti, err := loadTableInfo(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+ti.selectList+" FROM "+quoteIdent(t.name))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", t.name, err)
+		}
+		var lines []string
+		if err := hashRows(rows, ti, &h, func(key []byte, hash [32]byte) {
+			lines = append(lines, t.name+"\t"+string(key)+"\t"+hex.EncodeToString(hash[:])+"\n")
+		}); err != nil {
+			return fmt.Errorf("read %s: %w", t.name, err)
+		}
+		for start := 0; start < len(lines); start += baselineChunk {
+			part := lines[start:min(start+baselineChunk, len(lines))]
+			id++
+			r := auditRow{id: id, at: FormatTime(now), actor: SystemActor, action: "baseline", outcome: OutcomeOK,
+				detail: fmt.Sprintf("state of %d row(s) of %s as found when the audit log began to record state", len(part), t.name),
+				prev: prev, state: strings.Join(part, "")}
+			r.hash = r.computeHash()
+			if err := insertAudit(ctx, tx.ExecContext, r); err != nil {
+				return fmt.Errorf("record the state of %s: %w", t.name, err)
+			}
+			prev = r.hash
+		}
+	}
+	return nil
+}

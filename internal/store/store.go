@@ -100,6 +100,9 @@ type Store struct {
 	// that committed entries were lost. Guarded by wsem.
 	heads struct{ timeline, audit int64 }
 	wrote atomic.Bool // something was committed through this Store
+
+	tablesMu sync.Mutex
+	tables   map[string]*tableInfo // covered tables, read once
 }
 
 // lockWriter takes the writer's lock, or gives up when ctx is done.
@@ -236,7 +239,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	case errors.Is(err, fs.ErrNotExist) && s.mustExist:
 		return nil, fmt.Errorf("%w: %s does not exist", ErrNoDatabase, abs)
 	case errors.Is(err, fs.ErrNotExist):
-		if err := createDatabase(ctx, abs); err != nil {
+		if err := createDatabase(ctx, abs, s.clock.Now()); err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -297,7 +300,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // temporary name in the same folder (mode 0600, WAL, every migration),
 // closes it, and links it to path, which fails if a file appeared there
 // meanwhile (another process won; its database is used).
-func createDatabase(ctx context.Context, path string) error {
+func createDatabase(ctx context.Context, path string, now time.Time) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create database folder: %w", err)
@@ -317,7 +320,7 @@ func createDatabase(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("create database %s: %w", path, err)
 	}
-	err = migrateDB(ctx, db, path)
+	err = migrateDB(ctx, db, path, now)
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("create database %s: %w", path, cerr)
 	}

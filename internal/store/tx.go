@@ -27,6 +27,9 @@ type Tx struct {
 
 	journal     *os.File // the pending-audit journal, locked while it is taken in
 	journalDone bool
+
+	pending     []pendingRow // state rows changed since the last audit entry
+	pendingSeen map[string]bool
 }
 
 // tails are the ends of the hash chains and the newest incident number.
@@ -252,6 +255,7 @@ func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("insert incident %s: %w", in.ID, err)
 	}
+	tx.touch("incidents", in.ID)
 	t.incidentNum = num
 	tx.setSeq(in.ID, 0) // a new incident has no timeline yet
 	return nil
@@ -274,6 +278,7 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("incident %s: %w", in.ID, ErrNotFound)
 	}
+	tx.touch("incidents", in.ID)
 	return nil
 }
 
@@ -287,6 +292,7 @@ func (tx *Tx) TouchIncident(ctx context.Context, id string, at time.Time) error 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("incident %s: %w", id, ErrNotFound)
 	}
+	tx.touch("incidents", id)
 	return nil
 }
 
@@ -316,6 +322,9 @@ func (tx *Tx) LinkCustomer(ctx context.Context, incidentID, customerID string, a
 		return false, fmt.Errorf("link customer %s to %s: %w", customerID, incidentID, err)
 	}
 	n, _ := res.RowsAffected()
+	if n == 1 {
+		tx.touch("incident_customers", incidentID, customerID)
+	}
 	return n == 1, nil
 }
 
@@ -357,6 +366,9 @@ func (tx *Tx) LinkCustomers(ctx context.Context, incidentID string, customerIDs 
 	if err != nil {
 		return fmt.Errorf("link customers to %s: %w", incidentID, err)
 	}
+	for _, id := range customerIDs {
+		tx.touch("incident_customers", incidentID, id)
+	}
 	return nil
 }
 
@@ -395,6 +407,9 @@ func (tx *Tx) InsertSteps(ctx context.Context, incidentID string, steps []Step) 
 		}
 		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insert the checklist of %s: %w", incidentID, err)
+		}
+		for _, st := range chunk {
+			tx.touch("step_state", incidentID, st.ID)
 		}
 	}
 	return nil
@@ -441,6 +456,7 @@ func (tx *Tx) SetStepState(ctx context.Context, incidentID, stepID, status, note
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("step %s of %s: %w", stepID, incidentID, ErrNotFound)
 	}
+	tx.touch("step_state", incidentID, stepID)
 	return nil
 }
 
@@ -491,6 +507,7 @@ func (tx *Tx) EndAssignment(ctx context.Context, id int64, at time.Time, handedO
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("current role assignment %d: %w", id, ErrNotFound)
 	}
+	tx.touch("role_assignments", id)
 	return nil
 }
 
@@ -503,6 +520,7 @@ func (tx *Tx) InsertAssignment(ctx context.Context, a *Assignment) error {
 		return fmt.Errorf("assign %s as %s of %s: %w", a.PersonID, a.Role, a.IncidentID, err)
 	}
 	a.ID, err = res.LastInsertId()
+	tx.touch("role_assignments", a.ID)
 	return err
 }
 
@@ -513,6 +531,7 @@ func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time)
 	if err != nil {
 		return fmt.Errorf("acknowledge role assignment %d: %w", id, err)
 	}
+	tx.touch("role_assignments", id)
 	return nil
 }
 
@@ -527,6 +546,7 @@ func (tx *Tx) InsertObligationEvent(ctx context.Context, e *ObligationEvent) err
 		return fmt.Errorf("record %s of %s for %s: %w", e.Kind, e.ObligationID, e.IncidentID, err)
 	}
 	e.ID, err = res.LastInsertId()
+	tx.touch("obligation_events", e.ID)
 	return err
 }
 
@@ -581,10 +601,27 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return err
 	}
+	state, err := tx.takeState(ctx)
+	if err != nil {
+		return err
+	}
 	r := auditRow{id: t.auditID + 1, at: FormatTime(e.At), actor: e.Actor, action: e.Action,
 		incidentID: e.IncidentID, outcome: e.Outcome, detail: e.Detail, timelineID: e.TimelineID,
-		timelineHash: e.TimelineHash, prev: t.auditHash}
+		timelineHash: e.TimelineHash, prev: t.auditHash, state: state}
 	r.hash = r.computeHash()
+	if err := insertAudit(ctx, tx.exec, r); err != nil {
+		return fmt.Errorf("append %s to the audit log: %w", e.Action, err)
+	}
+	t.auditID, t.auditHash = r.id, r.hash
+	e.ID, e.PrevHash, e.Hash, e.State = r.id, r.prev, r.hash, r.state
+	e.At = e.At.UTC()
+	return nil
+}
+
+type execFunc func(ctx context.Context, query string, args ...any) (sql.Result, error)
+
+// insertAudit stores an audit row whose hash is computed.
+func insertAudit(ctx context.Context, exec execFunc, r auditRow) error {
 	var incident, timelineID any
 	if r.incidentID != "" {
 		incident = r.incidentID
@@ -592,16 +629,10 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if r.timelineID != 0 {
 		timelineID = r.timelineID
 	}
-	_, err = tx.exec(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
-		timeline_id, timeline_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.hash)
-	if err != nil {
-		return fmt.Errorf("append %s to the audit log: %w", e.Action, err)
-	}
-	t.auditID, t.auditHash = r.id, r.hash
-	e.ID, e.PrevHash, e.Hash = r.id, r.prev, r.hash
-	e.At = e.At.UTC()
-	return nil
+	_, err := exec(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
+		timeline_id, timeline_hash, prev_hash, hash, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.hash, r.state)
+	return err
 }
 
 // directory ------------------------------------------------------------------
@@ -620,6 +651,7 @@ func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("store person %s: %w", p.ID, err)
 	}
+	tx.touch("people", p.ID)
 	return nil
 }
 
@@ -634,5 +666,6 @@ func (tx *Tx) UpsertCustomer(ctx context.Context, c Customer, at time.Time) erro
 	if err != nil {
 		return fmt.Errorf("store customer %s: %w", c.ID, err)
 	}
+	tx.touch("customers", c.ID)
 	return nil
 }
