@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,13 +37,26 @@ func DamageMarkerPath(dbPath string) string { return dbPath + ".damaged" }
 // Store first saw them. A write checks that the names still lead to the
 // same files: a file deleted or replaced under an open connection takes
 // every later commit with it, silently.
+//
+// Deleting or renaming a file changes its folder's modification time, so
+// while the folder is unchanged one stat of it is the whole check. Its
+// time is trusted only once it is a few seconds old, as some file systems
+// keep it to the second (or two).
 type files struct {
+	dirMod       time.Time // the folder's time at the last full check
 	db, wal, shm fs.FileInfo // wal and shm once they exist
 }
 
+const coarseTime = 2 * time.Second
+
 // check compares the files at path with those recorded, recording the
-// WAL companions the first time they are seen.
-func (f *files) check(path string) error {
+// WAL companions the first time they are seen. which names the file that
+// is gone or replaced.
+func (f *files) check(path string) (which string, err error) {
+	dir, derr := os.Stat(filepath.Dir(path))
+	if derr == nil && !f.dirMod.IsZero() && dir.ModTime().Equal(f.dirMod) && time.Since(f.dirMod) > coarseTime {
+		return "", nil
+	}
 	for _, c := range []struct {
 		name string
 		info *fs.FileInfo
@@ -53,16 +67,19 @@ func (f *files) check(path string) error {
 		case errors.Is(err, fs.ErrNotExist) && *c.info == nil && !c.must:
 			continue // not created yet
 		case errors.Is(err, fs.ErrNotExist):
-			return fmt.Errorf("%w: %s no longer exists", ErrFileGone, c.name)
+			return c.name, fmt.Errorf("%w: %s no longer exists", ErrFileGone, c.name)
 		case err != nil:
-			return fmt.Errorf("check %s: %w", c.name, err)
+			return c.name, fmt.Errorf("check %s: %w", c.name, err)
 		case *c.info == nil:
 			*c.info = now
 		case !os.SameFile(*c.info, now):
-			return fmt.Errorf("%w: %s is no longer the file irtui opened", ErrFileGone, c.name)
+			return c.name, fmt.Errorf("%w: %s is no longer the file irtui opened", ErrFileGone, c.name)
 		}
 	}
-	return nil
+	if derr == nil {
+		f.dirMod = dir.ModTime()
+	}
+	return "", nil
 }
 
 // isCorrupt reports whether err is SQLite saying the file is damaged.

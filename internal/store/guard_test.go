@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -457,5 +458,54 @@ func TestOpenUpgradesOnlyWhenBehindAndSaysSo(t *testing.T) {
 	s.Close()
 	if len(notices) != 1 || !strings.Contains(notices[0], "to write-ahead logging") {
 		t.Errorf("notices: %v", notices)
+	}
+}
+
+// The case: the write-ahead log is deleted while irtui runs. What
+// it held was acknowledged; irtui must not lose it silently. The next
+// write (or CheckFile) finds the log gone, copies what the process still
+// holds into the database file, and stops.
+func TestDeletedWALIsRescued(t *testing.T) {
+	s, path := openTest(t)
+	ctx := context.Background()
+	ids := seed(t, s, 1, 1)
+	for i := range 20 {
+		if err := note(ctx, s, ids[0], fmt.Sprintf("acknowledged %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(path + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.CheckFile(ctx)
+	if !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), "copied what it had committed") {
+		t.Fatalf("CheckFile = %v", err)
+	}
+	if err := note(ctx, s, ids[0], "after"); !errors.Is(err, ErrFileGone) {
+		t.Fatalf("write after the log was deleted: %v", err)
+	}
+	// Before the process ends (it could be killed now), the database file
+	// alone holds every acknowledged note.
+	var n int
+	other := raw(t, path)
+	if err := other.QueryRow("SELECT count(*) FROM timeline").Scan(&n); err != nil || n != 21 {
+		t.Fatalf("the database file holds %d timeline entries (%v), want 21", n, err)
+	}
+	other.Close()
+	s.Close()
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	d, err := s2.Incident(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.TimelineTotal != 21 {
+		t.Errorf("after the rescue the incident has %d entries, want 21 (1 + 20 acknowledged notes)", d.TimelineTotal)
+	}
+	if rep, err := s2.VerifyChains(ctx); err != nil || !rep.OK {
+		t.Errorf("verify: %+v, %v", rep, err)
 	}
 }

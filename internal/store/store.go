@@ -258,7 +258,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			s.Close()
 		}
 	}()
-	if err := s.files.check(abs); err != nil {
+	if _, err := s.files.check(abs); err != nil {
 		return nil, err
 	}
 	s.w, err = sql.Open("sqlite3", dsn(abs, "_synchronous=FULL", "_txlock=immediate"))
@@ -503,7 +503,7 @@ func (s *Store) update(ctx context.Context, mode writeMode, fn func(*Tx) error) 
 			return err
 		}
 	}
-	if err := s.checkFiles(); err != nil {
+	if err := s.checkFiles(ctx); err != nil {
 		return fmt.Errorf("%w; this change was not saved, and nothing more will be written", err)
 	}
 	c, err := s.writer(ctx)
@@ -578,7 +578,7 @@ func (s *Store) update(ctx context.Context, mode writeMode, fn func(*Tx) error) 
 	tx.committed()
 	// The commit went to the file this Store opened. If that name now
 	// leads elsewhere, or nowhere, what was just committed may be gone.
-	if err := s.checkFiles(); err != nil {
+	if err := s.checkFiles(ctx); err != nil {
 		return fmt.Errorf("%w; this change was written to the file irtui had open, and may not be saved", err)
 	}
 	return nil
@@ -601,24 +601,49 @@ func (s *Store) runTx(ctx context.Context, tx *Tx, fn func(*Tx) error) error {
 }
 
 // checkFiles checks that the database files are still the ones this Store
-// opened; once they are not, the Store stops writing for good.
-func (s *Store) checkFiles() error {
+// opened; once they are not, the Store stops writing for good. When only
+// the write-ahead log (or its index) went away, what this process
+// committed is still in the log it holds open: it is copied into the
+// database file (a checkpoint) before writing stops, so that it is not
+// lost with the log. The caller holds wsem.
+func (s *Store) checkFiles(ctx context.Context) error {
 	if err := s.Stopped(); err != nil {
 		return err
 	}
 	s.filesMu.Lock()
-	err := s.files.check(s.path)
+	which, err := s.files.check(s.path)
 	s.filesMu.Unlock()
-	if err != nil && errors.Is(err, ErrFileGone) {
-		return s.stop(err)
+	if err == nil || !errors.Is(err, ErrFileGone) {
+		return err
 	}
-	return err
+	if which != s.path {
+		if c, cerr := s.writer(ctx); cerr == nil {
+			var busy, logged, done int
+			cerr = c.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done)
+			switch {
+			case cerr == nil && busy == 0:
+				err = fmt.Errorf("%w; irtui copied what it had committed into %s before it stopped", err, s.path)
+			case cerr == nil:
+				err = fmt.Errorf("%w; irtui could copy only %d of %d logged pages into %s", err, done, logged, s.path)
+			default:
+				err = fmt.Errorf("%w; irtui could not copy what it had committed into %s: %v", err, s.path, cerr)
+			}
+		}
+	}
+	return s.stop(err)
 }
 
 // CheckFile tells whether the database file, or its write-ahead log, was
 // deleted or replaced since this Store opened it. A long-running process
-// calls it now and then, to say so before anyone acts.
-func (s *Store) CheckFile() error { return s.checkFiles() }
+// calls it now and then, to say so (and save what its log holds) before
+// anyone acts.
+func (s *Store) CheckFile(ctx context.Context) error {
+	if err := s.lockWriter(ctx); err != nil {
+		return err
+	}
+	defer s.unlockWriter()
+	return s.checkFiles(ctx)
+}
 
 // noteCorruption marks the database damaged when err is SQLite reporting
 // corruption, and returns err.
