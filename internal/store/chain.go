@@ -1,16 +1,12 @@
 package store
 
 import (
-	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"strconv"
-	"strings"
 )
 
 // Domain tags keep a timeline hash from ever equalling an audit hash.
@@ -129,345 +125,30 @@ type ChainHead struct {
 	Hash    string `json:"hash"`
 }
 
-// Report is the result of VerifyChains.
+// Report is the result of Verify.
 type Report struct {
 	OK       bool      `json:"ok"`
 	Timeline ChainHead `json:"timeline"`
 	Audit    ChainHead `json:"audit"`
+	// Schema is the file's schema version; DatabaseID its id (from schema
+	// 5 on), which checkpoints name.
+	Schema     int    `json:"schema"`
+	DatabaseID string `json:"database_id,omitempty"`
+	// StateCovered says the audit log records the state tables (schema 5
+	// on); StateRows counts the rows checked against it.
+	StateCovered bool  `json:"state_covered"`
+	StateRows    int64 `json:"state_rows"`
+	// Checkpoints counts the checkpoints of this database held against
+	// the chains; OtherCheckpoints those of other databases, left aside.
+	Checkpoints      int `json:"checkpoints"`
+	OtherCheckpoints int `json:"other_checkpoints,omitempty"`
+	// Integrity is PRAGMA integrity_check's verdict, when it ran.
+	Integrity string `json:"integrity,omitempty"`
 	// Problems holds at most one problem per chain (the first, in id
-	// order), then any missing append-only triggers.
+	// order), one per state table, what the checkpoints name that is
+	// gone or changed, then any missing append-only triggers.
 	Problems []Problem `json:"problems,omitempty"`
-}
-
-// VerifyChains recomputes both hash chains from the stored entries and
-// reports the first entry of each that was altered, removed or reordered.
-// It reads one consistent snapshot. An error means it could not read; a
-// broken chain is a Report with OK false.
-func (s *Store) VerifyChains(ctx context.Context) (Report, error) {
-	var rep Report
-	err := s.view(ctx, func(tx *sql.Tx) error {
-		tp, head, err := verifyTimeline(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rep.Timeline = head
-		ap, ref, ahead, err := verifyAudit(ctx, tx, head.LastID)
-		if err != nil {
-			return err
-		}
-		rep.Audit = ahead
-		if tp == nil {
-			// Entries cut off the end of the timeline leave an intact
-			// chain; only the audit log's references to them tell.
-			tp = ref
-		}
-		if tp != nil {
-			rep.Problems = append(rep.Problems, *tp)
-		}
-		if ap != nil {
-			rep.Problems = append(rep.Problems, *ap)
-		}
-		sps, err := verifyState(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rep.Problems = append(rep.Problems, sps...)
-		tps, err := missingTriggers(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rep.Problems = append(rep.Problems, tps...)
-		return nil
-	})
-	if err != nil {
-		return Report{}, fmt.Errorf("verify chains: %w", err)
-	}
-	rep.OK = len(rep.Problems) == 0
-	return rep, nil
-}
-
-// linkProblem explains an entry whose prev_hash is not the hash of the
-// entry before it, though their ids are contiguous. seqGap says the entry's
-// per-incident sequence number does not follow the previous one of its
-// incident (timeline only): entries of that incident went missing.
-func linkProblem(ctx context.Context, tx *sql.Tx, table string, id int64, prev string, seqGap bool) (*Problem, error) {
-	// Where is the entry this one was written after?
-	var at int64
-	err := tx.QueryRowContext(ctx, "SELECT id FROM "+table+" WHERE hash = ? ORDER BY id LIMIT 1", prev).Scan(&at)
-	switch {
-	case err == nil && at > id:
-		return &Problem{Table: table, ID: id, Kind: Reordered,
-			Detail: fmt.Sprintf("it was written after the entry now at #%d", at)}, nil
-	case err == nil:
-		return &Problem{Table: table, ID: at + 1, Kind: Removed,
-			Detail: fmt.Sprintf("entries after #%d were removed and the rest renumbered", at)}, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, err
-	case id == 1:
-		return &Problem{Table: table, ID: 1, Kind: Removed,
-			Detail: "the first entry does not start the chain: entries before it were removed and the rest renumbered"}, nil
-	case seqGap:
-		return &Problem{Table: table, ID: id, Kind: Removed,
-			Detail: "the entry written here was removed and the rest renumbered"}, nil
-	default:
-		return &Problem{Table: table, ID: id - 1, Kind: Altered,
-			Detail: fmt.Sprintf("its hash is not the one entry #%d recorded for it: it was rewritten, "+
-				"or an entry after it removed and the rest renumbered", id)}, nil
-	}
-}
-
-func verifyTimeline(ctx context.Context, tx *sql.Tx) (*Problem, ChainHead, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash
-		FROM timeline ORDER BY id`)
-	if err != nil {
-		return nil, ChainHead{}, err
-	}
-	defer rows.Close()
-	var (
-		head       ChainHead
-		prob       *Problem
-		last       timelineRow
-		brokenID   int64
-		brokenPrev string
-		brokenSeq  bool
-		lastSeq    = map[string]int64{} // per incident
-	)
-	for rows.Next() {
-		var r timelineRow
-		if err := rows.Scan(&r.id, &r.incidentID, &r.seq, &r.at, &r.actor, &r.kind, &r.summary,
-			&r.data, &r.prev, &r.hash); err != nil {
-			return nil, head, err
-		}
-		head.Entries++
-		head.LastID, head.Hash = r.id, r.hash
-		if prob == nil && brokenID == 0 {
-			var broken bool
-			prob, broken = checkLink("timeline", last.id, last.hash, r.id, r.prev, r.hash, r.computeHash())
-			if broken {
-				// Contiguous ids, broken link: find out why after the scan.
-				brokenID, brokenPrev = r.id, r.prev
-				brokenSeq = r.seq != lastSeq[r.incidentID]+1
-			}
-		}
-		lastSeq[r.incidentID] = r.seq
-		last = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, head, err
-	}
-	rows.Close()
-	if prob == nil && brokenID != 0 {
-		prob, err = linkProblem(ctx, tx, "timeline", brokenID, brokenPrev, brokenSeq)
-		if err != nil {
-			return nil, head, err
-		}
-	}
-	return prob, head, nil
-}
-
-// checkLink checks one entry against the one before it. broken reports
-// that only the link is wrong (ids contiguous, prev_hash not the previous
-// hash); the caller must look further to say why.
-func checkLink(table string, lastID int64, lastHash string, id int64, prev, stored, computed string) (p *Problem, broken bool) {
-	if computed != stored {
-		return &Problem{Table: table, ID: id, Kind: Altered,
-			Detail: "its content does not match its hash"}, false
-	}
-	if id != lastID+1 {
-		if id == lastID+2 {
-			return &Problem{Table: table, ID: lastID + 1, Kind: Removed, Detail: "the entry is missing"}, false
-		}
-		return &Problem{Table: table, ID: lastID + 1, Kind: Removed,
-			Detail: fmt.Sprintf("entries #%d to #%d are missing", lastID+1, id-1)}, false
-	}
-	return nil, prev != lastHash
-}
-
-// verifyAudit checks the audit chain, and returns separately the first
-// timeline entry that an audit entry refers to but is gone or different.
-func verifyAudit(ctx context.Context, tx *sql.Tx, lastTimelineID int64) (chain, ref *Problem, head ChainHead, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.at, a.actor, a.action, COALESCE(a.incident_id, ''),
-			a.outcome, a.detail, COALESCE(a.timeline_id, 0), a.timeline_hash, a.prev_hash, a.hash,
-			t.hash, a.state
-		FROM audit a LEFT JOIN timeline t ON t.id = a.timeline_id
-		ORDER BY a.id`)
-	if err != nil {
-		return nil, nil, head, err
-	}
-	defer rows.Close()
-	var (
-		prob       *Problem
-		last       auditRow
-		brokenID   int64
-		brokenPrev string
-	)
-	for rows.Next() {
-		var (
-			r     auditRow
-			tHash sql.NullString
-		)
-		if err := rows.Scan(&r.id, &r.at, &r.actor, &r.action, &r.incidentID, &r.outcome, &r.detail,
-			&r.timelineID, &r.timelineHash, &r.prev, &r.hash, &tHash, &r.state); err != nil {
-			return nil, nil, head, err
-		}
-		head.Entries++
-		head.LastID, head.Hash = r.id, r.hash
-		if prob == nil && brokenID == 0 {
-			var broken bool
-			prob, broken = checkLink("audit", last.id, last.hash, r.id, r.prev, r.hash, r.computeHash())
-			if broken {
-				brokenID, brokenPrev = r.id, r.prev
-			}
-		}
-		if ref == nil && r.timelineID != 0 {
-			switch {
-			case !tHash.Valid && r.timelineID > lastTimelineID:
-				ref = &Problem{Table: "timeline", ID: r.timelineID, Kind: Removed,
-					Detail: fmt.Sprintf("audit entry #%d refers to it, but the timeline ends at #%d", r.id, lastTimelineID)}
-			case !tHash.Valid:
-				ref = &Problem{Table: "timeline", ID: r.timelineID, Kind: Removed,
-					Detail: fmt.Sprintf("audit entry #%d refers to it, but it is not there", r.id)}
-			case tHash.String != r.timelineHash:
-				ref = &Problem{Table: "timeline", ID: r.timelineID, Kind: Altered,
-					Detail: fmt.Sprintf("its hash differs from the one audit entry #%d recorded", r.id)}
-			}
-		}
-		last = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, head, err
-	}
-	rows.Close()
-	if prob == nil && brokenID != 0 {
-		prob, err = linkProblem(ctx, tx, "audit", brokenID, brokenPrev, false)
-		if err != nil {
-			return nil, nil, head, err
-		}
-	}
-	return prob, ref, head, nil
 }
 
 var appendOnlyTriggers = []string{"timeline_no_update", "timeline_no_delete", "audit_no_update", "audit_no_delete"}
 
-func missingTriggers(ctx context.Context, tx *sql.Tx) ([]Problem, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'trigger'")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	have := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		have[n] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var ps []Problem
-	for _, n := range appendOnlyTriggers {
-		if !have[n] {
-			table, _, _ := strings.Cut(n, "_no_")
-			ps = append(ps, Problem{Table: "schema", Kind: Unprotected,
-				Detail: fmt.Sprintf("trigger %s is missing: %s is no longer append-only", n, table)})
-		}
-	}
-	return ps, nil
-}
-
-// recorded is the state of a row as the audit log last recorded it.
-type recorded struct {
-	hash  string
-	entry int64 // the audit entry that recorded it
-}
-
-// verifyState replays the state lines of the audit log and compares the
-// newest recorded hash of every row with the row as it is. It reports the
-// first problem of each table (rows in key order), with how many rows of
-// the table differ.
-func verifyState(ctx context.Context, tx *sql.Tx) ([]Problem, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id, state FROM audit WHERE state != '' ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	rec := map[string]recorded{}
-	for rows.Next() {
-		var (
-			id    int64
-			state string
-		)
-		if err := rows.Scan(&id, &state); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		for _, line := range strings.Split(strings.TrimSuffix(state, "\n"), "\n") {
-			table, rest, _ := strings.Cut(line, "\t")
-			key, hash, _ := strings.Cut(rest, "\t")
-			rec[table+"\x00"+key] = recorded{hash: hash, entry: id}
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var (
-		probs []Problem
-		h     rowHasher
-	)
-	for _, t := range coveredTables {
-		ti, err := loadTableInfo(ctx, tx, t)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+ti.selectList+" FROM "+quoteIdent(t.name))
-		if err != nil {
-			return nil, err
-		}
-		var (
-			first *Problem
-			bad   int
-		)
-		note := func(p Problem) {
-			bad++
-			if first == nil || p.Key < first.Key {
-				first = &p
-			}
-		}
-		err = hashRows(rows, ti, &h, func(key []byte, hash [32]byte) {
-			k := t.name + "\x00" + string(key)
-			r, ok := rec[k]
-			delete(rec, k)
-			switch {
-			case !ok || r.hash == deletedRow:
-				note(Problem{Table: t.name, Key: string(key), Kind: Added,
-					Detail: "the audit log never recorded this row: it was added outside irtui"})
-			case r.hash != hex.EncodeToString(hash[:]):
-				note(Problem{Table: t.name, Key: string(key), Kind: Altered,
-					Detail: fmt.Sprintf("it differs from the state audit entry #%d recorded", r.entry)})
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-		prefix := t.name + "\x00"
-		for k, r := range rec {
-			if !strings.HasPrefix(k, prefix) {
-				continue
-			}
-			delete(rec, k)
-			if r.hash != deletedRow {
-				note(Problem{Table: t.name, Key: strings.TrimPrefix(k, prefix), Kind: Removed,
-					Detail: fmt.Sprintf("audit entry #%d recorded it, but it is not there", r.entry)})
-			}
-		}
-		if first != nil {
-			if bad > 1 {
-				first.Detail += fmt.Sprintf(" (%d rows of %s differ from the audit log)", bad, t.name)
-			}
-			probs = append(probs, *first)
-		}
-	}
-	return probs, nil
-}

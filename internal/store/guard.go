@@ -43,7 +43,7 @@ func DamageMarkerPath(dbPath string) string { return dbPath + ".damaged" }
 // time is trusted only once it is a few seconds old, as some file systems
 // keep it to the second (or two).
 type files struct {
-	dirMod       time.Time // the folder's time at the last full check
+	dirMod       time.Time   // the folder's time at the last full check
 	db, wal, shm fs.FileInfo // wal and shm once they exist
 }
 

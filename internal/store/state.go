@@ -494,7 +494,7 @@ func baselineState(ctx context.Context, tx *sql.Tx, now time.Time) error {
 			id++
 			r := auditRow{id: id, at: FormatTime(now), actor: SystemActor, action: "baseline", outcome: OutcomeOK,
 				detail: fmt.Sprintf("state of %d row(s) of %s as found when the audit log began to record state", len(part), t.name),
-				prev: prev, state: strings.Join(part, "")}
+				prev:   prev, state: strings.Join(part, "")}
 			r.hash = r.computeHash()
 			if err := insertAudit(ctx, tx.ExecContext, r); err != nil {
 				return fmt.Errorf("record the state of %s: %w", t.name, err)

@@ -1,0 +1,997 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Checkpoint is a signed record of the ends of both chains at a moment,
+// kept outside the database (see package witness). Verify checks that the
+// entries it names are still there, unchanged.
+type Checkpoint struct {
+	At           time.Time `json:"at"`
+	DatabaseID   string    `json:"db"`
+	TimelineID   int64     `json:"timeline_id"`
+	TimelineHash string    `json:"timeline_hash"`
+	AuditID      int64     `json:"audit_id"`
+	AuditHash    string    `json:"audit_hash"`
+	// Incident is the newest incident then ("" when there was none).
+	Incident string `json:"incident,omitempty"`
+	// Source says where it came from, for messages ("witness:12").
+	Source string `json:"-"`
+}
+
+func (c Checkpoint) name() string {
+	n := "the checkpoint of " + c.At.UTC().Format("2006-01-02 15:04:05 UTC")
+	if c.Source != "" {
+		n += " (" + c.Source + ")"
+	}
+	return n
+}
+
+// VerifyOptions adjust Verify.
+type VerifyOptions struct {
+	// Checkpoints to hold the chains to.
+	Checkpoints []Checkpoint
+	// Immutable opens the file as a read-only copy (a file on a write
+	// blocker): no locks, no write-ahead log.
+	Immutable bool
+	// Integrity also runs PRAGMA integrity_check, which reads every page.
+	Integrity bool
+}
+
+// Verify checks the database at path: both hash chains, the audit
+// entries' references to the timeline, the state tables against the
+// state the audit log recorded, the append-only triggers, and the given
+// checkpoints; with Integrity, also SQLite's own integrity check. It opens
+// the file for reading only, takes no lock a writer waits for, and reads
+// one consistent snapshot. An error means it could not read; what it
+// found wrong is in the Report.
+func Verify(ctx context.Context, path string, opt VerifyOptions) (Report, error) {
+	b, err := openBulk(path, opt.Immutable)
+	if err != nil {
+		return Report{}, err
+	}
+	defer b.Close()
+	stop := b.watch(ctx)
+	defer stop()
+	v := &verifier{ctx: ctx, b: b, opt: opt}
+	rep, err := v.run()
+	if err != nil {
+		if ctx.Err() != nil {
+			return Report{}, ctx.Err()
+		}
+		var be *bulkError
+		if errors.As(err, &be) && be.corrupt() {
+			// The file is damaged past reading: that is the finding.
+			rep.Integrity = "SQLite reports the file damaged: " + be.Error()
+			rep.Problems = append(rep.Problems, Problem{Table: "file", Kind: Altered, Detail: rep.Integrity})
+			rep.OK = false
+			return rep, nil
+		}
+		return Report{}, fmt.Errorf("verify %s: %w", path, err)
+	}
+	return rep, nil
+}
+
+// VerifyChains verifies the database this Store has open (Verify without
+// checkpoints or the integrity check).
+func (s *Store) VerifyChains(ctx context.Context) (Report, error) {
+	return Verify(ctx, s.path, VerifyOptions{})
+}
+
+type verifier struct {
+	ctx context.Context
+	b   *bulkDB
+	opt VerifyOptions
+	rep Report
+
+	dbID     string
+	hasState bool
+	tables   []*tableInfo
+
+	// Checkpoints, by chain, sorted by the entry they name.
+	tlCPs, auCPs []Checkpoint
+}
+
+func (v *verifier) run() (Report, error) {
+	if err := v.b.exec("BEGIN"); err != nil {
+		return v.rep, err
+	}
+	defer v.b.exec("ROLLBACK") //nolint:errcheck // read-only
+	if err := v.schema(); err != nil {
+		return v.rep, err
+	}
+	if v.opt.Integrity {
+		res, err := v.b.query("PRAGMA integrity_check")
+		if err != nil {
+			return v.rep, err
+		}
+		var lines []string
+		c := res.cursor()
+		for range res.rows {
+			lines = append(lines, string(c.text(nil)))
+		}
+		v.rep.Integrity = strings.Join(lines, "\n")
+		if v.rep.Integrity != "ok" {
+			v.rep.Problems = append(v.rep.Problems, Problem{Table: "file", Kind: Altered,
+				Detail: "PRAGMA integrity_check: " + strings.ReplaceAll(v.rep.Integrity, "\n", "; ")})
+		}
+	}
+	v.sortCheckpoints()
+	ch, err := v.chains()
+	if err != nil {
+		return v.rep, err
+	}
+	if err := v.explain(ch); err != nil {
+		return v.rep, err
+	}
+	if v.hasState {
+		if err := v.state(ch); err != nil {
+			return v.rep, err
+		}
+	}
+	if err := v.checkpoints(ch); err != nil {
+		return v.rep, err
+	}
+	if err := v.triggers(); err != nil {
+		return v.rep, err
+	}
+	v.rep.OK = len(v.rep.Problems) == 0
+	return v.rep, nil
+}
+
+// schema checks that the file is irtui's and reads what verifying needs.
+func (v *verifier) schema() error {
+	res, err := v.b.query(`SELECT (SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version),
+		(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('timeline', 'audit')),
+		(SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'state'),
+		(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'irtui_meta')`)
+	if err != nil {
+		return err
+	}
+	c := res.cursor()
+	appID, version, chains, state, meta := c.int(), c.int(), c.int(), c.int(), c.int()
+	if (appID != 0 && appID != applicationID) || chains != 2 {
+		return fmt.Errorf("%s is %w", v.b.path, ErrNotIrtui)
+	}
+	if known := SchemaVersion(); version > int64(known) {
+		return fmt.Errorf("%w: database schema version %d is newer than this irtui understands (%d); upgrade irtui",
+			ErrSchemaTooNew, version, known)
+	}
+	v.rep.Schema = int(version)
+	v.hasState = state == 1
+	v.rep.StateCovered = v.hasState
+	if meta == 1 {
+		res, err := v.b.query("SELECT value FROM irtui_meta WHERE key = 'database_id'")
+		if err != nil {
+			return err
+		}
+		if res.rows > 0 {
+			c := res.cursor()
+			v.dbID = string(c.text(nil))
+		}
+	}
+	v.rep.DatabaseID = v.dbID
+	if !v.hasState {
+		return nil
+	}
+	for _, t := range coveredTables {
+		ti, err := v.tableInfo(t)
+		if err != nil {
+			return err
+		}
+		v.tables = append(v.tables, ti)
+	}
+	return nil
+}
+
+// tableInfo is loadTableInfo through the bulk connection.
+func (v *verifier) tableInfo(t coveredTable) (*tableInfo, error) {
+	res, err := v.b.query("SELECT name, dflt_value FROM pragma_table_info(?) ORDER BY name", t.name)
+	if err != nil {
+		return nil, err
+	}
+	if res.rows == 0 {
+		return nil, fmt.Errorf("table %s is missing", t.name)
+	}
+	ti := &tableInfo{name: t.name, keyNames: t.key}
+	var list []string
+	c := res.cursor()
+	for range res.rows {
+		name := string(c.text(nil))
+		typ, dflt, _ := c.next()
+		ti.cols = append(ti.cols, name)
+		list = append(list, quoteIdent(name))
+		def := []byte{valNull}
+		if typ == colText {
+			d, err := v.b.query("SELECT " + string(dflt))
+			if err != nil {
+				return nil, fmt.Errorf("default of %s.%s: %w", t.name, name, err)
+			}
+			dc := d.cursor()
+			def = dc.canon(nil)
+		}
+		ti.defaults = append(ti.defaults, def)
+	}
+	ti.selectList = strings.Join(list, ", ")
+	for _, k := range t.key {
+		i := sort.SearchStrings(ti.cols, k)
+		if i == len(ti.cols) || ti.cols[i] != k {
+			return nil, fmt.Errorf("table %s has no key column %s", t.name, k)
+		}
+		ti.key = append(ti.key, i)
+	}
+	return ti, nil
+}
+
+func (v *verifier) sortCheckpoints() {
+	for _, cp := range v.opt.Checkpoints {
+		if v.dbID != "" && cp.DatabaseID != v.dbID {
+			v.rep.OtherCheckpoints++
+			continue
+		}
+		v.rep.Checkpoints++
+		v.tlCPs = append(v.tlCPs, cp)
+		v.auCPs = append(v.auCPs, cp)
+	}
+	sort.SliceStable(v.tlCPs, func(i, j int) bool { return v.tlCPs[i].TimelineID < v.tlCPs[j].TimelineID })
+	sort.SliceStable(v.auCPs, func(i, j int) bool { return v.auCPs[i].AuditID < v.auCPs[j].AuditID })
+}
+
+// chainState is what the pass over one chain found.
+type chainState struct {
+	head ChainHead
+	prob *Problem
+	// The first entry whose link is broken though its ids are
+	// contiguous: explained after the pass.
+	brokenID   int64
+	brokenPrev string
+	brokenInc  string // timeline: its incident and seq
+	brokenSeq  int64
+	lastHash   []byte // the last entry's stored hash
+	lastID     int64
+	cpMismatch []Problem // entries that differ from a checkpoint
+	cpNext     int
+}
+
+// passResult is what the chain pass hands on.
+type passResult struct {
+	tl, au    chainState
+	ref       *Problem // the first bad reference from the audit log to the timeline
+	lateRefs  []lateRef
+	state     *stateLog
+	tableBad  map[string]*tableProblems // state rows that differ, by table
+	stateRows int64
+}
+
+type lateRef struct {
+	auditID, timelineID int64
+	hash                string
+}
+
+// job is a batch on its way from the reader to the checker.
+type job struct {
+	kind  int // jobTimeline, jobAudit, jobTable
+	table int
+	b     batch
+	buf   []byte // to give back
+	err   error
+	eof   bool // the last batch of its kind (tables: of this table)
+}
+
+const (
+	jobTimeline = iota
+	jobAudit
+	jobTable
+)
+
+const (
+	batchSize = 1 << 20
+	ringSize  = 1 << 16 // timeline hashes kept for the audit log's references
+)
+
+// timeline and audit columns as the pass reads them.
+const (
+	timelineQuery = `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash FROM timeline ORDER BY id`
+	auditQuery    = `SELECT id, at, actor, action, incident_id, outcome, detail, timeline_id, timeline_hash, prev_hash, hash`
+	auditRefCol   = 7 // timeline_id
+)
+
+// reader reads the chains, interleaved so that the audit log never runs
+// ahead of the timeline it refers to, then the state tables, into jobs.
+func (v *verifier) reader(out chan<- job, free chan []byte) {
+	defer close(out)
+	send := func(j job) bool {
+		select {
+		case out <- j:
+			return true
+		case <-v.ctx.Done():
+			return false
+		}
+	}
+	fail := func(err error) { send(job{err: err}) }
+	q := auditQuery
+	if v.hasState {
+		q += ", state"
+	}
+	tl, err := v.b.prepare(timelineQuery)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer tl.close()
+	au, err := v.b.prepare(q + " FROM audit ORDER BY id")
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer au.close()
+	tlDone, auDone := false, false
+	upTo := int64(-1)
+	for !auDone || !tlDone {
+		if !tlDone {
+			buf := <-free
+			b, st, err := tl.fill(buf, -1, 0)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if b.rows > 0 {
+				upTo = b.last
+			}
+			tlDone = st == fillDone
+			if tlDone {
+				upTo = math.MaxInt64
+			}
+			if !send(job{kind: jobTimeline, b: b, buf: buf, eof: tlDone}) {
+				return
+			}
+		}
+		for !auDone {
+			buf := <-free
+			b, st, err := au.fill(buf, auditRefCol, upTo)
+			if err != nil {
+				fail(err)
+				return
+			}
+			auDone = st == fillDone
+			if !send(job{kind: jobAudit, b: b, buf: buf, eof: auDone}) {
+				return
+			}
+			if st == fillStopped {
+				break
+			}
+		}
+	}
+	for i, ti := range v.tables {
+		s, err := v.b.prepare("SELECT " + ti.selectList + " FROM " + quoteIdent(ti.name))
+		if err != nil {
+			fail(err)
+			return
+		}
+		for {
+			buf := <-free
+			b, st, err := s.fill(buf, -1, 0)
+			if err != nil {
+				s.close()
+				fail(err)
+				return
+			}
+			if !send(job{kind: jobTable, table: i, b: b, buf: buf, eof: st == fillDone}) {
+				s.close()
+				return
+			}
+			if st == fillDone {
+				break
+			}
+		}
+		s.close()
+	}
+}
+
+// chains runs the pass: a reader goroutine fills batches, this one
+// checks them, so reading and hashing overlap.
+func (v *verifier) chains() (*passResult, error) {
+	const buffers = 4
+	free := make(chan []byte, buffers)
+	for range buffers {
+		free <- make([]byte, batchSize)
+	}
+	jobs := make(chan job, buffers)
+	go v.reader(jobs, free)
+	c := newChecker(v)
+	var err error
+	for j := range jobs {
+		if err == nil {
+			switch {
+			case j.err != nil:
+				err = j.err
+			case j.kind == jobTimeline:
+				c.timeline(j.b)
+			case j.kind == jobAudit:
+				c.audit(j.b)
+			case j.kind == jobTable:
+				c.table(v.tables[j.table], j.b)
+			}
+		}
+		if j.buf != nil {
+			free <- j.b.data[:cap(j.b.data)]
+		}
+	}
+	if err == nil && v.ctx.Err() != nil {
+		err = v.ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.res, nil
+}
+
+// checker checks batches as they come, without allocating per entry.
+type checker struct {
+	v   *verifier
+	res *passResult
+	h   chainHasher
+
+	// The newest timeline hashes, by id, for the audit log's references.
+	ring     [ringSize][32]byte
+	ringIDs  [ringSize]int64
+	tlEnded  bool
+	scratch  []byte
+	scratch2 []byte
+	canon    [][]byte
+	keyBuf   []byte
+	rows     rowHasher
+}
+
+type tableProblems struct {
+	first *Problem
+	bad   int
+}
+
+func newChecker(v *verifier) *checker {
+	c := &checker{v: v, res: &passResult{tableBad: map[string]*tableProblems{}}}
+	if v.hasState {
+		c.res.state = newStateLog()
+	}
+	return c
+}
+
+// chainHasher builds an entry's hash input in a reused buffer.
+type chainHasher struct {
+	pre []byte
+	sum [32]byte
+	hex [64]byte
+}
+
+func (h *chainHasher) begin(domain string) { h.pre = appendFieldString(h.pre[:0], domain) }
+func (h *chainHasher) field(b []byte)      { h.pre = appendField(h.pre, b) }
+func (h *chainHasher) finish() []byte {
+	h.sum = sha256.Sum256(h.pre)
+	hex.Encode(h.hex[:], h.sum[:])
+	return h.hex[:]
+}
+
+func (c *checker) timeline(b batch) {
+	st := &c.res.tl
+	cur := b.cursor()
+	var seqText [20]byte
+	for range b.rows {
+		id := cur.int()
+		_, inc, _ := cur.next()
+		seq := cur.int()
+		_, at, _ := cur.next()
+		_, actor, _ := cur.next()
+		_, kind, _ := cur.next()
+		_, summary, _ := cur.next()
+		_, data, _ := cur.next()
+		_, prev, _ := cur.next()
+		_, hash, _ := cur.next()
+		st.head.Entries++
+		st.head.LastID = id
+		if st.prob == nil && st.brokenID == 0 {
+			c.h.begin(timelineDomain)
+			c.h.field(inc)
+			c.h.field(appendInt(seqText[:0], seq))
+			c.h.field(at)
+			c.h.field(actor)
+			c.h.field(kind)
+			c.h.field(summary)
+			c.h.field(data)
+			c.h.field(prev)
+			if c.link(st, "timeline", id, prev, hash, c.h.finish()) {
+				st.brokenInc, st.brokenSeq = string(inc), seq
+			}
+		}
+		c.checkpoint(st, c.v.tlCPs, "timeline", id, hash, func(cp Checkpoint) (int64, string) { return cp.TimelineID, cp.TimelineHash })
+		slot := id & (ringSize - 1)
+		c.ringIDs[slot] = id
+		if len(hash) != 64 || hexDecode(c.ring[slot][:], hash) != nil {
+			c.ring[slot] = [32]byte{}
+			c.ringIDs[slot] = -1 // a malformed hash matches no reference
+		}
+		st.lastID = id
+		st.lastHash = append(st.lastHash[:0], hash...)
+	}
+	st.head.Hash = string(st.lastHash)
+}
+
+// link checks one entry against the one before it (see checkLink) and
+// reports whether only its link is broken, to be explained later.
+func (c *checker) link(st *chainState, table string, id int64, prev, stored, computed []byte) bool {
+	if !bytes.Equal(computed, stored) {
+		st.prob = &Problem{Table: table, ID: id, Kind: Altered, Detail: "its content does not match its hash"}
+		return false
+	}
+	if id != st.lastID+1 {
+		if id == st.lastID+2 {
+			st.prob = &Problem{Table: table, ID: st.lastID + 1, Kind: Removed, Detail: "the entry is missing"}
+		} else {
+			st.prob = &Problem{Table: table, ID: st.lastID + 1, Kind: Removed,
+				Detail: fmt.Sprintf("entries #%d to #%d are missing", st.lastID+1, id-1)}
+		}
+		return false
+	}
+	if !bytes.Equal(prev, st.lastHash) {
+		st.brokenID, st.brokenPrev = id, string(prev)
+		return true
+	}
+	return false
+}
+
+// checkpoint compares an entry with the checkpoints that name it.
+func (c *checker) checkpoint(st *chainState, cps []Checkpoint, table string, id int64, hash []byte,
+	of func(Checkpoint) (int64, string)) {
+	for st.cpNext < len(cps) {
+		cid, chash := of(cps[st.cpNext])
+		if cid > id {
+			return
+		}
+		if cid == id && string(hash) != chash {
+			st.cpMismatch = append(st.cpMismatch, Problem{Table: table, ID: id, Kind: Altered,
+				Detail: fmt.Sprintf("it is not the entry %s recorded: the %s was rewritten (its hashes recomputed) up to here",
+					cps[st.cpNext].name(), chainName(table))})
+		}
+		st.cpNext++
+	}
+}
+
+func chainName(table string) string {
+	if table == "audit" {
+		return "audit log"
+	}
+	return table
+}
+
+func (c *checker) audit(b batch) {
+	st := &c.res.au
+	cur := b.cursor()
+	var tidText [20]byte
+	for range b.rows {
+		id := cur.int()
+		_, at, _ := cur.next()
+		_, actor, _ := cur.next()
+		_, action, _ := cur.next()
+		_, inc, _ := cur.next()
+		_, outcome, _ := cur.next()
+		_, detail, _ := cur.next()
+		tid := cur.int()
+		_, thash, _ := cur.next()
+		_, prev, _ := cur.next()
+		_, hash, _ := cur.next()
+		var state []byte
+		if c.v.hasState {
+			_, state, _ = cur.next()
+		}
+		st.head.Entries++
+		st.head.LastID = id
+		if st.prob == nil && st.brokenID == 0 {
+			tidField := tidText[:0]
+			if tid != 0 {
+				tidField = appendInt(tidField, tid)
+			}
+			if len(state) > 0 {
+				c.h.begin(auditDomainV2)
+			} else {
+				c.h.begin(auditDomain)
+			}
+			c.h.field(at)
+			c.h.field(actor)
+			c.h.field(action)
+			c.h.field(inc)
+			c.h.field(outcome)
+			c.h.field(detail)
+			c.h.field(tidField)
+			c.h.field(thash)
+			c.h.field(prev)
+			if len(state) > 0 {
+				c.h.field(state)
+			}
+			c.link(st, "audit", id, prev, hash, c.h.finish())
+		}
+		if tid != 0 && c.res.ref == nil {
+			c.reference(id, tid, thash)
+		}
+		if len(state) > 0 {
+			c.res.state.replay(id, state)
+		}
+		c.checkpoint(st, c.v.auCPs, "audit", id, hash, func(cp Checkpoint) (int64, string) { return cp.AuditID, cp.AuditHash })
+		st.lastID = id
+		st.lastHash = append(st.lastHash[:0], hash...)
+	}
+	st.head.Hash = string(st.lastHash)
+}
+
+// reference checks that the timeline entry an audit entry names is there
+// with the hash it recorded.
+func (c *checker) reference(auditID, tid int64, thash []byte) {
+	tl := &c.res.tl
+	slot := tid & (ringSize - 1)
+	var want [32]byte
+	switch {
+	case tid > tl.head.LastID:
+		c.res.ref = &Problem{Table: "timeline", ID: tid, Kind: Removed,
+			Detail: fmt.Sprintf("audit entry #%d refers to it, but the timeline ends at #%d", auditID, tl.head.LastID)}
+	case c.ringIDs[slot] != tid:
+		// Older than the window, or ids not contiguous: looked up later.
+		c.res.lateRefs = append(c.res.lateRefs, lateRef{auditID: auditID, timelineID: tid, hash: string(thash)})
+	case len(thash) != 64 || hexDecode(want[:], thash) != nil || want != c.ring[slot]:
+		c.res.ref = &Problem{Table: "timeline", ID: tid, Kind: Altered,
+			Detail: fmt.Sprintf("its hash differs from the one audit entry #%d recorded", auditID)}
+	}
+}
+
+func hexDecode(dst, src []byte) error {
+	_, err := hex.Decode(dst, src)
+	return err
+}
+
+// stateLog is the replayed state lines: for every row, the hash the audit
+// log last recorded and the entry that recorded it.
+type stateLog struct {
+	index map[string]int32 // table \x00 key -> rows
+	rows  []recordedRow
+}
+
+type recordedRow struct {
+	key     string // table \x00 key
+	hash    [32]byte
+	deleted bool
+	bad     bool // the line's hash is not a hash
+	entry   int64
+	seen    bool
+}
+
+func newStateLog() *stateLog { return &stateLog{index: map[string]int32{}} }
+
+func (s *stateLog) replay(entry int64, state []byte) {
+	for len(state) > 0 {
+		line := state
+		if i := bytes.IndexByte(state, '\n'); i >= 0 {
+			line, state = state[:i], state[i+1:]
+		} else {
+			state = nil
+		}
+		i := bytes.LastIndexByte(line, '\t')
+		if i < 0 {
+			continue
+		}
+		key, hash := line[:i], line[i+1:]
+		if j := bytes.IndexByte(key, '\t'); j >= 0 {
+			key[j] = 0 // table \x00 key; the batch is ours to change
+		}
+		r := recordedRow{entry: entry}
+		switch {
+		case string(hash) == deletedRow:
+			r.deleted = true
+		case len(hash) != 64 || hexDecode(r.hash[:], hash) != nil:
+			r.bad = true
+		}
+		if n, ok := s.index[string(key)]; ok {
+			r.key = s.rows[n].key
+			s.rows[n] = r
+			continue
+		}
+		r.key = string(key)
+		s.index[r.key] = int32(len(s.rows))
+		s.rows = append(s.rows, r)
+	}
+}
+
+// table checks a batch of a state table's rows against the state log.
+func (c *checker) table(ti *tableInfo, b batch) {
+	if len(c.canon) < len(ti.cols) {
+		c.canon = make([][]byte, len(ti.cols))
+	}
+	canon := c.canon[:len(ti.cols)]
+	sl := c.res.state
+	c.res.stateRows += int64(b.rows)
+	cur := b.cursor()
+	for range b.rows {
+		for i := range ti.cols {
+			canon[i] = cur.canon(canon[i][:0])
+		}
+		// The key, from the key columns, as appendKey writes it.
+		c.keyBuf = append(append(c.keyBuf[:0], ti.name...), 0, '[')
+		for n, k := range ti.key {
+			if n > 0 {
+				c.keyBuf = append(c.keyBuf, ',')
+			}
+			switch v := canon[k]; v[0] {
+			case valInteger, valReal:
+				c.keyBuf = append(c.keyBuf, v[1:]...)
+			case valNull:
+				c.keyBuf = append(c.keyBuf, "null"...)
+			default:
+				c.keyBuf = appendJSONString(c.keyBuf, string(v[1:]))
+			}
+		}
+		c.keyBuf = append(c.keyBuf, ']')
+		sum := c.rows.hash(ti, canon)
+		n, ok := sl.index[string(c.keyBuf)]
+		key := string(c.keyBuf[len(ti.name)+1:])
+		switch {
+		case !ok || sl.rows[n].deleted:
+			c.stateProblem(ti.name, Problem{Table: ti.name, Key: key, Kind: Added,
+				Detail: "the audit log never recorded this row: it was added outside irtui"})
+		case sl.rows[n].bad || sl.rows[n].hash != sum:
+			c.stateProblem(ti.name, Problem{Table: ti.name, Key: key, Kind: Altered,
+				Detail: fmt.Sprintf("it differs from the state audit entry #%d recorded", sl.rows[n].entry)})
+		}
+		if ok {
+			sl.rows[n].seen = true
+		}
+	}
+}
+
+func (c *checker) stateProblem(table string, p Problem) {
+	tp := c.res.tableBad[table]
+	if tp == nil {
+		tp = &tableProblems{}
+		c.res.tableBad[table] = tp
+	}
+	tp.bad++
+	if tp.first == nil || p.Key < tp.first.Key {
+		tp.first = &p
+	}
+}
+
+// explain finishes the chain pass: it explains broken links, checks late
+// references, and puts the chains' problems in the report.
+func (v *verifier) explain(ch *passResult) error {
+	v.rep.Timeline, v.rep.Audit = ch.tl.head, ch.au.head
+	for _, st := range []struct {
+		table string
+		cs    *chainState
+	}{{"timeline", &ch.tl}, {"audit", &ch.au}} {
+		if st.cs.prob != nil || st.cs.brokenID == 0 {
+			continue
+		}
+		seqGap := false
+		if st.table == "timeline" {
+			res, err := v.b.query("SELECT COALESCE(MAX(seq), 0) FROM timeline WHERE incident_id = ? AND id < ?",
+				st.cs.brokenInc, st.cs.brokenID)
+			if err != nil {
+				return err
+			}
+			c := res.cursor()
+			seqGap = st.cs.brokenSeq != c.int()+1
+		}
+		p, err := v.linkProblem(st.table, st.cs.brokenID, st.cs.brokenPrev, seqGap)
+		if err != nil {
+			return err
+		}
+		st.cs.prob = p
+	}
+	if ch.ref == nil {
+		for _, r := range ch.lateRefs {
+			res, err := v.b.query("SELECT hash FROM timeline WHERE id = ?", r.timelineID)
+			if err != nil {
+				return err
+			}
+			switch c := res.cursor(); {
+			case res.rows == 0:
+				ch.ref = &Problem{Table: "timeline", ID: r.timelineID, Kind: Removed,
+					Detail: fmt.Sprintf("audit entry #%d refers to it, but it is not there", r.auditID)}
+			case string(c.text(nil)) != r.hash:
+				ch.ref = &Problem{Table: "timeline", ID: r.timelineID, Kind: Altered,
+					Detail: fmt.Sprintf("its hash differs from the one audit entry #%d recorded", r.auditID)}
+			}
+			if ch.ref != nil {
+				break
+			}
+		}
+	}
+	tp := ch.tl.prob
+	if tp == nil {
+		// Entries cut off the end of the timeline leave an intact chain;
+		// only the audit log's references to them tell.
+		tp = ch.ref
+	}
+	if tp != nil {
+		v.rep.Problems = append(v.rep.Problems, *tp)
+	}
+	if ch.au.prob != nil {
+		v.rep.Problems = append(v.rep.Problems, *ch.au.prob)
+	}
+	return nil
+}
+
+// linkProblem explains an entry whose prev_hash is not the hash of the
+// entry before it, though their ids are contiguous. seqGap says the entry's
+// per-incident sequence number does not follow the previous one of its
+// incident (timeline only): entries of that incident went missing.
+func (v *verifier) linkProblem(table string, id int64, prev string, seqGap bool) (*Problem, error) {
+	// Where is the entry this one was written after?
+	res, err := v.b.query("SELECT id FROM "+table+" WHERE hash = ? ORDER BY id LIMIT 1", prev)
+	if err != nil {
+		return nil, err
+	}
+	var at int64
+	if res.rows > 0 {
+		c := res.cursor()
+		at = c.int()
+	}
+	switch {
+	case res.rows > 0 && at > id:
+		return &Problem{Table: table, ID: id, Kind: Reordered,
+			Detail: fmt.Sprintf("it was written after the entry now at #%d", at)}, nil
+	case res.rows > 0:
+		return &Problem{Table: table, ID: at + 1, Kind: Removed,
+			Detail: fmt.Sprintf("entries after #%d were removed and the rest renumbered", at)}, nil
+	case id == 1:
+		return &Problem{Table: table, ID: 1, Kind: Removed,
+			Detail: "the first entry does not start the chain: entries before it were removed and the rest renumbered"}, nil
+	case seqGap:
+		return &Problem{Table: table, ID: id, Kind: Removed,
+			Detail: "the entry written here was removed and the rest renumbered"}, nil
+	default:
+		return &Problem{Table: table, ID: id - 1, Kind: Altered,
+			Detail: fmt.Sprintf("its hash is not the one entry #%d recorded for it: it was rewritten, "+
+				"or an entry after it removed and the rest renumbered", id)}, nil
+	}
+}
+
+// state reports the state tables' problems: rows that differ from what
+// the audit log recorded (found during the pass) and recorded rows that
+// are gone.
+func (v *verifier) state(ch *passResult) error {
+	c := ch.state
+	bad := map[string]*tableProblems{}
+	note := func(table string, p Problem) {
+		tp := bad[table]
+		if tp == nil {
+			tp = &tableProblems{}
+			bad[table] = tp
+		}
+		tp.bad++
+		if tp.first == nil || p.Key < tp.first.Key {
+			tp.first = &p
+		}
+	}
+	for _, r := range c.rows {
+		if r.seen || r.deleted {
+			continue
+		}
+		table, key, _ := strings.Cut(r.key, "\x00")
+		note(table, Problem{Table: table, Key: key, Kind: Removed,
+			Detail: fmt.Sprintf("audit entry #%d recorded it, but it is not there", r.entry)})
+	}
+	v.rep.StateRows = ch.stateRows
+	for _, ti := range v.tables {
+		var first *Problem
+		n := 0
+		for _, tp := range []*tableProblems{ch.tableBad[ti.name], bad[ti.name]} {
+			if tp == nil {
+				continue
+			}
+			n += tp.bad
+			if first == nil || tp.first.Key < first.Key {
+				first = tp.first
+			}
+		}
+		if first == nil {
+			continue
+		}
+		p := *first
+		if n > 1 {
+			p.Detail += fmt.Sprintf(" (%d rows of %s differ from the audit log)", n, ti.name)
+		}
+		v.rep.Problems = append(v.rep.Problems, p)
+	}
+	return nil
+}
+
+// checkpoints reports what the checkpoints name that is no longer there.
+func (v *verifier) checkpoints(ch *passResult) error {
+	if v.rep.OtherCheckpoints > 0 && v.rep.Checkpoints == 0 {
+		v.rep.Problems = append(v.rep.Problems, Problem{Table: "checkpoint", Kind: Altered,
+			Detail: fmt.Sprintf("none of the %d checkpoints is of this database (%s): it was replaced by another, "+
+				"or the checkpoints are another database's", v.rep.OtherCheckpoints, orUnknown(v.dbID))})
+		return nil
+	}
+	if len(v.tlCPs) == 0 {
+		return nil
+	}
+	// Rewritten entries: the earliest checkpoint an entry no longer
+	// matches says from where on the record cannot be trusted.
+	for _, cs := range []*chainState{&ch.tl, &ch.au} {
+		if len(cs.cpMismatch) > 0 {
+			v.rep.Problems = append(v.rep.Problems, cs.cpMismatch[0])
+		}
+	}
+	// Entries cut off the end: the newest checkpoint names the most.
+	newestTL, newestAU := v.tlCPs[len(v.tlCPs)-1], v.auCPs[len(v.auCPs)-1]
+	if last := ch.tl.head.LastID; newestTL.TimelineID > last {
+		v.rep.Problems = append(v.rep.Problems, Problem{Table: "timeline", ID: last + 1, Kind: Removed,
+			Detail: fmt.Sprintf("%s are missing: %s recorded the timeline up to #%d",
+				entryRange("timeline entries", last+1, newestTL.TimelineID), newestTL.name(), newestTL.TimelineID)})
+	}
+	if last := ch.au.head.LastID; newestAU.AuditID > last {
+		v.rep.Problems = append(v.rep.Problems, Problem{Table: "audit", ID: last + 1, Kind: Removed,
+			Detail: fmt.Sprintf("%s are missing: %s recorded the audit log up to #%d",
+				entryRange("audit entries", last+1, newestAU.AuditID), newestAU.name(), newestAU.AuditID)})
+	}
+	// The newest incident of each checkpoint must still be there.
+	seen := map[string]bool{}
+	for i := len(v.tlCPs) - 1; i >= 0; i-- {
+		cp := v.tlCPs[i]
+		if cp.Incident == "" || seen[cp.Incident] {
+			continue
+		}
+		seen[cp.Incident] = true
+		res, err := v.b.query("SELECT count(*) FROM incidents WHERE id = ?", cp.Incident)
+		if err != nil {
+			return err
+		}
+		if c := res.cursor(); c.int() == 0 {
+			v.rep.Problems = append(v.rep.Problems, Problem{Table: "incidents", Key: `["` + cp.Incident + `"]`, Kind: Removed,
+				Detail: fmt.Sprintf("incident %s is gone: it was the newest incident at %s", cp.Incident, cp.name())})
+		}
+	}
+	return nil
+}
+
+func entryRange(what string, from, to int64) string {
+	if from == to {
+		return fmt.Sprintf("%s #%d", strings.TrimSuffix(strings.Replace(what, "entries", "entry", 1), "s"), from)
+	}
+	return fmt.Sprintf("%s #%d to #%d", what, from, to)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no database id"
+	}
+	return "database " + s
+}
+
+func (v *verifier) triggers() error {
+	res, err := v.b.query("SELECT name FROM sqlite_schema WHERE type = 'trigger'")
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	c := res.cursor()
+	for range res.rows {
+		have[string(c.text(nil))] = true
+	}
+	for _, n := range appendOnlyTriggers {
+		if !have[n] {
+			table, _, _ := strings.Cut(n, "_no_")
+			v.rep.Problems = append(v.rep.Problems, Problem{Table: "schema", Kind: Unprotected,
+				Detail: fmt.Sprintf("trigger %s is missing: %s is no longer append-only", n, table)})
+		}
+	}
+	return nil
+}
