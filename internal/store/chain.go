@@ -151,4 +151,3 @@ type Report struct {
 }
 
 var appendOnlyTriggers = []string{"timeline_no_update", "timeline_no_delete", "audit_no_update", "audit_no_delete"}
-
