@@ -20,12 +20,13 @@ extern int sqlite3_step(sqlite3_stmt *stmt);
 extern int sqlite3_reset(sqlite3_stmt *stmt);
 extern int sqlite3_finalize(sqlite3_stmt *stmt);
 extern int sqlite3_column_count(sqlite3_stmt *stmt);
-extern int sqlite3_column_type(sqlite3_stmt *stmt, int i);
-extern long long sqlite3_column_int64(sqlite3_stmt *stmt, int i);
-extern double sqlite3_column_double(sqlite3_stmt *stmt, int i);
-extern const void *sqlite3_column_blob(sqlite3_stmt *stmt, int i);
-extern const unsigned char *sqlite3_column_text(sqlite3_stmt *stmt, int i);
-extern int sqlite3_column_bytes(sqlite3_stmt *stmt, int i);
+typedef struct sqlite3_value sqlite3_value;
+extern sqlite3_value *sqlite3_column_value(sqlite3_stmt *stmt, int i);
+extern int sqlite3_value_type(sqlite3_value *v);
+extern long long sqlite3_value_int64(sqlite3_value *v);
+extern double sqlite3_value_double(sqlite3_value *v);
+extern const void *sqlite3_value_blob(sqlite3_value *v);
+extern int sqlite3_value_bytes(sqlite3_value *v);
 extern const char *sqlite3_errmsg(sqlite3 *db);
 extern int sqlite3_extended_errcode(sqlite3 *db);
 extern void sqlite3_interrupt(sqlite3 *db);
@@ -48,27 +49,20 @@ static int irtui_bind_text(sqlite3_stmt *st, int i, const char *v, int n) {
 	return sqlite3_bind_text(st, i, v, n, IRTUI_TRANSIENT);
 }
 
-// The size a row takes in the buffer: per column, one type byte and then
-// 8 bytes (integer, real) or a 4-byte length and the bytes (text, blob).
-static long irtui_row_size(sqlite3_stmt *st, int ncol) {
-	long need = 0;
-	for (int i = 0; i < ncol; i++) {
-		int t = sqlite3_column_type(st, i);
-		if (t == 1 || t == 2) need += 9;
-		else if (t == 5) need += 1;
-		else need += 5 + (long)sqlite3_column_bytes(st, i);
-	}
-	return need;
-}
-
 // irtui_fill writes rows of st into buf until the next one does not fit,
-// setting *last to the first column of the last row written,
-// the statement is done, or (stopcol >= 0) a row's column stopcol holds an
+// setting *last to the first column of the last row written, until the
+// statement is done, or (stopcol >= 0) a row's column stopcol holds an
 // integer above stopval. A row stepped to but not written stays current
 // (*pending = 1) for the next call. It returns the number of rows written
 // and sets *state: 0 buffer full, 1 done, 2 stopped at stopval, 3 the
 // pending row alone does not fit (grow the buffer), or an SQLite error
 // code above 3.
+//
+// Per column it writes one type byte and then 8 bytes (integer, real) or
+// a 4-byte length and the bytes (text, blob). Columns are read as values
+// (sqlite3_column_value), whose accessors are cheaper than the column_
+// ones, and text as a blob: the bytes as they are, with no terminating
+// NUL for SQLite to copy in.
 static int irtui_fill(sqlite3_stmt *st, unsigned char *buf, long cap, long *used, int *pending,
 		int stopcol, long long stopval, int *state, long long *last) {
 	int ncol = sqlite3_column_count(st), n = 0;
@@ -81,40 +75,53 @@ static int irtui_fill(sqlite3_stmt *st, unsigned char *buf, long cap, long *used
 			if (rc != IRTUI_ROW) { *state = rc < 4 ? 4 : rc; break; }
 			*pending = 1;
 		}
-		if (stopcol >= 0 && sqlite3_column_type(st, stopcol) == 1 && sqlite3_column_int64(st, stopcol) > stopval) {
-			*state = 2;
-			break;
+		if (stopcol >= 0) {
+			sqlite3_value *v = sqlite3_column_value(st, stopcol);
+			if (sqlite3_value_type(v) == 1 && sqlite3_value_int64(v) > stopval) { *state = 2; break; }
 		}
-		long need = irtui_row_size(st, ncol);
-		if (off + need > cap) { *state = n == 0 ? 3 : 0; break; }
+		long start = off;
+		int fits = 1;
 		for (int i = 0; i < ncol; i++) {
-			int t = sqlite3_column_type(st, i);
-			buf[off++] = (unsigned char)t;
-			if (t == 1) {
-				long long v = sqlite3_column_int64(st, i);
-				memcpy(buf + off, &v, 8);
-				off += 8;
-			} else if (t == 2) {
-				double v = sqlite3_column_double(st, i);
-				memcpy(buf + off, &v, 8);
-				off += 8;
+			sqlite3_value *v = sqlite3_column_value(st, i);
+			int t = sqlite3_value_type(v);
+			if (t == 1 || t == 2) {
+				if (off + 9 > cap) { fits = 0; break; }
+				buf[off] = (unsigned char)t;
+				if (t == 1) {
+					long long x = sqlite3_value_int64(v);
+					memcpy(buf + off + 1, &x, 8);
+				} else {
+					double x = sqlite3_value_double(v);
+					memcpy(buf + off + 1, &x, 8);
+				}
+				off += 9;
 			} else if (t == 3 || t == 4) {
-				const void *p = t == 3 ? (const void *)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
-				int l = sqlite3_column_bytes(st, i);
+				const void *p = sqlite3_value_blob(v);
+				int l = sqlite3_value_bytes(v);
+				if (off + 5 + (long)l > cap) { fits = 0; break; }
+				buf[off] = (unsigned char)t;
 				uint32_t l32 = (uint32_t)l;
-				memcpy(buf + off, &l32, 4);
-				off += 4;
-				if (l > 0) memcpy(buf + off, p, l);
-				off += l;
+				memcpy(buf + off + 1, &l32, 4);
+				if (l > 0) memcpy(buf + off + 5, p, l);
+				off += 5 + l;
+			} else {
+				if (off + 1 > cap) { fits = 0; break; }
+				buf[off++] = (unsigned char)t;
 			}
 		}
-		*last = sqlite3_column_int64(st, 0);
+		if (!fits) {
+			off = start;
+			*state = n == 0 ? 3 : 0;
+			break;
+		}
+		*last = sqlite3_value_int64(sqlite3_column_value(st, 0));
 		*pending = 0;
 		n++;
 	}
 	*used = off;
 	return n;
 }
+
 */
 import "C"
 

@@ -245,7 +245,12 @@ func appendKey(b []byte, vals []any) []byte {
 
 // appendJSONString quotes s as JSON does, escaping quotes, backslashes,
 // control characters and invalid UTF-8 (as U+FFFD), and nothing else.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString(b []byte, s string) []byte { return appendJSON(b, s) }
+
+// appendJSONBytes is appendJSONString for bytes.
+func appendJSONBytes(b []byte, s []byte) []byte { return appendJSON(b, s) }
+
+func appendJSON[S string | []byte](b []byte, s S) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
@@ -262,7 +267,7 @@ func appendJSONString(b []byte, s string) []byte {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := utf8.DecodeRune([]byte(s[i:min(i+utf8.UTFMax, len(s))]))
 		if r == utf8.RuneError && n == 1 {
 			b = append(b, `\ufffd`...)
 		} else {

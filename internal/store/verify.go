@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -61,9 +63,14 @@ func Verify(ctx context.Context, path string, opt VerifyOptions) (Report, error)
 		return Report{}, err
 	}
 	defer b.Close()
-	stop := b.watch(ctx)
-	defer stop()
-	v := &verifier{ctx: ctx, b: b, opt: opt}
+	b2, err := openBulk(path, opt.Immutable)
+	if err != nil {
+		return Report{}, err
+	}
+	defer b2.Close()
+	defer b.watch(ctx)()
+	defer b2.watch(ctx)()
+	v := &verifier{ctx: ctx, b: b, b2: b2, opt: opt}
 	rep, err := v.run()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -90,9 +97,15 @@ func (s *Store) VerifyChains(ctx context.Context) (Report, error) {
 
 type verifier struct {
 	ctx context.Context
-	b   *bulkDB
+	b   *bulkDB // the timeline and the state tables
+	b2  *bulkDB // the audit log, read at the same time
 	opt VerifyOptions
 	rep Report
+
+	// The last entries of the snapshot the main connection reads: the
+	// second reads up to them, which is the same rows (both are
+	// append-only).
+	maxTimeline, maxAudit int64
 
 	dbID     string
 	hasState bool
@@ -110,6 +123,16 @@ func (v *verifier) run() (Report, error) {
 	if err := v.schema(); err != nil {
 		return v.rep, err
 	}
+	res, err := v.b.query("SELECT COALESCE((SELECT MAX(id) FROM timeline), 0), COALESCE((SELECT MAX(id) FROM audit), 0)")
+	if err != nil {
+		return v.rep, err
+	}
+	c := res.cursor()
+	v.maxTimeline, v.maxAudit = c.int(), c.int()
+	if err := v.b2.exec("BEGIN"); err != nil {
+		return v.rep, err
+	}
+	defer v.b2.exec("ROLLBACK") //nolint:errcheck // read-only
 	if v.opt.Integrity {
 		res, err := v.b.query("PRAGMA integrity_check")
 		if err != nil {
@@ -279,14 +302,20 @@ type lateRef struct {
 	hash                string
 }
 
-// job is a batch on its way from the reader to the checker.
+// job is a batch on its way from the reader, through a hasher, to the
+// checker. Hashers work on jobs in any order; the checker takes them in
+// the reader's order, once their hashes are done.
 type job struct {
 	kind  int // jobTimeline, jobAudit, jobTable
 	table int
 	b     batch
-	buf   []byte // to give back
 	err   error
-	eof   bool // the last batch of its kind (tables: of this table)
+	// What a hasher computed: the hex hash of each row, and for table
+	// rows the key (keyEnds[i] is where row i's ends in keys).
+	sums    []byte
+	keys    []byte
+	keyEnds []int
+	done    chan struct{}
 }
 
 const (
@@ -297,135 +326,231 @@ const (
 
 const (
 	batchSize = 1 << 20
+	buffers   = 6
 	ringSize  = 1 << 16 // timeline hashes kept for the audit log's references
 )
 
 // timeline and audit columns as the pass reads them.
 const (
-	timelineQuery = `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash FROM timeline ORDER BY id`
+	timelineQuery = `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash FROM timeline
+		WHERE id <= ? ORDER BY id`
 	auditQuery    = `SELECT id, at, actor, action, incident_id, outcome, detail, timeline_id, timeline_hash, prev_hash, hash`
 	auditRefCol   = 7 // timeline_id
 )
 
-// reader reads the chains, interleaved so that the audit log never runs
-// ahead of the timeline it refers to, then the state tables, into jobs.
-func (v *verifier) reader(out chan<- job, free chan []byte) {
-	defer close(out)
-	send := func(j job) bool {
+// progress is how far the timeline reader has got, for the audit reader
+// to wait on: an audit batch may refer only to timeline entries already
+// on their way to the checker.
+type progress struct {
+	mu        sync.Mutex
+	upTo      int64 // timeline entries up to here are sent
+	auditDone bool
+	wake      chan struct{} // closed and replaced on every change
+}
+
+func newProgress() *progress { return &progress{upTo: -1, wake: make(chan struct{})} }
+
+func (p *progress) update(f func()) {
+	p.mu.Lock()
+	f()
+	close(p.wake)
+	p.wake = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func (p *progress) get() (upTo int64, auditDone bool, wake <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.upTo, p.auditDone, p.wake
+}
+
+// sender hands jobs to the hashers and the checker.
+type sender struct {
+	ctx           context.Context
+	free          chan *job
+	hashQ, checkQ chan<- *job
+}
+
+func (s *sender) next() *job {
+	j := <-s.free
+	j.err, j.sums, j.keys, j.keyEnds = nil, j.sums[:0], j.keys[:0], j.keyEnds[:0]
+	return j
+}
+
+func (s *sender) send(j *job) bool {
+	j.done = make(chan struct{})
+	select {
+	case s.hashQ <- j:
+	case <-s.ctx.Done():
+		return false
+	}
+	select {
+	case s.checkQ <- j:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func (s *sender) fail(err error) {
+	j := &job{err: err, done: make(chan struct{})}
+	close(j.done)
+	select {
+	case s.checkQ <- j:
+	case <-s.ctx.Done():
+	}
+}
+
+// readTimeline reads the timeline (up to the snapshot's last entry), then,
+// once the audit log is read, the state tables, on the main connection.
+func (v *verifier) readTimeline(s *sender, p *progress) {
+	defer p.update(func() { p.upTo = math.MaxInt64 }) // never leave the audit reader waiting
+	tl, err := v.b.prepare(timelineQuery, v.maxTimeline)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	defer tl.close()
+	for {
+		j := s.next()
+		b, st, err := tl.fill(j.b.data, -1, 0)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		j.kind, j.b = jobTimeline, b
+		if !s.send(j) {
+			return
+		}
+		if st == fillDone {
+			break
+		}
+		p.update(func() { p.upTo = b.last })
+	}
+	p.update(func() { p.upTo = math.MaxInt64 })
+	// The state tables are checked against every state line: after the
+	// whole audit log.
+	for {
+		_, done, wake := p.get()
+		if done {
+			break
+		}
 		select {
-		case out <- j:
-			return true
+		case <-wake:
 		case <-v.ctx.Done():
-			return false
+			return
 		}
 	}
-	fail := func(err error) { send(job{err: err}) }
+	for i, ti := range v.tables {
+		st, err := v.b.prepare("SELECT " + ti.selectList + " FROM " + quoteIdent(ti.name))
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		for {
+			j := s.next()
+			b, state, err := st.fill(j.b.data, -1, 0)
+			if err != nil {
+				st.close()
+				s.fail(err)
+				return
+			}
+			j.kind, j.table, j.b = jobTable, i, b
+			if !s.send(j) {
+				st.close()
+				return
+			}
+			if state == fillDone {
+				break
+			}
+		}
+		st.close()
+	}
+}
+
+// readAudit reads the audit log on the second connection, never further
+// than the timeline entries already sent.
+func (v *verifier) readAudit(s *sender, p *progress) {
+	defer p.update(func() { p.auditDone = true })
 	q := auditQuery
 	if v.hasState {
 		q += ", state"
 	}
-	tl, err := v.b.prepare(timelineQuery)
+	au, err := v.b2.prepare(q+" FROM audit WHERE id <= ? ORDER BY id", v.maxAudit)
 	if err != nil {
-		fail(err)
-		return
-	}
-	defer tl.close()
-	au, err := v.b.prepare(q + " FROM audit ORDER BY id")
-	if err != nil {
-		fail(err)
+		s.fail(err)
 		return
 	}
 	defer au.close()
-	tlDone, auDone := false, false
-	upTo := int64(-1)
-	for !auDone || !tlDone {
-		if !tlDone {
-			buf := <-free
-			b, st, err := tl.fill(buf, -1, 0)
-			if err != nil {
-				fail(err)
-				return
-			}
-			if b.rows > 0 {
-				upTo = b.last
-			}
-			tlDone = st == fillDone
-			if tlDone {
-				upTo = math.MaxInt64
-			}
-			if !send(job{kind: jobTimeline, b: b, buf: buf, eof: tlDone}) {
-				return
-			}
-		}
-		for !auDone {
-			buf := <-free
-			b, st, err := au.fill(buf, auditRefCol, upTo)
-			if err != nil {
-				fail(err)
-				return
-			}
-			auDone = st == fillDone
-			if !send(job{kind: jobAudit, b: b, buf: buf, eof: auDone}) {
-				return
-			}
-			if st == fillStopped {
-				break
-			}
-		}
-	}
-	for i, ti := range v.tables {
-		s, err := v.b.prepare("SELECT " + ti.selectList + " FROM " + quoteIdent(ti.name))
+	for {
+		upTo, _, wake := p.get()
+		j := s.next()
+		b, st, err := au.fill(j.b.data, auditRefCol, upTo)
 		if err != nil {
-			fail(err)
+			s.fail(err)
 			return
 		}
-		for {
-			buf := <-free
-			b, st, err := s.fill(buf, -1, 0)
-			if err != nil {
-				s.close()
-				fail(err)
+		j.kind, j.b = jobAudit, b
+		if b.rows == 0 && st != fillDone {
+			s.free <- j
+		} else if !s.send(j) {
+			return
+		}
+		if st == fillDone {
+			return
+		}
+		if st == fillStopped {
+			select {
+			case <-wake:
+			case <-v.ctx.Done():
 				return
-			}
-			if !send(job{kind: jobTable, table: i, b: b, buf: buf, eof: st == fillDone}) {
-				s.close()
-				return
-			}
-			if st == fillDone {
-				break
 			}
 		}
-		s.close()
 	}
 }
 
-// chains runs the pass: a reader goroutine fills batches, this one
-// checks them, so reading and hashing overlap.
+// chains runs the pass: a reader goroutine fills batches, hashers hash
+// them (as many as there are processors), and this goroutine checks them
+// in order, so reading, hashing and checking overlap.
 func (v *verifier) chains() (*passResult, error) {
-	const buffers = 4
-	free := make(chan []byte, buffers)
+	free := make(chan *job, buffers)
 	for range buffers {
-		free <- make([]byte, batchSize)
+		free <- &job{b: batch{data: make([]byte, batchSize)}}
 	}
-	jobs := make(chan job, buffers)
-	go v.reader(jobs, free)
+	hashQ := make(chan *job, buffers)
+	checkQ := make(chan *job, buffers)
+	snd := &sender{ctx: v.ctx, free: free, hashQ: hashQ, checkQ: checkQ}
+	p := newProgress()
+	var readers sync.WaitGroup
+	readers.Go(func() { v.readTimeline(snd, p) })
+	readers.Go(func() { v.readAudit(snd, p) })
+	go func() {
+		readers.Wait()
+		close(hashQ)
+		close(checkQ)
+	}()
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		go v.hasher(hashQ)
+	}
 	c := newChecker(v)
 	var err error
-	for j := range jobs {
+	for j := range checkQ {
+		<-j.done
 		if err == nil {
 			switch {
 			case j.err != nil:
 				err = j.err
 			case j.kind == jobTimeline:
-				c.timeline(j.b)
+				c.timeline(j)
 			case j.kind == jobAudit:
-				c.audit(j.b)
+				c.audit(j)
 			case j.kind == jobTable:
-				c.table(v.tables[j.table], j.b)
+				c.table(v.tables[j.table], j)
 			}
 		}
-		if j.buf != nil {
-			free <- j.b.data[:cap(j.b.data)]
+		if j.b.data != nil {
+			j.b.data = j.b.data[:cap(j.b.data)]
+			free <- j
 		}
 	}
 	if err == nil && v.ctx.Err() != nil {
@@ -437,21 +562,120 @@ func (v *verifier) chains() (*passResult, error) {
 	return c.res, nil
 }
 
-// checker checks batches as they come, without allocating per entry.
+// hasher hashes the rows of jobs, each on its own: an entry's hash covers
+// its own fields only (its prev_hash as stored), so batches need no order.
+func (v *verifier) hasher(in <-chan *job) {
+	var (
+		h       chainHasher
+		rows    rowHasher
+		canon   [][]byte
+		scratch [20]byte
+	)
+	for j := range in {
+		cur := j.b.cursor()
+		switch j.kind {
+		case jobTimeline:
+			for range j.b.rows {
+				cur.next() // id
+				_, inc, _ := cur.next()
+				seq := cur.int()
+				h.begin(timelineDomain)
+				h.field(inc)
+				h.field(appendInt(scratch[:0], seq))
+				for range 6 { // at, actor, kind, summary, data, prev_hash
+					_, f, _ := cur.next()
+					h.field(f)
+				}
+				cur.next() // hash
+				j.sums = append(j.sums, h.finish()...)
+			}
+		case jobAudit:
+			for range j.b.rows {
+				// The state field comes last in the row and decides the
+				// domain: find it first.
+				start := cur.off
+				for range 11 {
+					cur.next()
+				}
+				var state []byte
+				if v.hasState {
+					_, state, _ = cur.next()
+				}
+				end := cur.off
+				cur.off = start
+				if len(state) > 0 {
+					h.begin(auditDomainV2)
+				} else {
+					h.begin(auditDomain)
+				}
+				cur.next() // id
+				for range 6 { // at, actor, action, incident_id, outcome, detail
+					_, f, _ := cur.next()
+					h.field(f)
+				}
+				if tid := cur.int(); tid != 0 {
+					h.field(appendInt(scratch[:0], tid))
+				} else {
+					h.field(nil)
+				}
+				for range 2 { // timeline_hash, prev_hash
+					_, f, _ := cur.next()
+					h.field(f)
+				}
+				if len(state) > 0 {
+					h.field(state)
+				}
+				cur.off = end
+				j.sums = append(j.sums, h.finish()...)
+			}
+		case jobTable:
+			ti := v.tables[j.table]
+			if len(canon) < len(ti.cols) {
+				canon = make([][]byte, len(ti.cols))
+			}
+			for range j.b.rows {
+				for i := range ti.cols {
+					canon[i] = cur.canon(canon[i][:0])
+				}
+				sum := rows.hash(ti, canon[:len(ti.cols)])
+				j.sums = hex.AppendEncode(j.sums, sum[:])
+				j.keys = appendCanonKey(j.keys, ti, canon)
+				j.keyEnds = append(j.keyEnds, len(j.keys))
+			}
+		}
+		close(j.done)
+	}
+}
+
+// appendCanonKey appends a row's key as appendKey writes it, from the
+// canonical values of its columns.
+func appendCanonKey(b []byte, ti *tableInfo, canon [][]byte) []byte {
+	b = append(b, '[')
+	for n, k := range ti.key {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		switch v := canon[k]; v[0] {
+		case valInteger, valReal:
+			b = append(b, v[1:]...)
+		case valNull:
+			b = append(b, "null"...)
+		default:
+			b = appendJSONBytes(b, v[1:])
+		}
+	}
+	return append(b, ']')
+}
+
+// checker checks batches in order, without allocating per entry.
 type checker struct {
 	v   *verifier
 	res *passResult
-	h   chainHasher
 
 	// The newest timeline hashes, by id, for the audit log's references.
-	ring     [ringSize][32]byte
-	ringIDs  [ringSize]int64
-	tlEnded  bool
-	scratch  []byte
-	scratch2 []byte
-	canon    [][]byte
-	keyBuf   []byte
-	rows     rowHasher
+	ring    [ringSize][64]byte
+	ringIDs [ringSize]int64
+	keyBuf  []byte
 }
 
 type tableProblems struct {
@@ -482,52 +706,40 @@ func (h *chainHasher) finish() []byte {
 	return h.hex[:]
 }
 
-func (c *checker) timeline(b batch) {
+func (c *checker) timeline(j *job) {
 	st := &c.res.tl
-	cur := b.cursor()
-	var seqText [20]byte
-	for range b.rows {
+	cur := j.b.cursor()
+	for i := range j.b.rows {
 		id := cur.int()
 		_, inc, _ := cur.next()
 		seq := cur.int()
-		_, at, _ := cur.next()
-		_, actor, _ := cur.next()
-		_, kind, _ := cur.next()
-		_, summary, _ := cur.next()
-		_, data, _ := cur.next()
+		for range 5 { // at, actor, kind, summary, data
+			cur.next()
+		}
 		_, prev, _ := cur.next()
 		_, hash, _ := cur.next()
 		st.head.Entries++
 		st.head.LastID = id
 		if st.prob == nil && st.brokenID == 0 {
-			c.h.begin(timelineDomain)
-			c.h.field(inc)
-			c.h.field(appendInt(seqText[:0], seq))
-			c.h.field(at)
-			c.h.field(actor)
-			c.h.field(kind)
-			c.h.field(summary)
-			c.h.field(data)
-			c.h.field(prev)
-			if c.link(st, "timeline", id, prev, hash, c.h.finish()) {
+			if c.link(st, "timeline", id, prev, hash, j.sums[i*64:(i+1)*64]) {
 				st.brokenInc, st.brokenSeq = string(inc), seq
 			}
 		}
 		c.checkpoint(st, c.v.tlCPs, "timeline", id, hash, func(cp Checkpoint) (int64, string) { return cp.TimelineID, cp.TimelineHash })
 		slot := id & (ringSize - 1)
 		c.ringIDs[slot] = id
-		if len(hash) != 64 || hexDecode(c.ring[slot][:], hash) != nil {
-			c.ring[slot] = [32]byte{}
+		if len(hash) != 64 {
 			c.ringIDs[slot] = -1 // a malformed hash matches no reference
 		}
+		copy(c.ring[slot][:], hash)
 		st.lastID = id
 		st.lastHash = append(st.lastHash[:0], hash...)
 	}
 	st.head.Hash = string(st.lastHash)
 }
 
-// link checks one entry against the one before it (see checkLink) and
-// reports whether only its link is broken, to be explained later.
+// link checks one entry against the one before it and reports whether
+// only its link is broken, to be explained after the pass.
 func (c *checker) link(st *chainState, table string, id int64, prev, stored, computed []byte) bool {
 	if !bytes.Equal(computed, stored) {
 		st.prob = &Problem{Table: table, ID: id, Kind: Altered, Detail: "its content does not match its hash"}
@@ -573,18 +785,14 @@ func chainName(table string) string {
 	return table
 }
 
-func (c *checker) audit(b batch) {
+func (c *checker) audit(j *job) {
 	st := &c.res.au
-	cur := b.cursor()
-	var tidText [20]byte
-	for range b.rows {
+	cur := j.b.cursor()
+	for i := range j.b.rows {
 		id := cur.int()
-		_, at, _ := cur.next()
-		_, actor, _ := cur.next()
-		_, action, _ := cur.next()
-		_, inc, _ := cur.next()
-		_, outcome, _ := cur.next()
-		_, detail, _ := cur.next()
+		for range 6 { // at, actor, action, incident_id, outcome, detail
+			cur.next()
+		}
 		tid := cur.int()
 		_, thash, _ := cur.next()
 		_, prev, _ := cur.next()
@@ -596,28 +804,7 @@ func (c *checker) audit(b batch) {
 		st.head.Entries++
 		st.head.LastID = id
 		if st.prob == nil && st.brokenID == 0 {
-			tidField := tidText[:0]
-			if tid != 0 {
-				tidField = appendInt(tidField, tid)
-			}
-			if len(state) > 0 {
-				c.h.begin(auditDomainV2)
-			} else {
-				c.h.begin(auditDomain)
-			}
-			c.h.field(at)
-			c.h.field(actor)
-			c.h.field(action)
-			c.h.field(inc)
-			c.h.field(outcome)
-			c.h.field(detail)
-			c.h.field(tidField)
-			c.h.field(thash)
-			c.h.field(prev)
-			if len(state) > 0 {
-				c.h.field(state)
-			}
-			c.link(st, "audit", id, prev, hash, c.h.finish())
+			c.link(st, "audit", id, prev, hash, j.sums[i*64:(i+1)*64])
 		}
 		if tid != 0 && c.res.ref == nil {
 			c.reference(id, tid, thash)
@@ -637,7 +824,6 @@ func (c *checker) audit(b batch) {
 func (c *checker) reference(auditID, tid int64, thash []byte) {
 	tl := &c.res.tl
 	slot := tid & (ringSize - 1)
-	var want [32]byte
 	switch {
 	case tid > tl.head.LastID:
 		c.res.ref = &Problem{Table: "timeline", ID: tid, Kind: Removed,
@@ -645,15 +831,10 @@ func (c *checker) reference(auditID, tid int64, thash []byte) {
 	case c.ringIDs[slot] != tid:
 		// Older than the window, or ids not contiguous: looked up later.
 		c.res.lateRefs = append(c.res.lateRefs, lateRef{auditID: auditID, timelineID: tid, hash: string(thash)})
-	case len(thash) != 64 || hexDecode(want[:], thash) != nil || want != c.ring[slot]:
+	case !bytes.Equal(thash, c.ring[slot][:]):
 		c.res.ref = &Problem{Table: "timeline", ID: tid, Kind: Altered,
 			Detail: fmt.Sprintf("its hash differs from the one audit entry #%d recorded", auditID)}
 	}
-}
-
-func hexDecode(dst, src []byte) error {
-	_, err := hex.Decode(dst, src)
-	return err
 }
 
 // stateLog is the replayed state lines: for every row, the hash the audit
@@ -664,13 +845,13 @@ type stateLog struct {
 }
 
 type recordedRow struct {
-	key     string // table \x00 key
-	hash    [32]byte
-	deleted bool
-	bad     bool // the line's hash is not a hash
-	entry   int64
-	seen    bool
+	key   string   // table \x00 key
+	hash  [64]byte // hex; "-" (deleted) or anything not a hash is kept as it was
+	entry int64
+	seen  bool
 }
+
+func (r *recordedRow) deleted() bool { return r.hash[0] == '-' && r.hash[1] == 0 }
 
 func newStateLog() *stateLog { return &stateLog{index: map[string]int32{}} }
 
@@ -691,12 +872,7 @@ func (s *stateLog) replay(entry int64, state []byte) {
 			key[j] = 0 // table \x00 key; the batch is ours to change
 		}
 		r := recordedRow{entry: entry}
-		switch {
-		case string(hash) == deletedRow:
-			r.deleted = true
-		case len(hash) != 64 || hexDecode(r.hash[:], hash) != nil:
-			r.bad = true
-		}
+		copy(r.hash[:], hash)
 		if n, ok := s.index[string(key)]; ok {
 			r.key = s.rows[n].key
 			s.rows[n] = r
@@ -709,43 +885,22 @@ func (s *stateLog) replay(entry int64, state []byte) {
 }
 
 // table checks a batch of a state table's rows against the state log.
-func (c *checker) table(ti *tableInfo, b batch) {
-	if len(c.canon) < len(ti.cols) {
-		c.canon = make([][]byte, len(ti.cols))
-	}
-	canon := c.canon[:len(ti.cols)]
+func (c *checker) table(ti *tableInfo, j *job) {
 	sl := c.res.state
-	c.res.stateRows += int64(b.rows)
-	cur := b.cursor()
-	for range b.rows {
-		for i := range ti.cols {
-			canon[i] = cur.canon(canon[i][:0])
-		}
-		// The key, from the key columns, as appendKey writes it.
-		c.keyBuf = append(append(c.keyBuf[:0], ti.name...), 0, '[')
-		for n, k := range ti.key {
-			if n > 0 {
-				c.keyBuf = append(c.keyBuf, ',')
-			}
-			switch v := canon[k]; v[0] {
-			case valInteger, valReal:
-				c.keyBuf = append(c.keyBuf, v[1:]...)
-			case valNull:
-				c.keyBuf = append(c.keyBuf, "null"...)
-			default:
-				c.keyBuf = appendJSONString(c.keyBuf, string(v[1:]))
-			}
-		}
-		c.keyBuf = append(c.keyBuf, ']')
-		sum := c.rows.hash(ti, canon)
+	c.res.stateRows += int64(j.b.rows)
+	start := 0
+	for i := range j.b.rows {
+		key := j.keys[start:j.keyEnds[i]]
+		start = j.keyEnds[i]
+		c.keyBuf = append(append(append(c.keyBuf[:0], ti.name...), 0), key...)
+		sum := j.sums[i*64 : (i+1)*64]
 		n, ok := sl.index[string(c.keyBuf)]
-		key := string(c.keyBuf[len(ti.name)+1:])
 		switch {
-		case !ok || sl.rows[n].deleted:
-			c.stateProblem(ti.name, Problem{Table: ti.name, Key: key, Kind: Added,
+		case !ok || sl.rows[n].deleted():
+			c.stateProblem(ti.name, Problem{Table: ti.name, Key: string(key), Kind: Added,
 				Detail: "the audit log never recorded this row: it was added outside irtui"})
-		case sl.rows[n].bad || sl.rows[n].hash != sum:
-			c.stateProblem(ti.name, Problem{Table: ti.name, Key: key, Kind: Altered,
+		case !bytes.Equal(sl.rows[n].hash[:], sum):
+			c.stateProblem(ti.name, Problem{Table: ti.name, Key: string(key), Kind: Altered,
 				Detail: fmt.Sprintf("it differs from the state audit entry #%d recorded", sl.rows[n].entry)})
 		}
 		if ok {
@@ -880,7 +1035,7 @@ func (v *verifier) state(ch *passResult) error {
 		}
 	}
 	for _, r := range c.rows {
-		if r.seen || r.deleted {
+		if r.seen || r.deleted() {
 			continue
 		}
 		table, key, _ := strings.Cut(r.key, "\x00")
