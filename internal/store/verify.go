@@ -334,8 +334,8 @@ const (
 const (
 	timelineQuery = `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash FROM timeline
 		WHERE id <= ? ORDER BY id`
-	auditQuery    = `SELECT id, at, actor, action, incident_id, outcome, detail, timeline_id, timeline_hash, prev_hash, hash`
-	auditRefCol   = 7 // timeline_id
+	auditQuery  = `SELECT id, at, actor, action, incident_id, outcome, detail, timeline_id, timeline_hash, prev_hash, hash`
+	auditRefCol = 7 // timeline_id
 )
 
 // progress is how far the timeline reader has got, for the audit reader
@@ -608,7 +608,7 @@ func (v *verifier) hasher(in <-chan *job) {
 				} else {
 					h.begin(auditDomain)
 				}
-				cur.next() // id
+				cur.next()    // id
 				for range 6 { // at, actor, action, incident_id, outcome, detail
 					_, f, _ := cur.next()
 					h.field(f)
