@@ -51,7 +51,8 @@ type NoticeField struct {
 
 // Notification is one row of the outbox.
 type Notification struct {
-	ID         int64  `json:"id"`
+	ID int64 `json:"id"`
+	// IncidentID is "" for a notice about the record itself (a checkpoint).
 	IncidentID string `json:"incident_id"`
 	RuleID     string `json:"rule_id"`
 	Trigger    string `json:"trigger"`
@@ -116,7 +117,7 @@ type NotificationFilter struct {
 	Limit      int      // 0: 500
 }
 
-const notificationColumns = `id, incident_id, rule_id, trigger_name, audience, dest_kind, channel, recipient,
+const notificationColumns = `id, COALESCE(incident_id, ''), rule_id, trigger_name, audience, dest_kind, channel, recipient,
 	COALESCE(customer_id, ''), language, subject, body, blocks, template, fields, content, content_by,
 	obligation_id, due_at, approver_role, status, via, attempts, failures, last_error, next_attempt_at,
 	claimed_by, claimed_at, idempotency_key, thread_ts, slack_ts, export_path, drafted_by, approved_by,
@@ -212,7 +213,7 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 		next_attempt_at, idempotency_key, drafted_by, triggered_at, created_at, updated_at, drill)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
-		n.IncidentID, n.RuleID, n.Trigger, n.Audience, n.DestKind, n.Channel, n.Recipient,
+		nullString(n.IncidentID), n.RuleID, n.Trigger, n.Audience, n.DestKind, n.Channel, n.Recipient,
 		nullString(n.CustomerID), n.Language, n.Subject, n.Body, blocks, tmpl, fields, content, contentBy,
 		n.ObligationID, nullTime(n.DueAt), n.ApproverRole, n.Status, n.Via, n.Attempts, n.Failures,
 		n.LastError, nullTime(n.NextAttemptAt), n.IdempotencyKey, n.DraftedBy, FormatTime(n.TriggeredAt),

@@ -771,7 +771,7 @@ func (c *checker) checkpoint(st *chainState, cps []Checkpoint, table string, id 
 		}
 		if cid == id && string(hash) != chash {
 			st.cpMismatch = append(st.cpMismatch, Problem{Table: table, ID: id, Kind: Altered,
-				Detail: fmt.Sprintf("it is not the entry %s recorded: the %s was rewritten (its hashes recomputed) up to here",
+				Detail: fmt.Sprintf("it is not the entry %s recorded: the %s up to here was rewritten and its hashes recomputed",
 					cps[st.cpNext].name(), chainName(table))})
 		}
 		st.cpNext++
@@ -901,7 +901,7 @@ func (c *checker) table(ti *tableInfo, j *job) {
 				Detail: "the audit log never recorded this row: it was added outside irtui"})
 		case !bytes.Equal(sl.rows[n].hash[:], sum):
 			c.stateProblem(ti.name, Problem{Table: ti.name, Key: string(key), Kind: Altered,
-				Detail: fmt.Sprintf("it differs from the state audit entry #%d recorded", sl.rows[n].entry)})
+				Detail: fmt.Sprintf("it differs from what audit entry #%d recorded", sl.rows[n].entry)})
 		}
 		if ok {
 			sl.rows[n].seen = true
@@ -1089,13 +1089,13 @@ func (v *verifier) checkpoints(ch *passResult) error {
 	newestTL, newestAU := v.tlCPs[len(v.tlCPs)-1], v.auCPs[len(v.auCPs)-1]
 	if last := ch.tl.head.LastID; newestTL.TimelineID > last {
 		v.rep.Problems = append(v.rep.Problems, Problem{Table: "timeline", ID: last + 1, Kind: Removed,
-			Detail: fmt.Sprintf("%s are missing: %s recorded the timeline up to #%d",
-				entryRange("timeline entries", last+1, newestTL.TimelineID), newestTL.name(), newestTL.TimelineID)})
+			Detail: fmt.Sprintf("%s: %s recorded the timeline up to #%d",
+				missing("timeline", last+1, newestTL.TimelineID), newestTL.name(), newestTL.TimelineID)})
 	}
 	if last := ch.au.head.LastID; newestAU.AuditID > last {
 		v.rep.Problems = append(v.rep.Problems, Problem{Table: "audit", ID: last + 1, Kind: Removed,
-			Detail: fmt.Sprintf("%s are missing: %s recorded the audit log up to #%d",
-				entryRange("audit entries", last+1, newestAU.AuditID), newestAU.name(), newestAU.AuditID)})
+			Detail: fmt.Sprintf("%s: %s recorded the audit log up to #%d",
+				missing("audit", last+1, newestAU.AuditID), newestAU.name(), newestAU.AuditID)})
 	}
 	// The newest incident of each checkpoint must still be there.
 	seen := map[string]bool{}
@@ -1117,11 +1117,13 @@ func (v *verifier) checkpoints(ch *passResult) error {
 	return nil
 }
 
-func entryRange(what string, from, to int64) string {
+// missing says that entries from..to of a chain ("timeline", "audit")
+// are missing.
+func missing(chain string, from, to int64) string {
 	if from == to {
-		return fmt.Sprintf("%s #%d", strings.TrimSuffix(strings.Replace(what, "entries", "entry", 1), "s"), from)
+		return fmt.Sprintf("%s entry #%d is missing", chain, from)
 	}
-	return fmt.Sprintf("%s #%d to #%d", what, from, to)
+	return fmt.Sprintf("%s entries #%d to #%d are missing", chain, from, to)
 }
 
 func orUnknown(s string) string {
