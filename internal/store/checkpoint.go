@@ -59,10 +59,10 @@ var ErrBehindCheckpoint = errors.New("the database does not hold what its last c
 // check is Verify with the checkpoints.
 func (s *Store) CheckCheckpoint(ctx context.Context, cp Checkpoint) error {
 	var (
-		dbID         string
-		tlHash, auHs sql.NullString
+		dbID           string
+		tlHash, auHs   sql.NullString
 		tlLast, auLast int64
-		incident     int
+		incident       int
 	)
 	err := s.view(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT

@@ -119,7 +119,7 @@ func Post(ctx context.Context, st *store.Store, o Options, l Line) error {
 		Channel: o.Slack, Recipient: o.Slack, Language: "en", Subject: "irtui checkpoint", Body: text + "\n\n" + line,
 		Blocks: blocks, Status: store.NoticeQueued, DraftedBy: actor, TriggeredAt: now, CreatedAt: now, UpdatedAt: now,
 		IdempotencyKey: "checkpoint:" + l.DB + ":" + strconv.FormatInt(l.Timeline.ID, 10) + ":" + strconv.FormatInt(l.Audit.ID, 10),
-		Content: map[string]string{"timeline_id": strconv.FormatInt(l.Timeline.ID, 10), "audit_id": strconv.FormatInt(l.Audit.ID, 10)}}
+		Content:        map[string]string{"timeline_id": strconv.FormatInt(l.Timeline.ID, 10), "audit_id": strconv.FormatInt(l.Audit.ID, 10)}}
 	return st.Update(ctx, func(tx *store.Tx) error {
 		inserted, err := tx.InsertNotification(ctx, &n)
 		if err != nil || !inserted {
@@ -254,4 +254,3 @@ func Run(ctx context.Context, st *store.Store, o Options, every, slackEvery time
 		}
 	}
 }
-
