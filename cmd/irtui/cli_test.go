@@ -57,7 +57,16 @@ type cli struct {
 	as  string
 }
 
+// newCLI makes a database (with --init, as a person would the first time)
+// in a folder of its own, which also holds the checkpoint key.
 func newCLI(t *testing.T) *cli {
+	c := newBareCLI(t)
+	c.ok("--init", "directory", "list")
+	return c
+}
+
+// newBareCLI is newCLI without the database.
+func newBareCLI(t *testing.T) *cli {
 	dir := t.TempDir()
 	return &cli{t: t, bin: cliBinary(t), db: filepath.Join(dir, "irtui.db"), dir: dir, as: "alice"}
 }
@@ -66,7 +75,8 @@ func newCLI(t *testing.T) *cli {
 func (c *cli) run(args ...string) (string, string, int) {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, args...)
-	cmd.Env = append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CACHE=off", "NO_COLOR=1", "XDG_DATA_HOME="+c.dir)
+	cmd.Env = append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CACHE=off", "NO_COLOR=1", "XDG_DATA_HOME="+c.dir,
+		"XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY=")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -266,7 +276,7 @@ func TestCLIRefusesForeignAndCorruptDatabases(t *testing.T) {
 	before, _ := os.ReadFile(c.db)
 
 	// Another application's SQLite file is refused and left untouched.
-	c2 := newCLI(t)
+	c2 := newBareCLI(t)
 	raw, err := sql.Open("sqlite3", c2.db)
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +358,7 @@ func TestCLIFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 	c.db = filepath.Join(mnt, "irtui.db")
-	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
+	c.ok("--init", "incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	long := strings.Repeat("x", 60_000)
 	var errs string
 	for i := 0; i < 200; i++ {

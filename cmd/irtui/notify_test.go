@@ -25,6 +25,9 @@ func newNotifyCLI(t *testing.T) *notifyCLI {
 	c := &notifyCLI{t: t, bin: cliBinary(t), dir: dir}
 	c.env = []string{"IRTUI_DB=" + filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off", "NO_COLOR=1",
 		"XDG_DATA_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	if _, errs, code := c.run("ops", nil, "--init", "directory", "list"); code != 0 {
+		t.Fatalf("create the database: exit %d: %s", code, errs)
+	}
 	return c
 }
 

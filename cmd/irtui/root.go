@@ -18,6 +18,7 @@ type globals struct {
 	runbooks []string
 	config   string
 	as       string
+	init     bool
 	lib      *runbook.Library
 }
 
@@ -42,6 +43,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringSliceVar(&g.runbooks, "runbooks", nil, "extra runbook folder, repeatable (env IRTUI_RUNBOOKS, separated by "+string(os.PathListSeparator)+")")
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
 	pf.StringVar(&g.as, "as", "", "who you are, recorded on every action (env IRTUI_USER; default the OS user name)")
+	pf.BoolVar(&g.init, "init", false, "create the database if it does not exist (a missing --db file is otherwise an error)")
 	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
 	return root
 }

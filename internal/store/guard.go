@@ -120,11 +120,18 @@ func (s *Store) MarkDamaged(reason string) {
 	if s.readOnly {
 		return
 	}
+	MarkFileDamaged(s.path, reason)
+}
+
+// MarkFileDamaged leaves the damage marker beside the database at path
+// (see MarkDamaged), for a check that found damage without opening a
+// Store (`irtui audit verify`). An existing marker is kept.
+func MarkFileDamaged(path, reason string) {
 	text := fmt.Sprintf("%s\n\nirtui found this database damaged at %s and refuses to write to it.\n"+
 		"Check it (irtui audit verify), restore it from a backup if need be, then run\n"+
 		"irtui audit unblock --reason \"what you did\" to allow writing again.\n",
-		reason, FormatTime(time.Now()))
-	_ = writeFileExcl(DamageMarkerPath(s.path), []byte(text))
+		firstLine(strings.TrimSpace(reason)), FormatTime(time.Now()))
+	_ = writeFileExcl(DamageMarkerPath(path), []byte(text))
 }
 
 // writeFileExcl writes a new 0600 file; it leaves an existing one alone.

@@ -185,10 +185,11 @@ func HasCheckpoints(witnessPath string) bool {
 	return err == nil && len(entries) > 0
 }
 
-// Event is what the schedule reports.
+// Event is what the schedule reports. Fatal says the record can no
+// longer keep what is done (the database file is gone or replaced).
 type Event struct {
 	Text  string
-	Alert bool
+	Fatal bool
 }
 
 // Run writes a checkpoint every `every` while the database changes, and a
@@ -230,7 +231,7 @@ func Run(ctx context.Context, st *store.Store, o Options, every, slackEvery time
 		}
 		l, err := Write(ctx, st, wo)
 		if err != nil {
-			report(Event{Text: "Checkpoint not written: " + err.Error(), Alert: true})
+			report(Event{Text: "Checkpoint not written: " + err.Error()})
 			return
 		}
 		last = h
@@ -248,7 +249,7 @@ func Run(ctx context.Context, st *store.Store, o Options, every, slackEvery time
 		case <-t.C:
 			if err := st.CheckFile(ctx); err != nil && !fileBad && !errors.Is(err, context.Canceled) {
 				fileBad = true
-				report(Event{Text: err.Error() + ". Your last action may not be saved; quit, and check the file.", Alert: true})
+				report(Event{Text: err.Error() + ". Your last action may not be saved; quit, and check the file.", Fatal: true})
 			}
 			write(ctx, false)
 		}
