@@ -151,3 +151,46 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 		t.Fatalf("audit chain after the session: %+v %v", r, err)
 	}
 }
+
+// The case: with the app open, the database files are removed and
+// a note is added. The app used to say "Note added." for a note that was
+// gone after exit; it must say its last action may not be saved, and keep
+// saying so. The checkpoint written at close must not describe a file
+// that is gone.
+func TestEndToEndDatabaseDeletedWhileOpen(t *testing.T) {
+	requireTmux(t)
+	bin := cliBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "e2e.db")
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir,
+		"TERM=xterm-256color"}
+	setup := exec.Command(bin, "--init", "incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
+	setup.Env = append(os.Environ(), env...)
+	if out, err := setup.CombinedOutput(); err != nil {
+		t.Fatalf("declare: %v\n%s", err, out)
+	}
+	s := &tmuxSession{t: t, name: "irtui-e2e-gone", sock: filepath.Join(dir, "tmux.sock")}
+	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin)...)...)
+	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+
+	s.waitFor("Phone lost")
+	s.keys("Enter")
+	s.waitFor("INC-0001 · Phone lost")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	s.keys("N")
+	s.waitFor("Add a note")
+	s.text("Written after the file was deleted")
+	s.keys("Enter")
+	screen := s.waitFor("Your last action may not be saved")
+	if strings.Contains(screen, "Note added") {
+		t.Errorf("the app says the note was added:\n%s", screen)
+	}
+	// Still there after the status line has moved on.
+	time.Sleep(time.Second)
+	s.waitFor("Your last action may not be saved")
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("a database reappeared at %s: %v", db, err)
+	}
+}

@@ -97,7 +97,7 @@ func readDamage(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", DamageMarkerPath(path), err)
 	}
-	reason := strings.TrimSpace(string(b))
+	reason := firstLine(strings.TrimSpace(string(b)))
 	if reason == "" {
 		reason = "(the marker gives no reason)"
 	}
@@ -200,10 +200,12 @@ func (s *Store) ClearDamage(ctx context.Context, actor, reason string) error {
 		return errors.New("say what was checked or done (--reason)")
 	}
 	res, err := s.IntegrityCheck(ctx)
-	if err != nil {
+	switch {
+	case err != nil && isCorrupt(err):
+		return fmt.Errorf("integrity_check still finds problems, so the mark stays: %v", err)
+	case err != nil:
 		return err
-	}
-	if res != "ok" {
+	case res != "ok":
 		return fmt.Errorf("integrity_check still finds problems, so the mark stays:\n%s", res)
 	}
 	s.guardMu.Lock()

@@ -58,6 +58,9 @@ type VerifyOptions struct {
 // one consistent snapshot. An error means it could not read; what it
 // found wrong is in the Report.
 func Verify(ctx context.Context, path string, opt VerifyOptions) (Report, error) {
+	if err := checkFile(path); err != nil {
+		return Report{}, err
+	}
 	b, err := openBulk(path, opt.Immutable)
 	if err != nil {
 		return Report{}, err
