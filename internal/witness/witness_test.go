@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -312,5 +313,78 @@ func TestRunWritesOnChangeAndAtTheEnd(t *testing.T) {
 	entries, _, _ := ReadFile(w)
 	if last := entries[len(entries)-1].Line; last.Timeline.ID != 3 || last.Incident != "INC-0003" {
 		t.Errorf("last checkpoint at close: %+v", last)
+	}
+}
+
+// The case: the write-ahead log is deleted and the process that
+// held it killed, so what it held is gone from the file; the checkpoint
+// the app wrote meanwhile is ahead of the database, and both the check at
+// open and verify say what is missing.
+func TestLostWALContentIsCaughtByTheCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "irtui.db")
+	ctx := context.Background()
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	act(t, st, "one")
+	// Everything so far is in the database file itself.
+	if _, err := st.Heads(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// Twenty acknowledged notes, in the log only, and a checkpoint of them.
+	for i := range 20 {
+		act(t, st, fmt.Sprintf("acknowledged %d", i))
+	}
+	o := Options{Key: filepath.Join(dir, "k")}
+	if _, err := Write(ctx, st, o); err != nil {
+		t.Fatal(err)
+	}
+	// What is left when the log is deleted and the process killed: the
+	// database file as it was before the log.
+	lost := filepath.Join(dir, "lost.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lost, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wb, _ := os.ReadFile(DefaultPath(path))
+	if err := os.WriteFile(DefaultPath(lost), wb, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := ReadFile(DefaultPath(lost))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps, probs, _ := Trust(entries, LocalKeys(o.Key))
+	if len(probs) != 0 {
+		t.Fatal(probs)
+	}
+	rep, err := store.Verify(ctx, lost, store.VerifyOptions{Checkpoints: cps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := fmt.Sprint(rep.Problems)
+	if rep.OK || !strings.Contains(text, "timeline entries #2 to #21 are missing") ||
+		!strings.Contains(text, "incident INC-0021 is gone") {
+		t.Fatalf("verify of the file without its log: %+v", rep)
+	}
+	lst, err := store.Open(ctx, lost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lst.Close()
+	if err := CheckAtOpen(ctx, lst, "", LocalKeys(o.Key)); !errors.Is(err, store.ErrBehindCheckpoint) {
+		t.Fatalf("CheckAtOpen = %v", err)
 	}
 }
