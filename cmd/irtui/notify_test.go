@@ -68,6 +68,9 @@ type noticeJSON struct {
 	} `json:"fields"`
 	ExportPath string `json:"export_path"`
 	LastError  string `json:"last_error"`
+	State      string `json:"state"`
+	Delivered  bool   `json:"delivered"`
+	Alert      bool   `json:"alert"`
 }
 
 func (c *notifyCLI) notices() []noticeJSON {
@@ -164,20 +167,61 @@ func TestCLINotifyFlow(t *testing.T) {
 	// No Slack: the console, and a file export for mail.
 	consoleLog := filepath.Join(c.dir, "console.log")
 	out, errOut, code := c.run("ops", []string{"IRTUI_CONSOLE_LOG=" + consoleLog}, "notify", "send", "--wait")
-	if code != 0 || !strings.Contains(out, "Delivering by console") || !strings.Contains(out, "2 sent") {
+	// Nothing was sent to anyone, and the output says so.
+	if code != 0 || !strings.Contains(out, "Delivering by console") || !strings.Contains(out, "0 sent") ||
+		!strings.Contains(out, "1 EXPORTED, NOT DELIVERED") || !strings.Contains(out, "1 on the console only") ||
+		!strings.Contains(errOut, "EXPORTED, NOT DELIVERED") || strings.Contains(out, "Sent #") {
 		t.Fatalf("send: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, n := range c.notices() {
 		switch n.ID {
 		case stake.ID:
-			if n.Status != "sent" || n.Via != "console" {
+			if n.Status != "sent" || n.Via != "console" || n.State != "console only — not sent" || n.Delivered {
 				t.Errorf("stakeholder message: %+v", n)
 			}
 		case zuid.ID:
-			if n.Status != "sent" || n.Via != "file" || !strings.HasPrefix(n.ExportPath, filepath.Join(c.dir, "irtui", "outbox")) {
+			if n.Status != "exported" || n.Via != "file" || n.State != "EXPORTED — not delivered" || n.Delivered ||
+				!n.Alert || !strings.HasPrefix(n.ExportPath, filepath.Join(c.dir, "irtui", "outbox")) {
 				t.Errorf("customer notice: %+v", n)
 			}
 		}
+	}
+	table = c.ok("dave", "notify", "list")
+	if !strings.Contains(table, "!EXPORTED — not delivered") || !strings.Contains(table, "irtui notify confirm "+id) {
+		t.Errorf("list after the export:\n%s", table)
+	}
+	show = c.ok("dave", "notify", "show", id)
+	if !strings.Contains(show, "EXPORTED — not delivered  <-- needs a person") || !strings.Contains(show, "Delivered:     NO") {
+		t.Errorf("show after the export:\n%s", show)
+	}
+	// The customer-notice clock keeps running until someone records the
+	// delivery; then it stops.
+	if inc := c.ok("dave", "incident", "show", "INC-0001"); strings.Contains(inc, "Met customer-notice") {
+		t.Errorf("the export met the obligation:\n%s", inc)
+	}
+	if out := c.ok("chen", "notify", "confirm", id); !strings.Contains(out, "Recorded #"+id+" as delivered") {
+		t.Errorf("confirm: %s", out)
+	}
+	// One of two customers has theirs: the clock runs on.
+	if inc := c.ok("dave", "incident", "show", "INC-0001"); strings.Contains(inc, "Met customer-notice") {
+		t.Errorf("one customer's notice met the obligation:\n%s", inc)
+	}
+	var acme noticeJSON
+	for _, n := range c.notices() {
+		if n.CustomerID == "acme" {
+			acme = n
+		}
+	}
+	for _, f := range acme.Fields {
+		if f.Required {
+			c.ok("eli", "notify", "set", jsonID(acme.ID), f.ID, "Text for "+f.ID)
+		}
+	}
+	c.ok("chen", "notify", "approve", jsonID(acme.ID))
+	c.ok("ops", "notify", "send")
+	c.ok("chen", "notify", "confirm", jsonID(acme.ID))
+	if inc := c.ok("dave", "incident", "show", "INC-0001"); !strings.Contains(inc, "Met customer-notice: every affected customer's notice was delivered") {
+		t.Errorf("every customer's delivered notice did not meet the obligation:\n%s", inc)
 	}
 	if b, err := os.ReadFile(consoleLog); err != nil || !strings.Contains(string(b), "Export <!channel>") {
 		t.Errorf("console log: %v\n%s", err, b)
