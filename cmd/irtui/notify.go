@@ -80,8 +80,17 @@ func newNotifyCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newNotifyListCmd(g), newNotifyShowCmd(g), newNotifySetCmd(g), newNotifySendCmd(g),
 		idCmd("approve ID", "Approve a draft notice and queue it (the approver role's holder only)",
 			func(s notifySession, c *cobra.Command, id int64) error {
-				return done(c, s.ns.Approve(c.Context(), s.actor, id),
-					"Approved #%d; it is queued. Deliver with `irtui notify send`.", id)
+				if err := s.ns.Approve(c.Context(), s.actor, id); err != nil {
+					return err
+				}
+				what := "Deliver with `irtui notify send`."
+				if settings, err := notify.SettingsFromEnv(os.Getenv); err == nil {
+					if v, err := s.ns.Get(c.Context(), s.actor, id); err == nil {
+						what = "With `irtui notify send`, " + settings.WhatHappensTo(v.Notification) + "."
+					}
+				}
+				fmt.Fprintf(c.OutOrStdout(), "Approved #%d; it is queued. %s\n", id, what)
+				return nil
 			}),
 		idCmd("retry ID", "Queue a failed notification, or one whose outcome is unknown, again",
 			func(s notifySession, c *cobra.Command, id int64) error {

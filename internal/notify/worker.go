@@ -156,7 +156,41 @@ func (w *Worker) Wake() {
 // own workspace). A drill reaches the drill channel through the bot only,
 // else the console.
 func (w *Worker) route(n store.Notification) (via, key, channel string) {
-	bot, hook := w.Settings.BotToken.IsSet(), w.Settings.WebhookURL.IsSet()
+	return w.Settings.route(n)
+}
+
+// Via is how n would go out with these settings: ViaSlack, ViaWebhook,
+// ViaMail, ViaConsole, or ViaFile (an export: NOT delivered).
+func (s Settings) Via(n store.Notification) string {
+	via, _, _ := s.route(n)
+	return via
+}
+
+// WhatHappensTo says in a sentence what delivering n will do with these
+// settings, for the person who approves it.
+func (s Settings) WhatHappensTo(n store.Notification) string {
+	switch s.Via(n) {
+	case ViaFile:
+		why := "it goes to a regulator's portal"
+		switch {
+		case n.DestKind == store.DestEmail:
+			why = "no mail server is set up (" + EnvSMTPURL + ")"
+		case n.DestKind == store.DestSlack:
+			why = "a customer's Slack channel needs the bot token (" + EnvBotToken + ")"
+		}
+		return fmt.Sprintf("it will be EXPORTED to a file, NOT delivered (%s): send it yourself, then "+
+			"`irtui notify confirm %d`", why, n.ID)
+	case ViaConsole:
+		return "it will be written to the console only: nobody will be sent it"
+	case ViaMail:
+		return "it will be mailed to " + n.Channel
+	default:
+		return "it will be posted to Slack"
+	}
+}
+
+func (s Settings) route(n store.Notification) (via, key, channel string) {
+	bot, hook := s.BotToken.IsSet(), s.WebhookURL.IsSet()
 	switch n.DestKind {
 	case store.DestConsole:
 		return ViaConsole, "", ""
@@ -164,7 +198,7 @@ func (w *Worker) route(n store.Notification) (via, key, channel string) {
 		switch {
 		case n.Drill:
 			return ViaConsole, "", "" // a drill never reaches a customer or regulator
-		case n.DestKind == store.DestEmail && w.Settings.SMTP != nil:
+		case n.DestKind == store.DestEmail && s.SMTP != nil:
 			return ViaMail, "", ""
 		}
 		return ViaFile, "", ""
@@ -180,7 +214,7 @@ func (w *Worker) route(n store.Notification) (via, key, channel string) {
 		return ViaFile, "", ch
 	case bot:
 		if ch == "" {
-			ch = w.Settings.Channel
+			ch = s.Channel
 		}
 		return ViaSlack, "slack:" + ch, ch
 	case hook:
