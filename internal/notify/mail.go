@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/mail"
 	"net/textproto"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,7 +157,7 @@ func connectError(cfg SMTP, err error) error {
 	code := 0
 	if errors.As(err, &tp) {
 		code = tp.Code
-		msg = fmt.Sprintf("%d %s", tp.Code, tp.Msg)
+		msg = serverWords(msg)
 	}
 	switch {
 	case strings.Contains(msg, "does not support STARTTLS"):
@@ -190,7 +192,21 @@ func submitError(err error) error {
 	if i := strings.Index(words, ", affected message ID:"); i >= 0 {
 		words = words[:i]
 	}
-	return &mailError{stage: stage, code: se.ErrorCode(), words: words, err: err}
+	return &mailError{stage: stage, code: se.ErrorCode(), words: serverWords(words), err: err}
+}
+
+// quotedReply is a server reply as net/textproto prints it: 550 "5.1.1 …".
+var quotedReply = regexp.MustCompile(`\b([2-5]\d\d) ("(?:[^"\\]|\\.)*")`)
+
+// serverWords prints a server's replies as it wrote them, unquoted.
+func serverWords(s string) string {
+	return quotedReply.ReplaceAllStringFunc(s, func(m string) string {
+		code, quoted, _ := strings.Cut(m, " ")
+		if text, err := strconv.Unquote(quoted); err == nil {
+			return code + " " + safetext.Line(text)
+		}
+		return m
+	})
 }
 
 // classifyMail says what to do after a failed submission: a 4xx reply is
