@@ -215,7 +215,7 @@ func (f *fixture) worker(s Settings) *Worker {
 // API irtui uses. It records every chat.postMessage it answers with ok,
 // stamping it with Slack's clock (the fixture's fake clock, plus skew):
 // ts is "<Slack's seconds>.<post number>", so the first post at t0 is
-// 1700000000.000001. Every answer carries Slack's time in its Date
+// firstTS. Every answer carries Slack's time in its Date
 // header. It answers conversations.list (every channel a post was tried
 // to), conversations.history and conversations.replies (the posts stored
 // by then, newest first, with their metadata when include_all_metadata
@@ -270,8 +270,12 @@ func channelIDOf(ch string) string {
 	return "CTEST" + b.String()
 }
 
-// slackEpoch is Slack's time at t0 (without skew).
-var slackEpoch = time.Unix(1700000000, 0)
+// slackEpoch is Slack's time at t0 (without skew): the same clock as the
+// fixture's, so a test that sets skew has the clocks that far apart.
+var slackEpoch = t0
+
+// firstTS is the ts of the first post at t0 without skew.
+var firstTS = fmt.Sprintf("%d.000001", t0.Unix())
 
 // slackNow is Slack's clock.
 func (s *slackServer) slackNow() time.Time {

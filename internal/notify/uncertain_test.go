@@ -77,7 +77,7 @@ func TestTimedOutPostThatArrivedIsFoundNotSentAgain(t *testing.T) {
 	}
 	exactlyOnce(t, sl.delivered(), "SEV2 personal data breach: Export")
 	n := f.byAudience(in.ID, AudienceStakeholders)[0]
-	if n.Status != store.NoticeSent || n.SlackTS != "1700000000.000001" || n.Failures != 1 || n.LastError != "" {
+	if n.Status != store.NoticeSent || n.SlackTS != firstTS || n.Failures != 1 || n.LastError != "" {
 		t.Errorf("%s ts %q failures %d: %q", n.Status, n.SlackTS, n.Failures, n.LastError)
 	}
 	looks := sl.lookedUp()
@@ -107,7 +107,7 @@ func TestTimedOutPostThatArrivedIsFoundNotSentAgain(t *testing.T) {
 	if _, err := w.Drain(f.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if posts := sl.delivered(); len(posts) != 2 || posts[1].Get("thread_ts") != "1700000000.000001" {
+	if posts := sl.delivered(); len(posts) != 2 || posts[1].Get("thread_ts") != firstTS {
 		t.Errorf("follow-up: %d posts, thread %q", len(posts), posts[len(posts)-1].Get("thread_ts"))
 	}
 }

@@ -101,7 +101,7 @@ func TestSlackPostContentAndBlocks(t *testing.T) {
 		t.Errorf("body or context missing:\n%s", texts)
 	}
 	n := f.byAudience(in.ID, AudienceStakeholders)[0]
-	if n.Status != store.NoticeSent || n.SlackTS != "1700000000.000001" || n.Via != ViaSlack || n.Attempts != 1 {
+	if n.Status != store.NoticeSent || n.SlackTS != firstTS || n.Via != ViaSlack || n.Attempts != 1 {
 		t.Errorf("recorded: %s ts %q via %s attempts %d", n.Status, n.SlackTS, n.Via, n.Attempts)
 	}
 	// The message carries its key, to be found again after a timeout.
