@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack/slacktest"
 )
@@ -281,4 +283,75 @@ func TestCLINotifySendKeepsTheTokenSecret(t *testing.T) {
 func jsonID(id int64) string {
 	b, _ := json.Marshal(id)
 	return string(b)
+}
+
+// Ctrl-C during `notify send --wait` ends calmly: the send under way is
+// recorded, the summary says what is still queued, and the exit status is
+// 130, not 1 with "context canceled".
+func TestCLINotifySendWaitInterrupted(t *testing.T) {
+	c := newNotifyCLI(t)
+	srv := slacktest.NewTestServer(func(cz slacktest.Customize) {
+		cz.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable) // certainly not posted: retried with backoff
+		})
+	})
+	srv.Start()
+	defer srv.Stop()
+	dirFile := filepath.Join(c.dir, "dir.yaml")
+	if err := os.WriteFile(dirFile, []byte(cliDirectory), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("admin", "directory", "import", dirFile)
+	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export")
+	cmd := exec.Command(c.bin, "notify", "send", "--wait")
+	cmd.Env = append(append([]string{}, c.env...), "IRTUI_USER=ops", "SLACK_BOT_TOKEN=xoxb-test",
+		"IRTUI_SLACK_API_URL="+srv.GetAPIURL(), "IRTUI_SLACK_CHANNEL=#sec")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	waiting, read := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(stdout)
+		seen := false
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if !seen && strings.Contains(sc.Text(), "not sent yet") {
+				seen = true
+				close(waiting)
+			}
+		}
+	}()
+	select {
+	case <-waiting:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("no failed attempt reported:\n%s%s", out.String(), errb.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	<-read // all of stdout, before Wait closes the pipe
+	err = cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	if code != 130 || !strings.Contains(errb.String(), "Interrupted.") || strings.Contains(errb.String(), "context canceled") ||
+		!strings.Contains(out.String(), "0 sent") || !strings.Contains(out.String(), "1 still queued") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	// The attempt is recorded; the message is still queued for next time.
+	for _, n := range c.notices() {
+		if n.Audience == "stakeholders" && (n.Status != "queued" || !strings.Contains(n.LastError, "503")) {
+			t.Errorf("after the interrupt: %+v", n)
+		}
+	}
 }
