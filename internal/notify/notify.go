@@ -16,9 +16,9 @@
 // answer is looked for on Slack, by the key in its metadata, no sooner
 // than a late commit could land (LateCommit) and on Slack's clock, before
 // it is posted again; a re-post is looked for once more later and a second
-// copy deleted. A message is therefore posted twice only when Slack stores
-// an attempt later than both looks, and then the second copy is deleted
-// when found. One whose outcome cannot be known (after a crash, a mail
+// copy deleted. A message can therefore stay posted twice only when Slack
+// stores an attempt later than both looks (docs/notifications.md says
+// exactly what is guaranteed). One whose outcome cannot be known (after a crash, a mail
 // server silent after the message, or when Slack cannot be asked) is
 // flagged for a person. Delivering every affected customer's notice meets
 // the obligation it serves. Every status change is a timeline entry with
