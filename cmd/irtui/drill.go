@@ -23,6 +23,7 @@ import (
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/internal/tabletop"
 )
 
@@ -129,9 +130,9 @@ func (g *globals) scenarios() *runbook.ScenarioLibrary {
 }
 
 // scenario finds a scenario by id, or reads a scenario file.
-func (g *globals) scenario(arg string) (*runbook.Scenario, error) {
+func (g *globals) scenario(ctx context.Context, arg string) (*runbook.Scenario, error) {
 	if st, err := os.Stat(arg); err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
-		data, err := os.ReadFile(arg)
+		data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, arg)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +259,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 			if headless && actionsPath == "" {
 				return fmt.Errorf("--speed max needs --actions FILE: the script of what the team does")
 			}
-			sc, err := g.scenario(a[0])
+			sc, err := g.scenario(c.Context(), a[0])
 			if err != nil {
 				return err
 			}
@@ -301,9 +302,9 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 // headless replays a scenario with an actions file and prints the run id.
 func (s *drillSession) headless(sc *runbook.Scenario, path string, opts tabletop.Options, asJSON bool) error {
 	ctx := s.cmd.Context()
-	data, err := os.ReadFile(path)
+	data, err := strictyaml.ReadFile(ctx, strictyaml.Actions, path)
 	if err != nil {
-		return fmt.Errorf("actions: %w", err)
+		return err
 	}
 	rb, ok := s.deps.Runbooks.Get(sc.Runbook)
 	if !ok {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/spf13/cobra"
 )
 
@@ -91,9 +92,9 @@ func summaries(lib *runbook.Library) []runbookSummary {
 	return out
 }
 
-func nonNil(ps runbook.Problems) runbook.Problems {
+func nonNil(ps strictyaml.Problems) strictyaml.Problems {
 	if ps == nil {
-		return runbook.Problems{}
+		return strictyaml.Problems{}
 	}
 	return ps
 }

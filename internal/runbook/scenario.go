@@ -8,8 +8,8 @@ package runbook
 // path:line:col. docs/scenario-format.md describes the format.
 
 import (
+	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml/ast"
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 // Scenario is one table-top exercise as written in YAML.
@@ -175,7 +175,7 @@ var Ratings = []string{"P", "S", "M", "U"}
 var localID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func init() {
-	registerSchema(reflect.TypeFor[Scenario](), reflect.TypeFor[Objective](), reflect.TypeFor[Participant](),
+	strictyaml.Register(reflect.TypeFor[Scenario](), reflect.TypeFor[Objective](), reflect.TypeFor[Participant](),
 		reflect.TypeFor[Inject](), reflect.TypeFor[Expectation](), reflect.TypeFor[DrillActions](),
 		reflect.TypeFor[DrillAction](), reflect.TypeFor[DrillHotWash](), reflect.TypeFor[DrillActionItem]())
 }
@@ -339,19 +339,16 @@ type scenarioCtx struct {
 // ParseScenario decodes and validates one scenario file against the
 // runbooks runbooks finds. It returns the scenario, or every problem, each
 // with its path:line:col.
-func ParseScenario(path string, data []byte, runbooks func(id string) (*Runbook, bool), opts ValidateOptions) (*Scenario, Problems) {
-	f, probs := parseYAML(path, data)
+func ParseScenario(path string, data []byte, runbooks func(id string) (*Runbook, bool), opts ValidateOptions) (*Scenario, strictyaml.Problems) {
+	doc, probs := strictyaml.Parse(path, data)
 	if probs != nil {
 		return nil, probs
 	}
 	sc := new(Scenario)
-	d := &astDecoder{path: path, anchors: map[string]ast.Node{}, suggested: map[*ast.MappingNode][]string{}}
-	root := body(f)
-	d.decode(root, reflect.ValueOf(sc).Elem())
-	probs = d.problems
-	if _, isMap := deref(root).(*ast.MappingNode); !isMap {
+	probs = doc.Decode(sc)
+	if !doc.IsMapping() {
 		if len(probs) == 0 {
-			probs = Problems{{Path: path, Line: 1, Col: 1, Msg: "a scenario file must be a mapping of fields (id, title, injects, ...)"}}
+			probs = strictyaml.Problems{{Path: path, Line: 1, Col: 1, Msg: "a scenario file must be a mapping of fields (id, title, injects, ...)"}}
 		}
 		return nil, probs
 	}
@@ -359,35 +356,19 @@ func ParseScenario(path string, data []byte, runbooks func(id string) (*Runbook,
 		runbooks = func(string) (*Runbook, bool) { return nil, false }
 	}
 	issues := validateScenario(sc, scenarioCtx{runbooks: runbooks, opts: opts})
-	probs = append(probs, locateIssues(path, root, issues, probs, d)...)
+	probs = append(probs, doc.Report(exportIssues(issues), probs)...)
 	if len(probs) > 0 {
-		sortProblems(probs)
+		probs.Sort()
 		return nil, probs
 	}
 	sc.Source = Source{Path: path, Hash: hash(data)}
 	return sc, nil
 }
 
-// locateIssues gives issues their positions, leaving out "missing field"
-// issues that a decoding problem already explains.
-func locateIssues(path string, root ast.Node, issues []issue, decoded Problems, d *astDecoder) Problems {
-	var out Problems
-	at := map[[2]int]bool{}
-	for _, p := range decoded {
-		at[[2]int{p.Line, p.Col}] = true
-	}
-	for _, is := range issues {
-		p, present, parent := locate(root, is)
-		if at[[2]int{p.Line, p.Col}] {
-			continue // the value did not decode; that is reported already
-		}
-		if strings.HasPrefix(is.msg, "missing required field") {
-			if len(decoded) > 0 && present || parent != nil && slices.Contains(d.suggested[parent], fieldName(is)) {
-				continue
-			}
-		}
-		p.Path = path
-		out = append(out, p)
+func exportIssues(issues []issue) []strictyaml.Issue {
+	out := make([]strictyaml.Issue, len(issues))
+	for i, is := range issues {
+		out[i] = is.export()
 	}
 	return out
 }
@@ -405,18 +386,7 @@ func (v *validator) localID(at path, kind, id string, seen map[string]bool) {
 }
 
 // suggestName offers the closest of names for a misspelt one.
-func suggestName(got string, names []string) string {
-	best, bestD := "", 4
-	for _, n := range names {
-		if d := editDistance(got, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
+func suggestName(got string, names []string) string { return strictyaml.DidYouMean(got, names) }
 
 func validateScenario(sc *Scenario, cx scenarioCtx) []issue {
 	v := &validator{obligations: cx.opts.Obligation}
@@ -788,7 +758,7 @@ func orUnknown(rb *Runbook) string {
 // ScenarioLibrary is the set of loaded scenarios and the files that failed.
 type ScenarioLibrary struct {
 	Scenarios []*Scenario // sorted by id
-	Failed    Problems
+	Failed    strictyaml.Problems
 	byID      map[string]*Scenario
 }
 
@@ -811,17 +781,11 @@ func LoadScenarios(opts Options, lib *Library) *ScenarioLibrary {
 
 // scenarioFiles lists the scenario files of the bundled runbooks and of
 // the configured folders.
-func scenarioFiles(opts Options) []srcFile {
-	var files []srcFile
+func scenarioFiles(opts Options) []strictyaml.File {
+	var files []strictyaml.File
 	if opts.Bundled != nil {
-		if entries, err := fs.ReadDir(opts.Bundled, ScenarioDir); err == nil {
-			for _, e := range entries {
-				if e.IsDir() || !isYAML(e.Name()) {
-					continue
-				}
-				data, err := fs.ReadFile(opts.Bundled, ScenarioDir+"/"+e.Name())
-				files = append(files, srcFile{path: "bundled:" + ScenarioDir + "/" + e.Name(), data: data, bundled: true, err: err})
-			}
+		if bundled, err := strictyaml.ReadFS(opts.Bundled, ScenarioDir); err == nil {
+			files = append(files, bundled...)
 		}
 	}
 	for _, dir := range opts.Dirs {
@@ -832,11 +796,11 @@ func scenarioFiles(opts Options) []srcFile {
 
 // scenarioDirFiles lists the scenario files in dir; a missing folder has
 // none.
-func scenarioDirFiles(dir string) []srcFile {
+func scenarioDirFiles(dir string) []strictyaml.File {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		return nil
 	}
-	return dirFiles(dir)
+	return strictyaml.ReadDir(context.TODO(), strictyaml.Scenario, dir)
 }
 
 // isScenarioPath reports whether a file named on the lint command line is
@@ -846,11 +810,11 @@ func isScenarioPath(p string) bool {
 	if filepath.Base(filepath.Dir(p)) == ScenarioDir {
 		return true
 	}
-	f := readFile(p)
-	if f.err != nil || len(f.data) > MaxFileSize {
+	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Scenario, p)
+	if err != nil {
 		return false
 	}
-	for _, line := range strings.Split(string(f.data), "\n") {
+	for _, line := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(line, "injects:") {
 			return true
 		}
@@ -861,26 +825,26 @@ func isScenarioPath(p string) bool {
 // splitLintDir lists a folder given to lint: its runbooks and the
 // scenarios in its scenarios/ sub-folder, or, for a scenarios/ folder
 // itself, its scenarios.
-func splitLintDir(dir string) (runbooks, scenarios []srcFile) {
+func splitLintDir(dir string) (runbooks, scenarios []strictyaml.File) {
 	if filepath.Base(filepath.Clean(dir)) == ScenarioDir {
 		return nil, scenarioDirFiles(dir)
 	}
 	return dirFiles(dir), scenarioDirFiles(filepath.Join(dir, ScenarioDir))
 }
 
-func buildScenarios(files []srcFile, runbooks func(string) (*Runbook, bool), opts ValidateOptions, replace bool) *ScenarioLibrary {
+func buildScenarios(files []strictyaml.File, runbooks func(string) (*Runbook, bool), opts ValidateOptions, replace bool) *ScenarioLibrary {
 	lib := &ScenarioLibrary{byID: map[string]*Scenario{}}
 	for _, f := range files {
-		if f.err != nil {
-			lib.Failed = append(lib.Failed, Problem{Path: f.path, Line: 1, Col: 1, Msg: readErr(f.err)})
+		if f.Err != nil {
+			lib.Failed = append(lib.Failed, f.Problems()...)
 			continue
 		}
-		sc, probs := ParseScenario(f.path, f.data, runbooks, opts)
+		sc, probs := ParseScenario(f.Path, f.Data, runbooks, opts)
 		if probs != nil {
 			lib.Failed = append(lib.Failed, probs...)
 			continue
 		}
-		sc.Source.Bundled = f.bundled
+		sc.Source.Bundled = f.Bundled
 		prev, dup := lib.byID[sc.ID]
 		switch {
 		case !dup:
@@ -890,7 +854,7 @@ func buildScenarios(files []srcFile, runbooks func(string) (*Runbook, bool), opt
 			lib.byID[sc.ID] = sc
 		default:
 			line, col := idPosition(f)
-			lib.Failed = append(lib.Failed, Problem{Path: f.path, Line: line, Col: col,
+			lib.Failed = append(lib.Failed, strictyaml.Problem{Path: f.Path, Line: line, Col: col,
 				Msg: fmt.Sprintf("duplicate scenario id %q, already defined in %s", sc.ID, prev.Source.Path)})
 		}
 	}
@@ -898,7 +862,7 @@ func buildScenarios(files []srcFile, runbooks func(string) (*Runbook, bool), opt
 		lib.Scenarios = append(lib.Scenarios, sc)
 	}
 	slices.SortFunc(lib.Scenarios, func(a, b *Scenario) int { return strings.Compare(a.ID, b.ID) })
-	sortProblems(lib.Failed)
+	lib.Failed.Sort()
 	return lib
 }
 
@@ -1008,31 +972,28 @@ var doFields = map[string][]string{
 // ParseDrillActions decodes and checks an actions file for a scenario
 // whose drill incident uses runbook rb. Every problem has its
 // path:line:col.
-func ParseDrillActions(name string, data []byte, sc *Scenario, rb *Runbook, opts ValidateOptions) (*DrillActions, Problems) {
-	f, probs := parseYAML(name, data)
+func ParseDrillActions(name string, data []byte, sc *Scenario, rb *Runbook, opts ValidateOptions) (*DrillActions, strictyaml.Problems) {
+	doc, probs := strictyaml.Parse(name, data)
 	if probs != nil {
 		return nil, probs
 	}
 	da := new(DrillActions)
-	d := &astDecoder{path: name, anchors: map[string]ast.Node{}, suggested: map[*ast.MappingNode][]string{}}
-	root := body(f)
-	d.decode(root, reflect.ValueOf(da).Elem())
-	probs = d.problems
-	if _, isMap := deref(root).(*ast.MappingNode); !isMap {
+	probs = doc.Decode(da)
+	if !doc.IsMapping() {
 		if len(probs) == 0 {
-			probs = Problems{{Path: name, Line: 1, Col: 1, Msg: "an actions file must be a mapping with an actions list"}}
+			probs = strictyaml.Problems{{Path: name, Line: 1, Col: 1, Msg: "an actions file must be a mapping with an actions list"}}
 		}
 		return nil, probs
 	}
 	v := &validator{obligations: opts.Obligation}
 	validateActions(v, da, sc, rb)
-	probs = append(probs, locateIssues(name, root, v.issues, probs, d)...)
+	probs = append(probs, doc.Report(exportIssues(v.issues), probs)...)
 	if len(probs) > 0 {
-		sortProblems(probs)
+		probs.Sort()
 		return nil, probs
 	}
 	for i := range da.Actions {
-		p, _, _ := locate(root, issue{at: path{"actions", i}})
+		p, _, _ := doc.Place(strictyaml.Issue{At: strictyaml.Path{"actions", i}})
 		da.Actions[i].Line = p.Line
 	}
 	return da, nil
@@ -1262,6 +1223,6 @@ func (rb *Runbook) Notification(id string) (Notification, bool) {
 
 // lintScenarios checks scenario files for lint, each against runbooks;
 // duplicate ids across files are reported too.
-func lintScenarios(files []srcFile, runbooks func(string) (*Runbook, bool), opts ValidateOptions) Problems {
+func lintScenarios(files []strictyaml.File, runbooks func(string) (*Runbook, bool), opts ValidateOptions) strictyaml.Problems {
 	return buildScenarios(files, runbooks, opts, false).Failed
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/runbooks"
 )
 
@@ -67,7 +68,7 @@ func openFixture(t testing.TB, path string, seed bool) *fixture {
 	t.Cleanup(func() { st.Close() })
 	if seed {
 		var d store.Directory
-		if probs := runbook.DecodeFile("demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
+		if probs := strictyaml.DecodeFile("demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
 			t.Fatal(probs)
 		}
 		if _, err := st.ImportDirectory(context.Background(), "admin", d); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/runbooks"
 )
 
@@ -30,7 +31,7 @@ func edit(t *testing.T, src, old, new string) string {
 	return strings.Replace(src, old, new, 1)
 }
 
-func parseScenario(t testing.TB, src string) (*runbook.Scenario, runbook.Problems) {
+func parseScenario(t testing.TB, src string) (*runbook.Scenario, strictyaml.Problems) {
 	t.Helper()
 	lib, _ := library(t)
 	return runbook.ParseScenario("s.yaml", []byte(src), lib.Get, validate)
