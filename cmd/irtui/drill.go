@@ -125,18 +125,18 @@ func newDrillCmd(g *globals) *cobra.Command {
 }
 
 // scenarios loads the bundled and folder scenarios.
-func (g *globals) scenarios() *runbook.ScenarioLibrary {
+func (g *globals) scenarios() *tabletop.ScenarioLibrary {
 	return tabletop.Load(g.loadOptions(), g.library())
 }
 
 // scenario finds a scenario by id, or reads a scenario file.
-func (g *globals) scenario(ctx context.Context, arg string) (*runbook.Scenario, error) {
+func (g *globals) scenario(ctx context.Context, arg string) (*tabletop.Scenario, error) {
 	if st, err := os.Stat(arg); err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
 		data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, arg)
 		if err != nil {
 			return nil, err
 		}
-		sc, probs := runbook.ParseScenario(arg, data, g.library().Get, validateOptions())
+		sc, probs := tabletop.ParseScenario(arg, data, g.library().Get, validateOptions())
 		if probs != nil {
 			return nil, probs
 		}
@@ -173,7 +173,7 @@ func newDrillListCmd(g *globals) *cobra.Command {
 				if asJSON {
 					scs := lib.Scenarios
 					if scs == nil {
-						scs = []*runbook.Scenario{}
+						scs = []*tabletop.Scenario{}
 					}
 					return writeJSON(c.OutOrStdout(), map[string]any{"scenarios": scs, "runs": runs, "failed": nonNil(lib.Failed)})
 				}
@@ -182,7 +182,7 @@ func newDrillListCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(tw, "SCENARIO\tRUNBOOK\tINJECTS\tLENGTH\tTITLE")
 				for _, sc := range lib.Scenarios {
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", sc.ID, sc.Runbook, len(sc.Injects),
-						strings.TrimPrefix(runbook.FormatOffset(sc.Length), "T+"), safetext.Line(sc.Title))
+						strings.TrimPrefix(tabletop.FormatOffset(sc.Length), "T+"), safetext.Line(sc.Title))
 				}
 				if err := tw.Flush(); err != nil {
 					return err
@@ -300,7 +300,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 }
 
 // headless replays a scenario with an actions file and prints the run id.
-func (s *drillSession) headless(sc *runbook.Scenario, path string, opts tabletop.Options, asJSON bool) error {
+func (s *drillSession) headless(sc *tabletop.Scenario, path string, opts tabletop.Options, asJSON bool) error {
 	ctx := s.cmd.Context()
 	data, err := strictyaml.ReadFile(ctx, strictyaml.Actions, path)
 	if err != nil {
@@ -310,7 +310,7 @@ func (s *drillSession) headless(sc *runbook.Scenario, path string, opts tabletop
 	if !ok {
 		return fmt.Errorf("scenario %s uses runbook %q, which is not loaded", sc.ID, sc.Runbook)
 	}
-	acts, probs := runbook.ParseDrillActions(path, data, sc, rb, validateOptions())
+	acts, probs := tabletop.ParseDrillActions(path, data, sc, rb, validateOptions())
 	if probs != nil {
 		return probs
 	}
@@ -903,7 +903,7 @@ func (s *drillSession) consoleCommand(r *tabletop.Run, actor, verb, rest string,
 		}
 		return strings.Join(parts, "\n"), nil
 	}
-	apply := func(a runbook.DrillAction) (string, error) {
+	apply := func(a tabletop.DrillAction) (string, error) {
 		a.As = actor
 		if err := r.Apply(ctx, actor, a); err != nil {
 			return "", err
@@ -1004,7 +1004,7 @@ func (s *drillSession) consoleCommand(r *tabletop.Run, actor, verb, rest string,
 		if err := need(rest != "", "declare TITLE"); err != nil {
 			return "", err
 		}
-		a := runbook.DrillAction{Do: runbook.DoDeclare, Title: rest, Answers: answers}
+		a := tabletop.DrillAction{Do: tabletop.DoDeclare, Title: rest, Answers: answers}
 		if _, err := apply(a); err != nil {
 			return "", err
 		}
@@ -1014,33 +1014,33 @@ func (s *drillSession) consoleCommand(r *tabletop.Run, actor, verb, rest string,
 		if err := need(len(w) == 2, "assign ROLE PERSON"); err != nil {
 			return "", err
 		}
-		return apply(runbook.DrillAction{Do: runbook.DoAssign, Role: w[0], Person: w[1]})
+		return apply(tabletop.DrillAction{Do: tabletop.DoAssign, Role: w[0], Person: w[1]})
 	case "ack":
-		return apply(runbook.DrillAction{Do: runbook.DoAck, Role: rest})
+		return apply(tabletop.DrillAction{Do: tabletop.DoAck, Role: rest})
 	case "step", "skip":
 		w := word(2)
 		text := ""
 		if len(w) == 2 {
 			text = w[1]
 		}
-		return apply(runbook.DrillAction{Do: verb, Step: w[0], Text: text})
+		return apply(tabletop.DrillAction{Do: verb, Step: w[0], Text: text})
 	case "note":
-		return apply(runbook.DrillAction{Do: runbook.DoNote, Text: rest})
+		return apply(tabletop.DrillAction{Do: tabletop.DoNote, Text: rest})
 	case "severity":
 		w := word(2)
 		text := ""
 		if len(w) == 2 {
 			text = w[1]
 		}
-		return apply(runbook.DrillAction{Do: runbook.DoSeverity, Severity: strings.ToUpper(w[0]), Text: text})
+		return apply(tabletop.DrillAction{Do: tabletop.DoSeverity, Severity: strings.ToUpper(w[0]), Text: text})
 	case "approve":
-		return apply(runbook.DrillAction{Do: runbook.DoApprove, Notification: rest})
+		return apply(tabletop.DrillAction{Do: tabletop.DoApprove, Notification: rest})
 	case "submit":
-		return apply(runbook.DrillAction{Do: runbook.DoSubmit, Obligation: rest})
+		return apply(tabletop.DrillAction{Do: tabletop.DoSubmit, Obligation: rest})
 	case "customer":
-		return apply(runbook.DrillAction{Do: runbook.DoCustomer, Customer: rest})
+		return apply(tabletop.DrillAction{Do: tabletop.DoCustomer, Customer: rest})
 	case "close":
-		return apply(runbook.DrillAction{Do: runbook.DoClose, Text: rest})
+		return apply(tabletop.DrillAction{Do: tabletop.DoClose, Text: rest})
 	}
 	return "", fmt.Errorf("unknown command %q; type help", verb)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/strictyaml"
+	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/spf13/cobra"
 )
 
@@ -57,7 +58,7 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Long: "Check runbook files or folders. With no PATH, checks the bundled runbooks and the --runbooks folders.\n" +
 			"Every problem is printed as path:line:col: message; the exit status is 1 if there is any.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			probs := runbook.Lint(args, g.loadOptions())
+			probs := tabletop.Lint(args, g.loadOptions())
 			out := cmd.OutOrStdout()
 			for _, p := range probs {
 				fmt.Fprintln(out, p)

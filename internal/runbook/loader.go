@@ -160,52 +160,34 @@ func Load(opts Options) *Library {
 	return build(files, opts, true)
 }
 
-// Lint checks the given files and folders, or, with none, the bundled and
-// configured runbooks, and returns every problem sorted by position.
-// Scenarios are checked too: those in a scenarios/ sub-folder of each
-// folder (and of the bundled runbooks), and scenario files named directly;
-// their runbook references resolve against the runbooks linted, then the
-// bundled and configured ones.
-func Lint(paths []string, opts Options) strictyaml.Problems {
-	var (
-		lib       *Library
-		scenarios []strictyaml.File
-		runbooks  func(string) (*Runbook, bool)
-	)
-	if len(paths) == 0 {
-		lib = Load(opts)
-		scenarios, runbooks = scenarioFiles(opts), lib.Get
-	} else {
-		var files []strictyaml.File
-		for _, p := range paths {
-			st, err := os.Stat(p)
-			switch {
-			case err != nil:
-				files = append(files, strictyaml.File{Path: p, Err: err})
-			case st.IsDir():
-				rbs, scs := splitLintDir(p)
-				files, scenarios = append(files, rbs...), append(scenarios, scs...)
-			case isScenarioPath(p):
-				scenarios = append(scenarios, strictyaml.ReadOne(context.TODO(), strictyaml.Scenario, p))
-			default:
-				files = append(files, strictyaml.ReadOne(context.TODO(), strictyaml.Runbook, p))
-			}
-		}
-		lib = build(files, Options{Validate: opts.Validate}, false)
-		var configured *Library
-		runbooks = func(id string) (*Runbook, bool) {
-			if rb, ok := lib.Get(id); ok {
-				return rb, true
-			}
-			if configured == nil {
-				configured = Load(opts)
-			}
-			return configured.Get(id)
+// LoadPaths reads the runbook files and folders named, and no others: no
+// bundled runbooks, and a runbook id defined twice is a problem rather
+// than a replacement. It is what lint checks.
+func LoadPaths(paths []string, validate ValidateOptions) *Library {
+	var files []strictyaml.File
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			files = append(files, strictyaml.File{Path: p, Err: err})
+		case st.IsDir():
+			files = append(files, dirFiles(p)...)
+		default:
+			files = append(files, strictyaml.ReadOne(context.TODO(), strictyaml.Runbook, p))
 		}
 	}
-	probs := append(lib.Failed, lintScenarios(scenarios, runbooks, opts.Validate)...)
-	probs.Sort()
-	return probs
+	return build(files, Options{Validate: validate}, false)
+}
+
+// Lint checks the given runbook files and folders, or, with none, the
+// bundled and configured runbooks, and returns every problem sorted by
+// position. It checks runbooks only; tabletop.Lint checks the scenarios
+// beside them too.
+func Lint(paths []string, opts Options) strictyaml.Problems {
+	if len(paths) == 0 {
+		return Load(opts).Failed
+	}
+	return LoadPaths(paths, opts.Validate).Failed
 }
 
 func bundledFiles(fsys fs.FS) []strictyaml.File {

@@ -64,13 +64,6 @@ func (d Deps) check() error {
 	return nil
 }
 
-// Load reads the bundled scenarios and those in the scenarios/ sub-folder
-// of each runbook folder, checked against lib. Files that fail are listed
-// in the result's Failed, with path:line:col.
-func Load(opts runbook.Options, lib *runbook.Library) *runbook.ScenarioLibrary {
-	return runbook.LoadScenarios(opts, lib)
-}
-
 // Errors callers may test with errors.Is.
 var (
 	// ErrNotFound: the run, inject, expectation, objective or action item
@@ -155,7 +148,7 @@ func (o *Offset) UnmarshalJSON(b []byte) error {
 }
 
 // String renders the offset as T+1h05m.
-func (o Offset) String() string { return runbook.FormatOffset(time.Duration(o)) }
+func (o Offset) String() string { return FormatOffset(time.Duration(o)) }
 
 func offsetPtr(d time.Duration) *Offset {
 	o := Offset(d)

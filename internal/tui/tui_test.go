@@ -84,7 +84,7 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 		svc: &incident.Service{Store: st, Clock: clk, Notifier: ns}}
 	h.m = New(Deps{Store: st, Service: h.svc, Runbooks: func() *runbook.Library { return lib },
 		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
-		Scenarios: func(lib *runbook.Library) *runbook.ScenarioLibrary {
+		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary {
 			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
 		},
 		DrillService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} },
