@@ -283,6 +283,25 @@ func suggestName(got string, names []string) string { return strictyaml.DidYouMe
 
 func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 	v := &checker{obligations: cx.opts.Obligation}
+	rb, planned := v.header(sc, cx)
+	objectives := v.objectives(sc, cx)
+	v.participants(sc, rb)
+	v.injects(sc, rb, objectives)
+	length := planned
+	for i, in := range sc.Injects {
+		length = max(length, in.Offset)
+		if planned > 0 && in.Offset > planned {
+			v.Addf(path{"injects", i, offsetField(in)}, "inject %q at %s comes after the end of play (duration %s)",
+				in.ID, FormatOffset(in.Offset), sc.Duration)
+		}
+	}
+	sc.Length = length
+	return v.Issues
+}
+
+// header checks the scenario's own fields and returns its runbook, if
+// known, and its planned length, if given.
+func (v *checker) header(sc *Scenario, cx scenarioCtx) (rb *runbook.Runbook, planned time.Duration) {
 	root := path{}
 	v.Required(root, "id", sc.ID)
 	if sc.ID != "" && !runbook.ValidID(sc.ID) {
@@ -294,7 +313,6 @@ func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 	if sc.Type != "" && !slices.Contains(ScenarioTypes, sc.Type) {
 		v.Addf(root.With("type"), "unknown exercise type %q; use %s", sc.Type, strings.Join(ScenarioTypes, " or "))
 	}
-	var rb *runbook.Runbook
 	if sc.Runbook == "" {
 		v.Missing(root.With("runbook"), "runbook")
 	} else if r, ok := cx.runbooks(sc.Runbook); ok {
@@ -307,7 +325,6 @@ func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 			v.Addf(root.With("start"), "%v", err)
 		}
 	}
-	var planned time.Duration
 	if sc.Duration != "" {
 		d, err := runbook.ParseDuration(sc.Duration)
 		if err != nil {
@@ -316,10 +333,14 @@ func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 			planned = d
 		}
 	}
+	return rb, planned
+}
 
+// objectives checks the objectives and returns their ids.
+func (v *checker) objectives(sc *Scenario, cx scenarioCtx) map[string]bool {
 	objectives := map[string]bool{}
 	if len(sc.Objectives) == 0 {
-		v.Missing(root.With("objectives"), "objectives")
+		v.Missing(path{"objectives"}, "objectives")
 	}
 	for i, o := range sc.Objectives {
 		at := path{"objectives", i}
@@ -336,7 +357,12 @@ func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 			v.Addf(at.With("capability"), "unknown core capability %q%s; docs/scenario-format.md lists them", o.Capability, suggestName(o.Capability, Capabilities))
 		}
 	}
+	return objectives
+}
 
+// participants checks the roles in play against the runbook's and the
+// exercise roles.
+func (v *checker) participants(sc *Scenario, rb *runbook.Runbook) {
 	var roles []string
 	if rb != nil {
 		for _, r := range rb.Roles {
@@ -344,7 +370,7 @@ func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 		}
 	}
 	if len(sc.Participants) == 0 {
-		v.Missing(root.With("participants"), "participants")
+		v.Missing(path{"participants"}, "participants")
 	}
 	for i, p := range sc.Participants {
 		at := path{"participants", i}
@@ -357,18 +383,6 @@ func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 		}
 		v.Required(at, "who", p.Who)
 	}
-
-	v.injects(sc, rb, objectives)
-	length := planned
-	for i, in := range sc.Injects {
-		length = max(length, in.Offset)
-		if planned > 0 && in.Offset > planned {
-			v.Addf(path{"injects", i, offsetField(in)}, "inject %q at %s comes after the end of play (duration %s)",
-				in.ID, FormatOffset(in.Offset), sc.Duration)
-		}
-	}
-	sc.Length = length
-	return v.Issues
 }
 
 func offsetField(in Inject) string {
@@ -389,84 +403,18 @@ func (v *checker) injects(sc *Scenario, rb *runbook.Runbook, objectives map[stri
 	index := map[string]int{}
 	seen := map[string]bool{}
 	for i, in := range sc.Injects {
-		at := path{"injects", i}
-		v.localID(at, "inject", in.ID, seen)
+		v.inject(path{"injects", i}, in, seen)
 		if _, dup := index[in.ID]; !dup && in.ID != "" {
 			index[in.ID] = i
 		}
-		if in.Channel == "" {
-			v.Missing(at.With("channel"), "channel")
-		} else if !slices.Contains(Channels, in.Channel) {
-			v.Addf(at.With("channel"), "unknown channel %q; use %s", in.Channel, strings.Join(Channels, ", "))
-		}
-		v.Required(at, "content", in.Content)
-		if in.At == "" && in.After == "" {
-			v.Addf(at.With("id"), "inject %q needs at (an offset from the start) or after (an earlier inject)", in.ID)
-		}
-		for j, q := range in.Questions {
-			if strings.TrimSpace(q) == "" {
-				v.Addf(at.With("questions", j), "empty discussion question")
-			}
-		}
 	}
-
-	// Resolve offsets. state: 0 unvisited, 1 on the current chain, 2 done.
-	state := make([]int, len(sc.Injects))
-	ok := make([]bool, len(sc.Injects))
-	var resolve func(i int, chain []int) bool
-	resolve = func(i int, chain []int) bool {
-		switch state[i] {
-		case 2:
-			return ok[i]
-		case 1:
-			start := slices.Index(chain, i)
-			names := make([]string, 0, len(chain)-start+1)
-			for _, c := range chain[start:] {
-				names = append(names, sc.Injects[c].ID)
-			}
-			names = append(names, sc.Injects[i].ID)
-			v.Addf(path{"injects", i, "after"}, "the after chain of inject %q forms a cycle: %s", sc.Injects[i].ID, strings.Join(names, " -> "))
-			return false
-		}
-		state[i] = 1
-		in := &sc.Injects[i]
-		good := true
-		var off time.Duration
-		if in.At != "" {
-			d, err := ParseOffset(in.At)
-			if err != nil {
-				v.Addf(path{"injects", i, "at"}, "%v", err)
-				good = false
-			}
-			off = d
-		}
-		if in.After != "" {
-			j, known := index[in.After]
-			switch {
-			case !known:
-				v.Addf(path{"injects", i, "after"}, "unknown inject %q%s", in.After, suggestName(in.After, injectIDs(sc)))
-				good = false
-			case j == i:
-				v.Addf(path{"injects", i, "after"}, "inject %q cannot come after itself", in.ID)
-				good = false
-			default:
-				if resolve(j, append(chain, i)) {
-					off += sc.Injects[j].Offset
-				} else {
-					good = false
-				}
-			}
-		}
-		in.Offset = off
-		state[i], ok[i] = 2, good
-		return good
-	}
+	res := &offsets{v: v, sc: sc, index: index, state: make([]int, len(sc.Injects)), ok: make([]bool, len(sc.Injects))}
 	for i := range sc.Injects {
-		resolve(i, nil)
+		res.resolve(i, nil)
 	}
 	last := -1
 	for i, in := range sc.Injects {
-		if !ok[i] {
+		if !res.ok[i] {
 			continue
 		}
 		if last >= 0 && in.Offset < sc.Injects[last].Offset {
@@ -485,6 +433,85 @@ func (v *checker) injects(sc *Scenario, rb *runbook.Runbook, objectives map[stri
 	}
 }
 
+// inject checks one inject's own fields.
+func (v *checker) inject(at path, in Inject, seen map[string]bool) {
+	v.localID(at, "inject", in.ID, seen)
+	if in.Channel == "" {
+		v.Missing(at.With("channel"), "channel")
+	} else if !slices.Contains(Channels, in.Channel) {
+		v.Addf(at.With("channel"), "unknown channel %q; use %s", in.Channel, strings.Join(Channels, ", "))
+	}
+	v.Required(at, "content", in.Content)
+	if in.At == "" && in.After == "" {
+		v.Addf(at.With("id"), "inject %q needs at (an offset from the start) or after (an earlier inject)", in.ID)
+	}
+	for j, q := range in.Questions {
+		if strings.TrimSpace(q) == "" {
+			v.Addf(at.With("questions", j), "empty discussion question")
+		}
+	}
+}
+
+// offsets resolves the injects' offsets, following "after" chains.
+type offsets struct {
+	v     *checker
+	sc    *Scenario
+	index map[string]int // inject id -> its first index
+	state []int          // 0 unvisited, 1 on the current chain, 2 done
+	ok    []bool         // the inject's offset resolved
+}
+
+// resolve sets the offset of inject i, reached through chain, and reports
+// whether it could.
+func (o *offsets) resolve(i int, chain []int) bool {
+	v, sc := o.v, o.sc
+	switch o.state[i] {
+	case 2:
+		return o.ok[i]
+	case 1:
+		start := slices.Index(chain, i)
+		names := make([]string, 0, len(chain)-start+1)
+		for _, c := range chain[start:] {
+			names = append(names, sc.Injects[c].ID)
+		}
+		names = append(names, sc.Injects[i].ID)
+		v.Addf(path{"injects", i, "after"}, "the after chain of inject %q forms a cycle: %s", sc.Injects[i].ID, strings.Join(names, " -> "))
+		return false
+	}
+	o.state[i] = 1
+	in := &sc.Injects[i]
+	good := true
+	var off time.Duration
+	if in.At != "" {
+		d, err := ParseOffset(in.At)
+		if err != nil {
+			v.Addf(path{"injects", i, "at"}, "%v", err)
+			good = false
+		}
+		off = d
+	}
+	if in.After != "" {
+		j, known := o.index[in.After]
+		switch {
+		case !known:
+			v.Addf(path{"injects", i, "after"}, "unknown inject %q%s", in.After, suggestName(in.After, injectIDs(sc)))
+			good = false
+		case j == i:
+			v.Addf(path{"injects", i, "after"}, "inject %q cannot come after itself", in.ID)
+			good = false
+		default:
+			if o.resolve(j, append(chain, i)) {
+				off += sc.Injects[j].Offset
+			} else {
+				good = false
+			}
+		}
+	}
+	in.Offset = off
+	o.state[i], o.ok[i] = 2, good
+	return good
+}
+
 func injectIDs(sc *Scenario) []string {
 	ids := make([]string, 0, len(sc.Injects))
 	for _, in := range sc.Injects {
@@ -493,16 +520,44 @@ func injectIDs(sc *Scenario) []string {
 	return ids
 }
 
-// expectFields says which of an expectation's specific fields each action
-// takes; the first listed is required (approve needs one of its two).
-var expectFields = map[string][]string{
-	ExpectClassify: {"severity"},
-	ExpectAssign:   {"role"},
-	ExpectAck:      {"role"},
-	ExpectStep:     {"step"},
-	ExpectApprove:  {"notification", "audience"},
-	ExpectSubmit:   {"obligation"},
-	ExpectManual:   {"text"},
+// expectSpec is what an expected action takes and how it is checked.
+type expectSpec struct {
+	// fields lists the specific fields the action takes (severity, role,
+	// step, notification, audience, obligation); the others do not apply.
+	fields []string
+	// check checks the specific fields against the runbook and returns
+	// what it found there; nil when there is nothing to check.
+	check func(v *checker, at path, e *Expectation, rb *runbook.Runbook) runbookRef
+	// target resolves "within: target" from the runbook: the target, or
+	// what to report (noTarget when the action has no runbook target),
+	// or neither when a problem was reported already. Nil: noTarget.
+	target func(e *Expectation, ref runbookRef) (*Target, string)
+}
+
+// runbookRef is what an expectation refers to in the runbook.
+type runbookRef struct {
+	rb         *runbook.Runbook
+	stepKnown  bool
+	stepTarget string                // the step's target, if any
+	note       *runbook.Notification // the notification approved, if known
+}
+
+const noTarget = "within: target needs a runbook target: a step with a target, a notification with " +
+	"within or an obligation, or an obligation to submit; give a duration such as 30m"
+
+// expectSpecs is every kind of expected action; ExpectActions lists them
+// in order.
+var expectSpecs = map[string]expectSpec{
+	ExpectDeclare:  {},
+	ExpectClassify: {fields: []string{"severity"}, check: expectSeverity},
+	ExpectAssign:   {fields: []string{"role"}, check: expectRole},
+	ExpectAck:      {fields: []string{"role"}, check: expectRole},
+	ExpectStep:     {fields: []string{"step"}, check: expectStep, target: stepTarget},
+	ExpectApprove:  {fields: []string{"notification", "audience"}, check: expectApproval, target: approvalTarget},
+	ExpectSubmit:   {fields: []string{"obligation"}, check: expectSubmission, target: submissionTarget},
+	ExpectCustomer: {},
+	ExpectClose:    {},
+	ExpectManual:   {fields: []string{"text"}, check: expectManual},
 }
 
 func (v *checker) expectation(at path, e *Expectation, rb *runbook.Runbook, objectives, seen map[string]bool) {
@@ -511,15 +566,15 @@ func (v *checker) expectation(at path, e *Expectation, rb *runbook.Runbook, obje
 		v.Missing(at.With("action"), "action")
 		return
 	}
-	if !slices.Contains(ExpectActions, e.Action) {
+	spec, known := expectSpecs[e.Action]
+	if !known {
 		v.Addf(at.With("action"), "unknown action %q%s; use %s", e.Action, suggestName(e.Action, ExpectActions), strings.Join(ExpectActions, ", "))
 		return
 	}
-	allowed := expectFields[e.Action]
 	set := map[string]string{"severity": e.Severity, "role": e.Role, "step": e.Step,
 		"notification": e.Notification, "audience": e.Audience, "obligation": e.Obligation}
 	for _, name := range []string{"severity", "role", "step", "notification", "audience", "obligation"} {
-		if set[name] != "" && !slices.Contains(allowed, name) {
+		if set[name] != "" && !slices.Contains(spec.fields, name) {
 			v.Addf(at.With(name), "%s does not apply to action %s", name, e.Action)
 		}
 	}
@@ -528,108 +583,25 @@ func (v *checker) expectation(at path, e *Expectation, rb *runbook.Runbook, obje
 	if e.Objective != "" && !objectives[e.Objective] && !objectives[""] {
 		v.Addf(at.With("objective"), "unknown objective %q", e.Objective)
 	}
-	var stepTarget string
-	stepKnown := false
-	var note *runbook.Notification
-	switch e.Action {
-	case ExpectClassify:
-		if e.Severity == "" {
-			v.Missing(at.With("severity"), "severity")
-		} else if !slices.Contains(runbook.Severities, e.Severity) {
-			v.Addf(at.With("severity"), "unknown severity %q; use SEV1, SEV2, SEV3 or SEV4", e.Severity)
-		}
-	case ExpectAssign, ExpectAck:
-		if e.Role == "" {
-			v.Missing(at.With("role"), "role")
-		} else if rb != nil && !slices.ContainsFunc(rb.Roles, func(r runbook.Role) bool { return r.ID == e.Role }) {
-			v.Addf(at.With("role"), "role %q is not a role of runbook %s", e.Role, rb.ID)
-		}
-	case ExpectStep:
-		if e.Step == "" {
-			v.Missing(at.With("step"), "step")
-		} else if rb != nil {
-			var ids []string
-			found := false
-			for _, ph := range rb.Phases {
-				for _, st := range ph.Steps {
-					ids = append(ids, st.ID)
-					if st.ID == e.Step {
-						found, stepTarget = true, st.Target
-					}
-				}
-			}
-			if !found {
-				v.Addf(at.With("step"), "unknown step %q in runbook %s%s", e.Step, rb.ID, suggestName(e.Step, ids))
-			}
-			stepKnown = found
-		}
-	case ExpectApprove:
-		if e.Notification == "" && e.Audience == "" {
-			v.Addf(at.With("action"), "an approve expectation needs notification (an id in runbook %s) or audience", orUnknown(rb))
-		}
-		if e.Audience != "" && !slices.Contains(runbook.Audiences, e.Audience) {
-			v.Addf(at.With("audience"), "unknown audience %q; use %s", e.Audience, strings.Join(runbook.Audiences, ", "))
-		}
-		if e.Notification != "" && rb != nil {
-			var ids []string
-			for i := range rb.Notify {
-				ids = append(ids, rb.Notify[i].ID)
-				if rb.Notify[i].ID == e.Notification {
-					note = &rb.Notify[i]
-				}
-			}
-			switch {
-			case note == nil:
-				v.Addf(at.With("notification"), "unknown notification %q in runbook %s%s", e.Notification, rb.ID, suggestName(e.Notification, ids))
-			case e.Audience != "" && e.Audience != note.Audience:
-				v.Addf(at.With("audience"), "notification %q is addressed to %s, not %s", e.Notification, note.Audience, e.Audience)
-			default:
-				e.Audience = note.Audience
-			}
-		}
-	case ExpectSubmit:
-		if e.Obligation == "" {
-			v.Missing(at.With("obligation"), "obligation")
-		} else if v.obligations != nil && !v.obligations(e.Obligation) {
-			v.Addf(at.With("obligation"), "unknown obligation %q; `irtui classify --help` lists the known ones", e.Obligation)
-		}
-	case ExpectManual:
-		v.Required(at, "text", e.Text)
+	ref := runbookRef{rb: rb}
+	if spec.check != nil {
+		ref = spec.check(v, at, e, rb)
 	}
+	v.within(at, e, spec, ref)
+}
 
+// within resolves an expectation's target time.
+func (v *checker) within(at path, e *Expectation, spec expectSpec, ref runbookRef) {
 	e.Target = nil
-	switch {
-	case e.Within == "":
-	case e.Within == "target":
-		switch {
-		case e.Action == ExpectStep && stepTarget != "":
-			d, _ := runbook.ParseDuration(stepTarget)
-			e.Target = &Target{From: "declared", After: d}
-		case e.Action == ExpectStep:
-			if stepKnown {
-				v.Addf(at.With("within"), "step %q has no target in runbook %s; give a duration such as 1h", e.Step, rb.ID)
-			}
-		case e.Action == ExpectApprove && note != nil && note.Within != "":
-			d, _ := runbook.ParseDuration(note.Within)
-			from := "inject"
-			switch {
-			case note.On == "declared" || note.On == "classified":
-				from = note.On
-			case strings.HasPrefix(note.On, "flag:"):
-				from = note.On
-			}
-			e.Target = &Target{From: from, After: d}
-		case e.Action == ExpectApprove && note != nil && note.Obligation != "" && note.Obligation != "none":
-			e.Target = &Target{From: "obligation", Obligation: note.Obligation}
-		case e.Action == ExpectApprove && e.Audience == "customers" && e.Notification == "":
-			e.Target = &Target{From: "obligation", Obligation: "customer-notice"}
-		case e.Action == ExpectSubmit && e.Obligation != "":
-			e.Target = &Target{From: "obligation", Obligation: e.Obligation}
-		case e.Action == ExpectApprove && note == nil && e.Notification != "":
-			// unknown notification: reported above
-		default:
-			v.Addf(at.With("within"), "within: target needs a runbook target: a step with a target, a notification with "+
-				"within or an obligation, or an obligation to submit; give a duration such as 30m")
+	switch e.Within {
+	case "":
+	case "target":
+		msg := noTarget
+		if spec.target != nil {
+			e.Target, msg = spec.target(e, ref)
+		}
+		if msg != "" {
+			v.Addf(at.With("within"), "%s", msg)
 		}
 	default:
 		d, err := runbook.ParseDuration(e.Within)
@@ -639,6 +611,129 @@ func (v *checker) expectation(at path, e *Expectation, rb *runbook.Runbook, obje
 			e.Target = &Target{From: "inject", After: d}
 		}
 	}
+}
+
+func expectSeverity(v *checker, at path, e *Expectation, rb *runbook.Runbook) runbookRef {
+	if e.Severity == "" {
+		v.Missing(at.With("severity"), "severity")
+	} else if !slices.Contains(runbook.Severities, e.Severity) {
+		v.Addf(at.With("severity"), "unknown severity %q; use SEV1, SEV2, SEV3 or SEV4", e.Severity)
+	}
+	return runbookRef{rb: rb}
+}
+
+func expectRole(v *checker, at path, e *Expectation, rb *runbook.Runbook) runbookRef {
+	if e.Role == "" {
+		v.Missing(at.With("role"), "role")
+	} else if rb != nil && !slices.ContainsFunc(rb.Roles, func(r runbook.Role) bool { return r.ID == e.Role }) {
+		v.Addf(at.With("role"), "role %q is not a role of runbook %s", e.Role, rb.ID)
+	}
+	return runbookRef{rb: rb}
+}
+
+func expectStep(v *checker, at path, e *Expectation, rb *runbook.Runbook) runbookRef {
+	ref := runbookRef{rb: rb}
+	if e.Step == "" {
+		v.Missing(at.With("step"), "step")
+		return ref
+	}
+	if rb == nil {
+		return ref
+	}
+	st, _, found := rb.Step(e.Step)
+	if !found {
+		v.Addf(at.With("step"), "unknown step %q in runbook %s%s", e.Step, rb.ID, suggestName(e.Step, stepIDs(rb)))
+	}
+	ref.stepKnown, ref.stepTarget = found, st.Target
+	return ref
+}
+
+func expectApproval(v *checker, at path, e *Expectation, rb *runbook.Runbook) runbookRef {
+	ref := runbookRef{rb: rb}
+	if e.Notification == "" && e.Audience == "" {
+		v.Addf(at.With("action"), "an approve expectation needs notification (an id in runbook %s) or audience", orUnknown(rb))
+	}
+	if e.Audience != "" && !slices.Contains(runbook.Audiences, e.Audience) {
+		v.Addf(at.With("audience"), "unknown audience %q; use %s", e.Audience, strings.Join(runbook.Audiences, ", "))
+	}
+	if e.Notification == "" || rb == nil {
+		return ref
+	}
+	var ids []string
+	for i := range rb.Notify {
+		ids = append(ids, rb.Notify[i].ID)
+		if rb.Notify[i].ID == e.Notification {
+			ref.note = &rb.Notify[i]
+		}
+	}
+	switch note := ref.note; {
+	case note == nil:
+		v.Addf(at.With("notification"), "unknown notification %q in runbook %s%s", e.Notification, rb.ID, suggestName(e.Notification, ids))
+	case e.Audience != "" && e.Audience != note.Audience:
+		v.Addf(at.With("audience"), "notification %q is addressed to %s, not %s", e.Notification, note.Audience, e.Audience)
+	default:
+		e.Audience = note.Audience
+	}
+	return ref
+}
+
+func expectSubmission(v *checker, at path, e *Expectation, rb *runbook.Runbook) runbookRef {
+	if e.Obligation == "" {
+		v.Missing(at.With("obligation"), "obligation")
+	} else if v.obligations != nil && !v.obligations(e.Obligation) {
+		v.Addf(at.With("obligation"), "unknown obligation %q; `irtui classify --help` lists the known ones", e.Obligation)
+	}
+	return runbookRef{rb: rb}
+}
+
+func expectManual(v *checker, at path, e *Expectation, rb *runbook.Runbook) runbookRef {
+	v.Required(at, "text", e.Text)
+	return runbookRef{rb: rb}
+}
+
+// stepTarget: a step's target counts from the declaration.
+func stepTarget(e *Expectation, ref runbookRef) (*Target, string) {
+	switch {
+	case ref.stepTarget != "":
+		d, _ := runbook.ParseDuration(ref.stepTarget)
+		return &Target{From: "declared", After: d}, ""
+	case ref.stepKnown:
+		return nil, fmt.Sprintf("step %q has no target in runbook %s; give a duration such as 1h", e.Step, ref.rb.ID)
+	}
+	return nil, "" // unknown step: reported already
+}
+
+// approvalTarget: a notification's "within" counts from its trigger; a
+// notice that serves an obligation is due when the obligation is.
+func approvalTarget(e *Expectation, ref runbookRef) (*Target, string) {
+	note := ref.note
+	switch {
+	case note != nil && note.Within != "":
+		d, _ := runbook.ParseDuration(note.Within)
+		from := "inject"
+		switch {
+		case note.On == "declared" || note.On == "classified":
+			from = note.On
+		case strings.HasPrefix(note.On, "flag:"):
+			from = note.On
+		}
+		return &Target{From: from, After: d}, ""
+	case note != nil && note.Obligation != "" && note.Obligation != "none":
+		return &Target{From: "obligation", Obligation: note.Obligation}, ""
+	case e.Audience == "customers" && e.Notification == "":
+		return &Target{From: "obligation", Obligation: "customer-notice"}, ""
+	case note == nil && e.Notification != "":
+		return nil, "" // unknown notification: reported already
+	}
+	return nil, noTarget
+}
+
+// submissionTarget: a submission is due when its obligation is.
+func submissionTarget(e *Expectation, _ runbookRef) (*Target, string) {
+	if e.Obligation != "" {
+		return &Target{From: "obligation", Obligation: e.Obligation}, ""
+	}
+	return nil, noTarget
 }
 
 func orUnknown(rb *runbook.Runbook) string {
