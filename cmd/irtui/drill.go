@@ -71,24 +71,7 @@ func (s *drillSession) live() {
 				ns = drillNS
 			}
 		}
-		list, err := s.deps.Store.ListNotifications(ctx, store.NotificationFilter{IncidentID: incidentID,
-			Statuses: []string{store.NoticeDraft}})
-		if err != nil {
-			return err
-		}
-		n := 0
-		for _, no := range list {
-			if no.RuleID == rule {
-				if err := ns.Approve(ctx, actor, no.ID); err != nil {
-					return err
-				}
-				n++
-			}
-		}
-		if n == 0 {
-			return fmt.Errorf("there is no draft of %s on %s to approve (`irtui notify list --incident %s`)", rule, incidentID, incidentID)
-		}
-		return nil
+		return ns.ApproveRule(ctx, actor, incidentID, rule)
 	}
 }
 
