@@ -1,12 +1,14 @@
-// Package tabletop runs table-top exercises: it replays a scenario's injects
-// on a drill clock (real time, accelerated, inject by inject, or headless
-// with a script of participant actions), lets the team work a drill-flagged
-// incident through the real incident service, scores every expected action
-// as met, late or missed against its target and the regulatory clocks, and
-// keeps the facilitator's observations and ratings (HSEEP P/S/M/U), the hot
-// wash and the improvement plan in SQLite. It renders the after-action
-// report, and turns a closed incident into a scenario so a team can rehearse
-// what actually happened.
+// Package tabletop holds the whole drill feature. It reads and checks
+// scenarios and the actions files of headless drills, and runs table-top
+// exercises: it replays a scenario's injects on a drill clock (real time,
+// accelerated, inject by inject, or headless with a script of participant
+// actions) in the facilitator's Console or the app, lets the team work a
+// drill-flagged incident through the real incident service, scores every
+// expected action as met, late or missed against its target and the
+// regulatory clocks, and keeps the facilitator's observations and ratings
+// (HSEEP P/S/M/U), the hot wash and the improvement plan in SQLite. It
+// renders the after-action report, and turns a closed incident into a
+// scenario so a team can rehearse what actually happened.
 //
 // A Run holds no goroutines: the TUI or the CLI drives it by calling Tick
 // with the wall-clock time, and every change is persisted at once, in one
