@@ -101,23 +101,14 @@ var Results = []string{"met", "late", "missed"}
 // whose drill incident uses runbook rb. Every problem has its
 // path:line:col.
 func ParseDrillActions(name string, data []byte, sc *Scenario, rb *runbook.Runbook, opts runbook.ValidateOptions) (*DrillActions, strictyaml.Problems) {
-	doc, probs := strictyaml.Parse(name, data)
-	if probs != nil {
-		return nil, probs
-	}
 	da := new(DrillActions)
-	probs = doc.Decode(da)
-	if !doc.IsMapping() {
-		if len(probs) == 0 {
-			probs = strictyaml.Problems{{Path: name, Line: 1, Col: 1, Msg: "an actions file must be a mapping with an actions list"}}
-		}
-		return nil, probs
-	}
-	v := &checker{obligations: opts.Obligation}
-	validateActions(v, da, sc, rb)
-	probs = append(probs, doc.Report(v.Issues, probs)...)
-	if len(probs) > 0 {
-		probs.Sort()
+	doc, probs := decodeChecked(name, data, da, "an actions file must be a mapping with an actions list",
+		func() []strictyaml.Issue {
+			v := &checker{obligations: opts.Obligation}
+			validateActions(v, da, sc, rb)
+			return v.Issues
+		})
+	if probs != nil {
 		return nil, probs
 	}
 	for i := range da.Actions {

@@ -225,29 +225,41 @@ type scenarioCtx struct {
 // runbooks runbooks finds. It returns the scenario, or every problem, each
 // with its path:line:col.
 func ParseScenario(path string, data []byte, runbooks func(id string) (*runbook.Runbook, bool), opts runbook.ValidateOptions) (*Scenario, strictyaml.Problems) {
-	doc, probs := strictyaml.Parse(path, data)
-	if probs != nil {
-		return nil, probs
-	}
-	sc := new(Scenario)
-	probs = doc.Decode(sc)
-	if !doc.IsMapping() {
-		if len(probs) == 0 {
-			probs = strictyaml.Problems{{Path: path, Line: 1, Col: 1, Msg: "a scenario file must be a mapping of fields (id, title, injects, ...)"}}
-		}
-		return nil, probs
-	}
 	if runbooks == nil {
 		runbooks = func(string) (*runbook.Runbook, bool) { return nil, false }
 	}
-	issues := validateScenario(sc, scenarioCtx{runbooks: runbooks, opts: opts})
-	probs = append(probs, doc.Report(issues, probs)...)
-	if len(probs) > 0 {
-		probs.Sort()
+	sc := new(Scenario)
+	_, probs := decodeChecked(path, data, sc, "a scenario file must be a mapping of fields (id, title, injects, ...)",
+		func() []strictyaml.Issue { return validateScenario(sc, scenarioCtx{runbooks: runbooks, opts: opts}) })
+	if probs != nil {
 		return nil, probs
 	}
 	sc.Source = runbook.Source{Path: path, Hash: hash(data)}
 	return sc, nil
+}
+
+// decodeChecked parses data and decodes it strictly into out, which must
+// be a mapping (notMapping says what it should be), then runs the schema's
+// check on the decoded value. It returns the document, or every problem
+// sorted by position.
+func decodeChecked(name string, data []byte, out any, notMapping string, check func() []strictyaml.Issue) (*strictyaml.Document, strictyaml.Problems) {
+	doc, probs := strictyaml.Parse(name, data)
+	if probs != nil {
+		return nil, probs
+	}
+	probs = doc.Decode(out)
+	if !doc.IsMapping() {
+		if len(probs) == 0 {
+			probs = strictyaml.Problems{{Path: name, Line: 1, Col: 1, Msg: notMapping}}
+		}
+		return nil, probs
+	}
+	probs = append(probs, doc.Report(check(), probs)...)
+	if len(probs) > 0 {
+		probs.Sort()
+		return nil, probs
+	}
+	return doc, nil
 }
 
 func hash(data []byte) string {
