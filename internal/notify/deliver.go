@@ -340,16 +340,6 @@ func setPartTS(n *store.Notification, part int, ts string) {
 	n.PartTS[part-2] = ts
 }
 
-func partTS(n *store.Notification, part int) string {
-	if part <= 1 {
-		return n.SlackTS
-	}
-	if part-2 < len(n.PartTS) {
-		return n.PartTS[part-2]
-	}
-	return ""
-}
-
 // what names a part of a notice for people: "customer notice #12", or
 // "part 2 of 3 of customer notice #12".
 func what(n *store.Notification, c claimed) string {

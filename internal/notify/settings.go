@@ -260,11 +260,6 @@ func (e Endpoint) Redacted() string {
 	return u.String()
 }
 
-// plainSchemes are the schemes whose connection starts unencrypted: http
-// stays so, smtp is upgraded with STARTTLS, which the mail client requires
-// where TLSRequired says so.
-var plainSchemes = map[string]bool{"http": true, "smtp": true}
-
 // CheckEndpoint parses the URL of an outbound endpoint that secrets are
 // sent to, from the variable env, and applies irtui's transport rule:
 // TLS (https, smtps; smtp with STARTTLS required), and plain text only to
