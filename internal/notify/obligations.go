@@ -29,9 +29,13 @@ func Delivered(n store.Notification) bool {
 // for it is: the clock stops by itself, with a timeline entry saying why.
 // A regulator's notice counts once a person records that it was
 // submitted (it is only ever exported). Nothing happens for other
-// audiences, or when the obligation was already recorded as met.
+// audiences, when the obligation was already recorded as met, or in a
+// drill: a drill's notices reach the drill channel, not the customer, and
+// its clocks run on the drill's own time, so the team records a
+// submission there as part of the exercise.
 func meetObligation(ctx context.Context, tx *store.Tx, n store.Notification, now time.Time, actor string) error {
-	if n.ObligationID == "" || !Delivered(n) || (n.Audience != AudienceCustomers && n.Audience != AudienceRegulator) {
+	if n.ObligationID == "" || n.Drill || !Delivered(n) ||
+		(n.Audience != AudienceCustomers && n.Audience != AudienceRegulator) {
 		return nil
 	}
 	events, err := tx.ObligationEvents(ctx, n.IncidentID)
