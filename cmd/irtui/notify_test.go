@@ -246,12 +246,7 @@ func TestCLINotifySendKeepsTheTokenSecret(t *testing.T) {
 	})
 	srv.Start()
 	defer srv.Stop()
-	dirFile := filepath.Join(c.dir, "dir.yaml")
-	if err := os.WriteFile(dirFile, []byte(cliDirectory), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.ok("admin", "directory", "import", dirFile)
-	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export")
+	c.declareExport()
 	tokenFile := filepath.Join(c.dir, "token")
 	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
 		t.Fatal(err)
@@ -280,6 +275,18 @@ func TestCLINotifySendKeepsTheTokenSecret(t *testing.T) {
 	}
 }
 
+// declareExport imports the directory and declares a personal data
+// breach, which queues a stakeholder message.
+func (c *notifyCLI) declareExport() {
+	c.t.Helper()
+	dirFile := filepath.Join(c.dir, "dir.yaml")
+	if err := os.WriteFile(dirFile, []byte(cliDirectory), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	c.ok("admin", "directory", "import", dirFile)
+	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export")
+}
+
 func jsonID(id int64) string {
 	b, _ := json.Marshal(id)
 	return string(b)
@@ -297,12 +304,7 @@ func TestCLINotifySendWaitInterrupted(t *testing.T) {
 	})
 	srv.Start()
 	defer srv.Stop()
-	dirFile := filepath.Join(c.dir, "dir.yaml")
-	if err := os.WriteFile(dirFile, []byte(cliDirectory), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.ok("admin", "directory", "import", dirFile)
-	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export")
+	c.declareExport()
 	cmd := exec.Command(c.bin, "notify", "send", "--wait")
 	cmd.Env = append(append([]string{}, c.env...), "IRTUI_USER=ops", "SLACK_BOT_TOKEN=xoxb-test",
 		"IRTUI_SLACK_API_URL="+srv.GetAPIURL(), "IRTUI_SLACK_CHANNEL=#sec")

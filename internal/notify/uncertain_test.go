@@ -38,6 +38,12 @@ func hangFirstPost(sl *slackServer, posted bool) {
 	}
 }
 
+// missingScope answers as Slack does to a token without the history scope.
+func missingScope(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"ok":false,"error":"missing_scope","needed":"channels:history"}`)
+}
+
 func hasEntry(t *testing.T, f *fixture, incidentID, kind, text string) bool {
 	t.Helper()
 	d, err := f.st.Incident(f.ctx, incidentID)
@@ -150,8 +156,7 @@ func TestUnreadableHistoryLeavesTheOutcomeUnknown(t *testing.T) {
 				if m != method {
 					return false
 				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, `{"ok":false,"error":"missing_scope","needed":"channels:history"}`)
+				missingScope(w)
 				return true
 			}
 			in := f.declare("Export", false)
