@@ -452,6 +452,10 @@ func newNotifySendCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withNotify(c, func(s notifySession) error {
+				if settings.SMTP != nil && s.cfg.Org.Sender() == "" {
+					return fmt.Errorf("%s is set, but mail needs a sender: set org.mail_from (or org.contact) "+
+						"in the configuration file", notify.EnvSMTPURL)
+				}
 				out := c.OutOrStdout()
 				w := &notify.Worker{Store: s.svc.Store, Clock: s.svc.Clock, Settings: settings, Org: s.cfg.Org,
 					Actor: s.actor, Service: s.ns}
