@@ -110,16 +110,7 @@ discovered_by: a customer
 
 func TestCLINotifyFlow(t *testing.T) {
 	c := newNotifyCLI(t)
-	dirFile, answers := filepath.Join(c.dir, "dir.yaml"), filepath.Join(c.dir, "answers.yaml")
-	if err := os.WriteFile(dirFile, []byte(cliDirectory), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(answers, []byte(cliAnswers), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.ok("admin", "directory", "import", dirFile)
-	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export <!channel>",
-		"--answers", answers, "--customer", "acme", "--customer", "zuid")
+	c.declareExport("acme", "zuid")
 
 	list := c.notices()
 	var stake, zuid noticeJSON
@@ -276,15 +267,26 @@ func TestCLINotifySendKeepsTheTokenSecret(t *testing.T) {
 }
 
 // declareExport imports the directory and declares a personal data
-// breach, which queues a stakeholder message.
-func (c *notifyCLI) declareExport() {
+// breach, which queues a stakeholder message; with customers, the answers
+// of a customer data breach, which drafts a notice for each.
+func (c *notifyCLI) declareExport(customers ...string) {
 	c.t.Helper()
-	dirFile := filepath.Join(c.dir, "dir.yaml")
+	dirFile, answers := filepath.Join(c.dir, "dir.yaml"), filepath.Join(c.dir, "answers.yaml")
 	if err := os.WriteFile(dirFile, []byte(cliDirectory), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
+	if err := os.WriteFile(answers, []byte(cliAnswers), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
 	c.ok("admin", "directory", "import", dirFile)
-	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export")
+	args := []string{"incident", "declare", "--runbook", "personal-data-breach", "--title", "Export <!channel>"}
+	if len(customers) > 0 {
+		args = append(args, "--answers", answers)
+	}
+	for _, id := range customers {
+		args = append(args, "--customer", id)
+	}
+	c.ok("alice", args...)
 }
 
 func jsonID(id int64) string {
