@@ -49,6 +49,8 @@ func (p Progress) String() string {
 	case p.Status == store.NoticeExported:
 		return fmt.Sprintf("EXPORTED, NOT DELIVERED: %s for %s is in %s; send it yourself, then "+
 			"`irtui notify confirm %d`", p.ref(), p.Recipient, p.Path, p.ID)
+	case p.Checked && p.Error != "":
+		return fmt.Sprintf("%s: could not look again on Slack for a second copy: %s", p.ref(), p.Error)
 	case p.Status == store.NoticeSent && p.Checked:
 		if deleted == "" {
 			return fmt.Sprintf("Checked %s on Slack again: posted once", p.ref())
@@ -94,10 +96,11 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// Alert reports whether the outcome needs a person: failed, unknown, or
-// exported and not delivered.
+// Alert reports whether the outcome needs a person: failed, unknown,
+// exported and not delivered, or a second look that failed.
 func (p Progress) Alert() bool {
-	return p.Status == store.NoticeFailed || p.Status == store.NoticeUnknown || p.Status == store.NoticeExported
+	return p.Status == store.NoticeFailed || p.Status == store.NoticeUnknown || p.Status == store.NoticeExported ||
+		p.Checked && p.Error != ""
 }
 
 // Report sums up a SendDue or Drain. The counts are of notifications, by

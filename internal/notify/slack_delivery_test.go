@@ -448,3 +448,35 @@ func TestLocateFindsAnUnknownPostByItsKey(t *testing.T) {
 		t.Errorf("the follow-up: %d posts, thread %q", len(posts), posts[len(posts)-1].Get("thread_ts"))
 	}
 }
+
+// A second look that cannot be made leaves the notice sent but loudly
+// unchecked: a copy may be on Slack twice, and a person looks.
+func TestSecondLookThatCannotBeMadeIsFlagged(t *testing.T) {
+	f := newFixture(t)
+	sl := newSlackServer(t, f.clock)
+	hangFirstPost(sl, false)
+	sl.failLookup = func(m string, _ url.Values, w http.ResponseWriter) bool {
+		if m != "conversations.history" || sl.postCalls() < 2 {
+			return false // the first look works; the one after the re-post does not
+		}
+		missingScope(w)
+		return true
+	}
+	in := f.declare("Export", false)
+	w := f.worker(sl.settings())
+	w.SendTimeout = 200 * time.Millisecond
+	rep, err := w.Drain(f.ctx)
+	if err != nil || rep.Sent != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	last := rep.Results[len(rep.Results)-1]
+	if !last.Checked || !last.Alert() || !strings.Contains(last.String(), "could not look again") {
+		t.Errorf("progress: %s", last)
+	}
+	n := f.byAudience(in.ID, AudienceStakeholders)[0]
+	v := NewView(n)
+	if n.Status != store.NoticeSent || !v.Alert || v.State != "sent — NOT CHECKED for a second copy" ||
+		!strings.Contains(n.LastError, "missing_scope") || !n.VerifyAt.IsZero() {
+		t.Errorf("%s %q: %s", n.Status, v.State, n.LastError)
+	}
+}
