@@ -96,7 +96,16 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 
 	s.waitFor("No incidents yet")
 	s.waitFor("you are alice")
-	s.keys("n")
+	// The runbooks load in the background; on a busy machine that can take
+	// a few seconds, and n says "Runbooks are still loading…" until then.
+	// A user presses n again, and so does the test.
+	for i := 0; i < 50; i++ {
+		s.keys("n")
+		if strings.Contains(s.screen(), "choose the runbook") {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 	s.waitFor("choose the runbook")
 	s.text("personal data")
 	s.keys("Enter")
