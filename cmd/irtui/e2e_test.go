@@ -99,12 +99,18 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 	// The runbooks load in the background; on a busy machine that can take
 	// a few seconds, and n says "Runbooks are still loading…" until then.
 	// A user presses n again, and so does the test.
-	for i := 0; i < 50; i++ {
-		s.keys("n")
-		if strings.Contains(s.screen(), "choose the runbook") {
+	s.keys("n")
+	for i := 0; i < 150; i++ {
+		screen := s.screen()
+		if strings.Contains(screen, "choose the runbook") {
 			break
 		}
-		time.Sleep(300 * time.Millisecond)
+		if strings.Contains(screen, "Runbooks are still loading") {
+			time.Sleep(500 * time.Millisecond)
+			s.keys("n")
+			continue
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	s.waitFor("choose the runbook")
 	s.text("personal data")
