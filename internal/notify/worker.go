@@ -171,15 +171,15 @@ func (s Settings) Via(n store.Notification) string {
 func (s Settings) WhatHappensTo(n store.Notification) string {
 	switch s.Via(n) {
 	case ViaFile:
-		why := "it goes to a regulator's portal"
+		why := "regulators are reached through their portals"
 		switch {
 		case n.DestKind == store.DestEmail:
-			why = "no mail server is set up (" + EnvSMTPURL + ")"
+			why = EnvSMTPURL + " is not set"
 		case n.DestKind == store.DestSlack:
-			why = "a customer's Slack channel needs the bot token (" + EnvBotToken + ")"
+			why = "a customer's Slack channel needs " + EnvBotToken
 		}
-		return fmt.Sprintf("it will be EXPORTED to a file, NOT delivered (%s): send it yourself, then "+
-			"`irtui notify confirm %d`", why, n.ID)
+		return fmt.Sprintf("it will be EXPORTED to a file, NOT delivered (%s): send it yourself, then record that "+
+			"(c in the app, or `irtui notify confirm %d`)", why, n.ID)
 	case ViaConsole:
 		return "it will be written to the console only: nobody will be sent it"
 	case ViaMail:
