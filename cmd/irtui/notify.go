@@ -139,7 +139,7 @@ func newNotifyConfirmCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "Recorded #%d as delivered (%s).%s\n", id, v.State, found)
+				fmt.Fprintf(out, "Recorded #%d as delivered to %s.%s\n", id, safetext.Line(v.Recipient), found)
 				if v.Status == store.NoticeQueued {
 					fmt.Fprintf(out, "The rest of it follows in its thread: deliver with `irtui notify send`.\n")
 				}
