@@ -14,7 +14,6 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
-	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/irtui/irtui/internal/tui"
 	"github.com/irtui/irtui/internal/witness"
@@ -67,18 +66,19 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: g.actor(), Service: ns,
 		Progress: func(pr notify.Progress) {
 			if p != nil {
-				alert := pr.Status == store.NoticeFailed || pr.Status == store.NoticeUnknown
-				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: alert})
+				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: pr.Alert()})
 			}
 		}}
 	m := tui.New(tui.Deps{
 		Store:        svc.Store,
 		Service:      svc,
 		Runbooks:     func() *runbook.Library { return runbook.Load(opts) },
-		Scenarios:    func(lib *runbook.Library) *runbook.ScenarioLibrary { return tabletop.Load(opts, lib) },
+		Scenarios:    func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
 		DrillService: drillServices(svc),
 		Notify:       ns,
 		Wake:         worker.Wake,
+		Delivery:     settings,
+		Locate:       worker.Locate,
 		Config:       cfg,
 		Actor:        g.actor(),
 		Clock:        clock.Real{},

@@ -148,8 +148,11 @@ func TestCLIDamagedFile(t *testing.T) {
 	}
 	db, _ := sql.Open("sqlite3", c.db)
 	db.Exec("VACUUM")
+	var root int64
+	if err := db.QueryRow("SELECT rootpage FROM sqlite_schema WHERE name = 'timeline'").Scan(&root); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
-	st, _ := os.Stat(c.db)
 	f, err := os.OpenFile(c.db, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +161,7 @@ func TestCLIDamagedFile(t *testing.T) {
 	for i := range junk {
 		junk[i] = 0xA5
 	}
-	f.WriteAt(junk, st.Size()/4096/2*4096)
+	f.WriteAt(junk, (root-1)*4096) // 256 bytes of the timeline's root page
 	f.Close()
 	out, _, code := c.run("audit", "verify")
 	if code != 1 || !strings.Contains(out, "DAMAGED:") {

@@ -4,13 +4,14 @@
 package config
 
 import (
+	"context"
 	"fmt"
-	"os"
+	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/irtui/irtui/internal/deadline"
-	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 // Config is the configuration file.
@@ -62,6 +63,29 @@ type Org struct {
 	Name       string `yaml:"name" json:"name"`
 	DPOContact string `yaml:"dpo_contact" json:"dpo_contact"`
 	Contact    string `yaml:"contact" json:"contact"`
+	// MailFrom is the From: address of mailed notices (default: Contact);
+	// ReplyTo their Reply-To: (default: none, replies go to From).
+	MailFrom string `yaml:"mail_from" json:"mail_from,omitempty"`
+	ReplyTo  string `yaml:"reply_to" json:"reply_to,omitempty"`
+}
+
+// Sender is the From: address of mail: MailFrom, else Contact, as a bare
+// address with the organisation's name; "" when neither is an address.
+func (o Org) Sender() string {
+	for _, v := range []string{o.MailFrom, o.Contact} {
+		if a, err := mail.ParseAddress(strings.TrimSpace(v)); err == nil {
+			return a.Address
+		}
+	}
+	return ""
+}
+
+// ReplyAddress is the Reply-To: address of mail ("" for none).
+func (o Org) ReplyAddress() string {
+	if a, err := mail.ParseAddress(strings.TrimSpace(o.ReplyTo)); err == nil {
+		return a.Address
+	}
+	return ""
 }
 
 // Slack holds channel routing. Tokens are not configured here: see
@@ -101,11 +125,13 @@ func Load(path string) (Config, error) {
 	if path == "" {
 		return c, nil
 	}
-	data, err := os.ReadFile(path)
+	// Load has no context of its own yet; the read is bounded by
+	// strictyaml's size cap.
+	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Configuration, path)
 	if err != nil {
-		return c, fmt.Errorf("configuration: %w", err)
+		return c, err // "configuration: open ...", or the file's problems
 	}
-	if probs := runbook.DecodeFile(path, data, &c); probs != nil {
+	if probs := strictyaml.DecodeFile(path, data, &c); probs != nil {
 		return c, probs
 	}
 	if c.Policy.CustomerNoticeTarget == "" {
@@ -116,6 +142,14 @@ func Load(path string) (Config, error) {
 	}
 	if _, _, err := c.Audit.Intervals(); err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, f := range []struct{ key, v string }{{"org.mail_from", c.Org.MailFrom}, {"org.reply_to", c.Org.ReplyTo}} {
+		if f.v == "" {
+			continue
+		}
+		if a, err := mail.ParseAddress(f.v); err != nil || a.Name != "" || a.Address != strings.TrimSpace(f.v) {
+			return c, fmt.Errorf("%s: %s %q is not a bare mail address (name@example.com)", path, f.key, f.v)
+		}
 	}
 	for i, r := range c.Slack.Routes {
 		if r.Channel == "" {

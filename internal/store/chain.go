@@ -134,7 +134,7 @@ type Report struct {
 	// 5 on), which checkpoints name.
 	Schema     int    `json:"schema"`
 	DatabaseID string `json:"database_id,omitempty"`
-	// StateCovered says the audit log records the state tables (schema 5
+	// StateCovered says the audit log records the state tables (schema 6
 	// on); StateRows counts the rows checked against it.
 	StateCovered bool  `json:"state_covered"`
 	StateRows    int64 `json:"state_rows"`

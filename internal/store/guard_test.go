@@ -187,9 +187,7 @@ func closedSeeded(t *testing.T) string {
 
 func TestFlippedBytesRefuseWrites(t *testing.T) {
 	path := closedSeeded(t)
-	st, _ := os.Stat(path)
-	const page = 4096
-	flip(t, path, st.Size()/page/2*page, 256) // a page in the middle, from its header on
+	flip(t, path, pageOf(t, path, "timeline"), 256) // the timeline's root page, from its header on
 	ctx := context.Background()
 	s, err := Open(ctx, path)
 	if err != nil {
@@ -221,20 +219,26 @@ func TestFlippedBytesRefuseWrites(t *testing.T) {
 	}
 }
 
-// A damaged index page: the chains read fine, quick_check may not look,
-// integrity_check finds it and marks the file.
-func TestIntegrityCheckFindsDamagedIndexPage(t *testing.T) {
-	path := closedSeeded(t)
+// pageOf is the file offset of the root page of a table or index.
+func pageOf(t *testing.T, path, name string) int64 {
+	t.Helper()
 	db := raw(t, path)
+	defer db.Close()
 	var root, pageSize int64
-	if err := db.QueryRow("SELECT rootpage FROM sqlite_schema WHERE name = 'audit_by_incident'").Scan(&root); err != nil {
+	if err := db.QueryRow("SELECT rootpage FROM sqlite_schema WHERE name = ?", name).Scan(&root); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	flip(t, path, (root-1)*pageSize, 16)
+	return (root - 1) * pageSize
+}
+
+// A damaged index page: the chains read fine, quick_check may not look,
+// integrity_check finds it and marks the file.
+func TestIntegrityCheckFindsDamagedIndexPage(t *testing.T) {
+	path := closedSeeded(t)
+	flip(t, path, pageOf(t, path, "audit_by_incident"), 16)
 	ctx := context.Background()
 	s, err := Open(ctx, path)
 	if err != nil {

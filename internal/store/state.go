@@ -458,7 +458,7 @@ const SystemActor = "irtui"
 func (tx *Tx) committed() {}
 
 // recordMigration is the migration that began recording state.
-const recordMigration = 5
+const recordMigration = 6
 
 func init() { migrationHooks[recordMigration] = baselineState }
 

@@ -1,4 +1,4 @@
--- 0005: a record that proves itself.
+-- 0006: a record that proves itself.
 --
 -- audit.state holds, for each audit entry, the hashes of the state rows
 -- (incidents, roles, customers, directory, outbox, ...) its transaction
@@ -28,7 +28,8 @@ CREATE TABLE outbox_new (
     language         TEXT    NOT NULL DEFAULT 'en',
     subject          TEXT    NOT NULL,
     body             TEXT    NOT NULL,
-    blocks           TEXT    NOT NULL DEFAULT '[]',
+    blocks           TEXT    NOT NULL DEFAULT '[]',  -- Slack Block Kit JSON of the first (or only) message
+    more_blocks      TEXT    NOT NULL DEFAULT '[]',  -- JSON list: the blocks of each further part, in order
     template         TEXT    NOT NULL DEFAULT '{}',
     fields           TEXT    NOT NULL DEFAULT '[]',
     content          TEXT    NOT NULL DEFAULT '{}',
@@ -36,8 +37,10 @@ CREATE TABLE outbox_new (
     obligation_id    TEXT    NOT NULL DEFAULT '',
     due_at           TEXT,
     approver_role    TEXT    NOT NULL DEFAULT '',
-    status           TEXT    NOT NULL CHECK (status IN ('draft', 'approved', 'queued', 'sending', 'sent', 'failed', 'unknown')),
-    via              TEXT    NOT NULL DEFAULT '',
+    -- exported: written to files for a person to deliver; not delivered.
+    status           TEXT    NOT NULL CHECK (status IN ('draft', 'approved', 'queued', 'sending', 'sent', 'exported',
+                                                        'failed', 'unknown')),
+    via              TEXT    NOT NULL DEFAULT '',    -- slack, webhook, mail, console, file
     attempts         INTEGER NOT NULL DEFAULT 0,
     failures         INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT    NOT NULL DEFAULT '',
@@ -46,7 +49,14 @@ CREATE TABLE outbox_new (
     claimed_at       TEXT,
     idempotency_key  TEXT    NOT NULL UNIQUE,
     thread_ts        TEXT    NOT NULL DEFAULT '',
-    slack_ts         TEXT    NOT NULL DEFAULT '',
+    slack_ts         TEXT    NOT NULL DEFAULT '',    -- the first part's Slack timestamp
+    parts_sent       INTEGER NOT NULL DEFAULT 0,     -- Slack parts posted so far
+    part_ts          TEXT    NOT NULL DEFAULT '[]',  -- JSON list: timestamps of parts 2, 3, ...
+    uncertain_at     TEXT,                           -- the first attempt at the part in flight that may have arrived
+    verify_at        TEXT,                           -- when to look for a second copy of a re-posted part
+    duplicate_ts     TEXT    NOT NULL DEFAULT '',    -- a second copy that could not be deleted
+    message_id       TEXT    NOT NULL DEFAULT '',    -- the Message-ID of mail
+    confirmed_by     TEXT    NOT NULL DEFAULT '',    -- the person who recorded its delivery
     export_path      TEXT    NOT NULL DEFAULT '',
     drafted_by       TEXT    NOT NULL,
     approved_by      TEXT    NOT NULL DEFAULT '',
@@ -62,3 +72,4 @@ DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 CREATE INDEX outbox_by_incident ON outbox (incident_id, id);
 CREATE INDEX outbox_by_status ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_to_verify ON outbox (verify_at) WHERE verify_at IS NOT NULL;
