@@ -38,23 +38,32 @@ func DamageMarkerPath(dbPath string) string { return dbPath + ".damaged" }
 // same files: a file deleted or replaced under an open connection takes
 // every later commit with it, silently.
 //
-// Deleting or renaming a file changes its folder's modification time, so
-// while the folder is unchanged one stat of it is the whole check. Its
-// time is trusted only once it is a few seconds old, as some file systems
-// keep it to the second (or two).
+// Deleting, creating or renaming a file changes its folder's modification
+// time, so while the folder is unchanged one stat of it is the whole
+// check. Its time is trusted once it is older than the file system's
+// time granularity could hide (a jiffy where times have nanoseconds, two
+// seconds where they do not), so that a later change cannot carry the
+// same time. The full check also looks for the pending-audit journal and
+// the damage marker, which another process may have made.
 type files struct {
-	dirMod       time.Time   // the folder's time at the last full check
-	db, wal, shm fs.FileInfo // wal and shm once they exist
+	dirMod       time.Time // the folder's time at the last full check
+	trusted      bool      // dirMod was old enough to tell later changes
+	db, wal, shm fs.FileInfo
+	journal      bool   // the pending-audit journal existed at the last full check
+	damage       string // the damage marker's reason at the last full check
 }
 
-const coarseTime = 2 * time.Second
+const (
+	coarseTime = 2 * time.Second      // file systems that keep times to the second (or two)
+	fineTime   = 50 * time.Millisecond // a few jiffies, for times kept with nanoseconds
+)
 
 // check compares the files at path with those recorded, recording the
 // WAL companions the first time they are seen. which names the file that
 // is gone or replaced.
 func (f *files) check(path string) (which string, err error) {
 	dir, derr := os.Stat(filepath.Dir(path))
-	if derr == nil && !f.dirMod.IsZero() && dir.ModTime().Equal(f.dirMod) && time.Since(f.dirMod) > coarseTime {
+	if derr == nil && f.trusted && dir.ModTime().Equal(f.dirMod) {
 		return "", nil
 	}
 	for _, c := range []struct {
@@ -76,8 +85,18 @@ func (f *files) check(path string) (which string, err error) {
 			return c.name, fmt.Errorf("%w: %s is no longer the file irtui opened", ErrFileGone, c.name)
 		}
 	}
+	_, jerr := os.Stat(JournalPath(path))
+	f.journal = jerr == nil
+	if f.damage, err = readDamage(path); err != nil {
+		return "", err
+	}
 	if derr == nil {
-		f.dirMod = dir.ModTime()
+		m := dir.ModTime()
+		margin := coarseTime
+		if m.Nanosecond() != 0 {
+			margin = fineTime
+		}
+		f.dirMod, f.trusted = m, time.Since(m) > margin
 	}
 	return "", nil
 }

@@ -19,10 +19,10 @@ import (
 // readWait (it may be stuck, or stopped), or the database is marked
 // damaged. The read goes ahead; its entry is appended to this file beside
 // the database, and the next write transaction, by any irtui process,
-// appends the journal's entries to the audit chain and empties it. Each
+// appends the journal's entries to the audit chain and removes it. Each
 // line is one JSON object with a random id; the id of the last entry taken
 // in is kept in irtui_meta (journal_last), in the same transaction, so a
-// crash between the commit and emptying the file takes nothing in twice.
+// crash between the commit and removing the file takes nothing in twice.
 
 // JournalPath is the pending-audit journal of the database at dbPath.
 func JournalPath(dbPath string) string { return dbPath + ".pending-audit" }
@@ -70,32 +70,45 @@ func (s *Store) journal(e AuditEntry, durable bool) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(JournalPath(s.path), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
+	// The writer that takes the journal in removes the file under the
+	// lock; a line must go to the file that is there, not to one removed
+	// while this waited for the lock.
+	for range 100 {
+		f, err := os.OpenFile(JournalPath(s.path), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return err
+		}
+		if unlinked(f) {
+			f.Close() // unlocks
+			continue
+		}
+		_, err = f.Write(append(b, '\n'))
+		if err == nil && durable {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 		return err
 	}
-	defer f.Close()
-	if err := lockFile(f); err != nil {
-		return err
-	}
-	defer unlockFile(f) //nolint:errcheck // closing unlocks too
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	if durable {
-		return f.Sync()
-	}
-	return nil
+	return fmt.Errorf("%s kept being removed", JournalPath(s.path))
 }
 
 // ingestJournal appends the journal's entries to the audit chain, in this
 // transaction, holding the journal's lock until the transaction ends; the
-// file is emptied once the transaction has committed.
+// file is removed once the transaction has committed.
 func (tx *Tx) ingestJournal(ctx context.Context) error {
-	path := JournalPath(tx.st.path)
-	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
-		return nil // nothing pending (or unreadable: the next write tries again)
+	tx.st.filesMu.Lock()
+	pending := tx.st.files.journal
+	tx.st.filesMu.Unlock()
+	if !pending {
+		return nil // none at the last full check, and the folder has not changed since
 	}
+	path := JournalPath(tx.st.path)
 	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -164,15 +177,20 @@ func (tx *Tx) ingestJournal(ctx context.Context) error {
 	return nil
 }
 
-// endJournal releases the journal after the transaction; emptied only if
+// endJournal releases the journal after the transaction; removed only if
 // the transaction committed what it took in.
 func (tx *Tx) endJournal(committed bool) {
 	if tx.journal == nil {
 		return
 	}
 	if committed && tx.journalDone {
-		_ = tx.journal.Truncate(0)
-		_ = tx.journal.Sync()
+		// Removed, not emptied: a new journal is a new file, which changes
+		// the folder, which is how the next write learns of it.
+		if err := os.Remove(JournalPath(tx.st.path)); err == nil {
+			tx.st.filesMu.Lock()
+			tx.st.files.journal = false
+			tx.st.filesMu.Unlock()
+		}
 	}
 	_ = unlockFile(tx.journal)
 	tx.journal.Close()

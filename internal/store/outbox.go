@@ -245,7 +245,7 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 	if err != nil {
 		return false, fmt.Errorf("notification for %s: %w", n.IncidentID, err)
 	}
-	res, err := tx.exec(ctx, `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
+	res, err := tx.write(ctx, "outbox", `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
 		dest_kind, channel, recipient, customer_id, language, subject, body, blocks, more_blocks, template, fields,
 		content, content_by, obligation_id, due_at, approver_role, status, via, attempts, failures, last_error,
 		next_attempt_at, idempotency_key, drafted_by, triggered_at, created_at, updated_at, drill)
@@ -260,16 +260,15 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 	if err != nil {
 		return false, fmt.Errorf("add notification %s to the outbox: %w", n.IdempotencyKey, err)
 	}
-	if k, _ := res.RowsAffected(); k == 0 {
+	if res.n == 0 {
 		err := tx.tx.QueryRowContext(ctx, "SELECT id FROM outbox WHERE idempotency_key = ?", n.IdempotencyKey).Scan(&n.ID)
 		if err != nil {
 			return false, fmt.Errorf("read notification %s: %w", n.IdempotencyKey, err)
 		}
 		return false, nil
 	}
-	n.ID, err = res.LastInsertId()
-	tx.touch("outbox", n.ID)
-	return true, err
+	n.ID = res.id
+	return true, nil
 }
 
 // UpdateNotification writes every changeable field of n, provided its
@@ -281,7 +280,7 @@ func (tx *Tx) UpdateNotification(ctx context.Context, n *Notification, fromStatu
 	if err != nil {
 		return false, fmt.Errorf("notification %d: %w", n.ID, err)
 	}
-	res, err := tx.exec(ctx, `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
+	res, err := tx.write(ctx, "outbox", `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
 		language = ?, subject = ?, body = ?, blocks = ?, more_blocks = ?, template = ?, fields = ?, content = ?,
 		content_by = ?, obligation_id = ?, due_at = ?, approver_role = ?, status = ?, via = ?, attempts = ?,
 		failures = ?, last_error = ?, next_attempt_at = ?, claimed_by = ?, claimed_at = ?, thread_ts = ?,
@@ -298,11 +297,7 @@ func (tx *Tx) UpdateNotification(ctx context.Context, n *Notification, fromStatu
 	if err != nil {
 		return false, fmt.Errorf("update notification %d: %w", n.ID, err)
 	}
-	k, _ := res.RowsAffected()
-	if k == 1 {
-		tx.touch("outbox", n.ID)
-	}
-	return k == 1, nil
+	return res.n == 1, nil
 }
 
 // Notification reads one notification inside the transaction.
@@ -385,17 +380,13 @@ func (tx *Tx) ThreadRoot(ctx context.Context, incidentID, channel string) (strin
 // MarkFired records that a rule fired; fired is false when this firing
 // (the same trigger key) was recorded before.
 func (tx *Tx) MarkFired(ctx context.Context, f FiredRule) (fired bool, err error) {
-	res, err := tx.exec(ctx, `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
+	res, err := tx.write(ctx, "notify_fired", `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
 		trigger_name, audience, fired_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		f.IncidentID, f.RuleID, f.TriggerKey, f.Trigger, f.Audience, FormatTime(f.At), f.Actor)
 	if err != nil {
 		return false, fmt.Errorf("record rule %s firing for %s: %w", f.RuleID, f.IncidentID, err)
 	}
-	k, _ := res.RowsAffected()
-	if k == 1 {
-		tx.touch("notify_fired", f.IncidentID, f.RuleID, f.TriggerKey)
-	}
-	return k == 1, nil
+	return res.n == 1, nil
 }
 
 // FiredCount counts how often a rule fired for an incident on a trigger.

@@ -127,6 +127,7 @@ type tableInfo struct {
 	keyNames []string
 	// selectList is the quoted column list in cols order.
 	selectList string
+	id         int // the index of the "id" column, or -1
 }
 
 // loadTableInfo reads a table's columns and evaluates their defaults.
@@ -172,6 +173,10 @@ func loadTableInfo(ctx context.Context, q querier, t coveredTable) (*tableInfo, 
 		ti.defaults = append(ti.defaults, appendValue(nil, def))
 	}
 	ti.selectList = strings.Join(list, ", ")
+	ti.id = -1
+	if i := sort.SearchStrings(ti.cols, "id"); i < len(ti.cols) && ti.cols[i] == "id" {
+		ti.id = i
+	}
 	for _, k := range t.key {
 		i := sort.SearchStrings(ti.cols, k)
 		if i == len(ti.cols) || ti.cols[i] != k {
@@ -186,8 +191,9 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 
 // rowHasher hashes rows without allocating per row.
 type rowHasher struct {
-	pre []byte
-	val []byte
+	pre   []byte
+	key   []byte
+	canon [][]byte
 }
 
 const rowDomain = "irtui/row/v1"
@@ -281,26 +287,78 @@ func appendJSON[S string | []byte](b []byte, s S) []byte {
 // deletedRow is the hash recorded for a row that was deleted.
 const deletedRow = "-"
 
-// pendingRow is a row a transaction changed and has not yet recorded.
+// pendingRow is a row a transaction changed and has not yet recorded:
+// its table, key and hash (hex, or deletedRow).
 type pendingRow struct {
-	table string
-	key   []any
+	table, key, hash string
 }
 
-// touch notes that the transaction changed (inserted, updated or
-// deleted) a row of a covered table; key holds its key values (string or
-// int64) in the table's key order. Every Tx method that writes a state
-// table calls it; the next AppendAudit records the row's new state.
-func (tx *Tx) touch(table string, key ...any) {
-	k := string(appendKey([]byte(table+"\x00"), key))
-	if tx.pendingSeen == nil {
-		tx.pendingSeen = map[string]bool{}
+// written is what a write to a state table changed.
+type written struct {
+	n  int   // rows changed
+	id int64 // the "id" column of the last row changed, if it is an integer
+}
+
+// write runs an INSERT, UPDATE or DELETE on a covered state table, with
+// RETURNING every column of each row it changed, and records those rows:
+// their hashes go into the transaction's next audit entry. Every write to
+// a state table goes through here (exec refuses them), so none escapes the
+// record. An UPDATE that matches nothing, or an INSERT that does nothing
+// on a conflict, changes and records nothing.
+func (tx *Tx) write(ctx context.Context, table, query string, args ...any) (written, error) {
+	if err := tx.usable(); err != nil {
+		return written{}, err
 	}
-	if tx.pendingSeen[k] {
+	ti, err := tx.st.tableInfo(ctx, tx.tx, table)
+	if err != nil {
+		return written{}, err
+	}
+	deleting := strings.HasPrefix(strings.ToUpper(strings.TrimSpace(query)), "DELETE")
+	q := query + " RETURNING " + ti.selectList
+	var rows *sql.Rows
+	if stmt := tx.st.prepared(ctx, q); stmt != nil {
+		rows, err = stmt.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.tx.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		tx.lastErr = err
+		return written{}, err
+	}
+	var w written
+	err = hashRows(rows, ti, &tx.rows, func(key []byte, sum [32]byte, vals []any) {
+		w.n++
+		if ti.id >= 0 {
+			if id, ok := vals[ti.id].(int64); ok {
+				w.id = id
+			}
+		}
+		hash := deletedRow
+		if !deleting {
+			hash = hex.EncodeToString(sum[:])
+		}
+		tx.record(table, string(key), hash)
+	})
+	if err != nil {
+		tx.lastErr = err
+		return written{}, err
+	}
+	return w, nil
+}
+
+// record notes a row's new state for the next audit entry; a row changed
+// twice before it keeps its place and takes the newer hash.
+func (tx *Tx) record(table, key, hash string) {
+	k := table + "\x00" + key
+	if i, ok := tx.pendingAt[k]; ok {
+		tx.pending[i].hash = hash
 		return
 	}
-	tx.pendingSeen[k] = true
-	tx.pending = append(tx.pending, pendingRow{table: table, key: key})
+	if tx.pendingAt == nil {
+		tx.pendingAt = map[string]int{}
+	}
+	tx.pendingAt[k] = len(tx.pending)
+	tx.pending = append(tx.pending, pendingRow{table: table, key: key, hash: hash})
 }
 
 // tableInfo returns a covered table's info, read once per Store.
@@ -325,105 +383,39 @@ func (s *Store) tableInfo(ctx context.Context, q querier, name string) (*tableIn
 	return ti, nil
 }
 
-// takeState reads back the rows touched since the last audit entry and
-// returns their state lines, in the order they were first touched.
-func (tx *Tx) takeState(ctx context.Context) (string, error) {
+// takeState returns the state lines of the rows recorded since the last
+// audit entry, in the order they were first changed, and starts afresh.
+func (tx *Tx) takeState() string {
 	if len(tx.pending) == 0 {
-		return "", nil
-	}
-	pending := tx.pending
-	tx.pending, tx.pendingSeen = nil, nil
-	hashes := map[string]string{} // table \x00 key -> hash
-	byTable := map[string][][]any{}
-	var order []string
-	for _, p := range pending {
-		if _, ok := byTable[p.table]; !ok {
-			order = append(order, p.table)
-		}
-		byTable[p.table] = append(byTable[p.table], p.key)
-	}
-	var h rowHasher
-	for _, table := range order {
-		ti, err := tx.st.tableInfo(ctx, tx.tx, table)
-		if err != nil {
-			return "", err
-		}
-		if err := tx.readRows(ctx, ti, byTable[table], &h, hashes); err != nil {
-			return "", err
-		}
+		return ""
 	}
 	var b strings.Builder
-	var key []byte
-	for _, p := range pending {
-		key = appendKey(key[:0], p.key)
-		hash, ok := hashes[p.table+"\x00"+string(key)]
-		if !ok {
-			hash = deletedRow
-		}
+	for _, p := range tx.pending {
 		b.WriteString(p.table)
 		b.WriteByte('\t')
-		b.Write(key)
+		b.WriteString(p.key)
 		b.WriteByte('\t')
-		b.WriteString(hash)
+		b.WriteString(p.hash)
 		b.WriteByte('\n')
 	}
-	return b.String(), nil
-}
-
-// readRows reads the rows with the given keys and hashes them into out.
-func (tx *Tx) readRows(ctx context.Context, ti *tableInfo, keys [][]any, h *rowHasher, out map[string]string) error {
-	const chunk = 64
-	for start := 0; start < len(keys); start += chunk {
-		part := keys[start:min(start+chunk, len(keys))]
-		var q strings.Builder
-		q.WriteString("SELECT " + ti.selectList + " FROM " + quoteIdent(ti.name) + " WHERE ")
-		args := make([]any, 0, len(part)*len(ti.key))
-		if len(ti.key) == 1 {
-			q.WriteString(quoteIdent(ti.keyNames[0]) + " IN (?" + strings.Repeat(", ?", len(part)-1) + ")")
-		} else {
-			names := make([]string, len(ti.keyNames))
-			for i, n := range ti.keyNames {
-				names[i] = quoteIdent(n)
-			}
-			tuple := "(?" + strings.Repeat(", ?", len(ti.key)-1) + ")"
-			q.WriteString("(" + strings.Join(names, ", ") + ") IN (VALUES " + tuple + strings.Repeat(", "+tuple, len(part)-1) + ")")
-		}
-		for _, k := range part {
-			args = append(args, k...)
-		}
-		stmt := tx.st.prepared(ctx, q.String())
-		var rows *sql.Rows
-		var err error
-		if stmt != nil {
-			rows, err = stmt.QueryContext(ctx, args...)
-		} else {
-			rows, err = tx.tx.QueryContext(ctx, q.String(), args...)
-		}
-		if err != nil {
-			tx.lastErr = err
-			return fmt.Errorf("read back changed rows of %s: %w", ti.name, err)
-		}
-		if err := hashRows(rows, ti, h, func(key []byte, hash [32]byte) {
-			out[ti.name+"\x00"+string(key)] = hex.EncodeToString(hash[:])
-		}); err != nil {
-			return fmt.Errorf("read back changed rows of %s: %w", ti.name, err)
-		}
-	}
-	return nil
+	tx.pending, tx.pendingAt = tx.pending[:0], nil
+	return b.String()
 }
 
 // hashRows hashes every row of rows (selected with ti.selectList) and
-// calls fn with each row's key and hash. It closes rows.
-func hashRows(rows *sql.Rows, ti *tableInfo, h *rowHasher, fn func(key []byte, hash [32]byte)) error {
+// calls fn with each row's key, hash and values. It closes rows.
+func hashRows(rows *sql.Rows, ti *tableInfo, h *rowHasher, fn func(key []byte, hash [32]byte, vals []any)) error {
 	defer rows.Close()
 	vals := make([]any, len(ti.cols))
 	ptrs := make([]any, len(ti.cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	canon := make([][]byte, len(ti.cols))
+	if len(h.canon) < len(ti.cols) {
+		h.canon = make([][]byte, len(ti.cols))
+	}
+	canon := h.canon[:len(ti.cols)]
 	keyVals := make([]any, len(ti.key))
-	var key []byte
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
@@ -434,8 +426,8 @@ func hashRows(rows *sql.Rows, ti *tableInfo, h *rowHasher, fn func(key []byte, h
 		for i, k := range ti.key {
 			keyVals[i] = vals[k]
 		}
-		key = appendKey(key[:0], keyVals)
-		fn(key, h.hash(ti, canon))
+		h.key = appendKey(h.key[:0], keyVals)
+		fn(h.key, h.hash(ti, canon), vals)
 	}
 	return rows.Err()
 }
@@ -453,9 +445,6 @@ func (tx *Tx) flushState(ctx context.Context) error {
 
 // SystemActor is who irtui records for what it does by itself.
 const SystemActor = "irtui"
-
-// committed runs after a successful commit.
-func (tx *Tx) committed() {}
 
 // recordMigration is the migration that began recording state.
 const recordMigration = 6
@@ -489,7 +478,7 @@ func baselineState(ctx context.Context, tx *sql.Tx, now time.Time) error {
 			return fmt.Errorf("read %s: %w", t.name, err)
 		}
 		var lines []string
-		if err := hashRows(rows, ti, &h, func(key []byte, hash [32]byte) {
+		if err := hashRows(rows, ti, &h, func(key []byte, hash [32]byte, _ []any) {
 			lines = append(lines, t.name+"\t"+string(key)+"\t"+hex.EncodeToString(hash[:])+"\n")
 		}); err != nil {
 			return fmt.Errorf("read %s: %w", t.name, err)

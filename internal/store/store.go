@@ -261,6 +261,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if _, err := s.files.check(abs); err != nil {
 		return nil, err
 	}
+	s.files.damage = "" // read above
 	s.w, err = sql.Open("sqlite3", dsn(abs, "_synchronous=FULL", "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
@@ -506,6 +507,9 @@ func (s *Store) update(ctx context.Context, mode writeMode, fn func(*Tx) error) 
 	if err := s.checkFiles(ctx); err != nil {
 		return fmt.Errorf("%w; this change was not saved, and nothing more will be written", err)
 	}
+	if err := s.writable(); err != nil {
+		return err
+	}
 	c, err := s.writer(ctx)
 	if err != nil {
 		return fmt.Errorf("begin write transaction: %w", err)
@@ -575,7 +579,6 @@ func (s *Store) update(ctx context.Context, mode writeMode, fn func(*Tx) error) 
 	if t := tx.tails; t != nil {
 		s.heads.timeline, s.heads.audit = t.timelineID, t.auditID
 	}
-	tx.committed()
 	// The commit went to the file this Store opened. If that name now
 	// leads elsewhere, or nowhere, what was just committed may be gone.
 	if err := s.checkFiles(ctx); err != nil {
@@ -612,7 +615,16 @@ func (s *Store) checkFiles(ctx context.Context) error {
 	}
 	s.filesMu.Lock()
 	which, err := s.files.check(s.path)
+	damage := s.files.damage
 	s.filesMu.Unlock()
+	if damage != "" {
+		// Another process marked the file damaged: this one stops too.
+		s.guardMu.Lock()
+		if s.damage == "" {
+			s.damage = damage
+		}
+		s.guardMu.Unlock()
+	}
 	if err == nil || !errors.Is(err, ErrFileGone) {
 		return err
 	}

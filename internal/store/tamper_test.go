@@ -168,7 +168,7 @@ func restate(t *testing.T, s *Store, db *sql.DB, table, key string) {
 	}
 	var hash string
 	var h rowHasher
-	if err := hashRows(rows, ti, &h, func(k []byte, sum [32]byte) {
+	if err := hashRows(rows, ti, &h, func(k []byte, sum [32]byte, _ []any) {
 		if string(k) == key {
 			hash = fmt.Sprintf("%x", sum)
 		}

@@ -28,8 +28,9 @@ type Tx struct {
 	journal     *os.File // the pending-audit journal, locked while it is taken in
 	journalDone bool
 
-	pending     []pendingRow // state rows changed since the last audit entry
-	pendingSeen map[string]bool
+	pending   []pendingRow // state rows changed since the last audit entry
+	pendingAt map[string]int
+	rows      rowHasher
 }
 
 // tails are the ends of the hash chains and the newest incident number.
@@ -99,11 +100,14 @@ func (tx *Tx) setSeq(incidentID string, seq int64) {
 // the transaction back on an error: it would commit on its own, and chain
 // to entries that are gone.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
-	if tx.broken == nil && tx.lastErr != nil && !inTransaction(tx.tx) {
-		tx.broken = fmt.Errorf("the write transaction was rolled back after an error (%v); nothing of it was kept", tx.lastErr)
+	if err := tx.usable(); err != nil {
+		return nil, err
 	}
-	if tx.broken != nil {
-		return nil, tx.broken
+	if t := writtenTable(query); t != "" {
+		if _, covered := coveredTableNamed(t); covered {
+			// A state table's rows must be recorded: use tx.write.
+			return nil, fmt.Errorf("store: a write to %s must go through Tx.write, which records it in the audit log", t)
+		}
 	}
 	if stmt := tx.st.prepared(ctx, query); stmt != nil {
 		res, err = stmt.ExecContext(ctx, args...)
@@ -114,6 +118,28 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 		tx.lastErr = err
 	}
 	return res, err
+}
+
+// usable says why no statement may run: SQLite rolled the transaction
+// back after an error.
+func (tx *Tx) usable() error {
+	if tx.broken == nil && tx.lastErr != nil && !inTransaction(tx.tx) {
+		tx.broken = fmt.Errorf("the write transaction was rolled back after an error (%v); nothing of it was kept", tx.lastErr)
+	}
+	return tx.broken
+}
+
+// writtenTable is the table an INSERT, UPDATE or DELETE statement writes,
+// or "".
+func writtenTable(query string) string {
+	q := strings.TrimSpace(query)
+	for _, verb := range []string{"INSERT INTO ", "UPDATE ", "DELETE FROM ", "REPLACE INTO ", "INSERT OR REPLACE INTO "} {
+		if len(q) > len(verb) && strings.EqualFold(q[:len(verb)], verb) {
+			name, _, _ := strings.Cut(strings.TrimSpace(q[len(verb):]), " ")
+			return strings.Trim(name, `"(`)
+		}
+	}
+	return ""
 }
 
 // queryRow is exec for a query that returns one row.
@@ -247,7 +273,7 @@ func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("incident %s: %w", in.ID, err)
 	}
-	_, err = tx.exec(ctx, `INSERT INTO incidents (num, id, kind, status, runbook_id,
+	_, err = tx.write(ctx, "incidents", `INSERT INTO incidents (num, id, kind, status, runbook_id,
 		runbook_version, title, summary, category, attack_vector, severity, flags, answers, facts,
 		rationale, roles, dismissed_reason, aware_at, declared_at, closed_at, updated_at, drill, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -255,7 +281,6 @@ func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("insert incident %s: %w", in.ID, err)
 	}
-	tx.touch("incidents", in.ID)
 	t.incidentNum = num
 	tx.setSeq(in.ID, 0) // a new incident has no timeline yet
 	return nil
@@ -267,7 +292,7 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("incident %s: %w", in.ID, err)
 	}
-	res, err := tx.exec(ctx, `UPDATE incidents SET kind = ?, status = ?, runbook_id = ?,
+	res, err := tx.write(ctx, "incidents", `UPDATE incidents SET kind = ?, status = ?, runbook_id = ?,
 		runbook_version = ?, title = ?, summary = ?, category = ?, attack_vector = ?, severity = ?,
 		flags = ?, answers = ?, facts = ?, rationale = ?, roles = ?, dismissed_reason = ?, aware_at = ?,
 		declared_at = ?, closed_at = ?, updated_at = ?, drill = ?, created_by = ?
@@ -275,24 +300,22 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("update incident %s: %w", in.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("incident %s: %w", in.ID, ErrNotFound)
 	}
-	tx.touch("incidents", in.ID)
 	return nil
 }
 
 // TouchIncident sets only the incident's updated_at: cheaper than
 // UpdateIncident for actions that change other tables.
 func (tx *Tx) TouchIncident(ctx context.Context, id string, at time.Time) error {
-	res, err := tx.exec(ctx, "UPDATE incidents SET updated_at = ? WHERE id = ?", FormatTime(at), id)
+	res, err := tx.write(ctx, "incidents", "UPDATE incidents SET updated_at = ? WHERE id = ?", FormatTime(at), id)
 	if err != nil {
 		return fmt.Errorf("update incident %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("incident %s: %w", id, ErrNotFound)
 	}
-	tx.touch("incidents", id)
 	return nil
 }
 
@@ -316,16 +339,12 @@ func getIncident(ctx context.Context, q querier, id string) (Incident, error) {
 // LinkCustomer records that the incident affects the customer. Linking a
 // customer twice is a no-op; the result says whether the link is new.
 func (tx *Tx) LinkCustomer(ctx context.Context, incidentID, customerID string, at time.Time, actor string) (bool, error) {
-	res, err := tx.exec(ctx, `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by)
+	res, err := tx.write(ctx, "incident_customers", `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, incidentID, customerID, FormatTime(at), actor)
 	if err != nil {
 		return false, fmt.Errorf("link customer %s to %s: %w", customerID, incidentID, err)
 	}
-	n, _ := res.RowsAffected()
-	if n == 1 {
-		tx.touch("incident_customers", incidentID, customerID)
-	}
-	return n == 1, nil
+	return res.n == 1, nil
 }
 
 // MissingCustomerError names a customer id that is not in the directory.
@@ -353,7 +372,7 @@ func (tx *Tx) LinkCustomers(ctx context.Context, incidentID string, customerIDs 
 	for _, id := range customerIDs {
 		args = append(args, incidentID, id, stamp, actor)
 	}
-	_, err := tx.exec(ctx, q, args...)
+	_, err := tx.write(ctx, "incident_customers", q, args...)
 	var se sqlite3.Error
 	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
 		// Which one? Only a refused declaration pays for asking.
@@ -365,9 +384,6 @@ func (tx *Tx) LinkCustomers(ctx context.Context, incidentID string, customerIDs 
 	}
 	if err != nil {
 		return fmt.Errorf("link customers to %s: %w", incidentID, err)
-	}
-	for _, id := range customerIDs {
-		tx.touch("incident_customers", incidentID, id)
 	}
 	return nil
 }
@@ -405,11 +421,8 @@ func (tx *Tx) InsertSteps(ctx context.Context, incidentID string, steps []Step) 
 			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 			args = append(args, incidentID, st.ID, start+i+1, st.Phase, st.Title, st.Role, boolInt(st.Required))
 		}
-		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+		if _, err := tx.write(ctx, "step_state", q.String(), args...); err != nil {
 			return fmt.Errorf("insert the checklist of %s: %w", incidentID, err)
-		}
-		for _, st := range chunk {
-			tx.touch("step_state", incidentID, st.ID)
 		}
 	}
 	return nil
@@ -448,15 +461,14 @@ func (tx *Tx) Steps(ctx context.Context, incidentID string) ([]Step, error) {
 // SetStepState records that a step was done or skipped (or reopened, with
 // StepOpen).
 func (tx *Tx) SetStepState(ctx context.Context, incidentID, stepID, status, note, actor string, at time.Time) error {
-	res, err := tx.exec(ctx, `UPDATE step_state SET status = ?, note = ?, actor = ?, at = ?
+	res, err := tx.write(ctx, "step_state", `UPDATE step_state SET status = ?, note = ?, actor = ?, at = ?
 		WHERE incident_id = ? AND step_id = ?`, status, note, actor, nullTime(at), incidentID, stepID)
 	if err != nil {
 		return fmt.Errorf("update step %s of %s: %w", stepID, incidentID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("step %s of %s: %w", stepID, incidentID, ErrNotFound)
 	}
-	tx.touch("step_state", incidentID, stepID)
 	return nil
 }
 
@@ -499,39 +511,36 @@ func (tx *Tx) EndAssignment(ctx context.Context, id int64, at time.Time, handedO
 	if handedOverTo != "" {
 		next = handedOverTo
 	}
-	res, err := tx.exec(ctx, `UPDATE role_assignments SET ended_at = ?, handed_over_to = ?
+	res, err := tx.write(ctx, "role_assignments", `UPDATE role_assignments SET ended_at = ?, handed_over_to = ?
 		WHERE id = ? AND ended_at IS NULL`, FormatTime(at), next, id)
 	if err != nil {
 		return fmt.Errorf("end role assignment %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("current role assignment %d: %w", id, ErrNotFound)
 	}
-	tx.touch("role_assignments", id)
 	return nil
 }
 
 // InsertAssignment stores a new holding and sets a.ID.
 func (tx *Tx) InsertAssignment(ctx context.Context, a *Assignment) error {
-	res, err := tx.exec(ctx, `INSERT INTO role_assignments (incident_id, role, person_id,
+	res, err := tx.write(ctx, "role_assignments", `INSERT INTO role_assignments (incident_id, role, person_id,
 		assigned_at, assigned_by) VALUES (?, ?, ?, ?, ?)`,
 		a.IncidentID, a.Role, a.PersonID, FormatTime(a.AssignedAt), a.AssignedBy)
 	if err != nil {
 		return fmt.Errorf("assign %s as %s of %s: %w", a.PersonID, a.Role, a.IncidentID, err)
 	}
-	a.ID, err = res.LastInsertId()
-	tx.touch("role_assignments", a.ID)
-	return err
+	a.ID = res.id
+	return nil
 }
 
 // AcknowledgeAssignment records that the holder took the role on.
 func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time) error {
-	_, err := tx.exec(ctx, "UPDATE role_assignments SET acknowledged_at = ? WHERE id = ?",
+	_, err := tx.write(ctx, "role_assignments", "UPDATE role_assignments SET acknowledged_at = ? WHERE id = ?",
 		FormatTime(at), id)
 	if err != nil {
 		return fmt.Errorf("acknowledge role assignment %d: %w", id, err)
 	}
-	tx.touch("role_assignments", id)
 	return nil
 }
 
@@ -539,15 +548,14 @@ func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time)
 
 // InsertObligationEvent stores a submission or pause and sets e.ID.
 func (tx *Tx) InsertObligationEvent(ctx context.Context, e *ObligationEvent) error {
-	res, err := tx.exec(ctx, `INSERT INTO obligation_events (incident_id, obligation_id, kind,
+	res, err := tx.write(ctx, "obligation_events", `INSERT INTO obligation_events (incident_id, obligation_id, kind,
 		at, actor, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.IncidentID, e.ObligationID, e.Kind, FormatTime(e.At), e.Actor, e.Note, FormatTime(e.RecordedAt))
 	if err != nil {
 		return fmt.Errorf("record %s of %s for %s: %w", e.Kind, e.ObligationID, e.IncidentID, err)
 	}
-	e.ID, err = res.LastInsertId()
-	tx.touch("obligation_events", e.ID)
-	return err
+	e.ID = res.id
+	return nil
 }
 
 // ObligationEvents lists an incident's obligation events, oldest first.
@@ -601,10 +609,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return err
 	}
-	state, err := tx.takeState(ctx)
-	if err != nil {
-		return err
-	}
+	state := tx.takeState()
 	r := auditRow{id: t.auditID + 1, at: FormatTime(e.At), actor: e.Actor, action: e.Action,
 		incidentID: e.IncidentID, outcome: e.Outcome, detail: e.Detail, timelineID: e.TimelineID,
 		timelineHash: e.TimelineHash, prev: t.auditHash, state: state}
@@ -643,7 +648,7 @@ func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("person %s: roles: %w", p.ID, err)
 	}
-	_, err = tx.exec(ctx, `INSERT INTO people (id, name, email, slack_user_id, roles, updated_at)
+	_, err = tx.write(ctx, "people", `INSERT INTO people (id, name, email, slack_user_id, roles, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
 			slack_user_id = excluded.slack_user_id, roles = excluded.roles, updated_at = excluded.updated_at`,
@@ -651,13 +656,12 @@ func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("store person %s: %w", p.ID, err)
 	}
-	tx.touch("people", p.ID)
 	return nil
 }
 
 // UpsertCustomer adds a customer or replaces their details.
 func (tx *Tx) UpsertCustomer(ctx context.Context, c Customer, at time.Time) error {
-	_, err := tx.exec(ctx, `INSERT INTO customers (id, name, language, region, contact_kind, contact, updated_at)
+	_, err := tx.write(ctx, "customers", `INSERT INTO customers (id, name, language, region, contact_kind, contact, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language,
 			region = excluded.region, contact_kind = excluded.contact_kind, contact = excluded.contact,
@@ -666,6 +670,5 @@ func (tx *Tx) UpsertCustomer(ctx context.Context, c Customer, at time.Time) erro
 	if err != nil {
 		return fmt.Errorf("store customer %s: %w", c.ID, err)
 	}
-	tx.touch("customers", c.ID)
 	return nil
 }
