@@ -29,7 +29,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	defer svc.Store.Close()
-	seeded, err := seedDemoDirectory(cmd.Context(), svc.Store, g.actor())
+	seeded, err := seedDemoDirectory(cmd.Context(), svc.Store, g.actor().ID())
 	if err != nil {
 		return err
 	}

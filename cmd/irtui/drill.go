@@ -18,6 +18,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -33,7 +34,7 @@ type drillSession struct {
 	svc   *incident.Service // on the wall clock, with the notifier
 	cfg   config.Config
 	deps  tabletop.Deps
-	actor string
+	actor identity.Actor
 	run   *tabletop.Run // the drill the console plays
 }
 
@@ -62,7 +63,7 @@ func (g *globals) withRun(cmd *cobra.Command, id string, fn func(s *drillSession
 func (s *drillSession) live() {
 	base := s.svc
 	s.deps.NewService = drillServices(base)
-	s.deps.Approve = func(ctx context.Context, actor, incidentID, rule string) error {
+	s.deps.Approve = func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
 		ns, ok := base.Notifier.(*notify.Service)
 		if !ok {
 			return fmt.Errorf("notifications are not set up")
@@ -264,7 +265,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 			}
 			return g.withDrill(c, func(s *drillSession) error {
 				ctx := c.Context()
-				if seeded, err := seedDemoDirectory(ctx, s.deps.Store, s.actor); err != nil {
+				if seeded, err := seedDemoDirectory(ctx, s.deps.Store, s.actor.ID()); err != nil {
 					return err
 				} else if seeded {
 					fmt.Fprintln(c.ErrOrStderr(), "Loaded the demo directory of fictional people and customers into the empty database.")
@@ -748,7 +749,7 @@ func (s *drillSession) console(r *tabletop.Run) error {
 	}()
 	ticker := time.NewTicker(250 * time.Millisecond)
 	defer ticker.Stop()
-	actor := s.actor
+	actor := s.actor.ID()
 	answers := map[string]any{}
 	stop := func() error {
 		rec := r.Record()
@@ -904,7 +905,7 @@ func (s *drillSession) consoleCommand(r *tabletop.Run, actor, verb, rest string,
 	}
 	apply := func(a runbook.DrillAction) (string, error) {
 		a.As = actor
-		if err := r.Apply(ctx, actor, a); err != nil {
+		if err := r.Apply(ctx, s.actor, a); err != nil {
 			return "", err
 		}
 		return "OK (" + r.Status(time.Now()).Elapsed.String() + ")", nil

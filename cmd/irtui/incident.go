@@ -12,6 +12,7 @@ import (
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -21,7 +22,7 @@ import (
 type session struct {
 	svc   *incident.Service
 	cfg   config.Config
-	actor string
+	actor identity.Actor
 }
 
 // withSession opens the configuration and the database for a command and
@@ -463,7 +464,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withSession(c, func(s session) error {
-				r, err := s.svc.Store.ImportDirectory(c.Context(), s.actor, d)
+				r, err := s.svc.Store.ImportDirectory(c.Context(), s.actor.ID(), d)
 				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, a[0])
 			})
 		},

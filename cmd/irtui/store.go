@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -36,4 +37,4 @@ func (g *globals) service(ctx context.Context) (*incident.Service, error) {
 }
 
 // actor is who is acting: --as, $IRTUI_USER, or the OS user name.
-func (g *globals) actor() string { return incident.Actor(g.as) }
+func (g *globals) actor() identity.Actor { return identity.FromEnv(g.as) }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -54,7 +55,7 @@ const Redacted = "[other customer]"
 // customers are left out of the customer list, entries about linking them
 // are dropped, and their names, ids and contacts are replaced by Redacted
 // wherever they appear in text (titles, notes, answers, timeline data).
-func (s *Service) Export(ctx context.Context, actor, id, customerID string) (Export, error) {
+func (s *Service) Export(ctx context.Context, actor identity.Actor, id, customerID string) (Export, error) {
 	o := &op{actor: actor, action: "export", incident: id, detail: "full"}
 	customerID = strings.TrimSpace(customerID)
 	if customerID != "" {
@@ -69,7 +70,7 @@ func (s *Service) Export(ctx context.Context, actor, id, customerID string) (Exp
 		if err != nil {
 			return err
 		}
-		ex = Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor, Incident: d.Incident,
+		ex = Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor.ID(), Incident: d.Incident,
 			Customers: d.Customers, Roles: d.Roles, Steps: d.Steps, Obligations: d.Obligations}
 		if customerID == "" {
 			for _, e := range d.Timeline {

@@ -6,7 +6,8 @@
 // Every action is one store transaction that writes the state change, its
 // timeline entries and its audit entry together. Refused and failed actions
 // are audited too, in a transaction of their own. Every read of an incident
-// is audited. The acting user is always passed in explicitly.
+// is audited. The acting user is always passed in explicitly, as an
+// authenticated identity.Actor.
 package incident
 
 import (
@@ -14,13 +15,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -93,7 +93,7 @@ const (
 type Event struct {
 	Kind     string
 	Incident Incident // as it is after the change
-	Actor    string
+	Actor    identity.Actor
 	At       time.Time
 	Flags    []string // EventFlagsSet: the flags newly set
 	Role     string   // EventRoleAssigned
@@ -109,27 +109,9 @@ type Notifier interface {
 	OnEvent(ctx context.Context, tx *store.Tx, ev Event) error
 }
 
-// Actor is the name actions are recorded under: the --as flag if given,
-// else $IRTUI_USER, else the operating system's user name.
-func Actor(flagValue string) string {
-	if v := strings.TrimSpace(flagValue); v != "" {
-		return v
-	}
-	if v := strings.TrimSpace(os.Getenv("IRTUI_USER")); v != "" {
-		return v
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if v := os.Getenv("USER"); v != "" {
-		return v
-	}
-	return "unknown"
-}
-
 // op is one audited action in progress.
 type op struct {
-	actor    string
+	actor    identity.Actor
 	action   string // the audit action
 	incident string // set once known
 	detail   string // audit detail on success
@@ -154,7 +136,7 @@ func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now t
 			if err := s.notify(ctx, tx, o, now); err != nil {
 				return err
 			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Action: o.action,
 				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
 		})
 	}
@@ -191,7 +173,7 @@ func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause 
 	if errors.As(cause, &e) {
 		outcome = store.OutcomeRefused
 	}
-	entry := store.AuditEntry{At: now, Actor: o.actor, Action: o.action, IncidentID: o.incident,
+	entry := store.AuditEntry{At: now, Actor: o.actor.ID(), Action: o.action, IncidentID: o.incident,
 		Outcome: outcome, Detail: cause.Error()}
 	if entry.Actor == "" {
 		entry.Actor = "(nobody)"
@@ -218,7 +200,7 @@ func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 			update = s.Store.Update
 		}
 		err = update(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Action: o.action,
 				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
 		})
 		if err != nil {
@@ -232,21 +214,21 @@ func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 	return nil
 }
 
-func checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
+func checkActor(actor identity.Actor) error {
+	if actor.ID() == "" {
 		return refused("no acting user: pass --as NAME or set IRTUI_USER")
 	}
 	return nil
 }
 
 // appendEntry adds one timeline entry.
-func appendEntry(ctx context.Context, tx *store.Tx, now time.Time, actor, incidentID, kind, summary string,
+func appendEntry(ctx context.Context, tx *store.Tx, now time.Time, actor identity.Actor, incidentID, kind, summary string,
 	data map[string]any) (store.TimelineEntry, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return store.TimelineEntry{}, fmt.Errorf("timeline data for %s: %w", kind, err)
 	}
-	e := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor, Kind: kind, Summary: summary, Data: raw}
+	e := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Kind: kind, Summary: summary, Data: raw}
 	if err := tx.AppendTimeline(ctx, &e); err != nil {
 		return store.TimelineEntry{}, err
 	}
@@ -288,7 +270,7 @@ func checkSeverity(sev string) error {
 func rank(sev string) int { return slices.Index(severities, sev) + 1 }
 
 // get reads an incident (optionally a timeline window) and audits it.
-func (s *Service) get(ctx context.Context, actor, id string, offset, limit int) (Detail, error) {
+func (s *Service) get(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
 	o := &op{actor: actor, action: "open", incident: id}
 	if limit > 0 {
 		o.detail = fmt.Sprintf("timeline entries %d-%d", offset+1, offset+limit)
@@ -310,18 +292,18 @@ func (s *Service) get(ctx context.Context, actor, id string, offset, limit int) 
 
 // Get reads an incident with everything recorded about it, and audits the
 // access (action "open").
-func (s *Service) Get(ctx context.Context, actor, id string) (Detail, error) {
+func (s *Service) Get(ctx context.Context, actor identity.Actor, id string) (Detail, error) {
 	return s.get(ctx, actor, id, 0, 0)
 }
 
 // GetWindow is Get with only limit timeline entries from offset, for long
 // timelines. Detail.TimelineTotal counts them all.
-func (s *Service) GetWindow(ctx context.Context, actor, id string, offset, limit int) (Detail, error) {
+func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
 	return s.get(ctx, actor, id, offset, limit)
 }
 
 // List lists incidents, most recent first, and audits the access.
-func (s *Service) List(ctx context.Context, actor string, f store.ListFilter) ([]Incident, error) {
+func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, error) {
 	o := &op{actor: actor, action: "list", detail: describeFilter(f)}
 	var out []Incident
 	err := s.audited(ctx, o, func() error {

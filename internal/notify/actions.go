@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -91,7 +92,7 @@ type Filter struct {
 
 // List lists notifications, oldest first, and audits the access
 // (action "notify_list"): they hold incident and customer data.
-func (s *Service) List(ctx context.Context, actor string, f Filter) ([]View, error) {
+func (s *Service) List(ctx context.Context, actor identity.Actor, f Filter) ([]View, error) {
 	for _, st := range f.Statuses {
 		if !slices.Contains(store.NoticeStatuses, st) {
 			return nil, refused("unknown status %q; use %s", st, strings.Join(store.NoticeStatuses, ", "))
@@ -115,7 +116,7 @@ func (s *Service) List(ctx context.Context, actor string, f Filter) ([]View, err
 }
 
 // Get reads one notification and audits the access ("notify_show").
-func (s *Service) Get(ctx context.Context, actor string, id int64) (View, error) {
+func (s *Service) Get(ctx context.Context, actor identity.Actor, id int64) (View, error) {
 	var v View
 	incidentID := ""
 	if n, err := s.Store.Notification(ctx, id); err == nil {
@@ -137,7 +138,7 @@ func (s *Service) Get(ctx context.Context, actor string, id int64) (View, error)
 
 // audited runs a read, then records it in the audit log before the caller
 // may see the data, as the incident service does for incident reads.
-func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail string, fn func() error) error {
+func (s *Service) audited(ctx context.Context, actor identity.Actor, action, incidentID, detail string, fn func() error) error {
 	now := s.Clock.Now()
 	err := checkActor(actor)
 	if err == nil {
@@ -145,7 +146,7 @@ func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail
 	}
 	if err == nil {
 		err = s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: action,
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Action: action,
 				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail})
 		})
 		if err != nil {
@@ -157,7 +158,7 @@ func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		a := actor
+		a := actor.ID()
 		if a == "" {
 			a = "(nobody)"
 		}
@@ -200,7 +201,7 @@ func (s *Service) incidentOf(ctx context.Context, id int64) string {
 // customers' names and ids are replaced by incident.Redacted, so the
 // notice keeps holding that customer's data only. Whoever fills in a field
 // can no longer approve the notice. Timeline: "notification_edited".
-func (s *Service) SetContent(ctx context.Context, actor string, id int64, field, value string) (View, error) {
+func (s *Service) SetContent(ctx context.Context, actor identity.Actor, id int64, field, value string) (View, error) {
 	field = strings.TrimSpace(field)
 	value = strings.TrimSpace(safetext.Clean(value))
 	detail := fmt.Sprintf("notification #%d field %s", id, field)
@@ -232,7 +233,7 @@ func (s *Service) SetContent(ctx context.Context, actor string, id int64, field,
 				value = redact(value)
 			}
 			n.Content[field] = value
-			n.ContentBy[field] = actor
+			n.ContentBy[field] = actor.ID()
 		}); err != nil {
 			return err
 		}
@@ -270,7 +271,7 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 	if err != nil {
 		return err
 	}
-	ec, err := s.newEventCtx(ctx, tx, in, nil, n.DraftedBy, n.TriggeredAt)
+	ec, err := s.newEventCtx(ctx, tx, in, nil, identity.Actor{Person: n.DraftedBy}, n.TriggeredAt)
 	if err != nil {
 		return err
 	}
@@ -309,7 +310,7 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 // triggered it) or filled in any of its content: a notice to a customer or
 // a regulator is a legal act, and two people see it before it goes.
 // Timeline: "notification_approved", then "notification_queued".
-func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
+func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_approve", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
@@ -339,17 +340,17 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 		if err != nil {
 			return err
 		}
-		if holder.PersonID != actor {
+		if holder.PersonID != actor.ID() {
 			return refused("only %s, who holds %s on %s, may approve %s (you are %s)",
 				holder.PersonID, role, n.IncidentID, label(&n), actor)
 		}
-		if n.DraftedBy == actor {
+		if n.DraftedBy == actor.ID() {
 			return refused("you drafted %s (your action triggered it), so someone else must approve it: "+
 				"hand %s over to another person for the approval", label(&n), role)
 		}
 		var filled []string
 		for _, f := range n.Fields {
-			if n.ContentBy[f.ID] == actor {
+			if n.ContentBy[f.ID] == actor.ID() {
 				filled = append(filled, f.Label)
 			}
 		}
@@ -357,7 +358,7 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 			return refused("you filled in %s of %s, so someone else holding %s must approve it",
 				strings.Join(filled, "; "), label(&n), role)
 		}
-		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, actor, now, now
+		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, actor.ID(), now, now
 		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed while it was being approved; try again", label(&n)))
 		}
@@ -378,7 +379,7 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 // for delivery again. For an unknown one, check first that it did not
 // arrive (ConfirmSent records that it did). Timeline:
 // "notification_requeued".
-func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
+func (s *Service) Retry(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_retry", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
@@ -408,7 +409,7 @@ func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
 // ConfirmSent records that a notification whose outcome was unknown did
 // arrive (someone checked the channel), so it is not sent again.
 // Timeline: "notification_sent".
-func (s *Service) ConfirmSent(ctx context.Context, actor string, id int64) error {
+func (s *Service) ConfirmSent(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_confirm", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
@@ -420,12 +421,12 @@ func (s *Service) ConfirmSent(ctx context.Context, actor string, id int64) error
 				label(&n), n.Status)
 		}
 		n.Status, n.SentAt, n.UpdatedAt = store.NoticeSent, now, now
-		n.LastError = "confirmed as delivered by " + actor
+		n.LastError = "confirmed as delivered by " + actor.ID()
 		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeUnknown); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
 		}
 		return entry(ctx, tx, &n, now, actor, "notification_sent",
 			fmt.Sprintf("%s confirmed that %s reached %s", actor, label(&n), n.Recipient),
-			map[string]any{"confirmed_by": actor})
+			map[string]any{"confirmed_by": actor.ID()})
 	})
 }

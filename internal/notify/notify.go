@@ -30,6 +30,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -51,7 +52,7 @@ const DefaultApprover = "incident_commander"
 
 // SystemActor is recorded for what irtui does by itself: deadline
 // reminders it drafts, and deliveries when no one is named.
-const SystemActor = "irtui"
+const SystemActor = identity.SystemID
 
 // Service writes notifications and carries out what people do with them:
 // fill in content, approve, retry. Store, Clock and Runbook are required.
@@ -100,8 +101,8 @@ func isRefusal(err error) bool {
 	return errors.As(err, &e)
 }
 
-func checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
+func checkActor(actor identity.Actor) error {
+	if actor.ID() == "" {
 		return refused("no acting user: pass --as NAME or set IRTUI_USER")
 	}
 	return nil
@@ -110,12 +111,12 @@ func checkActor(actor string) error {
 // change runs fn in one write transaction with an audit entry, and audits
 // a refusal or failure in a transaction of its own, as the incident
 // service does.
-func (s *Service) change(ctx context.Context, actor, action, incidentID string, detail *string,
+func (s *Service) change(ctx context.Context, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
 	return change(ctx, s.Store, s.Clock.Now(), actor, action, incidentID, detail, fn)
 }
 
-func change(ctx context.Context, st *store.Store, now time.Time, actor, action, incidentID string, detail *string,
+func change(ctx context.Context, st *store.Store, now time.Time, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
 	err := checkActor(actor)
 	if err == nil {
@@ -123,7 +124,7 @@ func change(ctx context.Context, st *store.Store, now time.Time, actor, action, 
 			if err := fn(tx, now); err != nil {
 				return err
 			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: action,
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Action: action,
 				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
 		})
 	}
@@ -132,10 +133,11 @@ func change(ctx context.Context, st *store.Store, now time.Time, actor, action, 
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		if actor == "" {
-			actor = "(nobody)"
+		who := actor.ID()
+		if who == "" {
+			who = "(nobody)"
 		}
-		entry := store.AuditEntry{At: now, Actor: actor, Action: action, IncidentID: incidentID,
+		entry := store.AuditEntry{At: now, Actor: who, Action: action, IncidentID: incidentID,
 			Outcome: outcome, Detail: firstLine(err.Error())}
 		bg := context.WithoutCancel(ctx)
 		_ = st.Update(bg, func(tx *store.Tx) error { return tx.AppendAudit(bg, &entry) })
@@ -159,7 +161,7 @@ func firstLine(s string) string {
 // entry appends the timeline entry of one notification's change. Entries
 // about one customer's notice carry its customer_id, so a customer's
 // export of the incident leaves out the notices of the others.
-func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Time, actor, kind, summary string,
+func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Time, actor identity.Actor, kind, summary string,
 	extra map[string]any) error {
 	data := map[string]any{"rule": n.RuleID, "audience": n.Audience}
 	if n.ID != 0 {
@@ -175,7 +177,7 @@ func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Tim
 	if err != nil {
 		return err
 	}
-	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor,
+	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor.ID(),
 		Kind: kind, Summary: summary, Data: raw})
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -40,7 +41,7 @@ type Worker struct {
 	Org config.Org
 	// Actor is recorded on the status changes the worker makes (default
 	// "irtui").
-	Actor string
+	Actor identity.Actor
 	// Service, if set, lets Run fire deadline rules (ScanDeadlines).
 	Service *Service
 
@@ -149,8 +150,8 @@ func (r *Report) merge(o Report) {
 
 func (w *Worker) init() {
 	w.once.Do(func() {
-		if w.Actor == "" {
-			w.Actor = SystemActor
+		if w.Actor.IsZero() {
+			w.Actor = identity.Irtui()
 		}
 		def := func(d *time.Duration, v time.Duration) {
 			if *d <= 0 {
@@ -389,7 +390,7 @@ func (w *Worker) record(ctx context.Context, tx *store.Tx, n *store.Notification
 	if err := entry(ctx, tx, n, now, w.Actor, kind, summary, extra); err != nil {
 		return err
 	}
-	return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: w.Actor, Action: "notify_send",
+	return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: w.Actor.ID(), Action: "notify_send",
 		IncidentID: n.IncidentID, Outcome: store.OutcomeOK, Detail: fmt.Sprintf("notification #%d %s", n.ID, n.Status)})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/runbooks"
@@ -111,3 +112,6 @@ func results(s Score) map[string]Result {
 	}
 	return out
 }
+
+// as is a trusted local actor named name, as in local trust mode.
+func as(name string) identity.Actor { return identity.Local(name, "tester") }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -42,7 +43,7 @@ type Deps struct {
 	// first frame never waits for it.
 	Runbooks func() *runbook.Library
 	Config   config.Config
-	Actor    string
+	Actor    identity.Actor
 	Clock    clock.Clock
 	// Dark forces the dark or light palette; nil asks the terminal.
 	Dark *bool
@@ -410,7 +411,7 @@ func (m *Model) render() string {
 
 func (m *Model) renderHeader(w int) string {
 	left := m.styles.HeaderTitle.Render("irtui") + m.styles.HeaderUser.Render(" · security incident response")
-	right := m.styles.HeaderUser.Render("you are " + m.deps.Actor)
+	right := m.styles.HeaderUser.Render("you are " + clean(m.deps.Actor.String()))
 	gap := w - lipgloss.Width(left) - lipgloss.Width(right) - 2
 	if gap < 1 {
 		right = ""

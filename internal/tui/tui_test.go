@@ -18,6 +18,7 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -43,7 +44,7 @@ type harness struct {
 	clk   *clock.Fake
 	lib   *runbook.Library
 	path  string
-	actor string
+	actor identity.Actor
 }
 
 func loadLibrary(t testing.TB) *runbook.Library {
@@ -79,7 +80,7 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 	dark := true
 	ns := &notify.Service{Store: st, Clock: clk, Config: config.Default(),
 		Runbook: notify.LibraryLookup(func() *runbook.Library { return lib })}
-	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: "alice",
+	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: identity.Local("alice", "alice"),
 		svc: &incident.Service{Store: st, Clock: clk, Notifier: ns}}
 	h.m = New(Deps{Store: st, Service: h.svc, Runbooks: func() *runbook.Library { return lib },
 		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
@@ -204,7 +205,7 @@ func (h *harness) declare(t testing.TB, runbookID, title string, answers classif
 	if !v.Incident {
 		d.DismissReason = "false alarm"
 	}
-	in, err := h.svc.Declare(context.Background(), "alice", d)
+	in, err := h.svc.Declare(context.Background(), as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +507,7 @@ func TestGoldenViews(t *testing.T) {
 				"customers_affected": true, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
 		h.declare(t, "ddos", "Storefront slow", classify.Answers{"functional_impact": "low"})
 		h.declare(t, "lost-device", "Phone found again", classify.Answers{"status": "found"})
-		if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "alice"); err != nil {
+		if err := h.svc.Assign(context.Background(), as("alice"), in.ID, "incident_commander", "alice"); err != nil {
 			t.Fatal(err)
 		}
 		h.clk.Advance(30 * time.Hour)
@@ -547,7 +548,7 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 	in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
 		classify.Answers{"personal_data": true, "exposure": "disclosed", "customers_affected": true, "controller_data": true,
 			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
-	if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "bob"); err != nil {
+	if err := h.svc.Assign(context.Background(), as("alice"), in.ID, "incident_commander", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	h.run(h.m.loadIncidents())
@@ -580,7 +581,7 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 		h.typeText("Filled in for " + f.ID)
 		h.press("enter")
 	}
-	v, err := h.m.deps.Notify.Get(context.Background(), "alice", notice.ID)
+	v, err := h.m.deps.Notify.Get(context.Background(), as("alice"), notice.ID)
 	if err != nil || len(v.Missing) > 0 {
 		t.Fatalf("fields not filled: %v %+v (status %q)", err, v.Missing, h.m.status)
 	}
@@ -589,12 +590,12 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 	if !h.m.statusErr {
 		t.Fatalf("the person who filled in the notice must not approve it; status %q", h.m.status)
 	}
-	h.m.deps.Actor = "bob"
+	h.m.deps.Actor = as("bob")
 	h.press(first(h.m.keys.Approve), "enter")
 	if h.m.statusErr {
 		t.Fatalf("bob's approval failed: %s", h.m.status)
 	}
-	v, _ = h.m.deps.Notify.Get(context.Background(), "bob", notice.ID)
+	v, _ = h.m.deps.Notify.Get(context.Background(), as("bob"), notice.ID)
 	if v.Status != store.NoticeQueued || v.ApprovedBy != "bob" {
 		t.Fatalf("after approval: %s by %q", v.Status, v.ApprovedBy)
 	}
@@ -680,7 +681,7 @@ func TestFacilitatorRunsADrill(t *testing.T) {
 	h.typeText("Clear roles from the start")
 	h.press("enter")
 	h.press("F", "enter")
-	rep, err := run.Report(context.Background(), "alice")
+	rep, err := run.Report(context.Background(), as("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -701,7 +702,7 @@ func TestTypedTextSurvivesAFailedAction(t *testing.T) {
 	h.run(h.m.loadIncidents())
 	h.press("enter", first(h.m.keys.Tab3), first(h.m.keys.Skip))
 	// Someone else closes the incident while the reason is being typed.
-	if err := h.svc.Close(context.Background(), "bob", in.ID, "closed elsewhere"); err != nil {
+	if err := h.svc.Close(context.Background(), as("bob"), in.ID, "closed elsewhere"); err != nil {
 		t.Fatal(err)
 	}
 	h.typeText("Vendor handles this")
@@ -728,3 +729,6 @@ func TestStatusLineIsStripped(t *testing.T) {
 		t.Fatal("a control sequence reached the status line")
 	}
 }
+
+// as is a trusted local actor named name, as in local trust mode.
+func as(name string) identity.Actor { return identity.Local(name, "tester") }
