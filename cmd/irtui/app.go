@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -29,7 +30,11 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	defer svc.Store.Close()
-	seeded, err := seedDemoDirectory(cmd.Context(), svc.Store, g.actor().ID())
+	seeded, err := seedDemoDirectory(cmd.Context(), svc.Store)
+	if err != nil {
+		return err
+	}
+	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
 	if err != nil {
 		return err
 	}
@@ -42,7 +47,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	var p *tea.Program
-	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: g.actor(), Service: ns,
+	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: identity.Irtui(), Service: ns,
 		Progress: func(pr notify.Progress) {
 			if p != nil {
 				alert := pr.Status == store.NoticeFailed || pr.Status == store.NoticeUnknown
@@ -58,7 +63,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Notify:       ns,
 		Wake:         worker.Wake,
 		Config:       cfg,
-		Actor:        g.actor(),
+		Actor:        actor,
 		Clock:        clock.Real{},
 		Notice: func() string {
 			if seeded {

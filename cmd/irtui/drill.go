@@ -265,10 +265,14 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 			}
 			return g.withDrill(c, func(s *drillSession) error {
 				ctx := c.Context()
-				if seeded, err := seedDemoDirectory(ctx, s.deps.Store, s.actor.ID()); err != nil {
+				if seeded, err := seedDemoDirectory(ctx, s.deps.Store); err != nil {
 					return err
 				} else if seeded {
 					fmt.Fprintln(c.ErrOrStderr(), "Loaded the demo directory of fictional people and customers into the empty database.")
+					// Who acts may have changed: the installer now acts as the demo's commander.
+					if s.actor, err = g.identify(ctx, s.deps.Store, s.cfg); err != nil {
+						return err
+					}
 				}
 				opts := tabletop.Options{Speed: speed, Manual: step, Headless: headless}
 				if epochFlag != "" {

@@ -90,7 +90,9 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "e2e.db")
 	s := &tmuxSession{t: t, name: "irtui-e2e", sock: filepath.Join(dir, "tmux.sock")}
-	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "TERM=xterm-256color"}
+	// No IRTUI_USER: the OS user running the test created the database, so
+	// it acts as the demo incident commander, alice, as on a fresh install.
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "TERM=xterm-256color"}
 	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin)...)...)
 	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
 

@@ -21,6 +21,7 @@ import (
 // session is what an incident command works with.
 type session struct {
 	svc   *incident.Service
+	dir   *identity.Service
 	cfg   config.Config
 	actor identity.Actor
 }
@@ -37,7 +38,11 @@ func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) erro
 		return err
 	}
 	defer svc.Store.Close()
-	return fn(session{svc: svc, cfg: cfg, actor: g.actor()})
+	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
+	if err != nil {
+		return err
+	}
+	return fn(session{svc: svc, dir: directory(svc.Store), cfg: cfg, actor: actor})
 }
 
 func newIncidentCmd(g *globals) *cobra.Command {
@@ -464,7 +469,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withSession(c, func(s session) error {
-				r, err := s.svc.Store.ImportDirectory(c.Context(), s.actor.ID(), d)
+				r, err := s.dir.Import(c.Context(), s.actor, d)
 				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, a[0])
 			})
 		},
@@ -475,27 +480,20 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				people, err := s.svc.Store.People(c.Context())
+				d, err := s.dir.Directory(c.Context(), s.actor)
 				if err != nil {
 					return err
 				}
-				customers, err := s.svc.Store.Customers(c.Context())
-				if err != nil {
-					return err
-				}
+				people, customers := d.People, d.Customers
 				if asJSON {
-					if people == nil {
-						people = []store.Person{}
-					}
-					if customers == nil {
-						customers = []store.Customer{}
-					}
-					return writeJSON(c.OutOrStdout(), store.Directory{People: people, Customers: customers})
+					return writeJSON(c.OutOrStdout(), d)
 				}
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "PERSON\tNAME\tSLACK\tROLES")
+				fmt.Fprintln(tw, "PERSON\tNAME\tSLACK\tROLES\tPERMISSIONS\tOS USERS\tSSH KEYS")
 				for _, p := range people {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, safetext.Line(p.Name), p.SlackUserID, strings.Join(p.Roles, ", "))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(p.ID), safetext.Line(p.Name), safetext.Line(p.SlackUserID),
+						safetext.Line(strings.Join(p.Roles, ", ")), strings.Join(p.Permissions, ", "),
+						safetext.Line(strings.Join(p.OSUsers, ", ")), strings.Join(p.Fingerprints, ", "))
 				}
 				fmt.Fprintln(tw, "\nCUSTOMER\tNAME\tLANGUAGE\tCONTACT")
 				for _, cu := range customers {
@@ -519,7 +517,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				r, err := s.svc.Store.VerifyChains(c.Context())
+				r, err := s.svc.VerifyAudit(c.Context(), s.actor)
 				if err != nil {
 					return err
 				}

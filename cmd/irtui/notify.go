@@ -345,6 +345,9 @@ func newNotifySendCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withNotify(c, func(s notifySession) error {
+				if err := s.ns.CheckSender(c.Context(), s.actor); err != nil {
+					return err
+				}
 				out := c.OutOrStdout()
 				w := &notify.Worker{Store: s.svc.Store, Clock: s.svc.Clock, Settings: settings, Org: s.cfg.Org,
 					Actor: s.actor, Service: s.ns}

@@ -23,8 +23,14 @@ type notifyCLI struct {
 func newNotifyCLI(t *testing.T) *notifyCLI {
 	dir := t.TempDir()
 	c := &notifyCLI{t: t, bin: cliBinary(t), dir: dir}
+	// Local trust mode: the people of these tests share the OS account
+	// that runs them and name themselves with IRTUI_USER.
+	trust := filepath.Join(dir, "trust.yaml")
+	if err := os.WriteFile(trust, []byte("identity:\n  local_trust: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c.env = []string{"IRTUI_DB=" + filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off", "NO_COLOR=1",
-		"XDG_DATA_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+		"XDG_DATA_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH"), "IRTUI_CONFIG=" + trust}
 	return c
 }
 
@@ -84,6 +90,7 @@ const cliDirectory = `people:
   - {id: chen, name: Chen, roles: [incident_commander]}
   - {id: eli, name: Eli, roles: [customer_liaison]}
   - {id: dave, name: Dave}
+  - {id: ops, name: Ops on call}
 customers:
   - {id: acme, name: Acme Holdings, language: en, contact_kind: email, contact: sec@acme.test}
   - {id: zuid, name: Zuiderzee Zorg, language: nl, contact_kind: email, contact: sec@zuid.test}
@@ -112,7 +119,7 @@ func TestCLINotifyFlow(t *testing.T) {
 	if err := os.WriteFile(answers, []byte(cliAnswers), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.ok("admin", "directory", "import", dirFile)
+	c.ok("", "directory", "import", dirFile) // the OS user who created the database
 	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export <!channel>",
 		"--answers", answers, "--customer", "acme", "--customer", "zuid")
 
@@ -204,7 +211,7 @@ func TestCLINotifySendKeepsTheTokenSecret(t *testing.T) {
 	if err := os.WriteFile(dirFile, []byte(cliDirectory), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.ok("admin", "directory", "import", dirFile)
+	c.ok("", "directory", "import", dirFile) // the OS user who created the database
 	c.ok("alice", "incident", "declare", "--runbook", "personal-data-breach", "--title", "Export")
 	tokenFile := filepath.Join(c.dir, "token")
 	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {

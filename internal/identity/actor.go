@@ -143,27 +143,19 @@ func (a Actor) String() string {
 	if id == "" {
 		return "nobody"
 	}
-	if a.Method == Claim && a.OSUser != "" && a.OSUser != a.Person {
+	switch {
+	case a.Method == Claim && a.Key != "":
+		return id + " (claimed by SSH key " + a.Key + ")"
+	case a.Method == Claim && a.OSUser != "" && a.OSUser != a.Person:
 		return id + " (claimed by OS user " + a.OSUser + ")"
+	case a.Method == Bootstrap && a.Person != "":
+		return id + " (demo, as installer " + a.OSUser + ")"
+	case a.Method == Bootstrap:
+		return id + " (installer; not in the directory)"
+	case a.Person == "" && a.Method != System:
+		return id + " (not in the directory)"
 	}
 	return id
-}
-
-// FromEnv is the actor as irtui took it before authentication: the name
-// in flagValue (--as) if given, else $IRTUI_USER, else the OS user name,
-// trusted as given, with the OS user behind it.
-func FromEnv(flagValue string) Actor {
-	os := OSUserName()
-	if v := strings.TrimSpace(flagValue); v != "" {
-		return Local(v, os)
-	}
-	if v := strings.TrimSpace(osenv.Getenv("IRTUI_USER")); v != "" {
-		return Local(v, os)
-	}
-	if os == "" {
-		return Local("unknown", os)
-	}
-	return Local(os, os)
 }
 
 // OSUserName is the name of the OS user running irtui ("" if unknown).
@@ -173,3 +165,24 @@ func OSUserName() string {
 	}
 	return osenv.Getenv("USER")
 }
+
+// Describe shows a recorded actor with how they were authenticated, as
+// the screen and exports show timeline entries: "alice", or for a claim
+// "alice (claimed by OS user bob)". auth is an Actor's Auth as stored.
+func Describe(actorID, auth string) string {
+	by, ok := strings.CutPrefix(auth, "claim by ")
+	if !ok {
+		return actorID
+	}
+	by = strings.TrimSuffix(by, " in trust mode")
+	switch {
+	case strings.HasPrefix(by, "os:"):
+		by = "OS user " + strings.TrimPrefix(by, "os:")
+	case strings.HasPrefix(by, "ssh:"):
+		by = "SSH key " + strings.TrimPrefix(by, "ssh:")
+	}
+	return actorID + " (claimed by " + by + ")"
+}
+
+// IsClaim reports whether a stored auth is that of a claim (--as).
+func IsClaim(auth string) bool { return strings.HasPrefix(auth, "claim by ") }

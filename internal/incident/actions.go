@@ -51,7 +51,7 @@ type Declaration struct {
 // checklist and affected customers. Timeline: "declared" (or "dismissed"
 // for an event) and "classified" with the rationale.
 func (s *Service) Declare(ctx context.Context, actor identity.Actor, d Declaration) (Incident, error) {
-	o := &op{actor: actor, action: "declare"}
+	o := &op{actor: actor, action: "declare", drill: d.Drill}
 	var in Incident
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		if err := checkDeclaration(&d, now); err != nil {
@@ -235,8 +235,18 @@ func (s *Service) Reclassify(ctx context.Context, actor identity.Actor, id strin
 			return refused("cannot dismiss %s as not an incident without a reason", id)
 		}
 		wasIncident := in.Kind == store.KindIncident
-		if wasIncident && c.Incident && rank(c.Severity) > rank(in.Severity) && c.Reason == "" {
+		lowering := wasIncident && c.Incident && rank(c.Severity) > rank(in.Severity)
+		if lowering && c.Reason == "" {
 			return refused("lowering the severity of %s from %s to %s needs a reason", id, in.Severity, c.Severity)
+		}
+		switch {
+		case lowering:
+			err = requireOverride(ctx, tx, o.who, in, fmt.Sprintf("lower its severity from %s to %s", in.Severity, c.Severity))
+		case wasIncident && !c.Incident:
+			err = requireOverride(ctx, tx, o.who, in, "dismiss it as not an incident")
+		}
+		if err != nil {
+			return err
 		}
 		old := in
 		in.Category, in.AttackVector, in.Severity = c.Category, c.AttackVector, c.Severity
@@ -348,6 +358,9 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor identity.Actor, id, 
 		case reason == "":
 			return refused("lowering the severity of %s from %s to %s needs a reason", id, from, severity)
 		default:
+			if err := requireOverride(ctx, tx, o.who, in, fmt.Sprintf("lower its severity from %s to %s", from, severity)); err != nil {
+				return err
+			}
 			kind, summary = "severity_lowered", fmt.Sprintf("Severity lowered from %s to %s", from, severity)
 		}
 		if reason != "" {
@@ -457,7 +470,7 @@ func (s *Service) Acknowledge(ctx context.Context, actor identity.Actor, id, rol
 		if err != nil {
 			return err
 		}
-		if cur.PersonID != actor.ID() {
+		if cur.PersonID != o.who.ID() {
 			return refused("only %s, who holds %s on %s, can acknowledge it (you are %s)", cur.PersonID, role, id, actor)
 		}
 		if !cur.AcknowledgedAt.IsZero() {
@@ -711,6 +724,11 @@ func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideR
 			return refused("cannot close %s: %d required step(s) are still open: %s; "+
 				"finish or skip them, or give a reason to close anyway", id, len(open), strings.Join(open, ", "))
 		}
+		if len(open) > 0 {
+			if err := requireOverride(ctx, tx, o.who, in, "close it with required steps open"); err != nil {
+				return err
+			}
+		}
 		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusClosed, now, now
 		if err := tx.UpdateIncident(ctx, &in); err != nil {
 			return err
@@ -746,6 +764,9 @@ func (s *Service) Reopen(ctx context.Context, actor identity.Actor, id, reason s
 		reason = strings.TrimSpace(reason)
 		if reason == "" {
 			return refused("reopening %s needs a reason", id)
+		}
+		if err := requireOverride(ctx, tx, o.who, in, "reopen it"); err != nil {
+			return err
 		}
 		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusOpen, time.Time{}, now
 		if err := tx.UpdateIncident(ctx, &in); err != nil {

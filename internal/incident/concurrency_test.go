@@ -55,9 +55,9 @@ func TestTwoStoresWriteConcurrently(t *testing.T) {
 	}
 	wg.Add(4)
 	go writer(svcA, "alice")
-	go writer(svcA, "alice2")
+	go writer(svcA, "carol")
 	go writer(svcB, "bob")
-	go writer(svcB, "bob2")
+	go writer(svcB, "dave")
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -118,7 +118,7 @@ func TestCrashChild(t *testing.T) {
 	for i := 0; time.Now().Before(deadline); i++ {
 		switch {
 		case current == "" || i%20 == 0:
-			in, err := svc.Declare(ctx, as("crash"), declaration())
+			in, err := svc.Declare(ctx, as("carol"), declaration())
 			if err != nil {
 				say("error %v", err)
 				os.Exit(2)
@@ -126,14 +126,14 @@ func TestCrashChild(t *testing.T) {
 			current = in.ID
 			say("declared %s", current)
 		case i%20 == 1:
-			if err := svc.CompleteStep(ctx, as("crash"), current, "revoke-sessions", ""); err != nil {
+			if err := svc.CompleteStep(ctx, as("carol"), current, "revoke-sessions", ""); err != nil {
 				say("error %v", err)
 				os.Exit(2)
 			}
 			say("step %s revoke-sessions", current)
 		default:
 			text := fmt.Sprintf("note %d-%d", os.Getpid(), i)
-			if err := svc.AddNote(ctx, as("crash"), current, text); err != nil {
+			if err := svc.AddNote(ctx, as("carol"), current, text); err != nil {
 				say("error %v", err)
 				os.Exit(2)
 			}

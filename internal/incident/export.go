@@ -36,9 +36,13 @@ type Export struct {
 // in full exports: a customer's copy is redacted and cannot be checked
 // against the chain anyway.
 type ExportEntry struct {
-	Seq      int64           `json:"seq"`
-	At       time.Time       `json:"at"`
-	Actor    string          `json:"actor"`
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	// Auth is how the actor was authenticated (full exports), or "claim"
+	// when they were named with --as (a customer's export, which names no
+	// OS user or address).
+	Auth     string          `json:"auth,omitempty"`
 	Kind     string          `json:"kind"`
 	Summary  string          `json:"summary"`
 	Data     json.RawMessage `json:"data"`
@@ -70,12 +74,16 @@ func (s *Service) Export(ctx context.Context, actor identity.Actor, id, customer
 		if err != nil {
 			return err
 		}
+		if !d.Incident.Drill && !o.who.Can(identity.Export) {
+			return Denied(&identity.Denied{Msg: fmt.Sprintf("exporting %s hands its data out: only people with the "+
+				"export permission may; %s does not have it", id, o.who.ID())})
+		}
 		ex = Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor.ID(), Incident: d.Incident,
 			Customers: d.Customers, Roles: d.Roles, Steps: d.Steps, Obligations: d.Obligations}
 		if customerID == "" {
 			for _, e := range d.Timeline {
-				ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Kind,
-					Summary: e.Summary, Data: e.Data, Hash: e.Hash})
+				ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: e.Auth,
+					Kind: e.Kind, Summary: e.Summary, Data: e.Data, Hash: e.Hash})
 			}
 			return nil
 		}
@@ -151,7 +159,11 @@ func scopeToCustomer(ex *Export, d Detail, customer store.Customer, all []store.
 			return err
 		}
 		summary := r.str(e.Summary)
-		ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Kind,
+		auth := ""
+		if identity.IsClaim(e.Auth) {
+			auth = "claim"
+		}
+		ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: auth, Kind: e.Kind,
 			Summary: summary, Data: raw, Redacted: summary != e.Summary || string(raw) != compact(e.Data)})
 	}
 	return nil

@@ -45,14 +45,32 @@ var (
 
 // Error is an error of one of the kinds above with a message for people.
 type Error struct {
-	Kind error // ErrNotFound, ErrInvalidState or ErrRefused
-	Msg  string
+	Kind   error // ErrNotFound, ErrInvalidState or ErrRefused
+	Msg    string
+	denied bool
 }
 
 func (e *Error) Error() string { return e.Msg }
 
-// Unwrap lets errors.Is match the kind.
-func (e *Error) Unwrap() error { return e.Kind }
+// Unwrap lets errors.Is match the kind, and identity.ErrDenied for a
+// refusal because of who asked.
+func (e *Error) Unwrap() []error {
+	if e.denied {
+		return []error{e.Kind, identity.ErrDenied}
+	}
+	return []error{e.Kind}
+}
+
+// Denied makes a refusal because of who asked (an *identity.Denied) an
+// *Error of kind ErrRefused that errors.Is also finds identity.ErrDenied
+// in; any other error is returned as it is.
+func Denied(err error) error {
+	var d *identity.Denied
+	if errors.As(err, &d) {
+		return &Error{Kind: ErrRefused, Msg: d.Msg, denied: true}
+	}
+	return err
+}
 
 func notFound(format string, args ...any) error {
 	return &Error{Kind: ErrNotFound, Msg: fmt.Sprintf(format, args...)}
@@ -114,8 +132,11 @@ type op struct {
 	actor    identity.Actor
 	action   string // the audit action
 	incident string // set once known
+	drill    bool   // the action is on a drill, though incident is not set yet (a drill's declaration)
+	setup    bool   // the installer may do it while setting the database up (identity.Scope.Setup)
 	detail   string // audit detail on success
 	events   []Event
+	who      identity.Who // the actor as checked against the directory, before fn runs
 }
 
 // emit queues an event for the Notifier; change fills in the incident,
@@ -127,24 +148,69 @@ func (o *op) emit(ev Event) { o.events = append(o.events, ev) }
 // refusal or failure is audited in a transaction of its own.
 func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now time.Time) error) error {
 	now := s.Clock.Now()
-	err := checkActor(o.actor)
-	if err == nil {
-		err = s.Store.Update(ctx, func(tx *store.Tx) error {
-			if err := fn(tx, now); err != nil {
-				return err
-			}
-			if err := s.notify(ctx, tx, o, now); err != nil {
-				return err
-			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Action: o.action,
-				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
-		})
-	}
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := s.check(ctx, tx, o); err != nil {
+			return err
+		}
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		if err := s.notify(ctx, tx, o, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+			Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
+	})
 	if err != nil {
 		s.auditFailure(ctx, o, now, err)
 		return err
 	}
 	return nil
+}
+
+// dirReader is what check reads the directory and the incident's drill
+// flag from: the store, or a write transaction.
+type dirReader interface {
+	identity.Reader
+	IncidentDrill(ctx context.Context, id string) (bool, error)
+}
+
+// check establishes who acts (identity.Check) for an action on o's
+// incident, which may be a drill, and keeps it in o.who.
+func (s *Service) check(ctx context.Context, r dirReader, o *op) error {
+	scope := identity.Scope{Drill: o.drill, Setup: o.setup}
+	if o.incident != "" && !o.drill {
+		drill, err := r.IncidentDrill(ctx, o.incident)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		scope.Drill = drill
+	}
+	who, err := identity.Check(ctx, r, o.actor, scope)
+	if err != nil {
+		return Denied(err)
+	}
+	o.who = who
+	return nil
+}
+
+// requireOverride lets an action that overrides the incident's process
+// (closing with required steps open, reopening, lowering the severity,
+// dismissing an incident) through for the incident's commander and for
+// people with the override permission, and refuses it to anyone else.
+func requireOverride(ctx context.Context, tx *store.Tx, who identity.Who, in Incident, doing string) error {
+	if who.Can(identity.Override) {
+		return nil
+	}
+	cur, err := tx.CurrentAssignment(ctx, in.ID, identity.CommanderRole)
+	switch {
+	case err == nil && who.Person.ID != "" && cur.PersonID == who.Person.ID:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	return Denied(&identity.Denied{Msg: fmt.Sprintf("only the incident commander of %s, or someone with the override "+
+		"permission, may %s; %s is neither", in.ID, doing, who.ID())})
 }
 
 // notify hands the action's events to the Notifier.
@@ -173,14 +239,7 @@ func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause 
 	if errors.As(cause, &e) {
 		outcome = store.OutcomeRefused
 	}
-	entry := store.AuditEntry{At: now, Actor: o.actor.ID(), Action: o.action, IncidentID: o.incident,
-		Outcome: outcome, Detail: cause.Error()}
-	if entry.Actor == "" {
-		entry.Actor = "(nobody)"
-	}
-	// A cancelled context must not stop the record of what happened.
-	ctx = context.WithoutCancel(ctx)
-	_ = s.Store.Update(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, &entry) })
+	identity.Record(ctx, s.Store, now, o.actor, o.action, o.incident, outcome, cause.Error())
 }
 
 // audited runs a read: fn, then an audit entry of its own, which must be
@@ -190,7 +249,7 @@ func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause 
 // data out, wait.
 func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 	now := s.Clock.Now()
-	err := checkActor(o.actor)
+	err := s.check(ctx, s.Store, o)
 	if err == nil {
 		err = fn()
 	}
@@ -200,8 +259,8 @@ func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 			update = s.Store.Update
 		}
 		err = update(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Action: o.action,
-				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+				Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
 		})
 		if err != nil {
 			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
@@ -214,13 +273,6 @@ func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 	return nil
 }
 
-func checkActor(actor identity.Actor) error {
-	if actor.ID() == "" {
-		return refused("no acting user: pass --as NAME or set IRTUI_USER")
-	}
-	return nil
-}
-
 // appendEntry adds one timeline entry.
 func appendEntry(ctx context.Context, tx *store.Tx, now time.Time, actor identity.Actor, incidentID, kind, summary string,
 	data map[string]any) (store.TimelineEntry, error) {
@@ -228,7 +280,7 @@ func appendEntry(ctx context.Context, tx *store.Tx, now time.Time, actor identit
 	if err != nil {
 		return store.TimelineEntry{}, fmt.Errorf("timeline data for %s: %w", kind, err)
 	}
-	e := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Kind: kind, Summary: summary, Data: raw}
+	e := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Auth: actor.Auth(), Kind: kind, Summary: summary, Data: raw}
 	if err := tx.AppendTimeline(ctx, &e); err != nil {
 		return store.TimelineEntry{}, err
 	}
@@ -303,8 +355,14 @@ func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string
 }
 
 // List lists incidents, most recent first, and audits the access.
+//
+// Someone acting under a claim (--as) outside local trust mode may see
+// drill incidents only: their list holds drills alone.
 func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, error) {
-	o := &op{actor: actor, action: "list", detail: describeFilter(f)}
+	if actor.Method == identity.Claim && !actor.Trusted && f.Drill == store.DrillAny {
+		f.Drill = store.DrillOnly
+	}
+	o := &op{actor: actor, action: "list", detail: describeFilter(f), drill: f.Drill == store.DrillOnly}
 	var out []Incident
 	err := s.audited(ctx, o, func() error {
 		if !slices.Contains([]string{"", store.StatusOpen, store.StatusClosed}, f.Status) {
@@ -345,4 +403,25 @@ func orAll(s string) string {
 		return "all"
 	}
 	return s
+}
+
+// VerifyAudit recomputes the hash chains (store.VerifyChains) for someone
+// the directory knows, and audits the check ("audit_verify") with its
+// verdict before returning it.
+func (s *Service) VerifyAudit(ctx context.Context, actor identity.Actor) (store.Report, error) {
+	o := &op{actor: actor, action: "audit_verify", setup: true}
+	var rep store.Report
+	err := s.audited(ctx, o, func() error {
+		var err error
+		rep, err = s.Store.VerifyChains(ctx)
+		o.detail = fmt.Sprintf("%d timeline and %d audit entries", rep.Timeline.Entries, rep.Audit.Entries)
+		if !rep.OK {
+			o.detail += fmt.Sprintf("; %d problem(s)", len(rep.Problems))
+		}
+		return err
+	})
+	if err != nil {
+		return store.Report{}, err
+	}
+	return rep, nil
 }

@@ -19,9 +19,11 @@ var t0 = time.Date(2026, 3, 14, 2, 47, 0, 0, time.UTC)
 
 var directory = store.Directory{
 	People: []store.Person{
-		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander", "scribe"}},
+		// alice leads: she may override the process and export.
+		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander", "scribe"}, Permissions: []string{"export", "override"}},
 		{ID: "bob", Name: "Bob Okafor", Roles: []string{"incident_commander"}},
-		{ID: "carol", Name: "Carol Diaz"},
+		{ID: "carol", Name: "Carol Diaz", Permissions: []string{"override"}},
+		{ID: "dave", Name: "Dave Lee"},
 	},
 	Customers: []store.Customer{
 		{ID: "acme", Name: "Acme Holdings", ContactKind: "email", Contact: "security@acme.test"},
@@ -246,7 +248,7 @@ func TestDeclareRefusals(t *testing.T) {
 		{"no runbook", "alice", func(d *Declaration) { d.RunbookID = "" }, ErrRefused, []string{"runbook"}},
 		{"aware in the future", "alice", func(d *Declaration) { d.AwareAt = t0.Add(time.Hour) }, ErrRefused, []string{"future"}},
 		{"step twice", "alice", func(d *Declaration) { d.Steps = append(d.Steps, d.Steps[0]) }, ErrRefused, []string{`"revoke-sessions"`, "twice"}},
-		{"no actor", "", func(*Declaration) {}, ErrRefused, []string{"--as"}},
+		{"no actor", "", func(*Declaration) {}, ErrRefused, []string{"no acting user"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := declaration()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/identity"
+	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -140,13 +141,13 @@ func (s *Service) Get(ctx context.Context, actor identity.Actor, id int64) (View
 // may see the data, as the incident service does for incident reads.
 func (s *Service) audited(ctx context.Context, actor identity.Actor, action, incidentID, detail string, fn func() error) error {
 	now := s.Clock.Now()
-	err := checkActor(actor)
+	_, err := check(ctx, s.Store, actor, incidentID)
 	if err == nil {
 		err = fn()
 	}
 	if err == nil {
 		err = s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Action: action,
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
 				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail})
 		})
 		if err != nil {
@@ -158,17 +159,20 @@ func (s *Service) audited(ctx context.Context, actor identity.Actor, action, inc
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		a := actor.ID()
-		if a == "" {
-			a = "(nobody)"
-		}
-		bg := context.WithoutCancel(ctx)
-		_ = s.Store.Update(bg, func(tx *store.Tx) error {
-			return tx.AppendAudit(bg, &store.AuditEntry{At: now, Actor: a, Action: action, IncidentID: incidentID,
-				Outcome: outcome, Detail: firstLine(err.Error())})
-		})
+		identity.Record(ctx, s.Store, now, actor, action, incidentID, outcome, err.Error())
 	}
 	return err
+}
+
+// CheckSender establishes that actor may have queued notifications sent
+// (irtui notify send): someone the directory knows. A refusal is audited
+// ("notify_send").
+func (s *Service) CheckSender(ctx context.Context, actor identity.Actor) error {
+	if _, err := check(ctx, s.Store, actor, ""); err != nil {
+		identity.Record(ctx, s.Store, s.Clock.Now(), actor, "notify_send", "", store.OutcomeRefused, err.Error())
+		return err
+	}
+	return nil
 }
 
 func cmpOr(a, b string) string {
@@ -304,12 +308,14 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 }
 
 // Approve approves a draft and queues it for delivery. It is refused
-// while a required content field is empty, to anyone but the current
+// while a required content field is empty; to anyone but the current
 // holder of the notice's approver role (the incident commander unless the
-// rule names another), and to the person who drafted it (whose action
-// triggered it) or filled in any of its content: a notice to a customer or
-// a regulator is a legal act, and two people see it before it goes.
-// Timeline: "notification_approved", then "notification_queued".
+// rule names another) and, for customer and regulator notices, people
+// with the approve permission; and always to the person who drafted it
+// (whose action triggered it) or filled in any of its content, compared by
+// the authenticated person: a notice to a customer or a regulator is a
+// legal act, and two people see it before it goes. Timeline:
+// "notification_approved", then "notification_queued".
 func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_approve", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
@@ -331,34 +337,42 @@ func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) e
 					label(&n), n.DueAt.UTC().Format(time.RFC3339), r.IfLate, n.Fields[i].Label, n.ID, DelayField)
 			}
 		}
-		role := cmpOr(n.ApproverRole, DefaultApprover)
-		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
-		if errors.Is(err, store.ErrNotFound) {
-			return refused("cannot approve %s: nobody holds %s on %s, and only its holder may approve; assign the role first",
-				label(&n), role, n.IncidentID)
-		}
+		who, err := check(ctx, tx, actor, n.IncidentID)
 		if err != nil {
 			return err
 		}
-		if holder.PersonID != actor.ID() {
-			return refused("only %s, who holds %s on %s, may approve %s (you are %s)",
-				holder.PersonID, role, n.IncidentID, label(&n), actor)
+		me := who.ID()
+		role := cmpOr(n.ApproverRole, DefaultApprover)
+		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-		if n.DraftedBy == actor.ID() {
-			return refused("you drafted %s (your action triggered it), so someone else must approve it: "+
-				"hand %s over to another person for the approval", label(&n), role)
+		legal := n.Audience == AudienceCustomers || n.Audience == AudienceRegulator
+		switch {
+		case err == nil && holder.PersonID == me:
+		case legal && who.Can(identity.Approve):
+		case errors.Is(err, store.ErrNotFound):
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("cannot approve %s: nobody holds %s on %s, and only "+
+				"its holder%s may approve; assign the role first", label(&n), role, n.IncidentID, approvers(legal))})
+		default:
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("only %s, who holds %s on %s%s, may approve %s (you are %s)",
+				holder.PersonID, role, n.IncidentID, approvers(legal), label(&n), actor)})
+		}
+		if n.DraftedBy == me {
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you drafted %s (your action triggered it), so "+
+				"someone else must approve it: hand %s over to another person for the approval", label(&n), role)})
 		}
 		var filled []string
 		for _, f := range n.Fields {
-			if n.ContentBy[f.ID] == actor.ID() {
+			if n.ContentBy[f.ID] == me {
 				filled = append(filled, f.Label)
 			}
 		}
 		if len(filled) > 0 {
-			return refused("you filled in %s of %s, so someone else holding %s must approve it",
-				strings.Join(filled, "; "), label(&n), role)
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you filled in %s of %s, so someone else "+
+				"holding %s%s must approve it", strings.Join(filled, "; "), label(&n), role, approvers(legal))})
 		}
-		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, actor.ID(), now, now
+		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, me, now, now
 		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed while it was being approved; try again", label(&n)))
 		}
@@ -373,6 +387,14 @@ func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) e
 		return entry(ctx, tx, &n, now, actor, "notification_queued",
 			fmt.Sprintf("Queued %s to %s", label(&n), n.Recipient), nil)
 	})
+}
+
+// approvers names who besides the role holder may approve a notice.
+func approvers(legal bool) string {
+	if legal {
+		return " or someone with the approve permission"
+	}
+	return ""
 }
 
 // Retry queues a failed notification, or one whose outcome is unknown,

@@ -35,7 +35,8 @@ const testToken = "xoxb-IRTUI-TEST-TOKEN-7f3a9c"
 
 var directory = store.Directory{
 	People: []store.Person{
-		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander"}},
+		// alice leads the tests' incidents: she may close them with steps open.
+		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander"}, Permissions: []string{"override"}},
 		{ID: "bob", Name: "Bob Okafor", Roles: []string{"incident_commander", "customer_liaison"}},
 		{ID: "carol", Name: "Carol Diaz", Roles: []string{"dpo"}},
 		{ID: "dave", Name: "Dave Kim"},

@@ -101,11 +101,25 @@ func isRefusal(err error) bool {
 	return errors.As(err, &e)
 }
 
-func checkActor(actor identity.Actor) error {
-	if actor.ID() == "" {
-		return refused("no acting user: pass --as NAME or set IRTUI_USER")
+// dirReader is what check reads: the store or a write transaction.
+type dirReader interface {
+	identity.Reader
+	IncidentDrill(ctx context.Context, id string) (bool, error)
+}
+
+// check establishes who acts on a notification of incidentID (a drill's
+// notices are in drill scope, where a claim holds).
+func check(ctx context.Context, r dirReader, actor identity.Actor, incidentID string) (identity.Who, error) {
+	scope := identity.Scope{}
+	if incidentID != "" {
+		drill, err := r.IncidentDrill(ctx, incidentID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return identity.Who{}, err
+		}
+		scope.Drill = drill
 	}
-	return nil
+	who, err := identity.Check(ctx, r, actor, scope)
+	return who, incident.Denied(err)
 }
 
 // change runs fn in one write transaction with an audit entry, and audits
@@ -118,29 +132,22 @@ func (s *Service) change(ctx context.Context, actor identity.Actor, action, inci
 
 func change(ctx context.Context, st *store.Store, now time.Time, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
-	err := checkActor(actor)
-	if err == nil {
-		err = st.Update(ctx, func(tx *store.Tx) error {
-			if err := fn(tx, now); err != nil {
-				return err
-			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Action: action,
-				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
-		})
-	}
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		if _, err := check(ctx, tx, actor, incidentID); err != nil {
+			return err
+		}
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
+			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
+	})
 	if err != nil {
 		outcome := store.OutcomeFailed
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		who := actor.ID()
-		if who == "" {
-			who = "(nobody)"
-		}
-		entry := store.AuditEntry{At: now, Actor: who, Action: action, IncidentID: incidentID,
-			Outcome: outcome, Detail: firstLine(err.Error())}
-		bg := context.WithoutCancel(ctx)
-		_ = st.Update(bg, func(tx *store.Tx) error { return tx.AppendAudit(bg, &entry) })
+		identity.Record(ctx, st, now, actor, action, incidentID, outcome, err.Error())
 		return err
 	}
 	return nil
@@ -177,7 +184,7 @@ func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Tim
 	if err != nil {
 		return err
 	}
-	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor.ID(),
+	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor.ID(), Auth: actor.Auth(),
 		Kind: kind, Summary: summary, Data: raw})
 }
 

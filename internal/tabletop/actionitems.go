@@ -30,24 +30,17 @@ func CloseActionItem(ctx context.Context, st *store.Store, real clock.Clock, act
 	now := real.Now()
 	note = strings.TrimSpace(note)
 	audit := func(outcome, detail string) {
-		ctx := context.WithoutCancel(ctx)
-		_ = st.Update(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: cmpOr(actor.ID(), "(nobody)"), Action: "drill_action_close",
-				Outcome: outcome, Detail: detail})
-		})
+		identity.Record(ctx, st, now, actor, "drill_action_close", "", outcome, detail)
 	}
-	var err error
-	switch {
-	case checkActor(actor) != nil:
-		err = checkActor(actor)
-	case note == "":
-		err = refused("closing action item %d needs a note saying what was done", id)
-	}
-	if err != nil {
+	if note == "" {
+		err := refused("closing action item %d needs a note saying what was done", id)
 		audit(store.OutcomeRefused, fmt.Sprintf("action item %d: %v", id, err))
 		return err
 	}
-	err = st.Update(ctx, func(tx *store.Tx) error {
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		a, err := tx.ActionItem(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("action item %d does not exist", id)
@@ -61,7 +54,7 @@ func CloseActionItem(ctx context.Context, st *store.Store, real clock.Clock, act
 		if err := tx.CloseActionItem(ctx, id, now, actor.ID(), note); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Action: "drill_action_close",
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_action_close",
 			Outcome: store.OutcomeOK, Detail: fmt.Sprintf("action item %d of %s: %s", id, a.RunID, firstLine(note))})
 	})
 	if err != nil {

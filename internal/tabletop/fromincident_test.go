@@ -12,6 +12,7 @@ import (
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/runbooks"
@@ -66,6 +67,10 @@ func TestFromIncident(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	id := realIncident(t, f)
+	// It exports the real incident: only for people who may export.
+	if _, _, err := FromIncident(ctx, f.deps, as("eve"), id); !errors.Is(err, identity.ErrDenied) {
+		t.Fatalf("a scenario from a real incident for someone who may not export it: %v", err)
+	}
 	data, sc, err := FromIncident(ctx, f.deps, as("fac"), id)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)

@@ -71,6 +71,12 @@ func openFixture(t testing.TB, path string, seed bool) *fixture {
 		if probs := runbook.DecodeFile("demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
 			t.Fatal(probs)
 		}
+		// The tests' facilitators, observers and auditors are people too:
+		// nobody else can act. fac turns real incidents into scenarios,
+		// which exports them.
+		d.People = append(d.People, store.Person{ID: "fac", Name: "Facilitator", Permissions: []string{"export"}},
+			store.Person{ID: "facilitator", Name: "Facilitator"}, store.Person{ID: "eve", Name: "Eve (observer)"},
+			store.Person{ID: "auditor", Name: "Auditor"})
 		if _, err := st.ImportDirectory(context.Background(), "admin", d); err != nil {
 			t.Fatal(err)
 		}

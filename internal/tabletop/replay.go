@@ -126,9 +126,12 @@ func (r *Run) approve(ctx context.Context, actor identity.Actor, incidentID, not
 	if err != nil {
 		return err
 	}
-	entry := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Kind: SimulatedApprovalKind,
+	entry := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Auth: actor.Auth(), Kind: SimulatedApprovalKind,
 		Summary: fmt.Sprintf("Drill: notice %s to %s approved", notificationID, audience), Data: data}
 	return r.deps.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		in, err := tx.Incident(ctx, incidentID)
 		if err != nil {
 			return err
@@ -139,7 +142,7 @@ func (r *Run) approve(ctx context.Context, actor identity.Actor, incidentID, not
 		if err := tx.AppendTimeline(ctx, &entry); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Action: "drill_notice_approve",
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_notice_approve",
 			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: notificationID})
 	})
 }

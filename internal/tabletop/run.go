@@ -93,9 +93,6 @@ func Start(ctx context.Context, deps Deps, sc *runbook.Scenario, actor identity.
 	if sc == nil {
 		return nil, refused("no scenario")
 	}
-	if err := checkActor(actor); err != nil {
-		return nil, err
-	}
 	rb, ok := deps.Runbooks.Get(sc.Runbook)
 	if !ok {
 		return nil, notFound("scenario %s uses runbook %q, which is not loaded", sc.ID, sc.Runbook)
@@ -131,6 +128,9 @@ func Start(ctx context.Context, deps Deps, sc *runbook.Scenario, actor identity.
 		Mode: mode, Speed: speed, Epoch: epoch, Position: epoch, StartedAt: realNow, UpdatedAt: realNow,
 		CreatedBy: actor.ID()}
 	err = deps.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		if err := tx.InsertDrillRun(ctx, &rec); err != nil {
 			return err
 		}
@@ -138,9 +138,14 @@ func Start(ctx context.Context, deps Deps, sc *runbook.Scenario, actor identity.
 			RealAt: realNow, Actor: actor.ID(), Ref: sc.ID, Value: modeText(mode, speed), Text: sc.Title}); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor.ID(), Action: "drill_start",
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_start",
 			Outcome: store.OutcomeOK, Detail: fmt.Sprintf("%s: scenario %s, %s", rec.ID, sc.ID, modeText(mode, speed))})
 	})
+	var e *Error
+	if errors.As(err, &e) {
+		identity.Record(ctx, deps.Store, realNow, actor, "drill_start", "", store.OutcomeRefused, err.Error())
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start drill of %s: %w", sc.ID, err)
 	}
@@ -219,7 +224,8 @@ func Open(ctx context.Context, deps Deps, runID string) (*Run, error) {
 // and make it inject by inject; a headless drill resumes in real time.
 // Start the clock with Resume.
 func ResumeRun(ctx context.Context, deps Deps, runID string, actor identity.Actor, opts Options) (*Run, error) {
-	if err := checkActor(actor); err != nil {
+	if err := checkActor(ctx, deps.Store, actor); err != nil {
+		identity.Record(ctx, deps.Store, deps.real().Now(), actor, "drill_resume", "", store.OutcomeRefused, runID+": "+err.Error())
 		return nil, err
 	}
 	r, err := Open(ctx, deps, runID)
@@ -303,9 +309,6 @@ func ResumeRun(ctx context.Context, deps Deps, runID string, actor identity.Acto
 // ended run is refused.
 func (r *Run) change(ctx context.Context, actor identity.Actor, action, detail string, events []store.DrillEvent,
 	mutate func(*store.DrillRun), extra func(*store.Tx) error) error {
-	if err := checkActor(actor); err != nil {
-		return r.refuse(ctx, actor, action, err)
-	}
 	realNow := r.deps.real().Now()
 	next := r.rec
 	if mutate != nil {
@@ -313,6 +316,9 @@ func (r *Run) change(ctx context.Context, actor identity.Actor, action, detail s
 		next.UpdatedAt = realNow
 	}
 	err := r.deps.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		cur, err := tx.DrillRun(ctx, r.rec.ID)
 		if err != nil {
 			return err
@@ -343,7 +349,7 @@ func (r *Run) change(ctx context.Context, actor identity.Actor, action, detail s
 				return err
 			}
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor.ID(), Action: action,
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
 			IncidentID: next.IncidentID, Outcome: store.OutcomeOK, Detail: r.rec.ID + ": " + detail})
 	})
 	if err != nil {
@@ -361,22 +367,20 @@ func (r *Run) refuse(ctx context.Context, actor identity.Actor, action string, e
 	if errors.As(err, &e) {
 		outcome = store.OutcomeRefused
 	}
-	who := actor.ID()
-	if who == "" {
-		who = "(nobody)"
-	}
-	ctx = context.WithoutCancel(ctx)
-	entry := store.AuditEntry{At: r.deps.real().Now(), Actor: who, Action: action, IncidentID: r.rec.IncidentID,
-		Outcome: outcome, Detail: r.rec.ID + ": " + err.Error()}
-	_ = r.deps.Store.Update(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, &entry) })
+	identity.Record(ctx, r.deps.Store, r.deps.real().Now(), actor, action, r.rec.IncidentID, outcome,
+		r.rec.ID+": "+err.Error())
 	return err
 }
 
-func checkActor(actor identity.Actor) error {
-	if actor.ID() == "" {
-		return refused("no acting user: pass --as NAME or set IRTUI_USER")
+// checkActor establishes who acts on a drill, where a claim (--as)
+// holds: see identity.Check. A refusal is an *Error of kind ErrRefused.
+func checkActor(ctx context.Context, r identity.Reader, actor identity.Actor) error {
+	_, err := identity.Check(ctx, r, actor, identity.Scope{Drill: true})
+	var d *identity.Denied
+	if errors.As(err, &d) {
+		return &Error{Kind: ErrRefused, Msg: d.Msg}
 	}
-	return nil
+	return err
 }
 
 // ID is the run's id (DR-0001).

@@ -702,7 +702,7 @@ func TestTypedTextSurvivesAFailedAction(t *testing.T) {
 	h.run(h.m.loadIncidents())
 	h.press("enter", first(h.m.keys.Tab3), first(h.m.keys.Skip))
 	// Someone else closes the incident while the reason is being typed.
-	if err := h.svc.Close(context.Background(), as("bob"), in.ID, "closed elsewhere"); err != nil {
+	if err := h.svc.Close(context.Background(), as("chen"), in.ID, "closed elsewhere"); err != nil {
 		t.Fatal(err)
 	}
 	h.typeText("Vendor handles this")
