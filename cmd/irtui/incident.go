@@ -325,7 +325,7 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 	}
 	fmt.Fprintf(w, "\nTimeline (%d entries):\n", d.TimelineTotal)
 	for _, e := range d.Timeline {
-		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(e.Actor), e.Kind, safetext.Line(e.Summary))
+		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
 	}
 }
 

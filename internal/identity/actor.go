@@ -170,18 +170,27 @@ func OSUserName() string {
 // the screen and exports show timeline entries: "alice", or for a claim
 // "alice (claimed by OS user bob)". auth is an Actor's Auth as stored.
 func Describe(actorID, auth string) string {
+	if by := ClaimedBy(auth); by != "" {
+		return actorID + " (claimed by " + by + ")"
+	}
+	return actorID
+}
+
+// ClaimedBy says who made a claim (--as), from its stored auth: "OS user
+// bob" or "SSH key SHA256:..."; "" when auth is not a claim's.
+func ClaimedBy(auth string) string {
 	by, ok := strings.CutPrefix(auth, "claim by ")
 	if !ok {
-		return actorID
+		return ""
 	}
 	by = strings.TrimSuffix(by, " in trust mode")
 	switch {
 	case strings.HasPrefix(by, "os:"):
-		by = "OS user " + strings.TrimPrefix(by, "os:")
+		return "OS user " + strings.TrimPrefix(by, "os:")
 	case strings.HasPrefix(by, "ssh:"):
-		by = "SSH key " + strings.TrimPrefix(by, "ssh:")
+		return "SSH key " + strings.TrimPrefix(by, "ssh:")
 	}
-	return actorID + " (claimed by " + by + ")"
+	return by
 }
 
 // IsClaim reports whether a stored auth is that of a claim (--as).
