@@ -55,16 +55,21 @@ func runApp(cmd *cobra.Command, g *globals) error {
 			}
 		}}
 	m := tui.New(tui.Deps{
-		Store:        svc.Store,
-		Service:      svc,
-		Runbooks:     func() *runbook.Library { return runbook.Load(opts) },
-		Scenarios:    func(lib *runbook.Library) *runbook.ScenarioLibrary { return tabletop.Load(opts, lib) },
-		DrillService: drillServices(svc),
-		Notify:       ns,
-		Wake:         worker.Wake,
-		Config:       cfg,
-		Actor:        actor,
-		Clock:        clock.Real{},
+		Service:   svc,
+		Directory: directory(svc.Store),
+		Changes:   svc,
+		Runbooks:  func() *runbook.Library { return runbook.Load(opts) },
+		Scenarios: func(lib *runbook.Library) *runbook.ScenarioLibrary { return tabletop.Load(opts, lib) },
+		Drills: func(lib *runbook.Library) tabletop.Deps {
+			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: cfg.Policy, Real: clock.Real{},
+				NewService: drillServices(svc)}
+		},
+		Notify:  ns,
+		Wake:    worker.Wake,
+		Config:  cfg,
+		Actor:   actor,
+		Clock:   clock.Real{},
+		Context: ctx,
 		Notice: func() string {
 			if seeded {
 				return "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."

@@ -172,7 +172,7 @@ func newListCmd(g *globals) *cobra.Command {
 				case closed:
 					f.Status = store.StatusClosed
 				}
-				list, err := s.svc.List(c.Context(), s.actor, f)
+				list, sums, err := s.svc.ListSummaries(c.Context(), s.actor, f)
 				if err != nil {
 					return err
 				}
@@ -185,10 +185,6 @@ func newListCmd(g *globals) *cobra.Command {
 				if len(list) == 0 {
 					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
-				}
-				sums, err := s.svc.Store.OpenSummaries(c.Context())
-				if err != nil {
-					return err
 				}
 				now := s.svc.Clock.Now()
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)

@@ -322,17 +322,16 @@ func checkSeverity(sev string) error {
 func rank(sev string) int { return slices.Index(severities, sev) + 1 }
 
 // get reads an incident (optionally a timeline window) and audits it.
-func (s *Service) get(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
-	o := &op{actor: actor, action: "open", incident: id}
+func (s *Service) get(ctx context.Context, o *op, offset, limit int) (Detail, error) {
 	if limit > 0 {
-		o.detail = fmt.Sprintf("timeline entries %d-%d", offset+1, offset+limit)
+		o.detail = strings.TrimSpace(o.detail + fmt.Sprintf(" timeline entries %d-%d", offset+1, offset+limit))
 	}
 	var d Detail
 	err := s.audited(ctx, o, func() error {
 		var err error
-		d, err = s.Store.IncidentWindow(ctx, id, offset, limit)
+		d, err = s.Store.IncidentWindow(ctx, o.incident, offset, limit)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound("incident %s does not exist", id)
+			return notFound("incident %s does not exist", o.incident)
 		}
 		return err
 	})
@@ -345,13 +344,13 @@ func (s *Service) get(ctx context.Context, actor identity.Actor, id string, offs
 // Get reads an incident with everything recorded about it, and audits the
 // access (action "open").
 func (s *Service) Get(ctx context.Context, actor identity.Actor, id string) (Detail, error) {
-	return s.get(ctx, actor, id, 0, 0)
+	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, 0, 0)
 }
 
 // GetWindow is Get with only limit timeline entries from offset, for long
 // timelines. Detail.TimelineTotal counts them all.
 func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
-	return s.get(ctx, actor, id, offset, limit)
+	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, offset, limit)
 }
 
 // List lists incidents, most recent first, and audits the access.
@@ -359,6 +358,12 @@ func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string
 // Someone acting under a claim (--as) outside local trust mode may see
 // drill incidents only: their list holds drills alone.
 func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, error) {
+	return s.list(ctx, actor, f, nil)
+}
+
+// list is List; more, if set, reads what else the caller shows with the
+// list, before the access is audited.
+func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFilter, more func([]Incident) error) ([]Incident, error) {
 	if actor.Method == identity.Claim && !actor.Trusted && f.Drill == store.DrillAny {
 		f.Drill = store.DrillOnly
 	}
@@ -372,14 +377,56 @@ func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFi
 			return refused("cannot list %q: use incident, event or nothing for both", f.Kind)
 		}
 		var err error
-		out, err = s.Store.ListIncidents(ctx, f)
-		return err
+		if out, err = s.Store.ListIncidents(ctx, f); err != nil || more == nil {
+			return err
+		}
+		return more(out)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
+
+// ListSummaries is List with what a list shows beside each open
+// incident: its commander and the submissions and pauses its clocks
+// depend on. It is audited as one list.
+func (s *Service) ListSummaries(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, map[string]store.Summary, error) {
+	var sums map[string]store.Summary
+	list, err := s.list(ctx, actor, f, func(list []Incident) error {
+		all, err := s.Store.OpenSummaries(ctx)
+		if err != nil {
+			return err
+		}
+		sums = make(map[string]store.Summary, len(list))
+		for _, in := range list {
+			if sm, ok := all[in.ID]; ok {
+				sums[in.ID] = sm
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return list, sums, nil
+}
+
+// Refresh reads again an incident that is on screen, with its timeline
+// window, after something changed. It is audited like Get (action
+// "open", detail "refresh").
+func (s *Service) Refresh(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
+	return s.get(ctx, &op{actor: actor, action: "open", incident: id, detail: "refresh"}, offset, limit)
+}
+
+// Version changes when what the app shows has changed, in this process or
+// another (store.Version); Changed is closed when this process next
+// commits such a change (store.Changed). Neither reads incident data, so
+// neither is audited.
+func (s *Service) Version(ctx context.Context) (int64, error) { return s.Store.Version(ctx) }
+
+// Changed: see Version.
+func (s *Service) Changed() <-chan struct{} { return s.Store.Changed() }
 
 func describeFilter(f store.ListFilter) string {
 	parts := []string{"status=" + orAll(f.Status), "kind=" + orAll(f.Kind)}

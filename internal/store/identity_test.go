@@ -315,3 +315,76 @@ func TestDirectoryIdentitiesAreValidated(t *testing.T) {
 		t.Fatalf("one OS user for two people: %v", err)
 	}
 }
+
+// Version moves when what a UI shows changes, in this process or another,
+// and not when someone only reads (an audit entry): a UI that reloads on
+// it does not reload because it read. Changed tells this process at once.
+func TestVersionIgnoresReadsAndSeesOtherWriters(t *testing.T) {
+	s, path := openTest(t)
+	ctx := context.Background()
+	ids := seed(t, s, 1, 1)
+	v1, err := s.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(st *Store) {
+		t.Helper()
+		if err := st.UpdateNoSync(ctx, func(tx *Tx) error {
+			return tx.AppendAudit(ctx, &AuditEntry{At: t0, Actor: "alice", Action: "open", IncidentID: ids[0], Outcome: OutcomeOK})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changed := s.Changed()
+	read(s)
+	if v, _ := s.Version(ctx); v != v1 {
+		t.Fatalf("a read moved the version: %d -> %d", v1, v)
+	}
+	select {
+	case <-changed:
+		t.Fatal("a read was announced as a change")
+	default:
+	}
+	note := func(st *Store) {
+		t.Helper()
+		if err := st.Update(ctx, func(tx *Tx) error {
+			e := TimelineEntry{IncidentID: ids[0], At: t0, Actor: "alice", Kind: "note", Summary: "x"}
+			return tx.AppendTimeline(ctx, &e)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	note(s)
+	select {
+	case <-changed:
+	default:
+		t.Fatal("a change in this process was not announced")
+	}
+	v2, _ := s.Version(ctx)
+	if v2 == v1 {
+		t.Fatal("a change did not move the version")
+	}
+
+	// Another process: its reads leave the version alone, its changes and
+	// directory imports move it.
+	other, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	read(other)
+	if v, _ := s.Version(ctx); v != v2 {
+		t.Fatalf("another process's read moved the version: %d -> %d", v2, v)
+	}
+	note(other)
+	v3, _ := s.Version(ctx)
+	if v3 == v2 {
+		t.Fatal("another process's change did not move the version")
+	}
+	if _, err := other.ImportDirectory(ctx, "ops", Directory{People: []Person{{ID: "zoe"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Version(ctx); v == v3 {
+		t.Fatal("a directory import did not move the version")
+	}
+}

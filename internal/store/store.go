@@ -74,6 +74,8 @@ type Store struct {
 
 	verMu sync.Mutex
 	ver   *sql.Conn // held open for PRAGMA data_version
+
+	chg changes // Version and Changed
 }
 
 // lockWriter takes the writer's lock, or gives up when ctx is done.
@@ -191,6 +193,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{path: abs, clock: clock.Real{}, wsem: make(chan struct{}, 1)}
+	s.chg.ch = make(chan struct{})
 	for _, o := range opts {
 		o(s)
 	}
@@ -438,6 +441,9 @@ func (s *Store) update(ctx context.Context, noSync bool, fn func(*Tx) error) (er
 		return fmt.Errorf("commit: %w", err)
 	}
 	committed = true
+	if tx.changed {
+		s.notifyChange()
+	}
 	return nil
 }
 
@@ -452,9 +458,8 @@ func (s *Store) view(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // DataVersion changes whenever any connection, in this process or another,
-// commits to the database. A UI polls it to learn cheaply that it should
-// reload. Reads are audited, so it also moves when someone merely looks;
-// use MaxTimelineID to watch incident changes only.
+// commits to the database. Reads are audited, so it also moves when
+// someone merely looks: a UI watches Version instead.
 func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 	s.verMu.Lock()
 	defer s.verMu.Unlock()

@@ -23,6 +23,7 @@ type Tx struct {
 	seqs         map[string]int64
 	lastErr      error // the last statement's error
 	broken       error // set once SQLite has rolled the transaction back
+	changed      bool  // wrote more than audit entries (see Store.Changed)
 }
 
 // tails are the ends of the hash chains and the newest incident number.
@@ -87,6 +88,9 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 	}
 	if tx.broken != nil {
 		return nil, tx.broken
+	}
+	if !isAuditWrite(query) {
+		tx.changed = true
 	}
 	if stmt := tx.st.prepared(ctx, query); stmt != nil {
 		res, err = stmt.ExecContext(ctx, args...)

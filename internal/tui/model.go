@@ -23,6 +23,7 @@ import (
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/tabletop"
 )
 
 type screen uint8
@@ -35,10 +36,19 @@ const (
 	screenDrill
 )
 
-// Deps are the services the app works with.
+// Deps are the services the app works with. The app reaches data only
+// through them, as Actor, so it obeys the same permission checks and read
+// audits as the CLI. Many apps may share one set of services in one
+// process (irtui serve: one app per SSH session), each with its own Actor
+// and Context.
 type Deps struct {
-	Store   *store.Store
 	Service *incident.Service
+	// Directory lists people and customers (an audited read).
+	Directory *identity.Service
+	// Changes says when to reload what is on screen: Version is polled
+	// every Poll, and Changed, when set, wakes the app at once on a change
+	// made in this process. The incident service is one.
+	Changes Changes
 	// Runbooks loads the runbook library; it runs in a command so the
 	// first frame never waits for it.
 	Runbooks func() *runbook.Library
@@ -59,9 +69,23 @@ type Deps struct {
 	Wake   func()
 	// Scenarios loads the drill scenarios once the runbooks are loaded.
 	Scenarios func(*runbook.Library) *runbook.ScenarioLibrary
-	// DrillService builds the incident service of a drill, on the drill
-	// clock (with notifications wired to it).
-	DrillService func(clock.Clock) *incident.Service
+	// Drills gives the drill package what it needs, with the loaded
+	// runbooks: the store and the incident service of a drill, on the
+	// drill clock (with notifications wired to it).
+	Drills func(*runbook.Library) tabletop.Deps
+	// Context ends with the session: commands in flight stop, and the app
+	// stops waiting for changes. Nil: context.Background().
+	Context context.Context
+}
+
+// Changes tells the app that something it shows changed.
+type Changes interface {
+	// Version changes when what the app shows has changed, in this process
+	// or another; reads (which the services audit) do not change it.
+	Version(ctx context.Context) (int64, error)
+	// Changed returns a channel closed at the next change made in this
+	// process, or nil when changes are only polled.
+	Changed() <-chan struct{}
 }
 
 // NotifyProgressMsg carries a delivery worker's report to the status line.
@@ -130,7 +154,7 @@ func New(d Deps) *Model {
 func (m *Model) Init() tea.Cmd {
 	// Runbooks load after the first list, so they do not compete with it
 	// for the first frames; the picker says so if they are not in yet.
-	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory(), m.tick()}
+	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory(), m.tick(), m.waitForChange()}
 	if m.deps.Notice != "" {
 		cmds = append(cmds, m.setStatus(m.deps.Notice, false))
 	}
@@ -198,6 +222,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.drillTick())
 		}
 		return m, tea.Batch(cmds...)
+	case changedMsg:
+		return m, tea.Batch(m.poll(), m.waitForChange())
 	case versionMsg:
 		if msg.err != nil || msg.version == m.version {
 			return m, nil
@@ -452,4 +478,9 @@ func (m *Model) nowFor(incidentID string) time.Time {
 }
 
 // ctx is the context for commands. Commands are short database calls.
-func (m *Model) ctx() context.Context { return context.Background() }
+func (m *Model) ctx() context.Context {
+	if m.deps.Context != nil {
+		return m.deps.Context
+	}
+	return context.Background()
+}

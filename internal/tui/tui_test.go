@@ -82,12 +82,16 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 		Runbook: notify.LibraryLookup(func() *runbook.Library { return lib })}
 	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: identity.Local("alice", "alice"),
 		svc: &incident.Service{Store: st, Clock: clk, Notifier: ns}}
-	h.m = New(Deps{Store: st, Service: h.svc, Runbooks: func() *runbook.Library { return lib },
-		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
+	h.m = New(Deps{Service: h.svc, Directory: &identity.Service{Store: st, Clock: clk}, Changes: h.svc,
+		Runbooks: func() *runbook.Library { return lib },
+		Config:   config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
 		Scenarios: func(lib *runbook.Library) *runbook.ScenarioLibrary {
 			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
 		},
-		DrillService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} },
+		Drills: func(lib *runbook.Library) tabletop.Deps {
+			return tabletop.Deps{Store: st, Runbooks: lib, Policy: config.Default().Policy, Real: clk,
+				NewService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} }}
+		},
 	})
 	if poll < 0 {
 		h.run(h.m.Init())
@@ -732,3 +736,106 @@ func TestStatusLineIsStripped(t *testing.T) {
 
 // as is a trusted local actor named name, as in local trust mode.
 func as(name string) identity.Actor { return identity.Local(name, "tester") }
+
+// drive feeds msg to m and runs what follows. A command still waiting
+// after half a second (the wait for the next change) is left behind; the
+// test's context ends it.
+func drive(t *testing.T, m *Model, msg tea.Msg) {
+	t.Helper()
+	queue := []tea.Msg{msg}
+	for len(queue) > 0 {
+		msg, queue = queue[0], queue[1:]
+		_, cmd := m.Update(msg)
+		cmds := []tea.Cmd{cmd}
+		for len(cmds) > 0 {
+			c := cmds[0]
+			cmds = cmds[1:]
+			if c == nil {
+				continue
+			}
+			switch next := runCmdWithin(c, 500*time.Millisecond).(type) {
+			case tea.BatchMsg:
+				cmds = append(cmds, next...)
+			case nil, tickMsg, statusExpiredMsg:
+			default:
+				if !isRequest(next) {
+					queue = append(queue, next)
+				}
+			}
+		}
+	}
+}
+
+// Two sessions in one process (as irtui serve runs them), each its own
+// app with its own actor on shared services: a change one makes wakes the
+// other at once, without waiting for a poll, and it reloads through the
+// services as its own actor.
+func TestSessionsInOneProcessSeeEachOthersChangesAtOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deps := h.m.deps
+	deps.Actor, deps.Poll, deps.Context = as("dana"), time.Hour, ctx
+	other := New(deps)
+	drive(t, other, other.poll()()) // the version it starts from
+
+	wait := other.waitForChange()
+	if wait == nil {
+		t.Fatal("no wait for changes in this process")
+	}
+	woke := make(chan tea.Msg, 1)
+	go func() { woke <- wait() }()
+	select {
+	case <-woke:
+		t.Fatal("woke before any change")
+	case <-time.After(50 * time.Millisecond):
+	}
+	in := h.declare(t, "lost-device", "Phone lost on the train", classify.Answers{})
+	var msg tea.Msg
+	select {
+	case msg = <-woke:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other session was not woken by the change")
+	}
+	if _, ok := msg.(changedMsg); !ok {
+		t.Fatalf("woke with %T", msg)
+	}
+	drive(t, other, msg)
+	if len(other.list.rows) != 1 || other.list.rows[0].inc.ID != in.ID {
+		t.Fatalf("the other session lists %d incidents", len(other.list.rows))
+	}
+	audit, _ := h.st.Audit(context.Background(), store.AuditFilter{})
+	last := audit[len(audit)-1]
+	if last.Actor != "dana" || (last.Action != "list" && last.Action != "directory_list") {
+		t.Fatalf("the other session's reload was not audited as dana's read: %+v", last)
+	}
+
+	// Its own reads do not wake anyone or move the version.
+	v1, _ := h.svc.Version(context.Background())
+	changed := h.svc.Changed()
+	drive(t, other, other.reload()())
+	if v2, _ := h.svc.Version(context.Background()); v2 != v1 {
+		t.Fatalf("reading moved the version %d -> %d", v1, v2)
+	}
+	select {
+	case <-changed:
+		t.Fatal("a read woke the sessions")
+	default:
+	}
+	cancel()
+	if msg := runCmdWithin(other.waitForChange(), time.Second); msg != nil {
+		t.Fatalf("a finished session still waits: %T", msg)
+	}
+}
+
+// runCmdWithin runs c, or gives up after d and returns nil.
+func runCmdWithin(c tea.Cmd, d time.Duration) tea.Msg {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- c() }()
+	select {
+	case msg := <-done:
+		return msg
+	case <-time.After(d):
+		return nil
+	}
+}
