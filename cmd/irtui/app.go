@@ -59,7 +59,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Directory: directory(svc.Store),
 		Changes:   svc,
 		Runbooks:  func() *runbook.Library { return runbook.Load(opts) },
-		Scenarios: func(lib *runbook.Library) *runbook.ScenarioLibrary { return tabletop.Load(opts, lib) },
+		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
 		Drills: func(lib *runbook.Library) tabletop.Deps {
 			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: cfg.Policy, Real: clock.Real{},
 				NewService: drillServices(svc)}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/identity"
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -20,7 +19,7 @@ type Report struct {
 	GeneratedAt     time.Time            `json:"generated_at"`
 	GeneratedBy     string               `json:"generated_by"`
 	Run             store.DrillRun       `json:"run"`
-	Scenario        *runbook.Scenario    `json:"scenario"`
+	Scenario        *Scenario            `json:"scenario"`
 	Incident        *IncidentSummary     `json:"incident,omitempty"`
 	Injects         []InjectRecord       `json:"injects"`
 	Timeline        []TimelineItem       `json:"timeline"`

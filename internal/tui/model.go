@@ -68,7 +68,7 @@ type Deps struct {
 	Notify *notify.Service
 	Wake   func()
 	// Scenarios loads the drill scenarios once the runbooks are loaded.
-	Scenarios func(*runbook.Library) *runbook.ScenarioLibrary
+	Scenarios func(*runbook.Library) *tabletop.ScenarioLibrary
 	// Drills gives the drill package what it needs, with the loaded
 	// runbooks: the store and the incident service of a drill, on the
 	// drill clock (with notifications wired to it).
@@ -118,7 +118,7 @@ type Model struct {
 	drill   *drillModel
 	overlay overlay
 
-	scenarios *runbook.ScenarioLibrary
+	scenarios *tabletop.ScenarioLibrary
 
 	// submitted is the input whose text is being saved; it comes back if
 	// saving fails, so nothing typed is lost.
