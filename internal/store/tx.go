@@ -287,7 +287,7 @@ func (tx *Tx) IncidentDrill(ctx context.Context, id string) (bool, error) {
 
 // Incident reads one incident inside the transaction.
 func (tx *Tx) Incident(ctx context.Context, id string) (Incident, error) {
-	return getIncident(ctx, tx.tx, id)
+	return getIncident(ctx, prepared{tx}, id)
 }
 
 type querier interface {
@@ -362,7 +362,20 @@ func (tx *Tx) Customer(ctx context.Context, id string) (Customer, error) {
 
 // Person reads one person inside the transaction.
 func (tx *Tx) Person(ctx context.Context, id string) (Person, error) {
-	return getPerson(ctx, tx.tx, id)
+	return getPerson(ctx, prepared{tx}, id)
+}
+
+// prepared reads through statements prepared once on the writer
+// connection, for the lookups every action makes (who acts, the
+// incident): parsing their SQL again each time is measurable.
+type prepared struct{ tx *Tx }
+
+func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.tx.queryRow(ctx, query, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.tx.tx.QueryContext(ctx, query, args...)
 }
 
 // People lists every person by id inside the transaction.
@@ -385,12 +398,12 @@ func (tx *Tx) CustomerCount(ctx context.Context) (int, error) {
 
 // PersonByOSUser is Store.PersonByOSUser inside the transaction.
 func (tx *Tx) PersonByOSUser(ctx context.Context, osUser string) (Person, error) {
-	return personByOSUser(ctx, tx.tx, osUser)
+	return personByOSUser(ctx, prepared{tx}, osUser)
 }
 
 // PersonByKey is Store.PersonByKey inside the transaction.
 func (tx *Tx) PersonByKey(ctx context.Context, fingerprint string) (Person, error) {
-	return personByKey(ctx, tx.tx, fingerprint)
+	return personByKey(ctx, prepared{tx}, fingerprint)
 }
 
 // IdentityState is Store.IdentityState inside the transaction.
