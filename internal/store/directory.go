@@ -323,7 +323,7 @@ func parseAuthorizedKey(line string) (normalised, fingerprint, problem string) {
 		return "", "", "holds more than one key: give each its own entry"
 	}
 	switch typ := pk.Type(); {
-	case typ == ssh.KeyAlgoDSA:
+	case typ == "ssh-dss": // DSA; x/crypto marks its constant deprecated
 		return "", "", "DSA keys are too weak: use an Ed25519 key (ssh-keygen -t ed25519)"
 	case strings.Contains(typ, "-cert-"):
 		return "", "", "certificates are not supported: list the public key itself"

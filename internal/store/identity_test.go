@@ -269,7 +269,7 @@ func TestDirectoryIdentitiesAreValidated(t *testing.T) {
 		w := struct {
 			Name       string
 			P, Q, G, Y *big.Int
-		}{ssh.InsecureKeyAlgoDSA, p, q, big.NewInt(2), big.NewInt(3)}
+		}{"ssh-dss", p, q, big.NewInt(2), big.NewInt(3)}
 		pk, err := ssh.ParsePublicKey(ssh.Marshal(w))
 		if err != nil {
 			t.Fatal(err)
