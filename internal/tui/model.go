@@ -119,6 +119,9 @@ type Model struct {
 	overlay overlay
 
 	scenarios *tabletop.ScenarioLibrary
+	// pickWhenLoaded: n was pressed before the runbooks were in; the
+	// picker opens when they arrive.
+	pickWhenLoaded bool
 
 	// submitted is the input whose text is being saved; it comes back if
 	// saving fails, so nothing typed is lost.
@@ -245,6 +248,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.lib = msg.lib
 		m.picker.setRunbooks(msg.lib)
 		var cmds []tea.Cmd
+		if m.pickWhenLoaded && m.screen == screenList && m.overlay == nil {
+			cmds = append(cmds, m.startPicker())
+		}
+		m.pickWhenLoaded = false
 		if load := m.deps.Scenarios; load != nil {
 			lib := msg.lib
 			cmds = append(cmds, func() tea.Msg { return scenariosMsg{lib: load(lib)} })

@@ -840,3 +840,19 @@ func runCmdWithin(c tea.Cmd, d time.Duration) tea.Msg {
 		return nil
 	}
 }
+
+// n pressed while the runbooks are still loading is not lost: the picker
+// opens when they arrive.
+func TestNewEventWhileRunbooksLoad(t *testing.T) {
+	h := newHarness(t)
+	h.m.lib = nil
+	h.m.screen = screenList
+	h.press(first(h.m.keys.New))
+	if h.m.screen != screenList || !strings.Contains(h.m.status, "still loading") {
+		t.Fatalf("screen %v, status %q", h.m.screen, h.m.status)
+	}
+	h.run(h.m.loadRunbooks())
+	if h.m.screen != screenPicker {
+		t.Fatalf("the picker did not open when the runbooks arrived (screen %v)", h.m.screen)
+	}
+}
