@@ -457,7 +457,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Add or update people and customers from a YAML file (all or nothing)",
+		Short: "Add or update people (OS users, SSH keys, permissions) and customers from a YAML file (all or nothing; administrators only)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			d, err := readDirectory(c.Context(), a[0])
