@@ -14,7 +14,6 @@ import (
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
-	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/irtui/irtui/internal/tui"
 )
@@ -50,8 +49,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: identity.Irtui(), Service: ns,
 		Progress: func(pr notify.Progress) {
 			if p != nil {
-				alert := pr.Status == store.NoticeFailed || pr.Status == store.NoticeUnknown
-				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: alert})
+				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: pr.Alert()})
 			}
 		}}
 	m := tui.New(tui.Deps{
@@ -64,12 +62,14 @@ func runApp(cmd *cobra.Command, g *globals) error {
 			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: cfg.Policy, Real: clock.Real{},
 				NewService: drillServices(svc)}
 		},
-		Notify:  ns,
-		Wake:    worker.Wake,
-		Config:  cfg,
-		Actor:   actor,
-		Clock:   clock.Real{},
-		Context: ctx,
+		Notify:   ns,
+		Wake:     worker.Wake,
+		Delivery: settings,
+		Locate:   worker.Locate,
+		Config:   cfg,
+		Actor:    actor,
+		Clock:    clock.Real{},
+		Context:  ctx,
 		Notice: func() string {
 			if seeded {
 				return "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."

@@ -98,6 +98,9 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 
 	s.waitFor("No incidents yet")
 	s.waitFor("you are alice")
+	// The runbooks load in the background; on a busy machine that can take
+	// a few seconds. An n pressed before they are in is kept: the picker
+	// opens when they arrive.
 	s.keys("n")
 	s.waitFor("choose the runbook")
 	s.text("personal data")

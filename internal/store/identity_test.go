@@ -16,8 +16,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// undoMigration5 turns a file back into what schema 4 left.
-func undoMigration5(t *testing.T, db *sql.DB) {
+// undoMigration6 turns a file back into what schema 5 left.
+func undoMigration6(t *testing.T, db *sql.DB) {
 	t.Helper()
 	mustExec(t, db, "DROP TABLE person_os_users")
 	mustExec(t, db, "DROP TABLE person_keys")
@@ -41,10 +41,10 @@ func testKey(t testing.TB, comment string) (line, fingerprint string) {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk))) + " " + comment, ssh.FingerprintSHA256(pk)
 }
 
-// A file written by the schema-4 irtui gains the identity tables and the
+// A file written by the schema-5 irtui gains the identity tables and the
 // auth columns; its chains still verify, and entries written after the
 // upgrade are hashed over their auth.
-func TestMigration5AddsIdentityAndKeepsChains(t *testing.T) {
+func TestMigration6AddsIdentityAndKeepsChains(t *testing.T) {
 	s, path := openTest(t)
 	ctx := context.Background()
 	ids := seed(t, s, 2, 3)
@@ -53,8 +53,8 @@ func TestMigration5AddsIdentityAndKeepsChains(t *testing.T) {
 	}
 	s.Close()
 	db := raw(t, path)
-	undoMigration5(t, db)
-	mustExec(t, db, "PRAGMA user_version = 4")
+	undoMigration6(t, db)
+	mustExec(t, db, "PRAGMA user_version = 5")
 	db.Close()
 
 	s, err := Open(ctx, path, WithInstaller("ops"))

@@ -1,4 +1,4 @@
--- 0005: who people are, and what they may do.
+-- 0006: who people are, and what they may do.
 --
 -- A person is known by the OS accounts that act as them on this machine
 -- (person_os_users) and by the SSH keys they connect to `irtui serve` with
