@@ -556,7 +556,7 @@ func (s *Service) ScanDeadlines(ctx context.Context) (int, error) {
 			if !anyFired {
 				return nil
 			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: SystemActor, Action: "notify_deadline",
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: SystemActor, Auth: identity.Irtui().Auth(), Action: "notify_deadline",
 				IncidentID: in.ID, Outcome: store.OutcomeOK,
 				Detail: fmt.Sprintf("%d notification(s) for deadline crossings", wrote)})
 		})
