@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/runbooks"
 	"github.com/spf13/cobra"
@@ -19,6 +20,10 @@ type globals struct {
 	config   string
 	as       string
 	lib      *runbook.Library
+	// authenticated, when set, is who runs the command, already
+	// authenticated: irtui serve sets it to the SSH key's owner for a
+	// command run over SSH. Nil: the local OS user (see identify).
+	authenticated *identity.Actor
 }
 
 func newRootCmd() *cobra.Command {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
@@ -46,7 +47,23 @@ func directory(st *store.Store) *identity.Service {
 
 // identify establishes who acts: the OS user, mapped through the
 // directory, or the name given with --as or IRTUI_USER, which the services
-// honour on drills and in local trust mode only.
+// honour on drills and in local trust mode only. A command run for an
+// authenticated actor (irtui serve) acts as them; --as is then their
+// claim, honoured on drills only: local trust mode is for local users.
 func (g *globals) identify(ctx context.Context, st *store.Store, cfg config.Config) (identity.Actor, error) {
+	if a := g.authenticated; a != nil {
+		if strings.TrimSpace(g.as) == "" {
+			return *a, nil
+		}
+		name, err := identity.CheckName(g.as)
+		if err != nil {
+			claim := a.As(identity.QuoteName(strings.TrimSpace(g.as)))
+			identity.Record(ctx, st, clock.Real{}.Now(), claim, "identify", "", store.OutcomeRefused, err.Error())
+			return identity.Actor{}, err
+		}
+		claim := a.As(name)
+		claim.Trusted = false
+		return claim, nil
+	}
 	return directory(st).Resolve(ctx, identity.OSUserName(), g.as, cfg.Identity.LocalTrust)
 }

@@ -320,6 +320,11 @@ func script(r rune) string {
 	return "(" + string(r) + ")"
 }
 
+// QuoteName is a name as records and messages show it: quoted (Go
+// syntax) when it holds anything a terminal would not show as it is, such
+// as a refused claim's control characters.
+func QuoteName(s string) string { return strconvQuote(s) }
+
 // strconvQuote quotes s when it holds anything a terminal would not show
 // as it is.
 func strconvQuote(s string) string {
