@@ -59,8 +59,12 @@ func newVerifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Verify never creates a database, not even on the default path.
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("database %s: %w", path, err)
+			}
+			if err := store.CheckFile(path); err != nil {
+				return err
 			}
 			v := verifyView{}
 			keys, err := trustedKeys(g, pubkeys)
@@ -88,24 +92,34 @@ func newVerifyCmd(g *globals) *cobra.Command {
 				cps, probs, v.Signers = witness.Trust(entries, keys)
 				v.Witness, v.WitnessBad = checkpoints, append(bad, probs...)
 			}
-			target, cleanup, note, err := readonlyCopy(path, readonly)
-			if err != nil {
-				return err
-			}
-			defer cleanup()
-			if note != "" {
-				fmt.Fprintln(c.ErrOrStderr(), "irtui: "+note)
-			}
-			v.Report, err = store.Verify(c.Context(), target, store.VerifyOptions{Checkpoints: cps,
-				Immutable: readonly && target == path, Integrity: !noIntegrity})
-			if err != nil {
-				if !readonly && strings.Contains(err.Error(), "unable to open") {
-					return fmt.Errorf("%w (a read-only copy? try --readonly)", err)
+			opts := store.VerifyOptions{Checkpoints: cps, Integrity: !noIntegrity}
+			if readonly {
+				// A copy: nothing can be written beside it, and it may not be
+				// ours to record an access in, so the check is not audited.
+				target, cleanup, note, err := readonlyCopy(path, readonly)
+				if err != nil {
+					return err
 				}
-				return err
-			}
-			if !readonly && v.Integrity != "" && v.Integrity != "ok" {
-				store.MarkFileDamaged(path, "integrity_check: "+strings.ReplaceAll(v.Integrity, "\n", "; "))
+				defer cleanup()
+				if note != "" {
+					fmt.Fprintln(c.ErrOrStderr(), "irtui: "+note)
+				}
+				opts.Immutable = target == path
+				if v.Report, err = store.Verify(c.Context(), target, opts); err != nil {
+					return err
+				}
+			} else {
+				err := g.withSession(c, func(s session) error {
+					var err error
+					v.Report, err = s.svc.VerifyAudit(c.Context(), s.actor, opts)
+					return err
+				})
+				if err != nil {
+					if strings.Contains(err.Error(), "unable to open") {
+						return fmt.Errorf("%w (a read-only copy? try --readonly)", err)
+					}
+					return err
+				}
 			}
 			ok := v.OK && len(v.WitnessBad) == 0
 			if asJSON {
@@ -250,36 +264,31 @@ func newCheckpointCmd(g *globals) *cobra.Command {
 			"was cut off or rewritten since.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			st, err := g.openStore(c, cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			wo := g.witnessOptions(cfg, c.ErrOrStderr())
-			if to != "" {
-				wo.To = to
-			}
-			l, err := witness.Write(c.Context(), st, wo)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(c.OutOrStdout(), l)
-			}
-			dest := wo.To
-			if dest == "" {
-				dest = witness.DefaultPath(st.Path())
-			}
-			fmt.Fprintf(c.OutOrStdout(), "Checkpoint of timeline entry #%d and audit entry #%d appended to %s", l.Timeline.ID, l.Audit.ID, dest)
-			if wo.Slack != "" {
-				fmt.Fprintf(c.OutOrStdout(), ", and queued for %s", wo.Slack)
-			}
-			fmt.Fprintf(c.OutOrStdout(), ".\n%s\n", l.Marshal())
-			return nil
+			return g.withSession(c, func(s session) error {
+				st := s.svc.Store
+				wo := g.witnessOptions(s.cfg, c.ErrOrStderr())
+				wo.Actor, wo.Auth = s.actor.ID(), s.actor.Auth()
+				if to != "" {
+					wo.To = to
+				}
+				l, err := witness.Write(c.Context(), st, wo)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(c.OutOrStdout(), l)
+				}
+				dest := wo.To
+				if dest == "" {
+					dest = witness.DefaultPath(st.Path())
+				}
+				fmt.Fprintf(c.OutOrStdout(), "Checkpoint of timeline entry #%d and audit entry #%d appended to %s", l.Timeline.ID, l.Audit.ID, dest)
+				if wo.Slack != "" {
+					fmt.Fprintf(c.OutOrStdout(), ", and queued for %s", wo.Slack)
+				}
+				fmt.Fprintf(c.OutOrStdout(), ".\n%s\n", l.Marshal())
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "witness file to append to (default: the one beside the database)")
@@ -298,24 +307,17 @@ func newUnblockCmd(g *globals) *cobra.Command {
 			"removes the mark (the file ending in .damaged beside the database) and records who did it and why.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			st, err := g.openStore(c, cfg)
-			if err != nil {
-				return err
-			}
-			defer g.closeStore(c, cfg, st)
-			if st.Damage() == "" {
-				fmt.Fprintln(c.OutOrStdout(), "The database is not marked damaged; nothing to do.")
+			return g.withSession(c, func(s session) error {
+				if s.svc.Store.Damage() == "" {
+					fmt.Fprintln(c.OutOrStdout(), "The database is not marked damaged; nothing to do.")
+					return nil
+				}
+				if err := s.dir.Unblock(c.Context(), s.actor, reason); err != nil {
+					return err
+				}
+				fmt.Fprintln(c.OutOrStdout(), "The damage mark is removed; irtui writes to this database again.")
 				return nil
-			}
-			if err := st.ClearDamage(c.Context(), g.actor(), reason); err != nil {
-				return err
-			}
-			fmt.Fprintln(c.OutOrStdout(), "The damage mark is removed; irtui writes to this database again.")
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "what was checked or done")

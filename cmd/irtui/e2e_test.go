@@ -90,7 +90,9 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "e2e.db")
 	s := &tmuxSession{t: t, name: "irtui-e2e", sock: filepath.Join(dir, "tmux.sock")}
-	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir,
+	// No IRTUI_USER: the OS user running the test created the database, so
+	// it acts as the demo incident commander, alice, as on a fresh install.
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir,
 		"TERM=xterm-256color"}
 	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin, "--init")...)...)
 	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
@@ -98,21 +100,9 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 	s.waitFor("No incidents yet")
 	s.waitFor("you are alice")
 	// The runbooks load in the background; on a busy machine that can take
-	// a few seconds, and n says "Runbooks are still loading…" until then.
-	// A user presses n again, and so does the test.
+	// a few seconds. An n pressed before they are in is kept: the picker
+	// opens when they arrive.
 	s.keys("n")
-	for i := 0; i < 150; i++ {
-		screen := s.screen()
-		if strings.Contains(screen, "choose the runbook") {
-			break
-		}
-		if strings.Contains(screen, "Runbooks are still loading") {
-			time.Sleep(500 * time.Millisecond)
-			s.keys("n")
-			continue
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 	s.waitFor("choose the runbook")
 	s.text("personal data")
 	s.keys("Enter")
@@ -177,12 +167,25 @@ func TestEndToEndDatabaseDeletedWhileOpen(t *testing.T) {
 	bin := cliBinary(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "e2e.db")
-	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir,
-		"TERM=xterm-256color"}
-	setup := exec.Command(bin, "--init", "incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
-	setup.Env = append(os.Environ(), env...)
-	if out, err := setup.CombinedOutput(); err != nil {
-		t.Fatalf("declare: %v\n%s", err, out)
+	// Local trust mode: the test plays alice on the OS account running it.
+	trust := filepath.Join(dir, "trust.yaml")
+	if err := os.WriteFile(trust, []byte("identity:\n  local_trust: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CONFIG=" + trust, "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir,
+		"XDG_CONFIG_HOME=" + dir, "TERM=xterm-256color"}
+	for _, args := range [][]string{
+		{"--init", "directory", "import", "../../runbooks/directory/demo.yaml"}, // as the OS user, who installs it
+		{"incident", "declare", "--runbook", "lost-device", "--title", "Phone lost"},
+	} {
+		setup := exec.Command(bin, args...)
+		setup.Env = append(os.Environ(), env...)
+		if args[0] == "--init" {
+			setup.Env = append(setup.Env, "IRTUI_USER=")
+		}
+		if out, err := setup.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
 	}
 	s := &tmuxSession{t: t, name: "irtui-e2e-gone", sock: filepath.Join(dir, "tmux.sock")}
 	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin)...)...)

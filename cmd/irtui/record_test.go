@@ -28,7 +28,8 @@ func TestCLIMissingDatabaseIsNotCreated(t *testing.T) {
 	if _, err := os.Stat(c.db); !os.IsNotExist(err) {
 		t.Fatalf("a database was created: %v", err)
 	}
-	c.ok("--init", "incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
+	c.installer("--init", "directory", "import", "../../runbooks/directory/demo.yaml")
+	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	c.ok("incident", "show", "INC-0001")
 }
 
@@ -38,6 +39,7 @@ func TestCLIMissingDatabaseIsNotCreated(t *testing.T) {
 func TestCLIDefaultPathDeletedDatabase(t *testing.T) {
 	c := newBareCLI(t)
 	c.db = "" // IRTUI_DB= : the default path under XDG_DATA_HOME
+	c.withDirectory()
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	path := filepath.Join(c.dir, "irtui", "irtui.db")
 	if _, err := os.Stat(path + ".witness"); err != nil {
@@ -50,7 +52,8 @@ func TestCLIDefaultPathDeletedDatabase(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatal("a new database was created in place of the deleted one")
 	}
-	out := c.ok("--init", "incident", "declare", "--runbook", "lost-device", "--title", "Phone lost again")
+	c.installer("--init", "directory", "import", "../../runbooks/directory/demo.yaml")
+	out := c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost again")
 	if !strings.Contains(out, "INC-0001") {
 		t.Fatalf("new database: %s", out)
 	}
@@ -79,6 +82,7 @@ func TestCLIEmptyFileIsRefused(t *testing.T) {
 // when the newest incident is removed and its number taken again.
 func TestCLICheckpointsCatchARemovedIncident(t *testing.T) {
 	c := newCLI(t)
+	c.withDirectory()
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Laptop lost")
 	out, errs, code := c.run("audit", "checkpoint")
@@ -215,6 +219,7 @@ func holdWrite(path string) {
 // after the writer is gone takes them in.
 func TestCLIReadersBesideAStoppedWriter(t *testing.T) {
 	c := newCLI(t)
+	c.withDirectory()
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), holdChildEnv+"="+c.db)
@@ -299,6 +304,7 @@ func TestCLIReadersBesideAStoppedWriter(t *testing.T) {
 // (opened as immutable).
 func TestCLIVerifyReadOnlyCopy(t *testing.T) {
 	c := newCLI(t)
+	c.withDirectory()
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	// A process that has the database open keeps changes in the log.
 	ctx := context.Background()
@@ -354,7 +360,7 @@ func TestCLIVerifyReadOnlyCopy(t *testing.T) {
 	copyDB := filepath.Join(ro, "irtui.db")
 	out, errs, code := c.run("audit", "verify", "--db", copyDB, "--readonly")
 	withLog := timelineEntries(out)
-	if code != 0 || withLog == 0 || !strings.Contains(out, "Checkpoints: 1 of this database") ||
+	if code != 0 || withLog == 0 || !strings.Contains(out, " of this database from ") ||
 		!strings.Contains(errs, "verifying a private copy") {
 		t.Fatalf("verify --readonly of a read-only copy with its log: exit %d\n%s%s", code, out, errs)
 	}

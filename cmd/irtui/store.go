@@ -7,11 +7,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/witness"
@@ -30,7 +32,7 @@ func (g *globals) dbPath() (path string, explicit bool, err error) {
 // witnessOptions says where checkpoints go: the configuration (audit.*),
 // overridden by IRTUI_WITNESS and IRTUI_AUDIT_SLACK_CHANNEL.
 func (g *globals) witnessOptions(cfg config.Config, stderr io.Writer) witness.Options {
-	o := witness.Options{To: cfg.Audit.Witness, Slack: cfg.Audit.SlackChannel, Actor: g.actor(), Clock: clock.Real{},
+	o := witness.Options{To: cfg.Audit.Witness, Slack: cfg.Audit.SlackChannel, Clock: clock.Real{},
 		KeyCreated: func(path, public string) { fmt.Fprint(stderr, keyCreatedText(path, public)) }}
 	if v := os.Getenv("IRTUI_WITNESS"); v != "" {
 		o.To = v
@@ -65,7 +67,8 @@ func (g *globals) openStore(cmd *cobra.Command, cfg config.Config) (*store.Store
 	if wpath == "" {
 		wpath = witness.DefaultPath(path)
 	}
-	opts := []store.Option{store.WithNotice(func(m string) { fmt.Fprintln(stderr, "irtui: "+m) })}
+	opts := []store.Option{store.WithNotice(func(m string) { fmt.Fprintln(stderr, "irtui: "+m) }),
+		store.WithInstaller(identity.OSUserName())}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !g.init {
 		switch {
 		case witness.HasCheckpoints(wpath):
@@ -108,7 +111,8 @@ func (g *globals) closeStore(cmd *cobra.Command, cfg config.Config, st *store.St
 
 // service opens the database and the incident service on it, with the
 // notification outbox hooked in: the runbooks' notification rules fire
-// inside the same transactions as the incident changes.
+// inside the same transactions as the incident changes. The OS user who
+// opens a new database becomes its installer.
 func (g *globals) service(cmd *cobra.Command, cfg config.Config) (*incident.Service, error) {
 	st, err := g.openStore(cmd, cfg)
 	if err != nil {
@@ -117,5 +121,31 @@ func (g *globals) service(cmd *cobra.Command, cfg config.Config) (*incident.Serv
 	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg)}, nil
 }
 
-// actor is who is acting: --as, $IRTUI_USER, or the OS user name.
-func (g *globals) actor() string { return incident.Actor(g.as) }
+// directory is the identity service on the database: who acts, and the
+// directory of people and customers.
+func directory(st *store.Store) *identity.Service {
+	return &identity.Service{Store: st, Clock: clock.Real{}}
+}
+
+// identify establishes who acts: the OS user, mapped through the
+// directory, or the name given with --as or IRTUI_USER, which the services
+// honour on drills and in local trust mode only. A command run for an
+// authenticated actor (irtui serve) acts as them; --as is then their
+// claim, honoured on drills only: local trust mode is for local users.
+func (g *globals) identify(ctx context.Context, st *store.Store, cfg config.Config) (identity.Actor, error) {
+	if a := g.authenticated; a != nil {
+		if strings.TrimSpace(g.as) == "" {
+			return *a, nil
+		}
+		name, err := identity.CheckName(g.as)
+		if err != nil {
+			claim := a.As(identity.QuoteName(strings.TrimSpace(g.as)))
+			identity.Record(ctx, st, clock.Real{}.Now(), claim, "identify", "", store.OutcomeRefused, err.Error())
+			return identity.Actor{}, err
+		}
+		claim := a.As(name)
+		claim.Trusted = false
+		return claim, nil
+	}
+	return directory(st).Resolve(ctx, identity.OSUserName(), g.as, cfg.Identity.LocalTrust)
+}

@@ -42,12 +42,24 @@ type timelineRow struct {
 	incidentID                           string
 	seq                                  int64
 	at, actor, kind, summary, data, prev string
+	auth                                 string
 	hash                                 string
 }
 
 func (r timelineRow) computeHash() string {
-	return chainHash(timelineDomain, r.incidentID, strconv.FormatInt(r.seq, 10), r.at,
-		r.actor, r.kind, r.summary, r.data, r.prev)
+	return chainHash(timelineDomain, withAuth(r.auth, r.incidentID, strconv.FormatInt(r.seq, 10), r.at,
+		r.actor, r.kind, r.summary, r.data, r.prev)...)
+}
+
+// withAuth appends an entry's auth (how its actor was authenticated) to
+// the fields it is hashed over, when it has one. Entries written before
+// auth was recorded have none and hash as they always did; one that has it
+// cannot lose it unnoticed, because its hash covers it.
+func withAuth(auth string, fields ...string) []string {
+	if auth == "" {
+		return fields
+	}
+	return append(fields, auth)
 }
 
 type auditRow struct {
@@ -57,13 +69,15 @@ type auditRow struct {
 	timelineID                    int64 // 0 when NULL
 	timelineHash, prev            string
 	state                         string
+	auth                          string
 	hash                          string
 }
 
 // computeHash hashes an audit entry. An entry without state lines is
-// hashed as before state was recorded (irtui/audit/v1); one with them
-// under its own domain tag (irtui/audit/v2), with the state as a tenth
-// field, so neither can pass for the other.
+// hashed as before state was recorded (irtui/audit/v1, with auth as a
+// tenth field when it has one); one with them under its own domain tag
+// (irtui/audit/v2), with auth and the state as the tenth and eleventh
+// fields, so that no entry can pass for one of another kind.
 func (r auditRow) computeHash() string {
 	tid := ""
 	if r.timelineID != 0 {
@@ -71,10 +85,10 @@ func (r auditRow) computeHash() string {
 	}
 	if r.state != "" {
 		return chainHash(auditDomainV2, r.at, r.actor, r.action, r.incidentID, r.outcome, r.detail,
-			tid, r.timelineHash, r.prev, r.state)
+			tid, r.timelineHash, r.prev, r.auth, r.state)
 	}
-	return chainHash(auditDomain, r.at, r.actor, r.action, r.incidentID, r.outcome, r.detail,
-		tid, r.timelineHash, r.prev)
+	return chainHash(auditDomain, withAuth(r.auth, r.at, r.actor, r.action, r.incidentID, r.outcome, r.detail,
+		tid, r.timelineHash, r.prev)...)
 }
 
 // ProblemKind says what VerifyChains found wrong with an entry.

@@ -54,7 +54,7 @@ type files struct {
 }
 
 const (
-	coarseTime = 2 * time.Second      // file systems that keep times to the second (or two)
+	coarseTime = 2 * time.Second       // file systems that keep times to the second (or two)
 	fineTime   = 50 * time.Millisecond // a few jiffies, for times kept with nanoseconds
 )
 
@@ -214,7 +214,7 @@ func (s *Store) writable() error {
 // it runs PRAGMA integrity_check first and refuses while that finds
 // problems, then removes the marker and records who cleared it and why in
 // the audit log.
-func (s *Store) ClearDamage(ctx context.Context, actor, reason string) error {
+func (s *Store) ClearDamage(ctx context.Context, actor, auth, reason string) error {
 	if strings.TrimSpace(reason) == "" {
 		return errors.New("say what was checked or done (--reason)")
 	}
@@ -241,7 +241,7 @@ func (s *Store) ClearDamage(ctx context.Context, actor, reason string) error {
 		was = "none"
 	}
 	return s.Update(ctx, func(tx *Tx) error {
-		return tx.AppendAudit(ctx, &AuditEntry{At: s.clock.Now(), Actor: actor, Action: "unblock", Outcome: OutcomeOK,
+		return tx.AppendAudit(ctx, &AuditEntry{At: s.clock.Now(), Actor: actor, Auth: auth, Action: "unblock", Outcome: OutcomeOK,
 			Detail: firstLine(fmt.Sprintf("damage mark cleared (%s): %s", was, reason))})
 	})
 }

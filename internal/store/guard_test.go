@@ -214,7 +214,7 @@ func TestFlippedBytesRefuseWrites(t *testing.T) {
 		t.Errorf("write after reopening: %v", err)
 	}
 	// A person cannot clear the mark while the file is still damaged.
-	if err := s2.ClearDamage(ctx, "alice", "looked at it"); err == nil {
+	if err := s2.ClearDamage(ctx, "alice", "", "looked at it"); err == nil {
 		t.Error("ClearDamage succeeded on a damaged file")
 	}
 }
@@ -265,10 +265,10 @@ func TestClearDamage(t *testing.T) {
 	if err := note(ctx, s, ids[0], "x"); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "a test said so") {
 		t.Fatalf("err = %v", err)
 	}
-	if err := s.ClearDamage(ctx, "alice", ""); err == nil {
+	if err := s.ClearDamage(ctx, "alice", "", ""); err == nil {
 		t.Error("cleared without a reason")
 	}
-	if err := s.ClearDamage(ctx, "alice", "restored from last night's backup"); err != nil {
+	if err := s.ClearDamage(ctx, "alice", "", "restored from last night's backup"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(DamageMarkerPath(path)); !errors.Is(err, os.ErrNotExist) {

@@ -168,7 +168,7 @@ func (tx *Tx) ingestJournal(ctx context.Context) error {
 		}
 	}
 	if len(lines) > 0 {
-		if _, err := tx.exec(ctx, `INSERT INTO irtui_meta (key, value) VALUES ('journal_last', ?)
+		if _, err := tx.write(ctx, "irtui_meta", `INSERT INTO irtui_meta (key, value) VALUES ('journal_last', ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, last); err != nil {
 			return fmt.Errorf("mark the pending-audit journal as taken in: %w", err)
 		}

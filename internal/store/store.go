@@ -57,8 +57,9 @@ func parseTime(s string) (time.Time, error) {
 
 // Store is an open irtui database. It is safe for concurrent use.
 type Store struct {
-	path  string
-	clock clock.Clock
+	path      string
+	clock     clock.Clock
+	installer string // WithInstaller
 
 	w *sql.DB // writer: a single connection, which wc holds while the store is open
 	r *sql.DB // readers: deferred transactions, query_only
@@ -103,6 +104,8 @@ type Store struct {
 
 	tablesMu sync.Mutex
 	tables   map[string]*tableInfo // covered tables, read once
+
+	chg changes // Version and Changed
 }
 
 // lockWriter takes the writer's lock, or gives up when ctx is done.
@@ -197,6 +200,12 @@ func MustExist() Option { return func(s *Store) { s.mustExist = true } }
 // long or changes the file: a schema upgrade.
 func WithNotice(f func(string)) Option { return func(s *Store) { s.notice = f } }
 
+// WithInstaller names the OS user opening the database. If the database
+// has no installer yet (it is being created, or was created before irtui
+// recorded one), this user becomes it: the first administrator, until
+// someone in the directory can be authenticated (see package identity).
+func WithInstaller(osUser string) Option { return func(s *Store) { s.installer = osUser } }
+
 // DefaultPath is $XDG_DATA_HOME/irtui/irtui.db, or
 // ~/.local/share/irtui/irtui.db when XDG_DATA_HOME is unset or relative.
 func DefaultPath() (string, error) {
@@ -232,6 +241,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{path: abs, clock: clock.Real{}, wsem: make(chan struct{}, 1), checkDone: make(chan struct{})}
+	s.chg.ch = make(chan struct{})
 	for _, o := range opts {
 		o(s)
 	}
@@ -287,6 +297,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	if err := securePerms(abs); err != nil {
+		return nil, err
+	}
+	if err := s.recordInstaller(ctx); err != nil {
 		return nil, err
 	}
 	s.ver, err = s.r.Conn(ctx)
@@ -360,6 +373,10 @@ func dsn(path string, params ...string) string {
 	return u.String() + "?" + q
 }
 
+// CheckFile checks that the file at path looks like a database irtui can
+// open: a regular, non-empty file with SQLite's header.
+func CheckFile(path string) error { return checkFile(path) }
+
 // checkFile checks that an existing file looks like an SQLite database
 // before the driver touches it: a regular file, not empty, with SQLite's
 // header. An empty file is refused rather than started afresh: it is what
@@ -413,6 +430,33 @@ func openError(path string, err error) error {
 		return fmt.Errorf("%s is %w: %v", path, ErrNotIrtui, err)
 	}
 	return fmt.Errorf("open database %s: %w", path, err)
+}
+
+// recordInstaller records the OS user given with WithInstaller as the
+// installer, unless one is recorded. It writes only the first time.
+func (s *Store) recordInstaller(ctx context.Context) error {
+	if s.installer == "" || s.damage != "" {
+		return nil
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM irtui_meta WHERE key = 'installer'").Scan(&n); err != nil {
+		return openError(s.path, err)
+	}
+	if n > 0 {
+		return nil // the usual case: opening writes nothing
+	}
+	err := s.Update(ctx, func(tx *Tx) error {
+		w, err := tx.write(ctx, "irtui_meta", "INSERT INTO irtui_meta (key, value) VALUES ('installer', ?) ON CONFLICT DO NOTHING", s.installer)
+		if err != nil || w.n == 0 {
+			return err
+		}
+		return tx.AppendAudit(ctx, &AuditEntry{At: s.clock.Now(), Actor: SystemActor, Action: "installer", Outcome: OutcomeOK,
+			Detail: "installer: " + s.installer, Auth: "os:" + s.installer})
+	})
+	if err != nil {
+		return fmt.Errorf("record the installer of %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // Path is the absolute path of the database file.
@@ -579,6 +623,9 @@ func (s *Store) update(ctx context.Context, mode writeMode, fn func(*Tx) error) 
 	if t := tx.tails; t != nil {
 		s.heads.timeline, s.heads.audit = t.timelineID, t.auditID
 	}
+	if tx.changed {
+		s.notifyChange()
+	}
 	// The commit went to the file this Store opened. If that name now
 	// leads elsewhere, or nowhere, what was just committed may be gone.
 	if err := s.checkFiles(ctx); err != nil {
@@ -680,9 +727,8 @@ func (s *Store) view(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // DataVersion changes whenever any connection, in this process or another,
-// commits to the database. A UI polls it to learn cheaply that it should
-// reload. Reads are audited, so it also moves when someone merely looks;
-// use MaxTimelineID to watch incident changes only.
+// commits to the database. Reads are audited, so it also moves when
+// someone merely looks: a UI watches Version instead.
 func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 	s.verMu.Lock()
 	defer s.verMu.Unlock()

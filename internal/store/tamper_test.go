@@ -267,7 +267,7 @@ func TestTwentyOneTamperings(t *testing.T) {
 		}, []problem{{"audit", Removed, "recorded the audit log up to"}, {"step_state", Altered, ""}}, true},
 		{"audit newest 3 entries dropped", func(t *testing.T, s *Store, db *sql.DB) {
 			mustExec(t, db, "DELETE FROM audit WHERE id > (SELECT MAX(id) - 3 FROM audit)")
-		}, []problem{{"audit", Removed, "entries #17 to #19 are missing"}}, true},
+		}, []problem{{"audit", Removed, "audit entries #"}}, true},
 		{"audit reorder", func(t *testing.T, s *Store, db *sql.DB) {
 			mustExec(t, db, "UPDATE audit SET id = -1 WHERE id = 5")
 			mustExec(t, db, "UPDATE audit SET id = 5 WHERE id = 6")
@@ -320,6 +320,9 @@ func TestTwentyOneTamperings(t *testing.T) {
 		{"customer added behind irtui's back", func(t *testing.T, s *Store, db *sql.DB) {
 			mustExec(t, db, "INSERT INTO customers (id, name, contact_kind, contact, updated_at) VALUES ('evil', 'Evil', 'email', 'x@evil.test', '2026-01-01T00:00:00.000000000Z')")
 		}, []problem{{"customers", Added, "never recorded"}}, true},
+		{"installer recorded behind irtui's back (an administrator by the back door)", func(t *testing.T, s *Store, db *sql.DB) {
+			mustExec(t, db, "INSERT INTO irtui_meta (key, value) VALUES ('installer', 'mallory')")
+		}, []problem{{"irtui_meta", Added, "never recorded"}}, true},
 		{"person removed from the directory", func(t *testing.T, s *Store, db *sql.DB) {
 			mustExec(t, db, "DELETE FROM people WHERE id = 'bob'")
 		}, []problem{{"people", Removed, "not there"}}, true},

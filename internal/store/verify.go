@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,7 +113,9 @@ type verifier struct {
 
 	dbID     string
 	hasState bool
-	tables   []*tableInfo
+	// The auth columns (schema 6 on): hashed when set.
+	tlAuth, auAuth bool
+	tables         []*tableInfo
 
 	// Checkpoints, by chain, sorted by the entry they name.
 	tlCPs, auCPs []Checkpoint
@@ -181,12 +184,15 @@ func (v *verifier) schema() error {
 		(SELECT user_version FROM pragma_user_version),
 		(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('timeline', 'audit')),
 		(SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'state'),
-		(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'irtui_meta')`)
+		(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'irtui_meta'),
+		(SELECT count(*) FROM pragma_table_info('timeline') WHERE name = 'auth'),
+		(SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'auth')`)
 	if err != nil {
 		return err
 	}
 	c := res.cursor()
 	appID, version, chains, state, meta := c.int(), c.int(), c.int(), c.int(), c.int()
+	v.tlAuth, v.auAuth = c.int() == 1, c.int() == 1
 	if (appID != 0 && appID != applicationID) || chains != 2 {
 		return fmt.Errorf("%s is %w", v.b.path, ErrNotIrtui)
 	}
@@ -230,7 +236,7 @@ func (v *verifier) tableInfo(t coveredTable) (*tableInfo, error) {
 	if res.rows == 0 {
 		return nil, fmt.Errorf("table %s is missing", t.name)
 	}
-	ti := &tableInfo{name: t.name, keyNames: t.key}
+	ti := &tableInfo{name: t.name, keyNames: t.key, exempt: t.exempt}
 	var list []string
 	c := res.cursor()
 	for range res.rows {
@@ -335,10 +341,9 @@ const (
 
 // timeline and audit columns as the pass reads them.
 const (
-	timelineQuery = `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash FROM timeline
-		WHERE id <= ? ORDER BY id`
-	auditQuery  = `SELECT id, at, actor, action, incident_id, outcome, detail, timeline_id, timeline_hash, prev_hash, hash`
-	auditRefCol = 7 // timeline_id
+	timelineQuery = `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash`
+	auditQuery    = `SELECT id, at, actor, action, incident_id, outcome, detail, timeline_id, timeline_hash, prev_hash, hash`
+	auditRefCol   = 7 // timeline_id
 )
 
 // progress is how far the timeline reader has got, for the audit reader
@@ -408,7 +413,11 @@ func (s *sender) fail(err error) {
 // once the audit log is read, the state tables, on the main connection.
 func (v *verifier) readTimeline(s *sender, p *progress) {
 	defer p.update(func() { p.upTo = math.MaxInt64 }) // never leave the audit reader waiting
-	tl, err := v.b.prepare(timelineQuery, v.maxTimeline)
+	q := timelineQuery
+	if v.tlAuth {
+		q += ", auth"
+	}
+	tl, err := v.b.prepare(q+" FROM timeline WHERE id <= ? ORDER BY id", v.maxTimeline)
 	if err != nil {
 		s.fail(err)
 		return
@@ -476,6 +485,9 @@ func (v *verifier) readTimeline(s *sender, p *progress) {
 func (v *verifier) readAudit(s *sender, p *progress) {
 	defer p.update(func() { p.auditDone = true })
 	q := auditQuery
+	if v.auAuth {
+		q += ", auth"
+	}
 	if v.hasState {
 		q += ", state"
 	}
@@ -590,17 +602,25 @@ func (v *verifier) hasher(in <-chan *job) {
 					h.field(f)
 				}
 				cur.next() // hash
+				if v.tlAuth {
+					if _, auth, _ := cur.next(); len(auth) > 0 {
+						h.field(auth)
+					}
+				}
 				j.sums = append(j.sums, h.finish()...)
 			}
 		case jobAudit:
 			for range j.b.rows {
-				// The state field comes last in the row and decides the
-				// domain: find it first.
+				// Auth and state come last in the row, and state decides
+				// the domain: find them first.
 				start := cur.off
 				for range 11 {
 					cur.next()
 				}
-				var state []byte
+				var auth, state []byte
+				if v.auAuth {
+					_, auth, _ = cur.next()
+				}
 				if v.hasState {
 					_, state, _ = cur.next()
 				}
@@ -625,8 +645,12 @@ func (v *verifier) hasher(in <-chan *job) {
 					_, f, _ := cur.next()
 					h.field(f)
 				}
-				if len(state) > 0 {
+				switch {
+				case len(state) > 0: // v2: auth, even when empty, then state
+					h.field(auth)
 					h.field(state)
+				case len(auth) > 0: // v1 with auth
+					h.field(auth)
 				}
 				cur.off = end
 				j.sums = append(j.sums, h.finish()...)
@@ -721,6 +745,9 @@ func (c *checker) timeline(j *job) {
 		}
 		_, prev, _ := cur.next()
 		_, hash, _ := cur.next()
+		if c.v.tlAuth {
+			cur.next()
+		}
 		st.head.Entries++
 		st.head.LastID = id
 		if st.prob == nil && st.brokenID == 0 {
@@ -800,6 +827,9 @@ func (c *checker) audit(j *job) {
 		_, thash, _ := cur.next()
 		_, prev, _ := cur.next()
 		_, hash, _ := cur.next()
+		if c.v.auAuth {
+			cur.next()
+		}
 		var state []byte
 		if c.v.hasState {
 			_, state, _ = cur.next()
@@ -895,6 +925,10 @@ func (c *checker) table(ti *tableInfo, j *job) {
 	for i := range j.b.rows {
 		key := j.keys[start:j.keyEnds[i]]
 		start = j.keyEnds[i]
+		if len(ti.exempt) > 0 && slices.Contains(ti.exempt, string(key)) {
+			c.res.stateRows--
+			continue
+		}
 		c.keyBuf = append(append(append(c.keyBuf[:0], ti.name...), 0), key...)
 		sum := j.sums[i*64 : (i+1)*64]
 		n, ok := sl.index[string(c.keyBuf)]

@@ -23,9 +23,10 @@ type Options struct {
 	// Slack is the channel to post the checkpoint to through the outbox
 	// ("" for none).
 	Slack string
-	// Actor is who asked for the checkpoint (recorded with a Slack post).
-	Actor string
-	Clock clock.Clock
+	// Actor is who asked for the checkpoint, and Auth how they were
+	// authenticated (recorded with a Slack post).
+	Actor, Auth string
+	Clock       clock.Clock
 	// KeyCreated hears of a signing key made now, with its public key, so
 	// that it can be shown for safekeeping.
 	KeyCreated func(path, public string)
@@ -125,7 +126,7 @@ func Post(ctx context.Context, st *store.Store, o Options, l Line) error {
 		if err != nil || !inserted {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: "checkpoint_notice", Outcome: store.OutcomeOK,
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Auth: o.Auth, Action: "checkpoint_notice", Outcome: store.OutcomeOK,
 			Detail: fmt.Sprintf("checkpoint of timeline #%d and audit #%d queued for %s (notification #%d)",
 				l.Timeline.ID, l.Audit.ID, o.Slack, n.ID)})
 	})
