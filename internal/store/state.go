@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -14,6 +17,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // The state tables (incidents, roles, customers, the directory, the
@@ -201,9 +206,11 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 
 // rowHasher hashes rows without allocating per row.
 type rowHasher struct {
-	pre   []byte
-	key   []byte
-	canon [][]byte
+	pre     []byte
+	key     []byte
+	val     []byte
+	keyVals []any
+	canon   [][]byte
 }
 
 const rowDomain = "irtui/row/v1"
@@ -233,6 +240,31 @@ func (h *rowHasher) hash(ti *tableInfo, vals [][]byte) [32]byte {
 		h.pre = appendField(h.pre, v)
 	}
 	return sha256.Sum256(h.pre)
+}
+
+// hashValues hashes a row read as driver values (in ti.cols order) and
+// returns its key (appendKey) and hash; the key is valid until the next
+// call.
+func (h *rowHasher) hashValues(ti *tableInfo, vals []driver.Value) ([]byte, [32]byte) {
+	if cap(h.keyVals) < len(ti.key) {
+		h.keyVals = make([]any, len(ti.key))
+	}
+	kv := h.keyVals[:len(ti.key)]
+	for i, k := range ti.key {
+		kv[i] = vals[k]
+	}
+	h.key = appendKey(h.key[:0], kv)
+	h.pre = appendFieldString(h.pre[:0], rowDomain)
+	h.pre = appendFieldString(h.pre, ti.name)
+	for i, v := range vals {
+		h.val = appendValue(h.val[:0], v)
+		if string(h.val) == string(ti.defaults[i]) {
+			continue
+		}
+		h.pre = appendFieldString(h.pre, ti.cols[i])
+		h.pre = appendField(h.pre, h.val)
+	}
+	return h.key, sha256.Sum256(h.pre)
 }
 
 // appendKey appends the key of a row: a JSON array of its key values
@@ -315,6 +347,10 @@ type written struct {
 // a state table goes through here (exec refuses them), so none escapes the
 // record. An UPDATE that matches nothing, or an INSERT that does nothing
 // on a conflict, changes and records nothing.
+//
+// It runs on the driver's connection directly: every action makes a few
+// of these, and database/sql's scanning of whole rows costs more than the
+// write.
 func (tx *Tx) write(ctx context.Context, table, query string, args ...any) (written, error) {
 	if err := tx.usable(); err != nil {
 		return written{}, err
@@ -323,38 +359,96 @@ func (tx *Tx) write(ctx context.Context, table, query string, args ...any) (writ
 	if err != nil {
 		return written{}, err
 	}
-	deleting := strings.HasPrefix(strings.ToUpper(strings.TrimSpace(query)), "DELETE")
-	q := query + " RETURNING " + ti.selectList
-	var rows *sql.Rows
-	if stmt := tx.st.prepared(ctx, q); stmt != nil {
-		rows, err = stmt.QueryContext(ctx, args...)
-	} else {
-		rows, err = tx.tx.QueryContext(ctx, q, args...)
-	}
-	if err != nil {
-		tx.lastErr = err
-		return written{}, err
-	}
 	tx.changed = true
 	var w written
-	err = hashRows(rows, ti, &tx.rows, func(key []byte, sum [32]byte, vals []any) {
-		w.n++
-		if ti.id >= 0 {
-			if id, ok := vals[ti.id].(int64); ok {
-				w.id = id
+	err = tx.tx.Raw(func(dc any) error {
+		conn, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return fmt.Errorf("store: unexpected driver connection %T", dc)
+		}
+		stmt, err := tx.st.returning(conn, query, ti)
+		if err != nil {
+			return err
+		}
+		nv := tx.named[:0]
+		for i, a := range args {
+			v, err := driverValue(a)
+			if err != nil {
+				return err
 			}
+			nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: v})
 		}
-		hash := deletedRow
-		if !deleting {
-			hash = hex.EncodeToString(sum[:])
+		tx.named = nv
+		rows, err := stmt.(driver.StmtQueryContext).QueryContext(ctx, nv)
+		if err != nil {
+			return err
 		}
-		tx.record(table, string(key), hash)
+		defer rows.Close()
+		if cap(tx.dest) < len(ti.cols) {
+			tx.dest = make([]driver.Value, len(ti.cols))
+		}
+		dest := tx.dest[:len(ti.cols)]
+		for {
+			err := rows.Next(dest)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			w.n++
+			if ti.id >= 0 {
+				if id, ok := dest[ti.id].(int64); ok {
+					w.id = id
+				}
+			}
+			key, sum := tx.rows.hashValues(ti, dest)
+			hash := deletedRow
+			if !ti.deleting(query) {
+				hash = hex.EncodeToString(sum[:])
+			}
+			tx.record(table, string(key), hash)
+		}
 	})
 	if err != nil {
 		tx.lastErr = err
 		return written{}, err
 	}
 	return w, nil
+}
+
+// returning prepares, once per writer connection, query with RETURNING
+// the table's columns. The caller holds wsem.
+func (s *Store) returning(conn *sqlite3.SQLiteConn, query string, ti *tableInfo) (driver.Stmt, error) {
+	if st, ok := s.dstmts[query]; ok {
+		return st, nil
+	}
+	st, err := conn.Prepare(query + " RETURNING " + ti.selectList)
+	if err != nil {
+		return nil, err
+	}
+	if s.dstmts == nil {
+		s.dstmts = map[string]driver.Stmt{}
+	}
+	s.dstmts[query] = st
+	return st, nil
+}
+
+// driverValue is what database/sql would pass the driver for a Go value.
+func driverValue(a any) (driver.Value, error) {
+	switch v := a.(type) {
+	case nil, int64, float64, string, []byte, bool:
+		return v, nil
+	case int:
+		return int64(v), nil
+	}
+	return driver.DefaultParameterConverter.ConvertValue(a)
+}
+
+// deleting reports whether query deletes rows.
+func (ti *tableInfo) deleting(query string) bool {
+	q := strings.TrimSpace(query)
+	return len(q) >= 6 && strings.EqualFold(q[:6], "DELETE")
 }
 
 // record notes a row's new state for the next audit entry; a row changed

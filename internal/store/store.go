@@ -74,6 +74,9 @@ type Store struct {
 	wsem  chan struct{}
 	wc    *sql.Conn
 	stmts map[string]*sql.Stmt // prepared on wc
+	// dstmts are statements prepared on wc's driver connection, for the
+	// writes that return the rows they change (Tx.write).
+	dstmts map[string]driver.Stmt
 
 	verMu sync.Mutex
 	ver   *sql.Conn // held open for PRAGMA data_version
@@ -159,6 +162,15 @@ func (s *Store) dropWriter(bad bool) error {
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}
+	if len(s.dstmts) > 0 {
+		_ = s.wc.Raw(func(any) error {
+			for _, st := range s.dstmts {
+				errs = append(errs, st.Close())
+			}
+			return nil
+		})
+	}
+	s.dstmts = nil
 	if bad {
 		_ = s.wc.Raw(func(any) error { return driver.ErrBadConn }) // database/sql closes it
 	} else {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,8 @@ type Tx struct {
 	pending   []pendingRow // state rows changed since the last audit entry
 	pendingAt map[string]int
 	rows      rowHasher
+	named     []driver.NamedValue // reused by write
+	dest      []driver.Value
 	changed   bool // wrote more than audit entries (see Store.Changed)
 }
 
