@@ -340,13 +340,7 @@ func TestCLIReadOnlyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Geteuid() == 0 {
-		if out, err := exec.Command("mount", "--bind", c.dir, ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
-			return
-		}
-		t.Cleanup(func() { exec.Command("umount", "-l", ro).Run() })
-		if out, err := exec.Command("mount", "-o", "remount,bind,ro", ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
+		if !bindReadOnly(t, c.dir, ro) {
 			return
 		}
 	} else {
@@ -408,6 +402,22 @@ func TestCLIFullDisk(t *testing.T) {
 	if r, err := st.VerifyChains(context.Background()); err != nil || !r.OK {
 		t.Fatalf("chains after a full disk: %+v %v", r, err)
 	}
+}
+
+// bindReadOnly mounts dir read-only at mnt (which must exist), as root,
+// until the test ends; false when the test was skipped for it.
+func bindReadOnly(t *testing.T, dir, mnt string) bool {
+	t.Helper()
+	if out, err := exec.Command("mount", "--bind", dir, mnt).CombinedOutput(); err != nil {
+		requireRootMount(t, out, err)
+		return false
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	if out, err := exec.Command("mount", "-o", "remount,bind,ro", mnt).CombinedOutput(); err != nil {
+		requireRootMount(t, out, err)
+		return false
+	}
+	return true
 }
 
 // requireRootMount skips where mounting is not allowed (a developer's

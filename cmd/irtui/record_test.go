@@ -341,13 +341,7 @@ func TestCLIVerifyReadOnlyCopy(t *testing.T) {
 		if err := os.MkdirAll(ro, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := exec.Command("mount", "--bind", src, ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
-			return
-		}
-		t.Cleanup(func() { exec.Command("umount", "-l", ro).Run() })
-		if out, err := exec.Command("mount", "-o", "remount,bind,ro", ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
+		if !bindReadOnly(t, src, ro) {
 			return
 		}
 	} else {
@@ -368,8 +362,9 @@ func TestCLIVerifyReadOnlyCopy(t *testing.T) {
 	if os.Geteuid() == 0 {
 		exec.Command("umount", "-l", ro).Run()
 		os.Remove(filepath.Join(src, "irtui.db-wal"))
-		exec.Command("mount", "--bind", src, ro).Run()
-		exec.Command("mount", "-o", "remount,bind,ro", ro).Run()
+		if !bindReadOnly(t, src, ro) {
+			return
+		}
 	} else {
 		os.Chmod(src, 0o700)
 		os.Remove(filepath.Join(src, "irtui.db-wal"))
