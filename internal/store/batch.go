@@ -12,6 +12,9 @@ type batch struct {
 	rows int
 	ncol int
 	last int64 // the first column of the last row
+	// lastStop is the highest value of the stop column in the batch (-1:
+	// none, or no stop column).
+	lastStop int64
 }
 
 // Column types in a batch (SQLite's fundamental types).

@@ -64,7 +64,7 @@ static int irtui_bind_text(sqlite3_stmt *st, int i, const char *v, int n) {
 // ones, and text as a blob: the bytes as they are, with no terminating
 // NUL for SQLite to copy in.
 static int irtui_fill(sqlite3_stmt *st, unsigned char *buf, long cap, long *used, int *pending,
-		int stopcol, long long stopval, int *state, long long *last) {
+		int stopcol, long long stopval, int *state, long long *last, long long *laststop) {
 	int ncol = sqlite3_column_count(st), n = 0;
 	long off = 0;
 	*state = 0;
@@ -115,6 +115,10 @@ static int irtui_fill(sqlite3_stmt *st, unsigned char *buf, long cap, long *used
 			break;
 		}
 		*last = sqlite3_value_int64(sqlite3_column_value(st, 0));
+		if (stopcol >= 0) {
+			sqlite3_value *v = sqlite3_column_value(st, stopcol);
+			if (sqlite3_value_type(v) == 1 && sqlite3_value_int64(v) > *laststop) *laststop = sqlite3_value_int64(v);
+		}
 		*pending = 0;
 		n++;
 	}
@@ -293,8 +297,9 @@ func (s *bulkStmt) fill(buf []byte, stopCol int, stopVal int64) (batch, int, err
 		var used C.long
 		var state C.int
 		var last C.longlong
+		lastStop := C.longlong(-1)
 		n := C.irtui_fill(s.st, (*C.uchar)(unsafe.Pointer(&buf[0])), C.long(len(buf)), &used, &s.pending,
-			C.int(stopCol), C.longlong(stopVal), &state, &last)
+			C.int(stopCol), C.longlong(stopVal), &state, &last, &lastStop)
 		runtime.KeepAlive(buf)
 		switch {
 		case state == fillTooBig:
@@ -305,7 +310,7 @@ func (s *bulkStmt) fill(buf []byte, stopCol int, stopVal int64) (batch, int, err
 		case state == fillDone:
 			s.done = true
 		}
-		return batch{data: buf[:used], rows: int(n), ncol: s.ncol, last: int64(last)}, int(state), nil
+		return batch{data: buf[:used], rows: int(n), ncol: s.ncol, last: int64(last), lastStop: int64(lastStop)}, int(state), nil
 	}
 }
 

@@ -352,11 +352,12 @@ const (
 type progress struct {
 	mu        sync.Mutex
 	upTo      int64 // timeline entries up to here are sent
+	auditAt   int64 // audit entries referring up to here are sent
 	auditDone bool
 	wake      chan struct{} // closed and replaced on every change
 }
 
-func newProgress() *progress { return &progress{upTo: -1, wake: make(chan struct{})} }
+func newProgress() *progress { return &progress{upTo: -1, auditAt: -1, wake: make(chan struct{})} }
 
 func (p *progress) update(f func()) {
 	p.mu.Lock()
@@ -370,6 +371,13 @@ func (p *progress) get() (upTo int64, auditDone bool, wake <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.upTo, p.auditDone, p.wake
+}
+
+// lead is how far the timeline reader is ahead of the audit reader.
+func (p *progress) lead() (lead int64, auditDone bool, wake <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.upTo - p.auditAt, p.auditDone, p.wake
 }
 
 // sender hands jobs to the hashers and the checker.
@@ -424,6 +432,19 @@ func (v *verifier) readTimeline(s *sender, p *progress) {
 	}
 	defer tl.close()
 	for {
+		// The checker keeps the newest ringSize timeline hashes for the
+		// audit log's references: stay within that of the audit reader.
+		for {
+			lead, done, wake := p.lead()
+			if done || lead < ringSize/2 {
+				break
+			}
+			select {
+			case <-wake:
+			case <-v.ctx.Done():
+				return
+			}
+		}
 		j := s.next()
 		b, st, err := tl.fill(j.b.data, -1, 0)
 		if err != nil {
@@ -514,6 +535,11 @@ func (v *verifier) readAudit(s *sender, p *progress) {
 		if st == fillDone {
 			return
 		}
+		at := b.lastStop
+		if st == fillStopped {
+			at = upTo // everything referring up to it is sent
+		}
+		p.update(func() { p.auditAt = max(p.auditAt, at) })
 		if st == fillStopped {
 			select {
 			case <-wake:
@@ -985,24 +1011,12 @@ func (v *verifier) explain(ch *passResult) error {
 		}
 		st.cs.prob = p
 	}
-	if ch.ref == nil {
-		for _, r := range ch.lateRefs {
-			res, err := v.b.query("SELECT hash FROM timeline WHERE id = ?", r.timelineID)
-			if err != nil {
-				return err
-			}
-			switch c := res.cursor(); {
-			case res.rows == 0:
-				ch.ref = &Problem{Table: "timeline", ID: r.timelineID, Kind: Removed,
-					Detail: fmt.Sprintf("audit entry #%d refers to it, but it is not there", r.auditID)}
-			case string(c.text(nil)) != r.hash:
-				ch.ref = &Problem{Table: "timeline", ID: r.timelineID, Kind: Altered,
-					Detail: fmt.Sprintf("its hash differs from the one audit entry #%d recorded", r.auditID)}
-			}
-			if ch.ref != nil {
-				break
-			}
+	if ch.ref == nil && len(ch.lateRefs) > 0 {
+		p, err := v.lateReferences(ch.lateRefs)
+		if err != nil {
+			return err
 		}
+		ch.ref = p
 	}
 	tp := ch.tl.prob
 	if tp == nil {
@@ -1017,6 +1031,76 @@ func (v *verifier) explain(ch *passResult) error {
 		v.rep.Problems = append(v.rep.Problems, *ch.au.prob)
 	}
 	return nil
+}
+
+// lateReferences checks the references the pass could not (older than the
+// timeline hashes it kept, or ids out of order) in one more pass over the
+// timeline, and returns the first that is wrong.
+func (v *verifier) lateReferences(refs []lateRef) (*Problem, error) {
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].timelineID < refs[j].timelineID })
+	st, err := v.b.prepare("SELECT id, hash FROM timeline WHERE id >= ? AND id <= ? ORDER BY id",
+		refs[0].timelineID, refs[len(refs)-1].timelineID)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	var (
+		found = map[int64]string{}
+		buf   = make([]byte, batchSize)
+		first *Problem
+		next  = 0
+	)
+	check := func(upTo int64, done bool) {
+		for ; next < len(refs) && (done || refs[next].timelineID <= upTo); next++ {
+			r := refs[next]
+			h, ok := found[r.timelineID]
+			var p *Problem
+			switch {
+			case !ok:
+				p = &Problem{Table: "timeline", ID: r.timelineID, Kind: Removed,
+					Detail: fmt.Sprintf("audit entry #%d refers to it, but it is not there", r.auditID)}
+			case h != r.hash:
+				p = &Problem{Table: "timeline", ID: r.timelineID, Kind: Altered,
+					Detail: fmt.Sprintf("its hash differs from the one audit entry #%d recorded", r.auditID)}
+			}
+			if p != nil && (first == nil || r.auditID < firstAudit(first, refs)) {
+				first = p
+			}
+		}
+		clear(found)
+	}
+	for {
+		b, state, err := st.fill(buf, -1, 0)
+		if err != nil {
+			return nil, err
+		}
+		c := b.cursor()
+		var upTo int64
+		for range b.rows {
+			id := c.int()
+			_, h, _ := c.next()
+			found[id] = string(h)
+			upTo = id
+		}
+		// Keep the batch's hashes only until the references up to its
+		// last id are checked; the rest come with later batches.
+		if state == fillDone {
+			check(0, true)
+			return first, nil
+		}
+		check(upTo, false)
+		buf = b.data[:cap(b.data)]
+	}
+}
+
+// firstAudit is the audit entry a reference problem names.
+func firstAudit(p *Problem, refs []lateRef) int64 {
+	for _, r := range refs {
+		if r.timelineID == p.ID {
+			return r.auditID
+		}
+	}
+	return 0
 }
 
 // linkProblem explains an entry whose prev_hash is not the hash of the
