@@ -222,9 +222,6 @@ func Obligations(v Verdict, policy deadline.Policy, ev Events, pauses []deadline
 		classified = ev.Aware
 	}
 	events["classified"] = classified
-	if v.Flags["dora_major"] {
-		events["classified_major"] = classified
-	}
 	for k, t := range ev.Extra {
 		events[k] = t
 	}

@@ -95,7 +95,7 @@ var examples = []exampleCase{
 		incident: true, severity: "SEV2",
 		flags: []string{"dora_major", "nis2_significant"},
 		ids: []string{"dora-final", "dora-initial", "dora-intermediate", "nis2-early-warning", "nis2-final-report", "nis2-notification",
-			"nydfs-500.17a"},
+			"nis2-recipients", "nydfs-500.17a"},
 		due: map[string]string{
 			// Classified as major when we became aware: 4 h beats the 24 h cap.
 			"dora-initial":       "2026-04-14 13:30 CEST",
@@ -145,10 +145,11 @@ var examples = []exampleCase{
 		incident: true, severity: "SEV1",
 		flags: []string{"dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach", "sec_material"},
 		ids: []string{"ca-1798.82", "ca-ag", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
-			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nydfs-500.17a", "sec-8k-1.05"},
+			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a", "sec-8k-1.05"},
 		due: map[string]string{
-			// Four business days in New York time: Wed, Thu, Fri, Mon.
-			"sec-8k-1.05":   "2026-04-20 23:59 EDT",
+			// Four business days in New York time: Wed, Thu, Fri, Mon, ending
+			// at EDGAR's 17:30 cut-off.
+			"sec-8k-1.05":   "2026-04-20 17:30 EDT",
 			"nydfs-500.17a": "2026-04-17 09:30 CEST",
 			"ca-1798.82":    "2026-05-14 09:30 CEST",
 			"ca-ag":         "", // 15 days after the residents are notified
@@ -323,7 +324,7 @@ var examples = []exampleCase{
 		incident: true, severity: "SEV1",
 		flags: []string{"customer_data_affected", "dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach"},
 		ids: []string{"ca-1798.82", "ca-ag", "customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
-			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nydfs-500.17a"},
+			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a"},
 		due: map[string]string{"customer-notice": "2026-04-15 09:30 CEST", "gdpr-34": "2026-04-17 09:30 CEST"},
 	},
 	{
