@@ -86,7 +86,9 @@ var examples = []exampleCase{
 		runbook:  "account-takeover",
 		vary:     "{attacker_actions: [inbox_rules, payment_fraud], mailbox_data: [none], people: 0}",
 		incident: true, severity: "SEV2",
-		flags: []string{"unlikely_risk"},
+		// No personal data breach, so no risk conclusion (unlikely_risk used
+		// to be set here, which meant nothing without a breach).
+		flags: nil,
 		ids:   nil,
 	},
 	{
@@ -207,7 +209,7 @@ var examples = []exampleCase{
 		incident: true, severity: "SEV1",
 		flags: []string{"high_risk", "personal_data_breach"},
 		ids:   []string{"gdpr-33", "gdpr-33-5", "gdpr-34", "nydfs-500.17a"},
-		why:   map[string]string{"flag:high_risk": "used against the people"},
+		why:   map[string]string{"factor:misuse": "used against the people", "conclusion:breach_risk": "Decided by: misuse"},
 	},
 	{
 		scenario: "departing salesman takes the HR records of colleagues: sensitive data, high risk",
@@ -268,18 +270,21 @@ var examples = []exampleCase{
 		runbook:  "personal-data-breach",
 		vary:     "{customers_affected: yes, controller_data: no}",
 		incident: true, severity: "SEV2",
-		flags: []string{"customer_data_affected", "personal_data_breach", "processor_only"},
-		ids:   []string{"customer-notice", "gdpr-33-5"},
-		due:   map[string]string{"customer-notice": "2026-04-15 09:30 CEST"},
-		why:   map[string]string{"flag:processor_only": "Art. 33(2)"},
+		flags: []string{"customer_data_affected", "personal_data_breach", "processor_breach", "processor_only"},
+		// Art. 33(2): a hard clock of its own at the contractual target, and
+		// each controller's 72 h once we have told it.
+		ids: []string{"customer-notice", "gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5"},
+		due: map[string]string{"customer-notice": "2026-04-15 09:30 CEST", "gdpr-33-2": "2026-04-15 09:30 CEST",
+			"gdpr-33-2-controller": ""},
+		why: map[string]string{"flag:processor_only": "Art. 33(2)"},
 	},
 	{
 		scenario: "the bucket held our own customers' and our customers' users' data: both the authority and the customers",
 		runbook:  "personal-data-breach",
 		vary:     "{customers_affected: yes, controller_data: yes}",
 		incident: true, severity: "SEV2",
-		flags: []string{"customer_data_affected", "personal_data_breach"},
-		ids:   []string{"customer-notice", "gdpr-33", "gdpr-33-5", "nydfs-500.17a"},
+		flags: []string{"customer_data_affected", "personal_data_breach", "processor_breach"},
+		ids:   []string{"customer-notice", "gdpr-33", "gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5", "nydfs-500.17a"},
 	},
 	{
 		scenario: "contact details of 1,200 Californians: not personal information under Cal. Civ. Code 1798.82(h)",
@@ -322,8 +327,12 @@ var examples = []exampleCase{
 		scenario: "double-extortion ransomware encrypts 38 servers and steals 52,000 people's data",
 		runbook:  "ransomware",
 		incident: true, severity: "SEV1",
-		flags: []string{"customer_data_affected", "dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach"},
-		ids: []string{"ca-1798.82", "ca-ag", "customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
+		flags: []string{"customer_data_affected", "dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach",
+			"processor_breach"},
+		// The business customers' data on the shares makes us their processor:
+		// Art. 33(2) beside our own Art. 33 notice.
+		ids: []string{"ca-1798.82", "ca-ag", "customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33",
+			"gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5", "gdpr-34",
 			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a"},
 		due: map[string]string{"customer-notice": "2026-04-15 09:30 CEST", "gdpr-34": "2026-04-17 09:30 CEST"},
 	},

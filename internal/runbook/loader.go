@@ -27,7 +27,20 @@ import (
 // checks, with no position bookkeeping. Only when that finds anything wrong
 // is the file parsed again with goccy/go-yaml, whose AST gives exact lines
 // and columns, and the problems are reported from that parse.
+//
+// The questions of the shared assessments the runbook uses, unless it
+// provides or binds them, are appended to its Questions.
 func ParseFile(path string, data []byte, opts ValidateOptions) (*Runbook, Problems) {
+	rb, probs := parseOwn(path, data, opts)
+	if rb != nil {
+		rb.mergeShared()
+	}
+	return rb, probs
+}
+
+// parseOwn is ParseFile without merging the shared questions: the form the
+// decode cache keeps.
+func parseOwn(path string, data []byte, opts ValidateOptions) (*Runbook, Problems) {
 	if len(data) > MaxFileSize || len(bytes.TrimSpace(data)) == 0 {
 		_, probs := parseYAML(path, data)
 		return nil, probs
@@ -269,7 +282,9 @@ func exprPosition(n ast.Node, p Problem, line, col int) Problem {
 type Library struct {
 	Runbooks []*Runbook // sorted by id
 	Failed   Problems   // one or more problems per file that did not load
-	byID     map[string]*Runbook
+	// Assessments are the shared assessments the runbooks can use.
+	Assessments *AssessmentLibrary
+	byID        map[string]*Runbook
 }
 
 // Get returns the runbook with id.
@@ -297,7 +312,14 @@ type srcFile struct {
 
 // Load reads every runbook. A broken file never stops the others: its
 // problems are collected in Failed.
+//
+// Shared assessments are read first, from the assessments/ sub-folders;
+// the runbooks that use them are checked against them.
 func Load(opts Options) *Library {
+	alib := LoadAssessments(opts)
+	if opts.Validate.Assessments == nil {
+		opts.Validate.Assessments = alib.Get
+	}
 	var files []srcFile
 	if opts.Bundled != nil {
 		files = append(files, bundledFiles(opts.Bundled)...)
@@ -305,7 +327,13 @@ func Load(opts Options) *Library {
 	for _, dir := range opts.Dirs {
 		files = append(files, dirFiles(dir)...)
 	}
-	return build(files, opts, true)
+	lib := build(files, opts, true)
+	lib.Assessments = alib
+	if len(alib.Failed) > 0 {
+		lib.Failed = append(lib.Failed, alib.Failed...)
+		sortProblems(lib.Failed)
+	}
+	return lib
 }
 
 // Lint checks the given files and folders, or, with none, the bundled and
@@ -324,22 +352,44 @@ func Lint(paths []string, opts Options) Problems {
 		lib = Load(opts)
 		scenarios, runbooks = scenarioFiles(opts), lib.Get
 	} else {
-		var files []srcFile
+		var files, shared []srcFile
 		for _, p := range paths {
 			st, err := os.Stat(p)
 			switch {
 			case err != nil:
 				files = append(files, srcFile{path: p, err: err})
+			case st.IsDir() && filepath.Base(filepath.Clean(p)) == AssessmentDir:
+				shared = append(shared, dirFiles(p)...)
 			case st.IsDir():
 				rbs, scs := splitLintDir(p)
 				files, scenarios = append(files, rbs...), append(scenarios, scs...)
+				shared = append(shared, scenarioDirFiles(filepath.Join(p, AssessmentDir))...)
 			case isScenarioPath(p):
 				scenarios = append(scenarios, readFile(p))
+			case isAssessmentPath(p):
+				shared = append(shared, readFile(p))
 			default:
 				files = append(files, readFile(p))
 			}
 		}
-		lib = build(files, Options{Validate: opts.Validate}, false)
+		// Runbooks use the assessments linted with them first, then the
+		// bundled and configured ones.
+		linted := buildAssessments(shared, false)
+		vopts := opts.Validate
+		if vopts.Assessments == nil {
+			var configured *AssessmentLibrary
+			vopts.Assessments = func(id string) (*Assessment, bool) {
+				if a, ok := linted.Get(id); ok {
+					return a, true
+				}
+				if configured == nil {
+					configured = LoadAssessments(opts)
+				}
+				return configured.Get(id)
+			}
+		}
+		lib = build(files, Options{Validate: vopts}, false)
+		lib.Failed = append(lib.Failed, linted.Failed...)
 		var configured *Library
 		runbooks = func(id string) (*Runbook, bool) {
 			if rb, ok := lib.Get(id); ok {

@@ -503,7 +503,8 @@ func TestGoldenViews(t *testing.T) {
 		h := newHarness(t)
 		in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
 			classify.Answers{"personal_data": true, "exposure": "disclosed", "records": 1200.0, "encrypted": false,
-				"customers_affected": true, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
+				"customers_affected": true, "data_categories": []string{"contact"}, "recipients": "unknown", "malicious": false,
+				"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}, "acme", "zuiderzee")
 		h.declare(t, "ddos", "Storefront slow", classify.Answers{"functional_impact": "low"})
 		h.declare(t, "lost-device", "Phone found again", classify.Answers{"status": "found"})
 		if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "alice"); err != nil {
@@ -546,7 +547,8 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 	h := newHarness(t)
 	in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
 		classify.Answers{"personal_data": true, "exposure": "disclosed", "customers_affected": true, "controller_data": true,
-			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
+			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}, "recipients": "unknown", "malicious": false,
+			"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}, "acme", "zuiderzee")
 	if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "bob"); err != nil {
 		t.Fatal(err)
 	}
