@@ -12,6 +12,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 	"github.com/goccy/go-yaml/ast"
+	yamlv3 "gopkg.in/yaml.v3"
 )
 
 // AssessmentDir is the sub-folder of a runbook folder (and of the bundled
@@ -517,8 +518,12 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 			a, ok = lookup(u.Assessment)
 		}
 		if !ok {
-			v.addf(at.with("assessment"), "unknown shared assessment %q; shared assessments live in the %s/ folder beside the runbooks",
-				u.Assessment, AssessmentDir)
+			if path, failed := v.failedAssessment(u.Assessment); failed {
+				v.addf(at.with("assessment"), "shared assessment %q did not load: see the problems in %s", u.Assessment, path)
+			} else {
+				v.addf(at.with("assessment"), "unknown shared assessment %q; shared assessments live in the %s/ folder beside the runbooks",
+					u.Assessment, AssessmentDir)
+			}
 			continue
 		}
 		u.shared = a
@@ -589,6 +594,17 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 			}
 		}
 	}
+}
+
+// fileID reads the top-level id of a YAML file, or "".
+func fileID(data []byte) string {
+	var doc struct {
+		ID string `yaml:"id"`
+	}
+	if yamlv3.Unmarshal(data, &doc) != nil {
+		return ""
+	}
+	return doc.ID
 }
 
 func outputsOf(a *Assessment) map[string]bool {
@@ -693,6 +709,16 @@ type AssessmentLibrary struct {
 	Assessments []*Assessment // sorted by id
 	Failed      Problems
 	byID        map[string]*Assessment
+	failed      map[string]string // id -> path of a file that did not load
+}
+
+// FailedPath returns the file of an assessment with id that did not load.
+func (l *AssessmentLibrary) FailedPath(id string) (string, bool) {
+	if l == nil {
+		return "", false
+	}
+	p, ok := l.failed[id]
+	return p, ok
 }
 
 // Get returns the assessment with id.
@@ -733,7 +759,7 @@ func LoadAssessments(opts Options) *AssessmentLibrary {
 }
 
 func buildAssessments(files []srcFile, replace bool) *AssessmentLibrary {
-	lib := &AssessmentLibrary{byID: map[string]*Assessment{}}
+	lib := &AssessmentLibrary{byID: map[string]*Assessment{}, failed: map[string]string{}}
 	for _, f := range files {
 		if f.err != nil {
 			lib.Failed = append(lib.Failed, Problem{Path: f.path, Line: 1, Col: 1, Msg: readErr(f.err)})
@@ -742,6 +768,9 @@ func buildAssessments(files []srcFile, replace bool) *AssessmentLibrary {
 		a, probs := ParseAssessment(f.path, f.data)
 		if probs != nil {
 			lib.Failed = append(lib.Failed, probs...)
+			if id := fileID(f.data); id != "" {
+				lib.failed[id] = f.path
+			}
 			continue
 		}
 		a.Source.Bundled = f.bundled

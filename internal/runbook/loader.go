@@ -318,7 +318,7 @@ type srcFile struct {
 func Load(opts Options) *Library {
 	alib := LoadAssessments(opts)
 	if opts.Validate.Assessments == nil {
-		opts.Validate.Assessments = alib.Get
+		opts.Validate.Assessments, opts.Validate.AssessmentFailed = alib.Get, alib.FailedPath
 	}
 	var files []srcFile
 	if opts.Bundled != nil {
@@ -376,6 +376,9 @@ func Lint(paths []string, opts Options) Problems {
 		// bundled and configured ones.
 		linted := buildAssessments(shared, false)
 		vopts := opts.Validate
+		if vopts.AssessmentFailed == nil {
+			vopts.AssessmentFailed = linted.FailedPath
+		}
 		if vopts.Assessments == nil {
 			var configured *AssessmentLibrary
 			vopts.Assessments = func(id string) (*Assessment, bool) {

@@ -35,6 +35,14 @@ type issue struct {
 type validator struct {
 	issues      []issue
 	obligations func(string) bool
+	failedAsmt  func(string) (string, bool)
+}
+
+func (v *validator) failedAssessment(id string) (string, bool) {
+	if v.failedAsmt == nil {
+		return "", false
+	}
+	return v.failedAsmt(id)
 }
 
 func (v *validator) addf(at path, format string, args ...any) {
@@ -66,11 +74,14 @@ type ValidateOptions struct {
 	// Assessments finds the shared assessments runbooks use; Load and
 	// Lint set it from the assessments/ folders when it is nil.
 	Assessments func(id string) (*Assessment, bool)
+	// AssessmentFailed, if set, names the file of a shared assessment
+	// that did not load, so a runbook using it says so.
+	AssessmentFailed func(id string) (path string, failed bool)
 }
 
 // validate checks the decoded runbook and compiles its expressions.
 func validate(rb *Runbook, opts ValidateOptions) []issue {
-	v := &validator{obligations: opts.Obligation}
+	v := &validator{obligations: opts.Obligation, failedAsmt: opts.AssessmentFailed}
 	root := path{}
 	v.required(root, "id", rb.ID)
 	if rb.ID != "" && !idPattern.MatchString(rb.ID) {
