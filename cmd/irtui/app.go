@@ -53,7 +53,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Store:        svc.Store,
 		Service:      svc,
 		Runbooks:     func() *runbook.Library { return runbook.Load(opts) },
-		Scenarios:    func(lib *runbook.Library) *runbook.ScenarioLibrary { return tabletop.Load(opts, lib) },
+		Scenarios:    func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
 		DrillService: drillServices(svc),
 		Notify:       ns,
 		Wake:         worker.Wake,

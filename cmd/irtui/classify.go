@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/spf13/cobra"
 )
 
@@ -44,7 +46,7 @@ func newClassifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			answers, err := readAnswers(rb, answersPath)
+			answers, err := readAnswers(cmd.Context(), rb, answersPath)
 			if err != nil {
 				return err
 			}
@@ -74,20 +76,20 @@ func newClassifyCmd(g *globals) *cobra.Command {
 
 // readAnswers reads an answers file; with no path every question is
 // unanswered and assumed the worst.
-func readAnswers(rb *runbook.Runbook, path string) (classify.Answers, error) {
+func readAnswers(ctx context.Context, rb *runbook.Runbook, path string) (classify.Answers, error) {
 	if path == "" {
 		return classify.Answers{}, nil
 	}
 	var data []byte
 	var err error
 	if path == "-" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, runbook.MaxFileSize+1))
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, strictyaml.MaxFileSize+1))
 		path = "stdin"
-	} else {
-		data, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("answers: %w", err)
+		if err != nil {
+			return nil, fmt.Errorf("answers: %w", err)
+		}
+	} else if data, err = strictyaml.ReadFile(ctx, strictyaml.Answers, path); err != nil {
+		return nil, err
 	}
 	return classify.ParseAnswers(rb, path, data)
 }

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/runbooks"
 )
 
@@ -14,20 +12,17 @@ import (
 // wrong type is reported with path:line:col.
 func parseDirectory(path string, data []byte) (store.Directory, error) {
 	var d store.Directory
-	if probs := runbook.DecodeFile(path, data, &d); probs != nil {
+	if probs := strictyaml.DecodeFile(path, data, &d); probs != nil {
 		return d, probs
 	}
 	return d, nil
 }
 
 // readDirectory reads a directory file from disk.
-func readDirectory(path string) (store.Directory, error) {
-	data, err := os.ReadFile(path)
+func readDirectory(ctx context.Context, path string) (store.Directory, error) {
+	data, err := strictyaml.ReadFile(ctx, strictyaml.Directory, path)
 	if err != nil {
-		return store.Directory{}, fmt.Errorf("directory: %w", err)
-	}
-	if len(data) > runbook.MaxFileSize*8 {
-		return store.Directory{}, fmt.Errorf("%s: file is too large (%d bytes)", path, len(data))
+		return store.Directory{}, err
 	}
 	return parseDirectory(path, data)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -20,9 +18,9 @@ import (
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/internal/tabletop"
 )
 
@@ -73,24 +71,7 @@ func (s *drillSession) live() {
 				ns = drillNS
 			}
 		}
-		list, err := s.deps.Store.ListNotifications(ctx, store.NotificationFilter{IncidentID: incidentID,
-			Statuses: []string{store.NoticeDraft}})
-		if err != nil {
-			return err
-		}
-		n := 0
-		for _, no := range list {
-			if no.RuleID == rule {
-				if err := ns.Approve(ctx, actor, no.ID); err != nil {
-					return err
-				}
-				n++
-			}
-		}
-		if n == 0 {
-			return fmt.Errorf("there is no draft of %s on %s to approve (`irtui notify list --incident %s`)", rule, incidentID, incidentID)
-		}
-		return nil
+		return ns.ApproveRule(ctx, actor, incidentID, rule)
 	}
 }
 
@@ -124,18 +105,18 @@ func newDrillCmd(g *globals) *cobra.Command {
 }
 
 // scenarios loads the bundled and folder scenarios.
-func (g *globals) scenarios() *runbook.ScenarioLibrary {
+func (g *globals) scenarios() *tabletop.ScenarioLibrary {
 	return tabletop.Load(g.loadOptions(), g.library())
 }
 
 // scenario finds a scenario by id, or reads a scenario file.
-func (g *globals) scenario(arg string) (*runbook.Scenario, error) {
+func (g *globals) scenario(ctx context.Context, arg string) (*tabletop.Scenario, error) {
 	if st, err := os.Stat(arg); err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
-		data, err := os.ReadFile(arg)
+		data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, arg)
 		if err != nil {
 			return nil, err
 		}
-		sc, probs := runbook.ParseScenario(arg, data, g.library().Get, validateOptions())
+		sc, probs := tabletop.ParseScenario(arg, data, g.library().Get, validateOptions())
 		if probs != nil {
 			return nil, probs
 		}
@@ -172,7 +153,7 @@ func newDrillListCmd(g *globals) *cobra.Command {
 				if asJSON {
 					scs := lib.Scenarios
 					if scs == nil {
-						scs = []*runbook.Scenario{}
+						scs = []*tabletop.Scenario{}
 					}
 					return writeJSON(c.OutOrStdout(), map[string]any{"scenarios": scs, "runs": runs, "failed": nonNil(lib.Failed)})
 				}
@@ -181,7 +162,7 @@ func newDrillListCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(tw, "SCENARIO\tRUNBOOK\tINJECTS\tLENGTH\tTITLE")
 				for _, sc := range lib.Scenarios {
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", sc.ID, sc.Runbook, len(sc.Injects),
-						strings.TrimPrefix(runbook.FormatOffset(sc.Length), "T+"), safetext.Line(sc.Title))
+						strings.TrimPrefix(tabletop.FormatOffset(sc.Length), "T+"), safetext.Line(sc.Title))
 				}
 				if err := tw.Flush(); err != nil {
 					return err
@@ -219,19 +200,6 @@ func drillDash(s string) string {
 	return s
 }
 
-// parseSpeed reads --speed: a number of drill seconds per real second,
-// or "max" for a headless run.
-func parseSpeed(s string) (speed float64, headless bool, err error) {
-	if strings.EqualFold(s, "max") {
-		return 0, true, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f <= 0 || f > 10000 {
-		return 0, false, fmt.Errorf("bad --speed %q: use a number from 0.1 to 10000 (60 plays an hour a minute) or max", s)
-	}
-	return f, false, nil
-}
-
 func newDrillRunCmd(g *globals) *cobra.Command {
 	var speedFlag, actionsPath, epochFlag string
 	var step, asJSON bool
@@ -248,7 +216,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 			"approvals are recorded on the drill incident. The actions file format is in docs/drills.md.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
-			speed, headless, err := parseSpeed(speedFlag)
+			speed, headless, err := tabletop.ParseSpeed(speedFlag)
 			if err != nil {
 				return err
 			}
@@ -258,7 +226,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 			if headless && actionsPath == "" {
 				return fmt.Errorf("--speed max needs --actions FILE: the script of what the team does")
 			}
-			sc, err := g.scenario(a[0])
+			sc, err := g.scenario(c.Context(), a[0])
 			if err != nil {
 				return err
 			}
@@ -299,17 +267,17 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 }
 
 // headless replays a scenario with an actions file and prints the run id.
-func (s *drillSession) headless(sc *runbook.Scenario, path string, opts tabletop.Options, asJSON bool) error {
+func (s *drillSession) headless(sc *tabletop.Scenario, path string, opts tabletop.Options, asJSON bool) error {
 	ctx := s.cmd.Context()
-	data, err := os.ReadFile(path)
+	data, err := strictyaml.ReadFile(ctx, strictyaml.Actions, path)
 	if err != nil {
-		return fmt.Errorf("actions: %w", err)
+		return err
 	}
 	rb, ok := s.deps.Runbooks.Get(sc.Runbook)
 	if !ok {
 		return fmt.Errorf("scenario %s uses runbook %q, which is not loaded", sc.ID, sc.Runbook)
 	}
-	acts, probs := runbook.ParseDrillActions(path, data, sc, rb, validateOptions())
+	acts, probs := tabletop.ParseDrillActions(path, data, sc, rb, validateOptions())
 	if probs != nil {
 		return probs
 	}
@@ -345,7 +313,7 @@ func newDrillResumeCmd(g *globals) *cobra.Command {
 			if speedFlag != "" {
 				var headless bool
 				var err error
-				if speed, headless, err = parseSpeed(speedFlag); err != nil {
+				if speed, headless, err = tabletop.ParseSpeed(speedFlag); err != nil {
 					return err
 				} else if headless {
 					return fmt.Errorf("a resumed drill runs on a clock: give --speed a number")
@@ -399,55 +367,13 @@ func newDrillScoreCmd(g *globals) *cobra.Command {
 				if asJSON {
 					return writeJSON(c.OutOrStdout(), score)
 				}
-				printScore(c.OutOrStdout(), score)
+				tabletop.WriteScore(c.OutOrStdout(), score)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func optOffset(o *tabletop.Offset) string {
-	if o == nil {
-		return "—"
-	}
-	return o.String()
-}
-
-func printScore(w io.Writer, s tabletop.Score) {
-	fmt.Fprintf(w, "%s %s (%s, scored at %s): %d met, %d late, %d missed", s.RunID, s.ScenarioID, s.Status, s.At, s.Met, s.Late, s.Missed)
-	if s.Pending > 0 {
-		fmt.Fprintf(w, ", %d pending", s.Pending)
-	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nEXPECTED\tINJECT\tTARGET\tDONE\tRESULT\tWHAT")
-	for _, e := range s.Expectations {
-		res := string(e.Result)
-		if e.Overdue {
-			res += " (overdue)"
-		}
-		if e.Manual {
-			res += " (marked)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Inject, optOffset(e.Due), optOffset(e.Done), res, safetext.Line(e.Description))
-	}
-	fmt.Fprintln(tw, "\nTIME TO\tAT\tTARGET\tRESULT\t\t")
-	for _, t := range s.Times {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\n", t.Label, optOffset(t.At), optOffset(t.Target), drillDash(string(t.Result)))
-	}
-	if len(s.Clocks) > 0 {
-		fmt.Fprintln(tw, "\nCLOCK\tSTARTED\tDUE\tSUBMITTED\tSTATE\t")
-		for _, c := range s.Clocks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", c.Obligation, optOffset(c.Start), optOffset(c.Due), optOffset(c.Submitted), c.State)
-		}
-	}
-	fmt.Fprintln(tw, "\nOBJECTIVE\tCAPABILITY\tRATING\tSUGGESTED\tMET/LATE/MISSED\t")
-	for _, o := range s.Objectives {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d/%d\t\n", o.ID, o.Capability, drillDash(string(o.Rating)), drillDash(string(o.Suggested)), o.Met, o.Late, o.Missed)
-	}
-	tw.Flush()
 }
 
 func newDrillReportCmd(g *globals) *cobra.Command {
@@ -698,348 +624,10 @@ func newDrillObserveCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// consoleHelp lists the console's commands.
-const consoleHelp = `Facilitator:
-  next                      release the next inject
-  jump INJECT               jump forward to an inject (delivering those before it)
-  pause | resume            stop or restart the drill clock
-  speed N [step]            drill seconds per real second; "step" waits at each inject
-  status | score            where the drill is; the score so far
-  observe [@OBJECTIVE] TEXT an evaluator's observation
-  mark EXPECTATION met|late|missed [NOTE]
-  rate OBJECTIVE P|S|M|U [NOTE]
-  went-well TEXT | to-improve TEXT           the hot wash
-  action OWNER DUE TEXT     an action item (DUE: YYYY-MM-DD or 14d)
-  finish | abandon REASON | quit (pauses; resume later)
-Team (recorded as you, or as NAME after "as NAME"):
-  answer QUESTION VALUE     an answer for the triage (lists: a,b)
-  declare TITLE             classify the answers and declare the drill incident
-  assign ROLE PERSON | ack ROLE | step STEP [NOTE] | skip STEP REASON | note TEXT
-  severity SEV [REASON] | approve NOTIFICATION | submit OBLIGATION | customer ID | close [REASON]
-  as NAME                   act as another participant`
-
-// console is the facilitator's console: it prints injects as they become
-// due and takes commands, one per line.
+// console plays r in the facilitator's console on the terminal.
 func (s *drillSession) console(r *tabletop.Run) error {
-	s.run = r
-	ctx := s.cmd.Context()
-	out := s.cmd.OutOrStdout()
-	loc := s.cfg.Policy.Location()
-	var mu sync.Mutex
-	say := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(out, format+"\n", args...)
-	}
-	st := r.Status(time.Now())
-	say("Drill %s: %s (%s). T+0 is %s. Type help for the commands.", r.ID(), safetext.Line(st.Title),
-		modeLabel(st), st.Epoch.In(loc).Format("Mon 2006-01-02 15:04 MST"))
-	for _, d := range r.Delivered() {
-		say("  already delivered: %s %s", d.Offset, d.Inject.ID)
-	}
-
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(s.cmd.InOrStdin())
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	ticker := time.NewTicker(250 * time.Millisecond)
-	defer ticker.Stop()
-	actor := s.actor
-	answers := map[string]any{}
-	stop := func() error {
-		rec := r.Record()
-		if rec.Ended() {
-			return nil
-		}
-		bg := context.WithoutCancel(ctx)
-		if rec.Status == store.DrillRunning {
-			if err := r.Pause(bg, s.actor); err != nil {
-				return err
-			}
-		}
-		say("Drill %s is paused at %s. Resume it with `irtui drill resume %s`, or end it with `irtui drill abandon %s --reason TEXT`.",
-			r.ID(), r.Status(time.Now()).Elapsed, r.ID(), r.ID())
-		return nil
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return stop()
-		case <-ticker.C:
-			ds, err := r.Tick(ctx, time.Now())
-			if err != nil {
-				say("error: %v", err)
-			}
-			for _, d := range ds {
-				say("%s", s.injectText(d, loc))
-			}
-		case line, ok := <-lines:
-			if !ok {
-				return stop()
-			}
-			verb, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-			rest = strings.TrimSpace(rest)
-			switch verb {
-			case "":
-				continue
-			case "quit", "exit":
-				return stop()
-			case "as":
-				if rest == "" {
-					say("as NAME: whom the team's actions are recorded as (now %s)", actor)
-					continue
-				}
-				actor = rest
-				say("Acting as %s.", actor)
-				continue
-			case "answer":
-				q, v, _ := strings.Cut(rest, " ")
-				if q == "" || strings.TrimSpace(v) == "" {
-					say("answer QUESTION VALUE")
-					continue
-				}
-				answers[q] = answerValue(r.Runbook(), q, strings.TrimSpace(v))
-				say("%s = %v", q, answers[q])
-				continue
-			}
-			msg, err := s.consoleCommand(r, actor, verb, rest, answers, loc)
-			switch {
-			case err != nil:
-				say("error: %v", err)
-			case msg != "":
-				say("%s", msg)
-			}
-			if r.Record().Ended() {
-				score, err := r.Score(ctx)
-				if err == nil {
-					say("Final score: %d met, %d late, %d missed. Report: irtui drill report %s", score.Met, score.Late, score.Missed, r.ID())
-				}
-				return nil
-			}
-		}
-	}
-}
-
-func modeLabel(st tabletop.Status) string {
-	switch {
-	case st.Mode == store.DrillModeManual:
-		return fmt.Sprintf("inject by inject, clock at %gx between injects", st.Speed)
-	case st.Speed == 1:
-		return "real time"
-	}
-	return fmt.Sprintf("%gx real time", st.Speed)
-}
-
-// answerValue turns a typed answer into what the question takes.
-func answerValue(rb *runbook.Runbook, id, v string) any {
-	if rb != nil {
-		for _, q := range rb.Questions {
-			if q.ID == id && q.Type == runbook.Multi {
-				var list []any
-				for _, item := range strings.Split(v, ",") {
-					if item = strings.TrimSpace(item); item != "" {
-						list = append(list, item)
-					}
-				}
-				return list
-			}
-		}
-	}
-	return v
-}
-
-// injectText renders a delivered inject for the console, with what the
-// facilitator expects to see.
-func (s *drillSession) injectText(d tabletop.Delivered, loc *time.Location) string {
-	in := d.Inject
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n[%s · %s] %s", d.Offset, d.At.In(loc).Format("Mon 15:04"), strings.ToUpper(in.Channel))
-	if in.From != "" {
-		fmt.Fprintf(&b, " from %s", safetext.Line(in.From))
-	}
-	if in.To != "" {
-		fmt.Fprintf(&b, " to %s", safetext.Line(in.To))
-	}
-	fmt.Fprintf(&b, " (%s)\n", in.ID)
-	for _, l := range strings.Split(strings.TrimSpace(safetext.Clean(in.Content)), "\n") {
-		fmt.Fprintf(&b, "  %s\n", l)
-	}
-	for _, q := range in.Questions {
-		fmt.Fprintf(&b, "  ? %s\n", safetext.Line(q))
-	}
-	for _, e := range in.Expect {
-		within := ""
-		if e.Within != "" {
-			within = ", within " + e.Within
-		}
-		fmt.Fprintf(&b, "  expected (facilitator): %s — %s%s\n", e.ID, safetext.Line(tabletop.Describe(e)), within)
-	}
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// consoleCommand carries out one console command other than the ones the
-// loop itself handles.
-func (s *drillSession) consoleCommand(r *tabletop.Run, actor, verb, rest string, answers map[string]any, loc *time.Location) (string, error) {
-	ctx := s.cmd.Context()
-	word := func(n int) []string { return strings.SplitN(rest, " ", n) }
-	need := func(ok bool, usage string) error {
-		if !ok {
-			return fmt.Errorf("usage: %s", usage)
-		}
-		return nil
-	}
-	delivered := func(ds []tabletop.Delivered, err error) (string, error) {
-		if err != nil {
-			return "", err
-		}
-		var parts []string
-		for _, d := range ds {
-			parts = append(parts, s.injectText(d, loc))
-		}
-		return strings.Join(parts, "\n"), nil
-	}
-	apply := func(a runbook.DrillAction) (string, error) {
-		a.As = actor
-		if err := r.Apply(ctx, actor, a); err != nil {
-			return "", err
-		}
-		return "OK (" + r.Status(time.Now()).Elapsed.String() + ")", nil
-	}
-	switch verb {
-	case "help", "?":
-		return consoleHelp, nil
-	case "next":
-		return delivered(r.Next(ctx, s.actor))
-	case "jump":
-		if err := need(rest != "", "jump INJECT"); err != nil {
-			return "", err
-		}
-		return delivered(r.Jump(ctx, s.actor, rest))
-	case "pause":
-		return "Paused.", r.Pause(ctx, s.actor)
-	case "resume":
-		return "Running.", r.Resume(ctx, s.actor)
-	case "speed":
-		w := strings.Fields(rest)
-		if err := need(len(w) >= 1, "speed N [step]"); err != nil {
-			return "", err
-		}
-		speed, headless, err := parseSpeed(w[0])
-		if err != nil || headless {
-			return "", fmt.Errorf("speed N: a number from 0.1 to 10000")
-		}
-		return "Speed set.", r.SetSpeed(ctx, s.actor, speed, len(w) > 1 && w[1] == "step")
-	case "status":
-		st := r.Status(time.Now())
-		next := "all injects delivered"
-		if st.Next != nil {
-			next = fmt.Sprintf("next %s at %s", st.Next.ID, st.NextAt)
-			if st.Waiting {
-				next += " (waiting: type next)"
-			}
-		}
-		return fmt.Sprintf("%s %s at %s (%s), %s; %d of %d injects delivered, %s; incident %s", st.RunID, st.State, st.Elapsed,
-			st.Now.In(loc).Format("Mon 15:04"), modeLabel(st), st.Delivered, st.Injects, next, drillDash(st.IncidentID)), nil
-	case "score":
-		score, err := r.Score(ctx)
-		if err != nil {
-			return "", err
-		}
-		var b strings.Builder
-		printScore(&b, score)
-		return strings.TrimRight(b.String(), "\n"), nil
-	case "observe":
-		objective := ""
-		if strings.HasPrefix(rest, "@") {
-			objective, rest, _ = strings.Cut(strings.TrimPrefix(rest, "@"), " ")
-		}
-		return "Noted.", r.Observe(ctx, s.actor, objective, rest)
-	case "mark":
-		w := word(3)
-		if err := need(len(w) >= 2, "mark EXPECTATION met|late|missed [NOTE]"); err != nil {
-			return "", err
-		}
-		note := ""
-		if len(w) == 3 {
-			note = w[2]
-		}
-		return "Marked.", r.Mark(ctx, s.actor, w[0], tabletop.Result(w[1]), note)
-	case "rate":
-		w := word(3)
-		if err := need(len(w) >= 2, "rate OBJECTIVE P|S|M|U [NOTE]"); err != nil {
-			return "", err
-		}
-		note := ""
-		if len(w) == 3 {
-			note = w[2]
-		}
-		return "Rated.", r.Rate(ctx, s.actor, w[0], tabletop.Rating(strings.ToUpper(w[1])), note)
-	case "went-well", "to-improve":
-		kind := store.HotWashStrength
-		if verb == "to-improve" {
-			kind = store.HotWashImprovement
-		}
-		_, err := r.AddHotWash(ctx, s.actor, kind, rest, "")
-		return "Noted.", err
-	case "action":
-		w := word(3)
-		if err := need(len(w) == 3, "action OWNER DUE TEXT"); err != nil {
-			return "", err
-		}
-		item, err := r.AddActionItem(ctx, s.actor, tabletop.ActionItemInput{Owner: w[0], Due: w[1], Text: w[2]})
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Action item %d: %s (owner %s, due %s).", item.ID, item.Text, item.Owner, item.Due), nil
-	case "finish":
-		return "Finished.", r.Finish(ctx, s.actor)
-	case "abandon":
-		return "Abandoned.", r.Abandon(ctx, s.actor, rest)
-	case "declare":
-		if err := need(rest != "", "declare TITLE"); err != nil {
-			return "", err
-		}
-		a := runbook.DrillAction{Do: runbook.DoDeclare, Title: rest, Answers: answers}
-		if _, err := apply(a); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Declared %s; the team works it with the commands below, or in the app.", r.IncidentID()), nil
-	case "assign":
-		w := strings.Fields(rest)
-		if err := need(len(w) == 2, "assign ROLE PERSON"); err != nil {
-			return "", err
-		}
-		return apply(runbook.DrillAction{Do: runbook.DoAssign, Role: w[0], Person: w[1]})
-	case "ack":
-		return apply(runbook.DrillAction{Do: runbook.DoAck, Role: rest})
-	case "step", "skip":
-		w := word(2)
-		text := ""
-		if len(w) == 2 {
-			text = w[1]
-		}
-		return apply(runbook.DrillAction{Do: verb, Step: w[0], Text: text})
-	case "note":
-		return apply(runbook.DrillAction{Do: runbook.DoNote, Text: rest})
-	case "severity":
-		w := word(2)
-		text := ""
-		if len(w) == 2 {
-			text = w[1]
-		}
-		return apply(runbook.DrillAction{Do: runbook.DoSeverity, Severity: strings.ToUpper(w[0]), Text: text})
-	case "approve":
-		return apply(runbook.DrillAction{Do: runbook.DoApprove, Notification: rest})
-	case "submit":
-		return apply(runbook.DrillAction{Do: runbook.DoSubmit, Obligation: rest})
-	case "customer":
-		return apply(runbook.DrillAction{Do: runbook.DoCustomer, Customer: rest})
-	case "close":
-		return apply(runbook.DrillAction{Do: runbook.DoClose, Text: rest})
-	}
-	return "", fmt.Errorf("unknown command %q; type help", verb)
+	s.run = r // the notifier of the run's service carries the drill clock
+	c := &tabletop.Console{Run: r, Actor: s.actor, In: s.cmd.InOrStdin(), Out: s.cmd.OutOrStdout(),
+		Loc: s.cfg.Policy.Location()}
+	return c.Serve(s.cmd.Context())
 }

@@ -91,7 +91,7 @@ func newDeclareCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				answers, err := readAnswers(rb, answersPath)
+				answers, err := readAnswers(c.Context(), rb, answersPath)
 				if err != nil {
 					return err
 				}
@@ -458,7 +458,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 		Short: "Add or update people and customers from a YAML file (all or nothing)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
-			d, err := readDirectory(a[0])
+			d, err := readDirectory(c.Context(), a[0])
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
+	"github.com/irtui/irtui/internal/strictyaml"
+	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/spf13/cobra"
 )
 
@@ -56,7 +58,7 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Long: "Check runbook files or folders. With no PATH, checks the bundled runbooks and the --runbooks folders.\n" +
 			"Every problem is printed as path:line:col: message; the exit status is 1 if there is any.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			probs := runbook.Lint(args, g.loadOptions())
+			probs := tabletop.Lint(args, g.loadOptions())
 			out := cmd.OutOrStdout()
 			for _, p := range probs {
 				fmt.Fprintln(out, p)
@@ -91,9 +93,9 @@ func summaries(lib *runbook.Library) []runbookSummary {
 	return out
 }
 
-func nonNil(ps runbook.Problems) runbook.Problems {
+func nonNil(ps strictyaml.Problems) strictyaml.Problems {
 	if ps == nil {
-		return runbook.Problems{}
+		return strictyaml.Problems{}
 	}
 	return ps
 }

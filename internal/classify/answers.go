@@ -8,18 +8,19 @@ import (
 	"strings"
 
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 // ParseAnswers reads an answers file (YAML or JSON): a mapping of question
 // ids to answers. Every problem names the question and its position:
 // unknown questions, values outside a question's choices, wrong types.
 func ParseAnswers(rb *runbook.Runbook, path string, data []byte) (Answers, error) {
-	values, probs := runbook.DecodeValues(path, data)
+	values, probs := strictyaml.DecodeValues(path, data)
 	answers := Answers{}
 	seen := map[string]bool{}
 	for _, kv := range values {
 		at := func(format string, args ...any) {
-			probs = append(probs, runbook.Problem{Path: path, Line: kv.Line, Col: kv.Col, Msg: fmt.Sprintf(format, args...)})
+			probs = append(probs, strictyaml.Problem{Path: path, Line: kv.Line, Col: kv.Col, Msg: fmt.Sprintf(format, args...)})
 		}
 		q, ok := question(rb, kv.Key)
 		if !ok {

@@ -4,12 +4,12 @@
 package config
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/irtui/irtui/internal/deadline"
-	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 // Config is the configuration file.
@@ -63,11 +63,13 @@ func Load(path string) (Config, error) {
 	if path == "" {
 		return c, nil
 	}
-	data, err := os.ReadFile(path)
+	// Load has no context of its own yet; the read is bounded by
+	// strictyaml's size cap.
+	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Configuration, path)
 	if err != nil {
-		return c, fmt.Errorf("configuration: %w", err)
+		return c, err // "configuration: open ...", or the file's problems
 	}
-	if probs := runbook.DecodeFile(path, data, &c); probs != nil {
+	if probs := strictyaml.DecodeFile(path, data, &c); probs != nil {
 		return c, probs
 	}
 	if c.Policy.CustomerNoticeTarget == "" {

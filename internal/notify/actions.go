@@ -374,6 +374,31 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 	})
 }
 
+// ApproveRule approves every draft of the runbook notification ruleID on
+// an incident, each with Approve and under its rules: what a drill's
+// "approve" action does, as the team names a notification by its rule. It
+// fails when the incident has no such draft.
+func (s *Service) ApproveRule(ctx context.Context, actor, incidentID, ruleID string) error {
+	list, err := s.Store.ListNotifications(ctx, store.NotificationFilter{IncidentID: incidentID,
+		Statuses: []string{store.NoticeDraft}})
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, no := range list {
+		if no.RuleID == ruleID {
+			if err := s.Approve(ctx, actor, no.ID); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("there is no draft of %s on %s to approve (`irtui notify list --incident %s`)", ruleID, incidentID, incidentID)
+	}
+	return nil
+}
+
 // Retry queues a failed notification, or one whose outcome is unknown,
 // for delivery again. For an unknown one, check first that it did not
 // arrive (ConfirmSent records that it did). Timeline:

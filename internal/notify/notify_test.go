@@ -222,6 +222,38 @@ func TestApproverRoleNamedByTheRule(t *testing.T) {
 	}
 }
 
+// TestApproveRule approves a notice by its rule, as a drill's "approve"
+// action does: under the same rules as Approve, and only a draft.
+func TestApproveRule(t *testing.T) {
+	f := newFixture(t)
+	f.extras["personal-data-breach"] = []runbook.Notification{{ID: "dpo-note", Audience: AudienceInternal,
+		On: "declared", Approver: "dpo", Template: runbook.Template{Subject: "DPO check {{.Incident.ID}}", Body: "Check."}}}
+	in := f.declare("Export", false)
+	// Nobody holds the approver role: Approve's refusal comes through.
+	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "dpo-note"); !errors.Is(err, incident.ErrRefused) ||
+		!strings.Contains(err.Error(), "nobody holds dpo") {
+		t.Fatalf("approving before the dpo is assigned: %v", err)
+	}
+	if err := f.svc.Assign(f.ctx, "alice", in.ID, "dpo", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "dpo-note"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range f.list(in.ID) {
+		if n.RuleID == "dpo-note" && (n.Status != store.NoticeQueued || n.ApprovedBy != "carol") {
+			t.Errorf("after approval by rule: %s by %q", n.Status, n.ApprovedBy)
+		}
+	}
+	want := "there is no draft of dpo-note on " + in.ID + " to approve (`irtui notify list --incident " + in.ID + "`)"
+	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "dpo-note"); err == nil || err.Error() != want {
+		t.Errorf("approving again: %v", err)
+	}
+	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "no-such-rule"); err == nil || !strings.Contains(err.Error(), "no draft of no-such-rule") {
+		t.Errorf("unknown rule: %v", err)
+	}
+}
+
 // Three customers: each notice, its blocks and its files hold that
 // customer's data only, though the title and the text people typed name
 // the others.

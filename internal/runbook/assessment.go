@@ -1,8 +1,9 @@
 package runbook
 
 import (
+	"context"
 	"fmt"
-	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -11,8 +12,9 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
-	"github.com/goccy/go-yaml/ast"
 	yamlv3 "gopkg.in/yaml.v3"
+
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 // AssessmentDir is the sub-folder of a runbook folder (and of the bundled
@@ -322,37 +324,35 @@ func (a *Assessment) Question(id string) (Question, bool) {
 }
 
 func init() {
-	registerSchema(reflect.TypeFor[Assessment](), reflect.TypeFor[Conclusion](), reflect.TypeFor[Level](),
+	strictyaml.Register(reflect.TypeFor[Assessment](), reflect.TypeFor[Conclusion](), reflect.TypeFor[Level](),
 		reflect.TypeFor[Factor](), reflect.TypeFor[Use]())
 }
 
 // ParseAssessment decodes and validates one shared assessment file,
 // returning it or every problem with its path:line:col.
-func ParseAssessment(path string, data []byte) (*Assessment, Problems) {
-	if len(data) > MaxFileSize {
-		_, probs := parseYAML(path, data)
-		return nil, probs
-	}
-	f, probs := parseYAML(path, data)
+func ParseAssessment(path string, data []byte) (*Assessment, strictyaml.Problems) {
+	doc, probs := strictyaml.Parse(path, data)
 	if probs != nil {
 		return nil, probs
 	}
 	a := new(Assessment)
-	d := &astDecoder{path: path, anchors: map[string]ast.Node{}, suggested: map[*ast.MappingNode][]string{}}
-	root := body(f)
-	d.decode(root, reflect.ValueOf(a).Elem())
-	probs = d.problems
-	if _, isMap := deref(root).(*ast.MappingNode); !isMap {
+	probs = doc.Decode(a)
+	if !doc.IsMapping() {
 		if len(probs) == 0 {
-			probs = Problems{{Path: path, Line: 1, Col: 1, Msg: "a shared assessment file must be a mapping of fields (id, title, questions, conclusion, ...)"}}
+			probs = strictyaml.Problems{{Path: path, Line: 1, Col: 1,
+				Msg: "a shared assessment file must be a mapping of fields (id, title, questions, conclusion, ...)"}}
 		}
 		return nil, probs
 	}
 	normalizeQuestions(a.Questions)
 	issues := validateAssessment(a)
-	probs = append(probs, locateIssues(path, root, issues, probs, d)...)
+	exported := make([]strictyaml.Issue, len(issues))
+	for i, is := range issues {
+		exported[i] = is.export()
+	}
+	probs = append(probs, doc.Report(exported, probs)...)
 	if len(probs) > 0 {
-		sortProblems(probs)
+		probs.Sort()
 		return nil, probs
 	}
 	a.Source = Source{Path: path, Hash: hash(data)}
@@ -707,7 +707,7 @@ func (r *Runbook) sharedEnv(env map[string]any) {
 // AssessmentLibrary is the set of loaded shared assessments.
 type AssessmentLibrary struct {
 	Assessments []*Assessment // sorted by id
-	Failed      Problems
+	Failed      strictyaml.Problems
 	byID        map[string]*Assessment
 	failed      map[string]string // id -> path of a file that did not load
 }
@@ -732,23 +732,26 @@ func (l *AssessmentLibrary) Get(id string) (*Assessment, bool) {
 
 // assessmentFiles lists the shared assessment files of the bundled
 // runbooks and of the configured folders.
-func assessmentFiles(opts Options) []srcFile {
-	var files []srcFile
+func assessmentFiles(opts Options) []strictyaml.File {
+	var files []strictyaml.File
 	if opts.Bundled != nil {
-		if entries, err := fs.ReadDir(opts.Bundled, AssessmentDir); err == nil {
-			for _, e := range entries {
-				if e.IsDir() || !isYAML(e.Name()) {
-					continue
-				}
-				data, err := fs.ReadFile(opts.Bundled, AssessmentDir+"/"+e.Name())
-				files = append(files, srcFile{path: "bundled:" + AssessmentDir + "/" + e.Name(), data: data, bundled: true, err: err})
-			}
+		if bundled, err := strictyaml.ReadFS(opts.Bundled, AssessmentDir); err == nil {
+			files = append(files, bundled...)
 		}
 	}
 	for _, dir := range opts.Dirs {
-		files = append(files, scenarioDirFiles(filepath.Join(dir, AssessmentDir))...)
+		files = append(files, assessmentDirFiles(filepath.Join(dir, AssessmentDir))...)
 	}
 	return files
+}
+
+// assessmentDirFiles lists the shared assessment files in dir; a missing
+// folder has none.
+func assessmentDirFiles(dir string) []strictyaml.File {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return nil
+	}
+	return strictyaml.ReadDir(context.TODO(), strictyaml.Assessment, dir)
 }
 
 // LoadAssessments reads the bundled shared assessments and those in the
@@ -758,22 +761,22 @@ func LoadAssessments(opts Options) *AssessmentLibrary {
 	return buildAssessments(assessmentFiles(opts), true)
 }
 
-func buildAssessments(files []srcFile, replace bool) *AssessmentLibrary {
+func buildAssessments(files []strictyaml.File, replace bool) *AssessmentLibrary {
 	lib := &AssessmentLibrary{byID: map[string]*Assessment{}, failed: map[string]string{}}
 	for _, f := range files {
-		if f.err != nil {
-			lib.Failed = append(lib.Failed, Problem{Path: f.path, Line: 1, Col: 1, Msg: readErr(f.err)})
+		if f.Err != nil {
+			lib.Failed = append(lib.Failed, f.Problems()...)
 			continue
 		}
-		a, probs := ParseAssessment(f.path, f.data)
+		a, probs := ParseAssessment(f.Path, f.Data)
 		if probs != nil {
 			lib.Failed = append(lib.Failed, probs...)
-			if id := fileID(f.data); id != "" {
-				lib.failed[id] = f.path
+			if id := fileID(f.Data); id != "" {
+				lib.failed[id] = f.Path
 			}
 			continue
 		}
-		a.Source.Bundled = f.bundled
+		a.Source.Bundled = f.Bundled
 		prev, dup := lib.byID[a.ID]
 		switch {
 		case !dup:
@@ -783,7 +786,7 @@ func buildAssessments(files []srcFile, replace bool) *AssessmentLibrary {
 			lib.byID[a.ID] = a
 		default:
 			line, col := idPosition(f)
-			lib.Failed = append(lib.Failed, Problem{Path: f.path, Line: line, Col: col,
+			lib.Failed = append(lib.Failed, strictyaml.Problem{Path: f.Path, Line: line, Col: col,
 				Msg: fmt.Sprintf("duplicate shared assessment id %q, already defined in %s", a.ID, prev.Source.Path)})
 		}
 	}
@@ -791,7 +794,7 @@ func buildAssessments(files []srcFile, replace bool) *AssessmentLibrary {
 		lib.Assessments = append(lib.Assessments, a)
 	}
 	sort.Slice(lib.Assessments, func(i, j int) bool { return lib.Assessments[i].ID < lib.Assessments[j].ID })
-	sortProblems(lib.Failed)
+	lib.Failed.Sort()
 	return lib
 }
 
@@ -802,11 +805,11 @@ func isAssessmentPath(p string) bool {
 	if filepath.Base(filepath.Dir(p)) == AssessmentDir {
 		return true
 	}
-	f := readFile(p)
-	if f.err != nil || len(f.data) > MaxFileSize {
+	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Assessment, p)
+	if err != nil {
 		return false
 	}
-	for _, line := range strings.Split(string(f.data), "\n") {
+	for _, line := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(line, "conclusion:") {
 			return true
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 // The decode cache keeps the decoded form of runbook files, keyed by the
@@ -108,8 +110,8 @@ func (c *decodeCache) save() {
 }
 
 // parseCached is ParseFile with the decode cache in front of it.
-func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache) (*Runbook, Problems) {
-	if c == nil || len(data) > MaxFileSize {
+func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache) (*Runbook, strictyaml.Problems) {
+	if c == nil || len(data) > strictyaml.MaxFileSize {
 		return ParseFile(path, data, opts)
 	}
 	key := hash(data)

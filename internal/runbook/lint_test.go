@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 func minimal(t testing.TB) string {
@@ -43,9 +45,9 @@ func TestMinimalRunbookLoads(t *testing.T) {
 		t.Fatalf("incident rule: %v %v", ok, err)
 	}
 	// Both decoders must agree on a valid file.
-	f, _ := parseYAML("minimal.yaml", []byte(minimal(t)))
+	doc, _ := strictyaml.Parse("minimal.yaml", []byte(minimal(t)))
 	slow := new(Runbook)
-	if probs := decodeAST("minimal.yaml", f, slow); probs != nil {
+	if probs := doc.Decode(slow); probs != nil {
 		t.Fatal(probs)
 	}
 	if slow.Questions[1].Max == nil || *slow.Questions[1].Max != *rb.Questions[1].Max || slow.Notify[0].Template.Body != rb.Notify[0].Template.Body {
@@ -159,7 +161,7 @@ func TestLintReportsPositions(t *testing.T) {
 }
 
 func TestLintHugeFile(t *testing.T) {
-	huge := strings.Repeat("# padding\n", MaxFileSize/10+1)
+	huge := strings.Repeat("# padding\n", strictyaml.MaxFileSize/10+1)
 	_, probs := ParseFile("huge.yaml", []byte(huge), ValidateOptions{})
 	if len(probs) != 1 || !strings.Contains(probs[0].String(), "huge.yaml:1:1: file is too large") {
 		t.Fatalf("got %v", probs)
@@ -340,7 +342,7 @@ func TestAliasAbuse(t *testing.T) {
 		"undefined":  "id: *nope\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			done := make(chan Problems)
+			done := make(chan strictyaml.Problems)
 			go func() { _, p := ParseFile("a.yaml", []byte(src), ValidateOptions{}); done <- p }()
 			select {
 			case p := <-done:

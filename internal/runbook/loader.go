@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,14 +12,21 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/token"
-	yamlv3 "gopkg.in/yaml.v3"
+	"github.com/irtui/irtui/internal/strictyaml"
 )
+
+func init() {
+	strictyaml.Register(
+		reflect.TypeFor[Runbook](), reflect.TypeFor[Category](), reflect.TypeFor[Question](),
+		reflect.TypeFor[ChoiceOpt](), reflect.TypeFor[Classification](), reflect.TypeFor[Rule](),
+		reflect.TypeFor[SeverityRule](), reflect.TypeFor[FlagRule](), reflect.TypeFor[FactRule](),
+		reflect.TypeFor[Role](), reflect.TypeFor[Phase](), reflect.TypeFor[Step](),
+		reflect.TypeFor[Notification](), reflect.TypeFor[ContentField](), reflect.TypeFor[Template](),
+	)
+}
 
 // ParseFile decodes and validates one runbook file. It returns the runbook,
 // or every problem found, each with its path:line:col.
@@ -30,7 +38,7 @@ import (
 //
 // The questions of the shared assessments the runbook uses, unless it
 // provides or binds them, are appended to its Questions.
-func ParseFile(path string, data []byte, opts ValidateOptions) (*Runbook, Problems) {
+func ParseFile(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
 	rb, probs := parseOwn(path, data, opts)
 	if rb != nil {
 		rb.mergeShared()
@@ -40,9 +48,9 @@ func ParseFile(path string, data []byte, opts ValidateOptions) (*Runbook, Proble
 
 // parseOwn is ParseFile without merging the shared questions: the form the
 // decode cache keeps.
-func parseOwn(path string, data []byte, opts ValidateOptions) (*Runbook, Problems) {
-	if len(data) > MaxFileSize || len(bytes.TrimSpace(data)) == 0 {
-		_, probs := parseYAML(path, data)
+func parseOwn(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
+	if len(data) > strictyaml.MaxFileSize || len(bytes.TrimSpace(data)) == 0 {
+		_, probs := strictyaml.Parse(path, data)
 		return nil, probs
 	}
 	if rb, ok := fastDecode(data); ok {
@@ -62,21 +70,10 @@ func hash(data []byte) string {
 // fastDecode decodes strictly with yaml.v3: unknown fields, duplicate keys
 // and type mismatches fail. It reports no positions; failures go to the
 // slow path.
-func fastDecode(data []byte) (rb *Runbook, ok bool) {
-	defer func() {
-		if recover() != nil { // never let a decoder bug take the app down
-			rb, ok = nil, false
-		}
-	}()
-	dec := yamlv3.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	rb = new(Runbook)
-	if err := dec.Decode(rb); err != nil {
+func fastDecode(data []byte) (*Runbook, bool) {
+	rb := new(Runbook)
+	if !strictyaml.DecodeFast(data, rb) {
 		return nil, false
-	}
-	var extra yamlv3.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, false // a second document: let the slow path say so
 	}
 	normalizeWorst(rb)
 	return rb, true
@@ -109,179 +106,42 @@ func Normalize(v any) any {
 	return v
 }
 
-func slowParse(path string, data []byte, opts ValidateOptions) (*Runbook, Problems) {
-	f, probs := parseYAML(path, data)
+func slowParse(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
+	doc, probs := strictyaml.Parse(path, data)
 	if probs != nil {
 		return nil, probs
 	}
 	rb := new(Runbook)
-	d := &astDecoder{path: path, anchors: map[string]ast.Node{}, suggested: map[*ast.MappingNode][]string{}}
-	root := body(f)
-	d.decode(root, reflect.ValueOf(rb).Elem())
-	probs = d.problems
-	if _, isMap := deref(root).(*ast.MappingNode); !isMap {
+	probs = doc.Decode(rb)
+	if !doc.IsMapping() {
 		if len(probs) == 0 {
-			probs = Problems{{Path: path, Line: 1, Col: 1, Msg: "a runbook file must be a mapping of fields (id, title, ...)"}}
+			probs = strictyaml.Problems{{Path: path, Line: 1, Col: 1, Msg: "a runbook file must be a mapping of fields (id, title, ...)"}}
 		}
 		return nil, probs
 	}
 	for _, is := range validate(rb, opts) {
-		p, present, parent := locate(root, is)
+		p, present, suggested := doc.Place(is.export())
 		if strings.HasPrefix(is.msg, "missing required field") {
 			// The field is there but did not decode, or a misspelt key
 			// already suggests it: either is reported already.
-			if len(probs) > 0 && present || parent != nil && slices.Contains(d.suggested[parent], fieldName(is)) {
+			if len(probs) > 0 && present || suggested {
 				continue
 			}
 		}
-		p.Path = path
 		probs = append(probs, p)
 	}
 	if len(probs) > 0 {
-		sortProblems(probs)
+		probs.Sort()
 		return nil, probs
 	}
 	rb.Source = Source{Path: path, Hash: hash(data)}
 	return rb, nil
 }
 
-func sortProblems(ps Problems) {
-	sort.SliceStable(ps, func(i, j int) bool {
-		a, b := ps[i], ps[j]
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
-}
-
-// locate finds the position of an issue's path in the AST. present reports
-// whether the last key of the path exists in the file; parent is the
-// mapping that should hold a missing key.
-func locate(root ast.Node, is issue) (p Problem, present bool, parent *ast.MappingNode) {
-	node := root
-	var lastKey *token.Token
-	for _, step := range is.at {
-		node = deref(node)
-		switch s := step.(type) {
-		case string:
-			m, ok := node.(*ast.MappingNode)
-			if !ok {
-				return withMsg(at(node, lastKey), is.msg), false, nil
-			}
-			var found *ast.MappingValueNode
-			for _, mv := range m.Values {
-				if k, _ := scalarText(deref(mv.Key)); k == s {
-					found = mv
-					break
-				}
-			}
-			if found == nil {
-				// Point at the mapping that lacks the key: its first key.
-				if len(m.Values) > 0 {
-					lastKey = m.Values[0].Key.GetToken()
-				}
-				return withMsg(at(nil, lastKey), is.msg), false, m
-			}
-			lastKey = found.Key.GetToken()
-			node = found.Value
-		case int:
-			seq, ok := node.(*ast.SequenceNode)
-			if !ok || s >= len(seq.Values) {
-				return withMsg(at(node, lastKey), is.msg), false, nil
-			}
-			node = seq.Values[s]
-			if m, isMap := deref(node).(*ast.MappingNode); isMap && len(m.Values) > 0 {
-				lastKey = m.Values[0].Key.GetToken()
-			} else if tk := deref(node).GetToken(); tk != nil {
-				lastKey = tk
-			}
-		}
-	}
-	if is.key {
-		return withMsg(at(nil, lastKey), is.msg), true, nil
-	}
-	p = at(deref(node), lastKey)
-	if is.exprLine > 0 {
-		p = exprPosition(deref(node), p, is.exprLine, is.exprCol)
-	}
-	return withMsg(p, is.msg), true, nil
-}
-
-// fieldName is the last key of an issue's path.
-func fieldName(is issue) string {
-	if len(is.at) == 0 {
-		return ""
-	}
-	s, _ := is.at[len(is.at)-1].(string)
-	return s
-}
-
-func withMsg(p Problem, msg string) Problem { p.Msg = msg; return p }
-
-func deref(n ast.Node) ast.Node {
-	for {
-		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.TagNode:
-			n = v.Value
-		default:
-			return n
-		}
-	}
-}
-
-func at(n ast.Node, fallback *token.Token) Problem {
-	if n != nil {
-		if tk := n.GetToken(); tk != nil && tk.Position != nil {
-			return Problem{Line: tk.Position.Line, Col: tk.Position.Column}
-		}
-	}
-	if fallback != nil && fallback.Position != nil {
-		return Problem{Line: fallback.Position.Line, Col: fallback.Position.Column}
-	}
-	return Problem{Line: 1, Col: 1}
-}
-
-// exprPosition moves a problem from the start of an expression string to
-// the line and column the expression compiler named inside it.
-func exprPosition(n ast.Node, p Problem, line, col int) Problem {
-	switch x := n.(type) {
-	case *ast.StringNode:
-		if line == 1 {
-			quoted := x.GetToken().Type == token.DoubleQuoteType || x.GetToken().Type == token.SingleQuoteType
-			p.Col += col - 1
-			if quoted {
-				p.Col++
-			}
-		}
-	case *ast.LiteralNode:
-		// A block scalar starts on the line after its indicator; its text
-		// is indented by the block's indentation.
-		p.Line += line
-		indent := 0
-		if x.Value != nil && x.Value.GetToken() != nil {
-			origin := x.Value.GetToken().Origin
-			for _, l := range strings.Split(origin, "\n") {
-				if strings.TrimSpace(l) != "" {
-					indent = len(l) - len(strings.TrimLeft(l, " "))
-					break
-				}
-			}
-		}
-		p.Col = indent + col
-	}
-	return p
-}
-
 // Library is the set of loaded runbooks and the files that failed to load.
 type Library struct {
-	Runbooks []*Runbook // sorted by id
-	Failed   Problems   // one or more problems per file that did not load
+	Runbooks []*Runbook          // sorted by id
+	Failed   strictyaml.Problems // one or more problems per file that did not load
 	// Assessments are the shared assessments the runbooks can use.
 	Assessments *AssessmentLibrary
 	byID        map[string]*Runbook
@@ -303,13 +163,6 @@ type Options struct {
 	CacheDir string
 }
 
-type srcFile struct {
-	path    string
-	data    []byte
-	bundled bool
-	err     error
-}
-
 // Load reads every runbook. A broken file never stops the others: its
 // problems are collected in Failed.
 //
@@ -320,7 +173,7 @@ func Load(opts Options) *Library {
 	if opts.Validate.Assessments == nil {
 		opts.Validate.Assessments, opts.Validate.AssessmentFailed = alib.Get, alib.FailedPath
 	}
-	var files []srcFile
+	var files []strictyaml.File
 	if opts.Bundled != nil {
 		files = append(files, bundledFiles(opts.Bundled)...)
 	}
@@ -331,153 +184,122 @@ func Load(opts Options) *Library {
 	lib.Assessments = alib
 	if len(alib.Failed) > 0 {
 		lib.Failed = append(lib.Failed, alib.Failed...)
-		sortProblems(lib.Failed)
+		lib.Failed.Sort()
 	}
 	return lib
 }
 
-// Lint checks the given files and folders, or, with none, the bundled and
-// configured runbooks, and returns every problem sorted by position.
-// Scenarios are checked too: those in a scenarios/ sub-folder of each
-// folder (and of the bundled runbooks), and scenario files named directly;
-// their runbook references resolve against the runbooks linted, then the
-// bundled and configured ones.
-func Lint(paths []string, opts Options) Problems {
-	var (
-		lib       *Library
-		scenarios []srcFile
-		runbooks  func(string) (*Runbook, bool)
-	)
-	if len(paths) == 0 {
-		lib = Load(opts)
-		scenarios, runbooks = scenarioFiles(opts), lib.Get
-	} else {
-		var files, shared []srcFile
-		for _, p := range paths {
-			st, err := os.Stat(p)
-			switch {
-			case err != nil:
-				files = append(files, srcFile{path: p, err: err})
-			case st.IsDir() && filepath.Base(filepath.Clean(p)) == AssessmentDir:
-				shared = append(shared, dirFiles(p)...)
-			case st.IsDir():
-				rbs, scs := splitLintDir(p)
-				files, scenarios = append(files, rbs...), append(scenarios, scs...)
-				shared = append(shared, scenarioDirFiles(filepath.Join(p, AssessmentDir))...)
-			case isScenarioPath(p):
-				scenarios = append(scenarios, readFile(p))
-			case isAssessmentPath(p):
-				shared = append(shared, readFile(p))
-			default:
-				files = append(files, readFile(p))
-			}
+// LoadPaths reads the runbook files and folders named, and no others: no
+// bundled runbooks, and a runbook id defined twice is a problem rather
+// than a replacement. It is what lint checks. Shared assessments named (a
+// file in an assessments/ folder or with a top-level conclusion:, an
+// assessments/ folder, or the assessments/ sub-folder of a folder named)
+// are read too; runbooks use them first, then validate.Assessments (see
+// LintValidate).
+func LoadPaths(paths []string, validate ValidateOptions) *Library {
+	var files, shared []strictyaml.File
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			files = append(files, strictyaml.File{Path: p, Err: err})
+		case st.IsDir() && filepath.Base(filepath.Clean(p)) == AssessmentDir:
+			shared = append(shared, assessmentDirFiles(p)...)
+		case st.IsDir():
+			files = append(files, dirFiles(p)...)
+			shared = append(shared, assessmentDirFiles(filepath.Join(p, AssessmentDir))...)
+		case isAssessmentPath(p):
+			shared = append(shared, strictyaml.ReadOne(context.TODO(), strictyaml.Assessment, p))
+		default:
+			files = append(files, strictyaml.ReadOne(context.TODO(), strictyaml.Runbook, p))
 		}
-		// Runbooks use the assessments linted with them first, then the
-		// bundled and configured ones.
-		linted := buildAssessments(shared, false)
-		vopts := opts.Validate
-		if vopts.AssessmentFailed == nil {
-			vopts.AssessmentFailed = linted.FailedPath
+	}
+	linted := buildAssessments(shared, false)
+	resolve, failed := validate.Assessments, validate.AssessmentFailed
+	validate.Assessments = func(id string) (*Assessment, bool) {
+		if a, ok := linted.Get(id); ok {
+			return a, true
 		}
-		if vopts.Assessments == nil {
-			var configured *AssessmentLibrary
-			vopts.Assessments = func(id string) (*Assessment, bool) {
-				if a, ok := linted.Get(id); ok {
-					return a, true
-				}
-				if configured == nil {
-					configured = LoadAssessments(opts)
-				}
-				return configured.Get(id)
-			}
+		if resolve != nil {
+			return resolve(id)
 		}
-		lib = build(files, Options{Validate: vopts}, false)
+		return nil, false
+	}
+	validate.AssessmentFailed = func(id string) (string, bool) {
+		if p, ok := linted.FailedPath(id); ok {
+			return p, true
+		}
+		if failed != nil {
+			return failed(id)
+		}
+		return "", false
+	}
+	lib := build(files, Options{Validate: validate}, false)
+	lib.Assessments = linted
+	if len(linted.Failed) > 0 {
 		lib.Failed = append(lib.Failed, linted.Failed...)
-		var configured *Library
-		runbooks = func(id string) (*Runbook, bool) {
-			if rb, ok := lib.Get(id); ok {
-				return rb, true
-			}
-			if configured == nil {
-				configured = Load(opts)
-			}
-			return configured.Get(id)
-		}
+		lib.Failed.Sort()
 	}
-	probs := append(lib.Failed, lintScenarios(scenarios, runbooks, opts.Validate)...)
-	sortProblems(probs)
-	return probs
+	return lib
 }
 
-func bundledFiles(fsys fs.FS) []srcFile {
-	entries, err := fs.ReadDir(fsys, ".")
+// Lint checks the given runbook and shared assessment files and folders,
+// or, with none, the bundled and configured ones, and returns every
+// problem sorted by position. A runbook uses the assessments linted with
+// it first, then the bundled and configured ones. It checks runbooks and
+// assessments only; tabletop.Lint checks the scenarios beside them too.
+func Lint(paths []string, opts Options) strictyaml.Problems {
+	if len(paths) == 0 {
+		return Load(opts).Failed
+	}
+	return LoadPaths(paths, LintValidate(opts)).Failed
+}
+
+// LintValidate is opts.Validate for linting files named on the command
+// line: runbooks that use a shared assessment not among the files find
+// it among the bundled and configured ones (read when first needed).
+func LintValidate(opts Options) ValidateOptions {
+	v := opts.Validate
+	if v.Assessments != nil {
+		return v
+	}
+	var configured *AssessmentLibrary
+	load := func() *AssessmentLibrary {
+		if configured == nil {
+			configured = LoadAssessments(opts)
+		}
+		return configured
+	}
+	v.Assessments = func(id string) (*Assessment, bool) { return load().Get(id) }
+	v.AssessmentFailed = func(id string) (string, bool) { return load().FailedPath(id) }
+	return v
+}
+
+func bundledFiles(fsys fs.FS) []strictyaml.File {
+	files, err := strictyaml.ReadFS(fsys, ".")
 	if err != nil {
-		return []srcFile{{path: "bundled", err: err}}
+		return []strictyaml.File{{Path: "bundled", Err: err}}
 	}
-	var out []srcFile
-	for _, e := range entries {
-		if e.IsDir() || !isYAML(e.Name()) {
-			continue
-		}
-		data, err := fs.ReadFile(fsys, e.Name())
-		out = append(out, srcFile{path: "bundled:" + e.Name(), data: data, bundled: true, err: err})
-	}
-	return out
-}
-
-func isYAML(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	return ext == ".yaml" || ext == ".yml"
+	return files
 }
 
 // dirFiles lists the runbook files directly in dir; sub-folders (such as
 // scenarios/) hold other things and are not runbooks.
-func dirFiles(dir string) []srcFile {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return []srcFile{{path: dir, err: err}}
-	}
-	var out []srcFile
-	for _, e := range entries {
-		if e.IsDir() || !isYAML(e.Name()) {
-			continue
-		}
-		out = append(out, readFile(filepath.Join(dir, e.Name())))
-	}
-	return out
-}
-
-func readFile(path string) srcFile {
-	f, err := os.Open(path)
-	if err != nil {
-		return srcFile{path: path, err: err}
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return srcFile{path: path, err: err}
-	}
-	if st.Size() > MaxFileSize {
-		// Do not read a huge file just to reject it.
-		return srcFile{path: path, data: make([]byte, MaxFileSize+1)}
-	}
-	data := make([]byte, 0, st.Size())
-	buf := bytes.NewBuffer(data)
-	if _, err := buf.ReadFrom(f); err != nil {
-		return srcFile{path: path, err: err}
-	}
-	return srcFile{path: path, data: buf.Bytes()}
+func dirFiles(dir string) []strictyaml.File {
+	// The loader has no context of its own yet; reading is bounded by
+	// strictyaml's size cap.
+	return strictyaml.ReadDir(context.TODO(), strictyaml.Runbook, dir)
 }
 
 type result struct {
 	rb    *Runbook
-	probs Problems
+	probs strictyaml.Problems
 }
 
 // build parses files in parallel, then merges them in order so duplicate
 // ids are judged deterministically. replace lets a folder runbook override
 // a bundled one with the same id.
-func build(files []srcFile, opts Options, replace bool) *Library {
+func build(files []strictyaml.File, opts Options, replace bool) *Library {
 	cache := openDecodeCache(opts.CacheDir)
 	defer cache.save()
 	results := make([]result, len(files))
@@ -488,13 +310,13 @@ func build(files []srcFile, opts Options, replace bool) *Library {
 		wg.Go(func() {
 			for i := range next {
 				f := files[i]
-				if f.err != nil {
-					results[i] = result{probs: Problems{{Path: f.path, Line: 1, Col: 1, Msg: readErr(f.err)}}}
+				if f.Err != nil {
+					results[i] = result{probs: f.Problems()}
 					continue
 				}
-				rb, probs := parseCached(f.path, f.data, opts.Validate, cache)
+				rb, probs := parseCached(f.Path, f.Data, opts.Validate, cache)
 				if rb != nil {
-					rb.Source.Bundled = f.bundled
+					rb.Source.Bundled = f.Bundled
 				}
 				results[i] = result{rb: rb, probs: probs}
 			}
@@ -522,7 +344,7 @@ func build(files []srcFile, opts Options, replace bool) *Library {
 		default:
 			line, col := idPosition(files[i])
 			pl, _ := idPosition(fileFor(files, prev.Source.Path))
-			lib.Failed = append(lib.Failed, Problem{Path: files[i].path, Line: line, Col: col,
+			lib.Failed = append(lib.Failed, strictyaml.Problem{Path: files[i].Path, Line: line, Col: col,
 				Msg: fmt.Sprintf("duplicate runbook id %q, already defined at %s:%d", r.rb.ID, prev.Source.Path, pl)})
 		}
 	}
@@ -530,35 +352,26 @@ func build(files []srcFile, opts Options, replace bool) *Library {
 		lib.Runbooks = append(lib.Runbooks, rb)
 	}
 	slices.SortFunc(lib.Runbooks, func(a, b *Runbook) int { return strings.Compare(a.ID, b.ID) })
-	sortProblems(lib.Failed)
+	lib.Failed.Sort()
 	return lib
 }
 
-func fileFor(files []srcFile, path string) srcFile {
+func fileFor(files []strictyaml.File, path string) strictyaml.File {
 	for _, f := range files {
-		if f.path == path {
+		if f.Path == path {
 			return f
 		}
 	}
-	return srcFile{}
+	return strictyaml.File{}
 }
 
 // idPosition finds the line and column of the top-level id of a file.
-func idPosition(f srcFile) (int, int) {
-	af, probs := parseYAML(f.path, f.data)
-	if probs != nil {
-		return 1, 1
-	}
-	p, _, _ := locate(body(af), issue{at: path{"id"}})
-	return p.Line, p.Col
+func idPosition(f strictyaml.File) (int, int) {
+	return strictyaml.Position(f.Path, f.Data, strictyaml.Path{"id"})
 }
 
-func readErr(err error) string {
-	if os.IsNotExist(err) {
-		return "no such file or folder"
-	}
-	if os.IsPermission(err) {
-		return "permission denied"
-	}
-	return err.Error()
+// export turns a validation issue into strictyaml's form, to be placed in
+// the document.
+func (is issue) export() strictyaml.Issue {
+	return strictyaml.Issue{At: strictyaml.Path(is.at), Key: is.key, Msg: is.msg, TextLine: is.exprLine, TextCol: is.exprCol}
 }

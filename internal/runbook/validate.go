@@ -567,3 +567,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// ValidID reports whether id is a valid runbook id: lower case letters,
+// digits, '-', '_' or '.'. Scenario ids follow the same rule.
+func ValidID(id string) bool { return idPattern.MatchString(id) }

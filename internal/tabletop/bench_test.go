@@ -6,13 +6,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/irtui/irtui/internal/runbook"
 )
 
 // benchScenario is a four-hour scenario with 40 injects, one every six
 // minutes, each expecting an action.
-func benchScenario(b *testing.B) *runbook.Scenario {
+func benchScenario(b *testing.B) *Scenario {
 	b.Helper()
 	var sb strings.Builder
 	sb.WriteString(`id: bench
@@ -40,7 +38,7 @@ injects:
 		}
 	}
 	lib, _ := library(b)
-	sc, probs := runbook.ParseScenario("bench.yaml", []byte(sb.String()), lib.Get, validate)
+	sc, probs := ParseScenario("bench.yaml", []byte(sb.String()), lib.Get, validate)
 	if probs != nil {
 		b.Fatal(probs)
 	}
@@ -49,34 +47,34 @@ injects:
 
 // benchActions are 100 participant and facilitator actions over the four
 // hours.
-func benchActions(sc *runbook.Scenario) *runbook.DrillActions {
+func benchActions(sc *Scenario) *DrillActions {
 	at := func(m int) time.Duration { return time.Duration(m) * time.Minute }
-	acts := []runbook.DrillAction{
-		{Offset: at(1), Do: runbook.DoDeclare, Title: "Encryption on FS-02", Answers: map[string]any{"observed": "encryption",
+	acts := []DrillAction{
+		{Offset: at(1), Do: DoDeclare, Title: "Encryption on FS-02", Answers: map[string]any{"observed": "encryption",
 			"systems_affected": 3.0, "domain_compromise": false, "functional_impact": "low", "recoverability": "regular",
 			"exfiltration": "unknown", "data_types": []any{"personal"}}},
-		{Offset: at(2), Do: runbook.DoAssign, Role: "incident_commander", Person: "alice"},
-		{Offset: at(3), Do: runbook.DoAssign, Role: "scribe", Person: "bob"},
-		{Offset: at(4), Do: runbook.DoAck, Role: "incident_commander", As: "alice"},
-		{Offset: at(5), Do: runbook.DoApprove, Notification: "stakeholders-declared"},
+		{Offset: at(2), Do: DoAssign, Role: "incident_commander", Person: "alice"},
+		{Offset: at(3), Do: DoAssign, Role: "scribe", Person: "bob"},
+		{Offset: at(4), Do: DoAck, Role: "incident_commander", As: "alice"},
+		{Offset: at(5), Do: DoApprove, Notification: "stakeholders-declared"},
 	}
 	steps := []string{"record-awareness", "isolate", "scope-systems", "protect-backups", "assess-exfiltration", "report-early"}
 	for i, s := range steps {
-		acts = append(acts, runbook.DrillAction{Offset: at(8 + i*6), Do: runbook.DoStep, Step: s, Text: "done"})
+		acts = append(acts, DrillAction{Offset: at(8 + i*6), Do: DoStep, Step: s, Text: "done"})
 	}
-	acts = append(acts, runbook.DrillAction{Offset: at(50), Do: runbook.DoSeverity, Severity: "SEV1", Text: "domain admin"})
+	acts = append(acts, DrillAction{Offset: at(50), Do: DoSeverity, Severity: "SEV1", Text: "domain admin"})
 	for i := 0; len(acts) < 94; i++ {
-		acts = append(acts, runbook.DrillAction{Offset: at(52 + i*2), Do: runbook.DoNote, Text: fmt.Sprintf("status update %d", i)})
+		acts = append(acts, DrillAction{Offset: at(52 + i*2), Do: DoNote, Text: fmt.Sprintf("status update %d", i)})
 	}
 	for i := range 3 {
-		acts = append(acts, runbook.DrillAction{Offset: at(230 + i), Do: runbook.DoMark, Expect: fmt.Sprintf("e%02d", 10+i), Result: "met"})
+		acts = append(acts, DrillAction{Offset: at(230 + i), Do: DoMark, Expect: fmt.Sprintf("e%02d", 10+i), Result: "met"})
 	}
 	acts = append(acts,
-		runbook.DrillAction{Offset: at(235), Do: runbook.DoObserve, Text: "Kept up with the updates"},
-		runbook.DrillAction{Offset: at(236), Do: runbook.DoRate, Objective: "O1", Rating: "S"},
-		runbook.DrillAction{Offset: at(237), Do: runbook.DoClose, Text: "end of exercise"},
+		DrillAction{Offset: at(235), Do: DoObserve, Text: "Kept up with the updates"},
+		DrillAction{Offset: at(236), Do: DoRate, Objective: "O1", Rating: "S"},
+		DrillAction{Offset: at(237), Do: DoClose, Text: "end of exercise"},
 	)
-	return &runbook.DrillActions{As: "alice", Actions: acts}
+	return &DrillActions{As: "alice", Actions: acts}
 }
 
 // BenchmarkHeadlessReplay replays a four-hour scenario with 40 injects

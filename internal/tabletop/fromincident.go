@@ -33,7 +33,7 @@ import (
 // addresses and Slack user ids are removed. Reading the incident is
 // audited as an export by actor. It returns the scenario file and the
 // scenario as parsed back from it.
-func FromIncident(ctx context.Context, deps Deps, actor, incidentID string) ([]byte, *runbook.Scenario, error) {
+func FromIncident(ctx context.Context, deps Deps, actor, incidentID string) ([]byte, *Scenario, error) {
 	if err := deps.check(); err != nil {
 		return nil, nil, err
 	}
@@ -70,7 +70,7 @@ func FromIncident(ctx context.Context, deps Deps, actor, incidentID string) ([]b
 	if err != nil {
 		return nil, nil, err
 	}
-	parsed, probs := runbook.ParseScenario(sc.ID+".yaml", data, deps.Runbooks.Get,
+	parsed, probs := ParseScenario(sc.ID+".yaml", data, deps.Runbooks.Get,
 		runbook.ValidateOptions{Obligation: deadline.IsObligationID})
 	if probs != nil {
 		return data, nil, fmt.Errorf("the generated scenario does not lint clean (a bug):\n%w", probs)
@@ -244,7 +244,7 @@ func minutes(d time.Duration) string {
 	return fmt.Sprintf("%dh%dm", h, m)
 }
 
-func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices []store.DrillNotice, loc *time.Location) *runbook.Scenario {
+func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices []store.DrillNotice, loc *time.Location) *Scenario {
 	in := ex.Incident
 	t0 := in.AwareAt
 	if t0.IsZero() || in.DeclaredAt.Before(t0) {
@@ -254,7 +254,7 @@ func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices [
 		loc = time.UTC
 	}
 	offsetOf := func(t time.Time) time.Duration { return max(t.Sub(t0), 0).Truncate(time.Minute) }
-	sc := &runbook.Scenario{
+	sc := &Scenario{
 		ID:      "replay-" + strings.ToLower(in.ID),
 		Title:   fmt.Sprintf("Replay of %s: %s", in.ID, s.text(in.Title)),
 		Version: "1",
@@ -276,7 +276,7 @@ func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices [
 			"What will we change in the runbook, the tooling or the training, who owns it, and by when?",
 		},
 	}
-	sc.Objectives = append(sc.Objectives, runbook.Objective{ID: "O1", Runbook: rb.ID, Capability: "operational_coordination",
+	sc.Objectives = append(sc.Objectives, Objective{ID: "O1", Runbook: rb.ID, Capability: "operational_coordination",
 		Text: "Classify the incident, staff its roles and work the checklist at least as fast as on the night."})
 
 	// Injects: the detection, then what was learned.
@@ -290,21 +290,21 @@ func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices [
 	if len(facts) > 0 {
 		detection += "\n\nWhat was known at the start:\n" + strings.Join(facts, "\n")
 	}
-	sc.Injects = append(sc.Injects, runbook.Inject{ID: "detection", At: "0m", Channel: "alert", From: "Monitoring",
+	sc.Injects = append(sc.Injects, Inject{ID: "detection", At: "0m", Channel: "alert", From: "Monitoring",
 		Content: detection, Questions: []string{"Is this an incident? How severe, and who leads?"}})
 	injectAt := []time.Duration{0}
 	updates, customersLinked := 0, 0
 	addInject := func(at time.Duration, id, channel, from, content string) {
-		sc.Injects = append(sc.Injects, runbook.Inject{ID: id, At: minutes(at), Channel: channel, From: from, Content: content})
+		sc.Injects = append(sc.Injects, Inject{ID: id, At: minutes(at), Channel: channel, From: from, Content: content})
 		injectAt = append(injectAt, at)
 	}
 
 	type action struct {
 		at time.Duration
-		e  runbook.Expectation
+		e  Expectation
 	}
 	var actions []action
-	expect := func(at time.Duration, e runbook.Expectation) { actions = append(actions, action{at, e}) }
+	expect := func(at time.Duration, e Expectation) { actions = append(actions, action{at, e}) }
 	seen := map[string]bool{}
 	roles := map[string]bool{}
 	for _, r := range rb.Roles {
@@ -330,39 +330,39 @@ func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices [
 		case "declared", "classified":
 			if inc, _ := data["incident"].(bool); inc && str("severity") != "" && severity == "" {
 				severity = str("severity")
-				expect(at, runbook.Expectation{ID: "classify", Action: runbook.ExpectClassify, Severity: severity, Objective: "O1"})
+				expect(at, Expectation{ID: "classify", Action: ExpectClassify, Severity: severity, Objective: "O1"})
 			}
 		case "severity_raised":
 			to := str("to")
 			if to != "" && !seen["sev-"+to] && severity != "" && classify.SeverityRank(to) < classify.SeverityRank(severity) {
 				seen["sev-"+to] = true
-				expect(at, runbook.Expectation{ID: "raise-" + strings.ToLower(to), Action: runbook.ExpectClassify, Severity: to,
+				expect(at, Expectation{ID: "raise-" + strings.ToLower(to), Action: ExpectClassify, Severity: to,
 					Objective: "O1", Text: "Severity raised to " + to})
 			}
 		case "role_assigned":
 			role := str("role")
 			if roles[role] && !seen["role-"+role] {
 				seen["role-"+role] = true
-				expect(at, runbook.Expectation{ID: "assign-" + role, Action: runbook.ExpectAssign, Role: role, Objective: "O1"})
+				expect(at, Expectation{ID: "assign-" + role, Action: ExpectAssign, Role: role, Objective: "O1"})
 			}
 		case "step_completed":
 			step := str("step")
 			if _, _, ok := rb.Step(step); ok && !seen["step-"+step] {
 				seen["step-"+step] = true
-				expect(at, runbook.Expectation{ID: "step-" + step, Action: runbook.ExpectStep, Step: step, Objective: "O1"})
+				expect(at, Expectation{ID: "step-" + step, Action: ExpectStep, Step: step, Objective: "O1"})
 			}
 		case "obligation_submitted":
 			obl := str("obligation")
 			if deadline.IsObligationID(obl) && obl != deadline.NoObligation && !seen["submit-"+obl] {
 				seen["submit-"+obl] = true
-				expect(at, runbook.Expectation{ID: "submit-" + obl, Action: runbook.ExpectSubmit, Obligation: obl, Objective: "O2"})
+				expect(at, Expectation{ID: "submit-" + obl, Action: ExpectSubmit, Obligation: obl, Objective: "O2"})
 			}
 		}
 	}
 	for _, n := range notices {
 		if _, ok := rb.Notification(n.RuleID); ok && !seen["notice-"+n.RuleID] {
 			seen["notice-"+n.RuleID] = true
-			expect(offsetOf(n.At), runbook.Expectation{ID: "notice-" + n.RuleID, Action: runbook.ExpectApprove,
+			expect(offsetOf(n.At), Expectation{ID: "notice-" + n.RuleID, Action: ExpectApprove,
 				Notification: n.RuleID, Objective: "O2"})
 		}
 	}
@@ -381,16 +381,16 @@ func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices [
 		sc.Injects[k].Expect = append(sc.Injects[k].Expect, a.e)
 	}
 	if needO2 {
-		sc.Objectives = append(sc.Objectives, runbook.Objective{ID: "O2", Runbook: rb.ID, Capability: "public_information_and_warning",
+		sc.Objectives = append(sc.Objectives, Objective{ID: "O2", Runbook: rb.ID, Capability: "public_information_and_warning",
 			Text: "Notify stakeholders, customers and regulators at least as fast as on the night."})
 	}
 
-	sc.Participants = append(sc.Participants, runbook.Participant{Role: "facilitator", Who: "Runs the replay and rates the objectives"})
+	sc.Participants = append(sc.Participants, Participant{Role: "facilitator", Who: "Runs the replay and rates the objectives"})
 	var held []string
 	for _, a := range ex.Roles {
 		if roles[a.Role] && !slices.Contains(held, a.Role) {
 			held = append(held, a.Role)
-			sc.Participants = append(sc.Participants, runbook.Participant{Role: a.Role,
+			sc.Participants = append(sc.Participants, Participant{Role: a.Role,
 				Who: fmt.Sprintf("Whoever holds it on the team today (on the night: %s)", s.person(a.PersonID))})
 		}
 	}
@@ -403,7 +403,7 @@ func buildReplay(ex incident.Export, rb *runbook.Runbook, s *scrubber, notices [
 }
 
 // marshalScenario writes a scenario as YAML with a header.
-func marshalScenario(sc *runbook.Scenario, from string, now time.Time) ([]byte, error) {
+func marshalScenario(sc *Scenario, from string, now time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# Generated by `irtui drill from-incident %s` on %s.\n", from, now.UTC().Format("2006-01-02"))
 	buf.WriteString("# A replay of a real incident: people and customers are placeholders. Check the text for\n")

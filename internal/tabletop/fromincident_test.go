@@ -94,7 +94,7 @@ func TestFromIncident(t *testing.T) {
 	}
 	var got []inj
 	for _, in := range sc.Injects {
-		i := inj{id: in.ID, at: runbook.FormatOffset(in.Offset)}
+		i := inj{id: in.ID, at: FormatOffset(in.Offset)}
 		for _, e := range in.Expect {
 			i.expect = append(i.expect, e.ID+"/"+e.Within)
 		}
@@ -124,16 +124,16 @@ func TestFromIncident(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if probs := runbook.Lint([]string{file}, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
+	if probs := Lint([]string{file}, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
 		t.Fatalf("lint:\n%v", probs)
 	}
-	acts := &runbook.DrillActions{Actions: []runbook.DrillAction{
-		{Offset: 5 * time.Minute, Do: runbook.DoDeclare, Title: "Replay", Answers: map[string]any{"personal_data": true,
+	acts := &DrillActions{Actions: []DrillAction{
+		{Offset: 5 * time.Minute, Do: DoDeclare, Title: "Replay", Answers: map[string]any{"personal_data": true,
 			"exposure": "disclosed", "records": 61000.0, "encrypted": false, "customers_affected": true, "controller_data": true,
 			"ongoing": false, "functional_impact": "none", "data_categories": []any{"contact"},
 			"recipients": "unknown", "malicious": false, "undetected_days": 0.0, "used_against_people": false, "consequences": "limited"}},
-		{Offset: 10 * time.Minute, Do: runbook.DoAssign, Role: "incident_commander", Person: "alice"},
-		{Offset: time.Hour, Do: runbook.DoStep, Step: "stop-exposure"},
+		{Offset: 10 * time.Minute, Do: DoAssign, Role: "incident_commander", Person: "alice"},
+		{Offset: time.Hour, Do: DoStep, Step: "stop-exposure"},
 	}}
 	r, err := Replay(ctx, f.deps, sc, acts, "fac", Options{Epoch: epoch})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/runbooks"
 )
 
@@ -24,10 +25,10 @@ var validate = runbook.ValidateOptions{Obligation: deadline.IsObligationID}
 
 var (
 	bundledLib       *runbook.Library
-	bundledScenarios *runbook.ScenarioLibrary
+	bundledScenarios *ScenarioLibrary
 )
 
-func library(t testing.TB) (*runbook.Library, *runbook.ScenarioLibrary) {
+func library(t testing.TB) (*runbook.Library, *ScenarioLibrary) {
 	t.Helper()
 	if bundledLib == nil {
 		opts := runbook.Options{Bundled: runbooks.FS(), Validate: validate}
@@ -67,7 +68,7 @@ func openFixture(t testing.TB, path string, seed bool) *fixture {
 	t.Cleanup(func() { st.Close() })
 	if seed {
 		var d store.Directory
-		if probs := runbook.DecodeFile("demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
+		if probs := strictyaml.DecodeFile("demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
 			t.Fatal(probs)
 		}
 		if _, err := st.ImportDirectory(context.Background(), "admin", d); err != nil {
@@ -79,7 +80,7 @@ func openFixture(t testing.TB, path string, seed bool) *fixture {
 		deps: Deps{Store: st, Runbooks: lib, Policy: deadline.DefaultPolicy(), Real: real}}
 }
 
-func scenario(t testing.TB, id string) *runbook.Scenario {
+func scenario(t testing.TB, id string) *Scenario {
 	t.Helper()
 	_, scs := library(t)
 	sc, ok := scs.Get(id)
@@ -89,7 +90,7 @@ func scenario(t testing.TB, id string) *runbook.Scenario {
 	return sc
 }
 
-func actionsFile(t testing.TB, sc *runbook.Scenario, path string) *runbook.DrillActions {
+func actionsFile(t testing.TB, sc *Scenario, path string) *DrillActions {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -97,7 +98,7 @@ func actionsFile(t testing.TB, sc *runbook.Scenario, path string) *runbook.Drill
 	}
 	lib, _ := library(t)
 	rb, _ := lib.Get(sc.Runbook)
-	acts, probs := runbook.ParseDrillActions(path, data, sc, rb, validate)
+	acts, probs := ParseDrillActions(path, data, sc, rb, validate)
 	if probs != nil {
 		t.Fatalf("actions file:\n%v", probs)
 	}

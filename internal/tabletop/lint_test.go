@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/runbooks"
 )
 
@@ -30,10 +31,10 @@ func edit(t *testing.T, src, old, new string) string {
 	return strings.Replace(src, old, new, 1)
 }
 
-func parseScenario(t testing.TB, src string) (*runbook.Scenario, runbook.Problems) {
+func parseScenario(t testing.TB, src string) (*Scenario, strictyaml.Problems) {
 	t.Helper()
 	lib, _ := library(t)
-	return runbook.ParseScenario("s.yaml", []byte(src), lib.Get, validate)
+	return ParseScenario("s.yaml", []byte(src), lib.Get, validate)
 }
 
 func TestMinimalScenarioParses(t *testing.T) {
@@ -176,13 +177,13 @@ func TestLintChecksScenarioFolders(t *testing.T) {
 	opts := runbook.Options{Bundled: runbooks.FS(), Validate: validate}
 	want := filepath.Join(dir, "scenarios", "bad.yaml") + `:33:15: unknown step "isolat"`
 	for _, args := range [][]string{{dir}, {filepath.Join(dir, "scenarios")}, {filepath.Join(dir, "scenarios", "bad.yaml")}} {
-		probs := runbook.Lint(args, opts)
+		probs := Lint(args, opts)
 		if len(probs) != 1 || !strings.HasPrefix(probs[0].String(), want) {
 			t.Errorf("lint %v:\n%v", args, probs)
 		}
 	}
 	// Configured folders: their scenarios are linted with the bundled ones.
-	probs := runbook.Lint(nil, runbook.Options{Bundled: runbooks.FS(), Dirs: []string{dir}, Validate: validate})
+	probs := Lint(nil, runbook.Options{Bundled: runbooks.FS(), Dirs: []string{dir}, Validate: validate})
 	if len(probs) != 1 || !strings.HasPrefix(probs[0].String(), want) {
 		t.Errorf("lint configured folders:\n%v", probs)
 	}
@@ -190,14 +191,14 @@ func TestLintChecksScenarioFolders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "scenarios", "bad.yaml"), []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	probs = runbook.Lint([]string{dir}, opts)
+	probs = Lint([]string{dir}, opts)
 	if len(probs) != 1 || !strings.Contains(probs[0].String(), `duplicate scenario id "minimal-2"`) {
 		t.Errorf("duplicate ids:\n%v", probs)
 	}
 }
 
 func TestBundledScenariosLintClean(t *testing.T) {
-	if probs := runbook.Lint(nil, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
+	if probs := Lint(nil, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
 		t.Fatalf("bundled runbooks and scenarios:\n%v", probs)
 	}
 	_, scs := library(t)
@@ -242,7 +243,7 @@ func TestActionsFileReportsPositions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, probs := runbook.ParseDrillActions("a.yaml", []byte(tc.src), sc, rb, validate)
+			_, probs := ParseDrillActions("a.yaml", []byte(tc.src), sc, rb, validate)
 			if len(probs) != len(tc.want) {
 				t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(tc.want), probs)
 			}
@@ -266,7 +267,7 @@ func FuzzParseScenario(f *testing.F) {
 	}
 	lib, _ := library(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sc, probs := runbook.ParseScenario("f.yaml", data, lib.Get, validate)
+		sc, probs := ParseScenario("f.yaml", data, lib.Get, validate)
 		if (sc == nil) == (probs == nil) {
 			t.Fatalf("scenario %v with problems %v", sc != nil, probs)
 		}
@@ -291,7 +292,7 @@ func FuzzParseDrillActions(f *testing.F) {
 	lib, _ := library(f)
 	rb, _ := lib.Get(sc.Runbook)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		acts, probs := runbook.ParseDrillActions("f.yaml", data, sc, rb, validate)
+		acts, probs := ParseDrillActions("f.yaml", data, sc, rb, validate)
 		if (acts == nil) == (probs == nil) {
 			t.Fatalf("actions %v with problems %v", acts != nil, probs)
 		}

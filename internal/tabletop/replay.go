@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/classify"
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -19,19 +18,19 @@ import (
 // incident service for the drill incident, or on the run for
 // observations, marks and ratings. actor is used when the action names no
 // one (As).
-func (r *Run) Apply(ctx context.Context, actor string, a runbook.DrillAction) error {
+func (r *Run) Apply(ctx context.Context, actor string, a DrillAction) error {
 	if a.As != "" {
 		actor = a.As
 	}
 	text := strings.TrimSpace(a.Text)
 	switch a.Do {
-	case runbook.DoDeclare:
+	case DoDeclare:
 		return r.applyDeclare(ctx, actor, a)
-	case runbook.DoObserve:
+	case DoObserve:
 		return r.Observe(ctx, actor, a.Objective, text)
-	case runbook.DoMark:
+	case DoMark:
 		return r.Mark(ctx, actor, a.Expect, Result(a.Result), text)
-	case runbook.DoRate:
+	case DoRate:
 		return r.Rate(ctx, actor, a.Objective, Rating(a.Rating), text)
 	}
 	r.mu.Lock()
@@ -42,37 +41,37 @@ func (r *Run) Apply(ctx context.Context, actor string, a runbook.DrillAction) er
 	}
 	svc := r.svc
 	switch a.Do {
-	case runbook.DoAssign:
+	case DoAssign:
 		return svc.Assign(ctx, actor, id, a.Role, a.Person)
-	case runbook.DoAck:
+	case DoAck:
 		return svc.Acknowledge(ctx, actor, id, a.Role)
-	case runbook.DoStep:
+	case DoStep:
 		return svc.CompleteStep(ctx, actor, id, a.Step, text)
-	case runbook.DoSkip:
+	case DoSkip:
 		return svc.SkipStep(ctx, actor, id, a.Step, text)
-	case runbook.DoNote:
+	case DoNote:
 		return svc.AddNote(ctx, actor, id, text)
-	case runbook.DoSeverity:
+	case DoSeverity:
 		return svc.ChangeSeverity(ctx, actor, id, strings.ToUpper(a.Severity), text)
-	case runbook.DoSubmit:
+	case DoSubmit:
 		return svc.RecordSubmission(ctx, actor, id, a.Obligation, time.Time{})
-	case runbook.DoCustomer:
+	case DoCustomer:
 		return svc.LinkCustomer(ctx, actor, id, a.Customer)
-	case runbook.DoClose:
+	case DoClose:
 		return svc.Close(ctx, actor, id, text)
-	case runbook.DoApprove:
+	case DoApprove:
 		return r.approve(ctx, actor, id, a.Notification)
 	}
-	return refused("unknown action %q; use %s", a.Do, strings.Join(runbook.DrillDos, ", "))
+	return refused("unknown action %q; use %s", a.Do, strings.Join(DrillDos, ", "))
 }
 
-func (r *Run) applyDeclare(ctx context.Context, actor string, a runbook.DrillAction) error {
+func (r *Run) applyDeclare(ctx context.Context, actor string, a DrillAction) error {
 	if r.rb == nil {
 		return notFound("runbook %s is not loaded", r.sc.Runbook)
 	}
 	answers := classify.Answers{}
 	for _, key := range sortedKeys(a.Answers) {
-		q, ok := questionOf(r.rb, key)
+		q, ok := findQuestion(r.rb, key)
 		if !ok {
 			return refused("unknown question %q in runbook %s", key, r.rb.ID)
 		}
@@ -87,7 +86,7 @@ func (r *Run) applyDeclare(ctx context.Context, actor string, a runbook.DrillAct
 	}
 	var aware time.Time
 	if a.Aware != "" {
-		off, err := runbook.ParseOffset(a.Aware)
+		off, err := ParseOffset(a.Aware)
 		if err != nil {
 			return refused("%v", err)
 		}
@@ -97,16 +96,7 @@ func (r *Run) applyDeclare(ctx context.Context, actor string, a runbook.DrillAct
 	return err
 }
 
-func questionOf(rb *runbook.Runbook, id string) (runbook.Question, bool) {
-	for _, q := range rb.Questions {
-		if q.ID == id {
-			return q, true
-		}
-	}
-	return runbook.Question{}, false
-}
-
-func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // approve approves a notice of the drill incident: through the notify
 // approver when one is wired in, else as a timeline entry the score counts.
@@ -168,10 +158,10 @@ func (r *Run) moveTo(ctx context.Context, t time.Time) error {
 // later). Given the same scenario, actions and epoch, the result is the
 // same. If an action fails, the run is abandoned with the reason and the
 // error names the action.
-func Replay(ctx context.Context, deps Deps, sc *runbook.Scenario, acts *runbook.DrillActions, actor string,
+func Replay(ctx context.Context, deps Deps, sc *Scenario, acts *DrillActions, actor string,
 	opts Options) (*Run, error) {
 	if acts == nil {
-		acts = &runbook.DrillActions{}
+		acts = &DrillActions{}
 	}
 	if acts.As != "" && strings.TrimSpace(actor) == "" {
 		actor = acts.As
@@ -207,7 +197,7 @@ func Replay(ctx context.Context, deps Deps, sc *runbook.Scenario, acts *runbook.
 			if a.Line > 0 {
 				where = fmt.Sprintf("line %d", a.Line)
 			}
-			return fail(fmt.Errorf("%s (%s at %s): %w", where, a.Do, runbook.FormatOffset(a.Offset), err))
+			return fail(fmt.Errorf("%s (%s at %s): %w", where, a.Do, FormatOffset(a.Offset), err))
 		}
 		if at.After(end) {
 			end = at

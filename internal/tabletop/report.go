@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -19,7 +18,7 @@ type Report struct {
 	GeneratedAt     time.Time            `json:"generated_at"`
 	GeneratedBy     string               `json:"generated_by"`
 	Run             store.DrillRun       `json:"run"`
-	Scenario        *runbook.Scenario    `json:"scenario"`
+	Scenario        *Scenario            `json:"scenario"`
 	Incident        *IncidentSummary     `json:"incident,omitempty"`
 	Injects         []InjectRecord       `json:"injects"`
 	Timeline        []TimelineItem       `json:"timeline"`

@@ -38,7 +38,7 @@ type Options struct {
 type Run struct {
 	mu        sync.Mutex
 	deps      Deps
-	sc        *runbook.Scenario
+	sc        *Scenario
 	rb        *runbook.Runbook // nil if the runbook is no longer loaded
 	rec       store.DrillRun   // guarded by mu
 	id        string           // rec.ID and rec.Epoch, which never change,
@@ -50,10 +50,10 @@ type Run struct {
 
 // Delivered is an inject that reached the players.
 type Delivered struct {
-	Index  int             `json:"index"`
-	Inject *runbook.Inject `json:"inject"`
-	At     time.Time       `json:"at"` // drill time
-	Offset Offset          `json:"offset"`
+	Index  int       `json:"index"`
+	Inject *Inject   `json:"inject"`
+	At     time.Time `json:"at"` // drill time
+	Offset Offset    `json:"offset"`
 }
 
 // Status is a snapshot of a run for a facilitator screen.
@@ -71,8 +71,8 @@ type Status struct {
 	Delivered  int       `json:"delivered"`
 	Injects    int       `json:"injects"`
 	// Next is the next inject to deliver and when; nil when all are out.
-	Next   *runbook.Inject `json:"next,omitempty"`
-	NextAt Offset          `json:"next_at"`
+	Next   *Inject `json:"next,omitempty"`
+	NextAt Offset  `json:"next_at"`
 	// Waiting: inject by inject, the clock has reached Next and waits for
 	// the facilitator to release it.
 	Waiting bool `json:"waiting"`
@@ -85,7 +85,7 @@ func TitlePrefix(runID string) string { return "[DRILL " + runID + "] " }
 
 // Start begins a drill of sc: it records the run and starts its clock at
 // T+0. No inject is delivered until Tick (or, inject by inject, Next).
-func Start(ctx context.Context, deps Deps, sc *runbook.Scenario, actor string, opts Options) (*Run, error) {
+func Start(ctx context.Context, deps Deps, sc *Scenario, actor string, opts Options) (*Run, error) {
 	if err := deps.check(); err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func Start(ctx context.Context, deps Deps, sc *runbook.Scenario, actor string, o
 	if epoch.IsZero() {
 		epoch = realNow.Truncate(time.Second)
 		if sc.Start != "" {
-			spec, err := runbook.ParseStart(sc.Start)
+			spec, err := ParseStart(sc.Start)
 			if err != nil {
 				return nil, refused("scenario %s: %v", sc.ID, err)
 			}
@@ -164,7 +164,7 @@ func modeText(mode string, speed float64) string {
 	return fmt.Sprintf("speed %g", speed)
 }
 
-func newRun(deps Deps, sc *runbook.Scenario, rb *runbook.Runbook, rec store.DrillRun) *Run {
+func newRun(deps Deps, sc *Scenario, rb *runbook.Runbook, rec store.DrillRun) *Run {
 	r := &Run{deps: deps, sc: sc, rb: rb, rec: rec, id: rec.ID, epoch: rec.Epoch, delivered: make([]bool, len(sc.Injects))}
 	r.clk = &drillClock{real: deps.real(), speed: rec.Speed}
 	if deps.NewService != nil {
@@ -189,7 +189,7 @@ func Open(ctx context.Context, deps Deps, runID string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := new(runbook.Scenario)
+	sc := new(Scenario)
 	if err := json.Unmarshal(rec.Scenario, sc); err != nil {
 		return nil, fmt.Errorf("drill run %s: stored scenario: %w", runID, err)
 	}
@@ -201,7 +201,7 @@ func Open(ctx context.Context, deps Deps, runID string) (*Run, error) {
 	}
 	for _, e := range events {
 		if e.Kind == "inject" {
-			if i := slices.IndexFunc(sc.Injects, func(in runbook.Inject) bool { return in.ID == e.Ref }); i >= 0 {
+			if i := slices.IndexFunc(sc.Injects, func(in Inject) bool { return in.ID == e.Ref }); i >= 0 {
 				r.delivered[i] = true
 			}
 		}
@@ -381,7 +381,7 @@ func checkActor(actor string) error {
 func (r *Run) ID() string { return r.id }
 
 // Scenario is the scenario as played. Treat it as read-only.
-func (r *Run) Scenario() *runbook.Scenario { return r.sc }
+func (r *Run) Scenario() *Scenario { return r.sc }
 
 // Runbook is the runbook of the drill incident; nil if it is no longer
 // loaded.
@@ -548,7 +548,7 @@ func (r *Run) Next(ctx context.Context, actor string) ([]Delivered, error) {
 func (r *Run) Jump(ctx context.Context, actor, injectID string) ([]Delivered, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := slices.IndexFunc(r.sc.Injects, func(in runbook.Inject) bool { return in.ID == injectID })
+	i := slices.IndexFunc(r.sc.Injects, func(in Inject) bool { return in.ID == injectID })
 	switch {
 	case i < 0:
 		return nil, r.refuse(ctx, actor, "drill_jump", notFound("scenario %s has no inject %q", r.sc.ID, injectID))
@@ -595,7 +595,7 @@ func (r *Run) Pause(ctx context.Context, actor string) error {
 	}
 	realNow := r.deps.real().Now()
 	t := r.clk.at(realNow)
-	err := r.change(ctx, actor, "drill_pause", "paused at "+runbook.FormatOffset(t.Sub(r.rec.Epoch)),
+	err := r.change(ctx, actor, "drill_pause", "paused at "+FormatOffset(t.Sub(r.rec.Epoch)),
 		[]store.DrillEvent{{Kind: "paused", DrillAt: t}}, func(rec *store.DrillRun) {
 			rec.Status = store.DrillPaused
 			if t.After(rec.Position) {
@@ -621,7 +621,7 @@ func (r *Run) Resume(ctx context.Context, actor string) error {
 	}
 	realNow := r.deps.real().Now()
 	t := r.clk.at(realNow)
-	err := r.change(ctx, actor, "drill_resume", "resumed at "+runbook.FormatOffset(t.Sub(r.rec.Epoch)),
+	err := r.change(ctx, actor, "drill_resume", "resumed at "+FormatOffset(t.Sub(r.rec.Epoch)),
 		[]store.DrillEvent{{Kind: "resumed", DrillAt: t}}, func(rec *store.DrillRun) { rec.Status = store.DrillRunning }, nil)
 	if err != nil {
 		return err
@@ -692,7 +692,7 @@ func (r *Run) end(ctx context.Context, actor, status, reason string) error {
 	if t.Before(r.rec.Position) {
 		t = r.rec.Position
 	}
-	err := r.change(ctx, actor, "drill_"+verb, status+" at "+runbook.FormatOffset(t.Sub(r.rec.Epoch)),
+	err := r.change(ctx, actor, "drill_"+verb, status+" at "+FormatOffset(t.Sub(r.rec.Epoch)),
 		[]store.DrillEvent{{Kind: status, DrillAt: t, Text: reason}}, func(rec *store.DrillRun) {
 			rec.Status, rec.EndedAt, rec.EndReason, rec.Position = status, realNow, reason, t
 		}, nil)
@@ -919,13 +919,13 @@ func (r *Run) AddActionItem(ctx context.Context, actor string, in ActionItemInpu
 	if a.Owner == "" {
 		return fail(refused("action item %q needs an owner", a.Text))
 	}
-	due, err := runbook.ParseDue(in.Due, realNow)
+	due, err := ParseDue(in.Due, realNow)
 	if err != nil {
 		return fail(refused("action item %q: %v", a.Text, err))
 	}
 	a.Due = due
-	if a.Element != "" && !slices.Contains(runbook.Elements, a.Element) {
-		return fail(refused("element %q is not one of %s (POETE)", a.Element, strings.Join(runbook.Elements, ", ")))
+	if a.Element != "" && !slices.Contains(Elements, a.Element) {
+		return fail(refused("element %q is not one of %s (POETE)", a.Element, strings.Join(Elements, ", ")))
 	}
 	if a.ObjectiveID != "" {
 		o, ok := r.sc.Objective(a.ObjectiveID)

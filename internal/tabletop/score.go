@@ -11,7 +11,6 @@ import (
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/incident"
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -111,34 +110,34 @@ type ObjectiveScore struct {
 }
 
 // Describe says in words what an expectation asks for.
-func Describe(e runbook.Expectation) string {
+func Describe(e Expectation) string {
 	if e.Text != "" {
 		return e.Text
 	}
 	switch e.Action {
-	case runbook.ExpectDeclare:
+	case ExpectDeclare:
 		return "Incident declared"
-	case runbook.ExpectClassify:
+	case ExpectClassify:
 		if e.Severity == "SEV1" {
 			return "Classified as an incident of SEV1"
 		}
 		return fmt.Sprintf("Classified as an incident of %s or worse", e.Severity)
-	case runbook.ExpectAssign:
+	case ExpectAssign:
 		return "Role " + e.Role + " assigned"
-	case runbook.ExpectAck:
+	case ExpectAck:
 		return "Role " + e.Role + " acknowledged by its holder"
-	case runbook.ExpectStep:
+	case ExpectStep:
 		return "Step " + e.Step + " done"
-	case runbook.ExpectApprove:
+	case ExpectApprove:
 		if e.Notification != "" {
 			return "Notice " + e.Notification + " approved"
 		}
 		return "A notice to " + e.Audience + " approved"
-	case runbook.ExpectSubmit:
+	case ExpectSubmit:
 		return "Submission for " + e.Obligation + " recorded"
-	case runbook.ExpectCustomer:
+	case ExpectCustomer:
 		return "Affected customer linked"
-	case runbook.ExpectClose:
+	case ExpectClose:
 		return "Incident closed"
 	}
 	return e.Action
@@ -270,7 +269,7 @@ func (ev *evidence) flagSet(flag string) (entry, bool) {
 }
 
 // done finds when an expectation's action was taken, and how it shows.
-func (ev *evidence) done(e runbook.Expectation) (time.Time, string, bool) {
+func (ev *evidence) done(e Expectation) (time.Time, string, bool) {
 	found := func(en entry, ok bool) (time.Time, string, bool) {
 		if !ok {
 			return time.Time{}, "", false
@@ -278,23 +277,23 @@ func (ev *evidence) done(e runbook.Expectation) (time.Time, string, bool) {
 		return en.At, en.Summary, true
 	}
 	switch e.Action {
-	case runbook.ExpectDeclare:
+	case ExpectDeclare:
 		return found(ev.first("declared", func(en entry) bool { inc, _ := en.data["incident"].(bool); return inc }))
-	case runbook.ExpectClassify:
+	case ExpectClassify:
 		return found(ev.classifiedAs(e.Severity))
-	case runbook.ExpectAssign:
+	case ExpectAssign:
 		return found(ev.first("role_assigned", func(en entry) bool { return ev.str(en, "role") == e.Role }))
-	case runbook.ExpectAck:
+	case ExpectAck:
 		return found(ev.first("role_acknowledged", func(en entry) bool { return ev.str(en, "role") == e.Role }))
-	case runbook.ExpectStep:
+	case ExpectStep:
 		return found(ev.first("step_completed", func(en entry) bool { return ev.str(en, "step") == e.Step }))
-	case runbook.ExpectSubmit:
+	case ExpectSubmit:
 		return found(ev.first("obligation_submitted", func(en entry) bool { return ev.str(en, "obligation") == e.Obligation }))
-	case runbook.ExpectCustomer:
+	case ExpectCustomer:
 		return found(ev.first("customer_linked", nil))
-	case runbook.ExpectClose:
+	case ExpectClose:
 		return found(ev.first("closed", nil))
-	case runbook.ExpectApprove:
+	case ExpectApprove:
 		for _, a := range ev.approvals {
 			if (e.Notification == "" || a.rule == e.Notification) && (e.Audience == "" || a.audience == e.Audience) {
 				return a.at, a.summary, true
@@ -306,7 +305,7 @@ func (ev *evidence) done(e runbook.Expectation) (time.Time, string, bool) {
 
 // due resolves an expectation's target to a drill time; ok is false when
 // it has none, or its anchor has not happened.
-func (ev *evidence) due(e runbook.Expectation, inject time.Time) (time.Time, bool) {
+func (ev *evidence) due(e Expectation, inject time.Time) (time.Time, bool) {
 	t := e.Target
 	if t == nil {
 		return time.Time{}, false
@@ -336,7 +335,7 @@ func (ev *evidence) due(e runbook.Expectation, inject time.Time) (time.Time, boo
 	return time.Time{}, false
 }
 
-func score(sc *runbook.Scenario, rec store.DrillRun, ev *evidence, events []store.DrillEvent, now time.Time) Score {
+func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillEvent, now time.Time) Score {
 	epoch := rec.Epoch
 	off := func(t time.Time) *Offset { return offsetPtr(t.Sub(epoch)) }
 	s := Score{RunID: rec.ID, ScenarioID: sc.ID, Status: rec.Status, Final: rec.Ended(), At: Offset(now.Sub(epoch)),
@@ -401,24 +400,24 @@ func score(sc *runbook.Scenario, rec store.DrillRun, ev *evidence, events []stor
 		name, label string
 		at          func() (entry, bool)
 		approval    string // audience, for notices
-		target      func(runbook.Expectation) bool
+		target      func(Expectation) bool
 	}
 	keys := []key{
 		{name: "declared", label: "Incident declared", at: func() (entry, bool) {
 			return ev.first("declared", func(en entry) bool { inc, _ := en.data["incident"].(bool); return inc })
-		}, target: func(e runbook.Expectation) bool { return e.Action == runbook.ExpectDeclare }},
+		}, target: func(e Expectation) bool { return e.Action == ExpectDeclare }},
 		{name: "classified", label: "Classified as an incident", at: func() (entry, bool) { return ev.classifiedAs("") },
-			target: func(e runbook.Expectation) bool { return e.Action == runbook.ExpectClassify }},
+			target: func(e Expectation) bool { return e.Action == ExpectClassify }},
 		{name: "commander", label: "Incident commander assigned", at: func() (entry, bool) {
 			return ev.first("role_assigned", func(en entry) bool { return ev.str(en, "role") == "incident_commander" })
-		}, target: func(e runbook.Expectation) bool {
-			return e.Action == runbook.ExpectAssign && e.Role == "incident_commander"
+		}, target: func(e Expectation) bool {
+			return e.Action == ExpectAssign && e.Role == "incident_commander"
 		}},
-		{name: "stakeholders", label: "Stakeholders notified", approval: "stakeholders", target: func(e runbook.Expectation) bool {
-			return e.Action == runbook.ExpectApprove && e.Audience == "stakeholders"
+		{name: "stakeholders", label: "Stakeholders notified", approval: "stakeholders", target: func(e Expectation) bool {
+			return e.Action == ExpectApprove && e.Audience == "stakeholders"
 		}},
-		{name: "customers", label: "Customers notified", approval: "customers", target: func(e runbook.Expectation) bool {
-			return e.Action == runbook.ExpectApprove && e.Audience == "customers"
+		{name: "customers", label: "Customers notified", approval: "customers", target: func(e Expectation) bool {
+			return e.Action == ExpectApprove && e.Audience == "customers"
 		}},
 	}
 	for _, k := range keys {

@@ -1,12 +1,14 @@
-// Package tabletop runs table-top exercises: it replays a scenario's injects
-// on a drill clock (real time, accelerated, inject by inject, or headless
-// with a script of participant actions), lets the team work a drill-flagged
-// incident through the real incident service, scores every expected action
-// as met, late or missed against its target and the regulatory clocks, and
-// keeps the facilitator's observations and ratings (HSEEP P/S/M/U), the hot
-// wash and the improvement plan in SQLite. It renders the after-action
-// report, and turns a closed incident into a scenario so a team can rehearse
-// what actually happened.
+// Package tabletop holds the whole drill feature. It reads and checks
+// scenarios and the actions files of headless drills, and runs table-top
+// exercises: it replays a scenario's injects on a drill clock (real time,
+// accelerated, inject by inject, or headless with a script of participant
+// actions) in the facilitator's Console or the app, lets the team work a
+// drill-flagged incident through the real incident service, scores every
+// expected action as met, late or missed against its target and the
+// regulatory clocks, and keeps the facilitator's observations and ratings
+// (HSEEP P/S/M/U), the hot wash and the improvement plan in SQLite. It
+// renders the after-action report, and turns a closed incident into a
+// scenario so a team can rehearse what actually happened.
 //
 // A Run holds no goroutines: the TUI or the CLI drives it by calling Tick
 // with the wall-clock time, and every change is persisted at once, in one
@@ -62,13 +64,6 @@ func (d Deps) check() error {
 		return errors.New("tabletop: no runbooks")
 	}
 	return nil
-}
-
-// Load reads the bundled scenarios and those in the scenarios/ sub-folder
-// of each runbook folder, checked against lib. Files that fail are listed
-// in the result's Failed, with path:line:col.
-func Load(opts runbook.Options, lib *runbook.Library) *runbook.ScenarioLibrary {
-	return runbook.LoadScenarios(opts, lib)
 }
 
 // Errors callers may test with errors.Is.
@@ -155,7 +150,7 @@ func (o *Offset) UnmarshalJSON(b []byte) error {
 }
 
 // String renders the offset as T+1h05m.
-func (o Offset) String() string { return runbook.FormatOffset(time.Duration(o)) }
+func (o Offset) String() string { return FormatOffset(time.Duration(o)) }
 
 func offsetPtr(d time.Duration) *Offset {
 	o := Offset(d)

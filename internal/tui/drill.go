@@ -8,7 +8,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/irtui/irtui/internal/incident"
-	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/tabletop"
 )
@@ -359,7 +358,7 @@ func wrapLines(text string, w int) []string {
 }
 
 // scenarioLibrary loads the scenarios; it runs in a command.
-type scenariosMsg struct{ lib *runbook.ScenarioLibrary }
+type scenariosMsg struct{ lib *tabletop.ScenarioLibrary }
 
 // wrapEach wraps every line of text on its own, keeping its line breaks
 // (letters, notices).

@@ -22,6 +22,7 @@ import (
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/tabletop"
 )
 
 type screen uint8
@@ -57,7 +58,7 @@ type Deps struct {
 	Notify *notify.Service
 	Wake   func()
 	// Scenarios loads the drill scenarios once the runbooks are loaded.
-	Scenarios func(*runbook.Library) *runbook.ScenarioLibrary
+	Scenarios func(*runbook.Library) *tabletop.ScenarioLibrary
 	// DrillService builds the incident service of a drill, on the drill
 	// clock (with notifications wired to it).
 	DrillService func(clock.Clock) *incident.Service
@@ -93,7 +94,7 @@ type Model struct {
 	drill   *drillModel
 	overlay overlay
 
-	scenarios *runbook.ScenarioLibrary
+	scenarios *tabletop.ScenarioLibrary
 
 	// submitted is the input whose text is being saved; it comes back if
 	// saving fails, so nothing typed is lost.

@@ -22,6 +22,7 @@ import (
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/irtui/irtui/runbooks"
 )
@@ -69,7 +70,7 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	var dir store.Directory
-	if probs := runbook.DecodeFile("demo", runbooks.DemoDirectory(), &dir); probs != nil {
+	if probs := strictyaml.DecodeFile("demo", runbooks.DemoDirectory(), &dir); probs != nil {
 		t.Fatal(probs)
 	}
 	if _, err := st.ImportDirectory(context.Background(), "admin", dir); err != nil {
@@ -83,7 +84,7 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 		svc: &incident.Service{Store: st, Clock: clk, Notifier: ns}}
 	h.m = New(Deps{Store: st, Service: h.svc, Runbooks: func() *runbook.Library { return lib },
 		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
-		Scenarios: func(lib *runbook.Library) *runbook.ScenarioLibrary {
+		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary {
 			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
 		},
 		DrillService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} },

@@ -1,4 +1,4 @@
-package runbook
+package strictyaml
 
 import (
 	"errors"
@@ -12,33 +12,6 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
-
-// Problem is one thing wrong with a file, at a position in it.
-type Problem struct {
-	Path string `json:"path"`
-	Line int    `json:"line"`
-	Col  int    `json:"col"`
-	Msg  string `json:"message"`
-}
-
-func (p Problem) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s", p.Path, p.Line, p.Col, p.Msg)
-}
-
-// Problems is a list of problems; as an error it reads one per line.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// MaxFileSize caps a runbook or scenario file. Real runbooks are a few tens
-// of KiB; anything near this is a mistake or an attack on the parser.
-const MaxFileSize = 1 << 20
 
 // astDecoder decodes a goccy AST into Go values by reflection and records
 // every problem it meets (unknown fields, wrong types, ...) with its
@@ -62,8 +35,8 @@ func (d *astDecoder) addf(tk *token.Token, format string, args ...any) {
 	d.problems = append(d.problems, Problem{Path: d.path, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
 
-// parseYAML parses data into an AST, turning parser errors into problems.
-func parseYAML(path string, data []byte) (*ast.File, Problems) {
+// parse parses data into an AST, turning parser errors into problems.
+func parse(path string, data []byte) (*ast.File, Problems) {
 	if len(data) > MaxFileSize {
 		return nil, Problems{{Path: path, Line: 1, Col: 1,
 			Msg: fmt.Sprintf("file is too large (%d bytes); the limit is %d bytes", len(data), MaxFileSize)}}
@@ -118,6 +91,47 @@ func decodeAST(path string, f *ast.File, out any) Problems {
 	d := &astDecoder{path: path, anchors: map[string]ast.Node{}}
 	d.decode(body(f), reflect.ValueOf(out).Elem())
 	return d.problems
+}
+
+// Document is one parsed YAML file, kept with its positions so that the
+// problems a schema's checks find afterwards can be placed at a line and
+// column.
+type Document struct {
+	path string
+	root ast.Node
+	// suggested records, per mapping, the field names offered for misspelt
+	// keys by Decode, so "missing field" is not reported for the same
+	// mistake.
+	suggested map[*ast.MappingNode][]string
+}
+
+// Parse parses data, which must hold exactly one YAML document of at most
+// MaxFileSize bytes. Every problem has path:line:col.
+func Parse(path string, data []byte) (*Document, Problems) {
+	f, probs := parse(path, data)
+	if probs != nil {
+		return nil, probs
+	}
+	return &Document{path: path, root: body(f), suggested: map[*ast.MappingNode][]string{}}, nil
+}
+
+// Path is the name the document's problems carry.
+func (doc *Document) Path() string { return doc.path }
+
+// Decode decodes the document strictly into out, a pointer to a struct
+// with yaml tags, and returns every problem met: unknown fields (with a
+// "did you mean" hint), wrong types, aliases and tags.
+func (doc *Document) Decode(out any) Problems {
+	d := &astDecoder{path: doc.path, anchors: map[string]ast.Node{}, suggested: doc.suggested}
+	d.decode(doc.root, reflect.ValueOf(out).Elem())
+	return d.problems
+}
+
+// IsMapping reports whether the document is a mapping, as every schema
+// file must be.
+func (doc *Document) IsMapping() bool {
+	_, isMap := deref(doc.root).(*ast.MappingNode)
+	return isMap
 }
 
 // unwrap follows anchors, aliases and comments to the node that holds data.
@@ -320,8 +334,8 @@ type fieldSet struct {
 var fieldCache = map[reflect.Type]fieldSet{}
 
 // structFields lists the YAML names of a struct's fields. The cache is
-// filled at init for the schema types, so it is read-only while loading in
-// parallel.
+// filled at init for the schema types (see Register), so it is read-only
+// while loading in parallel.
 func structFields(t reflect.Type) fieldSet {
 	if fs, ok := fieldCache[t]; ok {
 		return fs
@@ -346,61 +360,13 @@ func buildFields(t reflect.Type) fieldSet {
 	return fs
 }
 
-func init() {
-	for _, t := range []reflect.Type{
-		reflect.TypeFor[Runbook](), reflect.TypeFor[Category](), reflect.TypeFor[Question](),
-		reflect.TypeFor[ChoiceOpt](), reflect.TypeFor[Classification](), reflect.TypeFor[Rule](),
-		reflect.TypeFor[SeverityRule](), reflect.TypeFor[FlagRule](), reflect.TypeFor[FactRule](),
-		reflect.TypeFor[Role](), reflect.TypeFor[Phase](), reflect.TypeFor[Step](),
-		reflect.TypeFor[Notification](), reflect.TypeFor[ContentField](), reflect.TypeFor[Template](),
-	} {
-		fieldCache[t] = buildFields(t)
-	}
-}
-
-// registerSchema adds types of another schema (scenarios) to the field cache.
-// It must be called from an init function.
-func registerSchema(types ...reflect.Type) {
+// Register adds the struct types of a schema (runbooks, scenarios) to the
+// field cache, so that files of it can be decoded in parallel without
+// writing to the cache. It must be called from an init function.
+func Register(types ...reflect.Type) {
 	for _, t := range types {
 		fieldCache[t] = buildFields(t)
 	}
-}
-
-// suggest offers the closest known name for a misspelt one.
-func suggest(got string, names []string) (hint, name string) {
-	best, bestD := "", 3
-	for _, n := range names {
-		if dist := editDistance(got, n); dist < bestD {
-			best, bestD = n, dist
-		}
-	}
-	if best == "" {
-		return "; known fields: " + strings.Join(names, ", "), ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best), best
-}
-
-func editDistance(a, b string) int {
-	if a == b {
-		return 0
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // scalarText returns the text of a scalar node as written, so "1.10" stays
@@ -468,7 +434,7 @@ type Value struct {
 // DecodeValues reads a flat mapping of names to values, such as an answers
 // file, reporting problems with path:line:col. JSON is read too, being YAML.
 func DecodeValues(path string, data []byte) ([]Value, Problems) {
-	f, probs := parseYAML(path, data)
+	f, probs := parse(path, data)
 	if probs != nil {
 		return nil, probs
 	}
@@ -507,7 +473,7 @@ func DecodeValues(path string, data []byte) ([]Value, Problems) {
 // with path:line:col, not just the first. Used for the directory and the
 // configuration file too.
 func DecodeFile(path string, data []byte, out any) Problems {
-	f, probs := parseYAML(path, data)
+	f, probs := parse(path, data)
 	if probs != nil {
 		return probs
 	}
