@@ -21,6 +21,11 @@ type AnchorKind struct {
 	// NeedsNote: recording it needs a note saying why (correcting awareness
 	// moves every clock that runs from it).
 	NeedsNote bool `json:"needs_note,omitempty"`
+	// Sets is a flag the moment implies: a materiality determination
+	// recorded is a material incident (sec_material), a ransom paid sets
+	// ransom_paid. Recording the anchor sets the flag on the incident, so
+	// the clock starts even if the triage answers did not say so yet.
+	Sets string `json:"sets,omitempty"`
 }
 
 // AnchorKinds lists the anchors that can be recorded, in the order the
@@ -30,13 +35,13 @@ var AnchorKinds = []AnchorKind{
 		Title: "when the organisation became aware of the incident (corrects the time recorded at declaration)"},
 	{Name: "discovered", Event: EventDiscovered,
 		Title: "when the breach was discovered: the first day it was known, or would have been known with reasonable diligence (HIPAA, California)"},
-	{Name: "classified-major", Event: EventClassifiedMajor, AfterAware: true,
+	{Name: "classified-major", Event: EventClassifiedMajor, AfterAware: true, Sets: "dora_major",
 		Title: "when the incident was classified as major under DORA (RTS 2025/301 Art. 5)"},
-	{Name: "materiality-determined", Event: EventDetermined, AfterAware: true,
+	{Name: "materiality-determined", Event: EventDetermined, AfterAware: true, Sets: "sec_material",
 		Title: "when the incident was determined to be material (SEC Form 8-K Item 1.05)"},
-	{Name: "reportable-determined", Event: EventReportable, AfterAware: true,
+	{Name: "reportable-determined", Event: EventReportable, AfterAware: true, Sets: "nydfs_reportable",
 		Title: "when it was determined that a reportable cybersecurity incident occurred (23 NYCRR 500.17(a))"},
-	{Name: "ransom-paid", Event: EventRansomPaid, AfterAware: true,
+	{Name: "ransom-paid", Event: EventRansomPaid, AfterAware: true, Sets: "ransom_paid",
 		Title: "when an extortion payment was made (23 NYCRR 500.17(c))"},
 	{Name: "mitigation-available", Event: EventMitigationAvailable,
 		Title: "when a corrective or mitigating measure for the exploited vulnerability became available (CRA Art. 14(2)(c))"},

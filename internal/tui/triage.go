@@ -180,9 +180,11 @@ func (t *triageModel) buildForm(m *Model) *huh.Form {
 }
 
 func (t *triageModel) parseAware(m *Model, s string) (time.Time, error) {
-	at, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(s), m.deps.Config.Policy.Location())
+	// deadline.ParseTime: a time in the repeated hour of a clock change is
+	// the earlier instant; one in the skipped hour is refused, saying why.
+	at, err := deadline.ParseTime(strings.TrimSpace(s), m.deps.Config.Policy.Location())
 	if err != nil {
-		return time.Time{}, fmt.Errorf("use YYYY-MM-DD HH:MM")
+		return time.Time{}, err
 	}
 	if at.After(t.now(m).Add(time.Minute)) {
 		return time.Time{}, fmt.Errorf("awareness cannot be in the future")
@@ -379,6 +381,16 @@ func (t *triageModel) verdictView(m *Model, w, h int) string {
 	if len(v.Assumed) > 0 {
 		b.WriteString(s.Warn.Render(fmt.Sprintf("%d unanswered: assumed the worst", len(v.Assumed))) + "\n")
 	}
+	for _, a := range v.Assessments {
+		if a.Level == "" {
+			continue
+		}
+		line := a.Name + ": " + a.Level
+		if len(a.Decided) > 0 {
+			line += " (" + strings.Join(a.Decided, ", ") + ")"
+		}
+		b.WriteString(lipgloss.NewStyle().Width(inner).Render(s.Bold.Render(clean(line))) + "\n")
+	}
 	b.WriteString("\n" + s.Bold.Render("Deadlines") + "\n")
 	if !v.Incident {
 		b.WriteString(s.Subtle.Render("None: an event starts no notification clock.") + "\n")
@@ -390,6 +402,9 @@ func (t *triageModel) verdictView(m *Model, w, h int) string {
 			due = deadline.Format(st.Due)
 		}
 		b.WriteString(clockStyle(s, st).Render(padRight(o.Rule.ID, 18)) + " " + truncate(due, inner-19) + "\n")
+	}
+	for _, wn := range v.Warnings {
+		b.WriteString(lipgloss.NewStyle().Width(inner).Render(s.Warn.Render(clean("Warning: "+wn))) + "\n")
 	}
 	b.WriteString("\n" + s.Bold.Render("Why") + "\n")
 	for _, r := range v.Rationale {
