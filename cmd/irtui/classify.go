@@ -18,7 +18,8 @@ import (
 )
 
 func validateOptions() runbook.ValidateOptions {
-	return runbook.ValidateOptions{Obligation: func(id string) bool { return deadline.IsObligationID(id) }}
+	return runbook.ValidateOptions{Obligation: func(id string) bool { return deadline.IsObligationID(id) },
+		PolicySwitch: deadline.IsPolicySwitch}
 }
 
 func (g *globals) loadConfig() (config.Config, error) {

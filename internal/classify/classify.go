@@ -73,6 +73,9 @@ type AssessmentResult struct {
 	// Outweighed lists mitigations that held but did not lower the level,
 	// because an aggravating factor held.
 	Outweighed []string `json:"outweighed,omitempty"`
+	// Inactive is true when a policy switch the assessment needs is off:
+	// it was not evaluated.
+	Inactive bool `json:"inactive,omitempty"`
 }
 
 // FactorResult is one factor of an assessment that held.
@@ -110,6 +113,34 @@ type Events struct {
 	Extra map[string]time.Time
 }
 
+// Questions returns the runbook's questions that apply under the policy:
+// all of them except those of a shared assessment whose policy switches
+// are off (the NIS2 criteria for managed service providers, for an
+// organisation that is none). Those are not asked, and not assumed.
+func Questions(rb *runbook.Runbook, policy deadline.Policy) []runbook.Question {
+	off := inactiveAssessments(rb, policy)
+	if len(off) == 0 {
+		return rb.Questions
+	}
+	out := make([]runbook.Question, 0, len(rb.Questions))
+	for _, q := range rb.Questions {
+		if !off[q.From] {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func inactiveAssessments(rb *runbook.Runbook, policy deadline.Policy) map[string]bool {
+	off := map[string]bool{}
+	for i := range rb.Uses {
+		if a := rb.Uses[i].Shared(); a != nil && !policy.AllOn(a.Policy) {
+			off[a.ID] = true
+		}
+	}
+	return off
+}
+
 // Classify evaluates the runbook's rules for the answers, then the policy's
 // obligations for the resulting flags and facts.
 func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev Events, pauses []deadline.Pause) (Verdict, error) {
@@ -119,11 +150,17 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 		Flags: map[string]bool{}, Facts: map[string]float64{},
 	}
 	env := rb.AnswerEnv()
+	// A shared assessment whose policy switches are off does not apply: its
+	// questions are not asked for, so not assumed either.
+	inactive := inactiveAssessments(rb, policy)
 	assumed := map[string]bool{}
 	for _, q := range rb.Questions {
 		if a, ok := answers[q.ID]; ok {
 			env[q.ID] = a
 			continue
+		}
+		if inactive[q.From] {
+			continue // its zero value from AnswerEnv
 		}
 		env[q.ID] = q.WorstValue()
 		assumed[q.ID] = true
@@ -153,7 +190,7 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 		return r
 	}
 
-	sharedReasons, err := v.evaluateShared(rb, env, assumed, reason)
+	sharedReasons, err := v.evaluateShared(rb, env, assumed, inactive, reason)
 	if err != nil {
 		return v, err
 	}
@@ -277,7 +314,7 @@ func Warnings(obs []deadline.Obligation) []string {
 // binds their bound questions, draws each conclusion and computes their
 // flags and facts, which it adds to env and the verdict. It returns the
 // reasons to show after the severity.
-func (v *Verdict) evaluateShared(rb *runbook.Runbook, env map[string]any, assumed map[string]bool,
+func (v *Verdict) evaluateShared(rb *runbook.Runbook, env map[string]any, assumed, inactive map[string]bool,
 	reason func(part, because, rule string, uses []string) Reason) ([]Reason, error) {
 	var out []Reason
 	for i := range rb.Uses {
@@ -285,6 +322,15 @@ func (v *Verdict) evaluateShared(rb *runbook.Runbook, env map[string]any, assume
 		a := u.Shared()
 		if a == nil {
 			return nil, fmt.Errorf("runbook %s: shared assessment %s was not loaded", rb.ID, u.Assessment)
+		}
+		if inactive[a.ID] {
+			// Off under the policy: its results stay unset (AnswerEnv's zeros).
+			v.Assessments = append(v.Assessments, AssessmentResult{ID: a.ID, Title: a.Title, Version: a.Version,
+				Name: a.Conclusion.Name, Factors: []FactorResult{}, Decided: []string{}, Inactive: true})
+			for _, f := range a.Flags {
+				v.Flags[f.Flag] = false
+			}
+			continue
 		}
 		bound, err := u.Bind(env)
 		if err != nil {

@@ -92,6 +92,21 @@ var examples = []exampleCase{
 		ids:   nil,
 	},
 	{
+		scenario: "a managed security service's analysts' mailbox with customers' mail compromised: significant for an MSSP",
+		runbook:  "account-takeover",
+		vary:     "{mailbox_data: [customer], managed_service: yes, compromised_share: 1}",
+		incident: true, severity: "SEV2",
+		// Implementing Regulation 2024/2690 Art. 10(c): data of the managed
+		// service compromised by a suspectedly malicious action is significant,
+		// whatever its scale. We only process that mail: Art. 33(2), not 33(1).
+		flags: []string{"customer_data_affected", "dora_major", "nis2_msp_significant", "personal_data_breach", "processor_breach",
+			"processor_only"},
+		ids: []string{"customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33-2", "gdpr-33-2-controller",
+			"gdpr-33-5", "nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a"},
+		due: map[string]string{"nis2-early-warning": "2026-04-15 09:30 CEST", "gdpr-33-2": "2026-04-15 09:30 CEST"},
+		why: map[string]string{"factor:malicious_compromise": "Art. 10(c)"},
+	},
+	{
 		scenario: "HTTP flood takes online banking away from 40% of customers for three hours",
 		runbook:  "ddos",
 		incident: true, severity: "SEV2",
@@ -109,6 +124,16 @@ var examples = []exampleCase{
 		},
 		via: map[string][]string{"nydfs-500.17a": {"nis2-early-warning", "nis2-notification", "nis2-final-report",
 			"dora-initial", "dora-intermediate", "dora-final"}},
+	},
+	{
+		scenario: "the same flood against a managed service we run for customers: 2024/2690 Art. 10(b) too",
+		runbook:  "ddos",
+		vary:     "managed_service: yes",
+		incident: true, severity: "SEV2",
+		flags: []string{"dora_major", "nis2_msp_significant", "nis2_significant"},
+		ids: []string{"dora-final", "dora-initial", "dora-intermediate", "nis2-early-warning", "nis2-final-report", "nis2-notification",
+			"nis2-recipients", "nydfs-500.17a"},
+		why: map[string]string{"factor:limited_availability": "Art. 10(b)", "conclusion:nis2_msp": "Decided by: limited_availability"},
 	},
 	{
 		scenario: "fake browser update loader contained on one laptop: an incident without notices",
@@ -145,7 +170,10 @@ var examples = []exampleCase{
 		scenario: "zero-day in the document-exchange portal, ids of 180,000 customers stolen, material",
 		runbook:  "exploited-vulnerability",
 		incident: true, severity: "SEV1",
-		flags: []string{"dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach", "sec_material"},
+		// The web shell is a suspectedly malicious access that can disrupt
+		// operations: significant under 2024/2690 Art. 3(1)(e) as well.
+		flags: []string{"dora_major", "high_risk", "nis2_msp_significant", "nis2_significant", "nydfs_reportable",
+			"personal_data_breach", "sec_material"},
 		ids: []string{"ca-1798.82", "ca-ag", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
 			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a", "sec-8k-1.05"},
 		due: map[string]string{
@@ -161,7 +189,7 @@ var examples = []exampleCase{
 	{
 		scenario: "the same theft while the portal kept running: still a major DORA incident",
 		runbook:  "exploited-vulnerability",
-		vary:     "functional_impact: none",
+		vary:     "{functional_impact: none, general_criteria: []}",
 		incident: true, severity: "SEV1",
 		flags: []string{"dora_major", "high_risk", "nydfs_reportable", "personal_data_breach", "sec_material"},
 		ids: []string{"ca-1798.82", "ca-ag", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
@@ -172,7 +200,7 @@ var examples = []exampleCase{
 	{
 		scenario: "exploit attempts against the unpatched portal, no success, not material: no DORA, no notices",
 		runbook:  "exploited-vulnerability",
-		vary:     "{exploitation: attempted, materiality: not_material}",
+		vary:     "{exploitation: attempted, materiality: not_material, general_criteria: []}",
 		incident: true, severity: "SEV3",
 		flags: nil,
 		ids:   nil,
@@ -327,8 +355,8 @@ var examples = []exampleCase{
 		scenario: "double-extortion ransomware encrypts 38 servers and steals 52,000 people's data",
 		runbook:  "ransomware",
 		incident: true, severity: "SEV1",
-		flags: []string{"customer_data_affected", "dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach",
-			"processor_breach"},
+		flags: []string{"customer_data_affected", "dora_major", "high_risk", "nis2_msp_significant", "nis2_significant", "nydfs_reportable",
+			"personal_data_breach", "processor_breach"},
 		// The business customers' data on the shares makes us their processor:
 		// Art. 33(2) beside our own Art. 33 notice.
 		ids: []string{"ca-1798.82", "ca-ag", "customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33",

@@ -259,6 +259,20 @@ func (p Policy) On(key string) bool {
 	return false
 }
 
+// PolicySwitches are the boolean policy switches On knows, besides
+// "us_state:XX".
+var PolicySwitches = []string{"eu_controller", "gdpr_processor", "uk_controller", "nis2_entity",
+	"nis2_trust_service_provider", "nis2_managed_service_provider", "dora_financial_entity", "dora_relief_initial",
+	"dora_relief_final", "sec_registrant", "hipaa_covered_entity", "nydfs_covered_entity", "cra_manufacturer"}
+
+// IsPolicySwitch reports whether key is a switch On knows.
+func IsPolicySwitch(key string) bool {
+	if st, ok := strings.CutPrefix(key, "us_state:"); ok {
+		return upperCode(st)
+	}
+	return slices.Contains(PolicySwitches, key)
+}
+
 // Rules returns the shipped rules that can apply under the policy (those
 // whose policy switches are on), whatever the incident.
 func (p Policy) Rules() []Rule {
@@ -270,6 +284,9 @@ func (p Policy) Rules() []Rule {
 	}
 	return out
 }
+
+// AllOn reports whether every switch in keys is on (see On).
+func (p Policy) AllOn(keys []string) bool { return p.allOn(keys) }
 
 func (p Policy) allOn(keys []string) bool {
 	for _, k := range keys {

@@ -32,12 +32,16 @@ const AssessmentDir = "assessments"
 // the conclusion, a level such as none, risk or high; its flags and facts
 // join the runbook's, and the runbook's rules see them.
 type Assessment struct {
-	ID         string     `yaml:"id" json:"id"`
-	Title      string     `yaml:"title" json:"title"`
-	Version    string     `yaml:"version" json:"version"`
-	Owner      string     `yaml:"owner" json:"owner"`
-	Summary    string     `yaml:"summary" json:"summary"`
-	References []string   `yaml:"references,omitempty" json:"references,omitempty"`
+	ID         string   `yaml:"id" json:"id"`
+	Title      string   `yaml:"title" json:"title"`
+	Version    string   `yaml:"version" json:"version"`
+	Owner      string   `yaml:"owner" json:"owner"`
+	Summary    string   `yaml:"summary" json:"summary"`
+	References []string `yaml:"references,omitempty" json:"references,omitempty"`
+	// Policy lists policy switches (such as nis2_managed_service_provider)
+	// that must all be on for the assessment to apply; with one off, its
+	// questions are not asked for and its results stay unset.
+	Policy     []string   `yaml:"policy,omitempty" json:"policy,omitempty"`
 	Questions  []Question `yaml:"questions" json:"questions"`
 	Conclusion Conclusion `yaml:"conclusion" json:"conclusion"`
 	// Flags and Facts are computed from the questions and the conclusion
@@ -330,7 +334,8 @@ func init() {
 
 // ParseAssessment decodes and validates one shared assessment file,
 // returning it or every problem with its path:line:col.
-func ParseAssessment(path string, data []byte) (*Assessment, strictyaml.Problems) {
+// opts.PolicySwitch, if set, checks the policy switches it names.
+func ParseAssessment(path string, data []byte, opts ValidateOptions) (*Assessment, strictyaml.Problems) {
 	doc, probs := strictyaml.Parse(path, data)
 	if probs != nil {
 		return nil, probs
@@ -345,7 +350,7 @@ func ParseAssessment(path string, data []byte) (*Assessment, strictyaml.Problems
 		return nil, probs
 	}
 	normalizeQuestions(a.Questions)
-	issues := validateAssessment(a)
+	issues := validateAssessment(a, opts)
 	exported := make([]strictyaml.Issue, len(issues))
 	for i, is := range issues {
 		exported[i] = is.export()
@@ -366,9 +371,14 @@ func normalizeQuestions(qs []Question) {
 }
 
 // validateAssessment checks an assessment and compiles its expressions.
-func validateAssessment(a *Assessment) []issue {
+func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 	v := &validator{}
 	root := path{}
+	for i, p := range a.Policy {
+		if strings.TrimSpace(p) == "" || opts.PolicySwitch != nil && !opts.PolicySwitch(p) {
+			v.addf(root.with("policy", i), "unknown policy switch %q", p)
+		}
+	}
 	v.required(root, "id", a.ID)
 	if a.ID != "" && !idPattern.MatchString(a.ID) {
 		v.addf(root.with("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", a.ID)
@@ -758,17 +768,17 @@ func assessmentDirFiles(dir string) []strictyaml.File {
 // assessments/ sub-folder of every runbook folder. A folder assessment
 // with a bundled one's id replaces it.
 func LoadAssessments(opts Options) *AssessmentLibrary {
-	return buildAssessments(assessmentFiles(opts), true)
+	return buildAssessments(assessmentFiles(opts), opts.Validate, true)
 }
 
-func buildAssessments(files []strictyaml.File, replace bool) *AssessmentLibrary {
+func buildAssessments(files []strictyaml.File, opts ValidateOptions, replace bool) *AssessmentLibrary {
 	lib := &AssessmentLibrary{byID: map[string]*Assessment{}, failed: map[string]string{}}
 	for _, f := range files {
 		if f.Err != nil {
 			lib.Failed = append(lib.Failed, f.Problems()...)
 			continue
 		}
-		a, probs := ParseAssessment(f.Path, f.Data)
+		a, probs := ParseAssessment(f.Path, f.Data, opts)
 		if probs != nil {
 			lib.Failed = append(lib.Failed, probs...)
 			if id := fileID(f.Data); id != "" {

@@ -85,6 +85,27 @@ func (r *Runbook) AnswerEnv() map[string]any {
 	return env
 }
 
+// FlagNames lists the flags the runbook's rules and its shared
+// assessments set.
+func (r *Runbook) FlagNames() []string {
+	var out []string
+	for _, f := range r.Rules.Flags {
+		if !slices.Contains(out, f.Flag) {
+			out = append(out, f.Flag)
+		}
+	}
+	for i := range r.Uses {
+		if a := r.Uses[i].shared; a != nil {
+			for _, f := range a.Flags {
+				if !slices.Contains(out, f.Flag) {
+					out = append(out, f.Flag)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // FullEnv is the environment of step and notification conditions: the
 // answers plus every flag, every fact, severity and incident.
 func (r *Runbook) FullEnv() map[string]any {

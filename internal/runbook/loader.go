@@ -214,7 +214,7 @@ func LoadPaths(paths []string, validate ValidateOptions) *Library {
 			files = append(files, strictyaml.ReadOne(context.TODO(), strictyaml.Runbook, p))
 		}
 	}
-	linted := buildAssessments(shared, false)
+	linted := buildAssessments(shared, validate, false)
 	resolve, failed := validate.Assessments, validate.AssessmentFailed
 	validate.Assessments = func(id string) (*Assessment, bool) {
 		if a, ok := linted.Get(id); ok {

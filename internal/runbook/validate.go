@@ -77,6 +77,9 @@ type ValidateOptions struct {
 	// AssessmentFailed, if set, names the file of a shared assessment
 	// that did not load, so a runbook using it says so.
 	AssessmentFailed func(id string) (path string, failed bool)
+	// PolicySwitch, if set, reports whether a shared assessment's policy
+	// switch is known.
+	PolicySwitch func(key string) bool
 }
 
 // validate checks the decoded runbook and compiles its expressions.

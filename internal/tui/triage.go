@@ -41,13 +41,16 @@ type triageValues struct {
 // triageModel is the assessment of a new event: the runbook's questions in
 // a form, and beside it the verdict, recomputed at every change.
 type triageModel struct {
-	rb      *runbook.Runbook
-	form    *huh.Form
-	vals    *triageValues
-	verdict classify.Verdict
-	err     error
-	started time.Time
-	sent    bool
+	rb *runbook.Runbook
+	// questions are the runbook's questions that apply under the policy
+	// (a shared assessment for a regime the policy lacks asks none).
+	questions []runbook.Question
+	form      *huh.Form
+	vals      *triageValues
+	verdict   classify.Verdict
+	err       error
+	started   time.Time
+	sent      bool
 	// declare, if set, records the declaration instead of the incident
 	// service, and clock, if set, is the time it happens in: a drill
 	// declares its incident on the drill clock.
@@ -68,7 +71,8 @@ func (m *Model) startTriage(rb *runbook.Runbook) tea.Cmd { return m.startTriageO
 // clock; nil: the app's) and whose declaration goes to declare (nil: the
 // incident service).
 func (m *Model) startTriageOn(rb *runbook.Runbook, clk clock.Clock, declare func(incident.Declaration) (incident.Incident, error)) tea.Cmd {
-	t := &triageModel{rb: rb, started: m.now, clock: clk, declare: declare}
+	t := &triageModel{rb: rb, started: m.now, clock: clk, declare: declare,
+		questions: classify.Questions(rb, m.deps.Config.Policy)}
 	t.vals = &triageValues{
 		awareAt: t.now(m).In(m.deps.Config.Policy.Location()).Format("2006-01-02 15:04"),
 		single:  map[string]*string{},
@@ -101,7 +105,7 @@ func (t *triageModel) buildForm(m *Model) *huh.Form {
 		}),
 	).Title(clean(t.rb.Title)).Description("Answer what you know; anything unanswered counts as the worst case.")}
 
-	for _, q := range t.rb.Questions {
+	for _, q := range t.questions {
 		title := clean(q.Text)
 		desc := clean(q.Help)
 		switch q.Type {
@@ -195,7 +199,7 @@ func (t *triageModel) parseAware(m *Model, s string) (time.Time, error) {
 // answers collects the answered questions from the form's values.
 func (t *triageModel) answers() classify.Answers {
 	a := classify.Answers{}
-	for _, q := range t.rb.Questions {
+	for _, q := range t.questions {
 		switch q.Type {
 		case runbook.Multi:
 			sel := *t.vals.multi[q.ID]
