@@ -13,7 +13,6 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
-	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/irtui/irtui/internal/tui"
 )
@@ -45,8 +44,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: g.actor(), Service: ns,
 		Progress: func(pr notify.Progress) {
 			if p != nil {
-				alert := pr.Status == store.NoticeFailed || pr.Status == store.NoticeUnknown
-				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: alert})
+				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: pr.Alert()})
 			}
 		}}
 	m := tui.New(tui.Deps{
@@ -57,6 +55,8 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		DrillService: drillServices(svc),
 		Notify:       ns,
 		Wake:         worker.Wake,
+		Delivery:     settings,
+		Locate:       worker.Locate,
 		Config:       cfg,
 		Actor:        g.actor(),
 		Clock:        clock.Real{},

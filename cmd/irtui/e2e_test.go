@@ -96,7 +96,22 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 
 	s.waitFor("No incidents yet")
 	s.waitFor("you are alice")
+	// The runbooks load in the background; on a busy machine that can take
+	// a few seconds, and n says "Runbooks are still loading…" until then.
+	// A user presses n again, and so does the test.
 	s.keys("n")
+	for i := 0; i < 150; i++ {
+		screen := s.screen()
+		if strings.Contains(screen, "choose the runbook") {
+			break
+		}
+		if strings.Contains(screen, "Runbooks are still loading") {
+			time.Sleep(500 * time.Millisecond)
+			s.keys("n")
+			continue
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	s.waitFor("choose the runbook")
 	s.text("personal data")
 	s.keys("Enter")

@@ -6,6 +6,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strings"
 
 	"github.com/irtui/irtui/internal/deadline"
@@ -24,6 +25,29 @@ type Org struct {
 	Name       string `yaml:"name" json:"name"`
 	DPOContact string `yaml:"dpo_contact" json:"dpo_contact"`
 	Contact    string `yaml:"contact" json:"contact"`
+	// MailFrom is the From: address of mailed notices (default: Contact);
+	// ReplyTo their Reply-To: (default: none, replies go to From).
+	MailFrom string `yaml:"mail_from" json:"mail_from,omitempty"`
+	ReplyTo  string `yaml:"reply_to" json:"reply_to,omitempty"`
+}
+
+// Sender is the From: address of mail: MailFrom, else Contact, as a bare
+// address with the organisation's name; "" when neither is an address.
+func (o Org) Sender() string {
+	for _, v := range []string{o.MailFrom, o.Contact} {
+		if a, err := mail.ParseAddress(strings.TrimSpace(v)); err == nil {
+			return a.Address
+		}
+	}
+	return ""
+}
+
+// ReplyAddress is the Reply-To: address of mail ("" for none).
+func (o Org) ReplyAddress() string {
+	if a, err := mail.ParseAddress(strings.TrimSpace(o.ReplyTo)); err == nil {
+		return a.Address
+	}
+	return ""
 }
 
 // Slack holds channel routing. Tokens are not configured here: see
@@ -77,6 +101,14 @@ func Load(path string) (Config, error) {
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return c, fmt.Errorf("%s: policy: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	for _, f := range []struct{ key, v string }{{"org.mail_from", c.Org.MailFrom}, {"org.reply_to", c.Org.ReplyTo}} {
+		if f.v == "" {
+			continue
+		}
+		if a, err := mail.ParseAddress(f.v); err != nil || a.Name != "" || a.Address != strings.TrimSpace(f.v) {
+			return c, fmt.Errorf("%s: %s %q is not a bare mail address (name@example.com)", path, f.key, f.v)
+		}
 	}
 	for i, r := range c.Slack.Routes {
 		if r.Channel == "" {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
@@ -26,7 +27,15 @@ type View struct {
 	// LatencySeconds is the time from the trigger to delivery, for sent
 	// notifications.
 	LatencySeconds float64 `json:"latency_seconds,omitempty"`
-	// Alert is set for failed and unknown notifications: show them loudly.
+	// State is where it stands, as people read it: "sent", "EXPORTED — not
+	// delivered", "console only — not sent", "sending (part 1 of 3 sent)",
+	// "OUTCOME UNKNOWN", ... Every screen shows this rather than Status.
+	State string `json:"state"`
+	// Delivered reports whether it reached its recipient: by Slack or
+	// mail, or recorded as delivered by a person.
+	Delivered bool `json:"delivered"`
+	// Alert is set when a person must act: failed, unknown, exported and
+	// not delivered, or posted twice.
 	Alert bool `json:"alert"`
 	// Requires lists what the obligation the notice serves says it must
 	// contain, for the person who fills it in and the approver; IfLate is
@@ -43,10 +52,52 @@ func (v View) Latency() time.Duration {
 	return v.SentAt.Sub(v.TriggeredAt)
 }
 
+// Short states, for narrow screens and the list's status column.
+const (
+	StateExported = "EXPORTED — not delivered"
+	StateConsole  = "console only — not sent"
+	StateUnknown  = "OUTCOME UNKNOWN"
+	StateFailed   = "FAILED"
+)
+
+// stateOf says where n stands, for people.
+func stateOf(n store.Notification) string {
+	switch n.Status {
+	case store.NoticeExported:
+		return StateExported
+	case store.NoticeFailed:
+		return StateFailed
+	case store.NoticeUnknown:
+		return StateUnknown
+	case store.NoticeQueued:
+		switch {
+		case n.PartsSent > 0:
+			return fmt.Sprintf("sending (%d of %d parts sent)", n.PartsSent, 1+len(n.MoreBlocks))
+		case !n.UncertainAt.IsZero():
+			return "queued (may have been posted: it is looked for first)"
+		}
+	case store.NoticeSent:
+		switch {
+		case n.DuplicateTS == uncheckedMark:
+			return "sent — NOT CHECKED for a second copy"
+		case n.DuplicateTS != "":
+			return "sent — POSTED TWICE"
+		case n.Via == ViaConsole && n.ConfirmedBy == "":
+			return StateConsole
+		case n.ConfirmedBy != "":
+			return "delivered (recorded by " + n.ConfirmedBy + ")"
+		case !n.VerifyAt.IsZero():
+			return "sent (looking again for a second copy)"
+		}
+	}
+	return n.Status
+}
+
 // NewView describes a notification for people.
 func NewView(n store.Notification) View {
-	v := View{Notification: n, Missing: missing(n),
-		Alert: n.Status == store.NoticeFailed || n.Status == store.NoticeUnknown}
+	v := View{Notification: n, Missing: missing(n), State: stateOf(n), Delivered: Delivered(n),
+		Alert: n.Status == store.NoticeFailed || n.Status == store.NoticeUnknown || n.Status == store.NoticeExported ||
+			n.DuplicateTS != ""}
 	if !n.SentAt.IsZero() {
 		v.LatencySeconds = n.SentAt.Sub(n.TriggeredAt).Seconds()
 	}
@@ -323,6 +374,9 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 			return refused("cannot approve %s: required content is empty: %s; fill it in with `irtui notify set %d FIELD TEXT`",
 				label(&n), strings.Join(m, "; "), n.ID)
 		}
+		if err := checkSize(n); err != nil {
+			return err
+		}
 		if r, ok := deadline.RuleByID(n.ObligationID); ok && r.IfLate != "" && !n.DueAt.IsZero() && now.After(n.DueAt) {
 			i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == DelayField })
 			if i >= 0 && strings.TrimSpace(n.Content[DelayField]) == "" {
@@ -374,6 +428,35 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 	})
 }
 
+// checkSize refuses a notice too long to deliver whole: longer than
+// maxBody, or, for Slack, longer than MaxSlackParts messages once escaped.
+// The message says how long it is and which field is the longest.
+func checkSize(n store.Notification) error {
+	longest, size := "", 0
+	for _, f := range n.Fields {
+		if l := utf8.RuneCountInString(n.Content[f.ID]); l > size {
+			longest, size = f.ID, l
+		}
+	}
+	hint := ""
+	if longest != "" {
+		hint = fmt.Sprintf(" The longest field is %s (%d characters): shorten it with `irtui notify set %d %s TEXT`.",
+			longest, size, n.ID, longest)
+	}
+	if l := len(n.Body); l > maxBody {
+		return refused("cannot approve %s: its text is %d bytes, and at most %d fit in a notice.%s", label(&n), l, maxBody, hint)
+	}
+	if n.DestKind != store.DestSlack {
+		return nil
+	}
+	if sz := slackSize(n); sz.Cut {
+		return refused("cannot approve %s: on Slack it would take more than %d messages (%d characters of text, %d "+
+			"after escaping &, < and > for Slack; one message holds about %d).%s", label(&n), MaxSlackParts, sz.Text,
+			sz.Escaped, messageBudget-1000, hint)
+	}
+	return nil
+}
+
 // ApproveRule approves every draft of the runbook notification ruleID on
 // an incident, each with Approve and under its rules: what a drill's
 // "approve" action does, as the team names a notification by its rule. It
@@ -415,13 +498,22 @@ func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
 				label(&n), n.Status)
 		}
 		from := n.Status
-		if strings.HasPrefix(n.LastError, "could not render") {
+		switch {
+		case strings.HasPrefix(n.LastError, "could not render"):
 			if err := s.rerender(ctx, tx, &n, func(*store.Notification, func(string) string) {}); err != nil {
 				return refused("%s still cannot be rendered: %v", label(&n), err)
 			}
+		case strings.Contains(n.LastError, "msg_blocks_too_long"):
+			// Stored in one message by an older irtui: the same text, in parts.
+			if err := relayout(&n); err != nil {
+				return refused("%s cannot be laid out again: %v", label(&n), err)
+			}
 		}
+		// A person has looked: the part in flight is sent again without a
+		// look for an earlier attempt.
 		n.Status, n.Failures, n.NextAttemptAt, n.ClaimedBy, n.ClaimedAt, n.UpdatedAt =
 			store.NoticeQueued, 0, time.Time{}, "", time.Time{}, now
+		n.UncertainAt, n.VerifyAt = time.Time{}, time.Time{}
 		if ok, err := tx.UpdateNotification(ctx, &n, from); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
 		}
@@ -430,27 +522,88 @@ func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
 	})
 }
 
-// ConfirmSent records that a notification whose outcome was unknown did
-// arrive (someone checked the channel), so it is not sent again.
-// Timeline: "notification_sent".
+// Confirmation is what a person records with Confirm.
+type Confirmation struct {
+	// SlackTS is the Slack timestamp of the message, found on Slack by the
+	// key in its metadata (Worker.Locate), so that later messages of the
+	// incident reply in its thread. Empty when it was not looked up.
+	SlackTS string
+	// At is when it was delivered (zero: now).
+	At time.Time
+}
+
+// ConfirmSent records that a notification arrived: see Confirm.
 func (s *Service) ConfirmSent(ctx context.Context, actor string, id int64) error {
+	_, err := s.Confirm(ctx, actor, id, Confirmation{})
+	return err
+}
+
+// Confirm records that a notification reached its recipient: one whose
+// outcome was unknown (someone checked the channel or asked the
+// recipient), or one exported as files that a person delivered by hand.
+// It is then not sent again, and it counts as delivered: when it was the
+// last affected customer's notice for an obligation, the obligation is
+// met. A part of a Slack notice in several confirmed this way is followed
+// by the rest. Timeline: "notification_sent" (or "notification_part_sent").
+func (s *Service) Confirm(ctx context.Context, actor string, id int64, c Confirmation) (View, error) {
 	detail := fmt.Sprintf("notification #%d", id)
-	return s.change(ctx, actor, "notify_confirm", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
+	var out store.Notification
+	err := s.change(ctx, actor, "notify_confirm", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if n.Status != store.NoticeUnknown {
-			return invalidState("%s is %s: only a notification whose outcome is unknown can be confirmed as sent",
-				label(&n), n.Status)
+		from := n.Status
+		if from != store.NoticeUnknown && from != store.NoticeExported {
+			return invalidState("%s is %s: only a notification whose outcome is unknown, or one exported for a person "+
+				"to deliver, can be recorded as delivered", label(&n), stateOf(n))
 		}
-		n.Status, n.SentAt, n.UpdatedAt = store.NoticeSent, now, now
+		at := c.At
+		if at.IsZero() {
+			at = now
+		}
+		if at.After(now) {
+			return refused("%s: %s is in the future", label(&n), at.Format(time.RFC3339))
+		}
+		n.ConfirmedBy, n.UpdatedAt, n.ClaimedBy, n.ClaimedAt = actor, now, "", time.Time{}
+		n.UncertainAt, n.VerifyAt, n.NextAttemptAt = time.Time{}, time.Time{}, time.Time{}
 		n.LastError = "confirmed as delivered by " + actor
-		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeUnknown); err != nil || !ok {
+		extra := map[string]any{"confirmed_by": actor, "from": from}
+		summary := fmt.Sprintf("%s confirmed that %s reached %s", actor, label(&n), n.Recipient)
+		parts := partsVia(n, n.Via)
+		if from == store.NoticeExported {
+			summary = fmt.Sprintf("%s recorded that %s, exported to %s, was delivered to %s by hand", actor, label(&n),
+				n.ExportPath, n.Recipient)
+		} else if n.Via == ViaSlack || n.Via == ViaWebhook {
+			part := min(n.PartsSent+1, parts)
+			if c.SlackTS != "" {
+				setPartTS(&n, part, c.SlackTS)
+				extra["slack_ts"] = c.SlackTS
+			}
+			n.PartsSent = part
+			if part < parts {
+				n.Status, n.NextAttemptAt = store.NoticeQueued, now
+				if ok, err := tx.UpdateNotification(ctx, &n, from); err != nil || !ok {
+					return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
+				}
+				out = n
+				return entry(ctx, tx, &n, now, actor, "notification_part_sent",
+					fmt.Sprintf("%s confirmed that part %d of %d of %s reached %s; the rest follows", actor, part, parts,
+						label(&n), n.Recipient), extra)
+			}
+		}
+		n.Status, n.SentAt = store.NoticeSent, at
+		if ok, err := tx.UpdateNotification(ctx, &n, from); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
 		}
-		return entry(ctx, tx, &n, now, actor, "notification_sent",
-			fmt.Sprintf("%s confirmed that %s reached %s", actor, label(&n), n.Recipient),
-			map[string]any{"confirmed_by": actor})
+		out = n
+		if err := entry(ctx, tx, &n, now, actor, "notification_sent", summary, extra); err != nil {
+			return err
+		}
+		return meetObligation(ctx, tx, n, now, actor)
 	})
+	if err != nil {
+		return View{}, err
+	}
+	return NewView(out), nil
 }

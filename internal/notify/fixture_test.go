@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
@@ -213,30 +214,49 @@ func (f *fixture) worker(s Settings) *Worker {
 		}}
 }
 
-// slackServer is a slacktest server that records every chat.postMessage
-// it answers with ok, and lets a test decide how to answer each call. It
-// also answers conversations.list (every channel a post was tried to),
-// conversations.history and conversations.replies (the recorded posts,
-// newest first, with their metadata when include_all_metadata is set,
-// in pages of the limit asked for).
+// slackServer is a slacktest server that models the parts of Slack's Web
+// API irtui uses. It records every chat.postMessage it answers with ok,
+// stamping it with Slack's clock (the fixture's fake clock, plus skew):
+// ts is "<Slack's seconds>.<post number>", so the first post at t0 is
+// firstTS. Every answer carries Slack's time in its Date
+// header. It answers conversations.list (every channel a post was tried
+// to), conversations.history and conversations.replies (the posts stored
+// by then, newest first, with their metadata when include_all_metadata
+// is set, from "oldest" on, in pages of the limit asked for), and
+// chat.delete. It refuses, as Slack does, a message whose blocks hold too
+// much (msg_blocks_too_long), and lets a test decide how to answer each
+// call.
 type slackServer struct {
 	*slacktest.Server
 	mu    sync.Mutex
 	calls int
-	posts []url.Values
-	tss   []string // the ts of each recorded post
+	posts []slackPost
+	// clock is this machine's (fake) clock; skew is how far Slack's is
+	// ahead of it. Slack's time is slackEpoch + (clock - t0) + skew.
+	clock *clock.Fake
+	skew  time.Duration
 	// fail, if set, may answer call n (1-based) with an error; it returns
 	// false to let the post succeed. It may record the post first (record).
 	fail func(n int, form url.Values, w http.ResponseWriter, r *http.Request) bool
-	// at, if set, stamps each recorded post with the (fake) time.
-	at    func() time.Time
-	times []time.Time
 	// failLookup, if set, may answer a conversations.* call with an error.
 	failLookup func(method string, form url.Values, w http.ResponseWriter) bool
+	// failDelete, if set, may answer chat.delete with an error.
+	failDelete func(ts string, w http.ResponseWriter) bool
 	lookups    []url.Values // conversations.history and .replies requests, with "method"
 	lists      int          // conversations.list requests
+	deletes    []string     // timestamps chat.delete removed
 	channels   []string     // channel names posts were tried to, in order
 	filler     int          // unrelated messages history holds besides the posts
+	tooLong    int          // posts refused with msg_blocks_too_long
+}
+
+// slackPost is a message Slack stored.
+type slackPost struct {
+	form    url.Values
+	ts      string
+	at      time.Time // on Slack's clock: when it was stored, and can be seen
+	local   time.Time // on the fixture's clock
+	deleted bool
 }
 
 // channelIDOf is the test server's id of a channel name.
@@ -253,8 +273,68 @@ func channelIDOf(ch string) string {
 	return "CTEST" + b.String()
 }
 
-func newSlackServer(t testing.TB) *slackServer {
-	s := &slackServer{}
+// slackEpoch is Slack's time at t0 (without skew): the same clock as the
+// fixture's, so a test that sets skew has the clocks that far apart.
+var slackEpoch = t0
+
+// firstTS is the ts of the first post at t0 without skew.
+var firstTS = fmt.Sprintf("%d.000001", t0.Unix())
+
+// slackNow is Slack's clock.
+func (s *slackServer) slackNow() time.Time {
+	return slackEpoch.Add(s.clock.Now().Sub(t0) + s.skew)
+}
+
+// Limits the server enforces, as Slack does: 3,000 characters of section
+// text, 150 of header, 50 blocks, and (msg_blocks_too_long) an
+// undocumented total that reports put between 11,341 and 13,297 characters
+// of text; the server takes the lowest.
+const (
+	stubSectionLimit = 3000
+	stubHeaderLimit  = 150
+	stubTotalLimit   = 11341
+)
+
+// blocksProblem is the error Slack answers blocks with, or "".
+func blocksProblem(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	var b slack.Blocks
+	if err := json.Unmarshal([]byte(raw), &b); err != nil {
+		return "invalid_blocks"
+	}
+	if len(b.BlockSet) > 50 {
+		return "invalid_blocks"
+	}
+	total := 0
+	for _, t := range mrkdwnTexts(b.BlockSet) {
+		if utf8.RuneCountInString(t) > stubSectionLimit {
+			return "invalid_blocks"
+		}
+		total += utf8.RuneCountInString(t)
+	}
+	for _, bl := range b.BlockSet {
+		if h, ok := bl.(*slack.HeaderBlock); ok {
+			if utf8.RuneCountInString(h.Text.Text) > stubHeaderLimit {
+				return "invalid_blocks"
+			}
+			total += utf8.RuneCountInString(h.Text.Text)
+		}
+	}
+	if total >= stubTotalLimit {
+		return "msg_blocks_too_long"
+	}
+	return ""
+}
+
+func newSlackServer(t testing.TB, fake *clock.Fake) *slackServer {
+	s := &slackServer{clock: fake}
+	answer := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Date", s.slackNow().UTC().Format(http.TimeFormat))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
 	s.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 			if err := r.ParseForm(); err != nil {
@@ -271,9 +351,40 @@ func newSlackServer(t testing.TB) *slackServer {
 			if fail != nil && fail(n, r.PostForm, w, r) {
 				return
 			}
+			if p := blocksProblem(r.PostForm.Get("blocks")); p != "" {
+				s.mu.Lock()
+				s.tooLong++
+				s.mu.Unlock()
+				answer(w, map[string]any{"ok": false, "error": p})
+				return
+			}
 			ts := s.record(r.PostForm)
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": channelIDOf(r.PostForm.Get("channel")), "ts": ts})
+			answer(w, map[string]any{"ok": true, "channel": channelIDOf(r.PostForm.Get("channel")), "ts": ts})
+		})
+		c.Handle("/chat.delete", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			ts := r.PostForm.Get("ts")
+			s.mu.Lock()
+			fail := s.failDelete
+			s.mu.Unlock()
+			if fail != nil && fail(ts, w) {
+				return
+			}
+			s.mu.Lock()
+			found := false
+			for i := range s.posts {
+				if s.posts[i].ts == ts && !s.posts[i].deleted &&
+					channelIDOf(s.posts[i].form.Get("channel")) == r.PostForm.Get("channel") {
+					s.posts[i].deleted, found = true, true
+					s.deletes = append(s.deletes, ts)
+				}
+			}
+			s.mu.Unlock()
+			if !found {
+				answer(w, map[string]any{"ok": false, "error": "message_not_found"})
+				return
+			}
+			answer(w, map[string]any{"ok": true, "channel": r.PostForm.Get("channel"), "ts": ts})
 		})
 		c.Handle("/conversations.list", func(w http.ResponseWriter, r *http.Request) {
 			_ = r.ParseForm()
@@ -288,13 +399,11 @@ func newSlackServer(t testing.TB) *slackServer {
 			if fail != nil && fail("conversations.list", r.PostForm, w) {
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channels": chans,
-				"response_metadata": map[string]any{"next_cursor": ""}})
+			answer(w, map[string]any{"ok": true, "channels": chans, "response_metadata": map[string]any{"next_cursor": ""}})
 		})
 		for _, method := range []string{"conversations.history", "conversations.replies"} {
 			c.Handle("/"+method, func(w http.ResponseWriter, r *http.Request) {
-				s.lookup(method, w, r)
+				s.lookup(method, w, r, answer)
 			})
 		}
 	})
@@ -303,27 +412,30 @@ func newSlackServer(t testing.TB) *slackServer {
 	return s
 }
 
-// record keeps a post as delivered and returns its ts.
+// record keeps a post as stored now and returns its ts.
 func (s *slackServer) record(form url.Values) string {
+	return s.recordLate(form, 0)
+}
+
+// recordLate keeps a post that Slack stores (and shows) only after a
+// delay, as it may when it answers late or not at all, and returns its ts.
+func (s *slackServer) recordLate(form url.Values, delay time.Duration) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.posts = append(s.posts, form)
-	if s.at != nil {
-		s.times = append(s.times, s.at())
-	}
-	ts := fmt.Sprintf("1700000000.%06d", len(s.posts))
-	s.tss = append(s.tss, ts)
+	at := s.slackNow().Add(delay)
+	ts := fmt.Sprintf("%d.%06d", at.Unix(), len(s.posts)+1)
+	s.posts = append(s.posts, slackPost{form: form, ts: ts, at: at, local: s.clock.Now().Add(delay)})
 	return ts
 }
 
-func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Request) {
+func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Request, answer func(http.ResponseWriter, any)) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	form := r.PostForm
 	s.mu.Lock()
-	req := url.Values{"method": {method}}
+	req := url.Values{"method": {method}, "slack_now": {strconv.FormatInt(s.slackNow().Unix(), 10)}}
 	for k, v := range form {
 		if k != "token" {
 			req[k] = v
@@ -331,28 +443,34 @@ func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Reque
 	}
 	s.lookups = append(s.lookups, req)
 	fail := s.failLookup
-	// Newest first, as Slack lists them.
+	now := s.slackNow()
+	oldest := form.Get("oldest")
+	// Newest first, as Slack lists history.
 	var msgs []map[string]any
 	for i := len(s.posts) - 1; i >= 0; i-- {
 		p := s.posts[i]
-		if channelIDOf(p.Get("channel")) != form.Get("channel") {
+		if p.deleted || p.at.After(now) || channelIDOf(p.form.Get("channel")) != form.Get("channel") ||
+			(oldest != "" && compareTS(p.ts, oldest) < 0) {
 			continue
 		}
-		if method == "conversations.history" && p.Get("thread_ts") != "" ||
-			method == "conversations.replies" && p.Get("thread_ts") != form.Get("ts") && s.tss[i] != form.Get("ts") {
+		if method == "conversations.history" && p.form.Get("thread_ts") != "" ||
+			method == "conversations.replies" && p.form.Get("thread_ts") != form.Get("ts") && p.ts != form.Get("ts") {
 			continue
 		}
-		m := map[string]any{"type": "message", "ts": s.tss[i], "text": p.Get("text")}
-		if p.Get("thread_ts") != "" {
-			m["thread_ts"] = p.Get("thread_ts")
+		m := map[string]any{"type": "message", "ts": p.ts, "text": p.form.Get("text")}
+		if p.form.Get("thread_ts") != "" {
+			m["thread_ts"] = p.form.Get("thread_ts")
 		}
-		if md := p.Get("metadata"); md != "" && form.Get("include_all_metadata") == "1" {
+		if md := p.form.Get("metadata"); md != "" && form.Get("include_all_metadata") == "1" {
 			m["metadata"] = json.RawMessage(md)
 		}
 		msgs = append(msgs, m)
 	}
+	if method == "conversations.replies" {
+		slices.Reverse(msgs) // a thread reads oldest first
+	}
 	for i := range s.filler {
-		msgs = append(msgs, map[string]any{"type": "message", "ts": fmt.Sprintf("1600000000.%06d", s.filler-i),
+		msgs = append(msgs, map[string]any{"type": "message", "ts": fmt.Sprintf("%d.%06d", now.Unix(), 900000+s.filler-i),
 			"text": "chatter"})
 	}
 	s.mu.Unlock()
@@ -368,15 +486,29 @@ func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Reque
 	if len(page) > limit {
 		page, next = page[:limit], strconv.Itoa(from+limit)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": page, "has_more": next != "",
+	answer(w, map[string]any{"ok": true, "messages": page, "has_more": next != "",
 		"response_metadata": map[string]any{"next_cursor": next}})
 }
 
+// delivered lists the posts on Slack now (not deleted), in the order
+// they were posted.
 func (s *slackServer) delivered() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]url.Values(nil), s.posts...)
+	var out []url.Values
+	for _, p := range s.posts {
+		if !p.deleted {
+			out = append(out, p.form)
+		}
+	}
+	return out
+}
+
+// stored lists every post Slack stored, deleted ones included.
+func (s *slackServer) stored() []slackPost {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]slackPost(nil), s.posts...)
 }
 
 // postCalls is how many chat.postMessage requests the server received.
@@ -391,6 +523,13 @@ func (s *slackServer) lookedUp() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]url.Values(nil), s.lookups...)
+}
+
+// deleted lists the timestamps chat.delete removed.
+func (s *slackServer) deleted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.deletes...)
 }
 
 func (s *slackServer) settings() Settings {

@@ -7,14 +7,22 @@
 // (Service.OnEvent, an incident.Notifier), and on deadline crossings
 // (Service.ScanDeadlines); each rendered message is a row in the store's
 // outbox. A Worker sends queued rows later, to Slack (bot token or incoming
-// webhook), to the console, or as .md and .eml files, with per-channel
-// spacing, Retry-After, backoff and a final failed state. Nothing is lost
-// when Slack is slow, rate-limited or down, and no message is posted twice:
-// one whose post may have arrived without an answer (a timeout) is looked
-// for in Slack by the key in its metadata before it is posted again, and
-// one whose outcome cannot be known (after a crash, or when Slack cannot
-// be asked) is flagged for a person. Every status change is a timeline
-// entry with its audit entry.
+// webhook; a long notice in parts, in its first part's thread), by mail
+// (SMTP over TLS), to the console, or as .md and .eml files — which are
+// "exported", never "sent": nobody received them until a person records
+// the delivery. It keeps per-channel spacing, Retry-After, backoff and a
+// final failed state. Nothing is lost when Slack or the mail server is
+// slow, rate-limited or down. A post that may have arrived without an
+// answer is looked for on Slack, by the key in its metadata, no sooner
+// than a late commit could land (LateCommit) and on Slack's clock, before
+// it is posted again; a re-post is looked for once more later and a second
+// copy deleted. A message can therefore stay posted twice only when Slack
+// stores an attempt later than both looks (docs/notifications.md says
+// exactly what is guaranteed). One whose outcome cannot be known (after a crash, a mail
+// server silent after the message, or when Slack cannot be asked) is
+// flagged for a person. Delivering every affected customer's notice meets
+// the obligation it serves. Every status change is a timeline entry with
+// its audit entry.
 //
 // See docs/notifications.md.
 package notify

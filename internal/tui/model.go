@@ -57,6 +57,14 @@ type Deps struct {
 	// Wake tells the delivery worker that something became sendable.
 	Notify *notify.Service
 	Wake   func()
+	// Delivery is how the worker delivers (from the environment): the app
+	// says what approving a notice will do (posted, mailed, or only
+	// exported) before anyone believes it was sent.
+	Delivery notify.Settings
+	// Locate, if set, finds a Slack message whose outcome is unknown by
+	// the key in its metadata (notify.Worker.Locate), so that recording
+	// it as delivered keeps the incident's thread.
+	Locate func(ctx context.Context, n store.Notification) (string, error)
 	// Scenarios loads the drill scenarios once the runbooks are loaded.
 	Scenarios func(*runbook.Library) *tabletop.ScenarioLibrary
 	// DrillService builds the incident service of a drill, on the drill

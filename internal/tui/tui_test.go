@@ -732,3 +732,103 @@ func TestStatusLineIsStripped(t *testing.T) {
 		t.Fatal("a control sequence reached the status line")
 	}
 }
+
+// A notice written only to a file is shown as EXPORTED — not delivered
+// everywhere, at every size: in the notifications pane, in the notice
+// window and in the status line; recording the delivery (c) turns it into
+// a delivered notice.
+func TestExportedNoticeIsNeverShownAsSent(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
+		classify.Answers{"personal_data": true, "exposure": "disclosed", "customers_affected": true, "controller_data": true,
+			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}}, "zuiderzee")
+	if err := h.svc.Assign(ctx, "alice", in.ID, "incident_commander", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	var notice store.Notification
+	list, _ := h.st.ListNotifications(ctx, store.NotificationFilter{IncidentID: in.ID})
+	for _, n := range list {
+		if n.CustomerID == "zuiderzee" {
+			notice = n
+		}
+	}
+	for _, f := range notice.Fields {
+		if _, err := h.m.deps.Notify.SetContent(ctx, "alice", notice.ID, f.ID, "Tekst "+f.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.m.deps.Notify.Approve(ctx, "bob", notice.ID); err != nil {
+		t.Fatal(err)
+	}
+	var progress []notify.Progress
+	w := &notify.Worker{Store: h.st, Clock: h.clk, Settings: notify.Settings{ExportDir: t.TempDir()},
+		Progress: func(p notify.Progress) { progress = append(progress, p) }}
+	if _, err := w.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var exported notify.Progress
+	for _, p := range progress {
+		if p.ID == notice.ID {
+			exported = p
+		}
+	}
+	if exported.Status != store.NoticeExported || !exported.Alert() {
+		t.Fatalf("progress: %+v", exported)
+	}
+	h.run(h.m.loadIncidents())
+	h.press("enter", first(h.m.keys.Tab5))
+	for i, v := range h.m.detail.notices {
+		if v.ID == notice.ID {
+			h.m.detail.cursor[tabNotifications] = i
+		}
+	}
+	for _, size := range [][2]int{{60, 20}, {80, 24}, {120, 40}, {200, 60}} {
+		h.m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		h.m.Update(NotifyProgressMsg{Text: exported.String(), Alert: exported.Alert()})
+		out := h.screen()
+		row := ""
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, fmt.Sprintf("#%d ", notice.ID)) && !strings.Contains(line, "NOT DELIVERED:") {
+				row = line
+			}
+		}
+		if os.Getenv("IRTUI_SHOW") != "" {
+			t.Logf("%dx%d:\n%s", size[0], size[1], out)
+		}
+		if !strings.Contains(row, notify.StateExported) || strings.Contains(row, " sent") {
+			t.Errorf("%dx%d: the notice's row reads %q", size[0], size[1], row)
+		}
+		if !strings.Contains(out, "EXPORTED, NOT DELIVERED") {
+			t.Errorf("%dx%d: the status line does not say it was not delivered:\n%s", size[0], size[1], out)
+		}
+		h.press("enter")
+		window := h.screen()
+		if !strings.Contains(window, notify.StateExported) || !strings.Contains(window, "Nobody has received it") {
+			t.Errorf("%dx%d: the notice window:\n%s", size[0], size[1], window)
+		}
+		h.press("esc")
+	}
+	h.m.deps.Actor = "bob"
+	h.press(first(h.m.keys.Delivered), "enter")
+	if h.m.statusErr {
+		t.Fatalf("recording the delivery failed: %s", h.m.status)
+	}
+	v, err := h.m.deps.Notify.Get(ctx, "bob", notice.ID)
+	if err != nil || !v.Delivered || v.ConfirmedBy != "bob" || v.Status != store.NoticeSent {
+		t.Fatalf("after c: %+v %v", v, err)
+	}
+	if out := h.screen(); !strings.Contains(out, "delivered (recorded by bob)") {
+		t.Errorf("after c the pane shows:\n%s", out)
+	}
+	// The only affected customer's notice is delivered: the customer
+	// notice clock has stopped.
+	d := h.detail(t, in.ID)
+	met := false
+	for _, e := range d.Obligations {
+		met = met || e.ObligationID == "customer-notice" && e.Kind == store.ObligationSubmitted
+	}
+	if !met {
+		t.Error("the customer-notice obligation was not met by the delivered notice")
+	}
+}
