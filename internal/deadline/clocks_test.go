@@ -503,3 +503,31 @@ func TestAnchorKinds(t *testing.T) {
 		t.Errorf("RulesUsing(ransom_paid) = %v", got)
 	}
 }
+
+// The customer notice to each controller serves Art. 33(2): recording it
+// meets gdpr-33-2 and starts each controller's 72 hours, unless gdpr-33-2
+// has a submission of its own.
+func TestProcessorNoticeMetByTheCustomerNotice(t *testing.T) {
+	utc := time.UTC
+	aware := at(t, utc, "2026-05-04 08:00")
+	in := Input{Incident: true, Flags: flagSet("personal_data_breach", "processor_breach", "customer_data_affected"),
+		Events: map[string]time.Time{"aware": aware, "submitted:customer-notice": aware.Add(10 * time.Hour)}}
+	obs := DefaultPolicy().Obligations(in)
+	o, _ := find(obs, "gdpr-33-2")
+	if st := o.At(aware.Add(11 * time.Hour)); st.State != Met || !slices.ContainsFunc(o.Notes, func(n string) bool {
+		return strings.Contains(n, "met by the submission of customer-notice")
+	}) {
+		t.Errorf("gdpr-33-2: %s %q", st.State, o.Notes)
+	}
+	if c, _ := find(obs, "gdpr-33-2-controller"); Format(c.Due) != "2026-05-07 18:00 UTC" {
+		t.Errorf("controllers' clock due %q", Format(c.Due))
+	}
+	if _, ok := in.Events["submitted:gdpr-33-2"]; ok {
+		t.Error("Obligations changed the caller's events")
+	}
+	in.Events["submitted:gdpr-33-2"] = aware.Add(2 * time.Hour)
+	o, _ = find(DefaultPolicy().Obligations(in), "gdpr-33-2")
+	if !o.Submitted.Equal(aware.Add(2 * time.Hour)) {
+		t.Errorf("its own submission is %v", o.Submitted)
+	}
+}

@@ -84,6 +84,9 @@ func ruleReference() string {
 		if r.Pausable {
 			fmt.Fprintln(&b, "- **Pausable:** yes")
 		}
+		if len(r.MetBy) > 0 {
+			fmt.Fprintf(&b, "- **Also met by:** the submission of `%s`, unless its own is recorded\n", strings.Join(r.MetBy, "`, `"))
+		}
 		if r.Authority {
 			fmt.Fprintln(&b, "- **Authority notice:** yes")
 		}

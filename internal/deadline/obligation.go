@@ -79,6 +79,10 @@ type Rule struct {
 	// Limits say what the rule cannot know and takes from people: the
 	// anchors, judgements and facts it trusts.
 	Limits []string `yaml:"limits,omitempty" json:"limits,omitempty"`
+	// MetBy lists other rules whose submission also meets this one, when
+	// it has none of its own: the customer notice to each controller
+	// serves GDPR Art. 33(2).
+	MetBy []string `yaml:"met_by,omitempty" json:"met_by,omitempty"`
 }
 
 // Relief moves a due time that falls on a non-business day of Calendar to
@@ -535,6 +539,9 @@ func (e *env) evaluate(r *Rule, via []string) (o Obligation, ok bool) {
 	}
 	if sub, ok := e.in.Events["submitted:"+r.ID]; ok && !sub.IsZero() {
 		o.Submitted = sub.In(loc)
+		if other := e.metBy[r.ID]; other != "" {
+			notes = append(notes, "met by the submission of "+other)
+		}
 	}
 	if best < 0 {
 		if len(o.Candidates) > 0 {

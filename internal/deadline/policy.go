@@ -306,7 +306,10 @@ func (p Policy) Obligations(in Input) []Obligation {
 	if !in.Incident {
 		return nil
 	}
-	e := env{policy: &p, in: &in, cal: p.Calendar(), customerTarget: MustParseOffset(DefaultCustomerNoticeTarget)}
+	var implied map[string]string
+	in.Events, implied = metBy(in.Events)
+	e := env{policy: &p, in: &in, cal: p.Calendar(), customerTarget: MustParseOffset(DefaultCustomerNoticeTarget),
+		metBy: implied}
 	if o, err := ParseOffset(p.CustomerNoticeTarget); err == nil && o.N > 0 {
 		e.customerTarget = o
 	}
@@ -358,6 +361,33 @@ func (p Policy) Obligations(in Input) []Obligation {
 	return out
 }
 
+// metBy returns events with the submissions that rules' MetBy imply (a
+// chained rule such as gdpr-33-2-controller then starts from them too); the
+// caller's map is not changed.
+// implied maps each rule met that way to the rule whose submission met it.
+func metBy(events map[string]time.Time) (out map[string]time.Time, implied map[string]string) {
+	for i := range rules {
+		r := &rules[i]
+		if _, own := events[SubmittedEvent(r.ID)]; own {
+			continue
+		}
+		for _, other := range r.MetBy {
+			if t, ok := events[SubmittedEvent(other)]; ok && !t.IsZero() {
+				if out == nil {
+					out, implied = maps.Clone(events), map[string]string{}
+				}
+				out[SubmittedEvent(r.ID)] = t
+				implied[r.ID] = other
+				break
+			}
+		}
+	}
+	if out == nil {
+		return events, nil
+	}
+	return out, implied
+}
+
 // env is one evaluation: a policy and an incident.
 type env struct {
 	policy          *Policy
@@ -365,6 +395,7 @@ type env struct {
 	cal             Calendar
 	customerTarget  Offset
 	processorTarget Offset
+	metBy           map[string]string // rule -> the rule whose submission met it
 }
 
 // calendar is the calendar a rule's clock is kept in: its zone (the

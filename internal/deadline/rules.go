@@ -120,6 +120,7 @@ func cloneRule(r Rule) Rule {
 	r.Content = slices.Clone(r.Content)
 	r.Notes = slices.Clone(r.Notes)
 	r.Limits = slices.Clone(r.Limits)
+	r.MetBy = slices.Clone(r.MetBy)
 	return r
 }
 
@@ -197,6 +198,7 @@ var rules = []Rule{
 		Recipient:  "Each controller whose personal data we process (the affected customers)",
 		Confidence: "V (the target: your data processing agreements)",
 		When:       flags("gdpr_processor", "processor_breach"),
+		MetBy:      []string{"customer-notice"},
 		Due:        []Term{{Anchors: []string{EventAware}, Offset: MustParseOffset(DefaultCustomerNoticeTarget), OffsetFrom: "processor_notice_target"}},
 		Limits: []string{
 			"What your data processing agreements actually promise: set processor_notice_target to it.",
@@ -213,7 +215,7 @@ var rules = []Rule{
 			"Art. 33(2): the processor notifies the controller without undue delay after becoming aware of a breach of the controller's data. Every such breach: the processor does not weigh the risk, the controller does.",
 			"Due at the target our data processing agreements promise (the policy's processor_notice_target); past it the notice is overdue, not merely escalated.",
 			"Each controller has its own 72 hours (Art. 33(1)) from when it becomes aware, at the latest when we tell it: gdpr-33-2-controller shows that clock once this notice is recorded as submitted.",
-			"The customer notice (customer-notice) to each controller serves this duty when it carries the items above: record it with `irtui incident submitted ID gdpr-33-2` as well.",
+			"The customer notice (customer-notice) to each controller serves this duty: once it is recorded as submitted (or delivered to every affected customer), this obligation is met too, unless its own submission was recorded.",
 		},
 	},
 	{
