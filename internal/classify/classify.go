@@ -249,6 +249,15 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 			v.Rationale = append(v.Rationale, reason("flag:"+r.Flag, r.Because, r.When, r.Uses()))
 		}
 	}
+	// A recorded anchor implies its flag (a materiality determination is a
+	// material incident), as `irtui incident anchor` sets it on the incident.
+	for _, k := range deadline.AnchorKinds {
+		if t := ev.Extra[k.Event]; k.Sets != "" && !t.IsZero() && !v.Flags[k.Sets] {
+			v.Flags[k.Sets] = true
+			v.Rationale = append(v.Rationale, Reason{Part: "flag:" + k.Sets,
+				Text: fmt.Sprintf("The %s moment is recorded (%s): %s.", k.Name, t.Format(time.RFC3339), k.Title)})
+		}
+	}
 	for i := range rb.Rules.Facts {
 		r := &rb.Rules.Facts[i]
 		f, err := r.Compute(env)

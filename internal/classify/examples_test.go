@@ -513,3 +513,43 @@ func findObligation(obs []deadline.Obligation, id string) (deadline.Obligation, 
 	}
 	return deadline.Obligation{}, false
 }
+
+// A recorded anchor implies its flag: the materiality determination makes
+// the incident material for SEC Item 1.05 even while the triage answer still
+// says "not assessed", as `irtui incident anchor` sets the flag.
+func TestAnchorImpliesItsFlag(t *testing.T) {
+	policy := allRegimes(t)
+	rb := bundled(t, "ransomware")
+	path := filepath.Join(examplesDir, "ransomware.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ParseAnswers(rb, path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	awareAt := time.Date(2026, 4, 14, 9, 30, 0, 0, policy.Location())
+	v, err := Classify(rb, a, policy, Events{Aware: awareAt}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Flags["sec_material"] {
+		t.Fatal("the example is not yet material")
+	}
+	// Thursday 16 April 2026 18:00 in Amsterdam is 12:00 in New York; four
+	// business days later is Wednesday 22 April, 17:30 ET.
+	determined := time.Date(2026, 4, 16, 18, 0, 0, 0, policy.Location())
+	v, err = Classify(rb, a, policy, Events{Aware: awareAt, Extra: map[string]time.Time{deadline.EventDetermined: determined}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Flags["sec_material"] {
+		t.Fatalf("flags %v lack sec_material", trueFlags(v.Flags))
+	}
+	o, ok := findObligation(v.Obligations, "sec-8k-1.05")
+	ny, _ := time.LoadLocation("America/New_York")
+	if want := time.Date(2026, 4, 22, 17, 30, 0, 0, ny); !ok || !o.Due.Equal(want) || o.Anchor != deadline.EventDetermined {
+		t.Errorf("sec-8k-1.05: %v from %q, want %v from determined", o.Due, o.Anchor, want)
+	}
+}
