@@ -1,11 +1,14 @@
 package classify
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/runbooks"
@@ -260,6 +263,40 @@ func BenchmarkClassify(b *testing.B) {
 	for b.Loop() {
 		v, err := Classify(rb, a, policy, Events{Aware: aware}, nil)
 		if err != nil || len(v.Obligations) < 5 {
+			b.Fatalf("%v %d", err, len(v.Obligations))
+		}
+	}
+}
+
+// BenchmarkClassifyAllRegimes classifies the ransomware example, which uses
+// both shared assessments, under docs/examples/config-all-regimes.yaml
+// (every regime on, NIS2 managed service provider, CRA, UK, the Dutch
+// working-day calendar), with the anchors recorded that start the SEC,
+// DORA, NYDFS and CRA clocks counted in business days.
+func BenchmarkClassifyAllRegimes(b *testing.B) {
+	cfg, err := config.Load(exampleConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rb := bundled(b, "ransomware")
+	data, err := os.ReadFile(filepath.Join(examplesDir, "ransomware.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := ParseAnswers(rb, "ransomware.yaml", data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc := cfg.Policy.Location()
+	ev := Events{Aware: time.Date(2026, 4, 14, 9, 30, 0, 0, loc), Extra: map[string]time.Time{
+		deadline.EventClassifiedMajor: time.Date(2026, 4, 14, 13, 0, 0, 0, loc),
+		deadline.EventDetermined:      time.Date(2026, 4, 16, 18, 0, 0, 0, loc),
+		deadline.EventRansomPaid:      time.Date(2026, 4, 15, 11, 0, 0, 0, loc),
+		"submitted:dora-initial":      time.Date(2026, 4, 14, 15, 0, 0, 0, loc),
+	}}
+	for b.Loop() {
+		v, err := Classify(rb, a, cfg.Policy, ev, nil)
+		if err != nil || len(v.Obligations) < 15 {
 			b.Fatalf("%v %d", err, len(v.Obligations))
 		}
 	}

@@ -319,12 +319,16 @@ func (p Policy) Obligations(in Input) []Obligation {
 	}
 	// First every rule on its own condition, then the rules that also
 	// follow other regimes' authority notices (Rule.AlsoWhenAuthority).
-	obs := make([]Obligation, len(rules))
+	// Only the obligations that apply are kept, with their rule's index,
+	// and they are ordered by index, not moved: an Obligation is large.
 	own := make([]bool, len(rules))
+	found, at := make([]Obligation, 0, len(rules)), make([]int, 0, len(rules))
 	for i := range rules {
-		obs[i], own[i] = e.evaluate(&rules[i], nil)
+		o, ok := e.evaluate(&rules[i], nil)
+		if own[i] = ok; ok {
+			found, at = append(found, o), append(at, i)
+		}
 	}
-	applies := slices.Clone(own)
 	for i := range rules {
 		r := &rules[i]
 		if own[i] || !r.AlsoWhenAuthority {
@@ -337,27 +341,48 @@ func (p Policy) Obligations(in Input) []Obligation {
 			}
 		}
 		if len(via) > 0 {
-			obs[i], applies[i] = e.evaluate(r, via)
+			if o, ok := e.evaluate(r, via); ok {
+				found, at = append(found, o), append(at, i)
+			}
 		}
 	}
-	out := make([]Obligation, 0, len(rules))
-	for i := range rules {
-		if applies[i] {
-			out = append(out, obs[i])
-		}
+	order := make([]int, len(found))
+	for k := range order {
+		order[k] = k
 	}
-	slices.SortStableFunc(out, func(a, b Obligation) int {
+	slices.SortFunc(order, func(x, y int) int {
+		a, b := &found[x], &found[y]
 		az, bz := a.Due.IsZero(), b.Due.IsZero()
 		switch {
-		case az && bz:
-			return 0
-		case az:
+		case az && !bz:
 			return 1
-		case bz:
+		case bz && !az:
 			return -1
+		case !az:
+			if c := a.Due.Compare(b.Due); c != 0 {
+				return c
+			}
 		}
-		return a.Due.Compare(b.Due)
+		return at[x] - at[y] // ties keep the rules' order
 	})
+	// Put found in that order in place, one cycle of the permutation at a
+	// time: found[k] becomes the old found[order[k]].
+	for k := range order {
+		if order[k] < 0 {
+			continue
+		}
+		tmp, j := found[k], k
+		for {
+			next := order[j]
+			order[j] = -1
+			if next == k {
+				found[j] = tmp
+				break
+			}
+			found[j], j = found[next], next
+		}
+	}
+	out := found
 	return out
 }
 

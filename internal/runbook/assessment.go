@@ -125,6 +125,7 @@ type binding struct {
 	q    Question
 	src  string
 	prog *vm.Program
+	uses []string // usesOf(prog), computed once
 }
 
 // Shared returns the resolved assessment (nil before the runbook is
@@ -160,7 +161,7 @@ func (u *Use) Bind(env map[string]any) ([]Bound, error) {
 			return nil, fmt.Errorf("uses %s: with %s: %s", u.Assessment, b.q.ID, msg)
 		}
 		env[b.q.ID] = v
-		out = append(out, Bound{Question: b.q.ID, Rule: b.src, Uses: usesOf(b.prog), Value: v})
+		out = append(out, Bound{Question: b.q.ID, Rule: b.src, Uses: b.uses, Value: v})
 	}
 	return out, nil
 }
@@ -568,7 +569,7 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 				continue
 			}
 			p := v.bindExpr(at.with("with", q.ID), src, q, env, key)
-			u.bound = append(u.bound, binding{q: q, src: src, prog: p})
+			u.bound = append(u.bound, binding{q: q, src: src, prog: p, uses: usesOf(p)})
 		}
 		for _, q := range a.Questions {
 			env[q.ID] = q.Zero()
