@@ -13,12 +13,15 @@ import (
 // say about them.
 func TestCLIAnchorsAndRiskDecision(t *testing.T) {
 	c := newCLI(t)
+	c.withDirectory()
 	cfg := filepath.Join(c.dir, "config.yaml")
 	if err := os.WriteFile(cfg, []byte(`policy:
   eu_controller: true
   sec_registrant: true
   nydfs_covered_entity: true
   time_zone: Europe/Amsterdam
+identity:
+  local_trust: true
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}

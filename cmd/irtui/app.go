@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/tabletop"
@@ -28,7 +29,11 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	defer svc.Store.Close()
-	seeded, err := seedDemoDirectory(cmd.Context(), svc.Store, g.actor())
+	seeded, err := seedDemoDirectory(cmd.Context(), svc.Store)
+	if err != nil {
+		return err
+	}
+	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
 	if err != nil {
 		return err
 	}
@@ -41,25 +46,30 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	var p *tea.Program
-	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: g.actor(), Service: ns,
+	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: identity.Irtui(), Service: ns,
 		Progress: func(pr notify.Progress) {
 			if p != nil {
 				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: pr.Alert()})
 			}
 		}}
 	m := tui.New(tui.Deps{
-		Store:        svc.Store,
-		Service:      svc,
-		Runbooks:     func() *runbook.Library { return runbook.Load(opts) },
-		Scenarios:    func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
-		DrillService: drillServices(svc),
-		Notify:       ns,
-		Wake:         worker.Wake,
-		Delivery:     settings,
-		Locate:       worker.Locate,
-		Config:       cfg,
-		Actor:        g.actor(),
-		Clock:        clock.Real{},
+		Service:   svc,
+		Directory: directory(svc.Store),
+		Changes:   svc,
+		Runbooks:  func() *runbook.Library { return runbook.Load(opts) },
+		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
+		Drills: func(lib *runbook.Library) tabletop.Deps {
+			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: cfg.Policy, Real: clock.Real{},
+				NewService: drillServices(svc)}
+		},
+		Notify:   ns,
+		Wake:     worker.Wake,
+		Delivery: settings,
+		Locate:   worker.Locate,
+		Config:   cfg,
+		Actor:    actor,
+		Clock:    clock.Real{},
+		Context:  ctx,
 		Notice: func() string {
 			if seeded {
 				return "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."

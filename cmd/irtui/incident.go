@@ -12,6 +12,7 @@ import (
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -20,8 +21,9 @@ import (
 // session is what an incident command works with.
 type session struct {
 	svc   *incident.Service
+	dir   *identity.Service
 	cfg   config.Config
-	actor string
+	actor identity.Actor
 }
 
 // withSession opens the configuration and the database for a command and
@@ -36,7 +38,11 @@ func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) erro
 		return err
 	}
 	defer svc.Store.Close()
-	return fn(session{svc: svc, cfg: cfg, actor: g.actor()})
+	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
+	if err != nil {
+		return err
+	}
+	return fn(session{svc: svc, dir: directory(svc.Store), cfg: cfg, actor: actor})
 }
 
 func newIncidentCmd(g *globals) *cobra.Command {
@@ -169,7 +175,7 @@ func newListCmd(g *globals) *cobra.Command {
 				case closed:
 					f.Status = store.StatusClosed
 				}
-				list, err := s.svc.List(c.Context(), s.actor, f)
+				list, sums, err := s.svc.ListSummaries(c.Context(), s.actor, f)
 				if err != nil {
 					return err
 				}
@@ -182,10 +188,6 @@ func newListCmd(g *globals) *cobra.Command {
 				if len(list) == 0 {
 					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
-				}
-				sums, err := s.svc.Store.OpenSummaries(c.Context())
-				if err != nil {
-					return err
 				}
 				now := s.svc.Clock.Now()
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -332,7 +334,7 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 	}
 	fmt.Fprintf(w, "\nTimeline (%d entries):\n", d.TimelineTotal)
 	for _, e := range d.Timeline {
-		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(e.Actor), e.Kind, safetext.Line(e.Summary))
+		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
 	}
 }
 
@@ -563,7 +565,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Add or update people and customers from a YAML file (all or nothing)",
+		Short: "Add or update people (OS users, SSH keys, permissions) and customers from a YAML file (all or nothing; administrators only)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			d, err := readDirectory(c.Context(), a[0])
@@ -571,7 +573,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withSession(c, func(s session) error {
-				r, err := s.svc.Store.ImportDirectory(c.Context(), s.actor, d)
+				r, err := s.dir.Import(c.Context(), s.actor, d)
 				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, a[0])
 			})
 		},
@@ -582,27 +584,20 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				people, err := s.svc.Store.People(c.Context())
+				d, err := s.dir.Directory(c.Context(), s.actor)
 				if err != nil {
 					return err
 				}
-				customers, err := s.svc.Store.Customers(c.Context())
-				if err != nil {
-					return err
-				}
+				people, customers := d.People, d.Customers
 				if asJSON {
-					if people == nil {
-						people = []store.Person{}
-					}
-					if customers == nil {
-						customers = []store.Customer{}
-					}
-					return writeJSON(c.OutOrStdout(), store.Directory{People: people, Customers: customers})
+					return writeJSON(c.OutOrStdout(), d)
 				}
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "PERSON\tNAME\tSLACK\tROLES")
+				fmt.Fprintln(tw, "PERSON\tNAME\tSLACK\tROLES\tPERMISSIONS\tOS USERS\tSSH KEYS")
 				for _, p := range people {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, safetext.Line(p.Name), p.SlackUserID, strings.Join(p.Roles, ", "))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(p.ID), safetext.Line(p.Name), safetext.Line(p.SlackUserID),
+						safetext.Line(strings.Join(p.Roles, ", ")), strings.Join(p.Permissions, ", "),
+						safetext.Line(strings.Join(p.OSUsers, ", ")), strings.Join(p.Fingerprints, ", "))
 				}
 				fmt.Fprintln(tw, "\nCUSTOMER\tNAME\tLANGUAGE\tCONTACT")
 				for _, cu := range customers {
@@ -626,7 +621,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				r, err := s.svc.Store.VerifyChains(c.Context())
+				r, err := s.svc.VerifyAudit(c.Context(), s.actor)
 				if err != nil {
 					return err
 				}

@@ -452,6 +452,9 @@ func newNotifySendCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withNotify(c, func(s notifySession) error {
+				if err := s.ns.CheckSender(c.Context(), s.actor); err != nil {
+					return err
+				}
 				if settings.SMTP != nil && s.cfg.Org.Sender() == "" {
 					return fmt.Errorf("%s is set, but mail needs a sender: set org.mail_from (or org.contact) "+
 						"in the configuration file", notify.EnvSMTPURL)

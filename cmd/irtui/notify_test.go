@@ -25,8 +25,14 @@ type notifyCLI struct {
 func newNotifyCLI(t *testing.T) *notifyCLI {
 	dir := t.TempDir()
 	c := &notifyCLI{t: t, bin: cliBinary(t), dir: dir}
+	// Local trust mode: the people of these tests share the OS account
+	// that runs them and name themselves with IRTUI_USER.
+	trust := filepath.Join(dir, "trust.yaml")
+	if err := os.WriteFile(trust, []byte("identity:\n  local_trust: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c.env = []string{"IRTUI_DB=" + filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off", "NO_COLOR=1",
-		"XDG_DATA_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+		"XDG_DATA_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH"), "IRTUI_CONFIG=" + trust}
 	return c
 }
 
@@ -89,6 +95,7 @@ const cliDirectory = `people:
   - {id: chen, name: Chen, roles: [incident_commander]}
   - {id: eli, name: Eli, roles: [customer_liaison]}
   - {id: dave, name: Dave}
+  - {id: ops, name: Ops on call}
 customers:
   - {id: acme, name: Acme Holdings, language: en, contact_kind: email, contact: sec@acme.test}
   - {id: zuid, name: Zuiderzee Zorg, language: nl, contact_kind: email, contact: sec@zuid.test}
@@ -286,7 +293,7 @@ func (c *notifyCLI) declareExport(customers ...string) {
 	if err := os.WriteFile(answers, []byte(cliAnswers), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
-	c.ok("admin", "directory", "import", dirFile)
+	c.ok("", "directory", "import", dirFile) // the OS user who created the database
 	args := []string{"incident", "declare", "--runbook", "personal-data-breach", "--title", "Export <!channel>"}
 	if len(customers) > 0 {
 		args = append(args, "--answers", answers)

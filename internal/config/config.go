@@ -15,9 +15,19 @@ import (
 
 // Config is the configuration file.
 type Config struct {
-	Org    Org             `yaml:"org" json:"org"`
-	Policy deadline.Policy `yaml:"policy" json:"policy"`
-	Slack  Slack           `yaml:"slack" json:"slack"`
+	Org      Org             `yaml:"org" json:"org"`
+	Policy   deadline.Policy `yaml:"policy" json:"policy"`
+	Slack    Slack           `yaml:"slack" json:"slack"`
+	Identity Identity        `yaml:"identity" json:"identity"`
+}
+
+// Identity says how irtui tells who acts (docs/identity.md).
+type Identity struct {
+	// LocalTrust turns on local trust mode: --as and IRTUI_USER name who
+	// acts everywhere, not only on drills, and each entry records the OS
+	// user behind the name. For a machine where the team shares one OS
+	// account and trusts one another's typed names; off by default.
+	LocalTrust bool `yaml:"local_trust" json:"local_trust"`
 }
 
 // Org describes the organisation that sends notices.

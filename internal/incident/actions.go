@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -50,8 +51,8 @@ type Declaration struct {
 // Declare records a new incident, or a dismissed event, with its
 // checklist and affected customers. Timeline: "declared" (or "dismissed"
 // for an event) and "classified" with the rationale.
-func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Incident, error) {
-	o := &op{actor: actor, action: "declare"}
+func (s *Service) Declare(ctx context.Context, actor identity.Actor, d Declaration) (Incident, error) {
+	o := &op{actor: actor, action: "declare", drill: d.Drill}
 	var in Incident
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		if err := checkDeclaration(&d, now); err != nil {
@@ -61,7 +62,7 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 			RunbookVersion: d.RunbookVersion, Title: d.Title, Summary: d.Summary, Category: d.Category,
 			AttackVector: d.AttackVector, Severity: d.Severity, Flags: d.Flags, Answers: d.Answers,
 			Facts: d.Facts, Rationale: d.Rationale, Roles: d.Roles, AwareAt: d.AwareAt, DeclaredAt: now,
-			UpdatedAt: now, Drill: d.Drill, CreatedBy: actor}
+			UpdatedAt: now, Drill: d.Drill, CreatedBy: actor.ID()}
 		if !d.Incident {
 			in.Kind, in.Status, in.ClosedAt, in.DismissedReason = store.KindEvent, store.StatusClosed, now, d.DismissReason
 		}
@@ -69,7 +70,7 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 			return err
 		}
 		var missing *store.MissingCustomerError
-		if err := tx.LinkCustomers(ctx, in.ID, d.Customers, now, actor); errors.As(err, &missing) {
+		if err := tx.LinkCustomers(ctx, in.ID, d.Customers, now, actor.ID()); errors.As(err, &missing) {
 			return notFound("customer %q is not in the directory; import it first (irtui directory import)", missing.ID)
 		} else if err != nil {
 			return err
@@ -219,7 +220,7 @@ type Classification struct {
 // reopened as one, declared now (timeline "declared"); an incident classified as not one
 // is closed as a dismissed event ("dismissed"). A higher severity also
 // records "severity_raised".
-func (s *Service) Reclassify(ctx context.Context, actor, id string, c Classification) (Incident, error) {
+func (s *Service) Reclassify(ctx context.Context, actor identity.Actor, id string, c Classification) (Incident, error) {
 	o := &op{actor: actor, action: "reclassify", incident: id}
 	var in Incident
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
@@ -235,8 +236,18 @@ func (s *Service) Reclassify(ctx context.Context, actor, id string, c Classifica
 			return refused("cannot dismiss %s as not an incident without a reason", id)
 		}
 		wasIncident := in.Kind == store.KindIncident
-		if wasIncident && c.Incident && rank(c.Severity) > rank(in.Severity) && c.Reason == "" {
+		lowering := wasIncident && c.Incident && rank(c.Severity) > rank(in.Severity)
+		if lowering && c.Reason == "" {
 			return refused("lowering the severity of %s from %s to %s needs a reason", id, in.Severity, c.Severity)
+		}
+		switch {
+		case lowering:
+			err = requireOverride(ctx, tx, o.who, in, fmt.Sprintf("lower its severity from %s to %s", in.Severity, c.Severity))
+		case wasIncident && !c.Incident:
+			err = requireOverride(ctx, tx, o.who, in, "dismiss it as not an incident")
+		}
+		if err != nil {
+			return err
 		}
 		old := in
 		in.Category, in.AttackVector, in.Severity = c.Category, c.AttackVector, c.Severity
@@ -324,7 +335,7 @@ func cmpOr(a, b string) string {
 // ChangeSeverity sets a new severity. Raising it records
 // "severity_raised"; lowering it needs a reason and records
 // "severity_lowered".
-func (s *Service) ChangeSeverity(ctx context.Context, actor, id, severity, reason string) error {
+func (s *Service) ChangeSeverity(ctx context.Context, actor identity.Actor, id, severity, reason string) error {
 	o := &op{actor: actor, action: "severity", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -348,6 +359,9 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor, id, severity, reaso
 		case reason == "":
 			return refused("lowering the severity of %s from %s to %s needs a reason", id, from, severity)
 		default:
+			if err := requireOverride(ctx, tx, o.who, in, fmt.Sprintf("lower its severity from %s to %s", from, severity)); err != nil {
+				return err
+			}
 			kind, summary = "severity_lowered", fmt.Sprintf("Severity lowered from %s to %s", from, severity)
 		}
 		if reason != "" {
@@ -370,7 +384,7 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor, id, severity, reaso
 // Assign gives a role to a person from the directory. If someone else
 // holds it, this is a hand-over: their assignment ends, naming the new
 // holder. Timeline: "role_assigned".
-func (s *Service) Assign(ctx context.Context, actor, id, role, person string) error {
+func (s *Service) Assign(ctx context.Context, actor identity.Actor, id, role, person string) error {
 	o := &op{actor: actor, action: "assign", incident: id, detail: role + " -> " + person}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -404,7 +418,7 @@ func (s *Service) Assign(ctx context.Context, actor, id, role, person string) er
 			return err
 		}
 		if err := tx.InsertAssignment(ctx, &store.Assignment{IncidentID: id, Role: role, PersonID: person,
-			AssignedAt: now, AssignedBy: actor}); err != nil {
+			AssignedAt: now, AssignedBy: actor.ID()}); err != nil {
 			return err
 		}
 		if err := tx.TouchIncident(ctx, id, now); err != nil {
@@ -437,7 +451,7 @@ func checkRole(in Incident, role string) error {
 
 // Acknowledge records that the current holder of a role took it on. Only
 // that person may acknowledge. Timeline: "role_acknowledged".
-func (s *Service) Acknowledge(ctx context.Context, actor, id, role string) error {
+func (s *Service) Acknowledge(ctx context.Context, actor identity.Actor, id, role string) error {
 	o := &op{actor: actor, action: "acknowledge", incident: id, detail: role}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -457,34 +471,34 @@ func (s *Service) Acknowledge(ctx context.Context, actor, id, role string) error
 		if err != nil {
 			return err
 		}
-		if cur.PersonID != actor {
+		if cur.PersonID != o.who.ID() {
 			return refused("only %s, who holds %s on %s, can acknowledge it (you are %s)", cur.PersonID, role, id, actor)
 		}
 		if !cur.AcknowledgedAt.IsZero() {
-			return invalidState("%s already acknowledged %s on %s at %s", actor, role, id,
+			return invalidState("%s already acknowledged %s on %s at %s", actor.ID(), role, id,
 				cur.AcknowledgedAt.Format(time.RFC3339))
 		}
 		if err := tx.AcknowledgeAssignment(ctx, cur.ID, now); err != nil {
 			return err
 		}
 		_, err = appendEntry(ctx, tx, now, actor, id, "role_acknowledged",
-			fmt.Sprintf("%s acknowledged %s", actor, role), map[string]any{"role": role, "person": actor})
+			fmt.Sprintf("%s acknowledged %s", actor.ID(), role), map[string]any{"role": role, "person": actor.ID()})
 		return err
 	})
 }
 
 // CompleteStep marks a checklist step done. Timeline: "step_completed".
-func (s *Service) CompleteStep(ctx context.Context, actor, id, stepID, note string) error {
+func (s *Service) CompleteStep(ctx context.Context, actor identity.Actor, id, stepID, note string) error {
 	return s.finishStep(ctx, actor, id, stepID, store.StepDone, strings.TrimSpace(note))
 }
 
 // SkipStep marks a checklist step skipped, which needs a reason.
 // Timeline: "step_skipped".
-func (s *Service) SkipStep(ctx context.Context, actor, id, stepID, reason string) error {
+func (s *Service) SkipStep(ctx context.Context, actor identity.Actor, id, stepID, reason string) error {
 	return s.finishStep(ctx, actor, id, stepID, store.StepSkipped, strings.TrimSpace(reason))
 }
 
-func (s *Service) finishStep(ctx context.Context, actor, id, stepID, status, note string) error {
+func (s *Service) finishStep(ctx context.Context, actor identity.Actor, id, stepID, status, note string) error {
 	action, kind, verb := "step_complete", "step_completed", "complete"
 	if status == store.StepSkipped {
 		action, kind, verb = "step_skip", "step_skipped", "skip"
@@ -512,7 +526,7 @@ func (s *Service) finishStep(ctx context.Context, actor, id, stepID, status, not
 		if status == store.StepSkipped && note == "" {
 			return refused("skipping step %q of %s needs a reason", stepID, id)
 		}
-		if err := tx.SetStepState(ctx, id, stepID, status, note, actor, now); err != nil {
+		if err := tx.SetStepState(ctx, id, stepID, status, note, actor.ID(), now); err != nil {
 			return err
 		}
 		if err := tx.TouchIncident(ctx, id, now); err != nil {
@@ -533,7 +547,7 @@ func (s *Service) finishStep(ctx context.Context, actor, id, stepID, status, not
 
 // AddNote adds a free-text note to the timeline ("note"), also on closed
 // incidents and dismissed events.
-func (s *Service) AddNote(ctx context.Context, actor, id, text string) error {
+func (s *Service) AddNote(ctx context.Context, actor identity.Actor, id, text string) error {
 	o := &op{actor: actor, action: "note", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		if _, err := loadIncident(ctx, tx, id); err != nil {
@@ -550,7 +564,7 @@ func (s *Service) AddNote(ctx context.Context, actor, id, text string) error {
 
 // LinkCustomer records that the incident affects one more customer.
 // Timeline: "customer_linked".
-func (s *Service) LinkCustomer(ctx context.Context, actor, id, customerID string) error {
+func (s *Service) LinkCustomer(ctx context.Context, actor identity.Actor, id, customerID string) error {
 	o := &op{actor: actor, action: "link_customer", incident: id, detail: customerID}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -567,7 +581,7 @@ func (s *Service) LinkCustomer(ctx context.Context, actor, id, customerID string
 		if err != nil {
 			return err
 		}
-		added, err := tx.LinkCustomer(ctx, id, customerID, now, actor)
+		added, err := tx.LinkCustomer(ctx, id, customerID, now, actor.ID())
 		if err != nil {
 			return err
 		}
@@ -585,7 +599,7 @@ func (s *Service) LinkCustomer(ctx context.Context, actor, id, customerID string
 // submitted at the given time (zero: now). Later clocks of a chain (such
 // as NIS2's 72-hour notification after the 24-hour early warning) count
 // from it. Timeline: "obligation_submitted".
-func (s *Service) RecordSubmission(ctx context.Context, actor, id, obligationID string, at time.Time) error {
+func (s *Service) RecordSubmission(ctx context.Context, actor identity.Actor, id, obligationID string, at time.Time) error {
 	o := &op{actor: actor, action: "obligation_submit", incident: id, detail: obligationID}
 	return s.obligationEvent(ctx, o, id, obligationID, store.ObligationSubmitted, at, "")
 }
@@ -593,14 +607,14 @@ func (s *Service) RecordSubmission(ctx context.Context, actor, id, obligationID 
 // PauseObligation stops an obligation's clock from the given time (zero:
 // now), such as when law enforcement asks for a delay; the reason is
 // required. Timeline: "obligation_paused".
-func (s *Service) PauseObligation(ctx context.Context, actor, id, obligationID string, at time.Time, reason string) error {
+func (s *Service) PauseObligation(ctx context.Context, actor identity.Actor, id, obligationID string, at time.Time, reason string) error {
 	o := &op{actor: actor, action: "obligation_pause", incident: id, detail: obligationID}
 	return s.obligationEvent(ctx, o, id, obligationID, store.ObligationPauseStart, at, reason)
 }
 
 // ResumeObligation restarts a paused obligation's clock. Timeline:
 // "obligation_resumed".
-func (s *Service) ResumeObligation(ctx context.Context, actor, id, obligationID string, at time.Time, note string) error {
+func (s *Service) ResumeObligation(ctx context.Context, actor identity.Actor, id, obligationID string, at time.Time, note string) error {
 	o := &op{actor: actor, action: "obligation_resume", incident: id, detail: obligationID}
 	return s.obligationEvent(ctx, o, id, obligationID, store.ObligationPauseEnd, at, note)
 }
@@ -653,7 +667,7 @@ func (s *Service) obligationEvent(ctx context.Context, o *op, id, obligationID, 
 			entryKind, summary = "obligation_resumed", fmt.Sprintf("Resumed the clock of %s", obligationID)
 		}
 		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: obligationID,
-			Kind: kind, At: at, Actor: o.actor, Note: note, RecordedAt: now}); err != nil {
+			Kind: kind, At: at, Actor: o.actor.ID(), Note: note, RecordedAt: now}); err != nil {
 			return err
 		}
 		_, err = appendEntry(ctx, tx, now, o.actor, id, entryKind, summary,
@@ -683,7 +697,7 @@ func obligationState(events []store.ObligationEvent, obligationID string) (submi
 // Close closes an incident. While required steps are open it is refused,
 // unless overrideReason says why it should close anyway. Timeline:
 // "closed".
-func (s *Service) Close(ctx context.Context, actor, id, overrideReason string) error {
+func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideReason string) error {
 	o := &op{actor: actor, action: "close", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -711,6 +725,11 @@ func (s *Service) Close(ctx context.Context, actor, id, overrideReason string) e
 			return refused("cannot close %s: %d required step(s) are still open: %s; "+
 				"finish or skip them, or give a reason to close anyway", id, len(open), strings.Join(open, ", "))
 		}
+		if len(open) > 0 {
+			if err := requireOverride(ctx, tx, o.who, in, "close it with required steps open"); err != nil {
+				return err
+			}
+		}
 		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusClosed, now, now
 		if err := tx.UpdateIncident(ctx, &in); err != nil {
 			return err
@@ -730,7 +749,7 @@ func (s *Service) Close(ctx context.Context, actor, id, overrideReason string) e
 
 // Reopen reopens a closed incident; the reason is required. Timeline:
 // "reopened".
-func (s *Service) Reopen(ctx context.Context, actor, id, reason string) error {
+func (s *Service) Reopen(ctx context.Context, actor identity.Actor, id, reason string) error {
 	o := &op{actor: actor, action: "reopen", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -746,6 +765,9 @@ func (s *Service) Reopen(ctx context.Context, actor, id, reason string) error {
 		reason = strings.TrimSpace(reason)
 		if reason == "" {
 			return refused("reopening %s needs a reason", id)
+		}
+		if err := requireOverride(ctx, tx, o.who, in, "reopen it"); err != nil {
+			return err
 		}
 		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusOpen, time.Time{}, now
 		if err := tx.UpdateIncident(ctx, &in); err != nil {
@@ -768,7 +790,7 @@ func (s *Service) Reopen(ctx context.Context, actor, id, reason string) error {
 // The note says why; it is required when correcting awareness and when
 // replacing an earlier record of the same anchor. The clocks that run from
 // the anchor start, or move, at once. Timeline: "anchor_recorded".
-func (s *Service) RecordAnchor(ctx context.Context, actor, id, name string, at time.Time, note string) error {
+func (s *Service) RecordAnchor(ctx context.Context, actor identity.Actor, id, name string, at time.Time, note string) error {
 	o := &op{actor: actor, action: "anchor", incident: id, detail: name}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -804,6 +826,14 @@ func (s *Service) RecordAnchor(ctx context.Context, actor, id, name string, at t
 				kind.Name, id, at.Format(time.RFC3339), aware.Format(time.RFC3339))
 		}
 		prev, replacing = RecordedAnchor(events, kind.Event)
+		// Moving a recorded moment later moves its clocks later: an
+		// override of the process, like lowering the severity.
+		later := replacing && at.After(prev.At) || kind.Event == deadline.EventAware && !replacing && at.After(in.AwareAt)
+		if later {
+			if err := requireOverride(ctx, tx, o.who, in, fmt.Sprintf("move its %s later, which moves its clocks later", kind.Name)); err != nil {
+				return err
+			}
+		}
 		switch {
 		case kind.NeedsNote && note == "":
 			return refused("recording %s of %s moves every clock that runs from it: say why with a note", kind.Name, id)
@@ -812,7 +842,7 @@ func (s *Service) RecordAnchor(ctx context.Context, actor, id, name string, at t
 				kind.Name, id, prev.At.Format(time.RFC3339), prev.Actor)
 		}
 		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: kind.Event,
-			Kind: store.ObligationAnchor, At: at, Actor: o.actor, Note: note, RecordedAt: now}); err != nil {
+			Kind: store.ObligationAnchor, At: at, Actor: o.actor.ID(), Note: note, RecordedAt: now}); err != nil {
 			return err
 		}
 		// The moment implies its flag: a recorded determination is a
@@ -883,7 +913,7 @@ const (
 // clocks of GDPR Art. 33 and 34 (and the UK GDPR's) start or stop with it,
 // and notifications on flag:high_risk fire when it sets that flag.
 // Timeline: "risk_decided".
-func (s *Service) DecideRisk(ctx context.Context, actor, id, level, reason string) error {
+func (s *Service) DecideRisk(ctx context.Context, actor identity.Actor, id, level, reason string) error {
 	o := &op{actor: actor, action: "risk_decide", incident: id, detail: level}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -904,7 +934,21 @@ func (s *Service) DecideRisk(ctx context.Context, actor, id, level, reason strin
 		if reason == "" {
 			return refused("deciding the breach risk of %s needs a reason, for the record the authority may ask for", id)
 		}
+		// The level in force: the last decision, which a re-classification
+		// does not undo, else what the assessment concluded.
 		previous := riskLevel(in.Flags)
+		events, err := tx.ObligationEvents(ctx, id)
+		if err != nil {
+			return err
+		}
+		if dec, ok := RiskDecision(events); ok {
+			previous = dec.Value
+		}
+		if riskRank(level) < riskRank(previous) {
+			if err := requireRiskDecider(ctx, tx, o.who, in, previous, level); err != nil {
+				return err
+			}
+		}
 		old := slices.Clone(in.Flags)
 		in.Flags = applyRiskDecision(in.Flags, level)
 		in.UpdatedAt = now
@@ -912,7 +956,7 @@ func (s *Service) DecideRisk(ctx context.Context, actor, id, level, reason strin
 			return err
 		}
 		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: BreachRisk,
-			Kind: store.ObligationDecision, At: now, Actor: o.actor, Note: reason, Value: level, RecordedAt: now}); err != nil {
+			Kind: store.ObligationDecision, At: now, Actor: o.actor.ID(), Note: reason, Value: level, RecordedAt: now}); err != nil {
 			return err
 		}
 		var set []string
@@ -933,6 +977,37 @@ func (s *Service) DecideRisk(ctx context.Context, actor, id, level, reason strin
 			map[string]any{"level": level, "previous": previous, "reason": reason, "flags": nonNil(in.Flags)})
 		return err
 	})
+}
+
+// DPORole is the runbook role of the data protection officer, who may
+// lower a breach risk the assessment concluded.
+const DPORole = "dpo"
+
+// requireRiskDecider lets a decision that lowers the breach risk (and so
+// stops the authority's or the people's clock) through for the incident's
+// data protection officer (the dpo role) and commander, and for people
+// with the override permission.
+func requireRiskDecider(ctx context.Context, tx *store.Tx, who identity.Who, in Incident, from, to string) error {
+	if who.Can(identity.Override) {
+		return nil
+	}
+	for _, role := range []string{DPORole, identity.CommanderRole} {
+		cur, err := tx.CurrentAssignment(ctx, in.ID, role)
+		switch {
+		case err == nil && who.Person.ID != "" && cur.PersonID == who.Person.ID:
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	return Denied(&identity.Denied{Msg: fmt.Sprintf("only the data protection officer (role %s) or the incident commander of %s, "+
+		"or someone with the override permission, may lower its breach risk from %s to %s; %s is none of them",
+		DPORole, in.ID, from, to, who.ID())})
+}
+
+// riskRank orders the breach risk levels: none < risk < high.
+func riskRank(level string) int {
+	return slices.Index([]string{RiskNone, RiskSome, RiskHigh}, level)
 }
 
 // riskLevel reads the breach risk level from an incident's flags.

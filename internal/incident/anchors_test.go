@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -20,7 +21,7 @@ func TestRecordAnchorStartsClocks(t *testing.T) {
 	d := declaration()
 	d.Flags = []string{"personal_data_breach", "sec_material", "ransom_paid", "dora_major", "phi_breach", "nydfs_reportable",
 		"cra_exploited_vulnerability"}
-	in, err := f.svc.Declare(ctx, "alice", d)
+	in, err := f.svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestRecordAnchorStartsClocks(t *testing.T) {
 		{"mitigation-available", t0.Add(60 * time.Hour), "cra-vuln-final", "mitigation_available", "2026-03-30 14:47 UTC"},
 	}
 	for _, tt := range tests {
-		if err := f.svc.RecordAnchor(ctx, "alice", in.ID, tt.name, tt.at, ""); err != nil {
+		if err := f.svc.RecordAnchor(ctx, as("alice"), in.ID, tt.name, tt.at, ""); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		a := f.wantAudit(t, "anchor", in.ID, store.OutcomeOK)
@@ -95,19 +96,28 @@ func TestRecordAnchorStartsClocks(t *testing.T) {
 
 	// Recording it again moves the clock, and needs a reason.
 	f.refusedWithoutChange(t, in.ID, "anchor", ErrRefused, func() error {
-		return f.svc.RecordAnchor(ctx, "alice", in.ID, "ransom-paid", t0.Add(40*time.Hour), "")
+		return f.svc.RecordAnchor(ctx, as("alice"), in.ID, "ransom-paid", t0.Add(40*time.Hour), "")
 	}, "recording it again needs a note")
-	if err := f.svc.RecordAnchor(ctx, "alice", in.ID, "ransom_paid", t0.Add(40*time.Hour), "the wire went out later than the CFO said"); err != nil {
+	if err := f.svc.RecordAnchor(ctx, as("alice"), in.ID, "ransom_paid", t0.Add(40*time.Hour), "the wire went out later than the CFO said"); err != nil {
 		t.Fatal(err)
 	}
 	if o := clock("nydfs-500.17c"); deadline.Format(o.Due) != "2026-03-16 18:47 UTC" {
 		t.Errorf("ransom-paid again: due %s", deadline.Format(o.Due))
 	}
+	// Moving a recorded moment later moves its clocks later: only the
+	// commander or someone with the override permission may (alice may;
+	// bob, no commander of this incident, may not).
+	f.refusedWithoutChange(t, in.ID, "anchor", identity.ErrDenied, func() error {
+		return f.svc.RecordAnchor(ctx, as("bob"), in.ID, "ransom-paid", t0.Add(41*time.Hour), "later still")
+	}, "may move its ransom-paid later, which moves its clocks later; bob is neither")
+	f.refusedWithoutChange(t, in.ID, "anchor", identity.ErrDenied, func() error {
+		return f.svc.RecordAnchor(ctx, as("bob"), in.ID, "aware", t0.Add(time.Hour), "we were not sure yet")
+	}, "may move its aware later")
 	// Correcting awareness moves the clocks that run from it.
 	f.refusedWithoutChange(t, in.ID, "anchor", ErrRefused, func() error {
-		return f.svc.RecordAnchor(ctx, "alice", in.ID, "aware", t0.Add(-5*time.Hour), "")
+		return f.svc.RecordAnchor(ctx, as("alice"), in.ID, "aware", t0.Add(-5*time.Hour), "")
 	}, "say why with a note")
-	if err := f.svc.RecordAnchor(ctx, "alice", in.ID, "aware", t0.Add(-5*time.Hour), "the on-call saw the alert at 21:47"); err != nil {
+	if err := f.svc.RecordAnchor(ctx, as("alice"), in.ID, "aware", t0.Add(-5*time.Hour), "the on-call saw the alert at 21:47"); err != nil {
 		t.Fatal(err)
 	}
 	if o := clock("gdpr-33"); deadline.Format(o.Due) != "2026-03-16 21:47 UTC" {
@@ -115,22 +125,22 @@ func TestRecordAnchorStartsClocks(t *testing.T) {
 	}
 	// Refusals: unknown, future, before awareness, a dismissed event.
 	f.refusedWithoutChange(t, in.ID, "anchor", ErrRefused, func() error {
-		return f.svc.RecordAnchor(ctx, "alice", in.ID, "materiality", time.Time{}, "")
+		return f.svc.RecordAnchor(ctx, as("alice"), in.ID, "materiality", time.Time{}, "")
 	}, `unknown anchor "materiality"`, "materiality-determined")
 	f.refusedWithoutChange(t, in.ID, "anchor", ErrRefused, func() error {
-		return f.svc.RecordAnchor(ctx, "alice", in.ID, "classified-major", f.clock.Now().Add(time.Minute), "x")
+		return f.svc.RecordAnchor(ctx, as("alice"), in.ID, "classified-major", f.clock.Now().Add(time.Minute), "x")
 	}, "in the future")
 	f.refusedWithoutChange(t, in.ID, "anchor", ErrRefused, func() error {
-		return f.svc.RecordAnchor(ctx, "alice", in.ID, "classified-major", t0.Add(-6*time.Hour), "x")
+		return f.svc.RecordAnchor(ctx, as("alice"), in.ID, "classified-major", t0.Add(-6*time.Hour), "x")
 	}, "before the organisation became aware")
 	ev := declaration()
 	ev.Incident, ev.DismissReason = false, "test traffic"
-	dismissed, err := f.svc.Declare(ctx, "alice", ev)
+	dismissed, err := f.svc.Declare(ctx, as("alice"), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.refusedWithoutChange(t, dismissed.ID, "anchor", ErrInvalidState, func() error {
-		return f.svc.RecordAnchor(ctx, "alice", dismissed.ID, "ransom-paid", time.Time{}, "")
+		return f.svc.RecordAnchor(ctx, as("alice"), dismissed.ID, "ransom-paid", time.Time{}, "")
 	}, "dismissed")
 }
 
@@ -140,7 +150,12 @@ func TestRecordAnchorStartsClocks(t *testing.T) {
 func TestDecideRisk(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	in := f.declare(t) // personal_data_breach, the assessment said "risk"
+	d0 := declaration() // personal_data_breach, the assessment said "risk"
+	d0.Roles = append(d0.Roles, DPORole)
+	in, err := f.svc.Declare(ctx, as("alice"), d0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	policy := deadline.DefaultPolicy()
 	ids := func() []string {
 		t.Helper()
@@ -156,13 +171,13 @@ func TestDecideRisk(t *testing.T) {
 		t.Fatalf("before: %v", got)
 	}
 	f.refusedWithoutChange(t, in.ID, "risk_decide", ErrRefused, func() error {
-		return f.svc.DecideRisk(ctx, "alice", in.ID, "high", " ")
+		return f.svc.DecideRisk(ctx, as("alice"), in.ID, "high", " ")
 	}, "needs a reason")
 	f.refusedWithoutChange(t, in.ID, "risk_decide", ErrRefused, func() error {
-		return f.svc.DecideRisk(ctx, "alice", in.ID, "severe", "x")
+		return f.svc.DecideRisk(ctx, as("alice"), in.ID, "severe", "x")
 	}, `"severe" is not one of none, risk, high`)
 
-	if err := f.svc.DecideRisk(ctx, "alice", in.ID, RiskHigh, "the admin could read the health notes of 40 patients"); err != nil {
+	if err := f.svc.DecideRisk(ctx, as("alice"), in.ID, RiskHigh, "the admin could read the health notes of 40 patients"); err != nil {
 		t.Fatal(err)
 	}
 	a := f.wantAudit(t, "risk_decide", in.ID, store.OutcomeOK)
@@ -187,14 +202,23 @@ func TestDecideRisk(t *testing.T) {
 	// A re-classification that writes the assessment's flags again does not
 	// undo the decision: the clocks follow the decision.
 	c := Classification{Incident: true, Severity: "SEV2", Flags: []string{"personal_data_breach"}, Category: d.Incident.Category}
-	if _, err := f.svc.Reclassify(ctx, "alice", in.ID, c); err != nil {
+	if _, err := f.svc.Reclassify(ctx, as("alice"), in.ID, c); err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(); !slices.Equal(got, []string{"gdpr-33", "gdpr-33-5", "gdpr-34"}) {
 		t.Errorf("after re-classification: %v", got)
 	}
 
-	if err := f.svc.DecideRisk(ctx, "bob", in.ID, RiskNone, "the file was encrypted; the key never left the HSM"); err != nil {
+	// Lowering the risk stops clocks: bob, neither the incident's DPO nor
+	// its commander nor holder of the override permission, may not; dave,
+	// its DPO, may.
+	f.refusedWithoutChange(t, in.ID, "risk_decide", identity.ErrDenied, func() error {
+		return f.svc.DecideRisk(ctx, as("bob"), in.ID, RiskNone, "the file was encrypted")
+	}, "may lower its breach risk from high to none; bob is none of them")
+	if err := f.svc.Assign(ctx, as("alice"), in.ID, DPORole, "dave"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DecideRisk(ctx, as("dave"), in.ID, RiskNone, "the file was encrypted; the key never left the HSM"); err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(); !slices.Equal(got, []string{"gdpr-33-5"}) {
@@ -204,12 +228,12 @@ func TestDecideRisk(t *testing.T) {
 	// Not a personal data breach: nothing to decide.
 	other := declaration()
 	other.Flags = nil
-	plain, err := f.svc.Declare(ctx, "alice", other)
+	plain, err := f.svc.Declare(ctx, as("alice"), other)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.refusedWithoutChange(t, plain.ID, "risk_decide", ErrInvalidState, func() error {
-		return f.svc.DecideRisk(ctx, "alice", plain.ID, RiskHigh, "x")
+		return f.svc.DecideRisk(ctx, as("alice"), plain.ID, RiskHigh, "x")
 	}, "not a personal data breach")
 }
 
@@ -220,7 +244,7 @@ func TestRecordAnchorSetsItsFlag(t *testing.T) {
 	ctx := context.Background()
 	in := f.declare(t) // personal_data_breach only
 	f.clock.Advance(time.Hour)
-	if err := f.svc.RecordAnchor(ctx, "alice", in.ID, "materiality-determined", time.Time{}, ""); err != nil {
+	if err := f.svc.RecordAnchor(ctx, as("alice"), in.ID, "materiality-determined", time.Time{}, ""); err != nil {
 		t.Fatal(err)
 	}
 	d := f.detail(t, in.ID)
@@ -239,7 +263,7 @@ func TestRecordAnchorSetsItsFlag(t *testing.T) {
 		t.Error("the SEC clock did not start from the determination")
 	}
 	// Recording the discovery sets no flag.
-	if err := f.svc.RecordAnchor(ctx, "alice", in.ID, "discovered", t0.Add(-2*time.Hour), ""); err != nil {
+	if err := f.svc.RecordAnchor(ctx, as("alice"), in.ID, "discovered", t0.Add(-2*time.Hour), ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.detail(t, in.ID).Incident.Flags; !slices.Equal(got, []string{"personal_data_breach", "sec_material"}) {

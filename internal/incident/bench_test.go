@@ -49,7 +49,7 @@ func BenchmarkDeclare(b *testing.B) {
 	d := declaration()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := f.svc.Declare(ctx, "alice", d); err != nil {
+		if _, err := f.svc.Declare(ctx, as("alice"), d); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -70,14 +70,14 @@ func BenchmarkCompleteStep(b *testing.B) {
 	for b.Loop() {
 		if i%100 == 0 {
 			b.StopTimer()
-			in, err := f.svc.Declare(ctx, "alice", d)
+			in, err := f.svc.Declare(ctx, as("alice"), d)
 			if err != nil {
 				b.Fatal(err)
 			}
 			ids = append(ids, in.ID)
 			b.StartTimer()
 		}
-		if err := f.svc.CompleteStep(ctx, "alice", ids[len(ids)-1], d.Steps[i%100].ID, "done"); err != nil {
+		if err := f.svc.CompleteStep(ctx, as("alice"), ids[len(ids)-1], d.Steps[i%100].ID, "done"); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -88,13 +88,13 @@ func BenchmarkCompleteStep(b *testing.B) {
 func BenchmarkAddNote(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
-	in, err := f.svc.Declare(ctx, "alice", declaration())
+	in, err := f.svc.Declare(ctx, as("alice"), declaration())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if err := f.svc.AddNote(ctx, "alice", in.ID, "checked the proxy logs for the attacker's IP"); err != nil {
+		if err := f.svc.AddNote(ctx, as("alice"), in.ID, "checked the proxy logs for the attacker's IP"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -217,7 +217,7 @@ func BenchmarkListRecent50(b *testing.B) {
 	// service: what a user waits for, including the audit entry's commit.
 	b.Run("service", func(b *testing.B) {
 		for b.Loop() {
-			list, err := svc.List(ctx, "alice", filter)
+			list, err := svc.List(ctx, as("alice"), filter)
 			if err != nil || len(list) != 50 {
 				b.Fatalf("%d, %v", len(list), err)
 			}
@@ -241,7 +241,7 @@ func BenchmarkOpenIncident(b *testing.B) {
 	b.Run("service", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			d, err := svc.Get(ctx, "alice", id(i))
+			d, err := svc.Get(ctx, as("alice"), id(i))
 			if err != nil || d.TimelineTotal != bigEntries/bigIncidents {
 				b.Fatalf("%d entries, %v", d.TimelineTotal, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -97,7 +98,11 @@ func (ex Export) Markdown(loc *time.Location) string {
 	}
 	b.WriteString("\n## Timeline\n\n| # | Time | Who | What | Summary |\n|---|---|---|---|---|\n")
 	for _, e := range ex.Timeline {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", e.Seq, t(e.At), cell(e.Actor), e.Kind, cell(e.Summary))
+		who := identity.Describe(e.Actor, e.Auth)
+		if e.Auth == "claim" {
+			who = e.Actor + " (claimed)"
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", e.Seq, t(e.At), cell(who), e.Kind, cell(e.Summary))
 	}
 	fmt.Fprintf(&b, "\n_Generated %s by %s with irtui._\n", t(ex.GeneratedAt), line(ex.GeneratedBy))
 	return b.String()

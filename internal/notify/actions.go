@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
+	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -142,7 +144,7 @@ type Filter struct {
 
 // List lists notifications, oldest first, and audits the access
 // (action "notify_list"): they hold incident and customer data.
-func (s *Service) List(ctx context.Context, actor string, f Filter) ([]View, error) {
+func (s *Service) List(ctx context.Context, actor identity.Actor, f Filter) ([]View, error) {
 	for _, st := range f.Statuses {
 		if !slices.Contains(store.NoticeStatuses, st) {
 			return nil, refused("unknown status %q; use %s", st, strings.Join(store.NoticeStatuses, ", "))
@@ -166,7 +168,7 @@ func (s *Service) List(ctx context.Context, actor string, f Filter) ([]View, err
 }
 
 // Get reads one notification and audits the access ("notify_show").
-func (s *Service) Get(ctx context.Context, actor string, id int64) (View, error) {
+func (s *Service) Get(ctx context.Context, actor identity.Actor, id int64) (View, error) {
 	var v View
 	incidentID := ""
 	if n, err := s.Store.Notification(ctx, id); err == nil {
@@ -188,15 +190,15 @@ func (s *Service) Get(ctx context.Context, actor string, id int64) (View, error)
 
 // audited runs a read, then records it in the audit log before the caller
 // may see the data, as the incident service does for incident reads.
-func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail string, fn func() error) error {
+func (s *Service) audited(ctx context.Context, actor identity.Actor, action, incidentID, detail string, fn func() error) error {
 	now := s.Clock.Now()
-	err := checkActor(actor)
+	_, err := check(ctx, s.Store, actor, incidentID)
 	if err == nil {
 		err = fn()
 	}
 	if err == nil {
 		err = s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: action,
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
 				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail})
 		})
 		if err != nil {
@@ -208,17 +210,20 @@ func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		a := actor
-		if a == "" {
-			a = "(nobody)"
-		}
-		bg := context.WithoutCancel(ctx)
-		_ = s.Store.Update(bg, func(tx *store.Tx) error {
-			return tx.AppendAudit(bg, &store.AuditEntry{At: now, Actor: a, Action: action, IncidentID: incidentID,
-				Outcome: outcome, Detail: firstLine(err.Error())})
-		})
+		identity.Record(ctx, s.Store, now, actor, action, incidentID, outcome, err.Error())
 	}
 	return err
+}
+
+// CheckSender establishes that actor may have queued notifications sent
+// (irtui notify send): someone the directory knows. A refusal is audited
+// ("notify_send").
+func (s *Service) CheckSender(ctx context.Context, actor identity.Actor) error {
+	if _, err := check(ctx, s.Store, actor, ""); err != nil {
+		identity.Record(ctx, s.Store, s.Clock.Now(), actor, "notify_send", "", store.OutcomeRefused, err.Error())
+		return err
+	}
+	return nil
 }
 
 func cmpOr(a, b string) string {
@@ -251,7 +256,7 @@ func (s *Service) incidentOf(ctx context.Context, id int64) string {
 // customers' names and ids are replaced by incident.Redacted, so the
 // notice keeps holding that customer's data only. Whoever fills in a field
 // can no longer approve the notice. Timeline: "notification_edited".
-func (s *Service) SetContent(ctx context.Context, actor string, id int64, field, value string) (View, error) {
+func (s *Service) SetContent(ctx context.Context, actor identity.Actor, id int64, field, value string) (View, error) {
 	field = strings.TrimSpace(field)
 	value = strings.TrimSpace(safetext.Clean(value))
 	detail := fmt.Sprintf("notification #%d field %s", id, field)
@@ -283,7 +288,7 @@ func (s *Service) SetContent(ctx context.Context, actor string, id int64, field,
 				value = redact(value)
 			}
 			n.Content[field] = value
-			n.ContentBy[field] = actor
+			n.ContentBy[field] = actor.ID()
 		}); err != nil {
 			return err
 		}
@@ -321,7 +326,7 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 	if err != nil {
 		return err
 	}
-	ec, err := s.newEventCtx(ctx, tx, in, nil, n.DraftedBy, n.TriggeredAt)
+	ec, err := s.newEventCtx(ctx, tx, in, nil, identity.Actor{Person: n.DraftedBy}, n.TriggeredAt)
 	if err != nil {
 		return err
 	}
@@ -354,13 +359,15 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 }
 
 // Approve approves a draft and queues it for delivery. It is refused
-// while a required content field is empty, to anyone but the current
+// while a required content field is empty; to anyone but the current
 // holder of the notice's approver role (the incident commander unless the
-// rule names another), and to the person who drafted it (whose action
-// triggered it) or filled in any of its content: a notice to a customer or
-// a regulator is a legal act, and two people see it before it goes.
-// Timeline: "notification_approved", then "notification_queued".
-func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
+// rule names another) and, for customer and regulator notices, people
+// with the approve permission; and always to the person who drafted it
+// (whose action triggered it) or filled in any of its content, compared by
+// the authenticated person: a notice to a customer or a regulator is a
+// legal act, and two people see it before it goes. Timeline:
+// "notification_approved", then "notification_queued".
+func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_approve", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
@@ -384,34 +391,42 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 					label(&n), n.DueAt.UTC().Format(time.RFC3339), r.IfLate, n.Fields[i].Label, n.ID, DelayField)
 			}
 		}
-		role := cmpOr(n.ApproverRole, DefaultApprover)
-		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
-		if errors.Is(err, store.ErrNotFound) {
-			return refused("cannot approve %s: nobody holds %s on %s, and only its holder may approve; assign the role first",
-				label(&n), role, n.IncidentID)
-		}
+		who, err := check(ctx, tx, actor, n.IncidentID)
 		if err != nil {
 			return err
 		}
-		if holder.PersonID != actor {
-			return refused("only %s, who holds %s on %s, may approve %s (you are %s)",
-				holder.PersonID, role, n.IncidentID, label(&n), actor)
+		me := who.ID()
+		role := cmpOr(n.ApproverRole, DefaultApprover)
+		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-		if n.DraftedBy == actor {
-			return refused("you drafted %s (your action triggered it), so someone else must approve it: "+
-				"hand %s over to another person for the approval", label(&n), role)
+		legal := n.Audience == AudienceCustomers || n.Audience == AudienceRegulator
+		switch {
+		case err == nil && holder.PersonID == me:
+		case legal && who.Can(identity.Approve):
+		case errors.Is(err, store.ErrNotFound):
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("cannot approve %s: nobody holds %s on %s, and only "+
+				"its holder%s may approve; assign the role first", label(&n), role, n.IncidentID, approvers(legal))})
+		default:
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("only %s, who holds %s on %s%s, may approve %s (you are %s)",
+				holder.PersonID, role, n.IncidentID, approvers(legal), label(&n), actor)})
+		}
+		if n.DraftedBy == me {
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you drafted %s (your action triggered it), so "+
+				"someone else must approve it: hand %s over to another person for the approval", label(&n), role)})
 		}
 		var filled []string
 		for _, f := range n.Fields {
-			if n.ContentBy[f.ID] == actor {
+			if n.ContentBy[f.ID] == me {
 				filled = append(filled, f.Label)
 			}
 		}
 		if len(filled) > 0 {
-			return refused("you filled in %s of %s, so someone else holding %s must approve it",
-				strings.Join(filled, "; "), label(&n), role)
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you filled in %s of %s, so someone else "+
+				"holding %s%s must approve it", strings.Join(filled, "; "), label(&n), role, approvers(legal))})
 		}
-		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, actor, now, now
+		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, me, now, now
 		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed while it was being approved; try again", label(&n)))
 		}
@@ -426,6 +441,14 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 		return entry(ctx, tx, &n, now, actor, "notification_queued",
 			fmt.Sprintf("Queued %s to %s", label(&n), n.Recipient), nil)
 	})
+}
+
+// approvers names who besides the role holder may approve a notice.
+func approvers(legal bool) string {
+	if legal {
+		return " or someone with the approve permission"
+	}
+	return ""
 }
 
 // checkSize refuses a notice too long to deliver whole: longer than
@@ -461,7 +484,7 @@ func checkSize(n store.Notification) error {
 // an incident, each with Approve and under its rules: what a drill's
 // "approve" action does, as the team names a notification by its rule. It
 // fails when the incident has no such draft.
-func (s *Service) ApproveRule(ctx context.Context, actor, incidentID, ruleID string) error {
+func (s *Service) ApproveRule(ctx context.Context, actor identity.Actor, incidentID, ruleID string) error {
 	list, err := s.Store.ListNotifications(ctx, store.NotificationFilter{IncidentID: incidentID,
 		Statuses: []string{store.NoticeDraft}})
 	if err != nil {
@@ -486,7 +509,7 @@ func (s *Service) ApproveRule(ctx context.Context, actor, incidentID, ruleID str
 // for delivery again. For an unknown one, check first that it did not
 // arrive (ConfirmSent records that it did). Timeline:
 // "notification_requeued".
-func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
+func (s *Service) Retry(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_retry", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
@@ -533,7 +556,7 @@ type Confirmation struct {
 }
 
 // ConfirmSent records that a notification arrived: see Confirm.
-func (s *Service) ConfirmSent(ctx context.Context, actor string, id int64) error {
+func (s *Service) ConfirmSent(ctx context.Context, actor identity.Actor, id int64) error {
 	_, err := s.Confirm(ctx, actor, id, Confirmation{})
 	return err
 }
@@ -545,7 +568,7 @@ func (s *Service) ConfirmSent(ctx context.Context, actor string, id int64) error
 // last affected customer's notice for an obligation, the obligation is
 // met. A part of a Slack notice in several confirmed this way is followed
 // by the rest. Timeline: "notification_sent" (or "notification_part_sent").
-func (s *Service) Confirm(ctx context.Context, actor string, id int64, c Confirmation) (View, error) {
+func (s *Service) Confirm(ctx context.Context, actor identity.Actor, id int64, c Confirmation) (View, error) {
 	detail := fmt.Sprintf("notification #%d", id)
 	var out store.Notification
 	err := s.change(ctx, actor, "notify_confirm", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
@@ -565,10 +588,10 @@ func (s *Service) Confirm(ctx context.Context, actor string, id int64, c Confirm
 		if at.After(now) {
 			return refused("%s: %s is in the future", label(&n), at.Format(time.RFC3339))
 		}
-		n.ConfirmedBy, n.UpdatedAt, n.ClaimedBy, n.ClaimedAt = actor, now, "", time.Time{}
+		n.ConfirmedBy, n.UpdatedAt, n.ClaimedBy, n.ClaimedAt = actor.ID(), now, "", time.Time{}
 		n.UncertainAt, n.VerifyAt, n.NextAttemptAt = time.Time{}, time.Time{}, time.Time{}
-		n.LastError = "confirmed as delivered by " + actor
-		extra := map[string]any{"confirmed_by": actor, "from": from}
+		n.LastError = "confirmed as delivered by " + actor.ID()
+		extra := map[string]any{"confirmed_by": actor.ID(), "from": from}
 		summary := fmt.Sprintf("%s confirmed that %s reached %s", actor, label(&n), n.Recipient)
 		parts := partsVia(n, n.Via)
 		if from == store.NoticeExported {

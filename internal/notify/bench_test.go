@@ -43,7 +43,7 @@ func BenchmarkEnqueueNotices1000Customers(b *testing.B) {
 		in := f.declare("Export of Customer 0001 B.V. and Customer 0002 B.V. data", false, ids...)
 		b.StartTimer()
 		err := f.st.Update(f.ctx, func(tx *store.Tx) error {
-			return f.ns.OnEvent(f.ctx, tx, incident.Event{Kind: incident.EventFlagsSet, Incident: in, Actor: "alice",
+			return f.ns.OnEvent(f.ctx, tx, incident.Event{Kind: incident.EventFlagsSet, Incident: in, Actor: as("alice"),
 				At: f.clock.Now(), Flags: []string{"customer_data_affected"}})
 		})
 		if err != nil {
@@ -69,7 +69,7 @@ func BenchmarkMail100OverTLS(b *testing.B) {
 	f.svc, f.svc.Notifier = quiet, nil
 	in := f.declare("Export", false, ids...)
 	if err := f.st.Update(f.ctx, func(tx *store.Tx) error {
-		return f.ns.OnEvent(f.ctx, tx, incident.Event{Kind: incident.EventFlagsSet, Incident: in, Actor: "alice",
+		return f.ns.OnEvent(f.ctx, tx, incident.Event{Kind: incident.EventFlagsSet, Incident: in, Actor: as("alice"),
 			At: f.clock.Now(), Flags: []string{"customer_data_affected"}})
 	}); err != nil {
 		b.Fatal(err)

@@ -227,7 +227,7 @@ func (w *Worker) record(ctx context.Context, tx *store.Tx, n *store.Notification
 	if err := entry(ctx, tx, n, now, w.Actor, kind, summary, extra); err != nil {
 		return err
 	}
-	return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: w.Actor, Action: "notify_send",
+	return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: w.Actor.ID(), Auth: w.Actor.Auth(), Action: "notify_send",
 		IncidentID: n.IncidentID, Outcome: store.OutcomeOK, Detail: fmt.Sprintf("notification #%d %s", n.ID, n.Status)})
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -35,7 +36,8 @@ const testToken = "xoxb-IRTUI-TEST-TOKEN-7f3a9c"
 
 var directory = store.Directory{
 	People: []store.Person{
-		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander"}},
+		// alice leads the tests' incidents: she may close them with steps open.
+		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander"}, Permissions: []string{"override"}},
 		{ID: "bob", Name: "Bob Okafor", Roles: []string{"incident_commander", "customer_liaison"}},
 		{ID: "carol", Name: "Carol Diaz", Roles: []string{"dpo"}},
 		{ID: "dave", Name: "Dave Kim"},
@@ -136,7 +138,7 @@ func (f *fixture) declare(title string, drill bool, customers ...string) inciden
 	}
 	d := incident.NewDeclaration(rb, v, breachAnswers)
 	d.Title, d.Customers, d.Drill, d.AwareAt = title, customers, drill, now
-	in, err := f.svc.Declare(f.ctx, "alice", d)
+	in, err := f.svc.Declare(f.ctx, as("alice"), d)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -177,12 +179,12 @@ func (f *fixture) byAudience(incidentID, audience string) []store.Notification {
 func (f *fixture) fillAndApprove(n store.Notification, text func(field string) string) {
 	f.t.Helper()
 	for _, fl := range n.Fields {
-		if _, err := f.ns.SetContent(f.ctx, "bob", n.ID, fl.ID, text(fl.ID)); err != nil {
+		if _, err := f.ns.SetContent(f.ctx, as("bob"), n.ID, fl.ID, text(fl.ID)); err != nil {
 			f.t.Fatal(err)
 		}
 	}
 	f.commander(n.IncidentID, "dave")
-	if err := f.ns.Approve(f.ctx, "dave", n.ID); err != nil {
+	if err := f.ns.Approve(f.ctx, as("dave"), n.ID); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -196,7 +198,7 @@ func (f *fixture) commander(incidentID, person string) {
 	if a, ok := incident.CurrentHolder(d, DefaultApprover); ok && a.PersonID == person {
 		return
 	}
-	if err := f.svc.Assign(f.ctx, "alice", incidentID, DefaultApprover, person); err != nil {
+	if err := f.svc.Assign(f.ctx, as("alice"), incidentID, DefaultApprover, person); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -204,7 +206,7 @@ func (f *fixture) commander(incidentID, person string) {
 // worker is a worker on the fixture's database whose sleeps move the fake
 // clock, so retries and spacing take no real time.
 func (f *fixture) worker(s Settings) *Worker {
-	return &Worker{Store: f.st, Clock: f.clock, Settings: s, Org: f.cfg.Org, Actor: "ops",
+	return &Worker{Store: f.st, Clock: f.clock, Settings: s, Org: f.cfg.Org, Actor: as("ops"),
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -570,3 +572,6 @@ func mrkdwnTexts(blocks []slack.Block) []string {
 	}
 	return out
 }
+
+// as is a trusted local actor named name, as in local trust mode.
+func as(name string) identity.Actor { return identity.Local(name, "tester") }

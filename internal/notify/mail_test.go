@@ -236,7 +236,7 @@ func TestMailLostAfterDataIsUnknownNotResent(t *testing.T) {
 				t.Errorf("the text was sent %d times", datas)
 			}
 			// A person asked the customer: it arrived.
-			if _, err := f.ns.Confirm(f.ctx, "bob", n.ID, Confirmation{}); err != nil {
+			if _, err := f.ns.Confirm(f.ctx, as("bob"), n.ID, Confirmation{}); err != nil {
 				t.Fatal(err)
 			}
 			if n = f.get(n.ID); !Delivered(n) || n.ConfirmedBy != "bob" {
@@ -266,7 +266,7 @@ func TestMailServerWithoutSTARTTLSGetsNothing(t *testing.T) {
 	// To this machine, plain text is allowed (a local relay).
 	local := srv.settings()
 	local.SMTP.RequireTLS = false
-	if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 	if rep, err := f.worker(local).Drain(f.ctx); err != nil || rep.Sent != 1 || len(srv.messages()) != 1 {
@@ -328,7 +328,7 @@ func TestWithoutSMTPMailIsExportedNotDelivered(t *testing.T) {
 			t.Fatal("an export met the obligation")
 		}
 	}
-	if _, err := f.ns.Confirm(f.ctx, "bob", n.ID, Confirmation{At: f.clock.Now().Add(-time.Minute)}); err != nil {
+	if _, err := f.ns.Confirm(f.ctx, as("bob"), n.ID, Confirmation{At: f.clock.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	n = f.get(n.ID)
@@ -339,7 +339,7 @@ func TestWithoutSMTPMailIsExportedNotDelivered(t *testing.T) {
 		t.Error("recording the delivery did not meet the obligation")
 	}
 	// It can be recorded once.
-	if _, err := f.ns.Confirm(f.ctx, "bob", n.ID, Confirmation{}); err == nil {
+	if _, err := f.ns.Confirm(f.ctx, as("bob"), n.ID, Confirmation{}); err == nil {
 		t.Error("confirmed twice")
 	}
 }

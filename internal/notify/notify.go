@@ -38,6 +38,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -59,7 +60,7 @@ const DefaultApprover = "incident_commander"
 
 // SystemActor is recorded for what irtui does by itself: deadline
 // reminders it drafts, and deliveries when no one is named.
-const SystemActor = "irtui"
+const SystemActor = identity.SystemID
 
 // Service writes notifications and carries out what people do with them:
 // fill in content, approve, retry. Store, Clock and Runbook are required.
@@ -108,45 +109,53 @@ func isRefusal(err error) bool {
 	return errors.As(err, &e)
 }
 
-func checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
-		return refused("no acting user: pass --as NAME or set IRTUI_USER")
+// dirReader is what check reads: the store or a write transaction.
+type dirReader interface {
+	identity.Reader
+	IncidentDrill(ctx context.Context, id string) (bool, error)
+}
+
+// check establishes who acts on a notification of incidentID (a drill's
+// notices are in drill scope, where a claim holds).
+func check(ctx context.Context, r dirReader, actor identity.Actor, incidentID string) (identity.Who, error) {
+	scope := identity.Scope{}
+	if incidentID != "" {
+		drill, err := r.IncidentDrill(ctx, incidentID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return identity.Who{}, err
+		}
+		scope.Drill = drill
 	}
-	return nil
+	who, err := identity.Check(ctx, r, actor, scope)
+	return who, incident.Denied(err)
 }
 
 // change runs fn in one write transaction with an audit entry, and audits
 // a refusal or failure in a transaction of its own, as the incident
 // service does.
-func (s *Service) change(ctx context.Context, actor, action, incidentID string, detail *string,
+func (s *Service) change(ctx context.Context, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
 	return change(ctx, s.Store, s.Clock.Now(), actor, action, incidentID, detail, fn)
 }
 
-func change(ctx context.Context, st *store.Store, now time.Time, actor, action, incidentID string, detail *string,
+func change(ctx context.Context, st *store.Store, now time.Time, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
-	err := checkActor(actor)
-	if err == nil {
-		err = st.Update(ctx, func(tx *store.Tx) error {
-			if err := fn(tx, now); err != nil {
-				return err
-			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: action,
-				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
-		})
-	}
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		if _, err := check(ctx, tx, actor, incidentID); err != nil {
+			return err
+		}
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
+			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
+	})
 	if err != nil {
 		outcome := store.OutcomeFailed
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		if actor == "" {
-			actor = "(nobody)"
-		}
-		entry := store.AuditEntry{At: now, Actor: actor, Action: action, IncidentID: incidentID,
-			Outcome: outcome, Detail: firstLine(err.Error())}
-		bg := context.WithoutCancel(ctx)
-		_ = st.Update(bg, func(tx *store.Tx) error { return tx.AppendAudit(bg, &entry) })
+		identity.Record(ctx, st, now, actor, action, incidentID, outcome, err.Error())
 		return err
 	}
 	return nil
@@ -167,7 +176,7 @@ func firstLine(s string) string {
 // entry appends the timeline entry of one notification's change. Entries
 // about one customer's notice carry its customer_id, so a customer's
 // export of the incident leaves out the notices of the others.
-func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Time, actor, kind, summary string,
+func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Time, actor identity.Actor, kind, summary string,
 	extra map[string]any) error {
 	data := map[string]any{"rule": n.RuleID, "audience": n.Audience}
 	if n.ID != 0 {
@@ -183,7 +192,7 @@ func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Tim
 	if err != nil {
 		return err
 	}
-	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor,
+	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor.ID(), Auth: actor.Auth(),
 		Kind: kind, Summary: summary, Data: raw})
 }
 

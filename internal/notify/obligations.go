@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -33,7 +34,7 @@ func Delivered(n store.Notification) bool {
 // drill: a drill's notices reach the drill channel, not the customer, and
 // its clocks run on the drill's own time, so the team records a
 // submission there as part of the exercise.
-func meetObligation(ctx context.Context, tx *store.Tx, n store.Notification, now time.Time, actor string) error {
+func meetObligation(ctx context.Context, tx *store.Tx, n store.Notification, now time.Time, actor identity.Actor) error {
 	if n.ObligationID == "" || n.Drill || !Delivered(n) ||
 		(n.Audience != AudienceCustomers && n.Audience != AudienceRegulator) {
 		return nil
@@ -69,7 +70,7 @@ func meetObligation(ctx context.Context, tx *store.Tx, n store.Notification, now
 		at = now
 	}
 	if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: n.IncidentID,
-		ObligationID: n.ObligationID, Kind: store.ObligationSubmitted, At: at, Actor: actor, Note: note,
+		ObligationID: n.ObligationID, Kind: store.ObligationSubmitted, At: at, Actor: actor.ID(), Note: note,
 		RecordedAt: now}); err != nil {
 		return err
 	}
@@ -78,10 +79,10 @@ func meetObligation(ctx context.Context, tx *store.Tx, n store.Notification, now
 	if err != nil {
 		return err
 	}
-	if err := tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: now, Actor: actor,
+	if err := tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: now, Actor: actor.ID(), Auth: actor.Auth(),
 		Kind: "obligation_submitted", Summary: fmt.Sprintf("Met %s: %s", n.ObligationID, note), Data: raw}); err != nil {
 		return err
 	}
-	return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: "obligation_submit",
+	return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: "obligation_submit",
 		IncidentID: n.IncidentID, Outcome: store.OutcomeOK, Detail: n.ObligationID + " met by delivery"})
 }

@@ -34,7 +34,7 @@ func TestNotificationConditionsSeeSharedFlags(t *testing.T) {
 			}
 			d := incident.NewDeclaration(rb, v, a)
 			d.Title, d.AwareAt = "Export in a public bucket", t0
-			in, err := f.svc.Declare(f.ctx, "alice", d)
+			in, err := f.svc.Declare(f.ctx, as("alice"), d)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,12 +23,12 @@ func (f *fixture) approveGlobex(text func(field string) string) (store.Notificat
 	in := f.declare("Support export in a public bucket", false, "globex")
 	n := f.byAudience(in.ID, AudienceCustomers)[0]
 	for _, fl := range n.Fields {
-		if _, err := f.ns.SetContent(f.ctx, "bob", n.ID, fl.ID, text(fl.ID)); err != nil {
+		if _, err := f.ns.SetContent(f.ctx, as("bob"), n.ID, fl.ID, text(fl.ID)); err != nil {
 			f.t.Fatal(err)
 		}
 	}
 	f.commander(n.IncidentID, "dave")
-	err := f.ns.Approve(f.ctx, "dave", n.ID)
+	err := f.ns.Approve(f.ctx, as("dave"), n.ID)
 	return f.get(n.ID), err
 }
 
@@ -147,7 +147,7 @@ func TestLongNoticeGoesOutInPartsInItsThread(t *testing.T) {
 	}
 	// A later message of the incident to that channel replies in the
 	// notice's thread, after its last part.
-	if err := f.svc.Close(f.ctx, "alice", n.IncidentID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), n.IncidentID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Drain(f.ctx); err != nil {
@@ -242,7 +242,7 @@ func TestRetryAfterMsgBlocksTooLongSendsInParts(t *testing.T) {
 		t.Fatalf("%s: %s", n.Status, n.LastError)
 	}
 	body := n.Body
-	if err := f.ns.Retry(f.ctx, "bob", id); err != nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), id); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Drain(f.ctx); err != nil {
@@ -306,7 +306,7 @@ func TestSecondCopyThatLandsLateIsDeleted(t *testing.T) {
 	sl := newSlackServer(t, f.clock)
 	hangThenLand(sl, 100*time.Second)
 	in := f.declare("Export", false)
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	w := f.worker(sl.settings())
@@ -434,10 +434,10 @@ func TestLocateFindsAnUnknownPostByItsKey(t *testing.T) {
 	if err != nil || ts != sl.stored()[0].ts {
 		t.Fatalf("located %q, %v", ts, err)
 	}
-	if _, err := f.ns.Confirm(f.ctx, "bob", n.ID, Confirmation{SlackTS: ts}); err != nil {
+	if _, err := f.ns.Confirm(f.ctx, as("bob"), n.ID, Confirmation{SlackTS: ts}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Drain(f.ctx); err != nil {

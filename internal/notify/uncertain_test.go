@@ -107,7 +107,7 @@ func TestTimedOutPostThatArrivedIsFoundNotSentAgain(t *testing.T) {
 		t.Error("finding it is not on the timeline")
 	}
 	// The thread root is the message found: a follow-up replies to it.
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Drain(f.ctx); err != nil {
@@ -179,7 +179,7 @@ func TestUnreadableHistoryLeavesTheOutcomeUnknown(t *testing.T) {
 			}
 			// A person checked and sends it again: no look this time.
 			looks := len(sl.lookedUp())
-			if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+			if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := w.Drain(f.ctx); err != nil {
@@ -248,7 +248,7 @@ func TestTimedOutThreadReplyIsLookedForInTheThread(t *testing.T) {
 		<-r.Context().Done()
 		return true
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Drain(f.ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -34,7 +35,7 @@ type Worker struct {
 	Org config.Org
 	// Actor is recorded on the status changes the worker makes (default
 	// "irtui").
-	Actor string
+	Actor identity.Actor
 	// Service, if set, lets Run fire deadline rules (ScanDeadlines).
 	Service *Service
 
@@ -91,8 +92,8 @@ type Worker struct {
 
 func (w *Worker) init() {
 	w.once.Do(func() {
-		if w.Actor == "" {
-			w.Actor = SystemActor
+		if w.Actor.IsZero() {
+			w.Actor = identity.Irtui()
 		}
 		def := func(d *time.Duration, v time.Duration) {
 			if *d <= 0 {

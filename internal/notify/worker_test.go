@@ -127,7 +127,7 @@ func TestFollowUpsGoIntoTheIncidentThread(t *testing.T) {
 	if _, err := w.SendDue(f.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Drain(f.ctx); err != nil {
@@ -265,10 +265,10 @@ func TestPermanentErrorFailsAtOnceAndRetryRequeues(t *testing.T) {
 		t.Error("a failed notification is not an alert")
 	}
 	broken = false
-	if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.ns.Retry(f.ctx, "bob", n.ID); err == nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err == nil {
 		t.Error("retried a queued notification")
 	}
 	if rep, err := w.Drain(f.ctx); err != nil || rep.Sent != 1 {
@@ -424,7 +424,7 @@ func TestWithoutSlackMessagesGoToTheConsole(t *testing.T) {
 	// A customer notice with a Slack Connect contact and no bot token is
 	// exported for a person to deliver, never posted to the console only.
 	f.commander(in.ID, "dave")
-	if err := f.svc.LinkCustomer(f.ctx, "alice", in.ID, "globex"); err != nil {
+	if err := f.svc.LinkCustomer(f.ctx, as("alice"), in.ID, "globex"); err != nil {
 		t.Fatal(err)
 	}
 	g := f.byAudience(in.ID, AudienceCustomers)[1]
@@ -504,7 +504,7 @@ func TestTokenIsNeverStoredOrShown(t *testing.T) {
 	} {
 		for _, n := range f.list(in.ID) {
 			if n.Status == store.NoticeFailed {
-				if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+				if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -628,7 +628,7 @@ func TestConfirmSentResolvesUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := f.byAudience(in.ID, AudienceStakeholders)[0]
-	if err := f.ns.ConfirmSent(f.ctx, "bob", n.ID); err != nil {
+	if err := f.ns.ConfirmSent(f.ctx, as("bob"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n = f.get(n.ID); n.Status != store.NoticeSent || !strings.Contains(n.LastError, "confirmed") {
@@ -698,7 +698,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 		t.Error("the unknown outcome is not on the timeline")
 	}
 	// A person may decide to send it again.
-	if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.worker(sl.settings()).Drain(f.ctx); err != nil || len(sl.delivered()) != 2 {
@@ -756,7 +756,7 @@ func TestRunDeliversUntilCancelled(t *testing.T) {
 	for len(sl.delivered()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	w.Wake()

@@ -45,12 +45,24 @@ type timelineRow struct {
 	incidentID                           string
 	seq                                  int64
 	at, actor, kind, summary, data, prev string
+	auth                                 string
 	hash                                 string
 }
 
 func (r timelineRow) computeHash() string {
-	return chainHash(timelineDomain, r.incidentID, strconv.FormatInt(r.seq, 10), r.at,
-		r.actor, r.kind, r.summary, r.data, r.prev)
+	return chainHash(timelineDomain, withAuth(r.auth, r.incidentID, strconv.FormatInt(r.seq, 10), r.at,
+		r.actor, r.kind, r.summary, r.data, r.prev)...)
+}
+
+// withAuth appends an entry's auth (how its actor was authenticated) to
+// the fields it is hashed over, when it has one. Entries written before
+// auth was recorded have none and hash as they always did; one that has it
+// cannot lose it unnoticed, because its hash covers it.
+func withAuth(auth string, fields ...string) []string {
+	if auth == "" {
+		return fields
+	}
+	return append(fields, auth)
 }
 
 type auditRow struct {
@@ -59,6 +71,7 @@ type auditRow struct {
 	outcome, detail               string
 	timelineID                    int64 // 0 when NULL
 	timelineHash, prev            string
+	auth                          string
 	hash                          string
 }
 
@@ -67,8 +80,8 @@ func (r auditRow) computeHash() string {
 	if r.timelineID != 0 {
 		tid = strconv.FormatInt(r.timelineID, 10)
 	}
-	return chainHash(auditDomain, r.at, r.actor, r.action, r.incidentID, r.outcome, r.detail,
-		tid, r.timelineHash, r.prev)
+	return chainHash(auditDomain, withAuth(r.auth, r.at, r.actor, r.action, r.incidentID, r.outcome, r.detail,
+		tid, r.timelineHash, r.prev)...)
 }
 
 // ProblemKind says what VerifyChains found wrong with an entry.
@@ -195,7 +208,7 @@ func linkProblem(ctx context.Context, tx *sql.Tx, table string, id int64, prev s
 }
 
 func verifyTimeline(ctx context.Context, tx *sql.Tx) (*Problem, ChainHead, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash
+	rows, err := tx.QueryContext(ctx, `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, auth, hash
 		FROM timeline ORDER BY id`)
 	if err != nil {
 		return nil, ChainHead{}, err
@@ -213,7 +226,7 @@ func verifyTimeline(ctx context.Context, tx *sql.Tx) (*Problem, ChainHead, error
 	for rows.Next() {
 		var r timelineRow
 		if err := rows.Scan(&r.id, &r.incidentID, &r.seq, &r.at, &r.actor, &r.kind, &r.summary,
-			&r.data, &r.prev, &r.hash); err != nil {
+			&r.data, &r.prev, &r.auth, &r.hash); err != nil {
 			return nil, head, err
 		}
 		head.Entries++
@@ -265,7 +278,7 @@ func checkLink(table string, lastID int64, lastHash string, id int64, prev, stor
 // timeline entry that an audit entry refers to but is gone or different.
 func verifyAudit(ctx context.Context, tx *sql.Tx, lastTimelineID int64) (chain, ref *Problem, head ChainHead, err error) {
 	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.at, a.actor, a.action, COALESCE(a.incident_id, ''),
-			a.outcome, a.detail, COALESCE(a.timeline_id, 0), a.timeline_hash, a.prev_hash, a.hash,
+			a.outcome, a.detail, COALESCE(a.timeline_id, 0), a.timeline_hash, a.prev_hash, a.auth, a.hash,
 			t.hash
 		FROM audit a LEFT JOIN timeline t ON t.id = a.timeline_id
 		ORDER BY a.id`)
@@ -285,7 +298,7 @@ func verifyAudit(ctx context.Context, tx *sql.Tx, lastTimelineID int64) (chain, 
 			tHash sql.NullString
 		)
 		if err := rows.Scan(&r.id, &r.at, &r.actor, &r.action, &r.incidentID, &r.outcome, &r.detail,
-			&r.timelineID, &r.timelineHash, &r.prev, &r.hash, &tHash); err != nil {
+			&r.timelineID, &r.timelineHash, &r.prev, &r.auth, &r.hash, &tHash); err != nil {
 			return nil, nil, head, err
 		}
 		head.Entries++

@@ -37,6 +37,7 @@ func TestMigration4ReplacesIndexes(t *testing.T) {
 	mustExec(t, db, "DROP INDEX incidents_drills")
 	mustExec(t, db, "CREATE INDEX incidents_by_drill ON incidents (drill, num)")
 	mustExec(t, db, "CREATE INDEX incident_customers_by_customer ON incident_customers (customer_id)")
+	undoMigration6(t, db)
 	mustExec(t, db, "PRAGMA user_version = 3")
 	db.Close()
 

@@ -54,8 +54,9 @@ func parseTime(s string) (time.Time, error) {
 
 // Store is an open irtui database. It is safe for concurrent use.
 type Store struct {
-	path  string
-	clock clock.Clock
+	path      string
+	clock     clock.Clock
+	installer string // WithInstaller
 
 	w *sql.DB // writer: a single connection, which wc holds while the store is open
 	r *sql.DB // readers: deferred transactions, query_only
@@ -73,6 +74,8 @@ type Store struct {
 
 	verMu sync.Mutex
 	ver   *sql.Conn // held open for PRAGMA data_version
+
+	chg changes // Version and Changed
 }
 
 // lockWriter takes the writer's lock, or gives up when ctx is done.
@@ -159,6 +162,12 @@ type Option func(*Store)
 // (directory imports). Services stamp their entries with their own clock.
 func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
 
+// WithInstaller names the OS user opening the database. If the database
+// has no installer yet (it is being created, or was created before irtui
+// recorded one), this user becomes it: the first administrator, until
+// someone in the directory can be authenticated (see package identity).
+func WithInstaller(osUser string) Option { return func(s *Store) { s.installer = osUser } }
+
 // DefaultPath is $XDG_DATA_HOME/irtui/irtui.db, or
 // ~/.local/share/irtui/irtui.db when XDG_DATA_HOME is unset or relative.
 func DefaultPath() (string, error) {
@@ -184,6 +193,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{path: abs, clock: clock.Real{}, wsem: make(chan struct{}, 1)}
+	s.chg.ch = make(chan struct{})
 	for _, o := range opts {
 		o(s)
 	}
@@ -217,6 +227,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	if err := securePerms(abs); err != nil {
+		return nil, err
+	}
+	if err := s.recordInstaller(ctx); err != nil {
 		return nil, err
 	}
 
@@ -305,6 +318,26 @@ func openError(path string, err error) error {
 		return fmt.Errorf("%s is %w: %v", path, ErrNotIrtui, err)
 	}
 	return fmt.Errorf("open database %s: %w", path, err)
+}
+
+// recordInstaller records the OS user given with WithInstaller as the
+// installer, unless one is recorded. It writes only the first time.
+func (s *Store) recordInstaller(ctx context.Context) error {
+	if s.installer == "" {
+		return nil
+	}
+	var n int
+	if err := s.w.QueryRowContext(ctx, "SELECT count(*) FROM irtui_meta WHERE key = 'installer'").Scan(&n); err != nil {
+		return openError(s.path, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := s.w.ExecContext(ctx, "INSERT INTO irtui_meta (key, value) VALUES ('installer', ?) ON CONFLICT DO NOTHING", s.installer)
+	if err != nil {
+		return fmt.Errorf("record the installer of %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // Path is the absolute path of the database file.
@@ -408,6 +441,9 @@ func (s *Store) update(ctx context.Context, noSync bool, fn func(*Tx) error) (er
 		return fmt.Errorf("commit: %w", err)
 	}
 	committed = true
+	if tx.changed {
+		s.notifyChange()
+	}
 	return nil
 }
 
@@ -422,9 +458,8 @@ func (s *Store) view(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // DataVersion changes whenever any connection, in this process or another,
-// commits to the database. A UI polls it to learn cheaply that it should
-// reload. Reads are audited, so it also moves when someone merely looks;
-// use MaxTimelineID to watch incident changes only.
+// commits to the database. Reads are audited, so it also moves when
+// someone merely looks: a UI watches Version instead.
 func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 	s.verMu.Lock()
 	defer s.verMu.Unlock()

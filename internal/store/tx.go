@@ -23,6 +23,7 @@ type Tx struct {
 	seqs         map[string]int64
 	lastErr      error // the last statement's error
 	broken       error // set once SQLite has rolled the transaction back
+	changed      bool  // wrote more than audit entries (see Store.Changed)
 }
 
 // tails are the ends of the hash chains and the newest incident number.
@@ -87,6 +88,9 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 	}
 	if tx.broken != nil {
 		return nil, tx.broken
+	}
+	if !isAuditWrite(query) {
+		tx.changed = true
 	}
 	if stmt := tx.st.prepared(ctx, query); stmt != nil {
 		res, err = stmt.ExecContext(ctx, args...)
@@ -276,9 +280,14 @@ func (tx *Tx) TouchIncident(ctx context.Context, id string, at time.Time) error 
 	return nil
 }
 
+// IncidentDrill is Store.IncidentDrill inside the transaction.
+func (tx *Tx) IncidentDrill(ctx context.Context, id string) (bool, error) {
+	return incidentDrill(tx.queryRow(ctx, incidentDrillQuery, id), id)
+}
+
 // Incident reads one incident inside the transaction.
 func (tx *Tx) Incident(ctx context.Context, id string) (Incident, error) {
-	return getIncident(ctx, tx.tx, id)
+	return getIncident(ctx, prepared{tx}, id)
 }
 
 type querier interface {
@@ -353,7 +362,53 @@ func (tx *Tx) Customer(ctx context.Context, id string) (Customer, error) {
 
 // Person reads one person inside the transaction.
 func (tx *Tx) Person(ctx context.Context, id string) (Person, error) {
-	return getPerson(ctx, tx.tx, id)
+	return getPerson(ctx, prepared{tx}, id)
+}
+
+// prepared reads through statements prepared once on the writer
+// connection, for the lookups every action makes (who acts, the
+// incident): parsing their SQL again each time is measurable.
+type prepared struct{ tx *Tx }
+
+func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.tx.queryRow(ctx, query, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.tx.tx.QueryContext(ctx, query, args...)
+}
+
+// People lists every person by id inside the transaction.
+func (tx *Tx) People(ctx context.Context) ([]Person, error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT "+personColumns+" FROM people ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("read people: %w", err)
+	}
+	return collect(rows, scanPerson, "read people")
+}
+
+// CustomerCount counts the customers in the directory.
+func (tx *Tx) CustomerCount(ctx context.Context) (int, error) {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT count(*) FROM customers").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count customers: %w", err)
+	}
+	return n, nil
+}
+
+// PersonByOSUser is Store.PersonByOSUser inside the transaction.
+func (tx *Tx) PersonByOSUser(ctx context.Context, osUser string) (Person, error) {
+	return personByOSUser(ctx, prepared{tx}, osUser)
+}
+
+// PersonByKey is Store.PersonByKey inside the transaction.
+func (tx *Tx) PersonByKey(ctx context.Context, fingerprint string) (Person, error) {
+	return personByKey(ctx, prepared{tx}, fingerprint)
+}
+
+// IdentityState is Store.IdentityState inside the transaction.
+func (tx *Tx) IdentityState(ctx context.Context) (IdentityState, error) {
+	return identityState(tx.queryRow(ctx, identityStateQuery))
 }
 
 // IncidentCustomers lists the customers linked to an incident.
@@ -540,11 +595,11 @@ func (tx *Tx) AppendTimeline(ctx context.Context, e *TimelineEntry) error {
 		data = "{}"
 	}
 	r := timelineRow{id: t.timelineID + 1, incidentID: e.IncidentID, seq: seq, at: FormatTime(e.At),
-		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: t.timelineHash}
+		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: t.timelineHash, auth: e.Auth}
 	r.hash = r.computeHash()
 	_, err = tx.exec(ctx, `INSERT INTO timeline (id, incident_id, seq, at, actor, kind, summary,
-		data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.incidentID, r.seq, r.at, r.actor, r.kind, r.summary, r.data, r.prev, r.hash)
+		data, prev_hash, auth, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.incidentID, r.seq, r.at, r.actor, r.kind, r.summary, r.data, r.prev, r.auth, r.hash)
 	if err != nil {
 		return fmt.Errorf("append %s to the timeline of %s: %w", e.Kind, e.IncidentID, err)
 	}
@@ -570,7 +625,7 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	}
 	r := auditRow{id: t.auditID + 1, at: FormatTime(e.At), actor: e.Actor, action: e.Action,
 		incidentID: e.IncidentID, outcome: e.Outcome, detail: e.Detail, timelineID: e.TimelineID,
-		timelineHash: e.TimelineHash, prev: t.auditHash}
+		timelineHash: e.TimelineHash, prev: t.auditHash, auth: e.Auth}
 	r.hash = r.computeHash()
 	var incident, timelineID any
 	if r.incidentID != "" {
@@ -580,8 +635,8 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 		timelineID = r.timelineID
 	}
 	_, err = tx.exec(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
-		timeline_id, timeline_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.hash)
+		timeline_id, timeline_hash, prev_hash, auth, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.auth, r.hash)
 	if err != nil {
 		return fmt.Errorf("append %s to the audit log: %w", e.Action, err)
 	}
@@ -593,19 +648,107 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 
 // directory ------------------------------------------------------------------
 
-// UpsertPerson adds a person or replaces their details.
+// UpsertPerson adds a person or replaces their details, their OS users,
+// SSH keys and permissions included. p.Fingerprints must hold the
+// fingerprint of each of p.SSHKeys (ValidateDirectory fills them in). An
+// OS user or key that is someone else's is an error naming it.
 func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
 	roles, err := marshalJSON(p.Roles, "[]")
 	if err != nil {
 		return fmt.Errorf("person %s: roles: %w", p.ID, err)
 	}
-	_, err = tx.exec(ctx, `INSERT INTO people (id, name, email, slack_user_id, roles, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	perms, err := marshalJSON(p.Permissions, "[]")
+	if err != nil {
+		return fmt.Errorf("person %s: permissions: %w", p.ID, err)
+	}
+	if len(p.Fingerprints) != len(p.SSHKeys) {
+		return fmt.Errorf("person %s: %d SSH keys but %d fingerprints", p.ID, len(p.SSHKeys), len(p.Fingerprints))
+	}
+	_, err = tx.exec(ctx, `INSERT INTO people (id, name, email, slack_user_id, roles, permissions, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
-			slack_user_id = excluded.slack_user_id, roles = excluded.roles, updated_at = excluded.updated_at`,
-		p.ID, p.Name, p.Email, p.SlackUserID, roles, FormatTime(at))
+			slack_user_id = excluded.slack_user_id, roles = excluded.roles, permissions = excluded.permissions,
+			updated_at = excluded.updated_at`,
+		p.ID, p.Name, p.Email, p.SlackUserID, roles, perms, FormatTime(at))
 	if err != nil {
 		return fmt.Errorf("store person %s: %w", p.ID, err)
+	}
+	if _, err := tx.exec(ctx, "DELETE FROM person_os_users WHERE person_id = ?", p.ID); err != nil {
+		return fmt.Errorf("store person %s: %w", p.ID, err)
+	}
+	if _, err := tx.exec(ctx, "DELETE FROM person_keys WHERE person_id = ?", p.ID); err != nil {
+		return fmt.Errorf("store person %s: %w", p.ID, err)
+	}
+	for _, u := range p.OSUsers {
+		if err := tx.claimIdentity(ctx, "person_os_users", "os_user", u, p.ID, "OS user "+u,
+			"INSERT INTO person_os_users (os_user, person_id) VALUES (?, ?)", u, p.ID); err != nil {
+			return err
+		}
+	}
+	for i, line := range p.SSHKeys {
+		key, comment := splitKeyLine(line)
+		fp := p.Fingerprints[i]
+		if err := tx.claimIdentity(ctx, "person_keys", "fingerprint", fp, p.ID, "SSH key "+fp,
+			"INSERT INTO person_keys (fingerprint, person_id, position, key, comment) VALUES (?, ?, ?, ?, ?)",
+			fp, p.ID, i, key, comment); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IdentityTakenError says that an OS user or SSH key being given to one
+// person already belongs to another.
+type IdentityTakenError struct {
+	What   string // "OS user bob", "SSH key SHA256:..."
+	Person string // who has it
+	Wanted string // who was to get it
+}
+
+func (e *IdentityTakenError) Error() string {
+	return fmt.Sprintf("%s already belongs to %s, so it cannot also be %s's: each OS user and each key is one person's",
+		e.What, e.Person, e.Wanted)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidDirectory) true.
+func (e *IdentityTakenError) Unwrap() error { return ErrInvalidDirectory }
+
+func (tx *Tx) claimIdentity(ctx context.Context, table, column, value, person, what, insert string, args ...any) error {
+	var owner string
+	err := tx.queryRow(ctx, "SELECT person_id FROM "+table+" WHERE "+column+" = ?", value).Scan(&owner)
+	switch {
+	case err == nil:
+		return &IdentityTakenError{What: what, Person: owner, Wanted: person}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store person %s: %w", person, err)
+	}
+	if _, err := tx.exec(ctx, insert, args...); err != nil {
+		return fmt.Errorf("store %s of %s: %w", what, person, err)
+	}
+	return nil
+}
+
+// splitKeyLine splits a normalised authorized_keys line ("type base64
+// comment") into the key and its comment.
+func splitKeyLine(line string) (key, comment string) {
+	f := strings.SplitN(line, " ", 3)
+	if len(f) < 3 {
+		return line, ""
+	}
+	return f[0] + " " + f[1], f[2]
+}
+
+// SetMeta sets (or, with an empty value, removes) a row of irtui_meta.
+func (tx *Tx) SetMeta(ctx context.Context, key, value string) error {
+	var err error
+	if value == "" {
+		_, err = tx.exec(ctx, "DELETE FROM irtui_meta WHERE key = ?", key)
+	} else {
+		_, err = tx.exec(ctx, `INSERT INTO irtui_meta (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	}
+	if err != nil {
+		return fmt.Errorf("set %s: %w", key, err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -582,8 +583,14 @@ func (dm *detailModel) timeline(m *Model, w, h int) string {
 	dm.offset[tabTimeline] = window(c, dm.offset[tabTimeline], rows, len(entries))
 	for i := dm.offset[tabTimeline]; i < len(entries) && i < dm.offset[tabTimeline]+rows; i++ {
 		e := entries[i]
-		line := s.Subtle.Render(localTime(e.At, loc)) + " " + s.Accent.Render(padRight(clean(e.Actor), 12)) + " " +
-			padRight(e.Kind, 18) + " " + clean(e.Summary)
+		who, claim := clean(e.Actor), ""
+		if identity.IsClaim(e.Auth) {
+			// Named with --as: say who was behind the name.
+			who += "*"
+			claim = s.Subtle.Render("  (*claimed by " + clean(identity.ClaimedBy(e.Auth)) + ")")
+		}
+		line := s.Subtle.Render(localTime(e.At, loc)) + " " + s.Accent.Render(padRight(who, 12)) + " " +
+			padRight(e.Kind, 18) + " " + clean(e.Summary) + claim
 		if i == c {
 			line = s.Cursor.Render("›") + line
 		} else {

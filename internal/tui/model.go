@@ -18,6 +18,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -35,15 +36,24 @@ const (
 	screenDrill
 )
 
-// Deps are the services the app works with.
+// Deps are the services the app works with. The app reaches data only
+// through them, as Actor, so it obeys the same permission checks and read
+// audits as the CLI. Many apps may share one set of services in one
+// process (irtui serve: one app per SSH session), each with its own Actor
+// and Context.
 type Deps struct {
-	Store   *store.Store
 	Service *incident.Service
+	// Directory lists people and customers (an audited read).
+	Directory *identity.Service
+	// Changes says when to reload what is on screen: Version is polled
+	// every Poll, and Changed, when set, wakes the app at once on a change
+	// made in this process. The incident service is one.
+	Changes Changes
 	// Runbooks loads the runbook library; it runs in a command so the
 	// first frame never waits for it.
 	Runbooks func() *runbook.Library
 	Config   config.Config
-	Actor    string
+	Actor    identity.Actor
 	Clock    clock.Clock
 	// Dark forces the dark or light palette; nil asks the terminal.
 	Dark *bool
@@ -67,9 +77,23 @@ type Deps struct {
 	Locate func(ctx context.Context, n store.Notification) (string, error)
 	// Scenarios loads the drill scenarios once the runbooks are loaded.
 	Scenarios func(*runbook.Library) *tabletop.ScenarioLibrary
-	// DrillService builds the incident service of a drill, on the drill
-	// clock (with notifications wired to it).
-	DrillService func(clock.Clock) *incident.Service
+	// Drills gives the drill package what it needs, with the loaded
+	// runbooks: the store and the incident service of a drill, on the
+	// drill clock (with notifications wired to it).
+	Drills func(*runbook.Library) tabletop.Deps
+	// Context ends with the session: commands in flight stop, and the app
+	// stops waiting for changes. Nil: context.Background().
+	Context context.Context
+}
+
+// Changes tells the app that something it shows changed.
+type Changes interface {
+	// Version changes when what the app shows has changed, in this process
+	// or another; reads (which the services audit) do not change it.
+	Version(ctx context.Context) (int64, error)
+	// Changed returns a channel closed at the next change made in this
+	// process, or nil when changes are only polled.
+	Changed() <-chan struct{}
 }
 
 // NotifyProgressMsg carries a delivery worker's report to the status line.
@@ -103,6 +127,9 @@ type Model struct {
 	overlay overlay
 
 	scenarios *tabletop.ScenarioLibrary
+	// pickWhenLoaded: n was pressed before the runbooks were in; the
+	// picker opens when they arrive.
+	pickWhenLoaded bool
 
 	// submitted is the input whose text is being saved; it comes back if
 	// saving fails, so nothing typed is lost.
@@ -138,7 +165,7 @@ func New(d Deps) *Model {
 func (m *Model) Init() tea.Cmd {
 	// Runbooks load after the first list, so they do not compete with it
 	// for the first frames; the picker says so if they are not in yet.
-	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory(), m.tick()}
+	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory(), m.tick(), m.waitForChange()}
 	if m.deps.Notice != "" {
 		cmds = append(cmds, m.setStatus(m.deps.Notice, false))
 	}
@@ -206,6 +233,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.drillTick())
 		}
 		return m, tea.Batch(cmds...)
+	case changedMsg:
+		return m, tea.Batch(m.poll(), m.waitForChange())
 	case versionMsg:
 		if msg.err != nil || msg.version == m.version {
 			return m, nil
@@ -227,6 +256,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.lib = msg.lib
 		m.picker.setRunbooks(msg.lib)
 		var cmds []tea.Cmd
+		if m.pickWhenLoaded && m.screen == screenList && m.overlay == nil {
+			cmds = append(cmds, m.startPicker())
+		}
+		m.pickWhenLoaded = false
 		if load := m.deps.Scenarios; load != nil {
 			lib := msg.lib
 			cmds = append(cmds, func() tea.Msg { return scenariosMsg{lib: load(lib)} })
@@ -419,7 +452,7 @@ func (m *Model) render() string {
 
 func (m *Model) renderHeader(w int) string {
 	left := m.styles.HeaderTitle.Render("irtui") + m.styles.HeaderUser.Render(" · security incident response")
-	right := m.styles.HeaderUser.Render("you are " + m.deps.Actor)
+	right := m.styles.HeaderUser.Render("you are " + clean(m.deps.Actor.String()))
 	gap := w - lipgloss.Width(left) - lipgloss.Width(right) - 2
 	if gap < 1 {
 		right = ""
@@ -460,4 +493,9 @@ func (m *Model) nowFor(incidentID string) time.Time {
 }
 
 // ctx is the context for commands. Commands are short database calls.
-func (m *Model) ctx() context.Context { return context.Background() }
+func (m *Model) ctx() context.Context {
+	if m.deps.Context != nil {
+		return m.deps.Context
+	}
+	return context.Background()
+}

@@ -1,4 +1,4 @@
--- 0006: anchors and risk decisions beside the obligation events.
+-- 0007: anchors and risk decisions beside the obligation events.
 --
 -- The clocks run from moments people record: besides submissions and
 -- pauses, obligation_events now holds
