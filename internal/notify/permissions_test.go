@@ -194,7 +194,7 @@ func TestPermissionMatrix(t *testing.T) {
 			}},
 		{name: "move awareness later", audit: "anchor",
 			allowed: []string{"ian", "ola", "ola by ssh", "pat as ola, trusted"},
-			setup: func(m *matrix) error { m.f.clock.Advance(time.Hour); return nil },
+			setup:   func(m *matrix) error { m.f.clock.Advance(time.Hour); return nil },
 			do: func(m *matrix, a identity.Actor) error {
 				return m.f.svc.RecordAnchor(m.f.ctx, a, m.in.ID, "aware", t0.Add(time.Minute), "the alert was a test")
 			}},
