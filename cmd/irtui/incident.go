@@ -443,7 +443,8 @@ func newAnchorCmd(g *globals) *cobra.Command {
 		Short: "Record when a moment a regulatory clock runs from happened (materiality determined, ransom paid, ...)",
 		Long: "Record when a moment happened that a regulatory clock runs from; the clocks that run from it start or move at once.\n" +
 			"--at takes RFC 3339 or YYYY-MM-DD HH:MM in the policy's time zone (default now). Recording an anchor again\n" +
-			"replaces its time and needs --note; so does correcting awareness. Anchors:\n\n" + strings.Join(names, "\n"),
+			"replaces its time and needs --note; so does correcting awareness. Moving an anchor later (its clocks move\n" +
+			"later) is for the incident commander or someone with the override permission. Anchors:\n\n" + strings.Join(names, "\n"),
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
@@ -481,7 +482,8 @@ func newRiskCmd(g *globals) *cobra.Command {
 		Short: "Record the DPO's decision on a personal data breach's risk, overriding the assessment's conclusion",
 		Long: "Record the decision on the breach risk of a personal data breach: none (unlikely to result in a risk: no\n" +
 			"notice to the authority), risk (notify the supervisory authority) or high (also tell the people). It overrides\n" +
-			"the breach risk assessment's conclusion from now on; the GDPR clocks follow it. --reason is required.",
+			"the breach risk assessment's conclusion from now on; the GDPR clocks follow it. --reason is required.\n" +
+			"Lowering the risk is for the incident's dpo, its commander, or someone with the override permission.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
