@@ -885,14 +885,17 @@ func (s *Service) RecordAnchor(ctx context.Context, actor identity.Actor, id, na
 // RecordedAnchor returns the latest record of the anchor event (such as
 // "determined") among an incident's obligation events.
 func RecordedAnchor(events []store.ObligationEvent, event string) (store.ObligationEvent, bool) {
-	var found store.ObligationEvent
-	ok := false
-	for _, e := range events {
-		if e.Kind == store.ObligationAnchor && e.ObligationID == event {
-			found, ok = e, true
+	return latestEvent(events, store.ObligationAnchor, event)
+}
+
+// latestEvent returns the last of events of kind about name.
+func latestEvent(events []store.ObligationEvent, kind, name string) (store.ObligationEvent, bool) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == kind && e.ObligationID == name {
+			return e, true
 		}
 	}
-	return found, ok
+	return store.ObligationEvent{}, false
 }
 
 // BreachRisk is the name of the breach risk assessment's conclusion, the

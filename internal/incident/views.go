@@ -80,14 +80,7 @@ func DeadlineInput(in Incident, events []store.ObligationEvent) deadline.Input {
 // RiskDecision returns the latest decision on the breach risk among an
 // incident's obligation events.
 func RiskDecision(events []store.ObligationEvent) (store.ObligationEvent, bool) {
-	var found store.ObligationEvent
-	ok := false
-	for _, e := range events {
-		if e.Kind == store.ObligationDecision && e.ObligationID == BreachRisk {
-			found, ok = e, true
-		}
-	}
-	return found, ok
+	return latestEvent(events, store.ObligationDecision, BreachRisk)
 }
 
 // Obligations evaluates the policy's regulatory and contractual clocks for

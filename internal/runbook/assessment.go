@@ -741,35 +741,35 @@ func (l *AssessmentLibrary) Get(id string) (*Assessment, bool) {
 	return a, ok
 }
 
-// assessmentFiles lists the shared assessment files of the bundled
-// runbooks and of the configured folders.
-func assessmentFiles(opts Options) []strictyaml.File {
+// SubfolderFiles lists the files of kind in the sub-folder sub of the
+// bundled runbooks and of every configured runbook folder (shared
+// assessments in assessments/, scenarios in scenarios/).
+func SubfolderFiles(opts Options, sub string, kind strictyaml.Kind) []strictyaml.File {
 	var files []strictyaml.File
 	if opts.Bundled != nil {
-		if bundled, err := strictyaml.ReadFS(opts.Bundled, AssessmentDir); err == nil {
+		if bundled, err := strictyaml.ReadFS(opts.Bundled, sub); err == nil {
 			files = append(files, bundled...)
 		}
 	}
 	for _, dir := range opts.Dirs {
-		files = append(files, assessmentDirFiles(filepath.Join(dir, AssessmentDir))...)
+		files = append(files, FolderFiles(filepath.Join(dir, sub), kind)...)
 	}
 	return files
 }
 
-// assessmentDirFiles lists the shared assessment files in dir; a missing
-// folder has none.
-func assessmentDirFiles(dir string) []strictyaml.File {
+// FolderFiles lists the files of kind in dir; a missing folder has none.
+func FolderFiles(dir string, kind strictyaml.Kind) []strictyaml.File {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		return nil
 	}
-	return strictyaml.ReadDir(context.TODO(), strictyaml.Assessment, dir)
+	return strictyaml.ReadDir(context.TODO(), kind, dir)
 }
 
 // LoadAssessments reads the bundled shared assessments and those in the
 // assessments/ sub-folder of every runbook folder. A folder assessment
 // with a bundled one's id replaces it.
 func LoadAssessments(opts Options) *AssessmentLibrary {
-	return buildAssessments(assessmentFiles(opts), opts.Validate, true)
+	return buildAssessments(SubfolderFiles(opts, AssessmentDir, strictyaml.Assessment), opts.Validate, true)
 }
 
 func buildAssessments(files []strictyaml.File, opts ValidateOptions, replace bool) *AssessmentLibrary {
@@ -813,15 +813,22 @@ func buildAssessments(files []strictyaml.File, opts ValidateOptions, replace boo
 // is a shared assessment: it sits in an assessments/ folder or has a
 // top-level conclusion key.
 func isAssessmentPath(p string) bool {
-	if filepath.Base(filepath.Dir(p)) == AssessmentDir {
+	return IsPathOf(p, AssessmentDir, strictyaml.Assessment, "conclusion")
+}
+
+// IsPathOf reports whether a file named on the lint command line is of
+// kind: it sits in a folder named dir, or has the top-level key that
+// only that kind has (a scenario's injects, an assessment's conclusion).
+func IsPathOf(p, dir string, kind strictyaml.Kind, key string) bool {
+	if filepath.Base(filepath.Dir(p)) == dir {
 		return true
 	}
-	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Assessment, p)
+	data, err := strictyaml.ReadFile(context.TODO(), kind, p)
 	if err != nil {
 		return false
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "conclusion:") {
+		if strings.HasPrefix(line, key+":") {
 			return true
 		}
 	}

@@ -204,10 +204,10 @@ func LoadPaths(paths []string, validate ValidateOptions) *Library {
 		case err != nil:
 			files = append(files, strictyaml.File{Path: p, Err: err})
 		case st.IsDir() && filepath.Base(filepath.Clean(p)) == AssessmentDir:
-			shared = append(shared, assessmentDirFiles(p)...)
+			shared = append(shared, FolderFiles(p, strictyaml.Assessment)...)
 		case st.IsDir():
 			files = append(files, dirFiles(p)...)
-			shared = append(shared, assessmentDirFiles(filepath.Join(p, AssessmentDir))...)
+			shared = append(shared, FolderFiles(filepath.Join(p, AssessmentDir), strictyaml.Assessment)...)
 		case isAssessmentPath(p):
 			shared = append(shared, strictyaml.ReadOne(context.TODO(), strictyaml.Assessment, p))
 		default:
