@@ -142,7 +142,7 @@ func migrateDB(ctx context.Context, db *sql.DB, path string, now time.Time) erro
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("apply migration %s to %s: %w", m.name, path, err)
 		}
-		if hook := migrationHooks[m.version]; hook != nil {
+		if hook := migrationHooks[m.name[strings.Index(m.name, "_"):]]; hook != nil {
 			if err := hook(ctx, tx, now); err != nil {
 				return fmt.Errorf("apply migration %s to %s: %w", m.name, path, err)
 			}
@@ -162,8 +162,10 @@ func migrateDB(ctx context.Context, db *sql.DB, path string, now time.Time) erro
 }
 
 // migrationHooks run Go code after a migration's SQL, in the same
-// transaction; now stamps what they record.
-var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx, now time.Time) error{}
+// transaction; now stamps what they record. They are keyed by the end of
+// the migration's file name ("_record.sql"), not its number, which may
+// change when other work's migrations land first.
+var migrationHooks = map[string]func(ctx context.Context, tx *sql.Tx, now time.Time) error{}
 
 // checkOwner refuses a file that belongs to another application or was
 // written by a newer irtui, and returns its application id and schema

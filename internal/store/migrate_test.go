@@ -95,7 +95,8 @@ func TestMigration4ReplacesIndexes(t *testing.T) {
 // Upgrading a file from before state coverage records every state row in
 // baseline audit entries; from then on the chain vouches for them.
 func TestStateMigrationRecordsTheStateAsFound(t *testing.T) {
-	path, ids := oldFile(t, recordMigration-1, 3)
+	before := versionBefore(t, "_record.sql")
+	path, ids := oldFile(t, before, 3)
 	ctx := context.Background()
 	var notices []string
 	s, err := Open(ctx, path, WithNotice(func(m string) { notices = append(notices, m) }))
@@ -103,7 +104,7 @@ func TestStateMigrationRecordsTheStateAsFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if len(notices) != 1 || !strings.Contains(notices[0], fmt.Sprintf("from schema version %d to %d", recordMigration-1, SchemaVersion())) {
+	if len(notices) != 1 || !strings.Contains(notices[0], fmt.Sprintf("from schema version %d to %d", before, SchemaVersion())) {
 		t.Errorf("notices: %v", notices)
 	}
 	a, err := s.Audit(ctx, AuditFilter{})

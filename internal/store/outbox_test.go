@@ -12,22 +12,8 @@ import (
 // columns are there.
 func TestDeliveryMigrationKeepsTheOutboxAndMarksExports(t *testing.T) {
 	ctx := context.Background()
-	// The schema just before the delivery migration (its number may change
-	// when migrations of other work land first).
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := -1
-	for _, m := range ms {
-		if strings.HasSuffix(m.name, "_delivery.sql") {
-			before = m.version - 1
-		}
-	}
-	if before < 2 {
-		t.Fatal("no delivery migration")
-	}
-	path, ids := oldFile(t, before, 1)
+	// The schema just before the delivery migration.
+	path, ids := oldFile(t, versionBefore(t, "_delivery.sql"), 1)
 	db := raw(t, path)
 	insert := `INSERT INTO outbox (id, incident_id, rule_id, trigger_name, audience, dest_kind, subject, body, status,
 		via, idempotency_key, drafted_by, triggered_at, created_at, updated_at, slack_ts, last_error)
@@ -72,4 +58,22 @@ func TestDeliveryMigrationKeepsTheOutboxAndMarksExports(t *testing.T) {
 	if rep, err := s.VerifyChains(ctx); err != nil || !rep.OK {
 		t.Fatalf("chains after the upgrade: %+v, %v", rep, err)
 	}
+}
+
+// versionBefore is the schema version just before the migration whose file
+// name ends in suffix, found by name: its number may change when
+// migrations of other work land first.
+func versionBefore(t *testing.T, suffix string) int {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if strings.HasSuffix(m.name, suffix) {
+			return m.version - 1
+		}
+	}
+	t.Fatalf("no migration *%s", suffix)
+	return 0
 }

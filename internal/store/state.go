@@ -551,10 +551,8 @@ func (tx *Tx) flushState(ctx context.Context) error {
 // SystemActor is who irtui records for what it does by itself.
 const SystemActor = "irtui"
 
-// recordMigration is the migration that began recording state.
-const recordMigration = 7
-
-func init() { migrationHooks[recordMigration] = baselineState }
+// The migration that began recording state records the state as found.
+func init() { migrationHooks["_record.sql"] = baselineState }
 
 // baselineChunk is how many rows one baseline audit entry records.
 const baselineChunk = 500
