@@ -187,6 +187,15 @@ func loadTableInfo(ctx context.Context, q querier, t coveredTable) (*tableInfo, 
 		}
 		ti.defaults = append(ti.defaults, appendValue(nil, def))
 	}
+	if err := ti.locate(t, list); err != nil {
+		return nil, err
+	}
+	return ti, nil
+}
+
+// locate sets what follows from the table's sorted columns: the select
+// list (quoted names, list) and where the id and key columns are.
+func (ti *tableInfo) locate(t coveredTable, list []string) error {
 	ti.selectList = strings.Join(list, ", ")
 	ti.id = -1
 	if i := sort.SearchStrings(ti.cols, "id"); i < len(ti.cols) && ti.cols[i] == "id" {
@@ -195,11 +204,11 @@ func loadTableInfo(ctx context.Context, q querier, t coveredTable) (*tableInfo, 
 	for _, k := range t.key {
 		i := sort.SearchStrings(ti.cols, k)
 		if i == len(ti.cols) || ti.cols[i] != k {
-			return nil, fmt.Errorf("table %s has no key column %s", t.name, k)
+			return fmt.Errorf("table %s has no key column %s", t.name, k)
 		}
 		ti.key = append(ti.key, i)
 	}
-	return ti, nil
+	return nil
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

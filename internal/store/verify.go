@@ -255,13 +255,8 @@ func (v *verifier) tableInfo(t coveredTable) (*tableInfo, error) {
 		}
 		ti.defaults = append(ti.defaults, def)
 	}
-	ti.selectList = strings.Join(list, ", ")
-	for _, k := range t.key {
-		i := sort.SearchStrings(ti.cols, k)
-		if i == len(ti.cols) || ti.cols[i] != k {
-			return nil, fmt.Errorf("table %s has no key column %s", t.name, k)
-		}
-		ti.key = append(ti.key, i)
+	if err := ti.locate(t, list); err != nil {
+		return nil, err
 	}
 	return ti, nil
 }

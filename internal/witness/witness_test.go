@@ -29,6 +29,16 @@ func openStore(t *testing.T) *store.Store {
 	return st
 }
 
+// openAt opens the database at path; the test closes it.
+func openAt(t *testing.T, path string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func act(t *testing.T, st *store.Store, title string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -185,10 +195,7 @@ func TestCheckAtOpenCatchesALostTail(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "irtui.db")
 	ctx := context.Background()
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openAt(t, path)
 	act(t, st, "one")
 	act(t, st, "two")
 	o := Options{Key: filepath.Join(dir, "k")}
@@ -205,12 +212,9 @@ func TestCheckAtOpenCatchesALostTail(t *testing.T) {
 		"DROP TRIGGER timeline_no_delete", "DROP TRIGGER audit_no_delete",
 		"DELETE FROM timeline WHERE incident_id = 'INC-0002'", "DELETE FROM audit WHERE incident_id = 'INC-0002'",
 		"DELETE FROM incidents WHERE id = 'INC-0002'")
-	st, err = store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st = openAt(t, path)
 	defer st.Close()
-	err = CheckAtOpen(ctx, st, "", keys)
+	err := CheckAtOpen(ctx, st, "", keys)
 	if !errors.Is(err, store.ErrBehindCheckpoint) || !strings.Contains(err.Error(), "timeline entry #2 is missing") {
 		t.Fatalf("CheckAtOpen = %v", err)
 	}
@@ -324,10 +328,7 @@ func TestLostWALContentIsCaughtByTheCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "irtui.db")
 	ctx := context.Background()
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openAt(t, path)
 	defer st.Close()
 	act(t, st, "one")
 	// Everything so far is in the database file itself.
@@ -335,10 +336,7 @@ func TestLostWALContentIsCaughtByTheCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	st, err = store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st = openAt(t, path)
 	defer st.Close()
 	// Twenty acknowledged notes, in the log only, and a checkpoint of them.
 	for i := range 20 {
@@ -379,10 +377,7 @@ func TestLostWALContentIsCaughtByTheCheckpoint(t *testing.T) {
 		!strings.Contains(text, "incident INC-0021 is gone") {
 		t.Fatalf("verify of the file without its log: %+v", rep)
 	}
-	lst, err := store.Open(ctx, lost)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lst := openAt(t, lost)
 	defer lst.Close()
 	if err := CheckAtOpen(ctx, lst, "", LocalKeys(o.Key)); !errors.Is(err, store.ErrBehindCheckpoint) {
 		t.Fatalf("CheckAtOpen = %v", err)
