@@ -1,4 +1,4 @@
--- 0007: a record that proves itself.
+-- 0008: a record that proves itself.
 --
 -- audit.state holds, for each audit entry, the hashes of the state rows
 -- (incidents, roles, customers, directory, outbox, ...) its transaction
