@@ -88,20 +88,4 @@ func (c *cursor) canon(dst []byte) []byte {
 	return append(dst, valNull)
 }
 
-// value returns the next column as a Go value (for keys and small reads).
-func (c *cursor) value() any {
-	typ, b, n := c.next()
-	switch typ {
-	case colInteger:
-		return n
-	case colFloat:
-		return math.Float64frombits(uint64(n))
-	case colText:
-		return string(b)
-	case colBlob:
-		return append([]byte(nil), b...)
-	}
-	return nil
-}
-
 func appendInt(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
