@@ -162,40 +162,60 @@ func newDeclareCmd(g *globals) *cobra.Command {
 func newListCmd(g *globals) *cobra.Command {
 	var all, closed, asJSON bool
 	var limit int
+	var after string
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List open incidents (--closed, --all) with the next deadline",
-		Args:  cobra.NoArgs,
+		Use:   "list [--closed|--all] [--limit N] [--after ID]",
+		Short: "List open incidents (--closed, --all), newest first, with the next deadline",
+		Long: `List incidents, newest first, a page at a time: --limit says how many (50 unless set),
+and --after ID lists the ones older than ID, so the next page of a list is the same
+command with --after the last ID shown (the text output ends with that command).`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return g.withSession(c, func(s session) error {
-				f := store.ListFilter{Status: store.StatusOpen, Limit: limit}
-				switch {
-				case all:
-					f.Status = ""
-				case closed:
-					f.Status = store.StatusClosed
+			if limit < 1 {
+				return fmt.Errorf("--limit %d: give a number of incidents, 1 or more", limit)
+			}
+			f := store.ListFilter{Status: store.StatusOpen, Limit: limit}
+			switch {
+			case all:
+				f.Status = ""
+			case closed:
+				f.Status = store.StatusClosed
+			}
+			if after != "" {
+				n, ok := store.IncidentNumber(after)
+				if !ok {
+					return fmt.Errorf("--after %q: give an incident id such as INC-0042", after)
 				}
-				list, sums, err := s.svc.ListSummaries(c.Context(), s.actor, f)
+				f.After = n
+			}
+			return g.withSession(c, func(s session) error {
+				p, err := s.svc.ListPage(c.Context(), s.actor, f)
 				if err != nil {
 					return err
 				}
 				if asJSON {
+					list := p.Incidents
 					if list == nil {
 						list = []incident.Incident{}
 					}
 					return writeJSON(c.OutOrStdout(), list)
 				}
-				if len(list) == 0 {
-					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
+				out := c.OutOrStdout()
+				if len(p.Incidents) == 0 {
+					if f.After > 0 {
+						fmt.Fprintf(out, "No %s incidents older than %s.\n", listWhat(f), store.IncidentID(f.After))
+						return nil
+					}
+					fmt.Fprintln(out, "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
 				}
 				now := s.svc.Clock.Now()
-				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tDECLARED\tNEXT DEADLINE\tTITLE")
-				for _, in := range list {
+				for _, in := range p.Incidents {
 					next := "—"
 					if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
-						if o, st, ok := incident.NextDeadline(incident.Obligations(in, sums[in.ID].Obligations, s.cfg.Policy), now); ok {
+						if o, st, ok := incident.NextDeadline(incident.Obligations(in, p.Summaries[in.ID].Obligations, s.cfg.Policy), now); ok {
 							next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
 						}
 					}
@@ -205,15 +225,53 @@ func newListCmd(g *globals) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, status, in.DeclaredAt.In(s.cfg.Policy.Location()).Format("2006-01-02 15:04"), next, safetext.Line(in.Title))
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if p.Older || f.After > 0 {
+					last := p.Incidents[len(p.Incidents)-1].ID
+					fmt.Fprintf(out, "%d of %d %s incidents", len(p.Incidents), p.Total, listWhat(f))
+					if f.After > 0 {
+						fmt.Fprintf(out, ", older than %s", store.IncidentID(f.After))
+					}
+					if p.Older {
+						fmt.Fprintf(out, ". Next page: irtui incident list%s --after %s", listFlags(all, closed, limit), last)
+					}
+					fmt.Fprintln(out, ".")
+				}
+				return nil
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "open and closed")
 	cmd.Flags().BoolVar(&closed, "closed", false, "closed only")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many, most recent first")
+	cmd.Flags().StringVar(&after, "after", "", "only incidents older than this one (the next page)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// listWhat names a list's incidents: open, closed, or "open and closed".
+func listWhat(f store.ListFilter) string {
+	if f.Status == "" {
+		return "open and closed"
+	}
+	return f.Status
+}
+
+// listFlags repeats the list's flags for the next page's command.
+func listFlags(all, closed bool, limit int) string {
+	s := ""
+	switch {
+	case all:
+		s += " --all"
+	case closed:
+		s += " --closed"
+	}
+	if limit != 50 {
+		s += fmt.Sprintf(" --limit %d", limit)
+	}
+	return s
 }
 
 // showView is the JSON form of `incident show`.

@@ -364,12 +364,12 @@ func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string
 // Someone acting under a claim (--as) outside local trust mode may see
 // drill incidents only: their list holds drills alone.
 func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, error) {
-	return s.list(ctx, actor, f, nil)
+	return s.list(ctx, actor, f, func(f store.ListFilter) ([]Incident, error) { return s.Store.ListIncidents(ctx, f) })
 }
 
-// list is List; more, if set, reads what else the caller shows with the
-// list, before the access is audited.
-func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFilter, more func([]Incident) error) ([]Incident, error) {
+// list checks and audits a list; read reads it (and what else the caller
+// shows with it), before the access is audited.
+func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFilter, read func(store.ListFilter) ([]Incident, error)) ([]Incident, error) {
 	if actor.Method == identity.Claim && !actor.Trusted && f.Drill == store.DrillAny {
 		f.Drill = store.DrillOnly
 	}
@@ -383,10 +383,8 @@ func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFi
 			return refused("cannot list %q: use incident, event or nothing for both", f.Kind)
 		}
 		var err error
-		if out, err = s.Store.ListIncidents(ctx, f); err != nil || more == nil {
-			return err
-		}
-		return more(out)
+		out, err = read(f)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -394,28 +392,49 @@ func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFi
 	return out, nil
 }
 
-// ListSummaries is List with what a list shows beside each open
-// incident: its commander and the submissions and pauses its clocks
-// depend on. It is audited as one list.
-func (s *Service) ListSummaries(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, map[string]store.Summary, error) {
-	var sums map[string]store.Summary
-	list, err := s.list(ctx, actor, f, func(list []Incident) error {
-		all, err := s.Store.OpenSummaries(ctx)
-		if err != nil {
-			return err
+// Page is a page of the incident list with what the list shows beside
+// each open incident: its commander and the submissions and pauses its
+// clocks depend on.
+type Page struct {
+	store.Page
+	Summaries map[string]store.Summary
+	// Total counts the list's incidents, all pages together; -1 when the
+	// list is filtered by text (counting those would read them all).
+	Total int
+}
+
+// ListPage reads one page of a list (store.ListFilter: newest first, by
+// keyset), the summaries of its open incidents and the list's count. It
+// reads what it shows, whatever the number of incidents, and is audited
+// as one list.
+func (s *Service) ListPage(ctx context.Context, actor identity.Actor, f store.ListFilter) (Page, error) {
+	var p Page
+	_, err := s.list(ctx, actor, f, func(f store.ListFilter) ([]Incident, error) {
+		var err error
+		if p.Page, err = s.Store.ListPage(ctx, f); err != nil {
+			return nil, err
 		}
-		sums = make(map[string]store.Summary, len(list))
-		for _, in := range list {
-			if sm, ok := all[in.ID]; ok {
-				sums[in.ID] = sm
+		var open []string
+		for _, in := range p.Incidents {
+			if in.Status == store.StatusOpen && in.Kind == store.KindIncident {
+				open = append(open, in.ID)
 			}
 		}
-		return nil
+		if p.Summaries, err = s.Store.Summaries(ctx, open); err != nil {
+			return nil, err
+		}
+		p.Total = -1
+		if f.Match == "" {
+			if p.Total, err = s.Store.CountIncidents(ctx, f); err != nil {
+				return nil, err
+			}
+		}
+		return p.Incidents, nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return Page{}, err
 	}
-	return list, sums, nil
+	return p, nil
 }
 
 // Refresh reads again an incident that is on screen, with its timeline
@@ -445,8 +464,16 @@ func describeFilter(f store.ListFilter) string {
 	if f.Limit > 0 {
 		parts = append(parts, fmt.Sprintf("limit=%d", f.Limit))
 	}
-	if f.Offset > 0 {
-		parts = append(parts, fmt.Sprintf("offset=%d", f.Offset))
+	switch {
+	case f.Before > 0:
+		parts = append(parts, fmt.Sprintf("before=%s", store.IncidentID(f.Before)))
+	case f.Oldest:
+		parts = append(parts, "oldest")
+	case f.After > 0:
+		parts = append(parts, fmt.Sprintf("after=%s", store.IncidentID(f.After)))
+	}
+	if f.Match != "" {
+		parts = append(parts, fmt.Sprintf("match=%q", f.Match))
 	}
 	return strings.Join(parts, " ")
 }

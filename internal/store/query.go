@@ -9,62 +9,6 @@ import (
 	"strings"
 )
 
-// ListIncidents lists incidents, most recent first.
-func (s *Store) ListIncidents(ctx context.Context, f ListFilter) ([]Incident, error) {
-	q, args, err := listQuery(f)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
-	}
-	return collect(rows, scanIncident, "list incidents")
-}
-
-// listQuery is the query ListIncidents runs. Every filter walks an index,
-// or the table itself, in number order and stops after LIMIT rows: none
-// sorts.
-func listQuery(f ListFilter) (string, []any, error) {
-	var (
-		where []string
-		args  []any
-	)
-	switch f.Status {
-	case "":
-	case StatusOpen, StatusClosed:
-		where, args = append(where, "status = ?"), append(args, f.Status)
-	default:
-		return "", nil, fmt.Errorf("list incidents: unknown status %q (want open, closed or empty)", f.Status)
-	}
-	switch f.Kind {
-	case "":
-	case KindIncident, KindEvent:
-		where, args = append(where, "kind = ?"), append(args, f.Kind)
-	default:
-		return "", nil, fmt.Errorf("list incidents: unknown kind %q (want incident, event or empty)", f.Kind)
-	}
-	switch f.Drill {
-	case DrillAny:
-	case DrillExclude:
-		where = append(where, "drill = 0")
-	case DrillOnly:
-		// Literally "drill = 1": what lets the planner use the partial
-		// index incidents_drills.
-		where = append(where, "drill = 1")
-	}
-	q := "SELECT " + incidentColumns + " FROM incidents"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	q += " ORDER BY num DESC LIMIT ? OFFSET ?"
-	return q, append(args, limit, max(f.Offset, 0)), nil
-}
-
 // IncidentDrill reports whether the incident is a drill; ErrNotFound
 // when there is no such incident.
 func (s *Store) IncidentDrill(ctx context.Context, id string) (bool, error) {

@@ -79,6 +79,7 @@ var uncoveredTables = map[string]string{
 	"timeline":        "a hash chain itself",
 	"audit":           "a hash chain itself",
 	"notify_channels": "when the next message may go to a channel (rate spacing), not what was sent",
+	"incident_counts": "derived from incidents by triggers, for the lists; audit verify counts the incidents again and compares",
 }
 
 func coveredTableNamed(name string) (coveredTable, bool) {

@@ -20,7 +20,9 @@ type (
 		err       error
 	}
 	incidentsMsg struct {
+		req  listReq
 		rows []listRow
+		page incident.Page
 		err  error
 	}
 	detailMsg struct {
@@ -67,27 +69,32 @@ func (m *Model) loadDirectory() tea.Cmd {
 	}
 }
 
-// loadIncidents lists open and closed incidents with each one's commander
-// and nearest deadline, computed here rather than in View.
+// loadIncidents reads the list's window again, after a change.
 func (m *Model) loadIncidents() tea.Cmd {
+	return m.loadList(m.list.request(listRefresh))
+}
+
+// loadList reads a page of the list with each open incident's commander
+// and nearest deadline, computed here rather than in View.
+func (m *Model) loadList(req listReq) tea.Cmd {
 	svc, actor, policy, clk := m.deps.Service, m.deps.Actor, m.deps.Config.Policy, m.deps.Clock
 	return func() tea.Msg {
-		list, sums, err := svc.ListSummaries(m.ctx(), actor, store.ListFilter{Limit: 500})
+		p, err := svc.ListPage(m.ctx(), actor, req.filter)
 		if err != nil {
-			return incidentsMsg{err: err}
+			return incidentsMsg{req: req, err: err}
 		}
 		now := clk.Now()
-		rows := make([]listRow, 0, len(list))
-		for _, in := range list {
+		rows := make([]listRow, 0, len(p.Incidents))
+		for _, in := range p.Incidents {
 			row := listRow{inc: in}
 			if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
-				sm := sums[in.ID]
+				sm := p.Summaries[in.ID]
 				row.commander = sm.Commander
 				row.next, row.nextSt, row.hasNext = incident.NextDeadline(incident.Obligations(in, sm.Obligations, policy), now)
 			}
 			rows = append(rows, row)
 		}
-		return incidentsMsg{rows: rows}
+		return incidentsMsg{req: req, rows: rows, page: p}
 	}
 }
 

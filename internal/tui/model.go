@@ -314,9 +314,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.list.loading = false
 		if msg.err != nil {
+			if msg.req.seq == m.list.seq {
+				m.list.pending = false
+			}
 			return m, m.setStatus("Could not list incidents: "+msg.err.Error(), true)
 		}
-		m.list.setRows(msg.rows)
+		m.list.apply(msg.req, msg.rows, msg.page)
+		if m.screen == screenList {
+			return m, tea.Batch(more, m.list.follow(m))
+		}
 		return m, more
 	case detailMsg:
 		if msg.err != nil {
