@@ -91,7 +91,7 @@ func listScope(f ListFilter) (drills []int, statuses []string, err error) {
 	return drills, statuses, nil
 }
 
-// commanderColumn is an incident's current commander (” when none), from
+// commanderColumn is an incident's current commander (empty when none), from
 // the unique index of current role holders.
 const commanderColumn = `COALESCE((SELECT person_id FROM role_assignments ra WHERE ra.incident_id = incidents.id
 	AND ra.role = 'incident_commander' AND ra.ended_at IS NULL), '')`
