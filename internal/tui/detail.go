@@ -8,7 +8,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/glamour/v2"
 	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
@@ -534,7 +533,8 @@ func phaseTitle(id string) string {
 	return strings.ToUpper(id[:1]) + strings.ReplaceAll(id[1:], "_", " ")
 }
 
-// stepBody renders a step's Markdown body with glamour, cached per width.
+// stepBody renders a step's Markdown body (renderMarkdown), cached per
+// width.
 func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
 	cacheKey := fmt.Sprintf("%s/%d", st.ID, w)
 	if out, ok := dm.bodies[cacheKey]; ok {
@@ -554,19 +554,7 @@ func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
 	}
 	out := m.styles.Faint.Render("(no instructions in the runbook)")
 	if strings.TrimSpace(body) != "" {
-		style := "dark"
-		if !m.styles.Dark {
-			style = "light"
-		}
-		if noColor() {
-			style = "notty"
-		}
-		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-4, 20)))
-		if err == nil {
-			if md, err := r.Render(safeMarkdown(body)); err == nil {
-				out = strings.Trim(md, "\n")
-			}
-		}
+		out = renderMarkdown(safeMarkdown(body), max(w-4, 20), m.styles)
 	}
 	dm.bodies[cacheKey] = out
 	return out
