@@ -558,7 +558,7 @@ func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
 		if !m.styles.Dark {
 			style = "light"
 		}
-		if noColor() {
+		if m.deps.NoColor {
 			style = "notty"
 		}
 		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-4, 20)))

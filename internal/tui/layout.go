@@ -1,10 +1,9 @@
 package tui
 
 import (
-	"os"
+	"strings"
 
 	"charm.land/bubbles/v2/textinput"
-	"strings"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -51,9 +50,6 @@ func truncate(s string, w int) string {
 
 // safeMarkdown strips control sequences from Markdown before rendering.
 func safeMarkdown(s string) string { return safetext.Clean(s) }
-
-// noColor reports whether the user asked for no colour (NO_COLOR).
-func noColor() bool { return os.Getenv("NO_COLOR") != "" }
 
 // clean makes stored text safe for the terminal, on one line.
 func clean(s string) string { return safetext.Line(s) }

@@ -57,6 +57,11 @@ type Deps struct {
 	Clock    clock.Clock
 	// Dark forces the dark or light palette; nil asks the terminal.
 	Dark *bool
+	// NoColor says the user asked for no colour (NO_COLOR in their
+	// environment: the process's locally, the SSH client's in irtui serve).
+	// The app never reads the environment itself, so that sessions of one
+	// server each keep their own.
+	NoColor bool
 	// Poll is how often the database is checked for changes made by other
 	// processes (default 500 ms) and the clocks are redrawn. A negative
 	// value turns polling and status expiry off (embedding, tests).
