@@ -265,7 +265,8 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&speedFlag, "speed", "1", "drill seconds per real second, or max (headless, with --actions)")
 	f.BoolVar(&step, "step", false, "inject by inject: the clock waits at each inject until you type next")
-	f.StringVar(&actionsPath, "actions", "", "script of participant actions at drill-clock offsets (headless)")
+	f.StringVar(&actionsPath, "actions", "", "script of participant actions at drill-clock offsets (headless); - for standard input")
+	readsFile(f, "actions")
 	f.StringVar(&epochFlag, "epoch", "", "scenario time at T+0 (RFC 3339 or YYYY-MM-DD HH:MM; default the scenario's start)")
 	f.BoolVar(&asJSON, "json", false, "headless: print the score as JSON instead of the run id")
 	return cmd
@@ -274,7 +275,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 // headless replays a scenario with an actions file and prints the run id.
 func (s *drillSession) headless(sc *tabletop.Scenario, path string, opts tabletop.Options, asJSON bool) error {
 	ctx := s.cmd.Context()
-	data, err := strictyaml.ReadFile(ctx, strictyaml.Actions, path)
+	path, data, err := readInput(s.cmd, strictyaml.Actions, path)
 	if err != nil {
 		return err
 	}
@@ -411,6 +412,7 @@ func newDrillReportCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "md", "md or json")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 
@@ -473,6 +475,7 @@ func newDrillFromIncidentCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 

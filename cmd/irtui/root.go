@@ -24,10 +24,13 @@ type globals struct {
 	// authenticated: irtui serve sets it to the SSH key's owner for a
 	// command run over SSH. Nil: the local OS user (see identify).
 	authenticated *identity.Actor
+	// remote, when set, is the server a command runs in over SSH: its
+	// database, configuration and runbooks (see remote.go).
+	remote *remote
 }
 
-func newRootCmd() *cobra.Command {
-	g := &globals{}
+// newRootCmd builds the command tree on g, the flags every command shares.
+func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "irtui",
 		Short: "Security incident response in the terminal",
@@ -46,14 +49,23 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.db, "db", "", "database file (env IRTUI_DB; default $XDG_DATA_HOME/irtui/irtui.db)")
 	pf.StringSliceVar(&g.runbooks, "runbooks", nil, "extra runbook folder, repeatable (env IRTUI_RUNBOOKS, separated by "+string(os.PathListSeparator)+")")
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
+	for _, name := range []string{"db", "runbooks", "config"} {
+		annotateFlag(pf, name, sshServerSetting)
+	}
 	pf.StringVar(&g.as, "as", "", "act as this person from the directory: on drills, or everywhere in local trust mode; "+
 		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
-	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
+	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g),
+		newServeCmd(g))
 	return root
 }
 
 // resolve applies environment variables to flags that were not given.
+// Over SSH the server's settings hold instead, and what a remote command
+// may not do is refused (see checkRemote).
 func (g *globals) resolve(cmd *cobra.Command) error {
+	if g.remote != nil {
+		return g.checkRemote(cmd)
+	}
 	flags := cmd.Flags()
 	if !flags.Changed("db") {
 		g.db = os.Getenv("IRTUI_DB")

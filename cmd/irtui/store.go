@@ -39,6 +39,19 @@ func (g *globals) service(ctx context.Context) (*incident.Service, error) {
 	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg)}, nil
 }
 
+// open is service for one command: the database it opens, and a function
+// that closes it. Over SSH it is the server's, which stays open.
+func (g *globals) open(ctx context.Context) (*incident.Service, func(), error) {
+	if g.remote != nil {
+		return g.remote.svc, func() {}, nil
+	}
+	svc, err := g.service(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, func() { svc.Store.Close() }, nil
+}
+
 // directory is the identity service on the database: who acts, and the
 // directory of people and customers.
 func directory(st *store.Store) *identity.Service {
