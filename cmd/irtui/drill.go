@@ -112,7 +112,11 @@ func (g *globals) scenarios() *tabletop.ScenarioLibrary {
 
 // scenario finds a scenario by id, or reads a scenario file.
 func (g *globals) scenario(ctx context.Context, arg string) (*tabletop.Scenario, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
+	if g.remote != nil && (strings.ContainsRune(arg, '/') || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
+		// Not a file on the server; and not a hint of which files exist.
+		return nil, errRemote("a scenario file", "give the id of a scenario the server has (irtui drill list shows them)")
+	}
+	if st, err := os.Stat(arg); g.remote == nil && err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
 		data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, arg)
 		if err != nil {
 			return nil, err
