@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
