@@ -34,7 +34,7 @@ type member struct {
 // team makes keys for alice (incident commander, admin, override,
 // export), dana (the DPO, who may approve notices) and chen (a responder
 // without permissions), and the directory that lists them.
-func team(t *testing.T, dir string) (map[string]member, string) {
+func team(t testing.TB, dir string) (map[string]member, string) {
 	t.Helper()
 	people := map[string]member{}
 	var b strings.Builder

@@ -27,7 +27,7 @@ import (
 
 // server is `irtui serve` running as its own process on loopback.
 type server struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	addr   string
 	host   gossh.PublicKey
@@ -59,7 +59,7 @@ func (l *lockedBuffer) String() string {
 // runs `irtui serve --listen 127.0.0.1:0 args...`. The server's
 // environment names someone (IRTUI_USER=mallory): sessions must not be
 // affected by it.
-func startServer(t *testing.T, args ...string) *server {
+func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
 	bin := cliBinary(t)
 	dir := t.TempDir()
@@ -194,7 +194,7 @@ func (s *server) audit() []store.AuditEntry {
 
 // screen is an app session over SSH: what the server wrote to it.
 type screen struct {
-	t    *testing.T
+	t    testing.TB
 	sess *gossh.Session
 	in   io.WriteCloser
 	out  lockedBuffer
