@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -260,5 +261,41 @@ func TestEveryFileFlagSaysWhatItTouches(t *testing.T) {
 	walk(root)
 	if checked < 8 {
 		t.Fatalf("only %d file flags and arguments found; is the walk broken?", checked)
+	}
+}
+
+// Sessions run their commands at once in one process: each has its own
+// command tree and actor, and they share the services.
+func TestRemoteCommandsRunConcurrently(t *testing.T) {
+	f := newRemoteFixture(t)
+	who := []string{"alice", "dana", "chen"}
+	errs := make(chan string, 30)
+	var wg sync.WaitGroup
+	for i := range 15 {
+		wg.Go(func() {
+			p := who[i%len(who)]
+			if out, e, code := f.run(p, "", "incident", "declare", "--runbook", "lost-device", "--title", fmt.Sprintf("Laptop %d", i)); code != 0 {
+				errs <- fmt.Sprintf("%s: %d %s%s", p, code, out, e)
+			}
+			if out, e, code := f.run(p, "", "incident", "list", "--json"); code != 0 || !strings.HasPrefix(out, "[") {
+				errs <- fmt.Sprintf("%s list: %d %s%s", p, code, out, e)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	list, err := f.st.ListIncidents(context.Background(), store.ListFilter{})
+	if err != nil || len(list) != 15 {
+		t.Fatalf("%d incidents, %v", len(list), err)
+	}
+	by := map[string]int{}
+	for _, in := range list {
+		by[in.CreatedBy]++
+	}
+	if by["alice"] != 5 || by["dana"] != 5 || by["chen"] != 5 {
+		t.Fatalf("declared by %v", by)
 	}
 }
