@@ -58,7 +58,8 @@ func (s *Server) publicKey(ctx ssh.Context, key ssh.PublicKey) bool {
 			st.refused++
 		}
 		s.mu.Unlock()
-		s.log.Warn("refused an unknown key", "key", fp, "type", key.Type(), "remote", remote, "user", quote(ctx.User()))
+		// The log's handler quotes and escapes what the client chose.
+		s.log.Warn("refused an unknown key", "key", fp, "type", key.Type(), "remote", remote, "user", ctx.User())
 		s.audit(who, actionAuth, store.OutcomeRefused,
 			fmt.Sprintf("%s key %s is not in the directory (SSH user %s)", key.Type(), fp, quote(ctx.User())))
 		return false

@@ -238,7 +238,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-grace.C:
 		s.mu.Lock()
 		for _, a := range s.sessions {
-			a.cancel() // commands still running after the grace period
+			a.force() // commands still running after the grace period
 		}
 		s.mu.Unlock()
 		select {

@@ -482,6 +482,11 @@ func TestSessionCap(t *testing.T) {
 	if out, err := run(t, f.as("bob"), "say again"); err != nil || out != "bob: again\n" {
 		t.Fatalf("after one closed: %q %v", out, err)
 	}
+	// bob's command session is forgotten just after its exit status went.
+	deadline := time.Now().Add(5 * time.Second)
+	for f.srv.Sessions() != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := f.srv.Sessions(); n != 1 {
 		t.Fatalf("%d sessions open, want alice's", n)
 	}
@@ -517,8 +522,8 @@ func TestShutdownTellsSessionsAndLetsCommandsFinish(t *testing.T) {
 	if !strings.Contains(app.text(), "irtui serve is shutting down") {
 		t.Fatalf("the app was not told: %q", app.text())
 	}
-	if err := <-cmdDone; err != nil || out.String() != "finished\n" {
-		t.Fatalf("the command did not finish: %v %q %q", err, out.String(), errb.String())
+	if err := <-cmdDone; err != nil || out.String() != "finished\n" || errb.Len() > 0 {
+		t.Fatalf("the command did not finish as it would have: %v %q %q", err, out.String(), errb.String())
 	}
 	for _, who := range []string{"alice", "bob"} {
 		f.waitAudit(func(e store.AuditEntry) bool {

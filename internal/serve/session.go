@@ -49,10 +49,10 @@ func (r endReason) String() string {
 func (r endReason) notice(s *Server) string {
 	switch r {
 	case endIdle:
-		return fmt.Sprintf("irtui serve closed this session after %s without input. Everything the app confirmed is saved.",
+		return fmt.Sprintf("irtui serve closed this session after %s without input. Every action irtui confirmed is saved.",
 			s.cfg.IdleTimeout)
 	case endShutdown:
-		return "irtui serve is shutting down; this session is closed. Everything the app confirmed is saved; connect again when it is back."
+		return "irtui serve is shutting down; this session is closed. Every action irtui confirmed is saved; connect again when it is back."
 	case endRevoked:
 		return "Your key is no longer in irtui's directory; this session is closed."
 	}
@@ -74,6 +74,8 @@ type active struct {
 	prog    *tea.Program
 	stopped bool
 	reason  endReason
+	// forced: a command was stopped before it finished (an app always is).
+	forced bool
 }
 
 func (a *active) program() *tea.Program {
@@ -95,6 +97,7 @@ func (a *active) stop(r endReason, now bool) {
 		return
 	}
 	a.stopped, a.reason = true, r
+	a.forced = a.app || now
 	p := a.prog
 	a.mu.Unlock()
 	switch {
@@ -105,6 +108,15 @@ func (a *active) stop(r endReason, now bool) {
 	case a.app || now:
 		a.cancel()
 	}
+}
+
+// force stops a command that is still running when the grace period
+// of a shutdown is over.
+func (a *active) force() {
+	a.mu.Lock()
+	a.forced = true
+	a.mu.Unlock()
+	a.cancel()
 }
 
 // watchIdle ends the session after IdleTimeout without activity.
@@ -228,13 +240,15 @@ func (s *Server) open(sess ssh.Session) (*active, error) {
 // and sends the exit status.
 func (s *Server) close(a *active, code int) {
 	a.mu.Lock()
-	stopped, reason := a.stopped, a.reason
+	stopped, reason, forced := a.stopped, a.reason, a.forced
 	a.mu.Unlock()
 	if !stopped && a.sess.Context().Err() != nil {
 		reason = endDisconnected
 	}
 	a.cancel()
-	if stopped {
+	// A command that finished by itself during a shutdown says nothing
+	// more: its output stays what a script expects.
+	if stopped && forced {
 		fmt.Fprintf(a.sess.Stderr(), "\nirtui serve: %s\n", reason.notice(s))
 	}
 	detail := fmt.Sprintf("%s, %s after %s", kind(a), reason, s.cfg.Clock.Now().Sub(a.started).Round(time.Second))
@@ -244,8 +258,13 @@ func (s *Server) close(a *active, code int) {
 	s.audit(a.info.Actor, actionEnd, store.OutcomeOK, detail)
 	s.log.Info("session ended", "id", a.info.ID, "person", a.info.Actor.Person, "key", a.info.Actor.Key,
 		"remote", a.info.Actor.Remote, "why", reason.String())
+	// Out of the count before the client learns it ended, so that it can
+	// connect again at once; waited for (Shutdown) until the status went.
+	s.mu.Lock()
+	delete(s.sessions, a.sess)
+	s.mu.Unlock()
 	_ = a.sess.Exit(code)
-	s.forget(a)
+	s.wg.Done()
 }
 
 func (s *Server) forget(a *active) {
