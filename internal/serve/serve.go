@@ -249,12 +249,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
+	// Clients leave once their sessions ended; closing their connections
+	// under them would make them report an error (OpenSSH: "Connection
+	// reset by peer", exit 255) after a clean end. Wait a moment for that.
+	if err == nil {
+		wait, cancel := context.WithTimeout(ctx, connectionsLeave)
+		_ = s.srv.Shutdown(wait)
+		cancel()
+	}
 	s.cancel()
 	if cerr := s.srv.Close(); err == nil && cerr != nil && !isClosed(cerr) {
 		err = cerr
 	}
 	return err
 }
+
+// connectionsLeave is how long Shutdown waits, after the last session
+// ended, for the clients to close their connections.
+const connectionsLeave = 2 * time.Second
 
 // Close closes every connection at once, without telling anyone.
 func (s *Server) Close() error {
