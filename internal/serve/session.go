@@ -104,8 +104,10 @@ func (a *active) stop(r endReason, now bool) {
 	case a.app && p != nil:
 		go p.Send(stopMsg{text: r.notice(a.s)})
 		// An app that does not close (it is stuck) is not waited for.
-		time.AfterFunc(a.s.drain+2*time.Second, a.cancel)
-	case a.app || now:
+		time.AfterFunc(a.s.drain+2*time.Second, p.Kill)
+	case a.app:
+		// Its program is not built yet, and will not be (see program).
+	case now:
 		a.cancel()
 	}
 }
@@ -352,17 +354,16 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	if a == nil || !a.app {
 		return nil
 	}
-	m := &model{app: s.cfg.App(&a.info), a: a, drain: s.drain, width: a.info.Width}
-	opts := append(bm.MakeOptions(sess), tea.WithContext(a.ctx), tea.WithoutSignalHandler())
-	p := tea.NewProgram(m, opts...)
 	a.mu.Lock()
-	a.prog = p
-	stopped := a.stopped
-	a.mu.Unlock()
-	if stopped {
-		a.cancel()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return nil // ended before it began: nothing to run
 	}
-	return p
+	// No context of its own: when the client goes away, the middleware
+	// quits the program, which ends quietly.
+	m := &model{app: s.cfg.App(&a.info), a: a, drain: s.drain, width: a.info.Width}
+	a.prog = tea.NewProgram(m, append(bm.MakeOptions(sess), tea.WithoutSignalHandler())...)
+	return a.prog
 }
 
 // stopMsg tells a session's app that the server is ending the session.
