@@ -121,6 +121,21 @@ func rssKB(pid int) int {
 	return 0
 }
 
+// drained waits until the server's delivery worker has sent what the
+// fixture queued: its reports would otherwise reach every session during
+// the measurement.
+func drained(b *testing.B, s *server) {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		out := s.sshOK("alice", "notify", "list", "--json", "--status", "queued,sending")
+		if strings.TrimSpace(out) == "[]" {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	b.Fatal("the delivery worker did not drain the outbox")
+}
+
 func percentile(d []time.Duration, p float64) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -137,7 +152,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // app sessions over SSH on loopback, on a database of 30 incidents.
 // Budgets: connect to first frame under 300 ms; a key press to its frame
 // under 50 ms at p99 with all 20 sessions pressing keys; a change made in
-// one session shown in the others within 200 ms. It reports the memory
+// one session shown in the others within 200 ms (timed from the start of
+// the command that makes it, so the command's own time, reported beside,
+// is included). It reports the memory
 // of an idle session and of the server with 20 sessions (RSS, Linux).
 // Each iteration is one round in which every session opens and closes
 // the help (? and ?): run it with -benchtime 20x.
@@ -147,6 +164,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 	for i := range 30 {
 		s.sshOK("alice", "incident", "declare", "--runbook", "lost-device", "--title", fmt.Sprintf("Laptop %02d", i))
 	}
+	drained(b, s)
 	who := []string{"alice", "dana", "chen"}
 	pid := s.cmd.Process.Pid
 	// One session first, so the runbooks and the first app are loaded
@@ -218,9 +236,9 @@ func BenchmarkServe20Sessions(b *testing.B) {
 	b.StopTimer()
 
 	// A change in one session (a command over an open connection) reaches
-	// the other 20 apps.
+	// the other 20 apps. Its notifications are drained first, each time.
 	client := s.client("chen")
-	var changes []time.Duration
+	var changes, commands []time.Duration
 	for round := range 5 {
 		title := fmt.Sprintf("Quokka %d", round)
 		offsets := make([]int, sessions)
@@ -235,12 +253,17 @@ func BenchmarkServe20Sessions(b *testing.B) {
 		if err := sess.Run(fmt.Sprintf("incident declare --runbook lost-device --title '%s'", title)); err != nil {
 			b.Fatal(err)
 		}
+		commands = append(commands, time.Since(start))
 		for i, o := range open {
 			at, _, err := o.await(offsets[i], title, 10*time.Second)
 			if err != nil {
 				b.Fatal(err)
 			}
 			changes = append(changes, at.Sub(start))
+		}
+		drained(b, s)
+		for _, o := range open {
+			o.quiet(100 * time.Millisecond)
 		}
 	}
 
@@ -251,6 +274,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 	b.ReportMetric(ms(percentile(closes, 0.99)), "key-close-p99-ms")
 	b.ReportMetric(ms(percentile(changes, 0.5)), "change-p50-ms")
 	b.ReportMetric(ms(percentile(changes, 0.99)), "change-p99-ms")
+	b.ReportMetric(ms(percentile(commands, 0.5)), "change-command-p50-ms")
 	b.ReportMetric(float64(with20-base)/sessions, "KB-rss/idle-session")
 	b.ReportMetric(float64(with20)/1024, "MB-rss-20-sessions")
 	b.ReportMetric(float64(base)/1024, "MB-rss-base")

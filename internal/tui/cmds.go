@@ -130,6 +130,12 @@ func (m *Model) poll() tea.Cmd {
 	}
 }
 
+// pushed reports whether the app is told at once of the changes this
+// process commits (waitForChange), rather than finding them by polling.
+func (m *Model) pushed() bool {
+	return m.deps.Changes != nil && m.deps.Poll >= 0 && m.deps.Changes.Changed() != nil
+}
+
 // changedMsg: this process committed a change (Changes.Changed).
 type changedMsg struct{}
 
@@ -137,13 +143,10 @@ type changedMsg struct{}
 // sessions sharing it see one another's changes at once rather than at
 // the next poll. It gives up when the session ends.
 func (m *Model) waitForChange() tea.Cmd {
-	if m.deps.Changes == nil || m.deps.Poll < 0 {
+	if !m.pushed() {
 		return nil
 	}
 	ch := m.deps.Changes.Changed()
-	if ch == nil {
-		return nil
-	}
 	ctx := m.ctx()
 	return func() tea.Msg {
 		select {

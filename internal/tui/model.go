@@ -296,6 +296,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case NotifyProgressMsg:
+		// What the worker records is committed in this process: an app
+		// told of changes at once (waitForChange) reloads then, so only one
+		// that is not reloads here. In irtui serve every session hears each
+		// report, and each reload is two audited reads.
+		if m.pushed() {
+			return m, m.setStatus(msg.Text, msg.Alert)
+		}
 		return m, tea.Batch(m.setStatus(msg.Text, msg.Alert), m.reload())
 	case directoryMsg:
 		if msg.err != nil {
