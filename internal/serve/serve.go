@@ -46,6 +46,10 @@ const (
 // handshakeTimeout bounds how long a connection may take to authenticate.
 const handshakeTimeout = 30 * time.Second
 
+// directoryPoll is how often the server looks for changes to the
+// directory made by other processes.
+const directoryPoll = 2 * time.Second
+
 // Config is what a Server needs. Store, Identity, HostKey, App and Command
 // are required.
 type Config struct {
@@ -289,15 +293,26 @@ func (s *Server) isStopping() bool {
 }
 
 // watchDirectory ends the sessions whose key no longer belongs to their
-// person, as soon as a change is committed: actions would be refused
-// anyway (every service checks the key again), and a session should not
-// stay open for someone the directory no longer lists.
+// person, as soon as a change is committed in this process, or within
+// directoryPoll of one committed by another (a local `irtui directory
+// import` beside the server): actions would be refused anyway (every
+// service checks the key again), and a session should not stay open for
+// someone the directory no longer lists.
 func (s *Server) watchDirectory() {
+	tick := time.NewTicker(directoryPoll)
+	defer tick.Stop()
+	var seen int64
 	for {
 		select {
 		case <-s.base.Done():
 			return
 		case <-s.cfg.Store.Changed():
+		case <-tick.C:
+			v, err := s.cfg.Store.Version(s.base)
+			if err != nil || v == seen {
+				continue
+			}
+			seen = v
 		}
 		s.mu.Lock()
 		open := make([]*active, 0, len(s.sessions))

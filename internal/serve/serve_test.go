@@ -50,6 +50,7 @@ func newKey(t *testing.T) (gossh.Signer, string, string) {
 
 type fixture struct {
 	t      *testing.T
+	db     string
 	st     *store.Store
 	srv    *Server
 	addr   string
@@ -67,12 +68,13 @@ func start(t *testing.T, adjust func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "irtui.db"))
+	db := filepath.Join(dir, "irtui.db")
+	st, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{t: t, st: st, people: map[string]person{}, served: make(chan error, 1)}
+	f := &fixture{t: t, db: db, st: st, people: map[string]person{}, served: make(chan error, 1)}
 	var d store.Directory
 	for _, id := range []string{"alice", "bob"} {
 		signer, line, fp := newKey(t)
@@ -582,6 +584,28 @@ func TestRemovingAKeyEndsItsSessions(t *testing.T) {
 	})
 	if _, err := f.dial(gossh.PublicKeys(f.people["alice"].signer)); err == nil {
 		t.Fatal("the old key still connects")
+	}
+}
+
+// Another process (a local `irtui directory import` beside the server)
+// takes bob's key away: his session ends too.
+func TestKeyRemovedByAnotherProcessEndsItsSessions(t *testing.T) {
+	f := start(t, nil)
+	term := openTerminal(t, f.as("bob"), 80, 24, nil)
+	term.waitFor("app for bob")
+	other, err := store.Open(context.Background(), f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, line, _ := newKey(t)
+	d := store.Directory{People: []store.Person{{ID: "bob", Name: "bob", SSHKeys: []string{line}, Permissions: []string{"admin"}}}}
+	if _, err := other.ImportDirectory(context.Background(), "test", d); err != nil {
+		t.Fatal(err)
+	}
+	term.wait()
+	if !strings.Contains(term.text(), "no longer in irtui's directory") {
+		t.Fatalf("not told: %q", term.text())
 	}
 }
 
