@@ -610,6 +610,12 @@ func TestKeyRemovedByAnotherProcessEndsItsSessions(t *testing.T) {
 }
 
 func TestHostKeyIsCreatedPrivateAndKept(t *testing.T) {
+	start(t, nil)
+	// wish writes id_ed25519 to the current directory when a server has
+	// no host key; this one has its own.
+	if _, err := os.Stat("id_ed25519"); err == nil {
+		t.Fatal("a host key was written to the current directory")
+	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "new", HostKeyName)
 	k1, created, err := HostKey(path)
