@@ -959,3 +959,23 @@ func TestExportedNoticeIsNeverShownAsSent(t *testing.T) {
 		t.Error("the customer-notice obligation was not met by the delivered notice")
 	}
 }
+
+// NO_COLOR comes with the session (Deps.NoColor), never from the
+// process's environment: irtui serve runs sessions that differ.
+func TestStepInstructionsFollowTheSessionsNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // the process asks for colour; a session may not
+	h := newHarness(t)
+	in := h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.run(h.m.loadDetail(in.ID, true))
+	st := h.detail(t, in.ID).Steps[0]
+	coloured := h.m.detail.stepBody(h.m, st, 80)
+	if !strings.Contains(coloured, "\x1b[") {
+		t.Fatalf("the step's instructions have no styling to begin with: %q", coloured)
+	}
+	h.m.deps.NoColor = true
+	h.m.detail.bodies = map[string]string{}
+	plain := h.m.detail.stepBody(h.m, st, 80)
+	if strings.Contains(plain, "\x1b[") || ansi.Strip(coloured) == "" {
+		t.Fatalf("with NO_COLOR the instructions are still styled: %q", plain)
+	}
+}
