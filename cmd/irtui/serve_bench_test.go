@@ -124,7 +124,7 @@ func rssKB(pid int) int {
 // drained waits until the server's delivery worker has sent what the
 // fixture queued: its reports would otherwise reach every session during
 // the measurement.
-func drained(b *testing.B, s *server) {
+func drained(b testing.TB, s *server) {
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		out := s.sshOK("alice", "notify", "list", "--json", "--status", "queued,sending")
@@ -134,6 +134,24 @@ func drained(b *testing.B, s *server) {
 		time.Sleep(time.Second)
 	}
 	b.Fatal("the delivery worker did not drain the outbox")
+}
+
+// cpuTime is the CPU time a process has used (user and system), from
+// /proc: a cost that does not depend on how busy the machine is.
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields after it are plain.
+	_, rest, _ := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return time.Duration(utime+stime) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -155,7 +173,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // one session shown in the others within 200 ms (timed from the start of
 // the command that makes it, so the command's own time, reported beside,
 // is included). It reports the memory
-// of an idle session and of the server with 20 sessions (RSS, Linux).
+// of an idle session and of the server with 20 sessions (RSS, Linux), and
+// the server's CPU time per key press and per change (all 20 sessions
+// redrawing), which do not depend on how busy the machine is.
 // Each iteration is one round in which every session opens and closes
 // the help (? and ?): run it with -benchtime 20x.
 func BenchmarkServe20Sessions(b *testing.B) {
@@ -202,6 +222,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 	// frame that shows it whole), ? closes it (timed to its first bytes).
 	var mu sync.Mutex
 	var opens, closes []time.Duration
+	cpuKeys := cpuTime(pid)
 	b.ResetTimer()
 	for b.Loop() {
 		var wg sync.WaitGroup
@@ -234,11 +255,13 @@ func BenchmarkServe20Sessions(b *testing.B) {
 		wg.Wait()
 	}
 	b.StopTimer()
+	cpuKeys = cpuTime(pid) - cpuKeys
 
 	// A change in one session (a command over an open connection) reaches
 	// the other 20 apps. Its notifications are drained first, each time.
 	client := s.client("chen")
 	var changes, commands []time.Duration
+	var cpuChanges time.Duration
 	for round := range 5 {
 		title := fmt.Sprintf("Quokka %d", round)
 		offsets := make([]int, sessions)
@@ -249,6 +272,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu := cpuTime(pid)
 		start := time.Now()
 		if err := sess.Run(fmt.Sprintf("incident declare --runbook lost-device --title '%s'", title)); err != nil {
 			b.Fatal(err)
@@ -261,6 +285,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 			}
 			changes = append(changes, at.Sub(start))
 		}
+		cpuChanges += cpuTime(pid) - cpu
 		drained(b, s)
 		for _, o := range open {
 			o.quiet(100 * time.Millisecond)
@@ -275,6 +300,10 @@ func BenchmarkServe20Sessions(b *testing.B) {
 	b.ReportMetric(ms(percentile(changes, 0.5)), "change-p50-ms")
 	b.ReportMetric(ms(percentile(changes, 0.99)), "change-p99-ms")
 	b.ReportMetric(ms(percentile(commands, 0.5)), "change-command-p50-ms")
+	if n := len(opens) + len(closes); n > 0 {
+		b.ReportMetric(ms(cpuKeys/time.Duration(n)), "server-cpu-ms/key")
+	}
+	b.ReportMetric(ms(cpuChanges/5), "server-cpu-ms/change")
 	b.ReportMetric(float64(with20-base)/sessions, "KB-rss/idle-session")
 	b.ReportMetric(float64(with20)/1024, "MB-rss-20-sessions")
 	b.ReportMetric(float64(base)/1024, "MB-rss-base")

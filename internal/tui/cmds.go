@@ -158,6 +158,20 @@ func (m *Model) waitForChange() tea.Cmd {
 	}
 }
 
+// reloadOnce reloads what is on screen after a change, unless a reload
+// is in flight: then it reloads once more when that one is in. A burst of
+// changes (an action and the deliveries it sets off) costs two reloads,
+// not one each, in every session that shows them, and each reload is
+// audited reads.
+func (m *Model) reloadOnce() tea.Cmd {
+	if m.reloading {
+		m.reloadAgain = true
+		return nil
+	}
+	m.reloading = true
+	return m.reload()
+}
+
 func (m *Model) reload() tea.Cmd {
 	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory()}
 	if m.screen == screenIncident {

@@ -131,6 +131,10 @@ type Model struct {
 	drill   *drillModel
 	overlay overlay
 
+	// reloading: a reload for a change is in flight; reloadAgain: another
+	// change came meanwhile (see reloadOnce).
+	reloading, reloadAgain bool
+
 	scenarios *tabletop.ScenarioLibrary
 	// pickWhenLoaded: n was pressed before the runbooks were in; the
 	// picker opens when they arrive.
@@ -249,7 +253,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if first {
 			return m, nil
 		}
-		return m, m.reload()
+		return m, m.reloadOnce()
 	case statusMsg:
 		return m, m.setStatus(msg.text, msg.err)
 	case statusExpiredMsg:
@@ -314,6 +318,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var more tea.Cmd
 		if m.list.loading && m.lib == nil {
 			more = m.loadRunbooks()
+		}
+		if m.reloading { // the list is what a reload waits for
+			m.reloading = false
+			if m.reloadAgain {
+				m.reloadAgain = false
+				more = tea.Batch(more, m.reloadOnce())
+			}
 		}
 		m.list.loading = false
 		if msg.err != nil {

@@ -979,3 +979,38 @@ func TestStepInstructionsFollowTheSessionsNoColor(t *testing.T) {
 		t.Fatalf("with NO_COLOR the instructions are still styled: %q", plain)
 	}
 }
+
+// Changes that come while a reload is in flight cost one more reload,
+// not one each: in irtui serve every session reloads on every change, and
+// each reload is audited reads.
+func TestChangesDuringAReloadCostOneMoreReload(t *testing.T) {
+	h := newHarness(t)
+	lists := func() int {
+		a, err := h.st.Audit(context.Background(), store.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range a {
+			if e.Action == "list" {
+				n++
+			}
+		}
+		return n
+	}
+	before := lists()
+	h.m.version = 1
+	_, first := h.m.Update(versionMsg{version: 2})
+	_, second := h.m.Update(versionMsg{version: 3})
+	_, third := h.m.Update(versionMsg{version: 4})
+	if first == nil || second != nil || third != nil {
+		t.Fatalf("reloads started: %v %v %v", first != nil, second != nil, third != nil)
+	}
+	h.run(first) // the reload, and the one more it sets off when it is in
+	if got := lists() - before; got != 2 {
+		t.Fatalf("%d list reads for three changes during a reload, want 2", got)
+	}
+	if h.m.reloading || h.m.reloadAgain {
+		t.Fatal("a reload is still marked in flight")
+	}
+}
