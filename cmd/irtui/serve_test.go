@@ -55,6 +55,9 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// serverNice, when set, is the nice value startServer runs the server at.
+var serverNice string
+
 // startServer imports the test team's directory into a new database and
 // runs `irtui serve --listen 127.0.0.1:0 args...`. The server's
 // environment names someone (IRTUI_USER=mallory): sessions must not be
@@ -76,6 +79,9 @@ func startServer(t testing.TB, args ...string) *server {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	if serverNice != "" { // the benchmark's IRTUI_BENCH_NICE
+		s.cmd = exec.Command("nice", append([]string{"-n", serverNice, bin, "serve", "--listen", "127.0.0.1:0"}, args...)...)
+	}
 	s.cmd.Env = env
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {

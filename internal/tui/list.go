@@ -35,6 +35,24 @@ type listModel struct {
 	filter    textinput.Model
 	filtering bool
 	loading   bool
+	// lines caches each row's rendered line (parallel to rows): the list
+	// is drawn after every message, the clocks tick twice a second, and
+	// in irtui serve many sessions draw it at once.
+	lines []cachedLine
+}
+
+// cachedLine is a row's line as drawn for key.
+type cachedLine struct {
+	key  lineKey
+	line string
+}
+
+// lineKey is what a row's line depends on besides the row itself.
+type lineKey struct {
+	age    string
+	cursor bool
+	width  int
+	dark   bool
 }
 
 func newListModel() listModel {
@@ -47,6 +65,7 @@ func (l *listModel) setRows(rows []listRow) {
 		keep = c.inc.ID
 	}
 	l.rows = rows
+	l.lines = make([]cachedLine, len(rows))
 	l.refilter()
 	for i, idx := range l.shown {
 		if l.rows[idx].inc.ID == keep {
@@ -172,7 +191,13 @@ func (l *listModel) view(m *Model, w, h int) string {
 	rows := h - 2
 	l.offset = window(l.cursor, l.offset, rows, len(l.shown))
 	for i := l.offset; i < len(l.shown) && i < l.offset+rows; i++ {
-		r := l.rows[l.shown[i]]
+		idx := l.shown[i]
+		r := l.rows[idx]
+		key := lineKey{age: age(m.now.Sub(r.inc.DeclaredAt)), cursor: i == l.cursor, width: w, dark: s.Dark}
+		if idx < len(l.lines) && l.lines[idx].key == key && l.lines[idx].line != "" {
+			b.WriteString(l.lines[idx].line)
+			continue
+		}
 		sev := s.severity(r.inc.Severity) + "  "
 		if r.inc.Kind == store.KindEvent {
 			sev = s.Faint.Render("event ")
@@ -182,7 +207,7 @@ func (l *listModel) view(m *Model, w, h int) string {
 			status = "drill"
 		}
 		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " " +
-			padRight(status, 7) + " " + padRight(age(m.now.Sub(r.inc.DeclaredAt)), 5) + " " + l.deadlineCell(m, r, dlW)
+			padRight(status, 7) + " " + padRight(key.age, 5) + " " + l.deadlineCell(m, r, dlW)
 		if wide {
 			cmdr := r.commander
 			if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
@@ -195,7 +220,11 @@ func (l *listModel) view(m *Model, w, h int) string {
 		} else {
 			line = " " + line
 		}
-		b.WriteString(truncate(line, w) + "\n")
+		line = truncate(line, w) + "\n"
+		if idx < len(l.lines) {
+			l.lines[idx] = cachedLine{key: key, line: line}
+		}
+		b.WriteString(line)
 	}
 	return b.String()
 }

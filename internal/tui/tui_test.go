@@ -1014,3 +1014,46 @@ func TestChangesDuringAReloadCostOneMoreReload(t *testing.T) {
 		t.Fatal("a reload is still marked in flight")
 	}
 }
+
+// The list keeps each row's drawn line and draws it again only when what
+// it shows changed: its age, the cursor, the width, the palette, or the
+// rows themselves.
+func TestListRowsRedrawWhenWhatTheyShowChanges(t *testing.T) {
+	h := newHarness(t)
+	h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.declare(t, "lost-device", "Tablet lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	before := h.screen()
+	if again := h.screen(); again != before || !strings.Contains(before, "Tablet lost") {
+		t.Fatalf("the same list drew differently:\n%s\n---\n%s", before, again)
+	}
+	line := func(title string) string {
+		for _, l := range strings.Split(h.screen(), "\n") {
+			if strings.Contains(l, title) {
+				return l
+			}
+		}
+		return ""
+	}
+	if !strings.Contains(line("Phone lost"), " 0m ") {
+		t.Fatalf("age: %q", line("Phone lost"))
+	}
+	h.clk.Advance(3 * time.Hour)
+	h.m.Update(tickMsg(h.clk.Now()))
+	if !strings.Contains(line("Phone lost"), " 3h ") {
+		t.Fatalf("the age did not move: %q", line("Phone lost"))
+	}
+	h.press("j")
+	if !strings.HasPrefix(strings.TrimSpace(line("Phone lost")), "›") || strings.HasPrefix(strings.TrimSpace(line("Tablet lost")), "›") {
+		t.Fatalf("the cursor did not move:\n%s", h.screen())
+	}
+	h.m.Update(tea.WindowSizeMsg{Width: 90, Height: 30})
+	if w := len([]rune(line("Tablet lost"))); w > 90 {
+		t.Fatalf("a row is %d wide in 90 columns", w)
+	}
+	h.declare(t, "lost-device", "Laptop lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	if line("Laptop lost") == "" {
+		t.Fatalf("a new row is missing:\n%s", h.screen())
+	}
+}
