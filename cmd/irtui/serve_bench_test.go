@@ -225,6 +225,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 	base := rssKB(pid)
 
 	// All 20 connect at once.
+	cpuConnect := cpuTime(pid)
 	open := make([]*benchSession, sessions)
 	connect := make([]time.Duration, sessions)
 	errs := make([]error, sessions)
@@ -238,6 +239,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	cpuConnect = cpuTime(pid) - cpuConnect
 	for _, o := range open {
 		o.quiet(200 * time.Millisecond)
 	}
@@ -333,6 +335,7 @@ func BenchmarkServe20Sessions(b *testing.B) {
 		b.ReportMetric(ms(cpuKeys/time.Duration(n)), "server-cpu-ms/key")
 	}
 	b.ReportMetric(ms(cpuChanges/5), "server-cpu-ms/change")
+	b.ReportMetric(ms(cpuConnect/sessions), "server-cpu-ms/connect")
 	b.ReportMetric(float64(with20-base)/sessions, "KB-rss/idle-session")
 	b.ReportMetric(float64(with20)/1024, "MB-rss-20-sessions")
 	b.ReportMetric(float64(base)/1024, "MB-rss-base")

@@ -211,9 +211,13 @@ func (s *Server) open(sess ssh.Session) (*active, error) {
 	}
 
 	// The check and the record share a transaction, so the session starts
-	// only for someone the directory lists at that moment.
+	// only for someone the directory lists at that moment. Like the audit
+	// entry of a read, it does not wait for the disk (a power cut could
+	// take only the newest of such entries, never one in the middle of
+	// the chain), so that many people connecting at once do not queue
+	// behind one another's disk syncs; a crash of the process loses none.
 	now := s.cfg.Clock.Now()
-	err = s.cfg.Store.Update(s.base, func(tx *store.Tx) error {
+	err = s.cfg.Store.UpdateNoSync(s.base, func(tx *store.Tx) error {
 		if _, err := identity.Check(s.base, tx, actor, identity.Scope{}); err != nil {
 			return err
 		}

@@ -35,24 +35,34 @@ type listModel struct {
 	filter    textinput.Model
 	filtering bool
 	loading   bool
-	// lines caches each row's rendered line (parallel to rows): the list
-	// is drawn after every message, the clocks tick twice a second, and
-	// in irtui serve many sessions draw it at once.
-	lines []cachedLine
+	// lines keeps the rows' drawn lines by everything a line shows: the
+	// list is drawn after every message, the clocks tick twice a second,
+	// every change reloads it, and in irtui serve many sessions draw it at
+	// once. A line is drawn again only when something it shows changed.
+	lines map[lineKey]string
 }
 
-// cachedLine is a row's line as drawn for key.
-type cachedLine struct {
-	key  lineKey
-	line string
-}
-
-// lineKey is what a row's line depends on besides the row itself.
+// lineKey is everything a row's line shows.
 type lineKey struct {
-	age    string
-	cursor bool
-	width  int
-	dark   bool
+	id, title, status, severity, kind, commander string
+	drill, hasNext                                bool
+	next, remaining                               string
+	clock                                         deadline.State
+	warn                                          bool // the clock has used half its time
+	age                                           string
+	cursor                                        bool
+	width                                         int
+	dark                                          bool
+}
+
+func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w int) lineKey {
+	k := lineKey{id: r.inc.ID, title: r.inc.Title, status: r.inc.Status, severity: r.inc.Severity, kind: r.inc.Kind,
+		commander: r.commander, drill: r.inc.Drill, hasNext: r.hasNext, age: age(m.now.Sub(r.inc.DeclaredAt)),
+		cursor: cursor, width: w, dark: m.styles.Dark}
+	if r.hasNext {
+		k.next, k.remaining, k.clock, k.warn = r.next.Rule.ID, remaining(r.nextSt), r.nextSt.State, r.nextSt.Used >= 0.5
+	}
+	return k
 }
 
 func newListModel() listModel {
@@ -65,7 +75,6 @@ func (l *listModel) setRows(rows []listRow) {
 		keep = c.inc.ID
 	}
 	l.rows = rows
-	l.lines = make([]cachedLine, len(rows))
 	l.refilter()
 	for i, idx := range l.shown {
 		if l.rows[idx].inc.ID == keep {
@@ -190,12 +199,14 @@ func (l *listModel) view(m *Model, w, h int) string {
 	b.WriteString(s.Subtle.Render(truncate(head, w)) + "\n")
 	rows := h - 2
 	l.offset = window(l.cursor, l.offset, rows, len(l.shown))
+	if len(l.lines) > 4*rows+64 { // lines nothing shows any more: older ages, other sizes, gone rows
+		l.lines = nil
+	}
 	for i := l.offset; i < len(l.shown) && i < l.offset+rows; i++ {
-		idx := l.shown[i]
-		r := l.rows[idx]
-		key := lineKey{age: age(m.now.Sub(r.inc.DeclaredAt)), cursor: i == l.cursor, width: w, dark: s.Dark}
-		if idx < len(l.lines) && l.lines[idx].key == key && l.lines[idx].line != "" {
-			b.WriteString(l.lines[idx].line)
+		r := l.rows[l.shown[i]]
+		key := l.lineKey(m, r, i == l.cursor, w)
+		if line, ok := l.lines[key]; ok {
+			b.WriteString(line)
 			continue
 		}
 		sev := s.severity(r.inc.Severity) + "  "
@@ -221,9 +232,10 @@ func (l *listModel) view(m *Model, w, h int) string {
 			line = " " + line
 		}
 		line = truncate(line, w) + "\n"
-		if idx < len(l.lines) {
-			l.lines[idx] = cachedLine{key: key, line: line}
+		if l.lines == nil {
+			l.lines = map[lineKey]string{}
 		}
+		l.lines[key] = line
 		b.WriteString(line)
 	}
 	return b.String()
