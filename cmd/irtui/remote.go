@@ -35,6 +35,8 @@ const sshAnnotation = "irtui/ssh"
 const (
 	sshServerSetting = "server" // a flag the server sets (--db, --config, --runbooks)
 	sshReadsFile     = "read"   // a flag naming a file to read: only "-" (standard input) over SSH
+	sshReadsPath     = "path"   // a flag naming a file to read, with no "-": refused over SSH
+	sshKeyOrFile     = "key"    // a flag taking a public key (ed25519:...) or a file holding one: keys only
 	sshWritesFile    = "write"  // a flag naming a file to write: refused over SSH
 	sshFileArgs      = "files"  // a command whose arguments are files to read: only "-"
 	sshPathArgs      = "paths"  // a command whose arguments are files or folders to read: none
@@ -51,6 +53,14 @@ func annotateFlag(f *pflag.FlagSet, name, how string) {
 func readsFile(f *pflag.FlagSet, names ...string) {
 	for _, n := range names {
 		annotateFlag(f, n, sshReadsFile)
+	}
+}
+
+// readsPath marks flags that name a file irtui reads and that have no
+// standard-input form.
+func readsPath(f *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		annotateFlag(f, n, sshReadsPath)
 	}
 }
 
@@ -142,6 +152,19 @@ func remoteRefusal(cmd *cobra.Command) error {
 			if f.Value.String() != "-" {
 				errs = append(errs, errRemote("--"+f.Name+" FILE",
 					"it would read a file on the server; give --"+f.Name+" - and send the file on standard input (ssh ... < FILE)"))
+			}
+		case sshReadsPath:
+			errs = append(errs, errRemote("--"+f.Name+" FILE",
+				"it would read a file on the server; run it on your own machine, with your copy of the file"))
+		case sshKeyOrFile:
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				for _, v := range sv.GetSlice() {
+					if !strings.HasPrefix(v, "ed25519:") {
+						errs = append(errs, errRemote("--"+f.Name+" FILE",
+							"it would read a file on the server; give the key itself (ed25519:...)"))
+						break
+					}
+				}
 			}
 		case sshWritesFile:
 			errs = append(errs, errRemote("--"+f.Name,

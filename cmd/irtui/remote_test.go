@@ -85,8 +85,18 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 	dir := t.TempDir()
 	t.Setenv("IRTUI_CACHE", "off")
 	people, yaml := team(t, dir)
-	g := &globals{db: filepath.Join(dir, "irtui.db")}
-	svc, err := g.service(context.Background())
+	// The server's database, opened as irtui serve opens it.
+	t.Setenv("IRTUI_WITNESS", filepath.Join(dir, "witness"))
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("IRTUI_CHECKPOINT_KEY", "")
+	g := &globals{db: filepath.Join(dir, "irtui.db"), init: true}
+	cmd := &cobra.Command{}
+	cmd.SetContext(context.Background())
+	cfg, err := g.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := g.service(cmd, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +108,6 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 	if _, err := svc.Store.ImportDirectory(context.Background(), "test", d); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := g.loadConfig()
 	return &remoteFixture{t: t, st: svc.Store, people: people, yaml: yaml,
 		r: &remote{svc: svc, cfg: cfg, lib: g.library(), db: g.db}}
 }
@@ -163,6 +172,11 @@ func TestRemoteCommandsStayInsideTheServer(t *testing.T) {
 		{[]string{"--db", filepath.Join(t.TempDir(), "other.db"), "incident", "list"}, "--db is not available over SSH"},
 		{[]string{"--config", secret, "incident", "list"}, "--config is not available over SSH"},
 		{[]string{"--runbooks", t.TempDir(), "runbooks", "list"}, "--runbooks is not available over SSH"},
+		{[]string{"--init", "incident", "list"}, "--init is not available over SSH"},
+		{[]string{"audit", "checkpoint", "--to", leak}, "--to is not available over SSH"},
+		{[]string{"audit", "verify", "--checkpoints", secret}, "--checkpoints FILE is not available over SSH"},
+		{[]string{"audit", "verify", "--pubkey", secret}, "--pubkey FILE is not available over SSH"},
+		{[]string{"audit", "verify", "--readonly"}, "--readonly is not available over SSH"},
 		{[]string{"serve", "--listen", "127.0.0.1:0"}, "`irtui serve` is not available over SSH"},
 		{[]string{"--as", "dana"}, "the app is not available over SSH"},
 		{[]string{"incident", "export", "INC-0001", "-o", leak}, "--output is not available over SSH"},

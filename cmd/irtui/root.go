@@ -19,6 +19,7 @@ type globals struct {
 	runbooks []string
 	config   string
 	as       string
+	init     bool
 	lib      *runbook.Library
 	// authenticated, when set, is who runs the command, already
 	// authenticated: irtui serve sets it to the SSH key's owner for a
@@ -49,11 +50,12 @@ func newRootCmd(g *globals) *cobra.Command {
 	pf.StringVar(&g.db, "db", "", "database file (env IRTUI_DB; default $XDG_DATA_HOME/irtui/irtui.db)")
 	pf.StringSliceVar(&g.runbooks, "runbooks", nil, "extra runbook folder, repeatable (env IRTUI_RUNBOOKS, separated by "+string(os.PathListSeparator)+")")
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
-	for _, name := range []string{"db", "runbooks", "config"} {
-		annotateFlag(pf, name, sshServerSetting)
-	}
 	pf.StringVar(&g.as, "as", "", "act as this person from the directory: on drills, or everywhere in local trust mode; "+
 		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
+	pf.BoolVar(&g.init, "init", false, "create the database if it does not exist (a missing --db file is otherwise an error)")
+	for _, name := range []string{"db", "runbooks", "config", "init"} {
+		annotateFlag(pf, name, sshServerSetting)
+	}
 	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g),
 		newServeCmd(g))
 	return root

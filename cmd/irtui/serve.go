@@ -17,11 +17,13 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/serve"
 	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/tui"
+	"github.com/irtui/irtui/internal/witness"
 )
 
 type serveOptions struct {
@@ -67,7 +69,19 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	path, err := g.dbPath()
+	// Checkpoints of the record (package witness): on a schedule while
+	// it changes, and a last one when the server stops. The server signs
+	// them as itself.
+	wo := g.witnessOptions(cfg, cmd.ErrOrStderr())
+	if _, err := wo.Signer(); err != nil { // made now, so that its public key is shown at start
+		return err
+	}
+	every, slackEvery, err := cfg.Audit.Intervals()
+	if err != nil {
+		return err
+	}
+	wo.Actor, wo.Auth = identity.Irtui().ID(), identity.Irtui().Auth()
+	path, _, err := g.dbPath()
 	if err != nil {
 		return err
 	}
@@ -79,10 +93,12 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 		}
 		hostKeyPath = filepath.Join(filepath.Dir(abs), serve.HostKeyName)
 	}
-	svc, err := g.service(cmd.Context())
+	svc, err := g.service(cmd, cfg)
 	if err != nil {
 		return err
 	}
+	// The server will write: check the file now, in the background.
+	svc.Store.CheckInBackground()
 	defer svc.Store.Close()
 	signer, created, err := serve.HostKey(hostKeyPath)
 	if err != nil {
@@ -112,7 +128,11 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 		MaxSessions: o.maxSessions,
 		Grace:       o.grace,
 		App: func(s *serve.Session) tea.Model {
-			return tui.New(env.deps(s.Context, s.Actor, "", s.NoColor))
+			notice := ""
+			if d := svc.Store.Damage(); d != "" || svc.Store.Stopped() != nil {
+				notice = "This database is marked damaged: nothing can be saved. " + d
+			}
+			return tui.New(env.deps(s.Context, s.Actor, notice, s.NoColor))
 		},
 		Command: r.run,
 		Name:    commandName,
@@ -142,14 +162,34 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 		defer close(workerDone)
 		_ = env.worker.Run(workerCtx)
 	}()
+	witnessCtx, stopWitness := context.WithCancel(base)
+	witnessDone := make(chan struct{})
+	go func() {
+		defer close(witnessDone)
+		witness.Run(witnessCtx, svc.Store, wo, every, slackEvery, func(e witness.Event) {
+			log.Warn("checkpoint", "event", e.Text, "fatal", e.Fatal)
+			if e.Fatal {
+				srv.Broadcast(tui.RecordAlertMsg{Text: e.Text})
+			} else {
+				srv.Broadcast(tui.NotifyProgressMsg{Text: e.Text, Alert: true})
+			}
+		})
+	}()
+	// stop ends the server's own work; the witness writes its last
+	// checkpoint once the sessions and the worker are done.
+	stop := func() {
+		stopWorker()
+		<-workerDone
+		stopWitness()
+		<-witnessDone
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	select {
 	case <-cmd.Context().Done(): // SIGTERM or SIGINT
 	case err := <-served:
-		stopWorker()
-		<-workerDone
+		stop()
 		return err
 	}
 	fmt.Fprintf(out, "irtui serve: shutting down; telling %d session(s).\n", srv.Sessions())
@@ -166,8 +206,7 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 	defer cancel()
 	err = srv.Shutdown(ctx)
 	<-served
-	stopWorker()
-	<-workerDone
+	stop()
 	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/irtui/irtui/internal/serve"
 	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/witness"
 )
 
 // server is `irtui serve` running as its own process on loopback.
@@ -70,8 +71,8 @@ func startServer(t testing.TB, args ...string) *server {
 	var yaml string
 	s.people, yaml = team(t, dir)
 	env := append(os.Environ(), "IRTUI_DB="+s.db, "IRTUI_CACHE=off", "XDG_DATA_HOME="+dir, "IRTUI_USER=mallory",
-		"IRTUI_CONFIG=", "NO_COLOR=")
-	imp := exec.Command(bin, "directory", "import", "-")
+		"IRTUI_CONFIG=", "NO_COLOR=", "XDG_CONFIG_HOME="+dir, "IRTUI_CHECKPOINT_KEY=", "IRTUI_WITNESS=")
+	imp := exec.Command(bin, "--init", "directory", "import", "-")
 	imp.Env, imp.Stdin = env, strings.NewReader(yaml)
 	// The installer (the OS user running the tests) sets the database up.
 	imp.Env = append(imp.Env, "IRTUI_USER=")
@@ -405,6 +406,20 @@ func TestServeShutdownWithASessionOpen(t *testing.T) {
 	}
 	if !ended {
 		t.Fatal("the app session's end is not audited")
+	}
+	// The server's last checkpoint (package witness) describes the record
+	// as it closed: sessions' ends included.
+	entries, probs, err := witness.ReadFile(witness.DefaultPath(s.db))
+	if err != nil || len(probs) > 0 || len(entries) == 0 {
+		t.Fatalf("no checkpoint beside the database: %v %v", err, probs)
+	}
+	heads, err := st.Heads(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := entries[len(entries)-1].Line; last.Audit.ID != heads.Audit.LastID || last.Timeline.ID != heads.Timeline.LastID {
+		t.Fatalf("the last checkpoint (timeline #%d, audit #%d) is not the record's end (timeline #%d, audit #%d)",
+			last.Timeline.ID, last.Audit.ID, heads.Timeline.LastID, heads.Audit.LastID)
 	}
 }
 

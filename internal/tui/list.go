@@ -45,14 +45,14 @@ type listModel struct {
 // lineKey is everything a row's line shows.
 type lineKey struct {
 	id, title, status, severity, kind, commander string
-	drill, hasNext                                bool
-	next, remaining                               string
-	clock                                         deadline.State
-	warn                                          bool // the clock has used half its time
-	age                                           string
-	cursor                                        bool
-	width                                         int
-	dark                                          bool
+	drill, hasNext                               bool
+	next, remaining                              string
+	clock                                        deadline.State
+	warn                                         bool // the clock has used half its time
+	age                                          string
+	cursor                                       bool
+	width                                        int
+	dark                                         bool
 }
 
 func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w int) lineKey {
