@@ -33,7 +33,6 @@ type drillSession struct {
 	cfg   config.Config
 	deps  tabletop.Deps
 	actor identity.Actor
-	run   *tabletop.Run // the drill the console plays
 }
 
 func (g *globals) withDrill(cmd *cobra.Command, fn func(s *drillSession) error) error {
@@ -55,39 +54,23 @@ func (g *globals) withRun(cmd *cobra.Command, id string, fn func(s *drillSession
 	})
 }
 
-// live wires a drill's incident into the notification outbox, on the
-// drill clock, so drill notices are drafted (to the drill channel) and
-// approved in drill time.
+// live wires a drill's incident into the notification outbox, so drill
+// notices are drafted (to the drill channel) and approved; the services
+// stamp them on the drill clock they read from the database.
 func (s *drillSession) live() {
-	base := s.svc
-	s.deps.NewService = drillServices(base)
-	s.deps.Approve = func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
-		ns, ok := base.Notifier.(*notify.Service)
+	s.deps.Service = s.svc
+	s.deps.Approve = approveRule(s.svc)
+}
+
+// approveRule approves every draft of a runbook notification on an
+// incident, for a drill's "approve" action.
+func approveRule(svc *incident.Service) func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
+	return func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
+		ns, ok := svc.Notifier.(*notify.Service)
 		if !ok {
 			return fmt.Errorf("notifications are not set up")
 		}
-		// The notifier of the run's service carries the drill clock.
-		if run := s.run; run != nil {
-			if drillNS, ok := run.Service().Notifier.(*notify.Service); ok {
-				ns = drillNS
-			}
-		}
 		return ns.ApproveRule(ctx, actor, incidentID, rule)
-	}
-}
-
-// drillServices makes copies of the incident service that keep time on a
-// drill's clock, notifications included.
-func drillServices(base *incident.Service) func(clock.Clock) *incident.Service {
-	return func(c clock.Clock) *incident.Service {
-		svc := *base
-		svc.Clock = c
-		if ns, ok := base.Notifier.(*notify.Service); ok {
-			cp := *ns
-			cp.Clock = c
-			svc.Notifier = &cp
-		}
-		return &svc
 	}
 }
 
@@ -631,7 +614,6 @@ func newDrillObserveCmd(g *globals) *cobra.Command {
 
 // console plays r in the facilitator's console on the terminal.
 func (s *drillSession) console(r *tabletop.Run) error {
-	s.run = r // the notifier of the run's service carries the drill clock
 	c := &tabletop.Console{Run: r, Actor: s.actor, In: s.cmd.InOrStdin(), Out: s.cmd.OutOrStdout(),
 		Loc: s.cfg.Policy.Location()}
 	return c.Serve(s.cmd.Context())

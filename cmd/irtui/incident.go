@@ -157,20 +157,27 @@ func newDeclareCmd(g *globals) *cobra.Command {
 }
 
 func newListCmd(g *globals) *cobra.Command {
-	var all, closed, asJSON bool
+	var all, closed, drills, asJSON bool
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List open incidents (--closed, --all) with the next deadline",
-		Args:  cobra.NoArgs,
+		Short: "List open incidents (--closed, --all) with the next deadline; drill incidents with --drills",
+		Long: "List the incidents, most recent first, with the next deadline of each open one. Drill incidents (table-top\n" +
+			"exercises) are kept apart from real work: they are listed only with --drills, which lists them alone, with\n" +
+			"their deadlines on their drill's clock. Someone acting under a claim (--as) outside local trust mode sees\n" +
+			"drill incidents only.",
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				f := store.ListFilter{Status: store.StatusOpen, Limit: limit}
+				f := store.ListFilter{Status: store.StatusOpen, Limit: limit, Drill: store.DrillExclude}
 				switch {
 				case all:
 					f.Status = ""
 				case closed:
 					f.Status = store.StatusClosed
+				}
+				if drills {
+					f.Drill = store.DrillOnly
 				}
 				list, sums, err := s.svc.ListSummaries(c.Context(), s.actor, f)
 				if err != nil {
@@ -186,11 +193,15 @@ func newListCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
 				}
-				now := s.svc.Clock.Now()
+				real := s.svc.Clock.Now()
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tDECLARED\tNEXT DEADLINE\tTITLE")
 				for _, in := range list {
 					next := "—"
+					now := real
+					if dc := sums[in.ID].Drill; dc != nil {
+						now = dc.Now(real) // a drill's deadlines run on its clock
+					}
 					if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
 						if o, st, ok := incident.NextDeadline(incident.Obligations(in, sums[in.ID].Obligations, s.cfg.Policy), now); ok {
 							next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
@@ -200,6 +211,9 @@ func newListCmd(g *globals) *cobra.Command {
 					if in.Kind == store.KindEvent {
 						status = "event"
 					}
+					if in.Drill {
+						status = "EXERCISE " + status
+					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, status, in.DeclaredAt.In(s.cfg.Policy.Location()).Format("2006-01-02 15:04"), next, safetext.Line(in.Title))
 				}
 				return tw.Flush()
@@ -208,6 +222,7 @@ func newListCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "open and closed")
 	cmd.Flags().BoolVar(&closed, "closed", false, "closed only")
+	cmd.Flags().BoolVar(&drills, "drills", false, "drill incidents (table-top exercises) instead of real ones")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many, most recent first")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

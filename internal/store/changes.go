@@ -18,9 +18,12 @@ type changes struct {
 	version int64
 }
 
-// isAuditWrite reports whether a statement only appends to the audit log,
-// which reads and refusals do: they change nothing a UI shows.
-func isAuditWrite(query string) bool { return strings.HasPrefix(query, "INSERT INTO audit ") }
+// isAuditWrite reports whether a statement changes nothing a UI shows: it
+// only appends to the audit log, which reads and refusals do, or records
+// that a process driving a drill's clock is alive (SeeDrillRun).
+func isAuditWrite(query string) bool {
+	return strings.HasPrefix(query, "INSERT INTO audit ") || strings.HasPrefix(query, seeDrillRunQuery)
+}
 
 // Changed returns a channel that is closed when this process next commits
 // a change to what a UI shows (not a read's or a refusal's audit entry).

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/irtui/irtui/internal/clock"
 )
 
 // Drill run statuses.
@@ -55,7 +57,14 @@ type DrillRun struct {
 	EndedAt         time.Time       `json:"ended_at,omitzero"`
 	EndReason       string          `json:"end_reason,omitempty"`
 	CreatedBy       string          `json:"created_by"`
+	// Clock is the drill clock every process reads drill time from.
+	Clock clock.Virtual `json:"-"`
+	// SeenAt is when a process driving the clock last said it was alive.
+	SeenAt time.Time `json:"-"`
 }
+
+// Now is the drill time at the wall-clock time real.
+func (r DrillRun) Now(real time.Time) time.Time { return r.Clock.At(real) }
 
 // Ended reports whether the run is finished or abandoned.
 func (r DrillRun) Ended() bool { return r.Status == DrillFinished || r.Status == DrillAbandoned }
@@ -111,18 +120,19 @@ func DrillRunID(num int64) string { return fmt.Sprintf("DR-%04d", num) }
 
 const drillRunColumns = `num, id, scenario_id, scenario_title, scenario_version, scenario_hash, scenario,
 	runbook_id, COALESCE(incident_id, ''), status, mode, speed, epoch, position, started_at, updated_at,
-	ended_at, end_reason, created_by`
+	ended_at, end_reason, created_by, clock_base, clock_anchor, clock_running, clock_limit, seen_at`
 
 func scanDrillRun(sc scanner) (DrillRun, error) {
 	var (
 		r                                 DrillRun
 		scenario                          string
 		epoch, position, started, updated string
-		ended                             sql.NullString
+		base, anchor                      string
+		ended, limit, seen                sql.NullString
 	)
 	err := sc.Scan(&r.Number, &r.ID, &r.ScenarioID, &r.ScenarioTitle, &r.ScenarioVersion, &r.ScenarioHash,
 		&scenario, &r.RunbookID, &r.IncidentID, &r.Status, &r.Mode, &r.Speed, &epoch, &position, &started,
-		&updated, &ended, &r.EndReason, &r.CreatedBy)
+		&updated, &ended, &r.EndReason, &r.CreatedBy, &base, &anchor, &r.Clock.Running, &limit, &seen)
 	if err != nil {
 		return DrillRun{}, err
 	}
@@ -130,10 +140,18 @@ func scanDrillRun(sc scanner) (DrillRun, error) {
 	for _, t := range []struct {
 		src string
 		dst *time.Time
-	}{{epoch, &r.Epoch}, {position, &r.Position}, {started, &r.StartedAt}, {updated, &r.UpdatedAt}} {
+	}{{epoch, &r.Epoch}, {position, &r.Position}, {started, &r.StartedAt}, {updated, &r.UpdatedAt},
+		{base, &r.Clock.Base}, {anchor, &r.Clock.Anchor}} {
 		if *t.dst, err = parseTime(t.src); err != nil {
 			return DrillRun{}, err
 		}
+	}
+	r.Clock.Speed = r.Speed
+	if r.Clock.Limit, err = scanNullTime(limit); err != nil {
+		return DrillRun{}, err
+	}
+	if r.SeenAt, err = scanNullTime(seen); err != nil {
+		return DrillRun{}, err
 	}
 	r.EndedAt, err = scanNullTime(ended)
 	return r, err
@@ -157,13 +175,15 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 	if scenario == "" {
 		scenario = "{}"
 	}
+	r.Clock.Speed = r.Speed
 	_, err := tx.exec(ctx, `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
 		scenario_hash, scenario, runbook_id, incident_id, status, mode, speed, epoch, position, started_at,
-		updated_at, ended_at, end_reason, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		updated_at, ended_at, end_reason, created_by, clock_base, clock_anchor, clock_running, clock_limit, seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		num, r.ID, r.ScenarioID, r.ScenarioTitle, r.ScenarioVersion, r.ScenarioHash, scenario, r.RunbookID,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Epoch), FormatTime(r.Position),
-		FormatTime(r.StartedAt), FormatTime(r.UpdatedAt), nullTime(r.EndedAt), r.EndReason, r.CreatedBy)
+		FormatTime(r.StartedAt), FormatTime(r.UpdatedAt), nullTime(r.EndedAt), r.EndReason, r.CreatedBy,
+		FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), r.Clock.Running, nullTime(r.Clock.Limit), nullTime(r.SeenAt))
 	if err != nil {
 		return fmt.Errorf("insert drill run %s: %w", r.ID, err)
 	}
@@ -171,12 +191,15 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 }
 
 // UpdateDrillRun writes the run's changing fields: incident, status, mode,
-// speed, position, updated and end.
+// speed, position, updated, end and the clock.
 func (tx *Tx) UpdateDrillRun(ctx context.Context, r *DrillRun) error {
+	r.Clock.Speed = r.Speed
 	res, err := tx.exec(ctx, `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
-		position = ?, updated_at = ?, ended_at = ?, end_reason = ? WHERE id = ?`,
+		position = ?, updated_at = ?, ended_at = ?, end_reason = ?, clock_base = ?, clock_anchor = ?,
+		clock_running = ?, clock_limit = ?, seen_at = ? WHERE id = ?`,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Position), FormatTime(r.UpdatedAt),
-		nullTime(r.EndedAt), r.EndReason, r.ID)
+		nullTime(r.EndedAt), r.EndReason, FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), r.Clock.Running,
+		nullTime(r.Clock.Limit), nullTime(r.SeenAt), r.ID)
 	if err != nil {
 		return fmt.Errorf("update drill run %s: %w", r.ID, err)
 	}

@@ -16,9 +16,11 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// undoMigration6 turns a file back into what schema 5 left.
+// undoMigration6 turns a file back into what schema 5 left (undoing the
+// later migrations first).
 func undoMigration6(t *testing.T, db *sql.DB) {
 	t.Helper()
+	undoDrillClockMigration(t, db)
 	mustExec(t, db, "DROP TABLE person_os_users")
 	mustExec(t, db, "DROP TABLE person_keys")
 	mustExec(t, db, "ALTER TABLE people DROP COLUMN permissions")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/identity"
+	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -111,13 +112,11 @@ func (r *Run) approve(ctx context.Context, actor identity.Actor, incidentID, not
 		}
 		audience = n.Audience
 	}
-	now := r.clk.Now()
 	data, err := json.Marshal(map[string]any{"notification": notificationID, "audience": audience, "drill": true})
 	if err != nil {
 		return err
 	}
-	entry := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Auth: actor.Auth(), Kind: SimulatedApprovalKind,
-		Summary: fmt.Sprintf("Drill: notice %s to %s approved", notificationID, audience), Data: data}
+	real := r.deps.real().Now()
 	return r.deps.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := checkActor(ctx, tx, actor); err != nil {
 			return err
@@ -129,10 +128,23 @@ func (r *Run) approve(ctx context.Context, actor identity.Actor, incidentID, not
 		if !in.Drill {
 			return refused("%s is not a drill incident", incidentID)
 		}
+		c, ok, err := tx.DrillClockOf(ctx, incidentID)
+		if err != nil {
+			return err
+		}
+		now := real
+		if ok {
+			if err := incident.DrillLive(c, incidentID); err != nil {
+				return err
+			}
+			now = c.Now(real)
+		}
+		entry := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Auth: actor.Auth(), Kind: SimulatedApprovalKind,
+			Summary: fmt.Sprintf("Drill: notice %s to %s approved", notificationID, audience), Data: data}
 		if err := tx.AppendTimeline(ctx, &entry); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_notice_approve",
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: real, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_notice_approve",
 			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: notificationID})
 	})
 }
@@ -142,14 +154,15 @@ func (r *Run) approve(ctx context.Context, actor identity.Actor, incidentID, not
 func (r *Run) moveTo(ctx context.Context, actor identity.Actor, t time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t.Before(r.clk.Now()) {
+	if t.Before(r.rec.Clock.Base) || t.Equal(r.rec.Clock.Base) && len(r.due(t)) == 0 {
 		return nil
 	}
-	if _, err := r.deliverUpTo(ctx, actor, t, t, nil); err != nil {
-		return err
-	}
-	r.clk.set(t, r.deps.real().Now())
-	return nil
+	_, err := r.deliverUpTo(ctx, actor, t, func(cur *store.DrillRun, _, real time.Time) ([]store.DrillEvent, string, error) {
+		cur.Clock = cur.Clock.Set(t, real)
+		cur.Position = later(cur.Position, t)
+		return nil, "", nil
+	})
+	return err
 }
 
 // Replay plays a scenario headless: the drill clock jumps from one moment

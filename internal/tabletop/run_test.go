@@ -278,6 +278,9 @@ func TestCrashResumeAndAbandon(t *testing.T) {
 
 	ctx := context.Background()
 	f := openFixture(t, path, false)
+	// A minute after the crash: the child's last sign of life is older
+	// than a live process's would be.
+	f.real.Set(time.Now().Add(time.Minute))
 	if res, err := f.deps.Store.IntegrityCheck(ctx); err != nil || res != "ok" {
 		t.Fatalf("integrity after the kill: %q %v", res, err)
 	}
@@ -323,9 +326,11 @@ func TestCrashResumeAndAbandon(t *testing.T) {
 	}
 }
 
-// TestInterruptedBetweenDeclareAndLink: the incident was declared but the
-// process stopped before the run recorded it; resuming finds it by title.
-// Then the drill is abandoned, and stays consistent.
+// TestInterruptedBetweenDeclareAndLink: an older irtui declared a drill
+// incident and recorded it with its run in two steps; a process that
+// stopped in between left the incident without its run. Resuming finds it
+// by title. (A run's declaration is now one transaction.) Then the drill
+// is abandoned, and stays consistent.
 func TestInterruptedBetweenDeclareAndLink(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "irtui.db")
 	ctx := context.Background()
@@ -345,7 +350,9 @@ func TestInterruptedBetweenDeclareAndLink(t *testing.T) {
 	}
 	d := incident.NewDeclaration(rb, v, ransomwareAnswers)
 	d.Title, d.Drill = TitlePrefix(r.ID())+"Encryption", true
-	in, err := r.Service().Declare(ctx, as("alice"), d) // the declaration commits; the link never does
+	// The older irtui stamped it on its own copy of the drill clock.
+	older := &incident.Service{Store: f.deps.Store, Clock: clock.NewFake(epoch)}
+	in, err := older.Declare(ctx, as("alice"), d) // the declaration commits; the link never does
 	if err != nil {
 		t.Fatal(err)
 	}

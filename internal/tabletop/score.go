@@ -169,9 +169,10 @@ func (ev *evidence) str(e entry, key string) string {
 
 // Score computes the score now (drill time), or at the end of play.
 func (r *Run) Score(ctx context.Context) (Score, error) {
+	real := r.deps.real().Now()
 	r.mu.Lock()
 	rec := r.rec
-	now := r.clk.Now()
+	now := rec.Clock.At(real)
 	r.mu.Unlock()
 	if rec.Ended() {
 		now = rec.Position

@@ -474,20 +474,16 @@ func (m *Model) renderFooter(w int) string {
 	return status + "\n" + m.help.View(m.bindings())
 }
 
-// service is the incident service for an incident: a drill's own, on the
-// drill clock, for the incident of the drill on screen.
-func (m *Model) service(incidentID string) *incident.Service {
-	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
-		return m.drill.run.Service()
-	}
-	return m.deps.Service
-}
+// service is the incident service for an incident. A drill incident's
+// actions are stamped on its drill clock by the service itself, which
+// reads it from the database.
+func (m *Model) service(string) *incident.Service { return m.deps.Service }
 
 // nowFor is the time an incident's clocks are read at: the drill clock
-// for the drill's incident, otherwise now.
+// for a drill incident of a run (never the wall clock), otherwise now.
 func (m *Model) nowFor(incidentID string) time.Time {
-	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
-		return m.drill.status.Now
+	if d := m.detail.d; d.Incident.ID == incidentID && d.Drill != nil {
+		return d.Drill.Now(m.now)
 	}
 	return m.now
 }

@@ -90,8 +90,7 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
 		},
 		Drills: func(lib *runbook.Library) tabletop.Deps {
-			return tabletop.Deps{Store: st, Runbooks: lib, Policy: config.Default().Policy, Real: clk,
-				NewService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} }}
+			return tabletop.Deps{Store: st, Runbooks: lib, Policy: config.Default().Policy, Real: clk, Service: h.svc}
 		},
 	})
 	if poll < 0 {
