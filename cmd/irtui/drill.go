@@ -294,7 +294,11 @@ func newDrillResumeCmd(g *globals) *cobra.Command {
 	var step bool
 	cmd := &cobra.Command{
 		Use:   "resume RUN [--speed N] [--step]",
-		Short: "Resume a drill that was interrupted, in the facilitator console (it starts paused)",
+		Short: "Resume a drill in the facilitator console: paused, where it stopped; or join one running elsewhere",
+		Long: "Take up a drill that is not over. A paused drill (quit pauses it) resumes paused at the drill time it was\n" +
+			"paused at; type resume to start its clock. A drill left running by a process that is gone (a crash) is paused\n" +
+			"where its clock stood when that process was last seen. A drill still running in another process (the app,\n" +
+			"another console) is joined as it is: both play it on its one clock, and leaving this console does not pause it.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			var speed float64
@@ -313,8 +317,13 @@ func newDrillResumeCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(c.OutOrStdout(), "Resumed %s, paused at %s. Type resume to start the clock.\n", r.ID(),
-					r.Status(time.Now()).Elapsed)
+				st := r.Status(time.Now())
+				switch {
+				case st.Attached:
+					fmt.Fprintf(c.OutOrStdout(), "Joined %s, running in another process, at %s on the drill clock.\n", r.ID(), st.Elapsed)
+				default:
+					fmt.Fprintf(c.OutOrStdout(), "Resumed %s, paused at %s. Type resume to start the clock.\n", r.ID(), st.Elapsed)
+				}
 				return s.console(r)
 			})
 		},

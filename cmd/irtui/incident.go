@@ -253,7 +253,8 @@ func newShowCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				now := s.svc.Clock.Now()
+				// A drill incident's clocks are read on its drill's clock.
+				now := incident.DrillTime(d, s.svc.Clock.Now())
 				obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
 				if asJSON {
 					v := showView{Detail: d, Clocks: []clockView{}}
@@ -278,6 +279,13 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 			return "—"
 		}
 		return tm.In(loc).Format("2006-01-02 15:04 MST")
+	}
+	if in.Drill {
+		fmt.Fprint(w, "EXERCISE — a drill incident; nothing here happened for real.")
+		if d.Drill != nil {
+			fmt.Fprintf(w, " Drill %s (%s); its clocks run on the drill clock, now %s.", d.Drill.RunID, d.Drill.Status, t(now))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "%s %s  %s\n", in.ID, in.Severity, safetext.Line(in.Title))
 	fmt.Fprintf(w, "Status: %s (%s)   Runbook: %s v%s   Category: %s\n", in.Status, in.Kind, in.RunbookID, in.RunbookVersion, in.Category)

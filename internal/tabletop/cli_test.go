@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,35 +14,12 @@ import (
 // database: a headless run prints its run id, the report and the score
 // read it back, bad scenarios fail lint with positions.
 func TestDrillCommands(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "irtui")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/irtui").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	c := newIrtui(t)
+	dir := c.dir
 	// Drills are run as eli, a claim (IRTUI_USER) that holds on drills;
 	// real incidents as the OS user, who created the database and so acts
 	// as the demo's incident commander.
-	as := "eli"
-	env := append(os.Environ(), "IRTUI_DB="+filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off",
-		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1")
-	run := func(args ...string) (string, string, int) {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(env, "IRTUI_USER="+as)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return stdout.String(), stderr.String(), code
-	}
+	run := c.run
 	examples := filepath.Join("..", "..", "docs", "examples", "drills")
 
 	out, errOut, code := run("drill", "run", "ransomware-friday-night", "--speed", "max",
@@ -108,7 +84,7 @@ func TestDrillCommands(t *testing.T) {
 	}
 
 	// A closed incident becomes a scenario that lints clean and replays.
-	as = ""
+	c.as = ""
 	if _, errOut, code := run("incident", "declare", "--runbook", "ransomware", "--title", "Encrypted share at Acme Logistics",
 		"--customer", "acme"); code != 0 {
 		t.Fatalf("declare: %s", errOut)
@@ -122,7 +98,7 @@ func TestDrillCommands(t *testing.T) {
 	if _, errOut, code := run("drill", "from-incident", "INC-0002", "-o", replay); code != 0 {
 		t.Fatalf("from-incident: %s", errOut)
 	}
-	as = "eli"
+	c.as = "eli"
 	data, _ := os.ReadFile(replay)
 	if bytes.Contains(data, []byte("Acme")) || bytes.Contains(data, []byte("Alice")) || !bytes.Contains(data, []byte("Customer A")) {
 		t.Fatalf("replay scenario:\n%s", data)
@@ -135,7 +111,7 @@ func TestDrillCommands(t *testing.T) {
 	if out, errOut, code := run("drill", "run", replay, "--speed", "max", "--actions", acts); code != 0 || out != "DR-0002\n" {
 		t.Fatalf("replay run: %d %q %s", code, out, errOut)
 	}
-	as = ""
+	c.as = ""
 	if out, _, code := run("audit", "verify"); code != 0 {
 		t.Fatalf("audit verify: %s", out)
 	}

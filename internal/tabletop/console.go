@@ -212,6 +212,10 @@ func (s *consoleSession) stop() error {
 	if rec.Ended() {
 		return nil
 	}
+	if r.Status(s.now()).Attached && rec.Status == store.DrillRunning {
+		s.say("Left drill %s; it keeps running in the other process.", r.ID())
+		return nil
+	}
 	bg := context.WithoutCancel(s.ctx)
 	if rec.Status == store.DrillRunning {
 		if err := r.Pause(bg, s.Actor); err != nil {
