@@ -299,7 +299,7 @@ func newDrillResumeCmd(g *globals) *cobra.Command {
 			"paused at; type resume to start its clock. A drill left running by a process that is gone (a crash) is paused\n" +
 			"where its clock stood when that process was last seen. A drill still running in another process (the app,\n" +
 			"another console) is joined as it is: both play it on its one clock, and leaving this console does not pause it.",
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			var speed float64
 			if speedFlag != "" {
