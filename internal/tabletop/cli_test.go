@@ -27,6 +27,20 @@ func TestDrillCommands(t *testing.T) {
 	if code != 0 || out != "DR-0001\n" || !strings.Contains(errOut, "9 met, 3 late, 3 missed") {
 		t.Fatalf("headless run: %d %q %q", code, out, errOut)
 	}
+	// Drill incidents are left out of the real list, closed with their
+	// run, and listed with --drills, marked EXERCISE.
+	c.as = ""
+	if out := c.ok("incident", "list", "--all"); strings.Contains(out, "DRILL") {
+		t.Fatalf("the real list shows the drill incident:\n%s", out)
+	}
+	if out := c.ok("incident", "list", "--drills"); strings.Contains(out, "DRILL") {
+		t.Fatalf("the finished drill's incident is still open:\n%s", out)
+	}
+	if out := c.ok("incident", "list", "--drills", "--all"); !strings.Contains(out, "EXERCISE closed") ||
+		!strings.Contains(out, "[DRILL DR-0001]") {
+		t.Fatalf("incident list --drills --all:\n%s", out)
+	}
+	c.as = "eli"
 	out, _, code = run("drill", "score", "DR-0001", "--json")
 	var s Score
 	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.Met != 9 || s.Late != 3 || s.Missed != 3 {

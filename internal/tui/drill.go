@@ -145,7 +145,9 @@ func (dm *drillModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			return m.loadDetail(id, true)
 		}
 		if rb := run.Runbook(); rb != nil {
-			return m.startTriageOn(rb, run.Clock(), func(d incident.Declaration) (incident.Incident, error) { return run.Declare(ctx, actor, d) })
+			cmd := m.startTriageOn(rb, run.Clock(), func(d incident.Declaration) (incident.Incident, error) { return run.Declare(ctx, actor, d) })
+			m.triage.exercise = fmt.Sprintf("drill %s: this triage declares the drill incident, on the drill clock", run.ID())
+			return cmd
 		}
 		return m.setStatus("The scenario's runbook is not loaded.", true)
 	case "o":
