@@ -73,21 +73,22 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 // entry and drill event, and when the directory and drills last changed.
 func (s *Store) stateSignature(ctx context.Context) (string, error) {
 	var (
-		timeline, events, items, hotwash int64
-		people, customers, runs, closed  string
+		timeline, events, items, hotwash, feedback int64
+		people, customers, runs, closed            string
 	)
 	err := s.r.QueryRowContext(ctx, `SELECT
 		(SELECT COALESCE(MAX(id), 0) FROM timeline),
 		(SELECT COALESCE(MAX(id), 0) FROM drill_events),
 		(SELECT COALESCE(MAX(id), 0) FROM drill_action_items),
 		(SELECT COALESCE(MAX(id), 0) FROM drill_hotwash),
+		(SELECT COALESCE(MAX(id), 0) FROM drill_feedback),
 		(SELECT COALESCE(MAX(updated_at), '') FROM people),
 		(SELECT COALESCE(MAX(updated_at), '') FROM customers),
 		(SELECT COALESCE(MAX(updated_at), '') FROM drill_runs),
 		(SELECT COALESCE(MAX(closed_at), '') FROM drill_action_items)`).
-		Scan(&timeline, &events, &items, &hotwash, &people, &customers, &runs, &closed)
+		Scan(&timeline, &events, &items, &hotwash, &feedback, &people, &customers, &runs, &closed)
 	if err != nil {
 		return "", fmt.Errorf("read what changed: %w", err)
 	}
-	return fmt.Sprint(timeline, events, items, hotwash, people, customers, runs, closed), nil
+	return fmt.Sprint(timeline, events, items, hotwash, feedback, people, customers, runs, closed), nil
 }

@@ -47,8 +47,8 @@ func TestDrillCommands(t *testing.T) {
 		t.Fatalf("score: %d %s", code, out)
 	}
 	out, _, code = run("drill", "report", "DR-0001")
-	if code != 0 || !strings.Contains(out, "# After-action report: Ransomware on a Friday night") ||
-		!strings.Contains(out, "| Scenario time at T+0 | 2026-03-13 23:10 UTC |") {
+	if code != 0 || !strings.Contains(out, "# After-action report and improvement plan: Ransomware on a Friday night") ||
+		!strings.Contains(out, "| Dates (drill clock) | T+0 is Fri 2026-03-13 23:10 UTC;") {
 		t.Fatalf("report: %d\n%s", code, out)
 	}
 	out, _, code = run("drill", "report", "DR-0001", "--format", "json")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -50,8 +51,9 @@ type Run struct {
 	id        string           // rec.ID and rec.Epoch, which never change,
 	epoch     time.Time        // readable without mu
 	svc       *incident.Service
-	delivered []bool    // per inject, as last read
-	seen      time.Time // wall-clock time of the last heartbeat written
+	delivered []bool            // per inject, as last read
+	modules   map[string]string // the incidents of modules with their own, by module, as last read
+	seen      time.Time         // wall-clock time of the last heartbeat written
 	// attached: the run was running in another process when this one
 	// took it up (ResumeRun); leaving it does not pause it.
 	attached bool
@@ -77,8 +79,17 @@ type Status struct {
 	Now        time.Time `json:"now"` // drill time
 	Elapsed    Offset    `json:"elapsed"`
 	IncidentID string    `json:"incident_id,omitempty"`
-	Delivered  int       `json:"delivered"`
-	Injects    int       `json:"injects"`
+	// Module is the module of the latest inject delivered, if the
+	// scenario has modules; ModuleIncident is the drill incident its
+	// injects are played on (empty while it is not declared), and
+	// ModuleRunbook the runbook it is declared with.
+	Module         string `json:"module,omitempty"`
+	ModuleIncident string `json:"module_incident,omitempty"`
+	ModuleRunbook  string `json:"module_runbook,omitempty"`
+	// Incidents are the incidents of modules with their own, by module.
+	Incidents map[string]string `json:"incidents,omitempty"`
+	Delivered int               `json:"delivered"`
+	Injects   int               `json:"injects"`
 	// Next is the next inject to deliver and when; nil when all are out.
 	Next   *Inject `json:"next,omitempty"`
 	NextAt Offset  `json:"next_at"`
@@ -189,7 +200,8 @@ func modeText(mode string, speed float64) string {
 }
 
 func newRun(deps Deps, sc *Scenario, rb *runbook.Runbook, rec store.DrillRun) *Run {
-	r := &Run{deps: deps, sc: sc, rb: rb, rec: rec, id: rec.ID, epoch: rec.Epoch, delivered: make([]bool, len(sc.Injects))}
+	r := &Run{deps: deps, sc: sc, rb: rb, rec: rec, id: rec.ID, epoch: rec.Epoch, delivered: make([]bool, len(sc.Injects)),
+		modules: map[string]string{}}
 	r.svc = deps.Service
 	if r.svc == nil {
 		r.svc = &incident.Service{Store: deps.Store, Clock: deps.real()}
@@ -222,6 +234,11 @@ func Open(ctx context.Context, deps Deps, runID string) (*Run, error) {
 		return nil, err
 	}
 	r.markDelivered(injects)
+	if len(sc.Modules) > 0 {
+		if r.modules, err = deps.Store.DrillIncidents(ctx, runID); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -563,7 +580,66 @@ func (r *Run) Status(realNow time.Time) Status {
 	if s.Next != nil && r.rec.Mode == store.DrillModeManual && !r.rec.Ended() {
 		s.Waiting = !now.Before(r.rec.Epoch.Add(time.Duration(s.NextAt)))
 	}
+	if len(r.sc.Modules) > 0 {
+		s.Incidents = maps.Clone(r.modules)
+		s.ModuleRunbook = r.sc.Runbook
+		s.ModuleIncident = r.rec.IncidentID
+		if i := r.current(); i >= 0 {
+			in := &r.sc.Injects[i]
+			s.Module = in.Module
+			if m := r.sc.IncidentModule(in); m != "" {
+				s.ModuleIncident, s.ModuleRunbook = r.modules[m], r.sc.RunbookOf(m)
+			}
+		}
+	}
 	return s
+}
+
+// current is the index of the latest inject delivered, or -1.
+func (r *Run) current() int {
+	for i := len(r.delivered) - 1; i >= 0; i-- {
+		if r.delivered[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// IncidentFor is the drill incident a module's injects are played on:
+// the module's own, or the scenario's ("" while not declared).
+func (r *Run) IncidentFor(module string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.incidentFor(module)
+}
+
+func (r *Run) incidentFor(module string) string {
+	if module == "" {
+		return r.rec.IncidentID
+	}
+	return r.modules[module]
+}
+
+// RunbookFor is the runbook of a module's incident ("" : the scenario's);
+// nil if it is not loaded.
+func (r *Run) RunbookFor(module string) *runbook.Runbook {
+	if module == "" {
+		return r.rb
+	}
+	rb, _ := r.deps.Runbooks.Get(r.sc.RunbookOf(module))
+	return rb
+}
+
+// CurrentModule is the module whose incident the team works now: that of
+// the latest inject delivered, when it has an incident of its own;
+// otherwise "" (the scenario's incident).
+func (r *Run) CurrentModule() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i := r.current(); i >= 0 {
+		return r.sc.IncidentModule(&r.sc.Injects[i])
+	}
+	return ""
 }
 
 // Delivered lists the injects delivered so far, in order.
@@ -608,6 +684,11 @@ func (r *Run) Tick(ctx context.Context, realNow time.Time) ([]Delivered, error) 
 	injects, err := r.deps.Store.DeliveredInjects(ctx, r.id)
 	if err != nil {
 		return nil, err
+	}
+	if len(r.sc.Modules) > 0 {
+		if r.modules, err = r.deps.Store.DrillIncidents(ctx, r.id); err != nil {
+			return nil, err
+		}
 	}
 	rec.Scenario = r.rec.Scenario
 	r.rec = rec
@@ -890,27 +971,37 @@ func (r *Run) incidents(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range sortedKeys(byModule) {
-		out = append(out, byModule[m])
+	for _, m := range r.sc.Modules {
+		if id := byModule[m.ID]; id != "" {
+			out = append(out, id)
+		}
 	}
 	return out, nil
 }
 
 // Declare declares the drill incident with the real incident service:
 // drill-flagged, with the run's id in its title, stamped on the drill
-// clock and recorded as the run's incident in the same transaction.
+// clock and recorded as the run's incident in the same transaction. For
+// a scenario module with an incident of its own, d.DrillModule names the
+// module, and d's runbook is the module's.
 func (r *Run) Declare(ctx context.Context, actor identity.Actor, d incident.Declaration) (incident.Incident, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	module := d.DrillModule
+	want := r.sc.RunbookOf(module)
+	m, isModule := r.sc.Module(module)
 	switch {
 	case r.rec.Ended():
 		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare", r.requireLive("declare the drill incident"))
-	case r.rec.IncidentID != "":
+	case module != "" && (!isModule || !m.OwnIncident(r.sc)):
 		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare",
-			invalidState("drill %s already has its incident, %s", r.rec.ID, r.rec.IncidentID))
-	case d.RunbookID != r.sc.Runbook:
+			notFound("scenario %s has no module %q with an incident of its own", r.sc.ID, module))
+	case r.incidentFor(module) != "":
 		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare",
-			refused("scenario %s is played with runbook %s, not %s", r.sc.ID, r.sc.Runbook, d.RunbookID))
+			invalidState("drill %s already has its incident%s, %s", r.rec.ID, ofModule(module), r.incidentFor(module)))
+	case d.RunbookID != want:
+		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare",
+			refused("scenario %s%s is played with runbook %s, not %s", r.sc.ID, ofModule(module), want, d.RunbookID))
 	}
 	d.Drill, d.DrillRun = true, r.id
 	prefix := TitlePrefix(r.rec.ID)
@@ -924,11 +1015,23 @@ func (r *Run) Declare(ctx context.Context, actor identity.Actor, d incident.Decl
 	return in, r.reload(ctx)
 }
 
+func ofModule(module string) string {
+	if module == "" {
+		return ""
+	}
+	return " (module " + module + ")"
+}
+
 // reload reads the run again as stored.
 func (r *Run) reload(ctx context.Context) error {
 	rec, err := r.deps.Store.DrillRunState(ctx, r.id)
 	if err != nil {
 		return err
+	}
+	if len(r.sc.Modules) > 0 {
+		if r.modules, err = r.deps.Store.DrillIncidents(ctx, r.id); err != nil {
+			return err
+		}
 	}
 	rec.Scenario = r.rec.Scenario
 	r.rec = rec
@@ -941,14 +1044,22 @@ func (r *Run) reload(ctx context.Context) error {
 // on the drill clock).
 func (r *Run) DeclareAnswers(ctx context.Context, actor identity.Actor, title string, answers classify.Answers, customers []string,
 	aware time.Time) (incident.Incident, error) {
-	if r.rb == nil {
-		return incident.Incident{}, notFound("runbook %s is not loaded", r.sc.Runbook)
+	return r.DeclareModuleAnswers(ctx, actor, "", title, answers, customers, aware)
+}
+
+// DeclareModuleAnswers is DeclareAnswers for the incident of a scenario
+// module with one of its own ("": the scenario's), with its runbook.
+func (r *Run) DeclareModuleAnswers(ctx context.Context, actor identity.Actor, module, title string, answers classify.Answers,
+	customers []string, aware time.Time) (incident.Incident, error) {
+	rb := r.RunbookFor(module)
+	if rb == nil {
+		return incident.Incident{}, notFound("runbook %s is not loaded", r.sc.RunbookOf(module))
 	}
 	now := r.Clock().Now()
 	if aware.IsZero() {
 		aware = now
 	}
-	v, err := classify.Classify(r.rb, answers, r.deps.Policy, classify.Events{Aware: aware, Classified: now}, nil)
+	v, err := classify.Classify(rb, answers, r.deps.Policy, classify.Events{Aware: aware, Classified: now}, nil)
 	if err != nil {
 		return incident.Incident{}, err
 	}
@@ -956,8 +1067,8 @@ func (r *Run) DeclareAnswers(ctx context.Context, actor identity.Actor, title st
 		return incident.Incident{}, refused("the answers classify this as an event, not an incident: " +
 			"a drill needs an incident to work; change the answers")
 	}
-	d := incident.NewDeclaration(r.rb, v, answers)
-	d.Title, d.Customers, d.AwareAt = title, customers, aware
+	d := incident.NewDeclaration(rb, v, answers)
+	d.Title, d.Customers, d.AwareAt, d.DrillModule = title, customers, aware, module
 	return r.Declare(ctx, actor, d)
 }
 
@@ -999,13 +1110,13 @@ func (r *Run) Link(ctx context.Context, actor identity.Actor, incidentID string)
 	}, nil)
 }
 
-// requireIncident returns the drill incident's id, or an error saying to
-// declare it first.
-func (r *Run) requireIncident() (string, error) {
-	if r.rec.IncidentID == "" {
-		return "", invalidState("drill %s has no incident yet: declare it first", r.rec.ID)
+// requireIncident returns the id of the drill incident of a module (""
+// : the scenario's), or an error saying to declare it first.
+func (r *Run) requireIncident(module string) (string, error) {
+	if id := r.incidentFor(module); id != "" {
+		return id, nil
 	}
-	return r.rec.IncidentID, nil
+	return "", invalidState("drill %s has no incident%s yet: declare it first", r.rec.ID, ofModule(module))
 }
 
 // lastInject is the id of the latest delivered inject, the context of an
@@ -1028,22 +1139,53 @@ func (r *Run) note(ctx context.Context, actor identity.Actor, action, detail str
 	}, nil)
 }
 
+// Observation kinds: what an evaluator saw was done well, what should
+// improve, or neither.
+const (
+	ObserveStrength    = "strength"
+	ObserveImprovement = "improvement"
+)
+
+// ObservationInput is an evaluator's observation.
+type ObservationInput struct {
+	Objective string // the objective it is about, if any
+	Kind      string // ObserveStrength, ObserveImprovement, or "" for a plain note
+	Text      string
+}
+
 // Observe records an evaluator's observation, about an objective or
-// (objectiveID empty) the drill in general.
-func (r *Run) Observe(ctx context.Context, actor identity.Actor, objectiveID, text string) error {
+// (Objective empty) the drill in general, as a strength, an area for
+// improvement, or a plain note.
+func (r *Run) Observe(ctx context.Context, actor identity.Actor, in ObservationInput) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	text = strings.TrimSpace(text)
-	if text == "" {
+	text := strings.TrimSpace(in.Text)
+	switch {
+	case text == "":
 		return r.refuse(ctx, actor, "drill_observe", refused("an observation needs some text"))
+	case in.Kind != "" && in.Kind != ObserveStrength && in.Kind != ObserveImprovement:
+		return r.refuse(ctx, actor, "drill_observe", refused("an observation is a strength, an improvement or a note, not %q", in.Kind))
 	}
-	if objectiveID != "" {
-		if _, ok := r.sc.Objective(objectiveID); !ok {
-			return r.refuse(ctx, actor, "drill_observe", notFound("scenario %s has no objective %q", r.sc.ID, objectiveID))
+	if in.Objective != "" {
+		if _, ok := r.sc.Objective(in.Objective); !ok {
+			return r.refuse(ctx, actor, "drill_observe", notFound("scenario %s has no objective %q%s", r.sc.ID, in.Objective,
+				suggestName(in.Objective, objectiveIDs(r.sc))))
 		}
 	}
+	data := ""
+	if in.Kind != "" {
+		data = `{"kind":"` + in.Kind + `"}`
+	}
 	return r.note(ctx, actor, "drill_observe", firstLine(text),
-		store.DrillEvent{Kind: "observation", Ref: objectiveID, Value: r.lastInject(), Text: text})
+		store.DrillEvent{Kind: "observation", Ref: in.Objective, Value: r.lastInject(), Text: text, Data: data})
+}
+
+func objectiveIDs(sc *Scenario) []string {
+	ids := make([]string, 0, len(sc.Objectives))
+	for _, o := range sc.Objectives {
+		ids = append(ids, o.ID)
+	}
+	return ids
 }
 
 // Mark records the facilitator's verdict on an expected action the tool
@@ -1076,40 +1218,121 @@ func (r *Run) Rate(ctx context.Context, actor identity.Actor, objectiveID string
 		store.DrillEvent{Kind: "rating", Ref: objectiveID, Value: string(rating), Text: strings.TrimSpace(note)})
 }
 
-// AddHotWash records a strength (kind store.HotWashStrength) or an area
-// for improvement (store.HotWashImprovement) from the hot wash, optionally
-// about one objective.
-func (r *Run) AddHotWash(ctx context.Context, actor identity.Actor, kind, text, objectiveID string) (store.HotWashEntry, error) {
+// HotWashInput is a strength or an area for improvement from the hot
+// wash.
+type HotWashInput struct {
+	Kind      string // store.HotWashStrength or store.HotWashImprovement
+	Text      string
+	Objective string // the objective it is about, if any
+	// RootCause, for an area for improvement, is why it happened, and
+	// Observations the numbers of the observations (1 is the first noted
+	// in the drill) it rests on.
+	RootCause    string
+	Observations []int64
+}
+
+// AddHotWash records a strength or an area for improvement from the hot
+// wash, optionally about one objective; an area for improvement may name
+// its root cause and the observations it rests on.
+func (r *Run) AddHotWash(ctx context.Context, actor identity.Actor, in HotWashInput) (store.HotWashEntry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e := store.HotWashEntry{RunID: r.rec.ID, Kind: kind, Text: strings.TrimSpace(text), ObjectiveID: objectiveID,
-		Actor: actor.ID(), At: r.deps.real().Now()}
+	e := store.HotWashEntry{RunID: r.rec.ID, Kind: in.Kind, Text: strings.TrimSpace(in.Text), ObjectiveID: in.Objective,
+		RootCause: strings.TrimSpace(in.RootCause), Observations: in.Observations, Actor: actor.ID(), At: r.deps.real().Now()}
+	fail := func(err error) (store.HotWashEntry, error) { return e, r.refuse(ctx, actor, "drill_hotwash", err) }
 	switch {
-	case kind != store.HotWashStrength && kind != store.HotWashImprovement:
-		return e, r.refuse(ctx, actor, "drill_hotwash", refused("a hot-wash entry is a strength or an improvement, not %q", kind))
+	case in.Kind != store.HotWashStrength && in.Kind != store.HotWashImprovement:
+		return fail(refused("a hot-wash entry is a strength or an improvement, not %q", in.Kind))
 	case e.Text == "":
-		return e, r.refuse(ctx, actor, "drill_hotwash", refused("a hot-wash entry needs some text"))
-	case objectiveID != "":
-		if _, ok := r.sc.Objective(objectiveID); !ok {
-			return e, r.refuse(ctx, actor, "drill_hotwash", notFound("scenario %s has no objective %q", r.sc.ID, objectiveID))
+		return fail(refused("a hot-wash entry needs some text"))
+	case in.Kind == store.HotWashStrength && (e.RootCause != "" || len(e.Observations) > 0):
+		return fail(refused("a strength takes no root cause; an area for improvement does"))
+	case in.Objective != "":
+		if _, ok := r.sc.Objective(in.Objective); !ok {
+			return fail(notFound("scenario %s has no objective %q%s", r.sc.ID, in.Objective, suggestName(in.Objective, objectiveIDs(r.sc))))
 		}
 	}
+	detail := in.Kind + ": " + firstLine(e.Text)
 	err := r.change(ctx, actor, "drill_hotwash", false, func(*store.Tx, *store.DrillRun, time.Time, time.Time) ([]store.DrillEvent, string, error) {
-		return nil, kind + ": " + firstLine(e.Text), nil
+		return nil, detail, nil
 	}, func(tx *store.Tx) error {
+		if len(e.Observations) > 0 {
+			n, err := r.observations(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range e.Observations {
+				if o < 1 || o > int64(n) {
+					return notFound("drill %s has no observation %d (it has %d)", r.id, o, n)
+				}
+			}
+		}
 		return tx.InsertHotWash(ctx, &e)
 	})
 	return e, err
 }
 
+// observations counts the observations noted in the run so far.
+func (r *Run) observations(ctx context.Context) (int, error) {
+	events, err := r.deps.Store.DrillEvents(ctx, r.id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range events {
+		if e.Kind == "observation" {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// FeedbackInput is a participant's feedback on the exercise.
+type FeedbackInput struct {
+	Person string // who gives it; empty: the actor
+	Role   string // their role in the exercise, if given
+	Rating int    // 1 (poor) to 5 (excellent); 0: none
+	Text   string
+}
+
+// AddFeedback records a participant's feedback (the HSEEP participant
+// feedback form): what they thought of the exercise, and a rating from 1
+// to 5. It is taken during and after play.
+func (r *Run) AddFeedback(ctx context.Context, actor identity.Actor, in FeedbackInput) (store.Feedback, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := store.Feedback{RunID: r.id, Person: cmpOr(strings.TrimSpace(in.Person), actor.ID()), Role: strings.TrimSpace(in.Role),
+		Rating: in.Rating, Text: strings.TrimSpace(in.Text), At: r.deps.real().Now()}
+	fail := func(err error) (store.Feedback, error) { return f, r.refuse(ctx, actor, "drill_feedback", err) }
+	switch {
+	case f.Text == "":
+		return fail(refused("feedback needs some text"))
+	case f.Rating < 0 || f.Rating > 5:
+		return fail(refused("rate the exercise from 1 (poor) to 5 (excellent), not %d", f.Rating))
+	}
+	err := r.change(ctx, actor, "drill_feedback", false, func(*store.Tx, *store.DrillRun, time.Time, time.Time) ([]store.DrillEvent, string, error) {
+		return nil, "from " + f.Person, nil
+	}, func(tx *store.Tx) error {
+		if _, err := tx.Person(ctx, f.Person); errors.Is(err, store.ErrNotFound) {
+			return notFound("%q is not a person in the directory (`irtui directory list`)", f.Person)
+		} else if err != nil {
+			return err
+		}
+		return tx.InsertFeedback(ctx, &f)
+	})
+	return f, err
+}
+
 // ActionItemInput is a new improvement-plan item.
 type ActionItemInput struct {
-	Text        string // the corrective action
-	Owner       string // who will do it
-	Due         string // YYYY-MM-DD, or a duration from today such as 14d
-	ObjectiveID string // the objective it serves, if any
-	Element     string // POETE: planning, organization, equipment, training, exercise
-	Improvement string // the area for improvement it addresses
+	Text         string // the corrective action
+	Owner        string // who will do it: a person in the directory
+	Due          string // the completion date: YYYY-MM-DD, or a duration from today such as 14d
+	Start        string // the start date, likewise; empty: today
+	ObjectiveID  string // the objective it serves, if any
+	Element      string // POETE: planning, organization, equipment, training, exercise
+	Improvement  string // the area for improvement it addresses
+	Organisation string // the primary responsible organisation
 }
 
 // AddActionItem adds an item to the improvement plan: who will fix what by
@@ -1120,7 +1343,8 @@ func (r *Run) AddActionItem(ctx context.Context, actor identity.Actor, in Action
 	realNow := r.deps.real().Now()
 	a := store.ActionItem{RunID: r.rec.ID, ScenarioTitle: r.sc.Title, Text: strings.TrimSpace(in.Text),
 		Owner: strings.TrimSpace(in.Owner), ObjectiveID: in.ObjectiveID, Element: in.Element,
-		Improvement: strings.TrimSpace(in.Improvement), CreatedAt: realNow, CreatedBy: actor.ID()}
+		Improvement: strings.TrimSpace(in.Improvement), Organisation: strings.TrimSpace(in.Organisation),
+		CreatedAt: realNow, CreatedBy: actor.ID()}
 	fail := func(err error) (store.ActionItem, error) { return a, r.refuse(ctx, actor, "drill_action_item", err) }
 	if a.Text == "" {
 		return fail(refused("an action item needs a corrective action"))
@@ -1132,7 +1356,17 @@ func (r *Run) AddActionItem(ctx context.Context, actor identity.Actor, in Action
 	if err != nil {
 		return fail(refused("action item %q: %v", a.Text, err))
 	}
-	a.Due = due
+	// The start date is today unless given (or, for an item recorded
+	// after its completion date, that date).
+	a.Due, a.Start = due, min(realNow.Format("2006-01-02"), due)
+	if strings.TrimSpace(in.Start) != "" {
+		if a.Start, err = ParseDue(in.Start, realNow); err != nil {
+			return fail(refused("action item %q: start: %v", a.Text, err))
+		}
+		if a.Start > a.Due {
+			return fail(refused("action item %q starts %s, after its completion date %s", a.Text, a.Start, a.Due))
+		}
+	}
 	if a.Element != "" && !slices.Contains(Elements, a.Element) {
 		return fail(refused("element %q is not one of %s (POETE)", a.Element, strings.Join(Elements, ", ")))
 	}
@@ -1146,7 +1380,16 @@ func (r *Run) AddActionItem(ctx context.Context, actor identity.Actor, in Action
 	detail := fmt.Sprintf("%s, owner %s, due %s", firstLine(a.Text), a.Owner, a.Due)
 	err = r.change(ctx, actor, "drill_action_item", false, func(*store.Tx, *store.DrillRun, time.Time, time.Time) ([]store.DrillEvent, string, error) {
 		return nil, detail, nil
-	}, func(tx *store.Tx) error { return tx.InsertActionItem(ctx, &a) })
+	}, func(tx *store.Tx) error {
+		// The owner is someone the directory knows: "nobody" owns
+		// nothing.
+		if _, err := tx.Person(ctx, a.Owner); errors.Is(err, store.ErrNotFound) {
+			return notFound("owner %q is not a person in the directory: name who will do it (`irtui directory list`)", a.Owner)
+		} else if err != nil {
+			return err
+		}
+		return tx.InsertActionItem(ctx, &a)
+	})
 	return a, err
 }
 

@@ -101,10 +101,10 @@ func TestRealTimeDrill(t *testing.T) {
 	if _, err := r.Jump(ctx, as("fac"), "ransom-note"); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("jumping back: %v", err)
 	}
-	if err := r.Observe(ctx, as("eve"), "O1", "Nobody watched the identity console."); err != nil {
+	if err := r.Observe(ctx, as("eve"), ObservationInput{Objective: "O1", Kind: ObserveImprovement, Text: "Nobody watched the identity console."}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Observe(ctx, as("eve"), "O7", "x"); !errors.Is(err, ErrNotFound) {
+	if err := r.Observe(ctx, as("eve"), ObservationInput{Objective: "O7", Text: "x"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("observing an unknown objective: %v", err)
 	}
 	if err := r.Mark(ctx, as("fac"), "privileged-reset", Met, "krbtgt reset twice"); err != nil {
@@ -473,10 +473,10 @@ func TestActionItemsAcrossDrills(t *testing.T) {
 			t.Errorf("accepted %+v", bad)
 		}
 	}
-	if _, err := r.AddHotWash(ctx, as("fac"), store.HotWashStrength, "Recall sent in time", ""); err != nil {
+	if _, err := r.AddHotWash(ctx, as("fac"), HotWashInput{Kind: store.HotWashStrength, Text: "Recall sent in time"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.AddHotWash(ctx, as("fac"), "maybe", "x", ""); !errors.Is(err, ErrRefused) {
+	if _, err := r.AddHotWash(ctx, as("fac"), HotWashInput{Kind: "maybe", Text: "x"}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("bad hot-wash kind: %v", err)
 	}
 	if err := r.Abandon(ctx, as("fac"), "fire alarm"); err != nil {
@@ -536,7 +536,7 @@ func TestConcurrentUse(t *testing.T) {
 	}()
 	go func() {
 		for i := range 20 {
-			if err := r.Observe(ctx, as("eve"), "", fmt.Sprintf("observation %d", i)); err != nil {
+			if err := r.Observe(ctx, as("eve"), ObservationInput{Text: fmt.Sprintf("observation %d", i)}); err != nil {
 				done <- err
 				return
 			}

@@ -113,6 +113,9 @@ const (
 	Late    Result = "late"    // done after its target time
 	Missed  Result = "missed"  // not done by the end of play
 	Pending Result = "pending" // not done yet; play goes on
+	// NotPlayed: the inject it follows was never delivered before play
+	// ended (an abandoned or shortened run): not scored.
+	NotPlayed Result = "not played"
 )
 
 // Rating is the HSEEP rating of an objective.

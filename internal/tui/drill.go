@@ -152,7 +152,9 @@ func (dm *drillModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return m.setStatus("The scenario's runbook is not loaded.", true)
 	case "o":
 		m.overlay = newInput(m, "Observation (evaluator's note)", "what you saw, for the after-action report", true, func(text string) tea.Cmd {
-			return m.drillAct("Observation recorded.", func(r *tabletop.Run) error { return r.Observe(ctx, actor, "", text) })
+			return m.drillAct("Observation recorded.", func(r *tabletop.Run) error {
+				return r.Observe(ctx, actor, tabletop.ObservationInput{Text: text})
+			})
 		})
 	case "x":
 		return dm.askMark(m)
@@ -164,7 +166,10 @@ func (dm *drillModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			kind, prompt = store.HotWashImprovement, "Hot wash: what should improve?"
 		}
 		m.overlay = newInput(m, prompt, "", true, func(text string) tea.Cmd {
-			return m.drillAct("Recorded.", func(r *tabletop.Run) error { _, err := r.AddHotWash(ctx, actor, kind, text, ""); return err })
+			return m.drillAct("Recorded.", func(r *tabletop.Run) error {
+				_, err := r.AddHotWash(ctx, actor, tabletop.HotWashInput{Kind: kind, Text: text})
+				return err
+			})
 		})
 	case "a":
 		m.overlay = newInput(m, "Action item: OWNER | DUE (YYYY-MM-DD or 14d) | what", "alice | 14d | Keep an offline contact list", true, func(text string) tea.Cmd {

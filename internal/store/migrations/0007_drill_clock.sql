@@ -36,7 +36,7 @@ CREATE TABLE drill_incidents (
 -- feedback.
 ALTER TABLE drill_events ADD COLUMN data TEXT NOT NULL DEFAULT '';
 ALTER TABLE drill_hotwash ADD COLUMN root_cause TEXT NOT NULL DEFAULT '';
-ALTER TABLE drill_hotwash ADD COLUMN observations TEXT NOT NULL DEFAULT '[]'; -- seq numbers in drill_events
+ALTER TABLE drill_hotwash ADD COLUMN observations TEXT NOT NULL DEFAULT '[]'; -- the run's observations, 1 first
 ALTER TABLE drill_action_items ADD COLUMN organisation TEXT NOT NULL DEFAULT '';
 ALTER TABLE drill_action_items ADD COLUMN start TEXT NOT NULL DEFAULT ''; -- YYYY-MM-DD
 
