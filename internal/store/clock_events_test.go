@@ -39,6 +39,7 @@ func TestClockEventsMigrationKeepsObligationEvents(t *testing.T) {
 		VALUES (?, 'determined', 'anchor', ?, 'alice', ?)`, ids[0], now, now); err == nil {
 		t.Fatal("the old table took an anchor")
 	}
+	undoDrillClockMigration(t, db) // which came after it
 	mustExec(t, db, fmt.Sprintf("PRAGMA user_version = %d", versionBefore(t, "_clock_events.sql")))
 	db.Close()
 
