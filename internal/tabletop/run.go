@@ -80,9 +80,9 @@ type Status struct {
 	Elapsed    Offset    `json:"elapsed"`
 	IncidentID string    `json:"incident_id,omitempty"`
 	// Module is the module of the latest inject delivered, if the
-	// scenario has modules; ModuleIncident is the drill incident its
-	// injects are played on (empty while it is not declared), and
-	// ModuleRunbook the runbook it is declared with.
+	// scenario has modules. ModuleIncident is the drill incident the team
+	// works now (that module's own, or the scenario's; empty while it is
+	// not declared), and ModuleRunbook the runbook it is declared with.
 	Module         string `json:"module,omitempty"`
 	ModuleIncident string `json:"module_incident,omitempty"`
 	ModuleRunbook  string `json:"module_runbook,omitempty"`
@@ -580,10 +580,9 @@ func (r *Run) Status(realNow time.Time) Status {
 	if s.Next != nil && r.rec.Mode == store.DrillModeManual && !r.rec.Ended() {
 		s.Waiting = !now.Before(r.rec.Epoch.Add(time.Duration(s.NextAt)))
 	}
+	s.ModuleIncident, s.ModuleRunbook = r.rec.IncidentID, r.sc.Runbook
 	if len(r.sc.Modules) > 0 {
 		s.Incidents = maps.Clone(r.modules)
-		s.ModuleRunbook = r.sc.Runbook
-		s.ModuleIncident = r.rec.IncidentID
 		if i := r.current(); i >= 0 {
 			in := &r.sc.Injects[i]
 			s.Module = in.Module

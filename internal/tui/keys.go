@@ -124,7 +124,9 @@ func (m *Model) bindings() helpKeys {
 			},
 		}
 	case screenDrill:
-		return helpKeys{short: append(drillKeys[:4:4], k.Back, k.Help), full: [][]key.Binding{drillKeys, {k.Up, k.Down, k.Back, k.Help, k.Quit}}}
+		return m.drillHelp()
+	case screenPager:
+		return m.pagerKeys()
 	}
 	return helpKeys{short: []key.Binding{k.Back, k.Quit}, full: [][]key.Binding{{k.Back, k.Quit}}}
 }

@@ -34,6 +34,7 @@ const (
 	screenTriage
 	screenIncident
 	screenDrill
+	screenPager
 )
 
 // Deps are the services the app works with. The app reaches data only
@@ -123,8 +124,13 @@ type Model struct {
 	picker  pickerModel
 	triage  *triageModel
 	detail  detailModel
-	drill   *drillModel
+	drill   *drillModel   // the drill on screen
+	drills  []*drillModel // every drill open in this app
+	pager   pagerModel
 	overlay overlay
+	// returnDrill: the incident or triage on screen was opened from the
+	// drill screen, and esc goes back there.
+	returnDrill bool
 
 	scenarios *tabletop.ScenarioLibrary
 	// pickWhenLoaded: n was pressed before the runbooks were in; the
@@ -210,6 +216,9 @@ func (m *Model) setStatus(text string, isErr bool) tea.Cmd {
 // Update routes a message: results of commands first, then overlays, then
 // the focused screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ok, cmd := m.updateDrill(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -229,7 +238,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.now = c.Now()
 		}
 		cmds := []tea.Cmd{m.tick(), m.poll()}
-		if m.drill != nil { // drill time passes on every screen
+		if len(m.drills) > 0 { // drill time passes on every screen
 			cmds = append(cmds, m.drillTick())
 		}
 		return m, tea.Batch(cmds...)
@@ -270,25 +279,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case scenariosMsg:
 		m.scenarios = msg.lib
-		return m, nil
-	case drillStartedMsg:
-		if msg.err != nil {
-			return m, m.setStatus("Could not start the drill: "+msg.err.Error(), true)
-		}
-		m.drill = &drillModel{run: msg.run}
-		m.screen = screenDrill
-		return m, tea.Batch(m.drillTick(), m.setStatus("Drill "+msg.run.ID()+" started. Press t to triage the first inject.", false))
-	case drillTickMsg:
-		if m.drill == nil {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.setStatus("Drill: "+msg.err.Error(), true)
-		}
-		m.drill.apply(msg)
-		if len(msg.fresh) > 0 {
-			return m, m.setStatus(fmt.Sprintf("New inject %s via %s.", msg.fresh[len(msg.fresh)-1].Inject.ID, msg.fresh[len(msg.fresh)-1].Inject.Channel), false)
-		}
 		return m, nil
 	case NotifyProgressMsg:
 		return m, tea.Batch(m.setStatus(msg.Text, msg.Alert), m.reload())
@@ -336,7 +326,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.setStatus(msg.err.Error(), true)
 		}
 		cmds := []tea.Cmd{m.setStatus(msg.done, false), m.loadIncidents(), m.drillTick()}
-		if msg.open != "" {
+		if msg.open != "" && m.screen == screenTriage && m.returnDrill && m.drill != nil {
+			// A drill's triage declared its incident: back to the
+			// facilitator's screen, where t opens it.
+			m.triage, m.returnDrill = nil, false
+			m.screen = screenDrill
+			cmds[0] = m.setStatus(msg.done+" Back on the drill: t opens it.", false)
+		} else if msg.open != "" {
 			m.triage = nil
 			m.detail = newDetailModel(msg.open)
 			m.screen = screenIncident
@@ -389,6 +385,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.detail.update(m, msg)
 	case screenDrill:
 		return m.drill.update(m, msg)
+	case screenPager:
+		return m.pager.update(m, msg)
 	}
 	return nil
 }
@@ -401,6 +399,9 @@ func (m *Model) typing() bool {
 // quit asks first when leaving would lose what the user typed: triage
 // answers, or text in an open input.
 func (m *Model) quit() tea.Cmd {
+	if cmd, asked := m.quitDrills(); asked {
+		return cmd
+	}
 	in, typing := m.overlay.(*inputOverlay)
 	typing = typing && strings.TrimSpace(in.input.Value()) != ""
 	if typing || m.screen == screenTriage && m.triage != nil && m.triage.dirty() {
@@ -442,6 +443,8 @@ func (m *Model) render() string {
 		body = m.detail.view(m, w, bodyH)
 	case screenDrill:
 		body = m.drill.view(m, w, bodyH)
+	case screenPager:
+		body = m.pager.view(m, w, bodyH)
 	}
 	body = fit(body, w, bodyH)
 	if m.overlay != nil {

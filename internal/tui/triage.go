@@ -266,13 +266,13 @@ func (t *triageModel) update(m *Model, msg tea.Msg) tea.Cmd {
 		if t.dirty() {
 			m.overlay = &confirmOverlay{prompt: "Leave the triage? Your answers will be lost.", yes: func() tea.Cmd {
 				m.triage = nil
-				m.screen = screenList
+				m.screen = m.backFromIncident()
 				return nil
 			}}
 			return nil
 		}
 		m.triage = nil
-		m.screen = screenList
+		m.screen = m.backFromIncident()
 		return nil
 	}
 	model, cmd := t.form.Update(msg)
