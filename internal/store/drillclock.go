@@ -220,3 +220,29 @@ func deliveredInjects(ctx context.Context, q querier, runID string) ([]string, e
 		return ref, err
 	}, "read the injects of drill "+runID)
 }
+
+// DrillRunState is Store.DrillRunState inside the transaction.
+func (tx *Tx) DrillRunState(ctx context.Context, id string) (DrillRun, error) {
+	return one(tx.queryRow(ctx, "SELECT "+drillRunStateColumns+" FROM drill_runs WHERE id = ?", id),
+		scanDrillRun, "drill run %s", id)
+}
+
+// MoveDrillClock sets a headless run's stopped clock to read t (and its
+// position to t, if later), at the wall-clock time real: a replay moving
+// on to its next action. It is not a change anyone made, so it is not
+// audited, and it commits without waiting for the disk: the action that
+// follows it does, and takes it along.
+func (s *Store) MoveDrillClock(ctx context.Context, runID string, t, real time.Time) error {
+	return s.UpdateNoSync(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE drill_runs SET clock_base = ?, clock_anchor = ?, clock_running = 0,
+			position = max(position, ?) WHERE id = ? AND mode = ? AND status = ?`,
+			FormatTime(t), FormatTime(real), FormatTime(t), runID, DrillModeHeadless, DrillRunning)
+		if err != nil {
+			return fmt.Errorf("move the clock of drill %s: %w", runID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("drill %s is not a headless run in play: %w", runID, ErrNotFound)
+		}
+		return nil
+	})
+}

@@ -155,7 +155,17 @@ func (r *Run) approve(ctx context.Context, actor identity.Actor, incidentID, mod
 func (r *Run) moveTo(ctx context.Context, actor identity.Actor, t time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t.Before(r.rec.Clock.Base) || t.Equal(r.rec.Clock.Base) && len(r.due(t)) == 0 {
+	if !t.After(r.rec.Clock.Base) && len(r.due(t)) == 0 {
+		return nil
+	}
+	if len(r.due(t)) == 0 {
+		// Nothing to deliver: only the clock moves.
+		real := r.deps.real().Now()
+		if err := r.deps.Store.MoveDrillClock(ctx, r.id, t, real); err != nil {
+			return err
+		}
+		r.rec.Clock = r.rec.Clock.Set(t, real)
+		r.rec.Position = later(r.rec.Position, t)
 		return nil
 	}
 	_, err := r.deliverUpTo(ctx, actor, t, func(cur *store.DrillRun, _, real time.Time) ([]store.DrillEvent, string, error) {

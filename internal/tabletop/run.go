@@ -419,7 +419,7 @@ func (r *Run) change(ctx context.Context, actor identity.Actor, action string, w
 		if err := checkActor(ctx, tx, actor); err != nil {
 			return err
 		}
-		cur, err := tx.DrillRun(ctx, r.id)
+		cur, err := tx.DrillRunState(ctx, r.id)
 		if err != nil {
 			return err
 		}
