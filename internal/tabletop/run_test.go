@@ -467,11 +467,17 @@ func TestActionItemsAcrossDrills(t *testing.T) {
 	if a.Due != wall.AddDate(0, 0, 14).Format("2006-01-02") || a.Capability != "cybersecurity" {
 		t.Fatalf("item %+v", a)
 	}
-	for _, bad := range []ActionItemInput{{Owner: "x", Due: "14d"}, {Text: "x", Due: "14d"}, {Text: "x", Owner: "y", Due: "soon"},
-		{Text: "x", Owner: "y", Due: "14d", Element: "money"}, {Text: "x", Owner: "y", Due: "14d", ObjectiveID: "O9"}} {
+	for _, bad := range []ActionItemInput{{Owner: "x", Due: "14d"}, {Text: "x", Due: "14d"}, {Text: "x", Owner: "bob", Due: "soon"},
+		{Text: "x", Owner: "bob", Due: "14d", Element: "money"}, {Text: "x", Owner: "bob", Due: "14d", ObjectiveID: "O9"},
+		{Text: "x", Owner: "bob", Due: "2026-05-01", Start: "2026-06-01"}} {
 		if _, err := r.AddActionItem(ctx, as("fac"), bad); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}
+	}
+	// Nobody owns nothing: the owner is a person in the directory.
+	if _, err := r.AddActionItem(ctx, as("fac"), ActionItemInput{Text: "x", Owner: "nobody", Due: "14d"}); !errors.Is(err, ErrNotFound) ||
+		!strings.Contains(err.Error(), `owner "nobody" is not a person in the directory`) {
+		t.Fatalf("an unknown owner: %v", err)
 	}
 	if _, err := r.AddHotWash(ctx, as("fac"), HotWashInput{Kind: store.HotWashStrength, Text: "Recall sent in time"}); err != nil {
 		t.Fatal(err)
