@@ -728,15 +728,9 @@ func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideR
 		if in.Status == store.StatusClosed {
 			return invalidState("%s is already closed (at %s)", id, in.ClosedAt.Format(time.RFC3339))
 		}
-		steps, err := tx.Steps(ctx, id)
+		open, err := openRequiredSteps(ctx, tx, id)
 		if err != nil {
 			return err
-		}
-		var open []string
-		for _, st := range steps {
-			if st.Required && st.Status == store.StepOpen {
-				open = append(open, st.ID)
-			}
 		}
 		overrideReason = strings.TrimSpace(overrideReason)
 		if len(open) > 0 && overrideReason == "" {
@@ -765,6 +759,21 @@ func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideR
 	})
 }
 
+// openRequiredSteps lists the incident's required steps still open.
+func openRequiredSteps(ctx context.Context, tx *store.Tx, id string) ([]string, error) {
+	steps, err := tx.Steps(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var open []string
+	for _, st := range steps {
+		if st.Required && st.Status == store.StepOpen {
+			open = append(open, st.ID)
+		}
+	}
+	return open, nil
+}
+
 // EndDrill closes a drill incident because its run has ended (finished
 // or abandoned): why says so ("drill DR-0001 finished"). Required steps
 // left open stay open, for the report, and no notification fires. An
@@ -783,15 +792,9 @@ func (s *Service) EndDrill(ctx context.Context, actor identity.Actor, id, why st
 			o.detail = "already closed: " + why
 			return nil
 		}
-		steps, err := tx.Steps(ctx, id)
+		open, err := openRequiredSteps(ctx, tx, id)
 		if err != nil {
 			return err
-		}
-		var open []string
-		for _, st := range steps {
-			if st.Required && st.Status == store.StepOpen {
-				open = append(open, st.ID)
-			}
 		}
 		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusClosed, now, now
 		if err := tx.UpdateIncident(ctx, &in); err != nil {

@@ -147,15 +147,7 @@ func TestScenarioLintReportsPositions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, probs := parseScenario(t, tc.src)
-			if len(probs) != len(tc.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(tc.want), probs)
-			}
-			for i, w := range tc.want {
-				got := strings.TrimPrefix(probs[i].String(), "s.yaml:")
-				if !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
-				}
-			}
+			wantProblems(t, probs, "s.yaml:", tc.want)
 		})
 	}
 }
@@ -245,14 +237,7 @@ func TestActionsFileReportsPositions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, probs := ParseDrillActions("a.yaml", []byte(tc.src), sc, rb, validate)
-			if len(probs) != len(tc.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(tc.want), probs)
-			}
-			for i, w := range tc.want {
-				if got := strings.TrimPrefix(probs[i].String(), "a.yaml:"); !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
-				}
-			}
+			wantProblems(t, probs, "a.yaml:", tc.want)
 		})
 	}
 }
@@ -405,14 +390,7 @@ func TestModulesLintReportsPositions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, probs := parseScenario(t, tc.src)
-			if len(probs) != len(tc.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(tc.want), probs)
-			}
-			for i, w := range tc.want {
-				if got := strings.TrimPrefix(probs[i].String(), "s.yaml:"); !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
-				}
-			}
+			wantProblems(t, probs, "s.yaml:", tc.want)
 		})
 	}
 }
@@ -448,14 +426,21 @@ func TestModuleActionsReportPositions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, probs := ParseDrillActions("a.yaml", []byte(tc.src), sc, rb, validate)
-			if len(probs) != len(tc.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(tc.want), probs)
-			}
-			for i, w := range tc.want {
-				if got := strings.TrimPrefix(probs[i].String(), "a.yaml:"); !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
-				}
-			}
+			wantProblems(t, probs, "a.yaml:", tc.want)
 		})
+	}
+}
+
+// wantProblems checks that probs are, in order, want: "line:col: message"
+// prefixes after the file's name.
+func wantProblems(t *testing.T, probs strictyaml.Problems, file string, want []string) {
+	t.Helper()
+	if len(probs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(want), probs)
+	}
+	for i, w := range want {
+		if got := strings.TrimPrefix(probs[i].String(), file); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
+		}
 	}
 }

@@ -10,18 +10,8 @@ import (
 )
 
 func TestAfterActionReport(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
 	sc := scenario(t, "ransomware-friday-night")
-	acts := actionsFile(t, sc, filepath.Join("..", "..", "docs", "examples", "drills", "ransomware-friday-night.actions.yaml"))
-	r, err := Replay(ctx, f.deps, sc, acts, as("facilitator"), Options{Epoch: epoch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := r.Report(ctx, as("auditor"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, rep := exampleReport(t, sc)
 	md := rep.Markdown(time.UTC)
 	for _, want := range []string{
 		// Title, then the executive summary with the headline: critical
@@ -176,18 +166,8 @@ func TestAfterActionReport(t *testing.T) {
 func TestReportClocksAgreeWithApprovals(t *testing.T) {
 	for _, id := range []string{"ransomware-friday-night", "customer-data-open-storage", "bec-fraudulent-payment", "chat-workspace-compromised"} {
 		t.Run(id, func(t *testing.T) {
-			f := newFixture(t)
-			ctx := context.Background()
 			sc := scenario(t, id)
-			acts := actionsFile(t, sc, filepath.Join("..", "..", "docs", "examples", "drills", id+".actions.yaml"))
-			r, err := Replay(ctx, f.deps, sc, acts, as("facilitator"), Options{Epoch: epoch})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := r.Report(ctx, as("auditor"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, rep := exampleReport(t, sc)
 			clocks := map[string]ClockScore{}
 			for _, c := range rep.Score.Clocks {
 				clocks[c.Obligation] = c
@@ -235,4 +215,22 @@ func TestReportClocksAgreeWithApprovals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exampleReport replays a bundled scenario with its example actions file
+// (docs/examples/drills) and builds the report.
+func exampleReport(t *testing.T, sc *Scenario) (*Run, *Report) {
+	t.Helper()
+	f := newFixture(t)
+	ctx := context.Background()
+	acts := actionsFile(t, sc, filepath.Join("..", "..", "docs", "examples", "drills", sc.ID+".actions.yaml"))
+	r, err := Replay(ctx, f.deps, sc, acts, as("facilitator"), Options{Epoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Report(ctx, as("auditor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, rep
 }

@@ -630,10 +630,7 @@ func (dm *drillModel) askHotWash(m *Model, kind string) tea.Cmd {
 // askActionItem asks for the owner (someone in the directory), then the
 // rest of the item.
 func (dm *drillModel) askActionItem(m *Model) tea.Cmd {
-	var owners []choice
-	for _, p := range m.people {
-		owners = append(owners, choice{value: p.ID, label: clean(p.Name), detail: p.ID})
-	}
+	owners := m.peopleChoices()
 	if len(owners) == 0 {
 		return m.setStatus("The directory lists nobody to own an action item: import it with `irtui directory import`.", true)
 	}
@@ -664,10 +661,7 @@ func (dm *drillModel) askActionItem(m *Model) tea.Cmd {
 }
 
 func (dm *drillModel) askFeedback(m *Model) tea.Cmd {
-	var people []choice
-	for _, p := range m.people {
-		people = append(people, choice{value: p.ID, label: clean(p.Name), detail: p.ID})
-	}
+	people := m.peopleChoices()
 	if len(people) == 0 {
 		return nil
 	}
@@ -686,6 +680,15 @@ func (dm *drillModel) askFeedback(m *Model) tea.Cmd {
 		return nil
 	})
 	return nil
+}
+
+// peopleChoices are the people of the directory, to pick one.
+func (m *Model) peopleChoices() []choice {
+	var out []choice
+	for _, p := range m.people {
+		out = append(out, choice{value: p.ID, label: clean(p.Name), detail: p.ID})
+	}
+	return out
 }
 
 // report builds the after-action report and shows it.
