@@ -274,8 +274,7 @@ func (r *Run) hotWash(ctx context.Context, actor identity.Actor, hw *DrillHotWas
 		}
 	}
 	for _, f := range hw.Feedback {
-		if _, err := r.AddFeedback(ctx, actor.As(f.Person), FeedbackInput{Person: f.Person, Role: f.Role, Rating: f.Rating,
-			Text: f.Text}); err != nil {
+		if _, err := r.AddFeedback(ctx, actor.As(f.Person), FeedbackInput(f)); err != nil {
 			return err
 		}
 	}
