@@ -440,12 +440,17 @@ func newSubmittedCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
-				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				// Without --at, the service records it now on the incident's
+				// clock: a drill's own, for a drill incident.
+				when, err := parseTime(at, time.Time{}, s.cfg.Policy.Location())
 				if err != nil {
 					return err
 				}
 				if !deadline.IsObligationID(a[1]) || a[1] == deadline.NoObligation {
 					return fmt.Errorf("unknown obligation %q; known: %s", a[1], strings.Join(deadline.RuleIDs(), ", "))
+				}
+				if when.IsZero() {
+					return done(c, s.svc.RecordSubmission(c.Context(), s.actor, a[0], a[1], when), "Recorded %s as submitted now.", a[1])
 				}
 				return done(c, s.svc.RecordSubmission(c.Context(), s.actor, a[0], a[1], when), "Recorded %s as submitted at %s.", a[1], deadline.Format(when.In(s.cfg.Policy.Location())))
 			})
@@ -475,15 +480,20 @@ func newAnchorCmd(g *globals) *cobra.Command {
 				if !ok {
 					return fmt.Errorf("unknown anchor %q; known: %s", a[1], strings.Join(deadline.AnchorNames(), ", "))
 				}
-				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				// Without --at, now on the incident's clock (a drill's own).
+				when, err := parseTime(at, time.Time{}, s.cfg.Policy.Location())
 				if err != nil {
 					return err
 				}
 				if err := s.svc.RecordAnchor(c.Context(), s.actor, a[0], kind.Name, when, note); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
-				if deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
+				if when.IsZero() {
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s now.\n", kind.Name, a[0])
+				} else {
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
+				}
+				if !when.IsZero() && deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
 					fmt.Fprintf(c.OutOrStdout(), "That time occurs twice on that night (the clocks went back): the earlier one is recorded.\n")
 				}
 				if rules := deadline.RulesUsing(kind.Event); len(rules) > 0 {

@@ -448,7 +448,12 @@ func (w *Worker) finishSent(ctx context.Context, tx *store.Tx, n *store.Notifica
 		}
 		return w.record(ctx, tx, n, now, "notification_part_sent", summary, extra)
 	}
-	n.Status, n.SentAt = store.NoticeSent, now
+	// A drill notice is sent at its drill's time, as its timeline says.
+	sentAt, err := timeOf(ctx, tx, n.IncidentID, now, false)
+	if err != nil {
+		return err
+	}
+	n.Status, n.SentAt = store.NoticeSent, sentAt
 	if ok, err := tx.UpdateNotification(ctx, n, from); err != nil || !ok {
 		return err
 	}
