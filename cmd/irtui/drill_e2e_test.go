@@ -43,8 +43,9 @@ func TestDrillFromDToReportInTmux(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "e2e.db")
 	s := &tmuxSession{t: t, name: "irtui-drill", sock: filepath.Join(dir, "tmux.sock")}
-	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "TERM=xterm-256color"}
-	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin)...)...)
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir,
+		"IRTUI_CHECKPOINT_KEY=", "TERM=xterm-256color"}
+	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin, "--init")...)...)
 	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
 	s.waitFor("you are alice")
 	// Give the runbooks and scenarios time to load before D.

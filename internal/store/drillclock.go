@@ -28,8 +28,8 @@ func (c DrillClock) Ended() bool { return c.Status == DrillFinished || c.Status 
 
 // drillClockQuery finds the run of a drill incident: the run's own
 // incident, or the incident of one of its modules.
-const drillClockQuery = `SELECT r.id, r.status, r.epoch, r.speed, r.clock_base, r.clock_anchor, r.clock_running,
-	r.clock_limit FROM drill_runs r
+const drillClockQuery = `SELECT r.id, r.status, r.epoch, r.speed, COALESCE(NULLIF(r.clock_base, ''), r.position),
+	COALESCE(NULLIF(r.clock_anchor, ''), r.updated_at), r.clock_running, r.clock_limit FROM drill_runs r
 	WHERE r.incident_id = ?1 OR r.id = (SELECT run_id FROM drill_incidents WHERE incident_id = ?1)
 	LIMIT 1`
 
@@ -71,8 +71,8 @@ func (tx *Tx) DrillClockOf(ctx context.Context, incidentID string) (DrillClock, 
 
 // DrillRunClock reads the clock of a run inside the transaction.
 func (tx *Tx) DrillRunClock(ctx context.Context, runID string) (DrillClock, error) {
-	c, err := scanDrillClock(tx.queryRow(ctx, `SELECT id, status, epoch, speed, clock_base, clock_anchor,
-		clock_running, clock_limit FROM drill_runs WHERE id = ?`, runID))
+	c, err := scanDrillClock(tx.queryRow(ctx, `SELECT id, status, epoch, speed, COALESCE(NULLIF(clock_base, ''), position),
+		COALESCE(NULLIF(clock_anchor, ''), updated_at), clock_running, clock_limit FROM drill_runs WHERE id = ?`, runID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("drill run %s: %w", runID, ErrNotFound)
 	}
@@ -93,8 +93,9 @@ func drillClockOf(row *sql.Row, incidentID string) (DrillClock, bool, error) {
 // drillClocks reads the clocks of every drill run with an incident, by
 // incident: what a list needs to show drill incidents on drill time.
 func drillClocks(ctx context.Context, q querier) (map[string]DrillClock, error) {
-	rows, err := q.QueryContext(ctx, `SELECT i.incident_id, r.id, r.status, r.epoch, r.speed, r.clock_base,
-		r.clock_anchor, r.clock_running, r.clock_limit
+	rows, err := q.QueryContext(ctx, `SELECT i.incident_id, r.id, r.status, r.epoch, r.speed,
+		COALESCE(NULLIF(r.clock_base, ''), r.position), COALESCE(NULLIF(r.clock_anchor, ''), r.updated_at),
+		r.clock_running, r.clock_limit
 		FROM (SELECT incident_id, id AS run_id FROM drill_runs WHERE incident_id IS NOT NULL
 		      UNION SELECT incident_id, run_id FROM drill_incidents) i
 		JOIN drill_runs r ON r.id = i.run_id`)
@@ -122,18 +123,22 @@ type scanFunc func(dest ...any) error
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // SeeDrillRun records that a process driving a run's clock is alive at
-// the wall-clock time real. It changes nothing a UI shows, so it neither
-// moves Version nor needs an audit entry.
+// the wall-clock time real (drill_heartbeats). It changes nothing a UI
+// shows and nothing of the record, so it neither moves Version nor needs
+// an audit entry.
 func (s *Store) SeeDrillRun(ctx context.Context, runID string, real time.Time) error {
-	return s.UpdateNoSync(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, seeDrillRunQuery, FormatTime(real), runID); err != nil {
-			return fmt.Errorf("drill run %s: %w", runID, err)
-		}
-		return nil
-	})
+	return s.UpdateNoSync(ctx, func(tx *Tx) error { return tx.SeeDrillRun(ctx, runID, real) })
 }
 
-const seeDrillRunQuery = "UPDATE drill_runs SET seen_at = ? WHERE id = ?"
+// SeeDrillRun is Store.SeeDrillRun inside the transaction.
+func (tx *Tx) SeeDrillRun(ctx context.Context, runID string, real time.Time) error {
+	if _, err := tx.exec(ctx, seeDrillRunQuery, runID, FormatTime(real)); err != nil {
+		return fmt.Errorf("drill run %s: %w", runID, err)
+	}
+	return nil
+}
+
+const seeDrillRunQuery = "INSERT INTO drill_heartbeats (run_id, seen_at) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET seen_at = excluded.seen_at"
 
 // ErrConflict: a drill run already has an incident (for that module).
 var ErrConflict = errors.New("conflict")
@@ -145,19 +150,19 @@ var ErrConflict = errors.New("conflict")
 // which the incident exists without its run.
 func (tx *Tx) AttachDrillIncident(ctx context.Context, runID, module, incidentID string, at time.Time, actor string) error {
 	var (
-		res sql.Result
+		res written
 		err error
 	)
 	if module == "" {
-		res, err = tx.exec(ctx, `UPDATE drill_runs SET incident_id = ? WHERE id = ? AND incident_id IS NULL`, incidentID, runID)
+		res, err = tx.write(ctx, "drill_runs", `UPDATE drill_runs SET incident_id = ? WHERE id = ? AND incident_id IS NULL`, incidentID, runID)
 	} else {
-		res, err = tx.exec(ctx, `INSERT INTO drill_incidents (run_id, module, incident_id) VALUES (?, ?, ?)
+		res, err = tx.write(ctx, "drill_incidents", `INSERT INTO drill_incidents (run_id, module, incident_id) VALUES (?, ?, ?)
 			ON CONFLICT DO NOTHING`, runID, module, incidentID)
 	}
 	if err != nil {
 		return fmt.Errorf("attach %s to drill %s: %w", incidentID, runID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		if module != "" {
 			return fmt.Errorf("drill %s already has an incident for module %s: %w", runID, module, ErrConflict)
 		}
@@ -196,7 +201,7 @@ func (s *Store) DrillRunState(ctx context.Context, id string) (DrillRun, error) 
 // drillRunStateColumns are drillRunColumns with an empty scenario.
 const drillRunStateColumns = `num, id, scenario_id, scenario_title, scenario_version, scenario_hash, '' AS scenario,
 	runbook_id, COALESCE(incident_id, ''), status, mode, speed, epoch, position, started_at, updated_at,
-	ended_at, end_reason, created_by, clock_base, clock_anchor, clock_running, clock_limit, seen_at`
+	ended_at, end_reason, created_by, ` + drillClockColumns
 
 // DeliveredInjects lists the injects of a run delivered so far, in the
 // order they were.
@@ -229,18 +234,19 @@ func (tx *Tx) DrillRunState(ctx context.Context, id string) (DrillRun, error) {
 
 // MoveDrillClock sets a headless run's stopped clock to read t (and its
 // position to t, if later), at the wall-clock time real: a replay moving
-// on to its next action. It is not a change anyone made, so it is not
-// audited, and it commits without waiting for the disk: the action that
-// follows it does, and takes it along.
+// on to its next action. Nobody did anything, so no one's audit entry
+// records it (the record's own entry covers the changed row), and it
+// commits without waiting for the disk: the action that follows it does,
+// and takes it along.
 func (s *Store) MoveDrillClock(ctx context.Context, runID string, t, real time.Time) error {
 	return s.UpdateNoSync(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE drill_runs SET clock_base = ?, clock_anchor = ?, clock_running = 0,
+		res, err := tx.write(ctx, "drill_runs", `UPDATE drill_runs SET clock_base = ?, clock_anchor = ?, clock_running = 0,
 			position = max(position, ?) WHERE id = ? AND mode = ? AND status = ?`,
 			FormatTime(t), FormatTime(real), FormatTime(t), runID, DrillModeHeadless, DrillRunning)
 		if err != nil {
 			return fmt.Errorf("move the clock of drill %s: %w", runID, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if res.n == 0 {
 			return fmt.Errorf("drill %s is not a headless run in play: %w", runID, ErrNotFound)
 		}
 		return nil

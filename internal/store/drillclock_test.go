@@ -2,28 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
 )
-
-// undoDrillClockMigration turns a file back into what the schema before
-// the drill clock migration left.
-func undoDrillClockMigration(t *testing.T, db *sql.DB) {
-	t.Helper()
-	for _, col := range []string{"clock_base", "clock_anchor", "clock_running", "clock_limit", "seen_at"} {
-		mustExec(t, db, "ALTER TABLE drill_runs DROP COLUMN "+col)
-	}
-	mustExec(t, db, "DROP TABLE drill_incidents")
-	mustExec(t, db, "DROP TABLE drill_feedback")
-	mustExec(t, db, "ALTER TABLE drill_events DROP COLUMN data")
-	mustExec(t, db, "ALTER TABLE drill_hotwash DROP COLUMN root_cause")
-	mustExec(t, db, "ALTER TABLE drill_hotwash DROP COLUMN observations")
-	mustExec(t, db, "ALTER TABLE drill_action_items DROP COLUMN organisation")
-	mustExec(t, db, "ALTER TABLE drill_action_items DROP COLUMN start")
-}
 
 // The drill clock is stored with its run: another handle on the file (as
 // another process would have) reads the same drill time for the run's
@@ -76,5 +59,41 @@ func TestDrillClockIsStoredWithItsRun(t *testing.T) {
 	got, err := s.DrillRun(ctx, run.ID)
 	if err != nil || !got.SeenAt.Equal(wall.Add(time.Second)) || !got.Clock.Running || got.Clock.Speed != 60 {
 		t.Fatalf("run after the heartbeat: %+v %v", got, err)
+	}
+}
+
+// A file with a drill run from before the record and the drill clock is
+// upgraded in place: the run's row is left as it was, so the record's
+// baseline of it still holds, and its clock stands at its position.
+func TestDrillClockMigrationLeavesOldRunsAsTheyWere(t *testing.T) {
+	ctx := context.Background()
+	path, ids := oldFile(t, versionBefore(t, "_record.sql"), 1)
+	db := raw(t, path)
+	epoch, pos, upd := "2026-03-13T23:10:00.000000000Z", "2026-03-14T01:00:00.000000000Z", "2026-04-01T09:00:00.000000000Z"
+	mustExec(t, db, `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario, runbook_id, incident_id, status,
+		mode, speed, epoch, position, started_at, updated_at, created_by)
+		VALUES (1, 'DR-0001', 'sc', 'Scenario', '{}', 'rb', ?, 'paused', 'realtime', 60, ?, ?, ?, ?, 'fac')`,
+		ids[0], epoch, pos, upd, upd)
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rep, err := s.VerifyChains(ctx); err != nil || !rep.OK {
+		t.Fatalf("chains after the upgrade: %+v %v", rep, err)
+	}
+	r, err := s.DrillRun(ctx, "DR-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC)
+	if got := r.Clock.At(wall); got.Format(time.RFC3339) != "2026-03-14T01:00:00Z" || r.Clock.Running {
+		t.Fatalf("the old run's clock reads %s (running %v), want its position", got, r.Clock.Running)
+	}
+	c, ok, err := s.DrillClockOf(ctx, ids[0])
+	if err != nil || !ok || c.Now(wall).Format(time.RFC3339) != "2026-03-14T01:00:00Z" {
+		t.Fatalf("the old run's incident clock: %+v %v %v", c, ok, err)
 	}
 }

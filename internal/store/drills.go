@@ -59,7 +59,8 @@ type DrillRun struct {
 	CreatedBy       string          `json:"created_by"`
 	// Clock is the drill clock every process reads drill time from.
 	Clock clock.Virtual `json:"-"`
-	// SeenAt is when a process driving the clock last said it was alive.
+	// SeenAt is when a process driving the clock last said it was alive
+	// (drill_heartbeats).
 	SeenAt time.Time `json:"-"`
 }
 
@@ -143,7 +144,12 @@ func DrillRunID(num int64) string { return fmt.Sprintf("DR-%04d", num) }
 
 const drillRunColumns = `num, id, scenario_id, scenario_title, scenario_version, scenario_hash, scenario,
 	runbook_id, COALESCE(incident_id, ''), status, mode, speed, epoch, position, started_at, updated_at,
-	ended_at, end_reason, created_by, clock_base, clock_anchor, clock_running, clock_limit, seen_at`
+	ended_at, end_reason, created_by, ` + drillClockColumns
+
+// drillClockColumns read a run's clock (a run recorded before the clock
+// was stored stands at its position) and its last heartbeat.
+const drillClockColumns = `COALESCE(NULLIF(clock_base, ''), position), COALESCE(NULLIF(clock_anchor, ''), updated_at),
+	clock_running, clock_limit, (SELECT seen_at FROM drill_heartbeats h WHERE h.run_id = drill_runs.id)`
 
 func scanDrillRun(sc scanner) (DrillRun, error) {
 	var (
@@ -199,16 +205,19 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 		scenario = "{}"
 	}
 	r.Clock.Speed = r.Speed
-	_, err := tx.exec(ctx, `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
+	_, err := tx.write(ctx, "drill_runs", `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
 		scenario_hash, scenario, runbook_id, incident_id, status, mode, speed, epoch, position, started_at,
-		updated_at, ended_at, end_reason, created_by, clock_base, clock_anchor, clock_running, clock_limit, seen_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		updated_at, ended_at, end_reason, created_by, clock_base, clock_anchor, clock_running, clock_limit)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		num, r.ID, r.ScenarioID, r.ScenarioTitle, r.ScenarioVersion, r.ScenarioHash, scenario, r.RunbookID,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Epoch), FormatTime(r.Position),
 		FormatTime(r.StartedAt), FormatTime(r.UpdatedAt), nullTime(r.EndedAt), r.EndReason, r.CreatedBy,
-		FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), r.Clock.Running, nullTime(r.Clock.Limit), nullTime(r.SeenAt))
+		FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), boolInt(r.Clock.Running), nullTime(r.Clock.Limit))
 	if err != nil {
 		return fmt.Errorf("insert drill run %s: %w", r.ID, err)
+	}
+	if !r.SeenAt.IsZero() {
+		return tx.SeeDrillRun(ctx, r.ID, r.SeenAt)
 	}
 	return nil
 }
@@ -217,16 +226,16 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 // speed, position, updated, end and the clock.
 func (tx *Tx) UpdateDrillRun(ctx context.Context, r *DrillRun) error {
 	r.Clock.Speed = r.Speed
-	res, err := tx.exec(ctx, `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
+	res, err := tx.write(ctx, "drill_runs", `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
 		position = ?, updated_at = ?, ended_at = ?, end_reason = ?, clock_base = ?, clock_anchor = ?,
-		clock_running = ?, clock_limit = ?, seen_at = ? WHERE id = ?`,
+		clock_running = ?, clock_limit = ? WHERE id = ?`,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Position), FormatTime(r.UpdatedAt),
-		nullTime(r.EndedAt), r.EndReason, FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), r.Clock.Running,
-		nullTime(r.Clock.Limit), nullTime(r.SeenAt), r.ID)
+		nullTime(r.EndedAt), r.EndReason, FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), boolInt(r.Clock.Running),
+		nullTime(r.Clock.Limit), r.ID)
 	if err != nil {
 		return fmt.Errorf("update drill run %s: %w", r.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("drill run %s: %w", r.ID, ErrNotFound)
 	}
 	return nil
@@ -248,15 +257,15 @@ func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
 		e.RunID).Scan(&e.Seq); err != nil {
 		return fmt.Errorf("number drill event: %w", err)
 	}
-	res, err := tx.exec(ctx, `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
+	res, err := tx.write(ctx, "drill_events", `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
 		value, text, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Kind, FormatTime(e.DrillAt),
 		FormatTime(e.RealAt), e.Actor, e.Ref, e.Value, e.Text, e.Data)
 	if err != nil {
 		return fmt.Errorf("record %s in drill %s: %w", e.Kind, e.RunID, err)
 	}
-	e.ID, err = res.LastInsertId()
+	e.ID = res.id
 	e.DrillAt, e.RealAt = e.DrillAt.UTC(), e.RealAt.UTC()
-	return err
+	return nil
 }
 
 // InsertHotWash stores a hot-wash entry and sets e.ID.
@@ -265,24 +274,24 @@ func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
 	if err != nil {
 		return err
 	}
-	res, err := tx.exec(ctx, `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, root_cause, observations, actor, at)
+	res, err := tx.write(ctx, "drill_hotwash", `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, root_cause, observations, actor, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Kind, e.Text, e.ObjectiveID, e.RootCause, obs, e.Actor, FormatTime(e.At))
 	if err != nil {
 		return fmt.Errorf("record hot wash of drill %s: %w", e.RunID, err)
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	e.ID = res.id
+	return nil
 }
 
 // InsertFeedback stores a participant's feedback and sets f.ID.
 func (tx *Tx) InsertFeedback(ctx context.Context, f *Feedback) error {
-	res, err := tx.exec(ctx, `INSERT INTO drill_feedback (run_id, person, role, rating, text, at) VALUES (?, ?, ?, ?, ?, ?)`,
-		f.RunID, f.Person, f.Role, f.Rating, f.Text, FormatTime(f.At))
+	res, err := tx.write(ctx, "drill_feedback", `INSERT INTO drill_feedback (run_id, person, role, rating, text, at)
+		VALUES (?, ?, ?, ?, ?, ?)`, f.RunID, f.Person, f.Role, f.Rating, f.Text, FormatTime(f.At))
 	if err != nil {
 		return fmt.Errorf("record feedback on drill %s: %w", f.RunID, err)
 	}
-	f.ID, err = res.LastInsertId()
-	return err
+	f.ID = res.id
+	return nil
 }
 
 // Feedback lists a run's participant feedback in the order it was given.
@@ -308,7 +317,7 @@ func (s *Store) Feedback(ctx context.Context, runID string) ([]Feedback, error) 
 
 // InsertActionItem stores an open action item and sets a.ID.
 func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
-	res, err := tx.exec(ctx, `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
+	res, err := tx.write(ctx, "drill_action_items", `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
 		capability, element, organisation, owner, start, due, status, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.RunID, a.Text, a.Improvement, a.ObjectiveID, a.Capability, a.Element, a.Organisation, a.Owner, a.Start, a.Due,
@@ -317,8 +326,8 @@ func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
 		return fmt.Errorf("record action item of drill %s: %w", a.RunID, err)
 	}
 	a.Status = ActionOpen
-	a.ID, err = res.LastInsertId()
-	return err
+	a.ID = res.id
+	return nil
 }
 
 // ActionItem reads one action item inside the transaction.
@@ -335,12 +344,12 @@ func (tx *Tx) ActionItem(ctx context.Context, id int64) (ActionItem, error) {
 
 // CloseActionItem records that an action item was done.
 func (tx *Tx) CloseActionItem(ctx context.Context, id int64, at time.Time, actor, note string) error {
-	res, err := tx.exec(ctx, `UPDATE drill_action_items SET status = ?, closed_at = ?, closed_by = ?,
+	res, err := tx.write(ctx, "drill_action_items", `UPDATE drill_action_items SET status = ?, closed_at = ?, closed_by = ?,
 		close_note = ? WHERE id = ? AND status = ?`, ActionClosed, FormatTime(at), actor, note, id, ActionOpen)
 	if err != nil {
 		return fmt.Errorf("close action item %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("open action item %d: %w", id, ErrNotFound)
 	}
 	return nil

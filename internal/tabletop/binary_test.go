@@ -52,8 +52,14 @@ func newIrtui(t *testing.T) *irtui {
 	}
 	dir := t.TempDir()
 	env := append(os.Environ(), "IRTUI_DB="+filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off",
-		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1", "XDG_DATA_HOME="+dir)
-	return &irtui{t: t, bin: binaryPath, dir: dir, env: env, as: "eli"}
+		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1", "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir,
+		"IRTUI_CHECKPOINT_KEY=")
+	c := &irtui{t: t, bin: binaryPath, dir: dir, env: env}
+	// The OS user running the tests creates the database, as a person
+	// would the first time, and so administers it.
+	c.ok("--init", "directory", "list")
+	c.as = "eli"
+	return c
 }
 
 type buildFailure struct{ out string }

@@ -22,7 +22,7 @@ func TestDrillCommands(t *testing.T) {
 	run := c.run
 	examples := filepath.Join("..", "..", "docs", "examples", "drills")
 
-	out, errOut, code := run("drill", "run", "ransomware-friday-night", "--speed", "max",
+	out, errOut, code := run("--init", "drill", "run", "ransomware-friday-night", "--speed", "max",
 		"--actions", filepath.Join(examples, "ransomware-friday-night.actions.yaml"), "--epoch", "2026-03-13T23:10:00Z")
 	if code != 0 || out != "DR-0001\n" || !strings.Contains(errOut, "9 met, 3 late, 3 missed") {
 		t.Fatalf("headless run: %d %q %q", code, out, errOut)

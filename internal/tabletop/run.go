@@ -436,11 +436,15 @@ func (r *Run) change(ctx context.Context, actor identity.Actor, action string, w
 		}
 		if write {
 			cur.UpdatedAt = realNow
-			if cur.Status == store.DrillRunning && cur.Mode != store.DrillModeHeadless {
-				cur.SeenAt = realNow
-			}
 			if err := tx.UpdateDrillRun(ctx, &cur); err != nil {
 				return err
+			}
+			if cur.Status == store.DrillRunning && cur.Mode != store.DrillModeHeadless {
+				// This process plays it: it is alive.
+				if err := tx.SeeDrillRun(ctx, r.id, realNow); err != nil {
+					return err
+				}
+				cur.SeenAt = realNow
 			}
 		}
 		for i := range events {

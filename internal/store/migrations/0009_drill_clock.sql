@@ -1,4 +1,4 @@
--- 0007: the drill clock lives in the database, and what the after-action
+-- 0009: the drill clock lives in the database, and what the after-action
 -- report needs.
 --
 -- A drill's clock is stored with its run, so every process (the app, the
@@ -7,16 +7,22 @@
 -- with it: it reads clock_base at the wall-clock time clock_anchor and,
 -- while clock_running, moves speed drill seconds per second from there,
 -- never past clock_limit (an inject-by-inject drill waits there for its
--- facilitator). seen_at is when a process driving the clock last said it
--- was alive: a running drill whose driver is gone resumes where the clock
--- stood then.
+-- facilitator). A run recorded before has an empty clock_base: its clock
+-- stands at its position, as of its updated_at (the rows are left as they
+-- are, so the record's hashes of them still hold).
 ALTER TABLE drill_runs ADD COLUMN clock_base TEXT NOT NULL DEFAULT '';
 ALTER TABLE drill_runs ADD COLUMN clock_anchor TEXT NOT NULL DEFAULT '';
 ALTER TABLE drill_runs ADD COLUMN clock_running INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE drill_runs ADD COLUMN clock_limit TEXT;
-ALTER TABLE drill_runs ADD COLUMN seen_at TEXT;
--- Runs recorded before: their clock stands at the last recorded moment.
-UPDATE drill_runs SET clock_base = position, clock_anchor = updated_at;
+
+-- drill_heartbeats: when a process driving a run's clock last said it was
+-- alive (every few seconds): a running drill whose driver is gone resumes
+-- where its clock stood then. Liveness, not the record: the audit chain
+-- leaves it out.
+CREATE TABLE drill_heartbeats (
+    run_id  TEXT NOT NULL PRIMARY KEY REFERENCES drill_runs (id),
+    seen_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
 
 -- A scenario's modules may each have their own drill incident (a stolen
 -- laptop, then a phishing click, then ransomware): the run's incident
