@@ -81,6 +81,11 @@ func TestResumeContinuesAtThePausedDrillTime(t *testing.T) {
 	if time.Duration(s.At) > time.Hour {
 		t.Errorf("the drill is at %s after a few seconds of play", s.At)
 	}
+	// The record holds: every change by every process is in the chains.
+	c.as = ""
+	if out, errOut, code := c.run("audit", "verify"); code != 0 {
+		t.Fatalf("audit verify: %d\n%s%s", code, out, errOut)
+	}
 }
 
 // TestTwoProcessesPlayOneDrillOnItsClock plays one accelerated drill from
