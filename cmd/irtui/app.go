@@ -175,7 +175,7 @@ func (e *appEnv) deps(ctx context.Context, actor identity.Actor, notice string, 
 		Scenarios: e.scenario,
 		Drills: func(lib *runbook.Library) tabletop.Deps {
 			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: e.cfg.Policy, Real: clock.Real{},
-				NewService: drillServices(svc)}
+				Service: svc, Approve: approveRule(svc)}
 		},
 		Notify:   e.ns,
 		Wake:     e.worker.Wake,

@@ -102,7 +102,7 @@ func (dm *detailModel) roleIDs() []string {
 func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	if !dm.loaded {
 		if key.Matches(msg, m.keys.Back) {
-			m.screen = screenList
+			m.screen = m.backFromIncident()
 		}
 		return nil
 	}
@@ -111,7 +111,7 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	c := &dm.cursor[dm.tab]
 	switch {
 	case key.Matches(msg, k.Back):
-		m.screen = screenList
+		m.screen = m.backFromIncident()
 		return m.loadIncidents()
 	case key.Matches(msg, k.NextTab):
 		dm.tab = (dm.tab + 1) % tabCount

@@ -17,7 +17,7 @@ type KeyMap struct {
 	Reopen, Submitted            key.Binding
 	Approve, Edit, Retry         key.Binding
 	Delivered                    key.Binding
-	Drill                        key.Binding
+	Drill, Drills                key.Binding
 
 	Confirm, Cancel key.Binding
 }
@@ -64,6 +64,7 @@ func DefaultKeyMap() KeyMap {
 		Retry:       b([]string{"r"}, "r", "retry notice"),
 		Delivered:   b([]string{"c"}, "c", "record notice delivered"),
 		Drill:       b([]string{"D"}, "D", "table-top drill"),
+		Drills:      b([]string{"x"}, "x", "drills"),
 
 		Confirm: b([]string{"enter", "y"}, "enter", "confirm"),
 		Cancel:  b([]string{"esc"}, "esc", "cancel"),
@@ -86,8 +87,8 @@ func (m *Model) bindings() helpKeys {
 	switch m.screen {
 	case screenList:
 		return helpKeys{
-			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Drill, k.Help, k.Quit},
-			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope, k.Drill}, {k.Help, k.Quit}},
+			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Drill, k.Drills, k.Help, k.Quit},
+			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope, k.Drill, k.Drills}, {k.Help, k.Quit}},
 		}
 	case screenPicker:
 		return helpKeys{
@@ -123,7 +124,9 @@ func (m *Model) bindings() helpKeys {
 			},
 		}
 	case screenDrill:
-		return helpKeys{short: append(drillKeys[:4:4], k.Back, k.Help), full: [][]key.Binding{drillKeys, {k.Up, k.Down, k.Back, k.Help, k.Quit}}}
+		return m.drillHelp()
+	case screenPager:
+		return m.pagerKeys()
 	}
 	return helpKeys{short: []key.Binding{k.Back, k.Quit}, full: [][]key.Binding{{k.Back, k.Quit}}}
 }

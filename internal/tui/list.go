@@ -35,6 +35,9 @@ type listModel struct {
 	filter    textinput.Model
 	filtering bool
 	loading   bool
+	// drills shows drill incidents (exercises) instead of real ones: the
+	// two are never mixed.
+	drills bool
 	// lines keeps the rows' drawn lines by everything a line shows: the
 	// list is drawn after every message, the clocks tick twice a second,
 	// every change reloads it, and in irtui serve many sessions draw it at
@@ -57,7 +60,7 @@ type lineKey struct {
 
 func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w int) lineKey {
 	k := lineKey{id: r.inc.ID, title: r.inc.Title, status: r.inc.Status, severity: r.inc.Severity, kind: r.inc.Kind,
-		commander: r.commander, drill: r.inc.Drill, hasNext: r.hasNext, age: age(m.now.Sub(r.inc.DeclaredAt)),
+		commander: r.commander, drill: r.inc.Drill, hasNext: r.hasNext, age: age(r.nowOr(m.now).Sub(r.inc.DeclaredAt)),
 		cursor: cursor, width: w, dark: m.styles.Dark}
 	if r.hasNext {
 		k.next, k.remaining, k.clock, k.warn = r.next.Rule.ID, remaining(r.nextSt), r.nextSt.State, r.nextSt.Used >= 0.5
@@ -87,6 +90,9 @@ func (l *listModel) refilter() {
 	l.shown = l.shown[:0]
 	q := strings.TrimSpace(l.filter.Value())
 	for i, r := range l.rows {
+		if r.inc.Drill != l.drills {
+			continue
+		}
 		switch l.scope {
 		case scopeOpen:
 			if r.inc.Status != store.StatusOpen {
@@ -147,6 +153,10 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Scope):
 		l.scope = (l.scope + 1) % 3
 		l.refilter()
+	case key.Matches(msg, k.Drills):
+		l.drills = !l.drills
+		l.cursor, l.offset = 0, 0
+		l.refilter()
 	case key.Matches(msg, k.New):
 		return m.startPicker()
 	case key.Matches(msg, k.Drill):
@@ -169,6 +179,10 @@ func (l *listModel) view(m *Model, w, h int) string {
 	s := m.styles
 	var b strings.Builder
 	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope))
+	if l.drills {
+		title = s.Warn.Render("EXERCISE ") + s.Title.Render(fmt.Sprintf("Drill incidents · %s", l.scope)) +
+			s.Subtle.Render("  deadlines on each drill's clock · x: real incidents")
+	}
 	if l.filtering || l.filter.Value() != "" {
 		title += "  " + l.filter.View()
 	}
@@ -252,8 +266,11 @@ func (l *listModel) deadlineCell(m *Model, r listRow, w int) string {
 
 func (l *listModel) empty(m *Model) string {
 	s := m.styles
+	if l.drills {
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s drill incidents. Press D to run a table-top drill, x for the real incidents.", l.scope))
+	}
 	if len(l.rows) > 0 {
-		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, esc to clear the filter.", l.scope))
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, x for drill incidents, esc to clear the filter.", l.scope))
 	}
 	return "\n" + s.Box.Render(
 		s.Bold.Render("No incidents yet.")+"\n\n"+

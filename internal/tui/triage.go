@@ -56,6 +56,8 @@ type triageModel struct {
 	// declares its incident on the drill clock.
 	declare func(incident.Declaration) (incident.Incident, error)
 	clock   clock.Clock
+	// exercise, for a drill's triage, says so above the form.
+	exercise string
 }
 
 func (t *triageModel) now(m *Model) time.Time {
@@ -264,13 +266,13 @@ func (t *triageModel) update(m *Model, msg tea.Msg) tea.Cmd {
 		if t.dirty() {
 			m.overlay = &confirmOverlay{prompt: "Leave the triage? Your answers will be lost.", yes: func() tea.Cmd {
 				m.triage = nil
-				m.screen = screenList
+				m.screen = m.backFromIncident()
 				return nil
 			}}
 			return nil
 		}
 		m.triage = nil
-		m.screen = screenList
+		m.screen = m.backFromIncident()
 		return nil
 	}
 	model, cmd := t.form.Update(msg)
@@ -321,6 +323,14 @@ func (t *triageModel) submit(m *Model) tea.Cmd {
 }
 
 func (t *triageModel) view(m *Model, w, h int) string {
+	if t.exercise != "" {
+		banner := m.styles.Warn.Render(truncate("EXERCISE · "+t.exercise, w))
+		return banner + "\n" + t.viewBody(m, w, h-1)
+	}
+	return t.viewBody(m, w, h)
+}
+
+func (t *triageModel) viewBody(m *Model, w, h int) string {
 	form := t.form.View()
 	verdict := t.verdictView(m, w, h)
 	if w >= 100 {
@@ -347,7 +357,7 @@ func (t *triageModel) verdictLine(m *Model) string {
 		line += s.Warn.Render(fmt.Sprintf(" · %d assumed worst", len(v.Assumed)))
 	}
 	if v.Incident && len(v.Obligations) > 0 {
-		if o, st, ok := incident.NextDeadline(v.Obligations, m.now); ok {
+		if o, st, ok := incident.NextDeadline(v.Obligations, t.now(m)); ok {
 			line += " · next " + clockStyle(s, st).Render(o.Rule.ID+" "+remaining(st))
 		}
 	}
@@ -400,7 +410,7 @@ func (t *triageModel) verdictView(m *Model, w, h int) string {
 		b.WriteString(s.Subtle.Render("None: an event starts no notification clock.") + "\n")
 	}
 	for _, o := range v.Obligations {
-		st := o.At(m.now)
+		st := o.At(t.now(m))
 		due := "after " + o.WaitingFor
 		if !st.Due.IsZero() {
 			due = deadline.Format(st.Due)
