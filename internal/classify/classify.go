@@ -181,7 +181,7 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 		if because == "" {
 			because = "computed from the answers"
 		}
-		v.Rationale = append(v.Rationale, reason("fact:"+r.Fact, fmt.Sprintf("%s = %v: %s", r.Fact, f, because), r.Value, r.Uses()))
+		v.Rationale = append(v.Rationale, reason("fact:"+r.Fact, fmt.Sprintf("%s = %s: %s", r.Fact, FormatNumber(f), because), r.Value, r.Uses()))
 	}
 
 	// Steps and notifications see flags, facts and the verdict too.
@@ -255,7 +255,7 @@ func show(v any) string {
 		}
 		return x
 	case float64:
-		return fmt.Sprintf("%g", x)
+		return FormatNumber(x)
 	}
 	return fmt.Sprint(v)
 }
