@@ -119,3 +119,51 @@ func cleanTemplateErr(err error) string {
 	}
 	return fmt.Sprint(s)
 }
+
+// SuggestData is what a content field's suggestion can see: the incident,
+// and every question's answer and every fact in words ("" while
+// unanswered): choice labels, numbers with thousands separators.
+type SuggestData struct {
+	Incident IncidentData
+	Answers  map[string]string
+	Facts    map[string]string
+}
+
+// RenderSuggestion renders a content field's suggestion.
+func RenderSuggestion(text string, data SuggestData) (string, error) {
+	t, err := ParseTemplate("suggest", text)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// sampleSuggestData has every question and fact of rb, for lint.
+func sampleSuggestData(rb *Runbook) SuggestData {
+	d := SuggestData{Incident: SampleData(Notification{}).Incident, Answers: map[string]string{}, Facts: map[string]string{}}
+	for _, q := range rb.Questions {
+		d.Answers[q.ID] = "sample " + q.ID
+	}
+	for _, f := range rb.Rules.Facts {
+		d.Facts[f.Fact] = "1,000"
+	}
+	return d
+}
+
+// checkSuggestion test-renders a suggestion, returning a short message for
+// the first problem, or "".
+func checkSuggestion(text string, rb *Runbook) string {
+	t, err := ParseTemplate("suggest", text)
+	if err != nil {
+		return "suggestion does not parse: " + cleanTemplateErr(err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, sampleSuggestData(rb)); err != nil {
+		return "suggestion uses something that does not exist: " + cleanTemplateErr(err)
+	}
+	return ""
+}

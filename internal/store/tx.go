@@ -355,6 +355,18 @@ func (tx *Tx) LinkCustomers(ctx context.Context, incidentID string, customerIDs 
 	return nil
 }
 
+// UnlinkCustomer records that the incident no longer affects the
+// customer; removed is false when it was not linked. The timeline keeps
+// the history of links.
+func (tx *Tx) UnlinkCustomer(ctx context.Context, incidentID, customerID string) (removed bool, err error) {
+	res, err := tx.exec(ctx, `DELETE FROM incident_customers WHERE incident_id = ? AND customer_id = ?`, incidentID, customerID)
+	if err != nil {
+		return false, fmt.Errorf("unlink customer %s from %s: %w", customerID, incidentID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // Customer reads one customer inside the transaction.
 func (tx *Tx) Customer(ctx context.Context, id string) (Customer, error) {
 	return getCustomer(ctx, tx.tx, id)
@@ -469,6 +481,30 @@ func (tx *Tx) Step(ctx context.Context, incidentID, stepID string) (Step, error)
 // Steps lists an incident's checklist in order.
 func (tx *Tx) Steps(ctx context.Context, incidentID string) ([]Step, error) {
 	return incidentSteps(ctx, tx.tx, incidentID)
+}
+
+// AddSteps adds steps to an incident's checklist, open, at their
+// Position; SetStepPositions orders the whole checklist.
+func (tx *Tx) AddSteps(ctx context.Context, incidentID string, steps []Step) error {
+	for _, st := range steps {
+		if _, err := tx.exec(ctx, `INSERT INTO step_state (incident_id, step_id, position, phase, title, role, required)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, incidentID, st.ID, st.Position, st.Phase, st.Title, st.Role, boolInt(st.Required)); err != nil {
+			return fmt.Errorf("add step %s to the checklist of %s: %w", st.ID, incidentID, err)
+		}
+	}
+	return nil
+}
+
+// SetStepPositions puts the checklist of an incident in the order given
+// by positions (step id to position).
+func (tx *Tx) SetStepPositions(ctx context.Context, incidentID string, positions map[string]int) error {
+	for id, pos := range positions {
+		if _, err := tx.exec(ctx, `UPDATE step_state SET position = ? WHERE incident_id = ? AND step_id = ?`,
+			pos, incidentID, id); err != nil {
+			return fmt.Errorf("order the checklist of %s: %w", incidentID, err)
+		}
+	}
+	return nil
 }
 
 // SetStepState records that a step was done or skipped (or reopened, with

@@ -57,6 +57,14 @@ func loadLibrary(t testing.TB) *runbook.Library {
 	return lib
 }
 
+// configured is the default configuration with the organisation's
+// details filled in, as a team sets them up before the first incident.
+func configured() config.Config {
+	c := config.Default()
+	c.Org = config.Org{Name: "Example B.V.", DPOContact: "dpo@example.org", Contact: "security@example.org"}
+	return c
+}
+
 // newHarness opens a real database file with the demo directory and builds
 // the app on it, with a fake clock and no timers.
 func newHarness(t testing.TB) *harness { return newHarnessPoll(t, -1) }
@@ -79,13 +87,14 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 	}
 	lib := loadLibrary(t)
 	dark := true
-	ns := &notify.Service{Store: st, Clock: clk, Config: config.Default(),
+	cfg := configured()
+	ns := &notify.Service{Store: st, Clock: clk, Config: cfg,
 		Runbook: notify.LibraryLookup(func() *runbook.Library { return lib })}
 	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: identity.Local("alice", "alice"),
 		svc: &incident.Service{Store: st, Clock: clk, Notifier: ns}}
 	h.m = New(Deps{Service: h.svc, Directory: &identity.Service{Store: st, Clock: clk}, Changes: h.svc,
 		Runbooks: func() *runbook.Library { return lib },
-		Config:   config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
+		Config:   cfg, Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
 		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary {
 			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
 		},
@@ -259,7 +268,7 @@ func TestTriageVerdictFollowsAnswers(t *testing.T) {
 	rb := tr.rb
 	for _, q := range rb.Questions {
 		if q.Type == runbook.Choice {
-			*tr.vals.single[q.ID] = q.Choices[0].Value
+			tr.question(q.ID).sel = q.Choices[0].Value
 			break
 		}
 	}
@@ -278,10 +287,10 @@ func TestTriageRecordsAnEventWithItsReason(t *testing.T) {
 	h.typeText("ddos")
 	h.press("enter")
 	tr := h.m.triage
-	tr.vals.title = "Traffic spike on the storefront"
-	tr.vals.decision = decEvent
-	tr.vals.reason = "Marketing campaign traffic, confirmed by the web team"
-	tr.vals.customers = []string{"acme"}
+	tr.field(fieldTitle).input.SetValue("Traffic spike on the storefront")
+	tr.field(fieldDecision).sel = decEvent
+	tr.field(fieldReason).input.SetValue("Marketing campaign traffic, confirmed by the web team")
+	tr.field(fieldCustomers).multi = []string{"acme"}
 	tr.reclassify(h.m)
 	h.run(tr.submit(h.m))
 	list, _ := h.st.ListIncidents(context.Background(), store.ListFilter{})
@@ -301,10 +310,14 @@ func TestTriageRefusalKeepsTheForm(t *testing.T) {
 	h := newHarness(t)
 	h.press("n", "enter")
 	tr := h.m.triage
-	tr.vals.title = "x"
-	tr.vals.decision = decEvent
-	tr.vals.reason = "" // the service refuses an event without a reason
-	tr.sent = true
+	tr.field(fieldTitle).input.SetValue("x")
+	tr.field(fieldDecision).sel = decEvent
+	tr.field(fieldReason).input.SetValue("-") // the service refuses this incident's declaration (below)
+	d := tr.field(fieldAware)
+	d.input.SetValue(start.Add(-time.Hour).Format("2006-01-02 15:04"))
+	tr.declare = func(incident.Declaration) (incident.Incident, error) {
+		return incident.Incident{}, &incident.Error{Kind: incident.ErrRefused, Msg: "refused for the test"}
+	}
 	h.run(tr.submit(h.m))
 	if h.m.screen != screenTriage || !h.m.statusErr || tr.sent {
 		t.Fatalf("a refused declaration should keep the form open for a retry (screen %d, status %q)", h.m.screen, h.m.status)
@@ -401,7 +414,7 @@ func TestServiceErrorsShowInTheStatusLine(t *testing.T) {
 func TestQuitAsksWhenTriageWouldBeLost(t *testing.T) {
 	h := newHarness(t)
 	h.press("n", "enter")
-	h.m.triage.vals.title = "Half-typed title" // as the form writes it
+	h.typeText("Half-typed title")
 	_, cmd := h.m.Update(keyMsg("ctrl+c"))
 	if cmd != nil || h.m.overlay == nil {
 		t.Fatal("ctrl+c in a dirty triage should ask first")
@@ -576,12 +589,21 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 	}
 	h.m.detail.cursor[tabNotifications] = idx
 	notice := h.m.detail.notices[idx]
+	// The field picker opens on the first empty field and, after each
+	// save, on the next one: enter, text, enter per field.
+	h.press(first(h.m.keys.Edit))
 	for _, f := range notice.Fields {
-		if !f.Required {
-			continue
+		c, ok := h.m.overlay.(*choiceOverlay)
+		if !ok {
+			t.Fatalf("no field picker before %s", f.ID)
 		}
-		h.press(first(h.m.keys.Edit))
-		h.typeText(f.ID)
+		if got := c.visible()[c.cursor].value; got != f.ID {
+			t.Fatalf("the picker offers %s, want %s (the next field, not the first)", got, f.ID)
+		}
+		if !f.Required {
+			h.press("esc")
+			break
+		}
 		h.press("enter")
 		h.typeText("Filled in for " + f.ID)
 		h.press("enter")
@@ -590,10 +612,11 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 	if err != nil || len(v.Missing) > 0 {
 		t.Fatalf("fields not filled: %v %+v (status %q)", err, v.Missing, h.m.status)
 	}
-	// Alice filled it in, so she may not approve it; Bob, the commander, may.
-	h.press(first(h.m.keys.Approve), "enter")
-	if !h.m.statusErr {
-		t.Fatalf("the person who filled in the notice must not approve it; status %q", h.m.status)
+	// Alice filled it in, so she may not approve it: she is told so at
+	// once, before any "are you sure?"; Bob, the commander, may.
+	h.press(first(h.m.keys.Approve))
+	if !h.m.statusErr || h.m.overlay != nil || !strings.Contains(h.m.status, "may approve") {
+		t.Fatalf("the person who filled in the notice must be refused before a confirmation; status %q, overlay %T", h.m.status, h.m.overlay)
 	}
 	h.m.deps.Actor = as("bob")
 	h.press(first(h.m.keys.Approve), "enter")
@@ -659,8 +682,8 @@ func TestFacilitatorRunsADrill(t *testing.T) {
 	if h.m.screen != screenTriage || h.m.triage.declare == nil {
 		t.Fatal("t should start triage for the drill")
 	}
-	h.m.triage.vals.title = "FS-02 encrypted"
-	h.m.triage.vals.decision = decDeclare
+	h.m.triage.field(fieldTitle).input.SetValue("FS-02 encrypted")
+	h.m.triage.field(fieldDecision).sel = decDeclare
 	h.run(h.m.triage.submit(h.m))
 	if run.IncidentID() == "" {
 		t.Fatalf("the drill has no incident (status %q)", h.m.status)
