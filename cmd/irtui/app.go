@@ -38,6 +38,10 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	opts := g.loadOptions()
+	dark, err := chooseTheme(g.theme, cfg.UI.Theme, os.Getenv("COLORFGBG"))
+	if err != nil {
+		return err
+	}
 	ns, _ := svc.Notifier.(*notify.Service)
 	settings, err := notify.SettingsFromEnv(os.Getenv)
 	if err != nil {
@@ -67,6 +71,8 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Delivery: settings,
 		Locate:   worker.Locate,
 		Config:   cfg,
+		Dark:     dark,
+		NoColor:  os.Getenv("NO_COLOR") != "",
 		Actor:    actor,
 		Clock:    clock.Real{},
 		Context:  ctx,

@@ -19,6 +19,7 @@ type globals struct {
 	runbooks []string
 	config   string
 	as       string
+	theme    string
 	lib      *runbook.Library
 	// authenticated, when set, is who runs the command, already
 	// authenticated: irtui serve sets it to the SSH key's owner for a
@@ -48,6 +49,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
 	pf.StringVar(&g.as, "as", "", "act as this person from the directory: on drills, or everywhere in local trust mode; "+
 		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
+	root.Flags().StringVar(&g.theme, "theme", "", "the app's colours: light, dark or auto (default: ui.theme in the configuration, else the terminal's)")
 	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
 	return root
 }

@@ -36,7 +36,8 @@ func (g *globals) service(ctx context.Context) (*incident.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg)}, nil
+	policy := cfg.Policy
+	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg), Policy: &policy}, nil
 }
 
 // directory is the identity service on the database: who acts, and the

@@ -63,13 +63,17 @@ func NewReassessment(rb *runbook.Runbook, v classify.Verdict, answers classify.A
 
 // Reassessed is what a re-assessment changed.
 type Reassessed struct {
-	Incident                 Incident
-	From, To                 string   // severities
-	FlagsSet, FlagsCleared   []string // flags
-	Changed                  []string // question ids whose answer changed
-	StepsAdded, StepsDropped []string // checklist steps
-	Applies, NoLongerApplies []string // obligation ids
-	NotAnIncident            bool     // the rules now say it is not an incident
+	Incident        Incident `json:"incident"`
+	From            string   `json:"from"` // severities
+	To              string   `json:"to"`
+	FlagsSet        []string `json:"flags_set"`
+	FlagsCleared    []string `json:"flags_cleared"`
+	Changed         []string `json:"changed"` // question ids whose answer changed
+	StepsAdded      []string `json:"steps_added"`
+	StepsDropped    []string `json:"steps_dropped"`
+	Applies         []string `json:"obligations_apply"` // obligation ids
+	NoLongerApplies []string `json:"obligations_no_longer_apply"`
+	NotAnIncident   bool     `json:"rules_say_not_an_incident"` // the rules now say it is not an incident
 }
 
 // Summary says in one line what changed.
