@@ -385,7 +385,17 @@ func (dm *detailModel) overview(m *Model, w, h int) string {
 	if !in.ClosedAt.IsZero() {
 		status += " at " + localTime(in.ClosedAt, loc)
 	}
-	row := func(label, value string) { b.WriteString(s.Label.Render(label) + truncate(value, w-12) + "\n") }
+	// A long value wraps under itself rather than being cut.
+	row := func(label, value string) {
+		lines := wrapText(value, max(w-12, 10))
+		for i, l := range lines {
+			if i == 0 {
+				b.WriteString(s.Label.Render(label) + l + "\n")
+			} else {
+				b.WriteString(strings.Repeat(" ", 12) + l + "\n")
+			}
+		}
+	}
 	row("Status", status)
 	row("Runbook", in.RunbookID+" v"+in.RunbookVersion)
 	row("Category", in.Category+" · "+in.AttackVector)

@@ -110,7 +110,7 @@ func (m *Model) bindings() helpKeys {
 		}
 		return helpKeys{
 			short: short,
-			full:  [][]key.Binding{{tk.Next, tk.Prev, tk.End, tk.Toggle, tk.Clear, tk.QuestionHelp}, {k.Back, k.Help, k.Quit}},
+			full:  [][]key.Binding{{tk.Next, tk.Prev, tk.End, tk.Toggle, tk.Clear, tk.QuestionHelp, tk.Verdict}, {k.Back, k.Help, k.Quit}},
 		}
 	case screenComposer:
 		ck := composerKeys

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/store"
@@ -154,21 +155,24 @@ func (l *listModel) view(m *Model, w, h int) string {
 		return b.String()
 	}
 	// Columns: severity, id, title, status, age, next deadline, commander.
-	wide := w >= 110
-	dlW := 24
+	// The commander stays at every width; the title gives way, and on
+	// narrow screens the age goes.
+	wide := w >= 100
+	dlW, cmdW := 22, 10
 	if wide {
-		dlW = 34
+		dlW, cmdW = 36, 12
 	}
-	titleW := w - 7 - 10 - 8 - 6 - dlW - 2
+	fixed := 1 + 7 + 10 + 8 + (dlW + 1) + cmdW
 	if wide {
-		titleW -= 16
+		fixed += 6
 	}
-	titleW = max(titleW, 10)
-	head := fmt.Sprintf("%-6s %-9s %s %-7s %-5s %s", "SEV", "ID", padRight("TITLE", titleW), "STATUS", "AGE", padRight("NEXT DEADLINE", dlW))
+	titleW := max(w-fixed-1, 8)
+	head := fmt.Sprintf("%-6s %-9s %s %-7s ", "SEV", "ID", padRight("TITLE", titleW), "STATUS")
 	if wide {
-		head += " " + "COMMANDER"
+		head += fmt.Sprintf("%-5s ", "AGE")
 	}
-	b.WriteString(s.Subtle.Render(truncate(head, w)) + "\n")
+	head += padRight("NEXT DEADLINE", dlW) + " COMMANDER"
+	b.WriteString(s.Subtle.Render(truncate(" "+head, w)) + "\n")
 	rows := h - 2
 	l.offset = window(l.cursor, l.offset, rows, len(l.shown))
 	for i := l.offset; i < len(l.shown) && i < l.offset+rows; i++ {
@@ -181,15 +185,15 @@ func (l *listModel) view(m *Model, w, h int) string {
 		if r.inc.Drill {
 			status = "drill"
 		}
-		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " " +
-			padRight(status, 7) + " " + padRight(age(m.now.Sub(r.inc.DeclaredAt)), 5) + " " + l.deadlineCell(m, r, dlW)
-		if wide {
-			cmdr := r.commander
-			if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
-				cmdr = s.Warn.Render("unassigned")
-			}
-			line += " " + cmdr
+		cmdr := clean(r.commander)
+		if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
+			cmdr = s.Warn.Render("unassigned")
 		}
+		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " " + padRight(status, 7) + " "
+		if wide {
+			line += padRight(age(m.now.Sub(r.inc.DeclaredAt)), 5) + " "
+		}
+		line += l.deadlineCell(m, r, dlW) + " " + truncate(cmdr, cmdW)
 		if i == l.cursor {
 			line = s.Cursor.Render("›") + line
 		} else {
@@ -205,7 +209,10 @@ func (l *listModel) deadlineCell(m *Model, r listRow, w int) string {
 		return padRight(m.styles.Faint.Render("—"), w)
 	}
 	st := r.nextSt
-	text := fmt.Sprintf("%s %s", r.next.Rule.ID, remaining(st))
+	text := fmt.Sprintf("%s %s", deadline.Label(r.next.Rule), remaining(st))
+	if rem := remaining(st); lipgloss.Width(text) > w {
+		text = truncate(deadline.Label(r.next.Rule), max(w-lipgloss.Width(rem)-1, 4)) + " " + rem
+	}
 	return padRight(clockStyle(m.styles, st).Render(truncate(text, w)), w)
 }
 
@@ -222,7 +229,7 @@ func (l *listModel) empty(m *Model) string {
 			s.Subtle.Render("Press ? for all keys, q to quit."))
 }
 
-// age shows a duration compactly: 5m, 3h, 2d.
+// age shows how old something is compactly, rounded down: 5m, 3h, 2d.
 func age(d time.Duration) string {
 	switch {
 	case d < time.Hour:
@@ -237,7 +244,7 @@ func age(d time.Duration) string {
 func remaining(st deadline.Status) string {
 	switch st.State {
 	case deadline.Overdue:
-		return "OVERDUE " + age(-st.Remaining)
+		return "OVERDUE " + deadline.Span(st.Remaining)
 	case deadline.Escalated:
 		return fmt.Sprintf("ESCALATED L%d", st.Level)
 	case deadline.Paused:
@@ -247,5 +254,5 @@ func remaining(st deadline.Status) string {
 	case deadline.Waiting:
 		return "waiting"
 	}
-	return "in " + age(st.Remaining)
+	return "in " + deadline.Span(st.Remaining)
 }

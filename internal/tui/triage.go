@@ -415,7 +415,7 @@ func (f *triageField) toggle(v string) {
 
 // triageKeys are the triage form's bindings: the footer and ? list them.
 var triageKeys = struct {
-	Next, Prev, End, Clear, Toggle, QuestionHelp key.Binding
+	Next, Prev, End, Clear, Toggle, QuestionHelp, Verdict key.Binding
 }{
 	Next:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answer and next")),
 	Prev:         key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
@@ -423,6 +423,7 @@ var triageKeys = struct {
 	Clear:        key.NewBinding(key.WithKeys("backspace", "0"), key.WithHelp("0", "not answered")),
 	Toggle:       key.NewBinding(key.WithKeys("space"), key.WithHelp("space/1-9", "toggle")),
 	QuestionHelp: key.NewBinding(key.WithKeys("ctrl+g"), key.WithHelp("ctrl+g", "the question's help in full")),
+	Verdict:      key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "the verdict in full")),
 }
 
 func (t *triageModel) update(m *Model, msg tea.Msg) tea.Cmd {
@@ -440,6 +441,9 @@ func (t *triageModel) update(m *Model, msg tea.Msg) tea.Cmd {
 		return t.prev()
 	case "ctrl+e":
 		return t.toEnd()
+	case "ctrl+o":
+		m.overlay = newTextOverlay(t.verdictView(m, boxWidth(m.width, 96)))
+		return nil
 	case "ctrl+g":
 		if f.kind == fieldQuestion {
 			text := m.styles.Bold.Render(clean(f.q.Text))
@@ -775,7 +779,11 @@ func (t *triageModel) view(m *Model, w, h int) string {
 		return head + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, fit(form, leftW, h-1), " ", right)
 	}
 	// Narrow: the verdict and its deadlines above the form.
-	top := t.verdictLine(m, w) + "\n" + t.deadlines(m, w, 3)
+	n = 2
+	if h >= 18 {
+		n = 4
+	}
+	top := t.verdictLine(m, w) + "\n" + t.deadlines(m, w, n)
 	formH := h - 1 - lipgloss.Height(top)
 	return head + "\n" + top + "\n" + t.formView(m, w, formH)
 }
@@ -786,40 +794,37 @@ func (t *triageModel) view(m *Model, w, h int) string {
 func (t *triageModel) formView(m *Model, w, h int) string {
 	s := m.styles
 	block := t.fieldBlock(m, t.focused(), w, h)
-	// The fields around the focused one, one line each, as room allows.
+	// The fields around the focused one, one line each, as room allows:
+	// up to half the room for those before, the rest after, and what is
+	// left over before again.
 	var before, after []string
 	room := h - len(block)
-	for j := t.focus - 1; j >= 0 && room > 0; j-- {
-		if !t.visible(j) {
-			continue
+	var prevIdx, nextIdx []int
+	for j := t.focus - 1; j >= 0; j-- {
+		if t.visible(j) {
+			prevIdx = append(prevIdx, j)
 		}
-		if len(before) >= room/2 && t.hasVisibleAfter() {
-			break
-		}
-		before = append([]string{t.fieldLine(m, t.fields[j], w)}, before...)
-		room--
 	}
-	for j := t.focus + 1; j < len(t.fields) && room > 0; j++ {
-		if !t.visible(j) {
-			continue
-		}
-		after = append(after, t.fieldLine(m, t.fields[j], w))
-		room--
-	}
-	lines := append(append(before, block...), after...)
-	if len(lines) < h && t.focus == len(t.fields)-1 || len(after) == 0 && len(lines) < h {
-		lines = append(lines, s.Faint.Render(truncate("  esc leaves · shift+tab goes back", w)))
-	}
-	return strings.Join(lines, "\n")
-}
-
-func (t *triageModel) hasVisibleAfter() bool {
 	for j := t.focus + 1; j < len(t.fields); j++ {
 		if t.visible(j) {
-			return true
+			nextIdx = append(nextIdx, j)
 		}
 	}
-	return false
+	nb := min(len(prevIdx), max(room/2, room-len(nextIdx)))
+	nb = max(nb, 0)
+	na := min(len(nextIdx), max(room-nb, 0))
+	nb = min(len(prevIdx), max(room-na, 0))
+	for _, j := range prevIdx[:nb] {
+		before = append([]string{t.fieldLine(m, t.fields[j], w)}, before...)
+	}
+	for _, j := range nextIdx[:na] {
+		after = append(after, t.fieldLine(m, t.fields[j], w))
+	}
+	lines := append(append(before, block...), after...)
+	if len(lines) < h {
+		lines = append(lines, "", s.Faint.Render(truncate("  esc leaves · shift+tab goes back · ctrl+o the verdict in full", w)))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // fieldLine is a field that is not focused: its name and answer.
@@ -936,10 +941,10 @@ func (t *triageModel) fieldBlock(m *Model, f *triageField, w, h int) []string {
 	wrap := func(text string, width int) []string {
 		return strings.Split(lipgloss.NewStyle().Width(max(width, 10)).Render(text), "\n")
 	}
-	titleLines := wrap(s.Bold.Render("› "+t.fieldTitle(f)), w)
+	titleLines := wrap(s.Bold.Render(t.fieldTitle(f)), w)
 	var help []string
 	if f.kind == fieldQuestion && f.q.Help != "" {
-		help = wrap(s.Subtle.Render(clean(f.q.Help)), w-2)
+		help = wrap(s.Subtle.Render(clean(f.q.Help)), w)
 	}
 	switch f.kind {
 	case fieldAware:
@@ -975,7 +980,7 @@ func (t *triageModel) fieldBlock(m *Model, f *triageField, w, h int) []string {
 		if room <= 0 {
 			help = nil
 		} else {
-			help = append(help[:room-1:room-1], truncate(strings.TrimRight(help[room-1], " "), w-24)+s.Faint.Render(" … ctrl+g: all"))
+			help = append(help[:room-1:room-1], truncate(strings.TrimRight(help[room-1], " "), w-26)+s.Faint.Render(" … ctrl+g: all of it"))
 		}
 	}
 	out := append(append(titleLines, help...), body...)
@@ -1091,7 +1096,7 @@ func (t *triageModel) deadlines(m *Model, w, n int) string {
 	var lines []string
 	for i, o := range obs {
 		if len(lines) == n-1 && len(obs) > n {
-			lines = append(lines, s.Subtle.Render(fmt.Sprintf("  … %d more deadlines (wider screen shows all)", len(obs)-i)))
+			lines = append(lines, s.Subtle.Render(truncate(fmt.Sprintf("  … %d more deadlines: ctrl+o shows the verdict in full", len(obs)-i), w)))
 			break
 		}
 		lines = append(lines, truncate(t.deadlineText(m, o, w), w))
@@ -1104,9 +1109,9 @@ func (t *triageModel) deadlineText(m *Model, o deadline.Obligation, w int) strin
 	st := o.At(t.now(m))
 	due := "after " + o.WaitingFor
 	if !st.Due.IsZero() {
-		due = deadline.Format(st.Due.In(m.deps.Config.Policy.Location())) + " · " + remaining(st)
+		due = remaining(st) + " · due " + deadline.Format(st.Due.In(m.deps.Config.Policy.Location()))
 	}
-	labelW := min(30, max(w/2-2, 12))
+	labelW := min(30, max(w/2, 12))
 	return clockStyle(s, st).Render("⏱ "+padRight(deadline.Label(o.Rule), labelW)) + " " + due
 }
 
