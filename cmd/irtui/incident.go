@@ -68,7 +68,8 @@ func newIncidentCmd(g *globals) *cobra.Command {
 				return done(c, s.svc.AddNote(c.Context(), s.actor, a[0], a[1]), "Note added to %s.", a[0])
 			}),
 	)
-	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newCloseCmd(g), newReopenCmd(g), newReassessCmd(g))
+	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g),
+		newReopenCmd(g), newReassessCmd(g))
 	cmd.AddCommand(newLinkCmds(g)...)
 	return cmd
 }
@@ -136,6 +137,9 @@ func newDeclareCmd(g *globals) *cobra.Command {
 					if !st.Due.IsZero() {
 						fmt.Fprintf(c.OutOrStdout(), "  %-18s due %s\n", o.Rule.ID, deadline.Format(st.Due))
 					}
+				}
+				for _, wn := range classify.Warnings(obs) {
+					fmt.Fprintf(c.OutOrStdout(), "  WARNING: %s\n", wn)
 				}
 				fmt.Fprintf(c.OutOrStdout(), "Next: irtui incident assign %s incident_commander PERSON\n", in.ID)
 				return nil
@@ -221,10 +225,15 @@ type showView struct {
 }
 
 type clockView struct {
-	ID     string          `json:"id"`
-	Title  string          `json:"title"`
-	Status deadline.Status `json:"status"`
-	Soft   bool            `json:"soft"`
+	ID       string          `json:"id"`
+	Title    string          `json:"title"`
+	Status   deadline.Status `json:"status"`
+	Soft     bool            `json:"soft"`
+	Info     bool            `json:"info,omitempty"`
+	Anchor   string          `json:"anchor,omitempty"`
+	Fallback bool            `json:"fallback,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
 }
 
 func newShowCmd(g *globals) *cobra.Command {
@@ -244,7 +253,8 @@ func newShowCmd(g *globals) *cobra.Command {
 				if asJSON {
 					v := showView{Detail: d, Clocks: []clockView{}}
 					for _, o := range obs {
-						v.Clocks = append(v.Clocks, clockView{ID: o.Rule.ID, Title: o.Rule.Title, Status: o.At(now), Soft: o.Rule.Soft})
+						v.Clocks = append(v.Clocks, clockView{ID: o.Rule.ID, Title: o.Rule.Title, Status: o.At(now), Soft: o.Rule.Soft,
+							Info: o.Rule.Info, Anchor: o.Anchor, Fallback: o.Fallback, Notes: o.Notes, Warnings: o.Warnings})
 					}
 					return writeJSON(c.OutOrStdout(), v)
 				}
@@ -278,6 +288,7 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 	if len(custs) > 0 {
 		fmt.Fprintf(w, "Customers: %s\n", strings.Join(custs, ", "))
 	}
+	printAnchors(w, d, t)
 	if len(obs) > 0 {
 		fmt.Fprintln(w, "\nClocks:")
 		for _, o := range obs {
@@ -286,7 +297,10 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 			if !st.Due.IsZero() {
 				due = deadline.Format(st.Due)
 			}
-			fmt.Fprintf(w, "  %-18s %-10s %s  %s\n", o.Rule.ID, st.State, due, o.Rule.Title)
+			fmt.Fprintf(w, "  %-26s %-10s %-22s from %-24s %s\n", o.Rule.ID, st.State, due, anchorOf(o), o.Rule.Title)
+		}
+		for _, wn := range classify.Warnings(obs) {
+			fmt.Fprintf(w, "  WARNING: %s\n", wn)
 		}
 	}
 	fmt.Fprintln(w, "\nRoles:")
@@ -323,6 +337,39 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 	fmt.Fprintf(w, "\nTimeline (%d entries):\n", d.TimelineTotal)
 	for _, e := range d.Timeline {
 		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
+	}
+}
+
+// printAnchors lists the moments the incident's clocks run from: awareness
+// and the declaration, the anchors recorded since, and a DPO's decision on
+// the breach risk.
+func printAnchors(w io.Writer, d store.Detail, t func(time.Time) string) {
+	fmt.Fprintln(w, "\nAnchors:")
+	in := d.Incident
+	if rec, ok := incident.RecordedAnchor(d.Obligations, deadline.EventAware); ok {
+		fmt.Fprintf(w, "  %-24s %s (corrected by %s: %s; declared with %s)\n", "aware", t(rec.At), safetext.Line(rec.Actor),
+			safetext.Line(rec.Note), t(in.AwareAt))
+	} else {
+		fmt.Fprintf(w, "  %-24s %s (at declaration)\n", "aware", t(in.AwareAt))
+	}
+	fmt.Fprintf(w, "  %-24s %s (declared)\n", "classified", t(in.DeclaredAt))
+	for _, k := range deadline.AnchorKinds {
+		if k.Event == deadline.EventAware {
+			continue
+		}
+		rec, ok := incident.RecordedAnchor(d.Obligations, k.Event)
+		if !ok {
+			continue
+		}
+		line := fmt.Sprintf("  %-24s %s by %s", k.Name, t(rec.At), safetext.Line(rec.Actor))
+		if rec.Note != "" {
+			line += ": " + safetext.Line(rec.Note)
+		}
+		fmt.Fprintln(w, line)
+	}
+	if dec, ok := incident.RiskDecision(d.Obligations); ok {
+		fmt.Fprintf(w, "  breach risk decided       %s by %s at %s: %s\n", safetext.Line(dec.Value), safetext.Line(dec.Actor),
+			t(dec.At), safetext.Line(dec.Note))
 	}
 }
 
@@ -384,6 +431,70 @@ func newSubmittedCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "when it was submitted (default now)")
+	return cmd
+}
+
+func newAnchorCmd(g *globals) *cobra.Command {
+	var at, note string
+	var names []string
+	for _, a := range deadline.AnchorKinds {
+		names = append(names, fmt.Sprintf("  %-24s %s; starts %s", a.Name, a.Title, strings.Join(deadline.RulesUsing(a.Event), ", ")))
+	}
+	cmd := &cobra.Command{
+		Use:   "anchor ID NAME [--at TIME] [--note T]",
+		Short: "Record when a moment a regulatory clock runs from happened (materiality determined, ransom paid, ...)",
+		Long: "Record when a moment happened that a regulatory clock runs from; the clocks that run from it start or move at once.\n" +
+			"--at takes RFC 3339 or YYYY-MM-DD HH:MM in the policy's time zone (default now). Recording an anchor again\n" +
+			"replaces its time and needs --note; so does correcting awareness. Moving an anchor later (its clocks move\n" +
+			"later) is for the incident commander or someone with the override permission. Anchors:\n\n" + strings.Join(names, "\n"),
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				kind, ok := deadline.AnchorByName(a[1])
+				if !ok {
+					return fmt.Errorf("unknown anchor %q; known: %s", a[1], strings.Join(deadline.AnchorNames(), ", "))
+				}
+				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				if err != nil {
+					return err
+				}
+				if err := s.svc.RecordAnchor(c.Context(), s.actor, a[0], kind.Name, when, note); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
+				if deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
+					fmt.Fprintf(c.OutOrStdout(), "That time occurs twice on that night (the clocks went back): the earlier one is recorded.\n")
+				}
+				if rules := deadline.RulesUsing(kind.Event); len(rules) > 0 {
+					fmt.Fprintf(c.OutOrStdout(), "Clocks that run from it: %s (irtui incident show %s).\n", strings.Join(rules, ", "), a[0])
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "when it happened (RFC 3339 or YYYY-MM-DD HH:MM; default now)")
+	cmd.Flags().StringVar(&note, "note", "", "why, or what it rests on (required to correct awareness or replace an earlier record)")
+	return cmd
+}
+
+func newRiskCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "risk ID none|risk|high --reason R",
+		Short: "Record the DPO's decision on a personal data breach's risk, overriding the assessment's conclusion",
+		Long: "Record the decision on the breach risk of a personal data breach: none (unlikely to result in a risk: no\n" +
+			"notice to the authority), risk (notify the supervisory authority) or high (also tell the people). It overrides\n" +
+			"the breach risk assessment's conclusion from now on; the GDPR clocks follow it. --reason is required.\n" +
+			"Lowering the risk is for the incident's dpo, its commander, or someone with the override permission.",
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				return done(c, s.svc.DecideRisk(c.Context(), s.actor, a[0], strings.ToLower(a[1]), reason),
+					"Recorded the breach risk of %s as %s.", a[0], strings.ToLower(a[1]))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why: the factors you weighed (required)")
 	return cmd
 }
 

@@ -113,6 +113,14 @@ functional_impact: none
 us_health_data: no
 ca_residents: 0
 discovered_by: a customer
+unavailable_hours: 0
+identifiable: direct
+recipients: unknown
+malicious: no
+undetected_days: 0
+used_against_people: no
+consequences: limited
+uk_people: no
 `
 
 func TestCLINotifyFlow(t *testing.T) {

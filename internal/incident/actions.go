@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -797,4 +798,262 @@ func (s *Service) Reopen(ctx context.Context, actor identity.Actor, id, reason s
 		_, err = appendEntry(ctx, tx, now, actor, id, "reopened", "Reopened: "+reason, map[string]any{"reason": reason})
 		return err
 	})
+}
+
+// RecordAnchor records when the moment name happened for the incident: an
+// anchor a regulatory clock runs from, such as "materiality-determined"
+// (the SEC clock), "ransom-paid" (NYDFS) or "classified-major" (DORA); see
+// deadline.AnchorKinds. at is when it happened (zero: now), never in the
+// future, and not before awareness for moments that cannot precede it.
+// A moment that implies a flag sets it (a materiality determination sets
+// sec_material, a ransom payment ransom_paid), as notifications hear.
+// The note says why; it is required when correcting awareness and when
+// replacing an earlier record of the same anchor. The clocks that run from
+// the anchor start, or move, at once. Timeline: "anchor_recorded".
+func (s *Service) RecordAnchor(ctx context.Context, actor identity.Actor, id, name string, at time.Time, note string) error {
+	o := &op{actor: actor, action: "anchor", incident: id, detail: name}
+	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		in, err := loadIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if in.Kind == store.KindEvent {
+			return invalidState("%s is an event that was dismissed as not an incident; it has no clocks", id)
+		}
+		kind, ok := deadline.AnchorByName(name)
+		if !ok {
+			return refused("unknown anchor %q; the clocks run from %s", name, strings.Join(deadline.AnchorNames(), ", "))
+		}
+		o.detail = kind.Name
+		note = strings.TrimSpace(note)
+		if at.IsZero() {
+			at = now
+		}
+		if at.After(now) {
+			return refused("%s of %s: %s is in the future", kind.Name, id, at.Format(time.RFC3339))
+		}
+		events, err := tx.ObligationEvents(ctx, id)
+		if err != nil {
+			return err
+		}
+		aware := in.AwareAt
+		prev, replacing := RecordedAnchor(events, deadline.EventAware)
+		if replacing {
+			aware = prev.At
+		}
+		if kind.AfterAware && at.Before(aware) {
+			return refused("%s of %s cannot be at %s, before the organisation became aware of the incident (%s)",
+				kind.Name, id, at.Format(time.RFC3339), aware.Format(time.RFC3339))
+		}
+		prev, replacing = RecordedAnchor(events, kind.Event)
+		// Moving a recorded moment later moves its clocks later: an
+		// override of the process, like lowering the severity.
+		later := replacing && at.After(prev.At) || kind.Event == deadline.EventAware && !replacing && at.After(in.AwareAt)
+		if later {
+			if err := requireOverride(ctx, tx, o.who, in, fmt.Sprintf("move its %s later, which moves its clocks later", kind.Name)); err != nil {
+				return err
+			}
+		}
+		switch {
+		case kind.NeedsNote && note == "":
+			return refused("recording %s of %s moves every clock that runs from it: say why with a note", kind.Name, id)
+		case replacing && note == "":
+			return refused("%s of %s was recorded as %s by %s; recording it again needs a note saying why",
+				kind.Name, id, prev.At.Format(time.RFC3339), prev.Actor)
+		}
+		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: kind.Event,
+			Kind: store.ObligationAnchor, At: at, Actor: o.actor.ID(), Note: note, RecordedAt: now}); err != nil {
+			return err
+		}
+		// The moment implies its flag: a recorded determination is a
+		// material incident, a recorded payment a ransom paid.
+		setFlag := kind.Sets != "" && !slices.Contains(in.Flags, kind.Sets)
+		if setFlag {
+			in.Flags = slices.Sorted(slices.Values(append(slices.Clone(in.Flags), kind.Sets)))
+			in.UpdatedAt = now
+			if err := tx.UpdateIncident(ctx, &in); err != nil {
+				return err
+			}
+			o.emit(Event{Kind: EventFlagsSet, Flags: []string{kind.Sets}})
+		} else if err := tx.TouchIncident(ctx, id, now); err != nil {
+			return err
+		}
+		rules := deadline.RulesUsing(kind.Event)
+		summary := fmt.Sprintf("Recorded %s at %s", kind.Name, deadline.Format(at))
+		if replacing {
+			summary = fmt.Sprintf("Recorded %s again at %s (was %s)", kind.Name, deadline.Format(at), deadline.Format(prev.At.In(at.Location())))
+		}
+		if setFlag {
+			summary += "; flag " + kind.Sets + " set"
+		}
+		if note != "" {
+			summary += ": " + note
+		}
+		data := map[string]any{"anchor": kind.Name, "event": kind.Event, "at": store.FormatTime(at), "note": note,
+			"rules": nonNil(rules)}
+		if setFlag {
+			data["flag_set"] = kind.Sets
+		}
+		if replacing {
+			data["previous"] = store.FormatTime(prev.At)
+		}
+		_, err = appendEntry(ctx, tx, now, o.actor, id, "anchor_recorded", summary, data)
+		return err
+	})
+}
+
+// RecordedAnchor returns the latest record of the anchor event (such as
+// "determined") among an incident's obligation events.
+func RecordedAnchor(events []store.ObligationEvent, event string) (store.ObligationEvent, bool) {
+	return latestEvent(events, store.ObligationAnchor, event)
+}
+
+// latestEvent returns the last of events of kind about name.
+func latestEvent(events []store.ObligationEvent, kind, name string) (store.ObligationEvent, bool) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == kind && e.ObligationID == name {
+			return e, true
+		}
+	}
+	return store.ObligationEvent{}, false
+}
+
+// BreachRisk is the name of the breach risk assessment's conclusion, the
+// one a DPO decides with DecideRisk.
+const BreachRisk = "breach_risk"
+
+// Breach risk levels a DPO can decide.
+const (
+	RiskNone = "none" // unlikely to result in a risk: no notice to the authority
+	RiskSome = "risk" // a risk: notify the authority
+	RiskHigh = "high" // a high risk: also tell the people
+)
+
+// DecideRisk records a DPO's decision on the breach risk assessment's
+// conclusion for a personal data breach: level none, risk or high, and the
+// reason, which is required. The decision stands until another one
+// replaces it: the flags unlikely_risk and high_risk follow it, so the
+// clocks of GDPR Art. 33 and 34 (and the UK GDPR's) start or stop with it,
+// and notifications on flag:high_risk fire when it sets that flag.
+// Timeline: "risk_decided".
+func (s *Service) DecideRisk(ctx context.Context, actor identity.Actor, id, level, reason string) error {
+	o := &op{actor: actor, action: "risk_decide", incident: id, detail: level}
+	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		in, err := loadIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if in.Kind == store.KindEvent {
+			return invalidState("%s is an event that was dismissed as not an incident; there is no risk to decide", id)
+		}
+		if !slices.Contains(in.Flags, "personal_data_breach") {
+			return invalidState("%s is not a personal data breach: there is no breach risk to decide", id)
+		}
+		level = strings.TrimSpace(level)
+		if !slices.Contains([]string{RiskNone, RiskSome, RiskHigh}, level) {
+			return refused("breach risk %q is not one of %s, %s, %s", level, RiskNone, RiskSome, RiskHigh)
+		}
+		reason = strings.TrimSpace(reason)
+		if reason == "" {
+			return refused("deciding the breach risk of %s needs a reason, for the record the authority may ask for", id)
+		}
+		// The level in force: the last decision, which a re-classification
+		// does not undo, else what the assessment concluded.
+		previous := riskLevel(in.Flags)
+		events, err := tx.ObligationEvents(ctx, id)
+		if err != nil {
+			return err
+		}
+		if dec, ok := RiskDecision(events); ok {
+			previous = dec.Value
+		}
+		if riskRank(level) < riskRank(previous) {
+			if err := requireRiskDecider(ctx, tx, o.who, in, previous, level); err != nil {
+				return err
+			}
+		}
+		old := slices.Clone(in.Flags)
+		in.Flags = applyRiskDecision(in.Flags, level)
+		in.UpdatedAt = now
+		if err := tx.UpdateIncident(ctx, &in); err != nil {
+			return err
+		}
+		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: BreachRisk,
+			Kind: store.ObligationDecision, At: now, Actor: o.actor.ID(), Note: reason, Value: level, RecordedAt: now}); err != nil {
+			return err
+		}
+		var set []string
+		for _, f := range in.Flags {
+			if !slices.Contains(old, f) {
+				set = append(set, f)
+			}
+		}
+		if len(set) > 0 {
+			o.emit(Event{Kind: EventFlagsSet, Flags: set})
+		}
+		o.detail = previous + " -> " + level
+		summary := fmt.Sprintf("Breach risk decided: %s (was %s): %s", level, previous, reason)
+		if level == previous {
+			summary = fmt.Sprintf("Breach risk confirmed: %s: %s", level, reason)
+		}
+		_, err = appendEntry(ctx, tx, now, o.actor, id, "risk_decided", summary,
+			map[string]any{"level": level, "previous": previous, "reason": reason, "flags": nonNil(in.Flags)})
+		return err
+	})
+}
+
+// DPORole is the runbook role of the data protection officer, who may
+// lower a breach risk the assessment concluded.
+const DPORole = "dpo"
+
+// requireRiskDecider lets a decision that lowers the breach risk (and so
+// stops the authority's or the people's clock) through for the incident's
+// data protection officer (the dpo role) and commander, and for people
+// with the override permission.
+func requireRiskDecider(ctx context.Context, tx *store.Tx, who identity.Who, in Incident, from, to string) error {
+	if who.Can(identity.Override) {
+		return nil
+	}
+	for _, role := range []string{DPORole, identity.CommanderRole} {
+		cur, err := tx.CurrentAssignment(ctx, in.ID, role)
+		switch {
+		case err == nil && who.Person.ID != "" && cur.PersonID == who.Person.ID:
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	return Denied(&identity.Denied{Msg: fmt.Sprintf("only the data protection officer (role %s) or the incident commander of %s, "+
+		"or someone with the override permission, may lower its breach risk from %s to %s; %s is none of them",
+		DPORole, in.ID, from, to, who.ID())})
+}
+
+// riskRank orders the breach risk levels: none < risk < high.
+func riskRank(level string) int {
+	return slices.Index([]string{RiskNone, RiskSome, RiskHigh}, level)
+}
+
+// riskLevel reads the breach risk level from an incident's flags.
+func riskLevel(flags []string) string {
+	switch {
+	case slices.Contains(flags, "high_risk"):
+		return RiskHigh
+	case slices.Contains(flags, "unlikely_risk"):
+		return RiskNone
+	}
+	return RiskSome
+}
+
+// applyRiskDecision returns flags with unlikely_risk and high_risk set as
+// level says, sorted.
+func applyRiskDecision(flags []string, level string) []string {
+	out := slices.DeleteFunc(slices.Clone(flags), func(f string) bool { return f == "unlikely_risk" || f == "high_risk" })
+	switch level {
+	case RiskNone:
+		out = append(out, "unlikely_risk")
+	case RiskHigh:
+		out = append(out, "high_risk")
+	}
+	slices.Sort(out)
+	return out
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/safetext"
+	"github.com/irtui/irtui/internal/store"
 )
 
 // Markdown renders an export as a Markdown report, with times in loc. All
@@ -83,9 +84,16 @@ func (ex Export) Markdown(loc *time.Location) string {
 		b.WriteString("\n")
 	}
 	if len(ex.Obligations) > 0 {
-		b.WriteString("\n## Notification obligations recorded\n\n")
+		b.WriteString("\n## Notification obligations, anchors and decisions recorded\n\n")
 		for _, o := range ex.Obligations {
-			fmt.Fprintf(&b, "- %s %s at %s by %s %s\n", o.ObligationID, o.Kind, t(o.At), line(o.Actor), line(o.Note))
+			switch o.Kind {
+			case store.ObligationAnchor:
+				fmt.Fprintf(&b, "- anchor %s at %s, recorded by %s %s\n", o.ObligationID, t(o.At), line(o.Actor), line(o.Note))
+			case store.ObligationDecision:
+				fmt.Fprintf(&b, "- decision %s = %s at %s by %s: %s\n", o.ObligationID, line(o.Value), t(o.At), line(o.Actor), line(o.Note))
+			default:
+				fmt.Fprintf(&b, "- %s %s at %s by %s %s\n", o.ObligationID, o.Kind, t(o.At), line(o.Actor), line(o.Note))
+			}
 		}
 	}
 	b.WriteString("\n## Timeline\n\n| # | Time | Who | What | Summary |\n|---|---|---|---|---|\n")

@@ -374,8 +374,14 @@ func suggest(text string, rb *runbook.Runbook, in store.Incident) string {
 			Summary: in.Summary, AwareAt: in.AwareAt, DeclaredAt: in.DeclaredAt},
 		Answers: map[string]string{}, Facts: map[string]string{},
 	}
+	questions, facts := rb.SuggestNames()
+	for _, id := range questions {
+		data.Answers[id] = ""
+	}
+	for _, id := range facts {
+		data.Facts[id] = ""
+	}
 	for _, q := range rb.Questions {
-		data.Answers[q.ID] = ""
 		v, ok := in.Answers[q.ID]
 		if !ok {
 			continue
@@ -385,9 +391,6 @@ func suggest(text string, rb *runbook.Runbook, in store.Incident) string {
 			continue
 		}
 		data.Answers[q.ID] = answerWords(q, c)
-	}
-	for _, f := range rb.Rules.Facts {
-		data.Facts[f.Fact] = ""
 	}
 	for k, f := range in.Facts {
 		if f != 0 {

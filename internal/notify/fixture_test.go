@@ -120,7 +120,10 @@ func newFixture(t testing.TB) *fixture {
 var breachAnswers = classify.Answers{"personal_data": true, "exposure": "disclosed",
 	"data_categories": []string{"contact", "identifiers"}, "records": 3400.0, "encrypted": false,
 	"customers_affected": true, "controller_data": true, "ongoing": false, "functional_impact": "none",
-	"us_health_data": false, "ca_residents": 0.0, "discovered_by": "a researcher"}
+	"us_health_data": false, "ca_residents": 0.0, "discovered_by": "a researcher",
+	// The shared breach risk assessment's own questions.
+	"unavailable_hours": 0.0, "identifiable": "direct", "recipients": "unknown", "malicious": false,
+	"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}
 
 func (f *fixture) declare(title string, drill bool, customers ...string) incident.Incident {
 	f.t.Helper()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -181,6 +182,27 @@ func TestPermissionMatrix(t *testing.T) {
 				_, err := m.f.svc.Reclassify(m.f.ctx, a, m.in.ID, incident.Classification{Incident: false,
 					DismissReason: "test data", Severity: "SEV4"})
 				return err
+			}},
+		// The breach risk assessment concluded "risk"; deciding "none"
+		// stops the authority's clock.
+		{name: "lower the breach risk", audit: "risk_decide",
+			allowed: []string{"ian", "ola", "ola by ssh", "pat as ola, trusted"},
+			do: func(m *matrix, a identity.Actor) error {
+				return m.f.svc.DecideRisk(m.f.ctx, a, m.in.ID, incident.RiskNone, "the export held test data only")
+			}},
+		{name: "raise the breach risk", audit: "risk_decide", allowed: everyone,
+			do: func(m *matrix, a identity.Actor) error {
+				return m.f.svc.DecideRisk(m.f.ctx, a, m.in.ID, incident.RiskHigh, "the export held health notes")
+			}},
+		{name: "move awareness later", audit: "anchor",
+			allowed: []string{"ian", "ola", "ola by ssh", "pat as ola, trusted"},
+			setup:   func(m *matrix) error { m.f.clock.Advance(time.Hour); return nil },
+			do: func(m *matrix, a identity.Actor) error {
+				return m.f.svc.RecordAnchor(m.f.ctx, a, m.in.ID, "aware", t0.Add(time.Minute), "the alert was a test")
+			}},
+		{name: "record an anchor", audit: "anchor", allowed: everyone,
+			do: func(m *matrix, a identity.Actor) error {
+				return m.f.svc.RecordAnchor(m.f.ctx, a, m.in.ID, "discovered", t0, "")
 			}},
 		{name: "export the incident", audit: "export", allowed: []string{"eva"},
 			do: func(m *matrix, a identity.Actor) error { _, err := m.f.svc.Export(m.f.ctx, a, m.in.ID, ""); return err }},

@@ -221,8 +221,8 @@ func ruleEnv(rb *runbook.Runbook, in store.Incident) map[string]any {
 		}
 		env[q.ID] = q.WorstValue()
 	}
-	for _, f := range rb.Rules.Flags {
-		env[f.Flag] = slices.Contains(in.Flags, f.Flag)
+	for _, f := range rb.FlagNames() { // the runbook's and its shared assessments'
+		env[f] = slices.Contains(in.Flags, f)
 	}
 	for k, v := range in.Facts {
 		if _, ok := env[k]; ok {

@@ -90,7 +90,7 @@ func TestSlackPostContentAndBlocks(t *testing.T) {
 	}
 	want := []string{"*Severity*\nSEV2", "*Status*\nopen", "*Incident commander*\n_not yet assigned_"}
 	if len(got) != 4 || !slices.Equal(got[:3], want) || !strings.HasPrefix(got[3], "*Next deadline*\n") ||
-		!strings.Contains(got[3], "(customer-notice) due 2026-03-15 02:47 UTC") {
+		!strings.Contains(got[3], "(gdpr-33-2) due 2026-03-15 02:47 UTC") {
 		t.Errorf("fields: %q", got)
 	}
 	texts := strings.Join(mrkdwnTexts(blocks), "\n")

@@ -21,7 +21,7 @@ import (
 // cacheSchema changes whenever the Runbook struct changes shape. The
 // entries are JSON: gob drops pointers to zero values, which would turn
 // "min: 0" into no minimum.
-const cacheSchema = "runbooks-v2"
+const cacheSchema = "runbooks-v3"
 
 type decodeCache struct {
 	path    string
@@ -62,7 +62,7 @@ func (c *decodeCache) get(key string) *Runbook {
 		return nil
 	}
 	delete(c.old, key) // two files with equal bytes: the second one parses
-	c.used[key] = rb
+	c.used[key] = unmerged(rb)
 	return rb
 }
 
@@ -71,9 +71,17 @@ func (c *decodeCache) put(key string, rb *Runbook) {
 		return
 	}
 	c.mu.Lock()
-	c.used[key] = rb
+	c.used[key] = unmerged(rb)
 	c.changed = true
 	c.mu.Unlock()
+}
+
+// unmerged is a shallow copy kept for the cache: the loaded runbook's
+// Questions are replaced (never changed in place) when the shared
+// assessments' questions are merged in, so the copy keeps the file's own.
+func unmerged(rb *Runbook) *Runbook {
+	cp := *rb
+	return &cp
 }
 
 // save writes the entries used by this load, if anything changed. Entries
@@ -110,12 +118,14 @@ func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache)
 	if rb := c.get(key); rb != nil {
 		if issues := validate(rb, opts); len(issues) == 0 {
 			rb.Source = Source{Path: path, Hash: key}
+			rb.mergeShared()
 			return rb, nil
 		}
 	}
-	rb, probs := ParseFile(path, data, opts)
+	rb, probs := parseOwn(path, data, opts)
 	if rb != nil {
 		c.put(key, rb)
+		rb.mergeShared()
 	}
 	return rb, probs
 }

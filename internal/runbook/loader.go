@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -34,7 +35,20 @@ func init() {
 // checks, with no position bookkeeping. Only when that finds anything wrong
 // is the file parsed again with goccy/go-yaml, whose AST gives exact lines
 // and columns, and the problems are reported from that parse.
+//
+// The questions of the shared assessments the runbook uses, unless it
+// provides or binds them, are appended to its Questions.
 func ParseFile(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
+	rb, probs := parseOwn(path, data, opts)
+	if rb != nil {
+		rb.mergeShared()
+	}
+	return rb, probs
+}
+
+// parseOwn is ParseFile without merging the shared questions: the form the
+// decode cache keeps.
+func parseOwn(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
 	if len(data) > strictyaml.MaxFileSize || len(bytes.TrimSpace(data)) == 0 {
 		_, probs := strictyaml.Parse(path, data)
 		return nil, probs
@@ -128,7 +142,9 @@ func slowParse(path string, data []byte, opts ValidateOptions) (*Runbook, strict
 type Library struct {
 	Runbooks []*Runbook          // sorted by id
 	Failed   strictyaml.Problems // one or more problems per file that did not load
-	byID     map[string]*Runbook
+	// Assessments are the shared assessments the runbooks can use.
+	Assessments *AssessmentLibrary
+	byID        map[string]*Runbook
 }
 
 // Get returns the runbook with id.
@@ -149,7 +165,14 @@ type Options struct {
 
 // Load reads every runbook. A broken file never stops the others: its
 // problems are collected in Failed.
+//
+// Shared assessments are read first, from the assessments/ sub-folders;
+// the runbooks that use them are checked against them.
 func Load(opts Options) *Library {
+	alib := LoadAssessments(opts)
+	if opts.Validate.Assessments == nil {
+		opts.Validate.Assessments, opts.Validate.AssessmentFailed = alib.Get, alib.FailedPath
+	}
 	var files []strictyaml.File
 	if opts.Bundled != nil {
 		files = append(files, bundledFiles(opts.Bundled)...)
@@ -157,37 +180,99 @@ func Load(opts Options) *Library {
 	for _, dir := range opts.Dirs {
 		files = append(files, dirFiles(dir)...)
 	}
-	return build(files, opts, true)
+	lib := build(files, opts, true)
+	lib.Assessments = alib
+	if len(alib.Failed) > 0 {
+		lib.Failed = append(lib.Failed, alib.Failed...)
+		lib.Failed.Sort()
+	}
+	return lib
 }
 
 // LoadPaths reads the runbook files and folders named, and no others: no
 // bundled runbooks, and a runbook id defined twice is a problem rather
-// than a replacement. It is what lint checks.
+// than a replacement. It is what lint checks. Shared assessments named (a
+// file in an assessments/ folder or with a top-level conclusion:, an
+// assessments/ folder, or the assessments/ sub-folder of a folder named)
+// are read too; runbooks use them first, then validate.Assessments (see
+// LintValidate).
 func LoadPaths(paths []string, validate ValidateOptions) *Library {
-	var files []strictyaml.File
+	var files, shared []strictyaml.File
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		switch {
 		case err != nil:
 			files = append(files, strictyaml.File{Path: p, Err: err})
+		case st.IsDir() && filepath.Base(filepath.Clean(p)) == AssessmentDir:
+			shared = append(shared, FolderFiles(p, strictyaml.Assessment)...)
 		case st.IsDir():
 			files = append(files, dirFiles(p)...)
+			shared = append(shared, FolderFiles(filepath.Join(p, AssessmentDir), strictyaml.Assessment)...)
+		case isAssessmentPath(p):
+			shared = append(shared, strictyaml.ReadOne(context.TODO(), strictyaml.Assessment, p))
 		default:
 			files = append(files, strictyaml.ReadOne(context.TODO(), strictyaml.Runbook, p))
 		}
 	}
-	return build(files, Options{Validate: validate}, false)
+	linted := buildAssessments(shared, validate, false)
+	resolve, failed := validate.Assessments, validate.AssessmentFailed
+	validate.Assessments = func(id string) (*Assessment, bool) {
+		if a, ok := linted.Get(id); ok {
+			return a, true
+		}
+		if resolve != nil {
+			return resolve(id)
+		}
+		return nil, false
+	}
+	validate.AssessmentFailed = func(id string) (string, bool) {
+		if p, ok := linted.FailedPath(id); ok {
+			return p, true
+		}
+		if failed != nil {
+			return failed(id)
+		}
+		return "", false
+	}
+	lib := build(files, Options{Validate: validate}, false)
+	lib.Assessments = linted
+	if len(linted.Failed) > 0 {
+		lib.Failed = append(lib.Failed, linted.Failed...)
+		lib.Failed.Sort()
+	}
+	return lib
 }
 
-// Lint checks the given runbook files and folders, or, with none, the
-// bundled and configured runbooks, and returns every problem sorted by
-// position. It checks runbooks only; tabletop.Lint checks the scenarios
-// beside them too.
+// Lint checks the given runbook and shared assessment files and folders,
+// or, with none, the bundled and configured ones, and returns every
+// problem sorted by position. A runbook uses the assessments linted with
+// it first, then the bundled and configured ones. It checks runbooks and
+// assessments only; tabletop.Lint checks the scenarios beside them too.
 func Lint(paths []string, opts Options) strictyaml.Problems {
 	if len(paths) == 0 {
 		return Load(opts).Failed
 	}
-	return LoadPaths(paths, opts.Validate).Failed
+	return LoadPaths(paths, LintValidate(opts)).Failed
+}
+
+// LintValidate is opts.Validate for linting files named on the command
+// line: runbooks that use a shared assessment not among the files find
+// it among the bundled and configured ones (read when first needed).
+func LintValidate(opts Options) ValidateOptions {
+	v := opts.Validate
+	if v.Assessments != nil {
+		return v
+	}
+	var configured *AssessmentLibrary
+	load := func() *AssessmentLibrary {
+		if configured == nil {
+			configured = LoadAssessments(opts)
+		}
+		return configured
+	}
+	v.Assessments = func(id string) (*Assessment, bool) { return load().Get(id) }
+	v.AssessmentFailed = func(id string) (string, bool) { return load().FailedPath(id) }
+	return v
 }
 
 func bundledFiles(fsys fs.FS) []strictyaml.File {

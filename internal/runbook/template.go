@@ -3,6 +3,7 @@ package runbook
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -145,13 +146,42 @@ func RenderSuggestion(text string, data SuggestData) (string, error) {
 // sampleSuggestData has every question and fact of rb, for lint.
 func sampleSuggestData(rb *Runbook) SuggestData {
 	d := SuggestData{Incident: SampleData(Notification{}).Incident, Answers: map[string]string{}, Facts: map[string]string{}}
-	for _, q := range rb.Questions {
-		d.Answers[q.ID] = "sample " + q.ID
+	questions, facts := rb.SuggestNames()
+	for _, q := range questions {
+		d.Answers[q] = "sample " + q
 	}
-	for _, f := range rb.Rules.Facts {
-		d.Facts[f.Fact] = "1,000"
+	for _, f := range facts {
+		d.Facts[f] = "1,000"
 	}
 	return d
+}
+
+// SuggestNames are the question ids and fact names a suggestion can use:
+// the runbook's own and those of the shared assessments it uses.
+func (r *Runbook) SuggestNames() (questions, facts []string) {
+	for _, q := range r.Questions {
+		questions = append(questions, q.ID)
+	}
+	for _, f := range r.Rules.Facts {
+		facts = append(facts, f.Fact)
+	}
+	for i := range r.Uses {
+		a := r.Uses[i].shared
+		if a == nil {
+			continue
+		}
+		for _, q := range a.Questions {
+			if !slices.Contains(questions, q.ID) {
+				questions = append(questions, q.ID)
+			}
+		}
+		for _, f := range a.Facts {
+			if !slices.Contains(facts, f.Fact) {
+				facts = append(facts, f.Fact)
+			}
+		}
+	}
+	return questions, facts
 }
 
 // checkSuggestion test-renders a suggestion, returning a short message for

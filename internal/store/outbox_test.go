@@ -44,21 +44,8 @@ func TestDeliveryMigrationKeepsTheOutboxAndMarksExports(t *testing.T) {
 		mustExec(t, db, insert, r.id, ids[0], r.dest, r.status, r.via, ids[0]+"|"+r.status+r.via+r.dest, now, now, now,
 			r.ts, r.err)
 	}
-	// The schema just before the delivery migration (its number may change
-	// when migrations of other work land first).
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := -1
-	for _, m := range ms {
-		if strings.HasSuffix(m.name, "_delivery.sql") {
-			before = m.version - 1
-		}
-	}
-	if before < 2 {
-		t.Fatal("no delivery migration")
-	}
+	// The schema just before the delivery migration.
+	before := versionBefore(t, "_delivery.sql")
 	undoMigration6(t, db) // the identity migration, which came after it
 	mustExec(t, db, fmt.Sprintf("PRAGMA user_version = %d", before))
 	db.Close()
@@ -88,4 +75,22 @@ func TestDeliveryMigrationKeepsTheOutboxAndMarksExports(t *testing.T) {
 	if rep, err := s.VerifyChains(ctx); err != nil || !rep.OK {
 		t.Fatalf("chains after the upgrade: %+v, %v", rep, err)
 	}
+}
+
+// versionBefore is the schema version just before the migration whose file
+// name ends in suffix, found by name: its number may change when
+// migrations of other work land first.
+func versionBefore(t *testing.T, suffix string) int {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if strings.HasSuffix(m.name, suffix) {
+			return m.version - 1
+		}
+	}
+	t.Fatalf("no migration *%s", suffix)
+	return 0
 }

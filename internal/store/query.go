@@ -213,14 +213,14 @@ func incidentSteps(ctx context.Context, q querier, incidentID string) ([]Step, e
 }
 
 // obligationEventColumns are read by scanObligationEvent.
-const obligationEventColumns = "id, incident_id, obligation_id, kind, at, actor, note, recorded_at"
+const obligationEventColumns = "id, incident_id, obligation_id, kind, at, actor, note, value, recorded_at"
 
 func scanObligationEvent(sc scanner) (ObligationEvent, error) {
 	var (
 		e            ObligationEvent
 		at, recorded string
 	)
-	err := sc.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note, &recorded)
+	err := sc.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note, &e.Value, &recorded)
 	if err != nil {
 		return e, err
 	}

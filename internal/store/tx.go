@@ -595,11 +595,12 @@ func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time)
 
 // obligations ----------------------------------------------------------------
 
-// InsertObligationEvent stores a submission or pause and sets e.ID.
+// InsertObligationEvent stores a submission, pause, anchor or decision and
+// sets e.ID.
 func (tx *Tx) InsertObligationEvent(ctx context.Context, e *ObligationEvent) error {
 	res, err := tx.exec(ctx, `INSERT INTO obligation_events (incident_id, obligation_id, kind,
-		at, actor, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.IncidentID, e.ObligationID, e.Kind, FormatTime(e.At), e.Actor, e.Note, FormatTime(e.RecordedAt))
+		at, actor, note, value, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.IncidentID, e.ObligationID, e.Kind, FormatTime(e.At), e.Actor, e.Note, e.Value, FormatTime(e.RecordedAt))
 	if err != nil {
 		return fmt.Errorf("record %s of %s for %s: %w", e.Kind, e.ObligationID, e.IncidentID, err)
 	}

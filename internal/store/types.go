@@ -27,6 +27,12 @@ const (
 	ObligationSubmitted  = "submitted"
 	ObligationPauseStart = "pause_start"
 	ObligationPauseEnd   = "pause_end"
+	// ObligationAnchor records a moment a clock runs from (ObligationID is
+	// the event name, such as "determined").
+	ObligationAnchor = "anchor"
+	// ObligationDecision records a decision on a shared assessment's
+	// conclusion (ObligationID is the conclusion's name, Value the level).
+	ObligationDecision = "decision"
 )
 
 // Audit outcomes.
@@ -150,15 +156,17 @@ type Step struct {
 }
 
 // ObligationEvent is a submission, or the start or end of a pause, of one
-// regulatory obligation's clock.
+// regulatory obligation's clock; or an anchor a clock runs from; or a
+// decision on a risk assessment's conclusion.
 type ObligationEvent struct {
 	ID           int64     `json:"id"`
 	IncidentID   string    `json:"incident_id"`
-	ObligationID string    `json:"obligation_id"`
-	Kind         string    `json:"kind"` // submitted | pause_start | pause_end
+	ObligationID string    `json:"obligation_id"` // the rule; for an anchor the event; for a decision the conclusion
+	Kind         string    `json:"kind"`          // submitted | pause_start | pause_end | anchor | decision
 	At           time.Time `json:"at"`
 	Actor        string    `json:"actor"`
 	Note         string    `json:"note,omitempty"`
+	Value        string    `json:"value,omitempty"` // a decision's level
 	RecordedAt   time.Time `json:"recorded_at"`
 }
 

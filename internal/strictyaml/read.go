@@ -24,6 +24,7 @@ type Kind string
 // The kinds of input file irtui reads.
 const (
 	Runbook       Kind = "runbook"
+	Assessment    Kind = "shared assessment"
 	Scenario      Kind = "scenario"
 	Actions       Kind = "actions" // a drill's scripted actions
 	Answers       Kind = "answers"

@@ -30,7 +30,9 @@ func realIncident(t *testing.T, f *fixture) string {
 	answers := classify.Answers{"personal_data": true, "exposure": "disclosed", "data_categories": []string{"contact"},
 		"records": 61000.0, "encrypted": false, "customers_affected": true, "controller_data": true, "ongoing": false,
 		"functional_impact": "none", "us_health_data": false, "ca_residents": 0.0,
-		"discovered_by": "Alice Jansen saw the container listed by a researcher (mail from researcher@example.net)"}
+		"discovered_by":     "Alice Jansen saw the container listed by a researcher (mail from researcher@example.net)",
+		"unavailable_hours": 0.0, "identifiable": "direct", "recipients": "unknown", "malicious": false,
+		"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}
 	v, err := classify.Classify(rb, answers, f.deps.Policy, classify.Events{Aware: t0, Classified: fc.Now()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +135,8 @@ func TestFromIncident(t *testing.T) {
 	acts := &DrillActions{Actions: []DrillAction{
 		{Offset: 5 * time.Minute, Do: DoDeclare, Title: "Replay", Answers: map[string]any{"personal_data": true,
 			"exposure": "disclosed", "records": 61000.0, "encrypted": false, "customers_affected": true, "controller_data": true,
-			"ongoing": false, "functional_impact": "none", "data_categories": []any{"contact"}}},
+			"ongoing": false, "functional_impact": "none", "data_categories": []any{"contact"},
+			"recipients": "unknown", "malicious": false, "undetected_days": 0.0, "used_against_people": false, "consequences": "limited"}},
 		{Offset: 10 * time.Minute, Do: DoAssign, Role: "incident_commander", Person: "alice"},
 		{Offset: time.Hour, Do: DoStep, Step: "stop-exposure"},
 	}}

@@ -777,7 +777,7 @@ const ScenarioDir = "scenarios"
 // bundled scenario's id replaces it. Files that fail are listed in the
 // result's Failed, with path:line:col.
 func Load(opts runbook.Options, lib *runbook.Library) *ScenarioLibrary {
-	return buildScenarios(scenarioFiles(opts), lib.Get, opts.Validate, true)
+	return buildScenarios(runbook.SubfolderFiles(opts, ScenarioDir, strictyaml.Scenario), lib.Get, opts.Validate, true)
 }
 
 // Lint checks the given runbook and scenario files and folders, or, with
@@ -794,7 +794,7 @@ func Lint(paths []string, opts runbook.Options) strictyaml.Problems {
 	)
 	if len(paths) == 0 {
 		lib = runbook.Load(opts)
-		scenarios, runbooks = scenarioFiles(opts), lib.Get
+		scenarios, runbooks = runbook.SubfolderFiles(opts, ScenarioDir, strictyaml.Scenario), lib.Get
 	} else {
 		var runbookPaths []string
 		for _, p := range paths {
@@ -803,17 +803,17 @@ func Lint(paths []string, opts runbook.Options) strictyaml.Problems {
 			case err != nil:
 				runbookPaths = append(runbookPaths, p) // the runbook lint reports it
 			case st.IsDir() && filepath.Base(filepath.Clean(p)) == ScenarioDir:
-				scenarios = append(scenarios, scenarioDirFiles(p)...)
+				scenarios = append(scenarios, runbook.FolderFiles(p, strictyaml.Scenario)...)
 			case st.IsDir():
 				runbookPaths = append(runbookPaths, p)
-				scenarios = append(scenarios, scenarioDirFiles(filepath.Join(p, ScenarioDir))...)
+				scenarios = append(scenarios, runbook.FolderFiles(filepath.Join(p, ScenarioDir), strictyaml.Scenario)...)
 			case isScenarioPath(p):
 				scenarios = append(scenarios, strictyaml.ReadOne(context.TODO(), strictyaml.Scenario, p))
 			default:
 				runbookPaths = append(runbookPaths, p)
 			}
 		}
-		lib = runbook.LoadPaths(runbookPaths, opts.Validate)
+		lib = runbook.LoadPaths(runbookPaths, runbook.LintValidate(opts))
 		var configured *runbook.Library
 		runbooks = func(id string) (*runbook.Runbook, bool) {
 			if rb, ok := lib.Get(id); ok {
@@ -830,47 +830,11 @@ func Lint(paths []string, opts runbook.Options) strictyaml.Problems {
 	return probs
 }
 
-// scenarioFiles lists the scenario files of the bundled runbooks and of
-// the configured folders.
-func scenarioFiles(opts runbook.Options) []strictyaml.File {
-	var files []strictyaml.File
-	if opts.Bundled != nil {
-		if bundled, err := strictyaml.ReadFS(opts.Bundled, ScenarioDir); err == nil {
-			files = append(files, bundled...)
-		}
-	}
-	for _, dir := range opts.Dirs {
-		files = append(files, scenarioDirFiles(filepath.Join(dir, ScenarioDir))...)
-	}
-	return files
-}
-
-// scenarioDirFiles lists the scenario files in dir; a missing folder has
-// none.
-func scenarioDirFiles(dir string) []strictyaml.File {
-	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return nil
-	}
-	return strictyaml.ReadDir(context.TODO(), strictyaml.Scenario, dir)
-}
-
 // isScenarioPath reports whether a file named on the lint command line is
 // a scenario: it sits in a scenarios/ folder or has a top-level injects
 // key.
 func isScenarioPath(p string) bool {
-	if filepath.Base(filepath.Dir(p)) == ScenarioDir {
-		return true
-	}
-	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Scenario, p)
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "injects:") {
-			return true
-		}
-	}
-	return false
+	return runbook.IsPathOf(p, ScenarioDir, strictyaml.Scenario, "injects")
 }
 
 func buildScenarios(files []strictyaml.File, runbooks func(string) (*runbook.Runbook, bool), opts runbook.ValidateOptions, replace bool) *ScenarioLibrary {

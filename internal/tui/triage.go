@@ -83,16 +83,18 @@ const (
 // question is on screen (they scroll when the screen is short), and
 // answering takes one key: y or n, a digit, or enter.
 type triageModel struct {
-	rb      *runbook.Runbook
-	mode    triageMode
-	fields  []*triageField
-	focus   int
-	offset  int // first option line shown of the focused field
-	verdict classify.Verdict
-	err     error
-	started time.Time
-	sent    bool
-	title   string // a re-assessment's incident, "ID · title"
+	rb *runbook.Runbook
+	// questions are the runbook's questions that apply under the policy.
+	questions []runbook.Question
+	mode      triageMode
+	fields    []*triageField
+	focus     int
+	offset    int // first option line shown of the focused field
+	verdict   classify.Verdict
+	err       error
+	started   time.Time
+	sent      bool
+	title     string // a re-assessment's incident, "ID · title"
 	// incidentID, awareAt and declaredAt are the incident a re-assessment
 	// is of.
 	incidentID string
@@ -112,8 +114,12 @@ func (t *triageModel) now(m *Model) time.Time {
 	return m.now
 }
 
-// triageQuestions are the questions the form asks of a runbook.
-func triageQuestions(_ *Model, rb *runbook.Runbook) []runbook.Question { return rb.Questions }
+// triageQuestions are the questions the form asks of a runbook: those
+// that apply under the policy (a shared assessment for a regime the policy
+// lacks asks none).
+func triageQuestions(m *Model, rb *runbook.Runbook) []runbook.Question {
+	return classify.Questions(rb, m.deps.Config.Policy)
+}
 
 func (m *Model) startTriage(rb *runbook.Runbook) tea.Cmd { return m.startTriageOn(rb, nil, nil) }
 
@@ -127,7 +133,8 @@ func (m *Model) startTriageOn(rb *runbook.Runbook, clk clock.Clock, declare func
 	aware := newTextInput("YYYY-MM-DD HH:MM", w)
 	aware.SetValue(t.now(m).In(m.deps.Config.Policy.Location()).Format("2006-01-02 15:04"))
 	t.fields = []*triageField{{kind: fieldTitle, input: title}, {kind: fieldAware, input: aware}}
-	for _, q := range triageQuestions(m, rb) {
+	t.questions = triageQuestions(m, rb)
+	for _, q := range t.questions {
 		t.fields = append(t.fields, newQuestionField(q, w))
 	}
 	if len(m.customers) > 0 {
@@ -155,7 +162,8 @@ func (m *Model) startReassess(d store.Detail) tea.Cmd {
 		t.clock = m.drill.run.Clock()
 	}
 	w := t.inputWidth(m)
-	for _, q := range triageQuestions(m, rb) {
+	t.questions = triageQuestions(m, rb)
+	for _, q := range t.questions {
 		f := newQuestionField(q, w)
 		if v, ok := in.Answers[q.ID]; ok {
 			f.setAnswer(v)
@@ -596,9 +604,11 @@ func (t *triageModel) updatePick(m *Model, f *triageField, k tea.KeyPressMsg) te
 }
 
 func (t *triageModel) parseAware(m *Model, s string) (time.Time, error) {
-	at, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(s), m.deps.Config.Policy.Location())
+	// deadline.ParseTime: a time in the repeated hour of a clock change is
+	// the earlier instant; one in the skipped hour is refused, saying why.
+	at, err := deadline.ParseTime(strings.TrimSpace(s), m.deps.Config.Policy.Location())
 	if err != nil {
-		return time.Time{}, fmt.Errorf("use YYYY-MM-DD HH:MM")
+		return time.Time{}, err
 	}
 	if at.After(t.now(m).Add(time.Minute)) {
 		return time.Time{}, fmt.Errorf("awareness cannot be in the future")
@@ -1145,8 +1155,21 @@ func (t *triageModel) verdictView(m *Model, inner int) string {
 	if len(v.Assumed) > 0 {
 		b.WriteString(s.Warn.Render(fmt.Sprintf("%d unanswered: assumed the worst", len(v.Assumed))) + "\n")
 	}
+	for _, a := range v.Assessments {
+		if a.Level == "" {
+			continue
+		}
+		line := a.Name + ": " + a.Level
+		if len(a.Decided) > 0 {
+			line += " (" + strings.Join(a.Decided, ", ") + ")"
+		}
+		b.WriteString(lipgloss.NewStyle().Width(inner).Render(s.Bold.Render(clean(line))) + "\n")
+	}
 	b.WriteString("\n" + s.Bold.Render("Deadlines") + "\n")
 	b.WriteString(t.deadlines(m, inner, len(v.Obligations)+1) + "\n")
+	for _, wn := range v.Warnings {
+		b.WriteString(lipgloss.NewStyle().Width(inner).Render(s.Warn.Render(clean("Warning: "+wn))) + "\n")
+	}
 	b.WriteString("\n" + s.Bold.Render("Why") + "\n")
 	for _, r := range v.Rationale {
 		if r.Part == "assumed" {
