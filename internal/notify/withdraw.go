@@ -59,6 +59,9 @@ func (s *Service) withdrawStale(ctx context.Context, tx *store.Tx, ev incident.E
 			retired[[2]string{n.RuleID, triggerKey(n)}] = true
 		}
 	}
+	if ev.Kind == incident.EventCustomerUnlinked {
+		return s.meetAfterUnlink(ctx, tx, ev)
+	}
 	if len(retired) == 0 {
 		return nil
 	}
@@ -112,4 +115,25 @@ func triggerKey(n store.Notification) string {
 		return ""
 	}
 	return parts[2]
+}
+
+// meetAfterUnlink: once a customer is no longer affected, the others'
+// delivered notices may be every affected customer's: the obligation
+// they serve is then met.
+func (s *Service) meetAfterUnlink(ctx context.Context, tx *store.Tx, ev incident.Event) error {
+	all, err := tx.IncidentNotifications(ctx, ev.Incident.ID, store.NoticeSent)
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	for _, n := range all {
+		if n.Audience != AudienceCustomers || n.ObligationID == "" || done[n.ObligationID] || !Delivered(n) {
+			continue
+		}
+		done[n.ObligationID] = true
+		if err := meetObligation(ctx, tx, n, ev.At, ev.Actor); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -275,3 +275,44 @@ func (dm *detailModel) showEntry(m *Model) tea.Cmd {
 
 // clockLabel is an obligation's human name for screens.
 func clockLabel(o deadline.Obligation) string { return deadline.Label(o.Rule) }
+
+// askAnchor records when a moment happened that clocks run from: which
+// moment, when (now unless changed), and why.
+func (dm *detailModel) askAnchor(m *Model) tea.Cmd {
+	var items []choice
+	for _, a := range deadline.AnchorKinds {
+		detail := a.Title
+		if rules := deadline.RulesUsing(a.Event); len(rules) > 0 {
+			var labels []string
+			for _, r := range rules {
+				labels = append(labels, deadline.LabelOf(r))
+			}
+			detail += " — starts: " + strings.Join(labels, ", ")
+		}
+		items = append(items, choice{value: a.Name, label: a.Name, detail: detail})
+	}
+	id, svc, actor, loc := dm.id, m.service(dm.id), m.deps.Actor, m.deps.Config.Policy.Location()
+	now := m.nowFor(dm.id)
+	m.overlay = newChoice("Record when something happened ("+id+")", items, func(c choice) tea.Cmd {
+		kind, _ := deadline.AnchorByName(c.value)
+		in := newInput(m, fmt.Sprintf("When was it: %s? YYYY-MM-DD HH:MM, %s", kind.Title, loc), "", true, func(text string) tea.Cmd {
+			at, err := deadline.ParseTime(strings.TrimSpace(text), loc)
+			if err != nil {
+				return func() tea.Msg { return actionMsg{err: fmt.Errorf("%s: %w", kind.Name, err)} }
+			}
+			prompt := "Why, or what it rests on"
+			if kind.NeedsNote {
+				prompt += " (required)"
+			}
+			m.overlay = newInput(m, prompt+":", "e.g. the board's decision of 10:30, minutes in the ticket", kind.NeedsNote, func(note string) tea.Cmd {
+				return m.act(fmt.Sprintf("Recorded %s at %s; the clocks that run from it follow.", kind.Name, deadline.Format(at)),
+					func() error { return svc.RecordAnchor(m.ctx(), actor, id, kind.Name, at, note) })
+			})
+			return nil
+		})
+		in.input.SetValue(now.In(loc).Format("2006-01-02 15:04"))
+		m.overlay = in
+		return nil
+	})
+	return nil
+}

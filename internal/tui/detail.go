@@ -176,6 +176,8 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return dm.reassess(m)
 	case key.Matches(msg, k.Customers):
 		return dm.askCustomers(m)
+	case key.Matches(msg, k.Anchor):
+		return dm.askAnchor(m)
 	case key.Matches(msg, k.Submitted) && dm.tab == tabOverview:
 		return dm.askSubmitted(m)
 	case key.Matches(msg, k.Close):

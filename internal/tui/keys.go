@@ -22,6 +22,9 @@ type KeyMap struct {
 	// notice the user may approve; Reassess answers the triage again;
 	// Customers links and unlinks affected customers.
 	Compose, ApproveAll, Reassess, Customers key.Binding
+	// Anchor records a moment a clock runs from (materiality determined,
+	// ransom paid, ...).
+	Anchor key.Binding
 
 	Confirm, Cancel key.Binding
 }
@@ -72,6 +75,7 @@ func DefaultKeyMap() KeyMap {
 		ApproveAll:  b([]string{"P"}, "P", "approve ready notices"),
 		Reassess:    b([]string{"T"}, "T", "re-assess (answer triage again)"),
 		Customers:   b([]string{"L"}, "L", "link/unlink customers"),
+		Anchor:      b([]string{"t"}, "t", "record when something happened (starts clocks)"),
 
 		Confirm: b([]string{"enter", "y"}, "enter", "confirm"),
 		Cancel:  b([]string{"esc"}, "esc", "cancel"),
@@ -126,7 +130,7 @@ func (m *Model) bindings() helpKeys {
 		case tabRunbook:
 			short = append(short, k.Done, k.Skip)
 		case tabOverview:
-			short = append(short, k.Submitted, k.Reassess, k.Customers, k.Severity)
+			short = append(short, k.Submitted, k.Anchor, k.Reassess, k.Customers, k.Severity)
 		case tabTimeline:
 			short = append(short, k.Open)
 		case tabNotifications:
@@ -142,7 +146,7 @@ func (m *Model) bindings() helpKeys {
 				{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5},
 				{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open},
 				{k.Note, k.Assign, k.Acknowledge, k.Done, k.Skip},
-				{k.Reassess, k.Customers, k.Severity, k.Submitted},
+				{k.Reassess, k.Customers, k.Anchor, k.Severity, k.Submitted},
 				{k.Compose, k.Edit, k.Approve, k.ApproveAll, k.Retry, k.Delivered},
 				{k.Close, k.Reopen, k.Back, k.Quit},
 			},
