@@ -118,7 +118,7 @@ func referenceCase(t *testing.T, bin string, width, height int) (declareKeys, no
 	a.waitFor("Selected (3)")
 	k.key("Enter")
 	scr = a.waitFor("Declare an incident")
-	for _, want := range []string{"INCIDENT", "SEV1", "Notice to affected"} {
+	for _, want := range []string{"INCIDENT", "SEV1", "Notice to the customers"} {
 		if !strings.Contains(scr, want) {
 			t.Errorf("before declaring, the screen lacks %q:\n%s", want, scr)
 		}

@@ -412,7 +412,7 @@ func (v *Verdict) evaluateShared(rb *runbook.Runbook, env map[string]any, assume
 			}
 			env[r.Fact] = f
 			v.Facts[r.Fact] = f
-			out = append(out, reason("fact:"+r.Fact, fmt.Sprintf("%s = %v: %s", r.Fact, f, r.Because), r.Value, r.Uses()))
+			out = append(out, reason("fact:"+r.Fact, fmt.Sprintf("%s = %s: %s", r.Fact, FormatNumber(f), r.Because), r.Value, r.Uses()))
 		}
 	}
 	return out, nil

@@ -9,8 +9,8 @@ import (
 // list column: the regime and what is due, without the legal citation.
 var shortLabels = map[string]string{
 	"gdpr-33":                    "GDPR 72h to the authority",
-	"gdpr-33-2":                  "GDPR notice to each controller",
-	"gdpr-33-2-controller":       "Controller's own 72h (theirs)",
+	"gdpr-33-2":                  "GDPR notice to controllers",
+	"gdpr-33-2-controller":       "Controllers' 72h (theirs)",
 	"gdpr-33-5":                  "GDPR breach register",
 	"uk-gdpr-33":                 "UK GDPR 72h to the ICO",
 	"uk-gdpr-34":                 "UK GDPR notice to the people",
@@ -38,7 +38,7 @@ var shortLabels = map[string]string{
 	"cra-incident-notification":  "CRA incident notification",
 	"cra-incident-final":         "CRA incident final report",
 	"cra-users":                  "CRA notice to the users",
-	"customer-notice":            "Notice to affected customers",
+	"customer-notice":            "Notice to the customers",
 }
 
 // Label is the human name of a rule's clock: a short one for the known

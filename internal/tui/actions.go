@@ -65,10 +65,12 @@ func (msg closeCheckedMsg) apply(m *Model) tea.Cmd {
 		return nil
 	}
 	lines := msg.ends.Lines(msg.now)
-	prompt := fmt.Sprintf("Closing %s leaves open:\n• %s\n\nReason to close over them (recorded):", id, strings.Join(lines, "\n• "))
-	m.overlay = newInput(m, prompt, "e.g. regulator notified by phone; tracked in ticket SEC-42", true, func(reason string) tea.Cmd {
-		return m.act(id+" closed.", func() error { return svc.Close(m.ctx(), actor, id, reason) })
-	})
+	in := newInput(m, "Reason to close "+id+" over them (recorded):", "e.g. regulator notified by phone; tracked in ticket SEC-42", true,
+		func(reason string) tea.Cmd {
+			return m.act(id+" closed.", func() error { return svc.Close(m.ctx(), actor, id, reason) })
+		})
+	in.detail = fmt.Sprintf("Closing %s leaves open:\n• %s", id, strings.Join(lines, "\n• "))
+	m.overlay = in
 	return nil
 }
 

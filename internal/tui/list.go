@@ -157,17 +157,26 @@ func (l *listModel) view(m *Model, w, h int) string {
 	// Columns: severity, id, title, status, age, next deadline, commander.
 	// The commander stays at every width; the title gives way, and on
 	// narrow screens the age goes.
-	wide := w >= 100
+	wide, narrow := w >= 100, w < 80
 	dlW, cmdW := 22, 10
-	if wide {
+	switch {
+	case wide:
 		dlW, cmdW = 36, 12
+	case narrow:
+		dlW = 17
 	}
-	fixed := 1 + 7 + 10 + 8 + (dlW + 1) + cmdW
+	fixed := 1 + 7 + 10 + (dlW + 1) + cmdW
+	if !narrow {
+		fixed += 8 // the status; the scope above says it on narrow screens
+	}
 	if wide {
 		fixed += 6
 	}
 	titleW := max(w-fixed-1, 8)
-	head := fmt.Sprintf("%-6s %-9s %s %-7s ", "SEV", "ID", padRight("TITLE", titleW), "STATUS")
+	head := fmt.Sprintf("%-6s %-9s %s ", "SEV", "ID", padRight("TITLE", titleW))
+	if !narrow {
+		head += fmt.Sprintf("%-7s ", "STATUS")
+	}
 	if wide {
 		head += fmt.Sprintf("%-5s ", "AGE")
 	}
@@ -189,7 +198,10 @@ func (l *listModel) view(m *Model, w, h int) string {
 		if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
 			cmdr = s.Warn.Render("unassigned")
 		}
-		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " " + padRight(status, 7) + " "
+		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " "
+		if !narrow {
+			line += padRight(status, 7) + " "
+		}
 		if wide {
 			line += padRight(age(m.now.Sub(r.inc.DeclaredAt)), 5) + " "
 		}

@@ -523,7 +523,7 @@ func (m *Model) renderFooter(w int) string {
 		status = st.Render(truncate(m.status, w))
 	}
 	m.help.SetWidth(w)
-	return status + "\n" + m.help.View(m.bindings())
+	return status + "\n" + truncate(m.help.View(m.bindings()), w)
 }
 
 // service is the incident service for an incident: a drill's own, on the

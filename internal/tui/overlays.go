@@ -158,7 +158,12 @@ func cleanBlock(s string) string {
 
 // inputOverlay asks for one line of text: a note, a reason.
 type inputOverlay struct {
-	prompt   string
+	prompt string
+	// detail, if set, is shown above the prompt and scrolls (↑/↓,
+	// pgup/pgdn): what the question is about, such as what closing leaves
+	// open. The prompt and the field always show.
+	detail   string
+	sc       scroll
 	input    textinput.Model
 	required bool
 	submit   func(text string) tea.Cmd
@@ -191,6 +196,11 @@ func (o *inputOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 			return false, nil
 		}
 		return true, o.submit(text)
+	case "up", "down", "pgup", "pgdown":
+		if o.detail != "" {
+			o.sc.key(m, msg, 1000, m.height/2)
+			return false, nil
+		}
 	}
 	o.discarding = false
 	var cmd tea.Cmd
@@ -200,18 +210,24 @@ func (o *inputOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {
 
 func (o *inputOverlay) view(m *Model, w, h int) string {
 	inner := boxWidth(w, 64)
-	o.input.SetWidth(inner - 2)
+	o.input.SetWidth(inner - 4)
 	prompt := wrapText(m.styles.Bold.Render(cleanBlock(o.prompt)), inner)
 	tail := []string{"", o.input.View()}
 	if o.problem != "" {
 		tail = append(tail, wrapText(m.styles.StatusErr.Render(o.problem), inner)...)
 	}
 	tail = append(tail, "", m.styles.Subtle.Render(truncate("enter: save · esc: cancel", inner)))
-	// The prompt gives way first; the field always shows.
-	if room := boxHeight(h) - len(tail); len(prompt) > room {
+	var body []string
+	if o.detail != "" {
+		room := max(boxHeight(h)-len(tail)-len(prompt)-1, 1)
+		body = append(o.sc.window(m, wrapText(cleanBlock(o.detail), inner), room), "")
+	}
+	// Only when even that does not fit, the prompt gives way; the field
+	// always shows.
+	if room := boxHeight(h) - len(tail) - len(body); len(prompt) > room {
 		prompt = prompt[:max(room, 0)]
 	}
-	return m.styles.Overlay.Width(inner + 6).Render(strings.Join(append(prompt, tail...), "\n"))
+	return m.styles.Overlay.Width(inner + 6).Render(strings.Join(append(append(body, prompt...), tail...), "\n"))
 }
 
 // choice is one item of a choiceOverlay.
@@ -239,17 +255,27 @@ func (c *choiceOverlay) visible() []choice {
 	return filterChoices(c.items, c.filter.Value())
 }
 
+// filterChoices keeps the items that match q, best first: those whose
+// value or label starts with it, then those containing it, then those
+// matching it as a subsequence ("pdb" finds "personal-data-breach").
 func filterChoices(items []choice, q string) []choice {
+	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" {
 		return items
 	}
-	var out []choice
+	var best, good, loose []choice
 	for _, it := range items {
-		if fuzzy(q, it.value+" "+it.label+" "+it.detail) {
-			out = append(out, it)
+		v, l := strings.ToLower(it.value), strings.ToLower(it.label)
+		switch {
+		case strings.HasPrefix(v, q) || strings.HasPrefix(l, q):
+			best = append(best, it)
+		case strings.Contains(v, q) || strings.Contains(l, q):
+			good = append(good, it)
+		case fuzzy(q, it.value+" "+it.label+" "+it.detail):
+			loose = append(loose, it)
 		}
 	}
-	return out
+	return append(append(best, good...), loose...)
 }
 
 func (c *choiceOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {

@@ -1017,13 +1017,10 @@ func (t *triageModel) optionLines(m *Model, f *triageField, w, h int) []string {
 	if len(opts) == 0 {
 		return append(head, s.Subtle.Render("  nothing matches; backspace edits the filter"))
 	}
-	if len(opts) > rows && rows >= 3 {
-		rows-- // a line saying more are there
-	}
-	t.offset = window(f.cursor, t.offset, rows, len(opts))
-	lines := head
-	for i := t.offset; i < len(opts) && i < t.offset+rows; i++ {
-		o := opts[i]
+	// Each option is a block of lines: a long label wraps under itself.
+	blocks := make([][]string, len(opts))
+	total := 0
+	for i, o := range opts {
 		num := i + 1
 		if f.zeroBased() {
 			num = i
@@ -1053,20 +1050,59 @@ func (t *triageModel) optionLines(m *Model, f *triageField, w, h int) []string {
 		if o.detail != "" {
 			label += s.Subtle.Render("  " + o.detail)
 		}
-		line := s.Faint.Render(key) + mark + " " + label
+		wrapped := wrapText(label, max(w-8, 10))
+		if len(wrapped) > 3 {
+			wrapped = append(wrapped[:2], truncate(strings.Join(wrapped[2:], " "), max(w-8, 10)))
+		}
 		if checked {
-			line = s.Faint.Render(key) + s.OK.Render(mark) + " " + label
+			mark = s.OK.Render(mark)
 		}
+		cur := "  "
 		if i == f.cursor {
-			line = s.Cursor.Render("› ") + line
-		} else {
-			line = "  " + line
+			cur = s.Cursor.Render("› ")
 		}
-		lines = append(lines, truncate(line, w))
+		block := []string{truncate(cur+s.Faint.Render(key)+mark+" "+wrapped[0], w)}
+		for _, l := range wrapped[1:] {
+			block = append(block, truncate(strings.Repeat(" ", 8)+l, w))
+		}
+		blocks[i] = block
+		total += len(block)
 	}
-	if shown := min(len(opts)-t.offset, rows); shown < len(opts) {
-		lines = append(lines, s.Faint.Render(fmt.Sprintf("  ↑/↓ %d more", len(opts)-shown)))
+	lines := head
+	if total <= rows {
+		t.offset = 0
+		for _, b := range blocks {
+			lines = append(lines, b...)
+		}
+		return lines
 	}
+	if rows >= 3 {
+		rows-- // a line saying more are there
+	}
+	// The window starts where it was, moved just enough to show the
+	// cursor's option in full.
+	t.offset = min(t.offset, f.cursor)
+	height := func(from, to int) int {
+		n := 0
+		for i := from; i <= to; i++ {
+			n += len(blocks[i])
+		}
+		return n
+	}
+	for t.offset < f.cursor && height(t.offset, f.cursor) > rows {
+		t.offset++
+	}
+	used, shown := 0, 0
+	for i := t.offset; i < len(blocks) && used+len(blocks[i]) <= rows; i++ {
+		lines = append(lines, blocks[i]...)
+		used += len(blocks[i])
+		shown++
+	}
+	if shown == 0 { // one option taller than the room: its first lines
+		lines = append(lines, blocks[f.cursor][:rows]...)
+		shown = 1
+	}
+	lines = append(lines, s.Faint.Render(fmt.Sprintf("  ↑/↓ %d more", len(opts)-shown)))
 	return lines
 }
 
