@@ -308,6 +308,9 @@ func (c *choiceOverlay) view(m *Model, w, h int) string {
 	lines = append(lines, truncate(m.styles.Title.Render(clean(c.title)), inner), c.filter.View(), "")
 	vis := c.visible()
 	rows := max(boxHeight(h)-len(lines)-2, 1)
+	if rows > 6 {
+		rows -= 4 // room for the highlighted item's detail
+	}
 	c.offset = window(c.cursor, c.offset, rows, len(vis))
 	labelW := min(30, inner/2)
 	for i := c.offset; i < len(vis) && i < c.offset+rows; i++ {
@@ -325,6 +328,17 @@ func (c *choiceOverlay) view(m *Model, w, h int) string {
 	foot := "↑/↓ move · enter pick · esc cancel"
 	if len(vis) > rows {
 		foot = fmt.Sprintf("%d of %d · ", min(rows, len(vis)), len(vis)) + foot
+	}
+	// The highlighted item's detail in full, where the row cuts it.
+	if len(vis) > 0 {
+		it := vis[min(c.cursor, len(vis)-1)]
+		if lipgloss.Width(clean(it.detail)) > inner-labelW-3 {
+			more := wrapText(m.styles.Subtle.Render(clean(it.detail)), inner)
+			if room := boxHeight(h) - len(lines) - 3; len(more) > room {
+				more = more[:max(room, 0)]
+			}
+			lines = append(append(lines, ""), more...)
+		}
 	}
 	lines = append(lines, "", m.styles.Subtle.Render(truncate(foot, inner)))
 	return m.styles.Overlay.Width(inner + 6).Render(strings.Join(lines, "\n"))

@@ -218,7 +218,7 @@ func (f *triageField) setAnswer(v any) {
 }
 
 func (t *triageModel) inputWidth(m *Model) int {
-	return max(min(t.formWidth(m)-4, 60), 10)
+	return max(min(t.formWidth(m)-6, 60), 10)
 }
 
 func (t *triageModel) formWidth(m *Model) int {
