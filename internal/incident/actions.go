@@ -702,29 +702,10 @@ func obligationState(events []store.ObligationEvent, obligationID string) (submi
 func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideReason string) error {
 	o := &op{actor: actor, action: "close", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
-		in, err := loadIncident(ctx, tx, id)
+		in, ends, err := s.openEnds(ctx, tx, id, now)
 		if err != nil {
 			return err
 		}
-		if in.Kind == store.KindEvent {
-			return invalidState("%s is an event that was dismissed as not an incident; there is nothing to close", id)
-		}
-		if in.Status == store.StatusClosed {
-			return invalidState("%s is already closed (at %s)", id, in.ClosedAt.Format(time.RFC3339))
-		}
-		steps, err := tx.Steps(ctx, id)
-		if err != nil {
-			return err
-		}
-		events, err := tx.ObligationEvents(ctx, id)
-		if err != nil {
-			return err
-		}
-		notices, err := tx.IncidentNotifications(ctx, id, UnsentStatuses...)
-		if err != nil {
-			return err
-		}
-		ends := FindOpenEnds(steps, Obligations(in, events, s.policy()), notices, now)
 		var open []string
 		for _, st := range ends.Steps {
 			open = append(open, st.ID)

@@ -113,29 +113,11 @@ func (s *Service) CheckClose(ctx context.Context, actor identity.Actor, id strin
 	)
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		at = now
-		in, err := loadIncident(ctx, tx, id)
+		in, e, err := s.openEnds(ctx, tx, id, now)
 		if err != nil {
 			return err
 		}
-		if in.Kind == store.KindEvent {
-			return invalidState("%s is an event that was dismissed as not an incident; there is nothing to close", id)
-		}
-		if in.Status == store.StatusClosed {
-			return invalidState("%s is already closed (at %s)", id, in.ClosedAt.Format(time.RFC3339))
-		}
-		steps, err := tx.Steps(ctx, id)
-		if err != nil {
-			return err
-		}
-		events, err := tx.ObligationEvents(ctx, id)
-		if err != nil {
-			return err
-		}
-		notices, err := tx.IncidentNotifications(ctx, id, UnsentStatuses...)
-		if err != nil {
-			return err
-		}
-		ends = FindOpenEnds(steps, Obligations(in, events, s.policy()), notices, now)
+		ends = e
 		o.detail = fmt.Sprintf("%d step(s), %d clock(s), %d notice(s) open", len(ends.Steps), len(ends.Clocks), len(ends.Notices))
 		if !ends.Empty() {
 			return requireOverride(ctx, tx, o.who, in, "close it over what is still open")
@@ -143,4 +125,32 @@ func (s *Service) CheckClose(ctx context.Context, actor identity.Actor, id strin
 		return nil
 	})
 	return ends, at, err
+}
+
+// openEnds reads an incident that can be closed and what closing it at
+// now would leave open.
+func (s *Service) openEnds(ctx context.Context, tx *store.Tx, id string, now time.Time) (Incident, OpenEnds, error) {
+	in, err := loadIncident(ctx, tx, id)
+	if err != nil {
+		return in, OpenEnds{}, err
+	}
+	if in.Kind == store.KindEvent {
+		return in, OpenEnds{}, invalidState("%s is an event that was dismissed as not an incident; there is nothing to close", id)
+	}
+	if in.Status == store.StatusClosed {
+		return in, OpenEnds{}, invalidState("%s is already closed (at %s)", id, in.ClosedAt.Format(time.RFC3339))
+	}
+	steps, err := tx.Steps(ctx, id)
+	if err != nil {
+		return in, OpenEnds{}, err
+	}
+	events, err := tx.ObligationEvents(ctx, id)
+	if err != nil {
+		return in, OpenEnds{}, err
+	}
+	notices, err := tx.IncidentNotifications(ctx, id, UnsentStatuses...)
+	if err != nil {
+		return in, OpenEnds{}, err
+	}
+	return in, FindOpenEnds(steps, Obligations(in, events, s.policy()), notices, now), nil
 }

@@ -390,21 +390,7 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_approve", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
-		n, err := load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if n.Status != store.NoticeDraft {
-			return invalidState("%s is %s: only a draft can be approved", label(&n), stateOf(n))
-		}
-		// As it will be sent: with the organisation details configured now.
-		if err := s.rerender(ctx, tx, &n, func(*store.Notification, func(string) string) {}); err != nil {
-			return err
-		}
-		if err := s.readiness(n, now); err != nil {
-			return err
-		}
-		me, err := mayApprove(ctx, tx, actor, n)
+		n, me, err := s.approvable(ctx, tx, actor, id, now)
 		if err != nil {
 			return err
 		}

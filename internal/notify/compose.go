@@ -181,22 +181,30 @@ func mayApprove(ctx context.Context, tx *store.Tx, actor identity.Actor, n store
 func (s *Service) CheckApproval(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_approve_check", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
-		n, err := load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if n.Status != store.NoticeDraft {
-			return invalidState("%s is %s: only a draft can be approved", label(&n), stateOf(n))
-		}
-		if err := s.rerender(ctx, tx, &n, func(*store.Notification, func(string) string) {}); err != nil {
-			return err
-		}
-		if err := s.readiness(n, now); err != nil {
-			return err
-		}
-		_, err = mayApprove(ctx, tx, actor, n)
+		_, _, err := s.approvable(ctx, tx, actor, id, now)
 		return err
 	})
+}
+
+// approvable reads a draft inside tx, renders it as it will go out (with
+// the organisation details configured now) and checks that it is ready
+// and that actor may approve it: Approve's checks, for CheckApproval too.
+func (s *Service) approvable(ctx context.Context, tx *store.Tx, actor identity.Actor, id int64, now time.Time) (store.Notification, string, error) {
+	n, err := load(ctx, tx, id)
+	if err != nil {
+		return n, "", err
+	}
+	if n.Status != store.NoticeDraft {
+		return n, "", invalidState("%s is %s: only a draft can be approved", label(&n), stateOf(n))
+	}
+	if err := s.rerender(ctx, tx, &n, func(*store.Notification, func(string) string) {}); err != nil {
+		return n, "", err
+	}
+	if err := s.readiness(n, now); err != nil {
+		return n, "", err
+	}
+	me, err := mayApprove(ctx, tx, actor, n)
+	return n, me, err
 }
 
 // ApproveEach approves several drafts in one step, each with Approve: its

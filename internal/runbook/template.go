@@ -66,7 +66,9 @@ func ParseTemplate(name, text string) (*template.Template, error) {
 }
 
 // Render executes a template text with data.
-func Render(name, text string, data TemplateData) (string, error) {
+func Render(name, text string, data TemplateData) (string, error) { return execute(name, text, data) }
+
+func execute(name, text string, data any) (string, error) {
 	t, err := ParseTemplate(name, text)
 	if err != nil {
 		return "", err
@@ -132,15 +134,7 @@ type SuggestData struct {
 
 // RenderSuggestion renders a content field's suggestion.
 func RenderSuggestion(text string, data SuggestData) (string, error) {
-	t, err := ParseTemplate("suggest", text)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return execute("suggest", text, data)
 }
 
 // sampleSuggestData has every question and fact of rb, for lint.

@@ -642,4 +642,3 @@ func TestApproveReadyNoticesInOneStep(t *testing.T) {
 		}
 	}
 }
-
