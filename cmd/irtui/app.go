@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/tabletop"
 	"github.com/irtui/irtui/internal/tui"
+	"github.com/irtui/irtui/internal/witness"
 )
 
 // runApp opens the terminal app on the database.
@@ -24,10 +26,30 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	if err != nil {
 		return err
 	}
-	svc, err := g.service(cmd.Context())
+	wo := g.witnessOptions(cfg, cmd.ErrOrStderr())
+	var notices, keyNotice []string
+	wo.KeyCreated = func(path, public string) {
+		notices = append(notices, keyCreatedText(path, public))
+		keyNotice = append(keyNotice, "Created the checkpoint signing key "+path+"; keep a copy of its public key ("+
+			path+".pub) away from this machine.")
+	}
+	if _, err := wo.Signer(); err != nil { // made now, so that its public key is shown before the app starts
+		return err
+	}
+	for _, n := range notices {
+		fmt.Fprint(cmd.ErrOrStderr(), n)
+	}
+	every, slackEvery, err := cfg.Audit.Intervals()
 	if err != nil {
 		return err
 	}
+	svc, err := g.service(cmd, cfg)
+	if err != nil {
+		return err
+	}
+	// The app will write: check the file now, in the background; the
+	// first change waits for the result.
+	svc.Store.CheckInBackground()
 	defer svc.Store.Close()
 	seeded, err := seedDemoDirectory(cmd.Context(), svc.Store)
 	if err != nil {
@@ -37,6 +59,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	if err != nil {
 		return err
 	}
+	wo.Actor, wo.Auth = actor.ID(), actor.Auth()
 	opts := g.loadOptions()
 	dark, err := chooseTheme(g.theme, cfg.UI.Theme, os.Getenv("COLORFGBG"))
 	if err != nil {
@@ -77,6 +100,9 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Clock:    clock.Real{},
 		Context:  ctx,
 		Notice: func() string {
+			if len(keyNotice) > 0 {
+				return keyNotice[0]
+			}
 			if seeded {
 				return "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."
 			}
@@ -92,6 +118,23 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		popts = append(popts, tea.WithWindowSize(120, 40)) // output is not a terminal
 	}
 	p = tea.NewProgram(m, append(popts, tea.WithOutput(out))...)
+	if svc.Store.Damage() != "" || svc.Store.Stopped() != nil {
+		text := "This database is marked damaged: nothing can be saved. " + svc.Store.Damage()
+		go p.Send(tui.RecordAlertMsg{Text: text})
+	}
+	// Checkpoints of the record: on a schedule while it changes, and one
+	// last when the app closes.
+	witnessDone := make(chan struct{})
+	go func() {
+		defer close(witnessDone)
+		witness.Run(ctx, svc.Store, wo, every, slackEvery, func(e witness.Event) {
+			if e.Fatal {
+				go p.Send(tui.RecordAlertMsg{Text: e.Text})
+			} else {
+				go p.Send(tui.NotifyProgressMsg{Text: e.Text, Alert: true})
+			}
+		})
+	}()
 	// The delivery worker runs while the app does: it sends what is due and
 	// reports to the status line. It stops with the app.
 	workerDone := make(chan struct{})
@@ -102,6 +145,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	_, err = p.Run()
 	cancel()
 	<-workerDone
+	<-witnessDone
 	return err
 }
 

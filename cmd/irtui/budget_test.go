@@ -63,15 +63,15 @@ func referenceCase(t *testing.T, bin string, width, height int) (declareKeys, no
 	sock := filepath.Join(dir, "tmux.sock")
 	t.Cleanup(func() { exec.Command("tmux", "-S", sock, "kill-server").Run() })
 	env := []string{"IRTUI_DB=" + db, "IRTUI_CONFIG=" + cfg, "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "TERM=xterm-256color"}
-	open := func(name, user string) *tmuxSession {
+	open := func(name, user string, args ...string) *tmuxSession {
 		s := &tmuxSession{t: t, name: name, sock: sock}
 		s.tmux(append([]string{"new-session", "-d", "-s", name, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), "env"},
-			append(append(env, "IRTUI_USER="+user), bin)...)...)
+			append(append(append(env, "IRTUI_USER="+user), bin), args...)...)...)
 		return s
 	}
 
-	// alice declares.
-	a := open("alice", "")
+	// alice declares; her session creates the database, as on a first run.
+	a := open("alice", "", "--init")
 	a.waitFor("you are alice")
 	k := &keyCount{s: a}
 	k.key("n")

@@ -65,7 +65,16 @@ type cli struct {
 // notice whose template uses them cannot be approved without them.
 const orgConfig = "org:\n  name: Example B.V.\n  dpo_contact: dpo@example.org\n  contact: security@example.org\n"
 
+// newCLI makes a database (with --init, as a person would the first time)
+// in a folder of its own, which also holds the checkpoint key.
 func newCLI(t *testing.T) *cli {
+	c := newBareCLI(t)
+	c.installer("--init", "directory", "list")
+	return c
+}
+
+// newBareCLI is newCLI without the database.
+func newBareCLI(t *testing.T) *cli {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: cliBinary(t), db: filepath.Join(dir, "irtui.db"), dir: dir, as: "alice"}
 	c.config = c.write("trust.yaml", orgConfig+"identity:\n  local_trust: true\n")
@@ -77,7 +86,7 @@ func (c *cli) run(args ...string) (string, string, int) {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, args...)
 	cmd.Env = append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
-		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir)
+		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY=")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -291,7 +300,7 @@ func TestCLIRefusesForeignAndCorruptDatabases(t *testing.T) {
 	before, _ := os.ReadFile(c.db)
 
 	// Another application's SQLite file is refused and left untouched.
-	c2 := newCLI(t)
+	c2 := newBareCLI(t)
 	raw, err := sql.Open("sqlite3", c2.db)
 	if err != nil {
 		t.Fatal(err)
@@ -335,13 +344,7 @@ func TestCLIReadOnlyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Geteuid() == 0 {
-		if out, err := exec.Command("mount", "--bind", c.dir, ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
-			return
-		}
-		t.Cleanup(func() { exec.Command("umount", "-l", ro).Run() })
-		if out, err := exec.Command("mount", "-o", "remount,bind,ro", ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
+		if !bindReadOnly(t, c.dir, ro) {
 			return
 		}
 	} else {
@@ -375,7 +378,7 @@ func TestCLIFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 	c.db = filepath.Join(mnt, "irtui.db")
-	c.withDirectory()
+	c.installer("--init", "directory", "import", "../../runbooks/directory/demo.yaml")
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	long := strings.Repeat("x", 60_000)
 	var errs string
@@ -403,6 +406,22 @@ func TestCLIFullDisk(t *testing.T) {
 	if r, err := st.VerifyChains(context.Background()); err != nil || !r.OK {
 		t.Fatalf("chains after a full disk: %+v %v", r, err)
 	}
+}
+
+// bindReadOnly mounts dir read-only at mnt (which must exist), as root,
+// until the test ends; false when the test was skipped for it.
+func bindReadOnly(t *testing.T, dir, mnt string) bool {
+	t.Helper()
+	if out, err := exec.Command("mount", "--bind", dir, mnt).CombinedOutput(); err != nil {
+		requireRootMount(t, out, err)
+		return false
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	if out, err := exec.Command("mount", "-o", "remount,bind,ro", mnt).CombinedOutput(); err != nil {
+		requireRootMount(t, out, err)
+		return false
+	}
+	return true
 }
 
 // requireRootMount skips where mounting is not allowed (a developer's

@@ -33,11 +33,11 @@ func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) erro
 	if err != nil {
 		return err
 	}
-	svc, err := g.service(cmd.Context())
+	svc, err := g.service(cmd, cfg)
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer g.closeStore(cmd, cfg, svc.Store)
 	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
 	if err != nil {
 		return err
@@ -613,41 +613,5 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(imp, list)
-	return cmd
-}
-
-func newAuditCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Check the tamper-evident record"}
-	var asJSON bool
-	verify := &cobra.Command{
-		Use:   "verify",
-		Short: "Recompute the hash chains; exit 1 naming the first entry that was altered, removed or reordered",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return g.withSession(c, func(s session) error {
-				r, err := s.svc.VerifyAudit(c.Context(), s.actor)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if err := writeJSON(c.OutOrStdout(), r); err != nil {
-						return err
-					}
-				} else if r.OK {
-					fmt.Fprintf(c.OutOrStdout(), "OK: %d timeline entries and %d audit entries, hash chains intact.\n", r.Timeline.Entries, r.Audit.Entries)
-				} else {
-					for _, p := range r.Problems {
-						fmt.Fprintf(c.OutOrStdout(), "TAMPERED: %s\n", p)
-					}
-				}
-				if !r.OK {
-					return exitCode(1)
-				}
-				return nil
-			})
-		},
-	}
-	verify.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(verify)
 	return cmd
 }

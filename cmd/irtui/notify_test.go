@@ -33,6 +33,9 @@ func newNotifyCLI(t *testing.T) *notifyCLI {
 	}
 	c.env = []string{"IRTUI_DB=" + filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off", "NO_COLOR=1",
 		"XDG_DATA_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH"), "IRTUI_CONFIG=" + trust}
+	if _, errs, code := c.run("", nil, "--init", "directory", "list"); code != 0 { // the OS user creates it
+		t.Fatalf("create the database: exit %d: %s", code, errs)
+	}
 	return c
 }
 

@@ -20,6 +20,7 @@ type globals struct {
 	config   string
 	as       string
 	theme    string
+	init     bool
 	lib      *runbook.Library
 	// authenticated, when set, is who runs the command, already
 	// authenticated: irtui serve sets it to the SSH key's owner for a
@@ -50,6 +51,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.as, "as", "", "act as this person from the directory: on drills, or everywhere in local trust mode; "+
 		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
 	root.Flags().StringVar(&g.theme, "theme", "", "the app's colours: light, dark or auto (default: ui.theme in the configuration, else the terminal's)")
+	pf.BoolVar(&g.init, "init", false, "create the database if it does not exist (a missing --db file is otherwise an error)")
 	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
 	return root
 }

@@ -60,7 +60,8 @@ func startupFixture(b *testing.B, n, m int) (db, dir string) {
 func runToFrame(b *testing.B, bin, db, dir, want string) time.Duration {
 	b.Helper()
 	cmd := exec.Command(bin, "--runbooks", dir)
-	cmd.Env = append(os.Environ(), "IRTUI_DB="+db, "IRTUI_EXIT_ON_FRAME="+want, "IRTUI_USER=bench", "XDG_CACHE_HOME="+filepath.Dir(db))
+	cmd.Env = append(os.Environ(), "IRTUI_DB="+db, "IRTUI_EXIT_ON_FRAME="+want, "IRTUI_USER=bench", "XDG_CACHE_HOME="+filepath.Dir(db),
+		"XDG_CONFIG_HOME="+filepath.Dir(db))
 	r, w, err := os.Pipe() // the app reads keys from a pipe it can poll
 	if err != nil {
 		b.Fatal(err)

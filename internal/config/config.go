@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/strictyaml"
@@ -20,6 +21,7 @@ type Config struct {
 	Slack    Slack           `yaml:"slack" json:"slack"`
 	Identity Identity        `yaml:"identity" json:"identity"`
 	UI       UI              `yaml:"ui" json:"ui"`
+	Audit    Audit           `yaml:"audit" json:"audit"`
 }
 
 // UI holds the app's display settings.
@@ -40,6 +42,42 @@ type Identity struct {
 	// user behind the name. For a machine where the team shares one OS
 	// account and trusts one another's typed names; off by default.
 	LocalTrust bool `yaml:"local_trust" json:"local_trust"`
+}
+
+// Audit says where checkpoints of the record go besides the witness file
+// beside the database. See docs/data-model.md.
+type Audit struct {
+	// SlackChannel receives checkpoints through the outbox, so that a copy
+	// of them is kept off this machine (IRTUI_AUDIT_SLACK_CHANNEL
+	// overrides it).
+	SlackChannel string `yaml:"slack_channel" json:"slack_channel,omitempty"`
+	// Witness is the witness file ("" for the database's path with
+	// .witness appended; IRTUI_WITNESS overrides it).
+	Witness string `yaml:"witness" json:"witness,omitempty"`
+	// CheckpointEvery is how often the app checkpoints the record while it
+	// changes (a Go duration, default 1m); SlackEvery how often at most it
+	// posts one to Slack (default 1h).
+	CheckpointEvery string `yaml:"checkpoint_every" json:"checkpoint_every,omitempty"`
+	SlackEvery      string `yaml:"slack_every" json:"slack_every,omitempty"`
+}
+
+// Intervals are the checkpoint intervals, with their defaults.
+func (a Audit) Intervals() (every, slack time.Duration, err error) {
+	every, slack = time.Minute, time.Hour
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"audit.checkpoint_every", a.CheckpointEvery, &every}, {"audit.slack_every", a.SlackEvery, &slack}} {
+		if d.v == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.v)
+		if err != nil || v < time.Second {
+			return 0, 0, fmt.Errorf("%s: %q is not a duration of a second or more (such as 30s, 5m, 1h)", d.name, d.v)
+		}
+		*d.dst = v
+	}
+	return every, slack, nil
 }
 
 // Org describes the organisation that sends notices.
@@ -123,6 +161,9 @@ func Load(path string) (Config, error) {
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return c, fmt.Errorf("%s: policy: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if _, _, err := c.Audit.Intervals(); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, f := range []struct{ key, v string }{{"org.mail_from", c.Org.MailFrom}, {"org.reply_to", c.Org.ReplyTo}} {
 		if f.v == "" {

@@ -152,10 +152,9 @@ func (s *Service) Directory(ctx context.Context, a Actor) (store.Directory, erro
 		}
 	}
 	if err == nil {
-		err = s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: a.ID(), Auth: a.Auth(), Action: "directory_list",
-				Outcome: store.OutcomeOK, Detail: fmt.Sprintf("%d people, %d customers", len(d.People), len(d.Customers))})
-		})
+		// A read waits for no writer (store.RecordRead).
+		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: a.ID(), Auth: a.Auth(), Action: "directory_list",
+			Outcome: store.OutcomeOK, Detail: fmt.Sprintf("%d people, %d customers", len(d.People), len(d.Customers))}, false)
 		if err != nil {
 			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
 		}
@@ -195,4 +194,34 @@ func Record(ctx context.Context, st *store.Store, at time.Time, a Actor, action,
 		Outcome: outcome, Detail: detail}
 	ctx = context.WithoutCancel(ctx)
 	_ = st.Update(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, &e) })
+}
+
+// RecordRead is Record for a read refused or failed: like the audit entry
+// of any read, it waits for no writer (store.RecordRead).
+func RecordRead(ctx context.Context, st *store.Store, at time.Time, a Actor, action, incidentID, outcome, detail string) {
+	who := a.ID()
+	if who == "" {
+		who = "(nobody)"
+	}
+	detail, _, _ = strings.Cut(detail, "\n")
+	_, _ = st.RecordRead(context.WithoutCancel(ctx), store.AuditEntry{At: at, Actor: who, Auth: a.Auth(), Action: action,
+		IncidentID: incidentID, Outcome: outcome, Detail: detail}, false)
+}
+
+// Unblock lets irtui write again to a database marked damaged, once a
+// person has checked it: only an administrator may, and only when
+// integrity_check finds nothing (store.Store.ClearDamage); done or
+// refused, it is audited ("unblock").
+func (s *Service) Unblock(ctx context.Context, a Actor, reason string) error {
+	who, err := Check(ctx, s.Store, a, Scope{Setup: true})
+	if err == nil && !who.Can(Admin) {
+		err = denied("only an administrator (permission admin) may allow writing to a damaged database again; %s is not one", who.ID())
+	}
+	if err == nil {
+		err = s.Store.ClearDamage(ctx, a.ID(), a.Auth(), reason)
+	}
+	if err != nil {
+		RecordRead(ctx, s.Store, s.Clock.Now(), a, "unblock", "", outcome(err), err.Error())
+	}
+	return err
 }

@@ -249,19 +249,31 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, o *op, now time.Time
 // auditFailure records a refused or failed action. It is best effort: if
 // the database cannot take even that, the caller's error is what matters.
 func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause error) {
+	s.recordFailure(ctx, o, now, cause, false)
+}
+
+// recordFailure is auditFailure; read makes it wait for no writer, as the
+// audit of a read does.
+func (s *Service) recordFailure(ctx context.Context, o *op, now time.Time, cause error, read bool) {
 	outcome := store.OutcomeFailed
 	var e *Error
 	if errors.As(cause, &e) {
 		outcome = store.OutcomeRefused
 	}
+	if read {
+		identity.RecordRead(ctx, s.Store, now, o.actor, o.action, o.incident, outcome, cause.Error())
+		return
+	}
 	identity.Record(ctx, s.Store, now, o.actor, o.action, o.incident, outcome, cause.Error())
 }
 
 // audited runs a read: fn, then an audit entry of its own, which must be
-// written before the caller may see the data. Opening and listing commit
-// their audit entry without waiting for the disk (store.UpdateNoSync):
-// crash-safe, and made durable by the next change; exports, which hand
-// data out, wait.
+// recorded before the caller may see the data. Opening and listing commit
+// their audit entry without waiting for the disk: crash-safe, and made
+// durable by the next change; exports, which hand data out, wait. A read
+// never waits for a writer: if another process holds the write lock, the
+// entry goes to the pending-audit journal, which the next write takes in
+// (store.RecordRead).
 func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 	now := s.Clock.Now()
 	err := s.check(ctx, s.Store, o)
@@ -269,20 +281,14 @@ func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 		err = fn()
 	}
 	if err == nil {
-		update := s.Store.UpdateNoSync
-		if o.action == "export" {
-			update = s.Store.Update
-		}
-		err = update(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
-				Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
-		})
+		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+			Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail}, o.action == "export")
 		if err != nil {
 			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
 		}
 	}
 	if err != nil {
-		s.auditFailure(ctx, o, now, err)
+		s.recordFailure(ctx, o, now, err, true)
 		return err
 	}
 	return nil
@@ -467,18 +473,27 @@ func orAll(s string) string {
 	return s
 }
 
-// VerifyAudit recomputes the hash chains (store.VerifyChains) for someone
-// the directory knows, and audits the check ("audit_verify") with its
-// verdict before returning it.
-func (s *Service) VerifyAudit(ctx context.Context, actor identity.Actor) (store.Report, error) {
+// VerifyAudit checks the record (store.Verify: the hash chains, the state
+// tables, the given checkpoints, SQLite's integrity check) for someone
+// allowed to see all of it, and audits the access. Problems found in the
+// file mark it damaged, so that nothing more is written to it.
+func (s *Service) VerifyAudit(ctx context.Context, actor identity.Actor, opts ...store.VerifyOptions) (store.Report, error) {
 	o := &op{actor: actor, action: "audit_verify", setup: true}
+	var opt store.VerifyOptions
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
 	var rep store.Report
 	err := s.audited(ctx, o, func() error {
 		var err error
-		rep, err = s.Store.VerifyChains(ctx)
-		o.detail = fmt.Sprintf("%d timeline and %d audit entries", rep.Timeline.Entries, rep.Audit.Entries)
+		rep, err = store.Verify(ctx, s.Store.Path(), opt)
+		o.detail = fmt.Sprintf("%d timeline and %d audit entries, %d checkpoints", rep.Timeline.Entries, rep.Audit.Entries,
+			rep.Checkpoints)
 		if !rep.OK {
 			o.detail += fmt.Sprintf("; %d problem(s)", len(rep.Problems))
+		}
+		if rep.Integrity != "" && rep.Integrity != "ok" {
+			s.Store.MarkDamaged("integrity_check: " + strings.ReplaceAll(rep.Integrity, "\n", "; "))
 		}
 		return err
 	})

@@ -211,10 +211,10 @@ func (s *Service) audited(ctx context.Context, actor identity.Actor, action, inc
 		err = fn()
 	}
 	if err == nil {
-		err = s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
-				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail})
-		})
+		// A read does not wait for a writer: when the lock is not free at
+		// once, the entry goes to the pending-audit journal.
+		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
+			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail}, false)
 		if err != nil {
 			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
 		}
@@ -224,7 +224,7 @@ func (s *Service) audited(ctx context.Context, actor identity.Actor, action, inc
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		identity.Record(ctx, s.Store, now, actor, action, incidentID, outcome, err.Error())
+		identity.RecordRead(ctx, s.Store, now, actor, action, incidentID, outcome, err.Error())
 	}
 	return err
 }

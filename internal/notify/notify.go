@@ -178,6 +178,9 @@ func firstLine(s string) string {
 // export of the incident leaves out the notices of the others.
 func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Time, actor identity.Actor, kind, summary string,
 	extra map[string]any) error {
+	if n.IncidentID == "" {
+		return nil // a notice about the record itself (a checkpoint): its audit entry is the record
+	}
 	data := map[string]any{"rule": n.RuleID, "audience": n.Audience}
 	if n.ID != 0 {
 		data["notification"], data["status"], data["recipient"] = n.ID, n.Status, n.Recipient

@@ -771,3 +771,49 @@ func TestRunDeliversUntilCancelled(t *testing.T) {
 		t.Fatalf("%d delivered", len(sl.delivered()))
 	}
 }
+
+// A checkpoint of the record (package witness) is a notice that belongs
+// to no incident: the worker posts it like any other, and records it in
+// the audit log only (there is no incident timeline to write to).
+func TestWorkerSendsANoticeAboutTheRecord(t *testing.T) {
+	f := newFixture(t)
+	sl := newSlackServer(t, f.clock)
+	now := f.clock.Now()
+	line := `{"v":1,"db":"d","timeline":{"id":3,"hash":"h"}}`
+	n := store.Notification{RuleID: "audit-checkpoint", Trigger: "checkpoint", Audience: AudienceInternal,
+		DestKind: store.DestSlack, Channel: "#sec-audit", Recipient: "#sec-audit", Subject: "irtui checkpoint",
+		Body: "Checkpoint of the irtui record\n\n" + line, Blocks: []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"x"}}]`),
+		Status: store.NoticeQueued, IdempotencyKey: "checkpoint:d:3:4", DraftedBy: "alice", TriggeredAt: now, CreatedAt: now, UpdatedAt: now}
+	err := f.st.Update(f.ctx, func(tx *store.Tx) error {
+		if _, err := tx.InsertNotification(f.ctx, &n); err != nil {
+			return err
+		}
+		return tx.AppendAudit(f.ctx, &store.AuditEntry{At: now, Actor: "alice", Action: "checkpoint_notice", Outcome: store.OutcomeOK})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.st.MaxTimelineID(f.ctx)
+	rep, err := f.worker(sl.settings()).SendDue(f.ctx)
+	if err != nil || rep.Sent != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	posts := sl.delivered()
+	if len(posts) != 1 || posts[0].Get("channel") != "#sec-audit" {
+		t.Fatalf("posts: %v", posts)
+	}
+	got := f.get(n.ID)
+	if got.Status != store.NoticeSent || got.IncidentID != "" {
+		t.Errorf("recorded: %+v", got)
+	}
+	if after, _ := f.st.MaxTimelineID(f.ctx); after != before {
+		t.Errorf("the timeline moved (%d -> %d) for a notice about no incident", before, after)
+	}
+	a, _ := f.st.Audit(f.ctx, store.AuditFilter{})
+	if last := a[len(a)-1]; last.Action != "notify_send" || last.IncidentID != "" {
+		t.Errorf("last audit entry: %+v", last)
+	}
+	if rep, err := f.st.VerifyChains(f.ctx); err != nil || !rep.OK {
+		t.Errorf("verify: %+v, %v", rep, err)
+	}
+}

@@ -11,21 +11,9 @@ import (
 // obligation_events keeps every row and id, and takes anchors and
 // decisions, with a decision's value, afterwards.
 func TestClockEventsMigrationKeepsObligationEvents(t *testing.T) {
-	s, path := openTest(t)
 	ctx := context.Background()
-	ids := seed(t, s, 1, 1)
-	s.Close()
-	b, err := migrationFiles.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := string(b)
-	start := strings.Index(old, "CREATE TABLE obligation_events (")
-	end := strings.Index(old[start:], ") STRICT;") + start + len(") STRICT;")
+	path, ids := oldFile(t, versionBefore(t, "_clock_events.sql"), 1)
 	db := raw(t, path)
-	mustExec(t, db, "DROP TABLE obligation_events")
-	mustExec(t, db, old[start:end])
-	mustExec(t, db, "CREATE INDEX obligation_events_by_incident ON obligation_events (incident_id, obligation_id, id)")
 	now := FormatTime(t0)
 	for _, r := range []struct {
 		id         int
@@ -39,10 +27,9 @@ func TestClockEventsMigrationKeepsObligationEvents(t *testing.T) {
 		VALUES (?, 'determined', 'anchor', ?, 'alice', ?)`, ids[0], now, now); err == nil {
 		t.Fatal("the old table took an anchor")
 	}
-	mustExec(t, db, fmt.Sprintf("PRAGMA user_version = %d", versionBefore(t, "_clock_events.sql")))
 	db.Close()
 
-	s, err = Open(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

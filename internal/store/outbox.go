@@ -57,7 +57,8 @@ type NoticeField struct {
 
 // Notification is one row of the outbox.
 type Notification struct {
-	ID         int64  `json:"id"`
+	ID int64 `json:"id"`
+	// IncidentID is "" for a notice about the record itself (a checkpoint).
 	IncidentID string `json:"incident_id"`
 	RuleID     string `json:"rule_id"`
 	Trigger    string `json:"trigger"`
@@ -142,7 +143,7 @@ type NotificationFilter struct {
 	Limit      int      // 0: 500
 }
 
-const notificationColumns = `id, incident_id, rule_id, trigger_name, audience, dest_kind, channel, recipient,
+const notificationColumns = `id, COALESCE(incident_id, ''), rule_id, trigger_name, audience, dest_kind, channel, recipient,
 	COALESCE(customer_id, ''), language, subject, body, blocks, more_blocks, template, fields, content, content_by,
 	obligation_id, due_at, approver_role, status, via, attempts, failures, last_error, next_attempt_at,
 	claimed_by, claimed_at, idempotency_key, thread_ts, slack_ts, parts_sent, part_ts, uncertain_at, verify_at,
@@ -249,13 +250,13 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 	if err != nil {
 		return false, fmt.Errorf("notification for %s: %w", n.IncidentID, err)
 	}
-	res, err := tx.exec(ctx, `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
+	res, err := tx.write(ctx, "outbox", `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
 		dest_kind, channel, recipient, customer_id, language, subject, body, blocks, more_blocks, template, fields,
 		content, content_by, obligation_id, due_at, approver_role, status, via, attempts, failures, last_error,
 		next_attempt_at, idempotency_key, drafted_by, triggered_at, created_at, updated_at, drill)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
-		n.IncidentID, n.RuleID, n.Trigger, n.Audience, n.DestKind, n.Channel, n.Recipient,
+		nullString(n.IncidentID), n.RuleID, n.Trigger, n.Audience, n.DestKind, n.Channel, n.Recipient,
 		nullString(n.CustomerID), n.Language, n.Subject, n.Body, c.blocks, c.more, c.tmpl, c.fields, c.content,
 		c.contentBy,
 		n.ObligationID, nullTime(n.DueAt), n.ApproverRole, n.Status, n.Via, n.Attempts, n.Failures,
@@ -264,15 +265,15 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 	if err != nil {
 		return false, fmt.Errorf("add notification %s to the outbox: %w", n.IdempotencyKey, err)
 	}
-	if k, _ := res.RowsAffected(); k == 0 {
+	if res.n == 0 {
 		err := tx.tx.QueryRowContext(ctx, "SELECT id FROM outbox WHERE idempotency_key = ?", n.IdempotencyKey).Scan(&n.ID)
 		if err != nil {
 			return false, fmt.Errorf("read notification %s: %w", n.IdempotencyKey, err)
 		}
 		return false, nil
 	}
-	n.ID, err = res.LastInsertId()
-	return true, err
+	n.ID = res.id
+	return true, nil
 }
 
 // UpdateNotification writes every changeable field of n, provided its
@@ -284,7 +285,7 @@ func (tx *Tx) UpdateNotification(ctx context.Context, n *Notification, fromStatu
 	if err != nil {
 		return false, fmt.Errorf("notification %d: %w", n.ID, err)
 	}
-	res, err := tx.exec(ctx, `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
+	res, err := tx.write(ctx, "outbox", `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
 		language = ?, subject = ?, body = ?, blocks = ?, more_blocks = ?, template = ?, fields = ?, content = ?,
 		content_by = ?, obligation_id = ?, due_at = ?, approver_role = ?, status = ?, via = ?, attempts = ?,
 		failures = ?, last_error = ?, next_attempt_at = ?, claimed_by = ?, claimed_at = ?, thread_ts = ?,
@@ -301,8 +302,7 @@ func (tx *Tx) UpdateNotification(ctx context.Context, n *Notification, fromStatu
 	if err != nil {
 		return false, fmt.Errorf("update notification %d: %w", n.ID, err)
 	}
-	k, _ := res.RowsAffected()
-	return k == 1, nil
+	return res.n == 1, nil
 }
 
 // Notification reads one notification inside the transaction.
@@ -385,14 +385,13 @@ func (tx *Tx) ThreadRoot(ctx context.Context, incidentID, channel string) (strin
 // MarkFired records that a rule fired; fired is false when this firing
 // (the same trigger key) was recorded before.
 func (tx *Tx) MarkFired(ctx context.Context, f FiredRule) (fired bool, err error) {
-	res, err := tx.exec(ctx, `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
+	res, err := tx.write(ctx, "notify_fired", `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
 		trigger_name, audience, fired_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		f.IncidentID, f.RuleID, f.TriggerKey, f.Trigger, f.Audience, FormatTime(f.At), f.Actor)
 	if err != nil {
 		return false, fmt.Errorf("record rule %s firing for %s: %w", f.RuleID, f.IncidentID, err)
 	}
-	k, _ := res.RowsAffected()
-	return k == 1, nil
+	return res.n == 1, nil
 }
 
 // FiredCount counts how often a rule fired for an incident on a trigger.
@@ -566,20 +565,19 @@ func (tx *Tx) IncidentNotifications(ctx context.Context, incidentID string, stat
 // retired (suffixed with its id), so that the same notice can be drafted
 // afresh if it applies again.
 func (tx *Tx) WithdrawNotification(ctx context.Context, id int64, reason string, at time.Time) (ok bool, err error) {
-	res, err := tx.exec(ctx, `UPDATE outbox SET status = ?, last_error = ?, updated_at = ?,
+	res, err := tx.write(ctx, "outbox", `UPDATE outbox SET status = ?, last_error = ?, updated_at = ?,
 		idempotency_key = idempotency_key || '|withdrawn#' || id WHERE id = ? AND status = ?`,
 		NoticeWithdrawn, reason, FormatTime(at), id, NoticeDraft)
 	if err != nil {
 		return false, fmt.Errorf("withdraw notification %d: %w", id, err)
 	}
-	k, _ := res.RowsAffected()
-	return k == 1, nil
+	return res.n == 1, nil
 }
 
 // UnmarkFired forgets that a rule fired on a trigger, so that it fires
 // again when the trigger recurs: its notices were withdrawn.
 func (tx *Tx) UnmarkFired(ctx context.Context, incidentID, ruleID, triggerKey string) error {
-	if _, err := tx.exec(ctx, `DELETE FROM notify_fired WHERE incident_id = ? AND rule_id = ? AND trigger_key = ?`,
+	if _, err := tx.write(ctx, "notify_fired", `DELETE FROM notify_fired WHERE incident_id = ? AND rule_id = ? AND trigger_key = ?`,
 		incidentID, ruleID, triggerKey); err != nil {
 		return fmt.Errorf("forget rule %s firing for %s: %w", ruleID, incidentID, err)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,22 +11,10 @@ import (
 // file) becomes exported, a posted one counts its one part, and the new
 // columns are there.
 func TestDeliveryMigrationKeepsTheOutboxAndMarksExports(t *testing.T) {
-	s, path := openTest(t)
 	ctx := context.Background()
-	ids := seed(t, s, 1, 1)
-	s.Close()
-	b, err := migrationFiles.ReadFile("migrations/0002_outbox.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := string(b)
-	start := strings.Index(old, "CREATE TABLE outbox (")
-	end := strings.Index(old[start:], ") STRICT;") + start + len(") STRICT;")
+	// The schema just before the delivery migration.
+	path, ids := oldFile(t, versionBefore(t, "_delivery.sql"), 1)
 	db := raw(t, path)
-	mustExec(t, db, "DROP TABLE outbox")
-	mustExec(t, db, old[start:end])
-	mustExec(t, db, "CREATE INDEX outbox_by_incident ON outbox (incident_id, id)")
-	mustExec(t, db, "CREATE INDEX outbox_by_status ON outbox (status, next_attempt_at)")
 	insert := `INSERT INTO outbox (id, incident_id, rule_id, trigger_name, audience, dest_kind, subject, body, status,
 		via, idempotency_key, drafted_by, triggered_at, created_at, updated_at, slack_ts, last_error)
 		VALUES (?, ?, 'r', 't', 'customers', ?, 's', 'b', ?, ?, ?, 'alice', ?, ?, ?, ?, ?)`
@@ -44,13 +31,9 @@ func TestDeliveryMigrationKeepsTheOutboxAndMarksExports(t *testing.T) {
 		mustExec(t, db, insert, r.id, ids[0], r.dest, r.status, r.via, ids[0]+"|"+r.status+r.via+r.dest, now, now, now,
 			r.ts, r.err)
 	}
-	// The schema just before the delivery migration.
-	before := versionBefore(t, "_delivery.sql")
-	undoMigration6(t, db) // the identity migration, which came after it
-	mustExec(t, db, fmt.Sprintf("PRAGMA user_version = %d", before))
 	db.Close()
 
-	s, err = Open(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

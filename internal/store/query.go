@@ -249,7 +249,7 @@ type AuditFilter struct {
 // Audit reads audit entries, oldest first.
 func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	q := `SELECT id, at, actor, auth, action, COALESCE(incident_id, ''), outcome, detail, COALESCE(timeline_id, 0),
-		timeline_hash, prev_hash, hash FROM audit`
+		timeline_hash, prev_hash, hash, state FROM audit`
 	var args []any
 	if f.IncidentID != "" {
 		q += " WHERE incident_id = ?"
@@ -273,7 +273,7 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 			at string
 		)
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Auth, &e.Action, &e.IncidentID, &e.Outcome, &e.Detail,
-			&e.TimelineID, &e.TimelineHash, &e.PrevHash, &e.Hash); err != nil {
+			&e.TimelineID, &e.TimelineHash, &e.PrevHash, &e.Hash, &e.State); err != nil {
 			return nil, fmt.Errorf("read audit log: %w", err)
 		}
 		if e.At, err = parseTime(at); err != nil {

@@ -197,8 +197,11 @@ type AuditEntry struct {
 	Detail       string    `json:"detail,omitempty"`
 	TimelineID   int64     `json:"timeline_id,omitempty"` // written in the same transaction
 	TimelineHash string    `json:"timeline_hash,omitempty"`
-	PrevHash     string    `json:"prev_hash"`
-	Hash         string    `json:"hash"`
+	// State holds the state lines of the rows the transaction changed
+	// before this entry (see docs/data-model.md); set by AppendAudit.
+	State    string `json:"state,omitempty"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // Detail is an incident with everything recorded about it.

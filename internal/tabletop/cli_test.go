@@ -28,7 +28,7 @@ func TestDrillCommands(t *testing.T) {
 	// as the demo's incident commander.
 	as := "eli"
 	env := append(os.Environ(), "IRTUI_DB="+filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off",
-		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1")
+		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1", "XDG_CONFIG_HOME="+dir)
 	run := func(args ...string) (string, string, int) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -46,7 +46,7 @@ func TestDrillCommands(t *testing.T) {
 	}
 	examples := filepath.Join("..", "..", "docs", "examples", "drills")
 
-	out, errOut, code := run("drill", "run", "ransomware-friday-night", "--speed", "max",
+	out, errOut, code := run("--init", "drill", "run", "ransomware-friday-night", "--speed", "max",
 		"--actions", filepath.Join(examples, "ransomware-friday-night.actions.yaml"), "--epoch", "2026-03-13T23:10:00Z")
 	if code != 0 || out != "DR-0001\n" || !strings.Contains(errOut, "9 met, 3 late, 3 missed") {
 		t.Fatalf("headless run: %d %q %q", code, out, errOut)

@@ -7,6 +7,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -108,6 +109,11 @@ type NotifyProgressMsg struct {
 	Alert bool
 }
 
+// RecordAlertMsg says the record can no longer be trusted to keep what is
+// done: the database file was deleted or replaced, lost entries, or was
+// found damaged. It stays on screen until the app quits.
+type RecordAlertMsg struct{ Text string }
+
 // Model is the root model: it owns the screen, routes messages and draws
 // the frame. Children are plain structs with methods it calls.
 type Model struct {
@@ -146,6 +152,9 @@ type Model struct {
 	statusErr bool
 	statusSeq int
 	quitting  bool
+	// alert is a RecordAlertMsg, or what a failed action said about the
+	// database file: shown above the status line until the app quits.
+	alert string
 }
 
 // New builds the app.
@@ -335,10 +344,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return m, nil
+	case RecordAlertMsg:
+		m.alert = clean(msg.Text)
+		return m, nil
 	case actionMsg:
 		submitted := m.submitted
 		m.submitted = nil
 		if msg.err != nil {
+			m.noteRecordError(msg.err)
 			if m.screen == screenTriage && m.triage != nil {
 				m.triage.retry() // let the user fix the form and submit again
 			}
@@ -513,7 +526,22 @@ func (m *Model) renderHeader(w int) string {
 	return m.styles.Header.Width(w).Render(left + m.styles.Header.UnsetPadding().Render(strings.Repeat(" ", gap)) + right)
 }
 
+// noteRecordError keeps on screen an error that says the database cannot
+// be trusted to keep what is done.
+func (m *Model) noteRecordError(err error) {
+	switch {
+	case errors.Is(err, store.ErrFileGone):
+		m.alert = clean("Your last action may not be saved: " + err.Error() + ". Quit (q), and check the database file.")
+	case errors.Is(err, store.ErrDamaged):
+		m.alert = clean("Nothing can be saved: " + err.Error() + ".")
+	}
+}
+
 func (m *Model) renderFooter(w int) string {
+	alert := ""
+	if m.alert != "" {
+		alert = m.styles.StatusErr.Width(w).Render(m.alert) + "\n"
+	}
 	status := ""
 	if m.status != "" {
 		st := m.styles.StatusInfo
@@ -523,7 +551,7 @@ func (m *Model) renderFooter(w int) string {
 		status = st.Render(truncate(m.status, w))
 	}
 	m.help.SetWidth(w)
-	return status + "\n" + truncate(m.help.View(m.bindings()), w)
+	return alert + status + "\n" + truncate(m.help.View(m.bindings()), w)
 }
 
 // service is the incident service for an incident: a drill's own, on the

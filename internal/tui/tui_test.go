@@ -961,3 +961,34 @@ func TestExportedNoticeIsNeverShownAsSent(t *testing.T) {
 		t.Error("the customer-notice obligation was not met by the delivered notice")
 	}
 }
+
+// The case, in the model: the database file is deleted while the
+// app runs; a note is refused, the note comes back to the input, and the
+// screen says, and keeps saying, that the last action may not be saved.
+func TestDeletedDatabaseKeepsAnAlertOnScreen(t *testing.T) {
+	h := newHarness(t)
+	h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	h.press("enter")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(h.path + suffix)
+	}
+	h.press(first(h.m.keys.Note))
+	h.typeText("after the delete")
+	h.press("enter")
+	screen := h.screen()
+	if !strings.Contains(screen, "Your last action may not be saved") || strings.Contains(screen, "Note added") {
+		t.Fatalf("screen after a note into a deleted file:\n%s", screen)
+	}
+	// A later status message does not replace the alert.
+	h.m.Update(statusMsg{text: "something else"})
+	if !strings.Contains(h.screen(), "Your last action may not be saved") {
+		t.Fatal("the alert went away")
+	}
+	// A record alert from the checkpoint schedule shows the same way.
+	h2 := newHarness(t)
+	h2.m.Update(RecordAlertMsg{Text: "the database file was deleted"})
+	if !strings.Contains(h2.screen(), "the database file was deleted") {
+		t.Fatal("record alert not shown")
+	}
+}

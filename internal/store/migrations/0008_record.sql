@@ -1,14 +1,23 @@
--- 0008: drafts that no longer apply are withdrawn, not deleted.
+-- 0008: a record that proves itself.
 --
--- After a re-assessment a notice's obligation or rule may no longer hold,
--- and a customer may be unlinked from an incident: its draft is then
--- "withdrawn", with the reason, and kept (the timeline says why). SQLite
--- cannot change a CHECK constraint in place, so the outbox is copied into a
--- new table with the wider status list, keeping every id.
+-- audit.state holds, for each audit entry, the hashes of the state rows
+-- (incidents, roles, customers, directory, outbox, ...) its transaction
+-- changed, so the audit chain vouches for the tables as well as for
+-- itself. Rows already there are recorded by "baseline" audit entries that
+-- this migration appends (in Go, after this file).
+ALTER TABLE audit ADD COLUMN state TEXT NOT NULL DEFAULT '';
 
+-- database_id names this database in signed checkpoints, so a checkpoint
+-- of one database is never taken for another's.
+INSERT INTO irtui_meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));
+
+-- Checkpoints of the record can be posted to Slack through the outbox; they
+-- belong to no incident, so outbox.incident_id may now be NULL. SQLite
+-- cannot drop a NOT NULL in place: the table is copied, keeping every id
+-- (nothing refers to outbox rows).
 CREATE TABLE outbox_new (
     id               INTEGER PRIMARY KEY,
-    incident_id      TEXT    NOT NULL REFERENCES incidents (id),
+    incident_id      TEXT    REFERENCES incidents (id), -- NULL: a notice about the record itself
     rule_id          TEXT    NOT NULL,
     trigger_name     TEXT    NOT NULL,
     audience         TEXT    NOT NULL CHECK (audience IN ('stakeholders', 'customers', 'regulator', 'internal')),
@@ -29,10 +38,8 @@ CREATE TABLE outbox_new (
     due_at           TEXT,
     approver_role    TEXT    NOT NULL DEFAULT '',
     -- exported: written to files for a person to deliver; not delivered.
-    -- withdrawn: a draft that no longer applies (its customer is no longer
-    -- affected, its obligation or rule no longer holds); never sent.
     status           TEXT    NOT NULL CHECK (status IN ('draft', 'approved', 'queued', 'sending', 'sent', 'exported',
-                                                        'failed', 'unknown', 'withdrawn')),
+                                                        'failed', 'unknown')),
     via              TEXT    NOT NULL DEFAULT '',    -- slack, webhook, mail, console, file
     attempts         INTEGER NOT NULL DEFAULT 0,
     failures         INTEGER NOT NULL DEFAULT 0,
@@ -60,19 +67,7 @@ CREATE TABLE outbox_new (
     sent_at          TEXT,
     drill            INTEGER NOT NULL DEFAULT 0 CHECK (drill IN (0, 1))
 ) STRICT;
-
-INSERT INTO outbox_new (id, incident_id, rule_id, trigger_name, audience, dest_kind, channel, recipient, customer_id, language,
-    subject, body, blocks, more_blocks, template, fields, content, content_by, obligation_id, due_at, approver_role,
-    status, via, attempts, failures, last_error, next_attempt_at, claimed_by, claimed_at, idempotency_key, thread_ts,
-    slack_ts, parts_sent, part_ts, uncertain_at, verify_at, duplicate_ts, message_id, confirmed_by, export_path,
-    drafted_by, approved_by, approved_at, triggered_at, created_at, updated_at, sent_at, drill)
-SELECT id, incident_id, rule_id, trigger_name, audience, dest_kind, channel, recipient, customer_id, language,
-    subject, body, blocks, more_blocks, template, fields, content, content_by, obligation_id, due_at, approver_role,
-    status, via, attempts, failures, last_error, next_attempt_at, claimed_by, claimed_at, idempotency_key, thread_ts,
-    slack_ts, parts_sent, part_ts, uncertain_at, verify_at, duplicate_ts, message_id, confirmed_by, export_path,
-    drafted_by, approved_by, approved_at, triggered_at, created_at, updated_at, sent_at, drill
-FROM outbox;
-
+INSERT INTO outbox_new SELECT * FROM outbox;
 DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 CREATE INDEX outbox_by_incident ON outbox (incident_id, id);
