@@ -257,6 +257,9 @@ func referenceCase(t *testing.T, bin string, width, height int) (declareKeys, no
 	if perNotice != 3 {
 		t.Errorf("%d approval audit entries by dana, want one per notice (3)", perNotice)
 	}
+	if rep, err := st.VerifyChains(context.Background()); err != nil || !rep.OK {
+		t.Errorf("the record after the reference case: %+v %v", rep, err)
+	}
 	return declareKeys, noticeKeys
 }
 

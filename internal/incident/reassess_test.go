@@ -107,6 +107,10 @@ func TestReassessmentFollowsNewFacts(t *testing.T) {
 			t.Errorf("a step that no longer applies: %+v", st)
 		}
 	}
+	// Every row written (new steps, new positions) is in the record.
+	if rep, err := f.st.VerifyChains(ctx); err != nil || !rep.OK {
+		t.Fatalf("verify after re-assessments: %+v %v", rep, err)
+	}
 }
 
 func TestReassessmentRules(t *testing.T) {

@@ -266,6 +266,10 @@ func TestReassessmentWithdrawsAndRedraftsNotices(t *testing.T) {
 	if len(reg) != 2 || reg[1].Status != store.NoticeDraft {
 		t.Fatalf("the regulator notice was not drafted again: %+v", reg)
 	}
+	// Every row these changes wrote is in the record.
+	if rep, err := f.st.VerifyChains(f.ctx); err != nil || !rep.OK {
+		t.Fatalf("verify after re-assessments: %+v %v", rep, err)
+	}
 }
 
 // Unlinking a customer withdraws its drafts and leaves the others';
@@ -295,6 +299,9 @@ func TestUnlinkWithdrawsTheCustomersDrafts(t *testing.T) {
 	}
 	if n := f.customerNotice(in.ID, "globex"); n.Status != store.NoticeDraft {
 		t.Fatalf("globex linked again: %+v", n)
+	}
+	if rep, err := f.st.VerifyChains(f.ctx); err != nil || !rep.OK {
+		t.Fatalf("verify after unlinking and linking: %+v %v", rep, err)
 	}
 }
 
