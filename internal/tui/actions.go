@@ -275,9 +275,6 @@ func (dm *detailModel) showEntry(m *Model) tea.Cmd {
 	return nil
 }
 
-// clockLabel is an obligation's human name for screens.
-func clockLabel(o deadline.Obligation) string { return deadline.Label(o.Rule) }
-
 // askAnchor records when a moment happened that clocks run from: which
 // moment, when (now unless changed), and why.
 func (dm *detailModel) askAnchor(m *Model) tea.Cmd {

@@ -359,12 +359,3 @@ func wrapLines(text string, w int) []string {
 // scenarioLibrary loads the scenarios; it runs in a command.
 type scenariosMsg struct{ lib *tabletop.ScenarioLibrary }
 
-// wrapEach wraps every line of text on its own, keeping its line breaks
-// (letters, notices).
-func wrapEach(text string, w int) []string {
-	var out []string
-	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		out = append(out, wrapLines(line, w)...)
-	}
-	return out
-}
