@@ -358,4 +358,3 @@ func wrapLines(text string, w int) []string {
 
 // scenarioLibrary loads the scenarios; it runs in a command.
 type scenariosMsg struct{ lib *tabletop.ScenarioLibrary }
-
