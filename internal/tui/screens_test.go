@@ -110,6 +110,17 @@ func screenCases(t *testing.T, in incident.Incident) []screenCase {
 		{"close", func(h *harness) { h.openIncident(in.ID, tabOverview); h.press("C") }},
 		{"reassess", func(h *harness) { h.openIncident(in.ID, tabOverview); h.press("T") }},
 		{"anchor", func(h *harness) { h.openIncident(in.ID, tabOverview); h.press("t") }},
+		{"drill", func(h *harness) {
+			h.m.screen = screenList
+			started := h.m.drill != nil
+			h.press("D")
+			if !started {
+				h.typeText("ransomware")
+				h.press("enter")
+				h.typeText("inject by inject")
+				h.press("enter", "n")
+			}
+		}},
 	}
 }
 
