@@ -87,7 +87,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
 		Drills: func(lib *runbook.Library) tabletop.Deps {
 			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: cfg.Policy, Real: clock.Real{},
-				NewService: drillServices(svc)}
+				Service: svc, Approve: approveRule(svc)}
 		},
 		Notify:   ns,
 		Wake:     worker.Wake,

@@ -44,17 +44,26 @@ type Declaration struct {
 	Customers     []string  // ids of affected customers, from the directory
 	AwareAt       time.Time // when the organisation became aware; zero: now
 	Drill         bool
-	Roles         []string // the runbook's role ids; empty accepts any role
-	Steps         []StepRef
+	// DrillRun, for a drill incident declared in a drill run, is the run:
+	// the declaration is stamped on its clock and the incident becomes
+	// its incident (of DrillModule, for a scenario's module with its own
+	// incident) in the same transaction.
+	DrillRun    string
+	DrillModule string
+	Roles       []string // the runbook's role ids; empty accepts any role
+	Steps       []StepRef
 }
 
 // Declare records a new incident, or a dismissed event, with its
 // checklist and affected customers. Timeline: "declared" (or "dismissed"
 // for an event) and "classified" with the rationale.
 func (s *Service) Declare(ctx context.Context, actor identity.Actor, d Declaration) (Incident, error) {
-	o := &op{actor: actor, action: "declare", drill: d.Drill}
+	o := &op{actor: actor, action: "declare", drill: d.Drill || d.DrillRun != "", drillRun: d.DrillRun}
 	var in Incident
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		if d.DrillRun != "" {
+			d.Drill = true
+		}
 		if err := checkDeclaration(&d, now); err != nil {
 			return err
 		}
@@ -105,6 +114,15 @@ func (s *Service) Declare(ctx context.Context, actor identity.Actor, d Declarati
 		if _, err := appendEntry(ctx, tx, now, actor, in.ID, "classified", classifiedSummary(in),
 			classifiedData(in, "")); err != nil {
 			return err
+		}
+		if d.DrillRun != "" {
+			err := tx.AttachDrillIncident(ctx, d.DrillRun, d.DrillModule, in.ID, now, actor.ID())
+			if errors.Is(err, store.ErrConflict) {
+				return invalidState("%v", err)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		// Named only now: a declaration that fails part-way leaves no
 		// incident for its refusal to point at.
@@ -744,6 +762,54 @@ func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideR
 		}
 		o.emit(Event{Kind: EventClosed})
 		_, err = appendEntry(ctx, tx, now, actor, id, "closed", summary, data)
+		return err
+	})
+}
+
+// openRequiredSteps lists the incident's required steps still open.
+func openRequiredSteps(ctx context.Context, tx *store.Tx, id string) ([]string, error) {
+	steps, err := tx.Steps(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var open []string
+	for _, st := range steps {
+		if st.Required && st.Status == store.StepOpen {
+			open = append(open, st.ID)
+		}
+	}
+	return open, nil
+}
+
+// EndDrill closes a drill incident because its run has ended (finished
+// or abandoned): why says so ("drill DR-0001 finished"). Required steps
+// left open stay open, for the report, and no notification fires. An
+// incident closed already is left as it is. Timeline: "closed", with
+// drill_end set, which scoring does not count as the team's close.
+func (s *Service) EndDrill(ctx context.Context, actor identity.Actor, id, why string) error {
+	o := &op{actor: actor, action: "close", incident: id, drillEnd: true}
+	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		in, err := loadIncident(ctx, tx, id)
+		switch {
+		case err != nil:
+			return err
+		case !in.Drill:
+			return refused("%s is not a drill incident: only a drill's own incident is closed with its run", id)
+		case in.Kind == store.KindEvent || in.Status == store.StatusClosed:
+			o.detail = "already closed: " + why
+			return nil
+		}
+		open, err := openRequiredSteps(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusClosed, now, now
+		if err := tx.UpdateIncident(ctx, &in); err != nil {
+			return err
+		}
+		o.detail = why
+		_, err = appendEntry(ctx, tx, now, actor, id, "closed", "Closed: "+why,
+			map[string]any{"drill_end": why, "open_required_steps": nonNil(open)})
 		return err
 	})
 }

@@ -102,7 +102,7 @@ func (dm *detailModel) roleIDs() []string {
 func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	if !dm.loaded {
 		if key.Matches(msg, m.keys.Back) {
-			m.screen = screenList
+			m.screen = m.backFromIncident()
 		}
 		return nil
 	}
@@ -111,7 +111,7 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	c := &dm.cursor[dm.tab]
 	switch {
 	case key.Matches(msg, k.Back):
-		m.screen = screenList
+		m.screen = m.backFromIncident()
 		return m.loadIncidents()
 	case key.Matches(msg, k.NextTab):
 		dm.tab = (dm.tab + 1) % tabCount
@@ -571,14 +571,7 @@ func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
 	}
 	out := m.styles.Faint.Render("(no instructions in the runbook)")
 	if strings.TrimSpace(body) != "" {
-		style := "dark"
-		if !m.styles.Dark {
-			style = "light"
-		}
-		if m.deps.NoColor {
-			style = "notty"
-		}
-		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-4, 20)))
+		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(m.markdownStyle()), glamour.WithWordWrap(max(w-4, 20)))
 		if err == nil {
 			if md, err := r.Render(safeMarkdown(body)); err == nil {
 				out = strings.Trim(md, "\n")

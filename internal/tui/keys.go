@@ -17,7 +17,7 @@ type KeyMap struct {
 	Reopen, Submitted            key.Binding
 	Approve, Edit, Retry         key.Binding
 	Delivered                    key.Binding
-	Drill                        key.Binding
+	Drill, Drills                key.Binding
 	// Compose opens the notice composer; ApproveAll approves every ready
 	// notice the user may approve; Reassess answers the triage again;
 	// Customers links and unlinks affected customers.
@@ -71,6 +71,7 @@ func DefaultKeyMap() KeyMap {
 		Retry:       b([]string{"r"}, "r", "retry notice"),
 		Delivered:   b([]string{"c"}, "c", "record notice delivered"),
 		Drill:       b([]string{"D"}, "D", "table-top drill"),
+		Drills:      b([]string{"x"}, "x", "drills"),
 		Compose:     b([]string{"w"}, "w", "write customer notices"),
 		ApproveAll:  b([]string{"P"}, "P", "approve ready notices"),
 		Reassess:    b([]string{"T"}, "T", "re-assess (answer triage again)"),
@@ -98,8 +99,8 @@ func (m *Model) bindings() helpKeys {
 	switch m.screen {
 	case screenList:
 		return helpKeys{
-			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Drill, k.Help, k.Quit},
-			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope, k.Drill}, {k.Help, k.Quit}},
+			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Drill, k.Drills, k.Help, k.Quit},
+			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope, k.Drill, k.Drills}, {k.Help, k.Quit}},
 		}
 	case screenPicker:
 		return helpKeys{
@@ -152,7 +153,9 @@ func (m *Model) bindings() helpKeys {
 			},
 		}
 	case screenDrill:
-		return helpKeys{short: append(drillKeys[:4:4], k.Back, k.Help), full: [][]key.Binding{drillKeys, {k.Up, k.Down, k.Back, k.Help, k.Quit}}}
+		return m.drillHelp()
+	case screenPager:
+		return m.pagerKeys()
 	}
 	return helpKeys{short: []key.Binding{k.Back, k.Quit}, full: [][]key.Binding{{k.Back, k.Quit}}}
 }

@@ -36,6 +36,9 @@ type listModel struct {
 	filter    textinput.Model
 	filtering bool
 	loading   bool
+	// drills shows drill incidents (exercises) instead of real ones: the
+	// two are never mixed.
+	drills bool
 }
 
 func newListModel() listModel {
@@ -60,6 +63,9 @@ func (l *listModel) refilter() {
 	l.shown = l.shown[:0]
 	q := strings.TrimSpace(l.filter.Value())
 	for i, r := range l.rows {
+		if r.inc.Drill != l.drills {
+			continue
+		}
 		switch l.scope {
 		case scopeOpen:
 			if r.inc.Status != store.StatusOpen {
@@ -120,6 +126,10 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Scope):
 		l.scope = (l.scope + 1) % 3
 		l.refilter()
+	case key.Matches(msg, k.Drills):
+		l.drills = !l.drills
+		l.cursor, l.offset = 0, 0
+		l.refilter()
 	case key.Matches(msg, k.New):
 		return m.startPicker()
 	case key.Matches(msg, k.Drill):
@@ -142,6 +152,10 @@ func (l *listModel) view(m *Model, w, h int) string {
 	s := m.styles
 	var b strings.Builder
 	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope))
+	if l.drills {
+		title = s.Warn.Render("EXERCISE ") + s.Title.Render(fmt.Sprintf("Drill incidents · %s", l.scope)) +
+			s.Subtle.Render("  x: real incidents · deadlines on each drill's clock")
+	}
 	if l.filtering || l.filter.Value() != "" {
 		title += "  " + l.filter.View()
 	}
@@ -203,7 +217,7 @@ func (l *listModel) view(m *Model, w, h int) string {
 			line += padRight(status, 7) + " "
 		}
 		if wide {
-			line += padRight(age(m.now.Sub(r.inc.DeclaredAt)), 5) + " "
+			line += padRight(age(r.nowOr(m.now).Sub(r.inc.DeclaredAt)), 5) + " "
 		}
 		line += l.deadlineCell(m, r, dlW) + " " + truncate(cmdr, cmdW)
 		if i == l.cursor {
@@ -230,8 +244,11 @@ func (l *listModel) deadlineCell(m *Model, r listRow, w int) string {
 
 func (l *listModel) empty(m *Model) string {
 	s := m.styles
+	if l.drills {
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s drill incidents. Press D to run a table-top drill, x for the real incidents.", l.scope))
+	}
 	if len(l.rows) > 0 {
-		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, esc to clear the filter.", l.scope))
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, x for drill incidents, esc to clear the filter.", l.scope))
 	}
 	return "\n" + s.Box.Render(
 		s.Bold.Render("No incidents yet.")+"\n\n"+

@@ -36,6 +36,7 @@ const (
 	screenIncident
 	screenDrill
 	screenComposer
+	screenPager
 )
 
 // Deps are the services the app works with. The app reaches data only
@@ -135,9 +136,14 @@ type Model struct {
 	picker   pickerModel
 	triage   *triageModel
 	detail   detailModel
-	drill    *drillModel
+	drill    *drillModel   // the drill on screen
+	drills   []*drillModel // every drill open in this app
 	composer *composerModel
+	pager    pagerModel
 	overlay  overlay
+	// returnDrill: the incident or triage on screen was opened from the
+	// drill screen, and esc goes back there.
+	returnDrill bool
 
 	scenarios *tabletop.ScenarioLibrary
 	// pickWhenLoaded: n was pressed before the runbooks were in; the
@@ -226,6 +232,9 @@ func (m *Model) setStatus(text string, isErr bool) tea.Cmd {
 // Update routes a message: results of commands first, then overlays, then
 // the focused screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ok, cmd := m.updateDrill(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -252,7 +261,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.now = c.Now()
 		}
 		cmds := []tea.Cmd{m.tick(), m.poll()}
-		if m.drill != nil { // drill time passes on every screen
+		if len(m.drills) > 0 { // drill time passes on every screen
 			cmds = append(cmds, m.drillTick())
 		}
 		return m, tea.Batch(cmds...)
@@ -293,25 +302,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case scenariosMsg:
 		m.scenarios = msg.lib
-		return m, nil
-	case drillStartedMsg:
-		if msg.err != nil {
-			return m, m.setStatus("Could not start the drill: "+msg.err.Error(), true)
-		}
-		m.drill = &drillModel{run: msg.run}
-		m.screen = screenDrill
-		return m, tea.Batch(m.drillTick(), m.setStatus("Drill "+msg.run.ID()+" started. Press t to triage the first inject.", false))
-	case drillTickMsg:
-		if m.drill == nil {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.setStatus("Drill: "+msg.err.Error(), true)
-		}
-		m.drill.apply(msg)
-		if len(msg.fresh) > 0 {
-			return m, m.setStatus(fmt.Sprintf("New inject %s via %s.", msg.fresh[len(msg.fresh)-1].Inject.ID, msg.fresh[len(msg.fresh)-1].Inject.Channel), false)
-		}
 		return m, nil
 	case NotifyProgressMsg:
 		return m, tea.Batch(m.setStatus(msg.Text, msg.Alert), m.reload())
@@ -363,7 +353,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.setStatus(msg.err.Error(), true)
 		}
 		cmds := []tea.Cmd{m.setStatus(msg.done, false), m.loadIncidents(), m.drillTick()}
-		if msg.open != "" {
+		if msg.open != "" && m.screen == screenTriage && m.returnDrill && m.drill != nil {
+			// A drill's triage declared its incident: back to the
+			// facilitator's screen, where t opens it.
+			m.triage, m.returnDrill = nil, false
+			m.screen = screenDrill
+			cmds[0] = m.setStatus(msg.done+" Back on the drill: t opens it.", false)
+		} else if msg.open != "" {
 			m.triage = nil
 			m.detail = newDetailModel(msg.open)
 			m.screen = screenIncident
@@ -418,6 +414,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.drill.update(m, msg)
 	case screenComposer:
 		return m.composer.update(m, msg)
+	case screenPager:
+		return m.pager.update(m, msg)
 	}
 	return nil
 }
@@ -464,6 +462,9 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 // quit asks first when leaving would lose what the user typed: triage
 // answers, or text in an open input.
 func (m *Model) quit() tea.Cmd {
+	if cmd, asked := m.quitDrills(); asked {
+		return cmd
+	}
 	in, typing := m.overlay.(*inputOverlay)
 	typing = typing && strings.TrimSpace(in.input.Value()) != ""
 	if typing || m.screen == screenTriage && m.triage != nil && m.triage.dirty() {
@@ -507,6 +508,8 @@ func (m *Model) render() string {
 		body = m.drill.view(m, w, bodyH)
 	case screenComposer:
 		body = m.composer.view(m, w, bodyH)
+	case screenPager:
+		body = m.pager.view(m, w, bodyH)
 	}
 	body = fit(body, w, bodyH)
 	if m.overlay != nil {
@@ -554,20 +557,16 @@ func (m *Model) renderFooter(w int) string {
 	return alert + status + "\n" + truncate(m.help.View(m.bindings()), w)
 }
 
-// service is the incident service for an incident: a drill's own, on the
-// drill clock, for the incident of the drill on screen.
-func (m *Model) service(incidentID string) *incident.Service {
-	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
-		return m.drill.run.Service()
-	}
-	return m.deps.Service
-}
+// service is the incident service for an incident. A drill incident's
+// actions are stamped on its drill clock by the service itself, which
+// reads it from the database.
+func (m *Model) service(string) *incident.Service { return m.deps.Service }
 
 // nowFor is the time an incident's clocks are read at: the drill clock
-// for the drill's incident, otherwise now.
+// for a drill incident of a run (never the wall clock), otherwise now.
 func (m *Model) nowFor(incidentID string) time.Time {
-	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
-		return m.drill.status.Now
+	if d := m.detail.d; d.Incident.ID == incidentID && d.Drill != nil {
+		return d.Drill.Now(m.now)
 	}
 	return m.now
 }

@@ -2,7 +2,10 @@ package tui
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -255,27 +258,49 @@ func (c *choiceOverlay) visible() []choice {
 	return filterChoices(c.items, c.filter.Value())
 }
 
-// filterChoices keeps the items that match q, best first: those whose
-// value or label starts with it, then those containing it, then those
-// matching it as a subsequence ("pdb" finds "personal-data-breach").
+// filterChoices keeps the items that match q, best matches first: an id
+// that starts with q, then a word that does, then q anywhere, then its
+// letters in order (so "cust" picks customer-data-open-storage before a
+// title that merely has c, u, s and t in it).
 func filterChoices(items []choice, q string) []choice {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" {
 		return items
 	}
-	var best, good, loose []choice
+	type ranked struct {
+		c    choice
+		rank int
+	}
+	var out []ranked
 	for _, it := range items {
-		v, l := strings.ToLower(it.value), strings.ToLower(it.label)
-		switch {
-		case strings.HasPrefix(v, q) || strings.HasPrefix(l, q):
-			best = append(best, it)
-		case strings.Contains(v, q) || strings.Contains(l, q):
-			good = append(good, it)
-		case fuzzy(q, it.value+" "+it.label+" "+it.detail):
-			loose = append(loose, it)
+		if r := matchRank(q, it); r >= 0 {
+			out = append(out, ranked{it, r})
 		}
 	}
-	return append(append(best, good...), loose...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].rank < out[j].rank })
+	res := make([]choice, len(out))
+	for i, r := range out {
+		res[i] = r.c
+	}
+	return res
+}
+
+// matchRank is how well q matches a choice (lower is better); -1: not at
+// all.
+func matchRank(q string, c choice) int {
+	value, text := strings.ToLower(c.value), strings.ToLower(c.value+" "+c.label+" "+c.detail)
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	switch {
+	case strings.HasPrefix(value, q) || strings.HasPrefix(strings.ToLower(c.label), q):
+		return 0
+	case slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, q) }):
+		return 1
+	case strings.Contains(text, q):
+		return 2
+	case fuzzy(q, text):
+		return 3
+	}
+	return -1
 }
 
 func (c *choiceOverlay) update(m *Model, msg tea.KeyPressMsg) (bool, tea.Cmd) {

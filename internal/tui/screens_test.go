@@ -116,10 +116,30 @@ func screenCases(t *testing.T, in incident.Incident) []screenCase {
 			h.press("D")
 			if !started {
 				h.typeText("ransomware")
-				h.press("enter")
+				h.press("enter") // the briefing
+				h.press("enter") // the pace
 				h.typeText("inject by inject")
 				h.press("enter", "n")
 			}
+		}},
+		{"drill-briefing", func(h *harness) { h.m.screen = screenList; h.press("D", "b") }},
+		// The drill's triage is marked EXERCISE in the triage form.
+		{"drill-triage", func(h *harness) {
+			h.m.screen = screenList
+			h.press("D", "t")
+			h.typeText("FS-02 encrypted")
+		}},
+		// x on the list shows the drill incidents, apart from the real ones.
+		{"drill-list", func(h *harness) {
+			if h.m.drill.run.IncidentID() == "" {
+				if _, err := h.m.drill.run.DeclareAnswers(context.Background(), as("alice"), "FS-02 encrypted",
+					classify.Answers{"observed": "encryption"}, nil, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.m.screen, h.m.list.drills = screenList, false
+			h.run(h.m.loadIncidents())
+			h.press("x")
 		}},
 	}
 }

@@ -105,11 +105,19 @@ type triageModel struct {
 	// declares its incident on the drill clock.
 	declare func(incident.Declaration) (incident.Incident, error)
 	clock   clock.Clock
+	// drillClock, for the re-assessment of a drill incident of a run, is
+	// the run's clock as read with the incident.
+	drillClock *store.DrillClock
+	// exercise, for a drill's triage, says so above the form.
+	exercise string
 }
 
 func (t *triageModel) now(m *Model) time.Time {
-	if t.clock != nil {
+	switch {
+	case t.clock != nil:
 		return t.clock.Now()
+	case t.drillClock != nil:
+		return t.drillClock.Now(m.now)
 	}
 	return m.now
 }
@@ -158,8 +166,14 @@ func (m *Model) startReassess(d store.Detail) tea.Cmd {
 	}
 	t := &triageModel{rb: rb, started: m.now, mode: modeReassess, incidentID: in.ID,
 		title: in.ID + " · " + clean(in.Title), awareAt: in.AwareAt, declaredAt: in.DeclaredAt}
-	if m.drill != nil && m.drill.status.IncidentID == in.ID {
-		t.clock = m.drill.run.Clock()
+	if d.Drill != nil {
+		// A drill incident is re-assessed on its drill's clock, which the
+		// service reads from the database; the form shows the time it
+		// stood at when the detail was read, moving on with the app.
+		t.drillClock = d.Drill
+		t.exercise = fmt.Sprintf("drill %s: this re-assesses a drill incident, on the drill clock", d.Drill.RunID)
+	} else if in.Drill {
+		t.exercise = "a drill incident: this re-assessment changes an exercise, not a real incident"
 	}
 	w := t.inputWidth(m)
 	t.questions = triageQuestions(m, rb)
@@ -477,7 +491,7 @@ func (t *triageModel) leave(m *Model) tea.Cmd {
 			m.screen = screenIncident
 			return nil
 		}
-		m.screen = screenList
+		m.screen = m.backFromIncident()
 		return nil
 	}
 	if t.dirty() {
@@ -767,6 +781,15 @@ func fieldName(f *triageField) string {
 // View.
 
 func (t *triageModel) view(m *Model, w, h int) string {
+	if t.exercise != "" {
+		banner := m.styles.Warn.Render(truncate("EXERCISE · "+t.exercise, w))
+		return banner + "\n" + t.viewBody(m, w, h-1)
+	}
+	return t.viewBody(m, w, h)
+}
+
+// viewBody is the triage itself, in w×h.
+func (t *triageModel) viewBody(m *Model, w, h int) string {
 	s := m.styles
 	head := s.Title.Render(clean(t.rb.Title))
 	if t.mode == modeReassess {

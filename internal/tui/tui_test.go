@@ -99,8 +99,7 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
 		},
 		Drills: func(lib *runbook.Library) tabletop.Deps {
-			return tabletop.Deps{Store: st, Runbooks: lib, Policy: config.Default().Policy, Real: clk,
-				NewService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} }}
+			return tabletop.Deps{Store: st, Runbooks: lib, Policy: config.Default().Policy, Real: clk, Service: h.svc}
 		},
 	})
 	if poll < 0 {
@@ -632,77 +631,6 @@ func TestChangeSeverityAsksForAReason(t *testing.T) {
 	h.press("enter")
 	if d := h.detail(t, in.ID); d.Incident.Severity != target {
 		t.Fatalf("severity %s", d.Incident.Severity)
-	}
-}
-
-func TestFacilitatorRunsADrill(t *testing.T) {
-	h := newHarness(t)
-	h.press(first(h.m.keys.Drill))
-	if _, ok := h.m.overlay.(*choiceOverlay); !ok {
-		t.Fatalf("D should offer the scenarios (status %q)", h.m.status)
-	}
-	h.typeText("ransomware")
-	h.press("enter")
-	h.typeText("inject by inject")
-	h.press("enter")
-	if h.m.screen != screenDrill || h.m.drill == nil {
-		t.Fatalf("drill not started: %q", h.m.status)
-	}
-	run := h.m.drill.run
-	h.press("n") // release the first inject
-	if len(run.Delivered()) == 0 {
-		t.Fatalf("no inject delivered:\n%s", h.screen())
-	}
-	out := h.screen()
-	for _, want := range []string{"EXERCISE", run.ID(), "Expected actions", "Injects delivered", "press t to triage"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("facilitator screen lacks %q:\n%s", want, out)
-		}
-	}
-	// Triage from the drill declares the drill incident on the drill clock.
-	h.press("t")
-	if h.m.screen != screenTriage || h.m.triage.declare == nil {
-		t.Fatal("t should start triage for the drill")
-	}
-	h.m.triage.field(fieldTitle).input.SetValue("FS-02 encrypted")
-	h.m.triage.field(fieldDecision).sel = decDeclare
-	h.run(h.m.triage.submit(h.m))
-	if run.IncidentID() == "" {
-		t.Fatalf("the drill has no incident (status %q)", h.m.status)
-	}
-	d := h.detail(t, run.IncidentID())
-	if !d.Incident.Drill || !strings.HasPrefix(d.Incident.Title, tabletop.TitlePrefix(run.ID())) {
-		t.Fatalf("drill incident: %+v", d.Incident)
-	}
-	// Actions on the drill incident go through the drill's service.
-	if h.m.service(run.IncidentID()) != run.Service() {
-		t.Fatal("the drill incident must be worked on the drill clock")
-	}
-	// Back to the facilitator: observe, rate, hot wash, finish.
-	h.press(first(h.m.keys.Back), first(h.m.keys.Drill))
-	if h.m.screen != screenDrill {
-		t.Fatal("D should return to the running drill")
-	}
-	h.press("o")
-	h.typeText("Team moved to the phone bridge within minutes")
-	h.press("enter")
-	h.press("r", "enter", "enter") // rate the first objective P
-	h.press("w")
-	h.typeText("Clear roles from the start")
-	h.press("enter")
-	h.press("F", "enter")
-	rep, err := run.Report(context.Background(), as("alice"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := rep.Markdown(time.UTC)
-	for _, want := range []string{"Team moved to the phone bridge", "Clear roles from the start"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-	if st := run.Status(h.clk.Now()); st.State != "finished" {
-		t.Fatalf("drill state %s", st.State)
 	}
 }
 

@@ -1,4 +1,4 @@
--- 0009: drafts that no longer apply are withdrawn, not deleted.
+-- 0010: drafts that no longer apply are withdrawn, not deleted.
 --
 -- After a re-assessment a notice's obligation or rule may no longer hold,
 -- and a customer may be unlinked from an incident: its draft is then
