@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -79,32 +80,42 @@ func (msg closeCheckedMsg) apply(m *Model) tea.Cmd {
 type approvalsCheckedMsg struct {
 	ok      []notify.View
 	refused []string
+	// none, when no notice was ready to ask about, says so (an error when
+	// noneErr).
+	none    string
+	noneErr bool
 }
 
 // checkApprovals asks the service, for each notice, whether the user may
 // approve it now; the question "approve?" comes only after.
-func (m *Model) checkApprovals(incidentID string, views []notify.View) tea.Cmd {
+func (m *Model) checkApprovals(views []notify.View) tea.Cmd {
 	ns, actor := m.deps.Notify, m.deps.Actor
 	if ns == nil {
 		return m.setStatus("Notifications are not set up in this session.", true)
 	}
-	return func() tea.Msg {
-		var msg approvalsCheckedMsg
-		for _, v := range views {
-			if err := ns.CheckApproval(m.ctx(), actor, v.ID); err != nil {
-				msg.refused = append(msg.refused, fmt.Sprintf("#%d: %s", v.ID, err.Error()))
-				continue
-			}
-			if nv, err := ns.Get(m.ctx(), actor, v.ID); err == nil {
-				v = nv // as it will go out
-			}
-			msg.ok = append(msg.ok, v)
+	return func() tea.Msg { return checkEach(m.ctx(), ns, actor, views) }
+}
+
+// checkEach asks the service about each notice; it runs in a command.
+func checkEach(ctx context.Context, ns *notify.Service, actor identity.Actor, views []notify.View) approvalsCheckedMsg {
+	var msg approvalsCheckedMsg
+	for _, v := range views {
+		if err := ns.CheckApproval(ctx, actor, v.ID); err != nil {
+			msg.refused = append(msg.refused, fmt.Sprintf("#%d: %s", v.ID, err.Error()))
+			continue
 		}
-		return msg
+		if nv, err := ns.Get(ctx, actor, v.ID); err == nil {
+			v = nv // as it will go out
+		}
+		msg.ok = append(msg.ok, v)
 	}
+	return msg
 }
 
 func (msg approvalsCheckedMsg) apply(m *Model) tea.Cmd {
+	if msg.none != "" {
+		return m.setStatus(msg.none, msg.noneErr)
+	}
 	if len(msg.ok) == 0 {
 		if len(msg.refused) == 0 {
 			return m.setStatus("Nothing to approve.", false)
@@ -170,11 +181,34 @@ func (dm *detailModel) hasDrafts() bool {
 }
 
 // approveAll approves, after one question, every draft the user may
-// approve that has everything it needs.
+// approve that has everything it needs. The drafts are read again first:
+// P pressed just after leaving the composer must act on the notices as
+// they are, not as the incident view last showed them.
 func (dm *detailModel) approveAll(m *Model) tea.Cmd {
-	var ready []notify.View
-	var why []string
-	for _, v := range dm.notices {
+	ns, actor, id := m.deps.Notify, m.deps.Actor, dm.id
+	if ns == nil {
+		return m.setStatus("Notifications are not set up in this session.", true)
+	}
+	return func() tea.Msg {
+		views, err := ns.List(m.ctx(), actor, notify.Filter{IncidentID: id})
+		if err != nil {
+			return approvalsCheckedMsg{none: err.Error(), noneErr: true}
+		}
+		ready, why := readyDrafts(views)
+		switch {
+		case len(ready) == 0 && len(why) == 0:
+			return approvalsCheckedMsg{none: "No notice is waiting for approval."}
+		case len(ready) == 0:
+			return approvalsCheckedMsg{none: "No notice is ready for approval: " + strings.Join(why, " · "), noneErr: true}
+		}
+		return checkEach(m.ctx(), ns, actor, ready)
+	}
+}
+
+// readyDrafts picks the drafts that have everything they need, and says
+// why each other draft is not ready.
+func readyDrafts(views []notify.View) (ready []notify.View, why []string) {
+	for _, v := range views {
 		if v.Status != store.NoticeDraft {
 			continue
 		}
@@ -187,13 +221,7 @@ func (dm *detailModel) approveAll(m *Model) tea.Cmd {
 			ready = append(ready, v)
 		}
 	}
-	if len(ready) == 0 {
-		if len(why) == 0 {
-			return m.setStatus("No notice is waiting for approval.", false)
-		}
-		return m.setStatus("No notice is ready for approval: "+strings.Join(why, " · "), true)
-	}
-	return m.checkApprovals(dm.id, ready)
+	return ready, why
 }
 
 // reassess opens the triage again with the incident's answers.

@@ -824,7 +824,7 @@ func (dm *detailModel) approve(m *Model) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	return m.checkApprovals(dm.id, []notify.View{v})
+	return m.checkApprovals([]notify.View{v})
 }
 
 func (dm *detailModel) retry(m *Model) tea.Cmd {

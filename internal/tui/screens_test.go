@@ -643,6 +643,14 @@ func TestApproveReadyNoticesInOneStep(t *testing.T) {
 	h := newHarness(t)
 	in := referenceIncident(t, h)
 	ctx := context.Background()
+	// dana has the incident open while the notices are still to be
+	// written; they are written meanwhile (by eli) and P, pressed before
+	// her view is read again, acts on the notices as they are now.
+	h.m.deps.Actor = as("dana")
+	h.openIncident(in.ID, tabOverview)
+	if _, why := readyDrafts(h.m.detail.notices); len(why) == 0 {
+		t.Fatal("the incident view should hold drafts still to be written")
+	}
 	list, _ := h.st.ListNotifications(ctx, store.NotificationFilter{IncidentID: in.ID})
 	for _, n := range list {
 		if n.Audience != "customers" {
@@ -654,8 +662,6 @@ func TestApproveReadyNoticesInOneStep(t *testing.T) {
 			}
 		}
 	}
-	h.m.deps.Actor = as("dana")
-	h.openIncident(in.ID, tabOverview)
 	h.press("P")
 	c, ok := h.m.overlay.(*confirmOverlay)
 	if !ok {
