@@ -32,6 +32,8 @@ type composerModel struct {
 	// saves it, so typed text is never lost.
 	original string
 	warned   bool
+	// drill: the incident is a drill incident, and the screen says so.
+	drill bool
 }
 
 type composeRow struct{ c, g, f int }
@@ -95,6 +97,7 @@ func (msg composerLoadedMsg) apply(m *Model) tea.Cmd {
 				"customers are affected (L links one).", false)
 		}
 		cm := &composerModel{id: msg.id, comps: msg.comps}
+		cm.drill = m.detail.d.Incident.ID == msg.id && m.detail.d.Incident.Drill
 		cm.rebuild()
 		m.composer = cm
 		m.screen = screenComposer
@@ -368,7 +371,11 @@ func (cm *composerModel) view(m *Model, w, h int) string {
 	if len(cm.comps) == 1 && cm.comps[0].ObligationID != "" {
 		title += " · " + deadline.LabelOf(cm.comps[0].ObligationID)
 	}
-	head = append(head, s.Title.Render(truncate(title, w)),
+	titleLine := s.Title.Render(truncate(title, w))
+	if cm.drill {
+		titleLine = s.Warn.Render("EXERCISE ") + s.Title.Render(truncate(title, max(w-9, 10)))
+	}
+	head = append(head, titleLine,
 		s.Subtle.Render(truncate("Write each fact once per language: it goes into every notice in that language.", w)))
 	var lines []string
 	cursorLine := 0
