@@ -156,34 +156,3 @@ func TestActionsFileReassessesAndLinks(t *testing.T) {
 		t.Errorf("run %s", st.Status)
 	}
 }
-
-// The new actions are checked before anything runs, with path:line:col.
-func TestReassessAndLinkActionsReportPositions(t *testing.T) {
-	sc, probs := parseScenario(t, minimalScenario(t))
-	if probs != nil {
-		t.Fatal(probs)
-	}
-	lib, _ := library(t)
-	rb, _ := lib.Get("ransomware")
-	decl := "actions:\n  - at: 0m\n    do: declare\n    title: T\n"
-	tests := []struct {
-		name, src string
-		want      []string
-	}{
-		{"reassess before the declaration", "actions:\n  - at: 1m\n    do: reassess\n    answers: {observed: encryption}\n",
-			[]string{`3:9: reassess needs the drill incident: declare it in an earlier action`}},
-		{"reassess without answers", decl + "  - at: 1m\n    do: reassess\n    text: why\n", []string{`5:5: missing required field "answers"`}},
-		{"reassess bad answer", decl + "  - at: 1m\n    do: reassess\n    answers:\n      observed: melted\n",
-			[]string{`8:17: question "observed": expected one of false_positive, precursor, encryption, got "melted"`}},
-		{"reassess unknown question taken back", decl + "  - at: 1m\n    do: reassess\n    answers:\n      observd: null\n",
-			[]string{`8:7: unknown question "observd" in runbook ransomware (did you mean "observed"?)`}},
-		{"unlink without a reason", decl + "  - at: 1m\n    do: unlink\n    customer: acme\n", []string{`5:5: missing required field "text"`}},
-		{"link takes no reason", decl + "  - at: 1m\n    do: link\n    customer: acme\n    text: x\n", []string{`8:11: text does not apply to action link`}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, probs := ParseDrillActions("a.yaml", []byte(tc.src), sc, rb, validate)
-			wantProblems(t, probs, "a.yaml:", tc.want)
-		})
-	}
-}
