@@ -856,16 +856,6 @@ func wrapLines(text string, w int) []string {
 // scenarioLibrary loads the scenarios; it runs in a command.
 type scenariosMsg struct{ lib *tabletop.ScenarioLibrary }
 
-// wrapEach wraps every line of text on its own, keeping its line breaks
-// (letters, notices).
-func wrapEach(text string, w int) []string {
-	var out []string
-	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		out = append(out, wrapLines(line, w)...)
-	}
-	return out
-}
-
 // backFromIncident is where esc from an incident or its triage goes: the
 // drill screen when that is where it was opened.
 func (m *Model) backFromIncident() screen {
