@@ -66,6 +66,10 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	wo.Actor, wo.Auth = actor.ID(), actor.Auth()
+	dark, err := chooseTheme(g.theme, cfg.UI.Theme, os.Getenv("COLORFGBG"))
+	if err != nil {
+		return err
+	}
 	settings, err := notify.SettingsFromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -85,7 +89,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	case seeded:
 		notice = "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."
 	}
-	m := tui.New(env.deps(ctx, actor, notice, os.Getenv("NO_COLOR") != ""))
+	m := tui.New(env.deps(ctx, actor, notice, look{dark: dark, noColor: os.Getenv("NO_COLOR") != ""}))
 	out := cmd.OutOrStdout()
 	// IRTUI_EXIT_ON_FRAME=TEXT quits as soon as a frame containing TEXT has
 	// been written: the start-up benchmark measures process start to frame.
@@ -163,9 +167,18 @@ func newAppEnv(svc *incident.Service, cfg config.Config, settings notify.Setting
 	return e
 }
 
+// look is how one app looks: its palette (nil: ask the terminal) and
+// whether colour is off. Locally it comes from the flags, the
+// configuration and the process's environment; in irtui serve from the
+// configuration and the SSH client's environment.
+type look struct {
+	dark    *bool
+	noColor bool
+}
+
 // deps are one app's dependencies: the shared services, used as actor,
 // until ctx ends.
-func (e *appEnv) deps(ctx context.Context, actor identity.Actor, notice string, noColor bool) tui.Deps {
+func (e *appEnv) deps(ctx context.Context, actor identity.Actor, notice string, lk look) tui.Deps {
 	svc := e.svc
 	return tui.Deps{
 		Service:   svc,
@@ -186,7 +199,8 @@ func (e *appEnv) deps(ctx context.Context, actor identity.Actor, notice string, 
 		Clock:    clock.Real{},
 		Context:  ctx,
 		Notice:   notice,
-		NoColor:  noColor,
+		Dark:     lk.dark,
+		NoColor:  lk.noColor,
 	}
 }
 

@@ -26,7 +26,7 @@ func teamDirectory(osUser string) string {
 func noTrust(t *testing.T) (*cli, string) {
 	t.Helper()
 	c := newCLI(t)
-	c.config = ""
+	c.config = c.write("org.yaml", orgConfig) // no local trust mode
 	osUser := identity.OSUserName()
 	c.withDirectory()
 	c.installer("directory", "import", c.write("team.yaml", teamDirectory(osUser)))

@@ -68,7 +68,9 @@ func newIncidentCmd(g *globals) *cobra.Command {
 				return done(c, s.svc.AddNote(c.Context(), s.actor, a[0], a[1]), "Note added to %s.", a[0])
 			}),
 	)
-	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g), newReopenCmd(g))
+	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g),
+		newReopenCmd(g), newReassessCmd(g))
+	cmd.AddCommand(newLinkCmds(g)...)
 	return cmd
 }
 
@@ -534,7 +536,7 @@ func newCloseCmd(g *globals) *cobra.Command {
 	var override string
 	cmd := &cobra.Command{
 		Use:   "close ID [--override REASON]",
-		Short: "Close an incident (refused while required steps are open, unless overridden with a reason)",
+		Short: "Close an incident (refused while required steps, running clocks or unsent notices are open, unless overridden with a reason)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
@@ -542,7 +544,7 @@ func newCloseCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&override, "override", "", "close although required steps are open, for this reason")
+	cmd.Flags().StringVar(&override, "override", "", "close although required steps, clocks or notices are open, for this reason")
 	return cmd
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/serve"
 	"github.com/irtui/irtui/internal/store"
@@ -311,5 +312,26 @@ func TestRemoteCommandsRunConcurrently(t *testing.T) {
 	}
 	if by["alice"] != 5 || by["dana"] != 5 || by["chen"] != 5 {
 		t.Fatalf("declared by %v", by)
+	}
+}
+
+// A session's palette comes from the client: its COLORFGBG, else the
+// configuration, else the terminal is asked; never the server's
+// environment.
+func TestSessionLookComesFromTheClient(t *testing.T) {
+	t.Setenv("COLORFGBG", "15;0") // the server's own terminal: dark
+	t.Setenv("NO_COLOR", "1")
+	light := &serve.Session{Env: []string{"LANG=C", "COLORFGBG=0;15"}}
+	if lk := sessionLook(light, config.Config{}); lk.dark == nil || *lk.dark || lk.noColor {
+		t.Fatalf("a light client: %+v", lk)
+	}
+	plain := &serve.Session{Env: []string{"NO_COLOR=1"}, NoColor: true}
+	if lk := sessionLook(plain, config.Config{}); lk.dark != nil || !lk.noColor {
+		t.Fatalf("a client that sent nothing about its palette should be asked: %+v", lk)
+	}
+	cfg := config.Config{}
+	cfg.UI.Theme = "dark"
+	if lk := sessionLook(&serve.Session{}, cfg); lk.dark == nil || !*lk.dark {
+		t.Fatalf("ui.theme: %+v", lk)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -132,7 +133,7 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 			if d := svc.Store.Damage(); d != "" || svc.Store.Stopped() != nil {
 				notice = "This database is marked damaged: nothing can be saved. " + d
 			}
-			return tui.New(env.deps(s.Context, s.Actor, notice, s.NoColor))
+			return tui.New(env.deps(s.Context, s.Actor, notice, sessionLook(s, cfg)))
 		},
 		Command: r.run,
 		Name:    commandName,
@@ -212,6 +213,19 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 	}
 	fmt.Fprintln(out, "irtui serve: stopped.")
 	return nil
+}
+
+// sessionLook is a session's palette and colour: the client's COLORFGBG
+// if it sent one (SetEnv/SendEnv), else the configuration's ui.theme,
+// else the client's terminal is asked; NO_COLOR from the client. Never
+// the server's environment.
+func sessionLook(s *serve.Session, cfg config.Config) look {
+	dark := darkFromColorFGBG(s.Getenv("COLORFGBG"))
+	if dark == nil {
+		// A bad ui.theme stopped the server at start (loadConfig).
+		dark, _ = chooseTheme("", cfg.UI.Theme, "")
+	}
+	return look{dark: dark, noColor: s.NoColor}
 }
 
 func anyKeys(people []store.Person) bool {

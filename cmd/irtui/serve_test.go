@@ -70,8 +70,12 @@ func startServer(t testing.TB, args ...string) *server {
 	s := &server{t: t, dir: dir, db: filepath.Join(dir, "data", "irtui.db"), out: &lockedBuffer{}, exited: make(chan error, 1)}
 	var yaml string
 	s.people, yaml = team(t, dir)
+	cfg := filepath.Join(dir, "config.yaml") // notices name the organisation
+	if err := os.WriteFile(cfg, []byte(orgConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := append(os.Environ(), "IRTUI_DB="+s.db, "IRTUI_CACHE=off", "XDG_DATA_HOME="+dir, "IRTUI_USER=mallory",
-		"IRTUI_CONFIG=", "NO_COLOR=", "XDG_CONFIG_HOME="+dir, "IRTUI_CHECKPOINT_KEY=", "IRTUI_WITNESS=")
+		"IRTUI_CONFIG="+cfg, "NO_COLOR=", "XDG_CONFIG_HOME="+dir, "IRTUI_CHECKPOINT_KEY=", "IRTUI_WITNESS=", "COLORFGBG=")
 	imp := exec.Command(bin, "--init", "directory", "import", "-")
 	imp.Env, imp.Stdin = env, strings.NewReader(yaml)
 	// The installer (the OS user running the tests) sets the database up.

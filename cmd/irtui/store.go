@@ -118,7 +118,8 @@ func (g *globals) service(cmd *cobra.Command, cfg config.Config) (*incident.Serv
 	if err != nil {
 		return nil, err
 	}
-	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg)}, nil
+	policy := cfg.Policy
+	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg), Policy: &policy}, nil
 }
 
 // open is service for one command: the database it opens, and a function

@@ -712,33 +712,29 @@ func obligationState(events []store.ObligationEvent, obligationID string) (submi
 	return submitted, paused
 }
 
-// Close closes an incident. While required steps are open it is refused,
-// unless overrideReason says why it should close anyway. Timeline:
-// "closed".
+// Close closes an incident. While anything is left open — required steps,
+// regulatory or contractual clocks still running, notices nobody received
+// (OpenEnds) — it is refused, naming each, unless overrideReason says why
+// it should close anyway; closing over them is for the incident's
+// commander or someone with the override permission. Timeline: "closed".
 func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideReason string) error {
 	o := &op{actor: actor, action: "close", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
-		in, err := loadIncident(ctx, tx, id)
+		in, ends, err := s.openEnds(ctx, tx, id, now)
 		if err != nil {
 			return err
 		}
-		if in.Kind == store.KindEvent {
-			return invalidState("%s is an event that was dismissed as not an incident; there is nothing to close", id)
-		}
-		if in.Status == store.StatusClosed {
-			return invalidState("%s is already closed (at %s)", id, in.ClosedAt.Format(time.RFC3339))
-		}
-		open, err := openRequiredSteps(ctx, tx, id)
-		if err != nil {
-			return err
+		var open []string
+		for _, st := range ends.Steps {
+			open = append(open, st.ID)
 		}
 		overrideReason = strings.TrimSpace(overrideReason)
-		if len(open) > 0 && overrideReason == "" {
-			return refused("cannot close %s: %d required step(s) are still open: %s; "+
-				"finish or skip them, or give a reason to close anyway", id, len(open), strings.Join(open, ", "))
+		if !ends.Empty() && overrideReason == "" {
+			return refused("cannot close %s: %s; finish them, or give a reason to close over them", id,
+				strings.Join(ends.Lines(now), "; "))
 		}
-		if len(open) > 0 {
-			if err := requireOverride(ctx, tx, o.who, in, "close it with required steps open"); err != nil {
+		if !ends.Empty() {
+			if err := requireOverride(ctx, tx, o.who, in, "close it over what is still open"); err != nil {
 				return err
 			}
 		}
@@ -747,9 +743,20 @@ func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideR
 			return err
 		}
 		summary := "Closed"
-		data := map[string]any{"open_required_steps": nonNil(open)}
-		if len(open) > 0 {
-			summary = fmt.Sprintf("Closed with %d required step(s) open: %s", len(open), overrideReason)
+		var clocks []string
+		for _, ob := range ends.Clocks {
+			clocks = append(clocks, ob.Rule.ID)
+		}
+		var unsent []int64
+		for _, n := range ends.Notices {
+			unsent = append(unsent, n.ID)
+		}
+		data := map[string]any{"open_required_steps": nonNil(open), "running_clocks": nonNil(clocks), "unsent_notices": unsent}
+		if unsent == nil {
+			data["unsent_notices"] = []int64{}
+		}
+		if !ends.Empty() {
+			summary = fmt.Sprintf("Closed over %s: %s", strings.Join(ends.Lines(now), "; "), overrideReason)
 			data["override_reason"] = overrideReason
 			o.detail = "override: " + overrideReason
 		}

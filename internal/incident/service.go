@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -91,6 +92,16 @@ type Service struct {
 	// Notifier, if set, hears of every event a notification rule may fire
 	// on, inside the transaction that records it (a transactional outbox).
 	Notifier Notifier
+	// Policy is the regulatory policy the incident's clocks run under
+	// (re-assessment and closing name them); nil: deadline.DefaultPolicy.
+	Policy *deadline.Policy
+}
+
+func (s *Service) policy() deadline.Policy {
+	if s.Policy != nil {
+		return *s.Policy
+	}
+	return deadline.DefaultPolicy()
 }
 
 // Event kinds a Notifier hears of. They match the runbook's notification
@@ -116,8 +127,12 @@ type Event struct {
 	Flags    []string // EventFlagsSet: the flags newly set
 	Role     string   // EventRoleAssigned
 	Person   string   // EventRoleAssigned
-	Customer string   // EventCustomerLinked
+	Customer string   // EventCustomerLinked, EventCustomerUnlinked
 	From     string   // EventSeverityRaised: the severity before
+	// EventReassessed: the obligations that no longer apply; Flags then
+	// are the flags cleared. Reason: why (reassessed, unlinked).
+	Obligations []string
+	Reason      string
 }
 
 // Notifier is told of incident events inside the transaction that records

@@ -62,8 +62,11 @@ func (s *Service) OnEvent(ctx context.Context, tx *store.Tx, ev incident.Event) 
 	if ev.At.IsZero() {
 		ev.At = s.Clock.Now()
 	}
-	if ev.Kind == incident.EventCustomerLinked {
+	switch ev.Kind {
+	case incident.EventCustomerLinked:
 		return s.extendToCustomer(ctx, tx, ev)
+	case incident.EventReassessed, incident.EventCustomerUnlinked:
+		return s.withdrawStale(ctx, tx, ev)
 	}
 	triggers := triggersOf(ev)
 	if len(triggers) == 0 {

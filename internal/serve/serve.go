@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,8 +99,22 @@ type Session struct {
 	// NoColor: the client sent NO_COLOR (ssh -o SetEnv=NO_COLOR=1, or
 	// SendEnv NO_COLOR).
 	NoColor bool
+	// Env is the environment the client sent (what its SendEnv/SetEnv
+	// allow), "KEY=value"; see Getenv.
+	Env []string
 	// Context ends when the session does.
 	Context context.Context
+}
+
+// Getenv is the value of key in the environment the client sent ("" if
+// it sent none): the server's own environment is never a session's.
+func (s *Session) Getenv(key string) string {
+	for i := len(s.Env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(s.Env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
 }
 
 // Server is irtui's SSH server.

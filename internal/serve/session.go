@@ -185,7 +185,8 @@ func (s *Server) open(sess ssh.Session) (*active, error) {
 	pty, _, isPty := sess.Pty()
 	a := &active{s: s, sess: sess, started: s.cfg.Clock.Now(), app: isPty && len(sess.Command()) == 0}
 	a.info = Session{Actor: actor, Term: pty.Term, Width: pty.Window.Width, Height: pty.Window.Height,
-		NoColor: noColor(sess.Environ())}
+		Env: sess.Environ()}
+	a.info.NoColor = a.info.Getenv("NO_COLOR") != ""
 	a.ctx, a.cancel = context.WithCancel(sess.Context())
 	a.info.Context = a.ctx
 	a.touch()
@@ -320,16 +321,6 @@ func quoteWords(s string) string {
 		return quote(s)
 	}
 	return s
-}
-
-// noColor reports whether a client's environment asks for no colour.
-func noColor(env []string) bool {
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == "NO_COLOR" && v != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // command runs the session's command with its output and exit status

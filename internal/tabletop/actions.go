@@ -112,7 +112,10 @@ const (
 	DoSeverity = "severity"
 	DoApprove  = "approve"
 	DoSubmit   = "submit"
-	DoCustomer = "customer"
+	DoCustomer = "customer" // the older name of link
+	DoLink     = "link"
+	DoUnlink   = "unlink"
+	DoReassess = "reassess"
 	DoClose    = "close"
 	DoObserve  = "observe"
 	DoMark     = "mark"
@@ -121,7 +124,7 @@ const (
 
 // DrillDos lists the actions an actions file may script.
 var DrillDos = []string{DoDeclare, DoAssign, DoAck, DoStep, DoSkip, DoNote, DoSeverity, DoApprove, DoSubmit,
-	DoCustomer, DoClose, DoObserve, DoMark, DoRate}
+	DoLink, DoUnlink, DoCustomer, DoReassess, DoClose, DoObserve, DoMark, DoRate}
 
 // Elements are the POETE capability elements of an improvement plan.
 var Elements = []string{"planning", "organization", "equipment", "training", "exercise"}
@@ -176,6 +179,9 @@ var doSpecs = map[string]doSpec{
 	DoApprove:  {fields: []string{"notification"}, incident: true, check: (*actionsCheck).notification},
 	DoSubmit:   {fields: []string{"obligation"}, incident: true, check: (*actionsCheck).obligation},
 	DoCustomer: {fields: []string{"customer"}, incident: true},
+	DoLink:     {fields: []string{"customer"}, incident: true},
+	DoUnlink:   {fields: []string{"customer", "text"}, incident: true},
+	DoReassess: {fields: []string{"answers", "|", "text"}, incident: true, check: (*actionsCheck).reassess},
 	DoClose:    {fields: []string{"|", "text"}, incident: true},
 	DoObserve:  {fields: []string{"text", "|", "objective", "kind"}, check: (*actionsCheck).observe},
 	DoMark:     {fields: []string{"expect", "result", "|", "text"}, check: (*actionsCheck).mark},
@@ -353,11 +359,27 @@ func (ac *actionsCheck) declare(at path, a *DrillAction) {
 			ac.Addf(at.With("aware"), "awareness at %s is after the declaration at %s", FormatOffset(off), FormatOffset(a.Offset))
 		}
 	}
+	ac.answers(at, a, false)
+}
+
+// reassess checks the answers a re-assessment changes; null takes an
+// answer back.
+func (ac *actionsCheck) reassess(at path, a *DrillAction) { ac.answers(at, a, true) }
+
+// answers checks an action's answers against its runbook's questions;
+// orNull accepts null for any of them.
+func (ac *actionsCheck) answers(at path, a *DrillAction, orNull bool) {
 	rb := ac.runbook(a)
 	if rb == nil {
 		return
 	}
 	for _, key := range sortedKeys(a.Answers) {
+		if orNull && a.Answers[key] == nil {
+			if _, ok := findQuestion(rb, key); !ok {
+				ac.Keyf(at.With("answers", key), "unknown question %q in runbook %s%s", key, rb.ID, suggestName(key, questionIDs(rb)))
+			}
+			continue
+		}
 		ac.answer(at.With("answers", key), rb, key, a.Answers[key])
 	}
 }

@@ -37,8 +37,11 @@ const consoleHelp = `Facilitator:
 Team (recorded as you, or as NAME after "as NAME"):
   answer QUESTION VALUE     an answer for the triage (lists: a,b)
   declare TITLE             classify the answers and declare the drill incident
+  reassess [REASON]         classify again with the answers given since the declaration
+                            (or the last reassess); REASON says what changed
   assign ROLE PERSON | ack ROLE | step STEP [NOTE] | skip STEP REASON | note TEXT
-  severity SEV [REASON] | approve NOTIFICATION | submit OBLIGATION | customer ID | close [REASON]
+  severity SEV [REASON] | approve NOTIFICATION | submit OBLIGATION | close [REASON]
+  link CUSTOMER | unlink CUSTOMER REASON   an affected customer (customer ID: link)
   as NAME                   act as another participant`
 
 // Console is the facilitator's console of a drill: it prints the injects
@@ -65,6 +68,9 @@ type consoleSession struct {
 	ctx     context.Context
 	actor   string         // whom the team's actions are recorded as
 	answers map[string]any // the triage answers for declare
+	// changed are the answers given since the last declare or reassess:
+	// what a reassess changes.
+	changed map[string]any
 }
 
 // consoleVerb is one console command.
@@ -98,6 +104,7 @@ func init() {
 		"step": stepVerb(DoStep), "skip": stepVerb(DoSkip), "note": (*consoleSession).note,
 		"severity": (*consoleSession).severity, "approve": (*consoleSession).approve, "submit": (*consoleSession).submit,
 		"customer": (*consoleSession).customer, "close": (*consoleSession).close,
+		"link": (*consoleSession).customer, "unlink": (*consoleSession).unlink, "reassess": (*consoleSession).reassess,
 	}
 	consoleVerbs = map[string]consoleVerb{
 		"quit":   {do: func(*consoleSession, string) (string, error) { return "", errQuit }, local: true},
@@ -114,7 +121,8 @@ func init() {
 // paused, to be resumed later) or ctx is cancelled (likewise).
 func (c *Console) Serve(ctx context.Context) error {
 	r := c.Run
-	s := &consoleSession{Console: c, ctx: ctx, actor: c.Actor.ID(), answers: map[string]any{}}
+	s := &consoleSession{Console: c, ctx: ctx, actor: c.Actor.ID(), answers: map[string]any{},
+		changed: map[string]any{}}
 	st := r.Status(c.now())
 	s.say("Drill %s: %s (%s). T+0 is %s. Type help for the commands.", r.ID(), safetext.Line(st.Title),
 		modeLabel(st), st.Epoch.In(c.loc()).Format("Mon 2006-01-02 15:04 MST"))
@@ -302,6 +310,7 @@ func (s *consoleSession) answer(rest string) (string, error) {
 		return "answer QUESTION VALUE", nil
 	}
 	s.answers[q] = answerValue(s.Run.Runbook(), q, strings.TrimSpace(v))
+	s.changed[q] = s.answers[q]
 	return fmt.Sprintf("%s = %v", q, s.answers[q]), nil
 }
 
@@ -513,6 +522,7 @@ func (s *consoleSession) declare(rest string) (string, error) {
 	if _, err := s.apply(DrillAction{Do: DoDeclare, Title: rest, Answers: s.answers}); err != nil {
 		return "", err
 	}
+	clear(s.changed)
 	return fmt.Sprintf("Declared %s; the team works it with the commands below, or in the app.", s.Run.IncidentID()), nil
 }
 
@@ -554,7 +564,33 @@ func (s *consoleSession) submit(rest string) (string, error) {
 }
 
 func (s *consoleSession) customer(rest string) (string, error) {
-	return s.apply(DrillAction{Do: DoCustomer, Customer: rest})
+	if err := usage(rest != "", "link CUSTOMER"); err != nil {
+		return "", err
+	}
+	return s.apply(DrillAction{Do: DoLink, Customer: rest})
+}
+
+func (s *consoleSession) unlink(rest string) (string, error) {
+	w := words(rest, 2)
+	if err := usage(len(w) == 2 && strings.TrimSpace(w[1]) != "", "unlink CUSTOMER REASON"); err != nil {
+		return "", err
+	}
+	return s.apply(DrillAction{Do: DoUnlink, Customer: w[0], Text: w[1]})
+}
+
+// reassess classifies the drill incident again with the answers given
+// since the declaration or the last reassess; the others stay as they are.
+func (s *consoleSession) reassess(rest string) (string, error) {
+	if len(s.changed) == 0 {
+		return "", refused("nothing to re-assess: give the new answers first (answer QUESTION VALUE), then reassess [REASON]")
+	}
+	module := s.Run.CurrentModule()
+	res, err := s.Run.Reassess(s.ctx, s.Actor.As(s.actor), module, s.changed, rest)
+	if err != nil {
+		return "", err
+	}
+	clear(s.changed)
+	return fmt.Sprintf("Re-assessed %s: %s", res.Incident.ID, safetext.Line(res.Summary())), nil
 }
 
 func (s *consoleSession) close(rest string) (string, error) {

@@ -233,6 +233,15 @@ func TestActionsFileReportsPositions(t *testing.T) {
 			[]string{`1:11: these actions are for scenario "other", not "minimal"`}},
 		{"bad due date", "hot_wash:\n  actions:\n    - text: x\n      owner: bob\n      due: next week\n",
 			[]string{`5:12: bad due date "next week"`}},
+		{"reassess before the declaration", "actions:\n  - at: 1m\n    do: reassess\n    answers: {observed: encryption}\n",
+			[]string{`3:9: reassess needs the drill incident: declare it in an earlier action`}},
+		{"reassess without answers", decl + "  - at: 1m\n    do: reassess\n    text: why\n", []string{`5:5: missing required field "answers"`}},
+		{"reassess bad answer", decl + "  - at: 1m\n    do: reassess\n    answers:\n      observed: melted\n",
+			[]string{`8:17: question "observed": expected one of false_positive, precursor, encryption, got "melted"`}},
+		{"reassess unknown question taken back", decl + "  - at: 1m\n    do: reassess\n    answers:\n      observd: null\n",
+			[]string{`8:7: unknown question "observd" in runbook ransomware (did you mean "observed"?)`}},
+		{"unlink without a reason", decl + "  - at: 1m\n    do: unlink\n    customer: acme\n", []string{`5:5: missing required field "text"`}},
+		{"link takes no reason", decl + "  - at: 1m\n    do: link\n    customer: acme\n    text: x\n", []string{`8:11: text does not apply to action link`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,8 +55,13 @@ func (r *Run) Apply(ctx context.Context, actor identity.Actor, a DrillAction) er
 		return svc.ChangeSeverity(ctx, actor, id, strings.ToUpper(a.Severity), text)
 	case DoSubmit:
 		return svc.RecordSubmission(ctx, actor, id, a.Obligation, time.Time{})
-	case DoCustomer:
+	case DoCustomer, DoLink:
 		return svc.LinkCustomer(ctx, actor, id, a.Customer)
+	case DoUnlink:
+		return svc.UnlinkCustomer(ctx, actor, id, a.Customer, text)
+	case DoReassess:
+		_, err := r.Reassess(ctx, actor, a.Module, a.Answers, text)
+		return err
 	case DoClose:
 		return svc.Close(ctx, actor, id, text)
 	case DoApprove:
@@ -95,6 +100,63 @@ func (r *Run) applyDeclare(ctx context.Context, actor identity.Actor, a DrillAct
 	}
 	_, err := r.DeclareModuleAnswers(ctx, actor, a.Module, a.Title, answers, a.Customers, aware)
 	return err
+}
+
+// Reassess answers the triage of a drill incident again (of module, for
+// a scenario module with an incident of its own) when new facts arrive in
+// play: changes replace the answers on record, a nil one takes its answer
+// back (unanswered: its worst case), and the others are kept. The incident
+// service records the new assessment on the drill clock; reason says what
+// changed (required when the severity goes down).
+func (r *Run) Reassess(ctx context.Context, actor identity.Actor, module string, changes map[string]any, reason string) (incident.Reassessed, error) {
+	r.mu.Lock()
+	id, err := r.requireIncident(module)
+	r.mu.Unlock()
+	if err != nil {
+		return incident.Reassessed{}, err
+	}
+	rb := r.RunbookFor(module)
+	if rb == nil {
+		return incident.Reassessed{}, notFound("runbook %s is not loaded", r.sc.RunbookOf(module))
+	}
+	d, err := r.svc.Get(ctx, actor, id)
+	if err != nil {
+		return incident.Reassessed{}, err
+	}
+	in := d.Incident
+	given := maps.Clone(in.Answers)
+	if given == nil {
+		given = map[string]any{}
+	}
+	for _, key := range sortedKeys(changes) {
+		if _, ok := findQuestion(rb, key); !ok {
+			return incident.Reassessed{}, refused("unknown question %q in runbook %s", key, rb.ID)
+		}
+		if changes[key] == nil {
+			delete(given, key)
+		} else {
+			given[key] = changes[key]
+		}
+	}
+	answers := classify.Answers{}
+	for _, key := range sortedKeys(given) {
+		q, ok := findQuestion(rb, key)
+		if !ok {
+			continue // the runbook asks it no more
+		}
+		v, err := classify.Coerce(q, given[key])
+		if err != nil {
+			return incident.Reassessed{}, refused("question %q: %v", key, err)
+		}
+		answers[key] = v
+	}
+	v, err := classify.Classify(rb, answers, r.deps.Policy, classify.Events{Aware: in.AwareAt, Classified: in.DeclaredAt}, nil)
+	if err != nil {
+		return incident.Reassessed{}, err
+	}
+	re := incident.NewReassessment(rb, v, answers)
+	re.Reason = reason
+	return r.svc.Reassess(ctx, actor, id, re)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

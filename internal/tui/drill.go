@@ -694,14 +694,13 @@ func (m *Model) peopleChoices() []choice {
 // report builds the after-action report and shows it.
 func (dm *drillModel) report(m *Model) tea.Cmd {
 	run, actor, loc := dm.run, m.deps.Actor, m.deps.Config.Policy.Location()
-	w, dark, noColor := max(m.width, 40), m.styles.Dark, m.deps.NoColor
+	w, style := max(m.width, 40), m.markdownStyle()
 	return func() tea.Msg {
 		rep, err := run.Report(m.ctx(), actor)
 		if err != nil {
 			return pagerMsg{err: fmt.Errorf("the report of %s: %w", run.ID(), err)}
 		}
-		return pagerMsg{title: "After-action report: " + run.ID(),
-			text: renderMarkdown(rep.Markdown(loc), w, dark, noColor), back: screenDrill}
+		return pagerMsg{title: "After-action report: " + run.ID(), text: renderMarkdown(rep.Markdown(loc), w, style), back: screenDrill}
 	}
 }
 
@@ -856,16 +855,6 @@ func wrapLines(text string, w int) []string {
 
 // scenarioLibrary loads the scenarios; it runs in a command.
 type scenariosMsg struct{ lib *tabletop.ScenarioLibrary }
-
-// wrapEach wraps every line of text on its own, keeping its line breaks
-// (letters, notices).
-func wrapEach(text string, w int) []string {
-	var out []string
-	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		out = append(out, wrapLines(line, w)...)
-	}
-	return out
-}
 
 // backFromIncident is where esc from an incident or its triage goes: the
 // drill screen when that is where it was opened.

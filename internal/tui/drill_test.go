@@ -118,8 +118,8 @@ func TestFacilitatorRunsADrill(t *testing.T) {
 	if h.m.screen != screenTriage || h.m.triage.declare == nil || !strings.Contains(h.screen(), "EXERCISE · drill "+run.ID()) {
 		t.Fatalf("t should start the drill's triage:\n%s", h.screen())
 	}
-	h.m.triage.vals.title = "Customer exports readable"
-	h.m.triage.vals.decision = decDeclare
+	h.m.triage.field(fieldTitle).input.SetValue("Customer exports readable")
+	h.m.triage.field(fieldDecision).sel = decDeclare
 	h.run(h.m.triage.submit(h.m))
 	if run.IncidentID() == "" || h.m.screen != screenDrill {
 		t.Fatalf("declared %q, screen %d (status %q)", run.IncidentID(), h.m.screen, h.m.status)
@@ -277,5 +277,36 @@ func TestAppTakesUpADrillAfterARestart(t *testing.T) {
 	h.press("enter")
 	if h.m.drill.run.ID() != run.ID() {
 		t.Fatalf("D should switch back to %s", run.ID())
+	}
+}
+
+// The screens of the 3 a.m. path say EXERCISE on a drill incident too:
+// its re-assessment (on the drill clock, weeks behind the wall clock) and
+// its notice composer.
+func TestDrillIncidentReassessAndComposerSayExercise(t *testing.T) {
+	h := newHarness(t)
+	run := h.startDrill(t, "customer-data-open-storage", tabletop.Options{Speed: 1})
+	in, err := run.DeclareAnswers(context.Background(), as("alice"), "Exports readable",
+		referenceAnswers, []string{"acme", "zuiderzee"}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.openIncident(in.ID, tabOverview)
+	if h.m.detail.d.Drill == nil {
+		t.Fatal("the drill incident's detail has no drill clock")
+	}
+	h.press(first(h.m.keys.Reassess))
+	if h.m.screen != screenTriage || !strings.Contains(h.screen(), "EXERCISE · drill "+run.ID()) {
+		t.Fatalf("the re-assessment of a drill incident should say EXERCISE:\n%s", h.screen())
+	}
+	drillNow := h.m.detail.d.Drill.Now(h.m.now)
+	if got := h.m.triage.now(h.m); !got.Equal(drillNow) || got.Equal(h.m.now) {
+		t.Fatalf("the re-assessment reads %s; the drill clock is at %s, the wall clock at %s", got, drillNow, h.m.now)
+	}
+	h.press(first(h.m.keys.Back))
+	h.openIncident(in.ID, tabOverview)
+	h.press(first(h.m.keys.Compose))
+	if h.m.screen != screenComposer || !strings.Contains(h.screen(), "EXERCISE") {
+		t.Fatalf("the composer of a drill incident should say EXERCISE (status %q):\n%s", h.m.status, h.screen())
 	}
 }

@@ -32,6 +32,21 @@ func fit(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// clip cuts s to at most w columns and h lines, without padding: an
+// overlay box that is larger than the body.
+func clip(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // place centres a box in a w×h area.
 func place(box string, w, h int) string {
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)

@@ -35,6 +35,7 @@ const (
 	screenTriage
 	screenIncident
 	screenDrill
+	screenComposer
 	screenPager
 )
 
@@ -57,11 +58,13 @@ type Deps struct {
 	Config   config.Config
 	Actor    identity.Actor
 	Clock    clock.Clock
-	// Dark forces the dark or light palette; nil asks the terminal.
+	// Dark forces the dark or light palette (--theme, the configuration,
+	// or the terminal's COLORFGBG, read by the caller); nil asks the
+	// terminal for its background colour.
 	Dark *bool
 	// NoColor says the user asked for no colour (NO_COLOR in their
 	// environment: the process's locally, the SSH client's in irtui serve).
-	// The app never reads the environment itself, so that sessions of one
+	// The app reads no process-wide state itself, so that sessions of one
 	// server each keep their own.
 	NoColor bool
 	// Poll is how often the database is checked for changes made by other
@@ -131,14 +134,15 @@ type Model struct {
 	customers []store.Customer
 	version   int64
 
-	list    listModel
-	picker  pickerModel
-	triage  *triageModel
-	detail  detailModel
-	drill   *drillModel   // the drill on screen
-	drills  []*drillModel // every drill open in this app
-	pager   pagerModel
-	overlay overlay
+	list     listModel
+	picker   pickerModel
+	triage   *triageModel
+	detail   detailModel
+	drill    *drillModel   // the drill on screen
+	drills   []*drillModel // every drill open in this app
+	composer *composerModel
+	pager    pagerModel
+	overlay  overlay
 	// returnDrill: the incident or triage on screen was opened from the
 	// drill screen, and esc goes back there.
 	returnDrill bool
@@ -244,8 +248,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.triage != nil {
 			m.triage.resize(m)
 		}
+		if m.composer != nil {
+			m.composer.resize(m)
+		}
+		m.detail.invalidate() // step bodies are wrapped to the width
 		return m, nil
 	case tea.BackgroundColorMsg:
+		if m.deps.Dark != nil {
+			return m, nil // the user chose
+		}
 		m.styles = NewStyles(msg.IsDark())
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
 		m.detail.invalidate()
@@ -379,10 +390,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
-	}
-	// Anything else (cursor blink, form internals) goes to the triage form.
-	if m.screen == screenTriage && m.triage != nil && m.overlay == nil {
-		return m, m.triage.update(m, msg)
+	case tea.PasteMsg:
+		return m, m.paste(msg)
+	case applier:
+		return m, msg.apply(m)
 	}
 	return m, nil
 }
@@ -421,6 +432,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.detail.update(m, msg)
 	case screenDrill:
 		return m.drill.update(m, msg)
+	case screenComposer:
+		return m.composer.update(m, msg)
 	case screenPager:
 		return m.pager.update(m, msg)
 	}
@@ -429,7 +442,41 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // typing reports whether keys go to a text field, so q and ? are text.
 func (m *Model) typing() bool {
-	return m.screen == screenList && m.list.filtering || m.screen == screenPicker
+	switch m.screen {
+	case screenList:
+		return m.list.filtering
+	case screenPicker:
+		return true
+	case screenTriage:
+		return m.triage != nil && (m.triage.focused().textual() || m.triage.focused().kind == fieldCustomers)
+	case screenComposer:
+		return m.composer != nil && m.composer.editing
+	}
+	return false
+}
+
+// paste puts pasted text into the text field that has the focus.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch {
+	case m.overlay != nil:
+		if in, ok := m.overlay.(*inputOverlay); ok {
+			in.input, cmd = in.input.Update(msg)
+		}
+	case m.screen == screenTriage && m.triage != nil:
+		if f := m.triage.focused(); f.textual() || f.kind == fieldCustomers {
+			f.input, cmd = f.input.Update(msg)
+			m.triage.reclassify(m)
+		}
+	case m.screen == screenComposer && m.composer != nil && m.composer.editing:
+		m.composer.input, cmd = m.composer.input.Update(msg)
+	case m.screen == screenPicker:
+		m.picker.filter, cmd = m.picker.filter.Update(msg)
+	case m.screen == screenList && m.list.filtering:
+		m.list.filter, cmd = m.list.filter.Update(msg)
+		m.list.refilter()
+	}
+	return cmd
 }
 
 // quit asks first when leaving would lose what the user typed: triage
@@ -479,12 +526,14 @@ func (m *Model) render() string {
 		body = m.detail.view(m, w, bodyH)
 	case screenDrill:
 		body = m.drill.view(m, w, bodyH)
+	case screenComposer:
+		body = m.composer.view(m, w, bodyH)
 	case screenPager:
 		body = m.pager.view(m, w, bodyH)
 	}
 	body = fit(body, w, bodyH)
 	if m.overlay != nil {
-		body = place(m.overlay.view(m, w, bodyH), w, bodyH)
+		body = place(clip(m.overlay.view(m, w, bodyH), w, bodyH), w, bodyH)
 	}
 	return header + "\n" + body + "\n" + footer
 }
@@ -525,7 +574,7 @@ func (m *Model) renderFooter(w int) string {
 		status = st.Render(truncate(m.status, w))
 	}
 	m.help.SetWidth(w)
-	return alert + status + "\n" + m.help.View(m.bindings())
+	return alert + status + "\n" + truncate(m.help.View(m.bindings()), w)
 }
 
 // service is the incident service for an incident. A drill incident's

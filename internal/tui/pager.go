@@ -33,17 +33,21 @@ type pagerMsg struct {
 	err   error
 }
 
-// renderMarkdown renders Markdown for the pager at width w, for a dark
-// or light background, or without colour (the session's NO_COLOR); it
-// runs in a command.
-func renderMarkdown(md string, w int, dark, noColor bool) string {
-	style := "dark"
-	if !dark {
-		style = "light"
+// markdownStyle is glamour's style for the app's palette: plain text
+// when colour is off.
+func (m *Model) markdownStyle() string {
+	switch {
+	case m.deps.NoColor:
+		return "notty"
+	case m.styles.Dark:
+		return "dark"
 	}
-	if noColor {
-		style = "notty"
-	}
+	return "light"
+}
+
+// renderMarkdown renders Markdown for the pager at width w in a glamour
+// style (markdownStyle); it runs in a command.
+func renderMarkdown(md string, w int, style string) string {
 	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-2, 40)))
 	if err != nil {
 		return md
@@ -57,9 +61,9 @@ func renderMarkdown(md string, w int, dark, noColor bool) string {
 
 // showPager returns a command that renders md and opens it in the pager.
 func (m *Model) showPager(title, md string, back screen, enter func() tea.Cmd, hint string) tea.Cmd {
-	w, dark, noColor := max(m.width, 40), m.styles.Dark, m.deps.NoColor
+	w, style := max(m.width, 40), m.markdownStyle()
 	return func() tea.Msg {
-		return pagerMsg{title: title, text: renderMarkdown(md, w, dark, noColor), back: back, enter: enter, hint: hint}
+		return pagerMsg{title: title, text: renderMarkdown(md, w, style), back: back, enter: enter, hint: hint}
 	}
 }
 
