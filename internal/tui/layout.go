@@ -1,8 +1,9 @@
 package tui
 
 import (
-	"charm.land/bubbles/v2/textinput"
 	"strings"
+
+	"charm.land/bubbles/v2/textinput"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -27,6 +28,21 @@ func fit(s string, w, h int) string {
 	}
 	for len(lines) < h {
 		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// clip cuts s to at most w columns and h lines, without padding: an
+// overlay box that is larger than the body.
+func clip(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
 	}
 	return strings.Join(lines, "\n")
 }

@@ -20,17 +20,23 @@ import (
 // It replaces glamour, which brought a syntax highlighter whose package
 // initialisation (parsing its styles, registering lexers) cost every start
 // of irtui about 10 ms, for bodies that use none of it. The source must
-// already be clean of terminal control sequences (safeMarkdown).
-func renderMarkdown(src string, w int, s Styles) string {
-	r := mdRenderer{s: s, w: max(w, 10)}
+// already be clean of terminal control sequences (safeMarkdown). plain
+// draws the text with no styling at all, for a session that asked for no
+// colour (NO_COLOR).
+func renderMarkdown(src string, w int, s Styles, plain bool) string {
+	if plain {
+		s = Styles{}
+	}
+	r := mdRenderer{s: s, w: max(w, 10), plain: plain}
 	r.blocks(strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n"))
 	return strings.TrimRight(strings.Join(r.out, "\n"), "\n ")
 }
 
 type mdRenderer struct {
-	s   Styles
-	w   int
-	out []string
+	s     Styles
+	w     int
+	plain bool
+	out   []string
 }
 
 var (
@@ -156,7 +162,7 @@ func (r *mdRenderer) quote(lines []string, i int) int {
 		r.paragraph(strings.Join(inner, "\n"), "", "", nil)
 		return i
 	}
-	sub := mdRenderer{s: r.s, w: r.w - 2}
+	sub := mdRenderer{s: r.s, w: r.w - 2, plain: r.plain}
 	sub.blocks(inner)
 	for _, l := range sub.out {
 		if l == "" {
@@ -221,7 +227,10 @@ func (r *mdRenderer) paragraph(text, first, indent string, base *lipgloss.Style)
 	if lipgloss.Width(indent) > r.w/2 {
 		indent = strings.Repeat(" ", r.w/2)
 	}
-	words := inlineWords(text, r.s, base)
+	if r.plain {
+		base = nil
+	}
+	words := inlineWords(text, r.s, base, r.plain)
 	var line strings.Builder
 	line.WriteString(first)
 	lineW := lipgloss.Width(first)
@@ -354,8 +363,8 @@ func (n *nextOf) from(b string, i int) int {
 // stays as it is), [text](url) shown as text (url), <url>, and backslash
 // escapes. Newlines are spaces, except after two spaces or a backslash.
 // It reads the text once: every search for a closing mark is remembered
-// (nextOf). A nil base is no style.
-func inlineWords(text string, s Styles, base *lipgloss.Style) []word {
+// (nextOf). A nil base is no style; plain is no styling at all.
+func inlineWords(text string, s Styles, base *lipgloss.Style, plain bool) []word {
 	var (
 		out            []word
 		cur            strings.Builder
@@ -371,7 +380,10 @@ func inlineWords(text string, s Styles, base *lipgloss.Style) []word {
 	)
 	// Each word refers to one of a few styles.
 	var made [4]*lipgloss.Style // by bold, italic
-	accent, subtle := s.Accent, s.Subtle
+	accent, subtle := &s.Accent, &s.Subtle
+	if plain {
+		accent, subtle = nil, nil
+	}
 	style := func() *lipgloss.Style {
 		k := 0
 		if bold {
@@ -379,6 +391,9 @@ func inlineWords(text string, s Styles, base *lipgloss.Style) []word {
 		}
 		if italic {
 			k |= 2
+		}
+		if plain {
+			return nil
 		}
 		if k == 0 || made[k] != nil {
 			if k == 0 {
@@ -466,7 +481,7 @@ func inlineWords(text string, s Styles, base *lipgloss.Style) []word {
 				continue
 			}
 			code := strings.TrimSpace(strings.ReplaceAll(b[i+n:i+n+end], "\n", " "))
-			runs(code, &accent)
+			runs(code, accent)
 			i += n + end + n - 1
 		case (c == '*' || c == '_') && i+1 < len(b) && b[i+1] == c:
 			switch {
@@ -512,7 +527,7 @@ func inlineWords(text string, s Styles, base *lipgloss.Style) []word {
 			label, url := b[i+1:mid], b[mid+2:end]
 			glue := glued || cur.Len() > 0
 			emit()
-			words := inlineWords(label, s, style())
+			words := inlineWords(label, s, style(), plain)
 			if len(words) > 0 && !words[0].brk && glue && len(out) > 0 && !out[len(out)-1].brk {
 				last := &out[len(out)-1]
 				last.segs = append(last.segs, words[0].segs...)
@@ -522,12 +537,12 @@ func inlineWords(text string, s Styles, base *lipgloss.Style) []word {
 			glued = true // "[a](u)." keeps its full stop
 			if url != "" && url != label {
 				glued = false
-				runs("("+url+")", &subtle)
+				runs("("+url+")", subtle)
 			}
 			i = end
 		case c == '<' && angleEnd.from(b, i) > i && isURL(b[i+1:angleEnd.from(b, i)]):
 			end := angleEnd.from(b, i)
-			runs(b[i+1:end], &subtle)
+			runs(b[i+1:end], subtle)
 			i = end
 		default:
 			cur.WriteByte(c)

@@ -36,7 +36,7 @@ func TestRenderMarkdown(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := ansi.Strip(renderMarkdown(tc.src, tc.w, s))
+			got := ansi.Strip(renderMarkdown(tc.src, tc.w, s, false))
 			if got != tc.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
 			}
@@ -47,7 +47,7 @@ func TestRenderMarkdown(t *testing.T) {
 // Bold text is drawn bold, code in the accent colour.
 func TestRenderMarkdownStyles(t *testing.T) {
 	s := NewStyles(true)
-	out := renderMarkdown("then **revoke** and `run`", 40, s)
+	out := renderMarkdown("then **revoke** and `run`", 40, s, false)
 	if !strings.Contains(out, s.Bold.Inherit(s.App).UnsetForeground().Bold(true).Render("revoke")) &&
 		!strings.Contains(out, "\x1b[1m") {
 		t.Errorf("no bold in %q", out)
@@ -57,11 +57,24 @@ func TestRenderMarkdownStyles(t *testing.T) {
 	}
 }
 
+// A session that asked for no colour gets the text with no styling at
+// all, laid out the same.
+func TestRenderMarkdownPlain(t *testing.T) {
+	src := "# Contain\n\nRun `isolate` **now**, see [the guide](https://x.test/g).\n\n> quoted\n\n---"
+	plain := renderMarkdown(src, 40, NewStyles(true), true)
+	if strings.Contains(plain, "\x1b") {
+		t.Errorf("styling in %q", plain)
+	}
+	if styled := renderMarkdown(src, 40, NewStyles(true), false); ansi.Strip(styled) != plain {
+		t.Errorf("plain text differs from the styled one:\n%s\n---\n%s", plain, ansi.Strip(styled))
+	}
+}
+
 // A body's escape sequences never reach the terminal: what is left once
 // the renderer's own colours are taken out holds no control character.
 func TestRenderMarkdownCleansControls(t *testing.T) {
 	src := "Run `a\x1b]0;pwned\x07` and **b\x1b[2J**\n\n```\nc\x1b[31m\td\n```\n\n| x\t| \x9b2J |\n\n[l\x1b]8;;http://evil\x1b\\](u\x07)"
-	out := renderMarkdown(safeMarkdown(src), 40, NewStyles(true))
+	out := renderMarkdown(safeMarkdown(src), 40, NewStyles(true), false)
 	if err := controlsIn(out); err != "" {
 		t.Errorf("%s in %q", err, out)
 	}
@@ -86,12 +99,12 @@ func controlsIn(s string) string {
 func FuzzRenderMarkdown(f *testing.F) {
 	for _, seed := range []string{"# h\n\n- a\n  - b\n\n> q\n\n```\nc\n```", "**b** _i_ `c` [l](u) <https://x>", "| t |", "    code",
 		"1. one\n2. two\n\n* x", "a\\\nb  \nc", "***", "__x__y", "[a]([b](c))"} {
-		f.Add(seed, 30)
+		f.Add(seed, 30, false)
 	}
 	s := NewStyles(true)
-	f.Fuzz(func(t *testing.T, src string, w int) {
+	f.Fuzz(func(t *testing.T, src string, w int, plain bool) {
 		w = 10 + abs(w)%120
-		out := renderMarkdown(safeMarkdown(src), w, s)
+		out := renderMarkdown(safeMarkdown(src), w, s, plain)
 		for _, l := range strings.Split(out, "\n") {
 			if lw := ansi.StringWidth(l); lw > w {
 				t.Fatalf("line %q is %d wide, more than %d", ansi.Strip(l), lw, w)
@@ -123,7 +136,7 @@ func BenchmarkRenderMarkdown(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				renderMarkdown(bc.src, 80, s)
+				renderMarkdown(bc.src, 80, s, false)
 			}
 		})
 	}
