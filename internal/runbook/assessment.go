@@ -381,7 +381,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		}
 	}
 	v.required(root, "id", a.ID)
-	if a.ID != "" && !idPattern.MatchString(a.ID) {
+	if a.ID != "" && !idPattern().MatchString(a.ID) {
 		v.addf(root.with("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", a.ID)
 	}
 	v.required(root, "title", a.Title)
@@ -395,7 +395,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 	switch {
 	case c.Name == "":
 		v.missing(at.with("name"), "name")
-	case !namePattern.MatchString(c.Name):
+	case !namePattern().MatchString(c.Name):
 		v.addf(at.with("name"), "conclusion name %q must be snake_case, as rules use it as a name", c.Name)
 	case questions[c.Name] || reservedName[c.Name]:
 		v.addf(at.with("name"), "conclusion name %q has the name of a question or a reserved name", c.Name)
@@ -409,7 +409,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case l.ID == "":
 			v.missing(lat.with("id"), "id")
-		case !namePattern.MatchString(l.ID):
+		case !namePattern().MatchString(l.ID):
 			v.addf(lat.with("id"), "level %q must be snake_case", l.ID)
 		case levels[l.ID]:
 			v.addf(lat.with("id"), "duplicate level %q", l.ID)
@@ -435,7 +435,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case f.ID == "":
 			v.missing(fat.with("id"), "id")
-		case !namePattern.MatchString(f.ID):
+		case !namePattern().MatchString(f.ID):
 			v.addf(fat.with("id"), "factor id %q must be snake_case", f.ID)
 		case factors[f.ID]:
 			v.addf(fat.with("id"), "duplicate factor %q", f.ID)
@@ -465,7 +465,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case r.Flag == "":
 			v.missing(rat.with("flag"), "flag")
-		case !namePattern.MatchString(r.Flag):
+		case !namePattern().MatchString(r.Flag):
 			v.addf(rat.with("flag"), "flag %q must be snake_case", r.Flag)
 		case questions[r.Flag] || reservedName[r.Flag] || outputs[r.Flag]:
 			v.addf(rat.with("flag"), "flag %q has the name of a question, the conclusion, another flag or a reserved name", r.Flag)
@@ -480,7 +480,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case r.Fact == "":
 			v.missing(rat.with("fact"), "fact")
-		case !namePattern.MatchString(r.Fact):
+		case !namePattern().MatchString(r.Fact):
 			v.addf(rat.with("fact"), "fact %q must be snake_case", r.Fact)
 		case questions[r.Fact] || reservedName[r.Fact] || outputs[r.Fact]:
 			v.addf(rat.with("fact"), "fact %q has the name of a question, the conclusion, a flag or a reserved name", r.Fact)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/file"
@@ -60,9 +61,9 @@ func (v *validator) required(at path, field, val string) {
 }
 
 var (
-	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-	namePattern  = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-	langPattern  = regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`)
+	idPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`) })
+	namePattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]*$`) })
+	langPattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`) })
 	reservedName = map[string]bool{NameSeverity: true, NameIncident: true}
 )
 
@@ -87,7 +88,7 @@ func validate(rb *Runbook, opts ValidateOptions) []issue {
 	v := &validator{obligations: opts.Obligation, failedAsmt: opts.AssessmentFailed}
 	root := path{}
 	v.required(root, "id", rb.ID)
-	if rb.ID != "" && !idPattern.MatchString(rb.ID) {
+	if rb.ID != "" && !idPattern().MatchString(rb.ID) {
 		v.addf(root.with("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", rb.ID)
 	}
 	v.required(root, "title", rb.Title)
@@ -143,7 +144,7 @@ func (v *validator) questions(qs []Question) map[string]bool {
 		switch {
 		case q.ID == "":
 			v.missing(at.with("id"), "id")
-		case !namePattern.MatchString(q.ID):
+		case !namePattern().MatchString(q.ID):
 			v.addf(at.with("id"), "question id %q must be snake_case (letters, digits, _), as expressions use it as a name", q.ID)
 		case reservedName[q.ID]:
 			v.addf(at.with("id"), "question id %q is reserved", q.ID)
@@ -321,7 +322,7 @@ func (v *validator) classification(rb *Runbook, questions map[string]bool, env m
 		switch {
 		case r.Flag == "":
 			v.missing(rat.with("flag"), "flag")
-		case !namePattern.MatchString(r.Flag):
+		case !namePattern().MatchString(r.Flag):
 			v.addf(rat.with("flag"), "flag %q must be snake_case", r.Flag)
 		case questions[r.Flag] || reservedName[r.Flag]:
 			v.addf(rat.with("flag"), "flag %q has the name of a question or a reserved name", r.Flag)
@@ -340,7 +341,7 @@ func (v *validator) classification(rb *Runbook, questions map[string]bool, env m
 		switch {
 		case r.Fact == "":
 			v.missing(rat.with("fact"), "fact")
-		case !namePattern.MatchString(r.Fact):
+		case !namePattern().MatchString(r.Fact):
 			v.addf(rat.with("fact"), "fact %q must be snake_case", r.Fact)
 		case questions[r.Fact] || flags[r.Fact] || reservedName[r.Fact]:
 			v.addf(rat.with("fact"), "fact %q has the name of a question, a flag or a reserved name", r.Fact)
@@ -362,7 +363,7 @@ func (v *validator) roles(roles []Role) map[string]bool {
 		switch {
 		case r.ID == "":
 			v.missing(at.with("id"), "id")
-		case !namePattern.MatchString(r.ID):
+		case !namePattern().MatchString(r.ID):
 			v.addf(at.with("id"), "role id %q must be snake_case", r.ID)
 		case ids[r.ID]:
 			v.addf(at.with("id"), "duplicate role id %q", r.ID)
@@ -420,7 +421,7 @@ func (v *validator) phases(rb *Runbook, roles map[string]bool, env map[string]an
 			switch {
 			case st.ID == "":
 				v.missing(sat.with("id"), "id")
-			case !idPattern.MatchString(st.ID):
+			case !idPattern().MatchString(st.ID):
 				v.addf(sat.with("id"), "step id %q must be lower case letters, digits, '-', '_' or '.'", st.ID)
 			case stepIDs[st.ID]:
 				v.addf(sat.with("id"), "duplicate step id %q", st.ID)
@@ -463,7 +464,7 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 		switch {
 		case n.ID == "":
 			v.missing(at.with("id"), "id")
-		case !idPattern.MatchString(n.ID):
+		case !idPattern().MatchString(n.ID):
 			v.addf(at.with("id"), "notification id %q must be lower case letters, digits, '-', '_' or '.'", n.ID)
 		case ids[n.ID]:
 			v.addf(at.with("id"), "duplicate notification id %q", n.ID)
@@ -505,7 +506,7 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 			switch {
 			case c.ID == "":
 				v.missing(cat.with("id"), "id")
-			case !namePattern.MatchString(c.ID):
+			case !namePattern().MatchString(c.ID):
 				v.addf(cat.with("id"), "content field %q must be snake_case", c.ID)
 			case fields[c.ID]:
 				v.addf(cat.with("id"), "duplicate content field %q", c.ID)
@@ -521,7 +522,7 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 		v.template(at.with("template"), n.Template, *n)
 		for _, lang := range sortedKeys(n.Translations) {
 			tat := at.with("translations", lang)
-			if !langPattern.MatchString(lang) {
+			if !langPattern().MatchString(lang) {
 				v.issues = append(v.issues, issue{at: tat, key: true, msg: fmt.Sprintf("language %q must be a code such as nl or pt-BR", lang)})
 			}
 			v.template(tat, n.Translations[lang], *n)
@@ -578,4 +579,4 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // ValidID reports whether id is a valid runbook id: lower case letters,
 // digits, '-', '_' or '.'. Scenario ids follow the same rule.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+func ValidID(id string) bool { return idPattern().MatchString(id) }

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
@@ -40,10 +41,12 @@ type mdRenderer struct {
 }
 
 var (
-	mdHeading = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$`)
-	mdRule    = regexp.MustCompile(`^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$`)
-	mdItem    = regexp.MustCompile(`^( *)([-*+]|[0-9]{1,9}[.)])(?:[ \t]+(.*))?$`)
-	mdFence   = regexp.MustCompile("^ {0,3}(```+|~~~+)")
+	mdHeading = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$`) })
+	mdRule    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$`)
+	})
+	mdItem  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^( *)([-*+]|[0-9]{1,9}[.)])(?:[ \t]+(.*))?$`) })
+	mdFence = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^ {0,3}(```+|~~~+)") })
 )
 
 // blank separates blocks; a line is blank when it holds only spaces.
@@ -78,20 +81,20 @@ func (r *mdRenderer) blocks(lines []string) {
 		switch {
 		case blank(l):
 			i++
-		case mdFence.MatchString(l):
+		case mdFence().MatchString(l):
 			i = r.fenced(lines, i)
-		case mdRule.MatchString(l):
+		case mdRule().MatchString(l):
 			r.gap()
 			r.out = append(r.out, r.s.Faint.Render(strings.Repeat("─", min(r.w, 40))))
 			i++
-		case mdHeading.MatchString(l):
-			m := mdHeading.FindStringSubmatch(l)
+		case mdHeading().MatchString(l):
+			m := mdHeading().FindStringSubmatch(l)
 			r.gap()
 			r.paragraph(m[2], "", "", &r.s.Title)
 			i++
 		case strings.HasPrefix(strings.TrimLeft(l, " "), ">"):
 			i = r.quote(lines, i)
-		case mdItem.MatchString(l):
+		case mdItem().MatchString(l):
 			i = r.list(lines, i)
 		case indentOf(l) >= 4:
 			i = r.indented(lines, i)
@@ -112,8 +115,8 @@ func (r *mdRenderer) para(lines []string, i int) int {
 	var text []string
 	for ; i < len(lines); i++ {
 		l := lines[i]
-		if blank(l) || (len(text) > 0 && (mdFence.MatchString(l) || mdHeading.MatchString(l) || mdRule.MatchString(l) ||
-			strings.HasPrefix(strings.TrimLeft(l, " "), ">") || mdItem.MatchString(l))) {
+		if blank(l) || (len(text) > 0 && (mdFence().MatchString(l) || mdHeading().MatchString(l) || mdRule().MatchString(l) ||
+			strings.HasPrefix(strings.TrimLeft(l, " "), ">") || mdItem().MatchString(l))) {
 			break
 		}
 		text = append(text, l)
@@ -124,7 +127,7 @@ func (r *mdRenderer) para(lines []string, i int) int {
 }
 
 func (r *mdRenderer) fenced(lines []string, i int) int {
-	fence := mdFence.FindStringSubmatch(lines[i])[1]
+	fence := mdFence().FindStringSubmatch(lines[i])[1]
 	r.gap()
 	for i++; i < len(lines); i++ {
 		if strings.HasPrefix(strings.TrimLeft(lines[i], " "), fence[:3]) && strings.Trim(strings.TrimSpace(lines[i]), fence[:1]) == "" {
@@ -182,9 +185,9 @@ func (r *mdRenderer) list(lines []string, i int) int {
 	base := indentOf(lines[i])
 	var levels []int // indentation of each open level
 	for i < len(lines) {
-		m := mdItem.FindStringSubmatch(lines[i])
+		m := mdItem().FindStringSubmatch(lines[i])
 		if m == nil {
-			if blank(lines[i]) && i+1 < len(lines) && mdItem.MatchString(lines[i+1]) && indentOf(lines[i+1]) >= base {
+			if blank(lines[i]) && i+1 < len(lines) && mdItem().MatchString(lines[i+1]) && indentOf(lines[i+1]) >= base {
 				i++ // a loose list: items apart by blank lines
 				continue
 			}
@@ -200,7 +203,7 @@ func (r *mdRenderer) list(lines []string, i int) int {
 		text := []string{m[3]}
 		for i++; i < len(lines); i++ {
 			l := lines[i]
-			if blank(l) || mdItem.MatchString(l) || mdFence.MatchString(l) || mdHeading.MatchString(l) {
+			if blank(l) || mdItem().MatchString(l) || mdFence().MatchString(l) || mdHeading().MatchString(l) {
 				break
 			}
 			text = append(text, strings.TrimSpace(l))
