@@ -20,7 +20,7 @@ import (
 
 // runApp opens the terminal app on the database.
 func runApp(cmd *cobra.Command, g *globals) error {
-	cfg, err := g.loadConfig()
+	cfg, err := g.loadConfig(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -49,11 +49,21 @@ func runApp(cmd *cobra.Command, g *globals) error {
 				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: alert})
 			}
 		}}
+	// Loading stops when the app's context ends (SIGTERM, or the app
+	// quit), so an exit never waits for a big library.
+	loadRunbooks := func() *runbook.Library {
+		lib, _ := runbook.Load(ctx, opts)
+		return lib
+	}
+	loadScenarios := func(lib *runbook.Library) *tabletop.ScenarioLibrary {
+		sl, _ := tabletop.Load(ctx, opts, lib)
+		return sl
+	}
 	m := tui.New(tui.Deps{
 		Store:        svc.Store,
 		Service:      svc,
-		Runbooks:     func() *runbook.Library { return runbook.Load(opts) },
-		Scenarios:    func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
+		Runbooks:     loadRunbooks,
+		Scenarios:    loadScenarios,
 		DrillService: drillServices(svc),
 		Notify:       ns,
 		Wake:         worker.Wake,

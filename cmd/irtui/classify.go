@@ -21,8 +21,8 @@ func validateOptions() runbook.ValidateOptions {
 	return runbook.ValidateOptions{Obligation: func(id string) bool { return deadline.IsObligationID(id) }}
 }
 
-func (g *globals) loadConfig() (config.Config, error) {
-	return config.Load(g.config)
+func (g *globals) loadConfig(ctx context.Context) (config.Config, error) {
+	return config.Load(ctx, g.config)
 }
 
 func newClassifyCmd(g *globals) *cobra.Command {
@@ -38,11 +38,11 @@ func newClassifyCmd(g *globals) *cobra.Command {
 			"Known obligations: " + strings.Join(deadline.RuleIDs(), ", "),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig()
+			cfg, err := g.loadConfig(cmd.Context())
 			if err != nil {
 				return err
 			}
-			rb, err := g.runbook(rbID)
+			rb, err := g.runbook(cmd.Context(), rbID)
 			if err != nil {
 				return err
 			}

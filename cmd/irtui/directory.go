@@ -12,7 +12,7 @@ import (
 // wrong type is reported with path:line:col.
 func parseDirectory(path string, data []byte) (store.Directory, error) {
 	var d store.Directory
-	if probs := strictyaml.DecodeFile(path, data, &d); probs != nil {
+	if probs := strictyaml.DecodeFile(strictyaml.Directory, path, data, &d); probs != nil {
 		return d, probs
 	}
 	return d, nil

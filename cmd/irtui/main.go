@@ -41,6 +41,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			if cw, ok := w.(*colorprofile.Writer); ok {
 				w = cw.Forward
 			}
+			if errors.Is(err, context.Canceled) {
+				fmt.Fprintln(w, "irtui: interrupted")
+				return
+			}
 			fmt.Fprintf(w, "irtui: %v\n", err)
 		}))
 	if err == nil {
@@ -49,6 +53,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var code exitCode
 	if errors.As(err, &code) {
 		return int(code)
+	}
+	if errors.Is(err, context.Canceled) {
+		return 130 // as a shell reports a command ended by SIGINT
 	}
 	return 1
 }

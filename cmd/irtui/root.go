@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,19 +93,30 @@ func cacheDir() string {
 	return filepath.Join(dir, "irtui")
 }
 
-// library loads the runbooks once per command.
-func (g *globals) library() *runbook.Library {
+// library loads the runbooks once per command. It fails only when ctx is
+// done (an interrupt) before the runbooks are loaded.
+func (g *globals) library(ctx context.Context) (*runbook.Library, error) {
 	if g.lib == nil {
-		g.lib = runbook.Load(g.loadOptions())
+		lib, err := runbook.Load(ctx, g.loadOptions())
+		if err != nil {
+			return nil, err
+		}
+		g.lib = lib
 	}
-	return g.lib
+	return g.lib, nil
 }
 
 // runbook finds a runbook by id, with a helpful error.
-func (g *globals) runbook(id string) (*runbook.Runbook, error) {
-	lib := g.library()
+func (g *globals) runbook(ctx context.Context, id string) (*runbook.Runbook, error) {
+	lib, err := g.library(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if rb, ok := lib.Get(id); ok {
 		return rb, nil
+	}
+	if path, broken := lib.Broken(id); broken {
+		return nil, fmt.Errorf("runbook %q: %s replaces the bundled runbook but does not load; fix it (see `irtui runbooks lint %s`)", id, path, path)
 	}
 	ids := make([]string, 0, len(lib.Runbooks))
 	for _, rb := range lib.Runbooks {
@@ -113,12 +125,16 @@ func (g *globals) runbook(id string) (*runbook.Runbook, error) {
 	return nil, fmt.Errorf("no runbook %q; known runbooks: %s", id, strings.Join(ids, ", "))
 }
 
-// warnFailed tells the user on stderr which runbook files did not load.
+// warnFailed tells the user on stderr which runbook files did not load,
+// and the loader's warnings.
 func warnFailed(cmd *cobra.Command, lib *runbook.Library) {
+	w := cmd.ErrOrStderr()
+	for _, msg := range lib.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", msg)
+	}
 	if len(lib.Failed) == 0 {
 		return
 	}
-	w := cmd.ErrOrStderr()
 	fmt.Fprintf(w, "Some runbook files did not load (run `irtui runbooks lint` for details):\n")
 	for _, p := range lib.Failed {
 		fmt.Fprintf(w, "  %s\n", p)

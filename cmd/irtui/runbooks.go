@@ -25,7 +25,10 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Short: "List the runbooks (bundled and from --runbooks folders)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lib := g.library()
+			lib, err := g.library(cmd.Context())
+			if err != nil {
+				return err
+			}
 			if listJSON {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"runbooks": summaries(lib), "failed": nonNil(lib.Failed)})
 			}
@@ -40,7 +43,7 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Short: "Show one runbook: questions, rules, roles, steps and notifications",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := g.runbook(args[0])
+			rb, err := g.runbook(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -58,7 +61,10 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Long: "Check runbook files or folders. With no PATH, checks the bundled runbooks and the --runbooks folders.\n" +
 			"Every problem is printed as path:line:col: message; the exit status is 1 if there is any.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			probs := tabletop.Lint(args, g.loadOptions())
+			probs, err := tabletop.Lint(cmd.Context(), args, g.loadOptions())
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			for _, p := range probs {
 				fmt.Fprintln(out, p)

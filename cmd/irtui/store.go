@@ -24,7 +24,7 @@ func (g *globals) service(ctx context.Context) (*incident.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := g.loadConfig()
+	cfg, err := g.loadConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (g *globals) service(ctx context.Context) (*incident.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg)}, nil
+	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(ctx, st, cfg)}, nil
 }
 
 // actor is who is acting: --as, $IRTUI_USER, or the OS user name.

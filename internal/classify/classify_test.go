@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 
 func bundled(t testing.TB, id string) *runbook.Runbook {
 	t.Helper()
-	lib := runbook.Load(runbook.Options{Bundled: runbooks.FS(),
+	lib, _ := runbook.Load(context.Background(), runbook.Options{Bundled: runbooks.FS(),
 		Validate: runbook.ValidateOptions{Obligation: deadline.IsObligationID}})
 	if len(lib.Failed) > 0 {
 		t.Fatalf("bundled runbooks do not load:\n%v", lib.Failed)

@@ -58,18 +58,16 @@ func Default() Config {
 
 // Load reads the file at path over the defaults; an empty path gives the
 // defaults. Errors name the file, line and column.
-func Load(path string) (Config, error) {
+func Load(ctx context.Context, path string) (Config, error) {
 	c := Default()
 	if path == "" {
 		return c, nil
 	}
-	// Load has no context of its own yet; the read is bounded by
-	// strictyaml's size cap.
-	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Configuration, path)
+	data, err := strictyaml.ReadFile(ctx, strictyaml.Configuration, path)
 	if err != nil {
 		return c, err // "configuration: open ...", or the file's problems
 	}
-	if probs := strictyaml.DecodeFile(path, data, &c); probs != nil {
+	if probs := strictyaml.DecodeFile(strictyaml.Configuration, path, data, &c); probs != nil {
 		return c, probs
 	}
 	if c.Policy.CustomerNoticeTarget == "" {

@@ -229,7 +229,7 @@ func ParseScenario(path string, data []byte, runbooks func(id string) (*runbook.
 		runbooks = func(string) (*runbook.Runbook, bool) { return nil, false }
 	}
 	sc := new(Scenario)
-	_, probs := decodeChecked(path, data, sc, "a scenario file must be a mapping of fields (id, title, injects, ...)",
+	_, probs := decodeChecked(strictyaml.Scenario, path, data, sc, "a scenario file must be a mapping of fields (id, title, injects, ...)",
 		func() []strictyaml.Issue { return validateScenario(sc, scenarioCtx{runbooks: runbooks, opts: opts}) })
 	if probs != nil {
 		return nil, probs
@@ -242,8 +242,8 @@ func ParseScenario(path string, data []byte, runbooks func(id string) (*runbook.
 // be a mapping (notMapping says what it should be), then runs the schema's
 // check on the decoded value. It returns the document, or every problem
 // sorted by position.
-func decodeChecked(name string, data []byte, out any, notMapping string, check func() []strictyaml.Issue) (*strictyaml.Document, strictyaml.Problems) {
-	doc, probs := strictyaml.Parse(name, data)
+func decodeChecked(kind strictyaml.Kind, name string, data []byte, out any, notMapping string, check func() []strictyaml.Issue) (*strictyaml.Document, strictyaml.Problems) {
+	doc, probs := strictyaml.Parse(kind, name, data)
 	if probs != nil {
 		return nil, probs
 	}
@@ -775,9 +775,11 @@ const ScenarioDir = "scenarios"
 // Load reads the bundled scenarios and those in the scenarios/ sub-folder
 // of each runbook folder, checked against lib. A folder scenario with a
 // bundled scenario's id replaces it. Files that fail are listed in the
-// result's Failed, with path:line:col.
-func Load(opts runbook.Options, lib *runbook.Library) *ScenarioLibrary {
-	return buildScenarios(scenarioFiles(opts), lib.Get, opts.Validate, true)
+// result's Failed, with path:line:col. It stops early, returning ctx's
+// error with what it has, when ctx is done.
+func Load(ctx context.Context, opts runbook.Options, lib *runbook.Library) (*ScenarioLibrary, error) {
+	files, err := scenarioFiles(ctx, opts)
+	return buildScenarios(files, lib.Get, opts.Validate, true), err
 }
 
 // Lint checks the given runbook and scenario files and folders, or, with
@@ -785,54 +787,71 @@ func Load(opts runbook.Options, lib *runbook.Library) *ScenarioLibrary {
 // by position. Scenarios are those in a scenarios/ sub-folder of each
 // folder (and of the bundled runbooks), and scenario files named directly;
 // their runbook references resolve against the runbooks linted, then the
-// bundled and configured ones.
-func Lint(paths []string, opts runbook.Options) strictyaml.Problems {
+// bundled and configured ones. It stops early, with ctx's error, when ctx
+// is done.
+func Lint(ctx context.Context, paths []string, opts runbook.Options) (strictyaml.Problems, error) {
 	var (
 		lib       *runbook.Library
 		scenarios []strictyaml.File
 		runbooks  func(string) (*runbook.Runbook, bool)
+		err       error
 	)
 	if len(paths) == 0 {
-		lib = runbook.Load(opts)
-		scenarios, runbooks = scenarioFiles(opts), lib.Get
+		if lib, err = runbook.Load(ctx, opts); err != nil {
+			return lib.Failed, err
+		}
+		if scenarios, err = scenarioFiles(ctx, opts); err != nil {
+			return lib.Failed, err
+		}
+		runbooks = lib.Get
 	} else {
 		var runbookPaths []string
 		for _, p := range paths {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			st, err := os.Stat(p)
+			var more []strictyaml.File
 			switch {
 			case err != nil:
 				runbookPaths = append(runbookPaths, p) // the runbook lint reports it
 			case st.IsDir() && filepath.Base(filepath.Clean(p)) == ScenarioDir:
-				scenarios = append(scenarios, scenarioDirFiles(p)...)
+				more, err = scenarioDirFiles(ctx, p)
 			case st.IsDir():
 				runbookPaths = append(runbookPaths, p)
-				scenarios = append(scenarios, scenarioDirFiles(filepath.Join(p, ScenarioDir))...)
-			case isScenarioPath(p):
-				scenarios = append(scenarios, strictyaml.ReadOne(context.TODO(), strictyaml.Scenario, p))
+				more, err = scenarioDirFiles(ctx, filepath.Join(p, ScenarioDir))
+			case isScenarioPath(ctx, p):
+				more = []strictyaml.File{strictyaml.ReadOne(ctx, strictyaml.Scenario, p)}
 			default:
 				runbookPaths = append(runbookPaths, p)
 			}
+			scenarios = append(scenarios, more...)
+			if err != nil {
+				return nil, err
+			}
 		}
-		lib = runbook.LoadPaths(runbookPaths, opts.Validate)
+		if lib, err = runbook.LoadPaths(ctx, runbookPaths, opts.Validate); err != nil {
+			return lib.Failed, err
+		}
 		var configured *runbook.Library
 		runbooks = func(id string) (*runbook.Runbook, bool) {
 			if rb, ok := lib.Get(id); ok {
 				return rb, true
 			}
 			if configured == nil {
-				configured = runbook.Load(opts)
+				configured, _ = runbook.Load(ctx, opts) // cancelled: Lint says so below
 			}
 			return configured.Get(id)
 		}
 	}
 	probs := append(lib.Failed, buildScenarios(scenarios, runbooks, opts.Validate, false).Failed...)
 	probs.Sort()
-	return probs
+	return probs, ctx.Err()
 }
 
 // scenarioFiles lists the scenario files of the bundled runbooks and of
 // the configured folders.
-func scenarioFiles(opts runbook.Options) []strictyaml.File {
+func scenarioFiles(ctx context.Context, opts runbook.Options) ([]strictyaml.File, error) {
 	var files []strictyaml.File
 	if opts.Bundled != nil {
 		if bundled, err := strictyaml.ReadFS(opts.Bundled, ScenarioDir); err == nil {
@@ -840,28 +859,32 @@ func scenarioFiles(opts runbook.Options) []strictyaml.File {
 		}
 	}
 	for _, dir := range opts.Dirs {
-		files = append(files, scenarioDirFiles(filepath.Join(dir, ScenarioDir))...)
+		more, err := scenarioDirFiles(ctx, filepath.Join(dir, ScenarioDir))
+		files = append(files, more...)
+		if err != nil {
+			return files, err
+		}
 	}
-	return files
+	return files, nil
 }
 
 // scenarioDirFiles lists the scenario files in dir; a missing folder has
 // none.
-func scenarioDirFiles(dir string) []strictyaml.File {
+func scenarioDirFiles(ctx context.Context, dir string) ([]strictyaml.File, error) {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return nil
+		return nil, nil
 	}
-	return strictyaml.ReadDir(context.TODO(), strictyaml.Scenario, dir)
+	return strictyaml.ReadDir(ctx, strictyaml.Scenario, dir)
 }
 
 // isScenarioPath reports whether a file named on the lint command line is
 // a scenario: it sits in a scenarios/ folder or has a top-level injects
 // key.
-func isScenarioPath(p string) bool {
+func isScenarioPath(ctx context.Context, p string) bool {
 	if filepath.Base(filepath.Dir(p)) == ScenarioDir {
 		return true
 	}
-	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Scenario, p)
+	data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, p)
 	if err != nil {
 		return false
 	}
@@ -894,7 +917,7 @@ func buildScenarios(files []strictyaml.File, runbooks func(string) (*runbook.Run
 			sc.Source.Replaces = true
 			lib.byID[sc.ID] = sc
 		default:
-			line, col := strictyaml.Position(f.Path, f.Data, path{"id"})
+			line, col := strictyaml.Position(strictyaml.Scenario, f.Path, f.Data, path{"id"})
 			lib.Failed = append(lib.Failed, strictyaml.Problem{Path: f.Path, Line: line, Col: col,
 				Msg: fmt.Sprintf("duplicate scenario id %q, already defined in %s", sc.ID, prev.Source.Path)})
 		}
