@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed *.yaml scenarios/*.yaml
+//go:embed *.yaml scenarios/*.yaml assessments/*.yaml
 var files embed.FS
 
 //go:embed directory/demo.yaml

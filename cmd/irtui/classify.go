@@ -18,7 +18,8 @@ import (
 )
 
 func validateOptions() runbook.ValidateOptions {
-	return runbook.ValidateOptions{Obligation: func(id string) bool { return deadline.IsObligationID(id) }}
+	return runbook.ValidateOptions{Obligation: func(id string) bool { return deadline.IsObligationID(id) },
+		PolicySwitch: deadline.IsPolicySwitch}
 }
 
 func (g *globals) loadConfig(ctx context.Context) (config.Config, error) {
@@ -27,6 +28,7 @@ func (g *globals) loadConfig(ctx context.Context) (config.Config, error) {
 
 func newClassifyCmd(g *globals) *cobra.Command {
 	var rbID, answersPath, awareAt string
+	var anchors []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "classify --runbook ID [--answers FILE] [--aware-at TIME] [--json]",
@@ -35,6 +37,8 @@ func newClassifyCmd(g *globals) *cobra.Command {
 			"incident or event, category, severity, flags — with the rule and answers behind each part, and every\n" +
 			"regulatory obligation that follows under the configured policy, with its due time.\n" +
 			"Unanswered questions count as their worst case. See docs/answers-format.md and docs/deadlines.md.\n\n" +
+			"--anchor NAME=TIME sets a moment a clock runs from (repeatable), as `irtui incident anchor` records it\n" +
+			"for an incident: " + strings.Join(deadline.AnchorNames(), ", ") + ".\n\n" +
 			"Known obligations: " + strings.Join(deadline.RuleIDs(), ", "),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,7 +59,23 @@ func newClassifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := classify.Classify(rb, answers, cfg.Policy, classify.Events{Aware: aware, Classified: now}, nil)
+			ev := classify.Events{Aware: aware, Classified: now, Extra: map[string]time.Time{}}
+			for _, a := range anchors {
+				name, at, ok := strings.Cut(a, "=")
+				kind, known := deadline.AnchorByName(name)
+				if !ok || !known {
+					return fmt.Errorf("bad --anchor %q: use NAME=TIME with NAME one of %s", a, strings.Join(deadline.AnchorNames(), ", "))
+				}
+				t, err := parseTime(strings.TrimSpace(at), now, cfg.Policy.Location())
+				if err != nil {
+					return fmt.Errorf("--anchor %s: %w", name, err)
+				}
+				if kind.Event == deadline.EventAware {
+					ev.Aware = t
+				}
+				ev.Extra[kind.Event] = t
+			}
+			v, err := classify.Classify(rb, answers, cfg.Policy, ev, nil)
 			if err != nil {
 				return err
 			}
@@ -66,6 +86,7 @@ func newClassifyCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "a recorded moment a clock runs from, NAME=TIME (repeatable), such as materiality-determined=\"2026-04-16 18:00\"")
 	cmd.Flags().StringVar(&rbID, "runbook", "", "runbook id (see `irtui runbooks list`)")
 	cmd.Flags().StringVar(&answersPath, "answers", "", "answers file, YAML or JSON; - for standard input")
 	cmd.Flags().StringVar(&awareAt, "aware-at", "", "when you became aware: RFC 3339, or YYYY-MM-DD HH:MM in the policy's time zone (default now)")
@@ -95,19 +116,13 @@ func readAnswers(ctx context.Context, rb *runbook.Runbook, path string) (classif
 }
 
 // parseTime reads RFC 3339 or "YYYY-MM-DD HH:MM" in loc; empty means now.
+// A wall-clock time that occurs twice (the autumn clock change) is the
+// earlier instant; one that does not exist is refused (deadline.ParseTime).
 func parseTime(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return now, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("bad time %q: use RFC 3339 (2026-03-27T10:00:00+01:00) or YYYY-MM-DD HH:MM", s)
+	return deadline.ParseTime(s, loc)
 }
 
 func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
@@ -123,6 +138,16 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 	}
 	if len(v.Assumed) > 0 {
 		fmt.Fprintf(w, "Assumed:   %s unanswered, taken as the worst case\n", strings.Join(v.Assumed, ", "))
+	}
+	for _, a := range v.Assessments {
+		if a.Level == "" {
+			continue
+		}
+		decided := "no factor decided it: the default"
+		if !a.ByDefault {
+			decided = "decided by " + strings.Join(a.Decided, ", ")
+		}
+		fmt.Fprintf(w, "%-10s %s (%s) — %s\n", a.Name+":", a.Level, decided, a.Label)
 	}
 	fmt.Fprintln(w, "\nWhy:")
 	for _, r := range v.Rationale {
@@ -148,7 +173,7 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 	}
 	fmt.Fprintln(w, "Obligations:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ID\tDUE\tIN\tSTATE\tWHAT")
+	fmt.Fprintln(tw, "  ID\tDUE\tIN\tSTATE\tFROM\tWHAT")
 	for _, o := range v.Obligations {
 		st := o.At(now)
 		due, left := "—", "—"
@@ -159,12 +184,21 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 			if o.Rule.Soft {
 				due += " (target)"
 			}
+			if o.Rule.Info {
+				due += " (theirs)"
+			}
 		case o.WaitingFor != "":
 			due = "after " + o.WaitingFor
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Rule.ID, due, left, st.State, o.Rule.Title)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", o.Rule.ID, due, left, st.State, anchorOf(o), o.Rule.Title)
 	}
 	tw.Flush()
+	if len(v.Warnings) > 0 {
+		fmt.Fprintln(w)
+		for _, wn := range v.Warnings {
+			fmt.Fprintf(w, "WARNING: %s\n", wn)
+		}
+	}
 	fmt.Fprintln(w)
 	for _, o := range v.Obligations {
 		fmt.Fprintf(w, "%s — to %s (%s)\n", o.Rule.ID, o.Rule.Recipient, o.Rule.Source)
@@ -175,6 +209,18 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 			fmt.Fprintf(w, "    note: %s\n", n)
 		}
 	}
+}
+
+// anchorOf says which anchor an obligation's clock runs from; a fallback
+// is marked with "*" (its note says what is missing).
+func anchorOf(o deadline.Obligation) string {
+	switch {
+	case o.Anchor == "":
+		return "—"
+	case o.Fallback:
+		return o.Anchor + "*"
+	}
+	return o.Anchor
 }
 
 func sortedFlags(flags map[string]bool) []string {

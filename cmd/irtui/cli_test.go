@@ -54,19 +54,35 @@ type cli struct {
 	bin string
 	db  string
 	dir string
-	as  string
+	as  string // IRTUI_USER: who the test team member names themselves; "" for the OS user
+	// config is IRTUI_CONFIG. newCLI writes one with local trust mode on:
+	// these tests play a team sharing the OS account that runs them, who
+	// name themselves with IRTUI_USER. Tests of identity itself clear it.
+	config string
 }
 
+// newCLI makes a database (with --init, as a person would the first time)
+// in a folder of its own, which also holds the checkpoint key.
 func newCLI(t *testing.T) *cli {
+	c := newBareCLI(t)
+	c.installer("--init", "directory", "list")
+	return c
+}
+
+// newBareCLI is newCLI without the database.
+func newBareCLI(t *testing.T) *cli {
 	dir := t.TempDir()
-	return &cli{t: t, bin: cliBinary(t), db: filepath.Join(dir, "irtui.db"), dir: dir, as: "alice"}
+	c := &cli{t: t, bin: cliBinary(t), db: filepath.Join(dir, "irtui.db"), dir: dir, as: "alice"}
+	c.config = c.write("trust.yaml", "identity:\n  local_trust: true\n")
+	return c
 }
 
 // run runs irtui and returns stdout, stderr and the exit code.
 func (c *cli) run(args ...string) (string, string, int) {
 	c.t.Helper()
 	cmd := exec.Command(c.bin, args...)
-	cmd.Env = append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CACHE=off", "NO_COLOR=1", "XDG_DATA_HOME="+c.dir)
+	cmd.Env = append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
+		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY=")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -109,8 +125,22 @@ func (c *cli) write(name, content string) string {
 	return p
 }
 
+// withDirectory imports the demo directory as the OS user running the
+// tests, who created the database and so administers it while nobody in
+// the directory has an OS user or a key.
 func (c *cli) withDirectory() {
-	c.ok("directory", "import", "../../runbooks/directory/demo.yaml")
+	c.t.Helper()
+	c.installer("directory", "import", "../../runbooks/directory/demo.yaml")
+}
+
+// installer runs irtui as the OS user who created the database (no
+// IRTUI_USER) and fails the test unless it exits 0.
+func (c *cli) installer(args ...string) string {
+	c.t.Helper()
+	as := c.as
+	c.as = ""
+	defer func() { c.as = as }()
+	return c.ok(args...)
 }
 
 func TestCLIWholeIncident(t *testing.T) {
@@ -252,7 +282,7 @@ func TestCLIDirectoryImportErrors(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}
 	}
-	if out := c.ok("directory", "list", "--json"); !strings.Contains(out, `"people": []`) {
+	if out := c.installer("directory", "list", "--json"); !strings.Contains(out, `"people": []`) {
 		t.Fatalf("nothing may be imported from a broken file:\n%s", out)
 	}
 }
@@ -266,7 +296,7 @@ func TestCLIRefusesForeignAndCorruptDatabases(t *testing.T) {
 	before, _ := os.ReadFile(c.db)
 
 	// Another application's SQLite file is refused and left untouched.
-	c2 := newCLI(t)
+	c2 := newBareCLI(t)
 	raw, err := sql.Open("sqlite3", c2.db)
 	if err != nil {
 		t.Fatal(err)
@@ -283,6 +313,7 @@ func TestCLIRefusesForeignAndCorruptDatabases(t *testing.T) {
 
 	// A database from a newer irtui is refused with a clear message.
 	c3 := newCLI(t)
+	c3.withDirectory()
 	c3.ok("incident", "list")
 	raw, err = sql.Open("sqlite3", c3.db)
 	if err != nil {
@@ -302,19 +333,14 @@ func TestCLIReadOnlyDatabase(t *testing.T) {
 		t.Log("running as root: checking with a read-only mount")
 	}
 	c := newCLI(t)
+	c.withDirectory()
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	ro := filepath.Join(c.dir, "ro")
 	if err := os.MkdirAll(ro, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if os.Geteuid() == 0 {
-		if out, err := exec.Command("mount", "--bind", c.dir, ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
-			return
-		}
-		t.Cleanup(func() { exec.Command("umount", "-l", ro).Run() })
-		if out, err := exec.Command("mount", "-o", "remount,bind,ro", ro).CombinedOutput(); err != nil {
-			requireRootMount(t, out, err)
+		if !bindReadOnly(t, c.dir, ro) {
 			return
 		}
 	} else {
@@ -348,6 +374,7 @@ func TestCLIFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 	c.db = filepath.Join(mnt, "irtui.db")
+	c.installer("--init", "directory", "import", "../../runbooks/directory/demo.yaml")
 	c.ok("incident", "declare", "--runbook", "lost-device", "--title", "Phone lost")
 	long := strings.Repeat("x", 60_000)
 	var errs string
@@ -375,6 +402,22 @@ func TestCLIFullDisk(t *testing.T) {
 	if r, err := st.VerifyChains(context.Background()); err != nil || !r.OK {
 		t.Fatalf("chains after a full disk: %+v %v", r, err)
 	}
+}
+
+// bindReadOnly mounts dir read-only at mnt (which must exist), as root,
+// until the test ends; false when the test was skipped for it.
+func bindReadOnly(t *testing.T, dir, mnt string) bool {
+	t.Helper()
+	if out, err := exec.Command("mount", "--bind", dir, mnt).CombinedOutput(); err != nil {
+		requireRootMount(t, out, err)
+		return false
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	if out, err := exec.Command("mount", "-o", "remount,bind,ro", mnt).CombinedOutput(); err != nil {
+		requireRootMount(t, out, err)
+		return false
+	}
+	return true
 }
 
 // requireRootMount skips where mounting is not allowed (a developer's
@@ -435,6 +478,7 @@ func TestCLIAuditVerifyCatchesTampering(t *testing.T) {
 
 func TestCLIOutputIsSafeAndPrivate(t *testing.T) {
 	c := newCLI(t)
+	c.withDirectory()
 	out := c.ok("incident", "declare", "--runbook", "lost-device", "--title", "evil \x1b]0;PWNED\x07 title \x1b[2J")
 	if strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x07) {
 		t.Fatalf("declare printed control characters: %q", out)

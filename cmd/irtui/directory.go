@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"slices"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/runbooks"
@@ -28,26 +30,20 @@ func readDirectory(ctx context.Context, path string) (store.Directory, error) {
 }
 
 // seedDemoDirectory loads the bundled demo people and customers into a
-// database whose directory is empty, so the app is usable out of the box.
-// It reports whether it did.
-func seedDemoDirectory(ctx context.Context, st *store.Store, actor string) (bool, error) {
-	people, err := st.People(ctx)
-	if err != nil {
-		return false, err
-	}
-	customers, err := st.Customers(ctx)
-	if err != nil {
-		return false, err
-	}
-	if len(people) > 0 || len(customers) > 0 {
-		return false, nil
-	}
+// database whose directory is empty, so the app is usable out of the box:
+// its installer acts as the demo's incident commander until a directory
+// of their own is imported. It reports whether it did.
+func seedDemoDirectory(ctx context.Context, st *store.Store) (bool, error) {
 	d, err := parseDirectory("bundled:directory/demo.yaml", runbooks.DemoDirectory())
 	if err != nil {
 		return false, err
 	}
-	if _, err := st.ImportDirectory(ctx, actor, d); err != nil {
-		return false, err
+	commander := ""
+	for _, p := range d.People {
+		if slices.Contains(p.Roles, identity.CommanderRole) {
+			commander = p.ID
+			break
+		}
 	}
-	return true, nil
+	return directory(st).SeedDemo(ctx, d, commander)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/safetext"
@@ -31,7 +32,7 @@ type drillSession struct {
 	svc   *incident.Service // on the wall clock, with the notifier
 	cfg   config.Config
 	deps  tabletop.Deps
-	actor string
+	actor identity.Actor
 	run   *tabletop.Run // the drill the console plays
 }
 
@@ -63,7 +64,7 @@ func (g *globals) withRun(cmd *cobra.Command, id string, fn func(s *drillSession
 func (s *drillSession) live() {
 	base := s.svc
 	s.deps.NewService = drillServices(base)
-	s.deps.Approve = func(ctx context.Context, actor, incidentID, rule string) error {
+	s.deps.Approve = func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
 		ns, ok := base.Notifier.(*notify.Service)
 		if !ok {
 			return fmt.Errorf("notifications are not set up")
@@ -249,10 +250,14 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 			}
 			return g.withDrill(c, func(s *drillSession) error {
 				ctx := c.Context()
-				if seeded, err := seedDemoDirectory(ctx, s.deps.Store, s.actor); err != nil {
+				if seeded, err := seedDemoDirectory(ctx, s.deps.Store); err != nil {
 					return err
 				} else if seeded {
 					fmt.Fprintln(c.ErrOrStderr(), "Loaded the demo directory of fictional people and customers into the empty database.")
+					// Who acts may have changed: the installer now acts as the demo's commander.
+					if s.actor, err = g.identify(ctx, s.deps.Store, s.cfg); err != nil {
+						return err
+					}
 				}
 				opts := tabletop.Options{Speed: speed, Manual: step, Headless: headless}
 				if epochFlag != "" {

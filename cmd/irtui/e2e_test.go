@@ -90,12 +90,18 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "e2e.db")
 	s := &tmuxSession{t: t, name: "irtui-e2e", sock: filepath.Join(dir, "tmux.sock")}
-	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "TERM=xterm-256color"}
-	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin)...)...)
+	// No IRTUI_USER: the OS user running the test created the database, so
+	// it acts as the demo incident commander, alice, as on a fresh install.
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=", "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir,
+		"TERM=xterm-256color"}
+	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin, "--init")...)...)
 	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
 
 	s.waitFor("No incidents yet")
 	s.waitFor("you are alice")
+	// The runbooks load in the background; on a busy machine that can take
+	// a few seconds. An n pressed before they are in is kept: the picker
+	// opens when they arrive.
 	s.keys("n")
 	s.waitFor("choose the runbook")
 	s.text("personal data")
@@ -148,5 +154,61 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 	}
 	if r, err := st.VerifyChains(context.Background()); err != nil || !r.OK {
 		t.Fatalf("audit chain after the session: %+v %v", r, err)
+	}
+}
+
+// The case: with the app open, the database files are removed and
+// a note is added. The app used to say "Note added." for a note that was
+// gone after exit; it must say its last action may not be saved, and keep
+// saying so. The checkpoint written at close must not describe a file
+// that is gone.
+func TestEndToEndDatabaseDeletedWhileOpen(t *testing.T) {
+	requireTmux(t)
+	bin := cliBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "e2e.db")
+	// Local trust mode: the test plays alice on the OS account running it.
+	trust := filepath.Join(dir, "trust.yaml")
+	if err := os.WriteFile(trust, []byte("identity:\n  local_trust: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"IRTUI_DB=" + db, "IRTUI_USER=alice", "IRTUI_CONFIG=" + trust, "IRTUI_CACHE=off", "XDG_CACHE_HOME=" + dir,
+		"XDG_CONFIG_HOME=" + dir, "TERM=xterm-256color"}
+	for _, args := range [][]string{
+		{"--init", "directory", "import", "../../runbooks/directory/demo.yaml"}, // as the OS user, who installs it
+		{"incident", "declare", "--runbook", "lost-device", "--title", "Phone lost"},
+	} {
+		setup := exec.Command(bin, args...)
+		setup.Env = append(os.Environ(), env...)
+		if args[0] == "--init" {
+			setup.Env = append(setup.Env, "IRTUI_USER=")
+		}
+		if out, err := setup.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	s := &tmuxSession{t: t, name: "irtui-e2e-gone", sock: filepath.Join(dir, "tmux.sock")}
+	s.tmux(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env"}, append(env, bin)...)...)
+	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+
+	s.waitFor("Phone lost")
+	s.keys("Enter")
+	s.waitFor("INC-0001 · Phone lost")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	s.keys("N")
+	s.waitFor("Add a note")
+	s.text("Written after the file was deleted")
+	s.keys("Enter")
+	screen := s.waitFor("Your last action may not be saved")
+	if strings.Contains(screen, "Note added") {
+		t.Errorf("the app says the note was added:\n%s", screen)
+	}
+	// Still there after the status line has moved on.
+	time.Sleep(time.Second)
+	s.waitFor("Your last action may not be saved")
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("a database reappeared at %s: %v", db, err)
 	}
 }

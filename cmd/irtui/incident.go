@@ -12,6 +12,7 @@ import (
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -20,8 +21,9 @@ import (
 // session is what an incident command works with.
 type session struct {
 	svc   *incident.Service
+	dir   *identity.Service
 	cfg   config.Config
-	actor string
+	actor identity.Actor
 }
 
 // withSession opens the configuration and the database for a command and
@@ -31,12 +33,16 @@ func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) erro
 	if err != nil {
 		return err
 	}
-	svc, err := g.service(cmd.Context())
+	svc, err := g.service(cmd, cfg)
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
-	return fn(session{svc: svc, cfg: cfg, actor: g.actor()})
+	defer g.closeStore(cmd, cfg, svc.Store)
+	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
+	if err != nil {
+		return err
+	}
+	return fn(session{svc: svc, dir: directory(svc.Store), cfg: cfg, actor: actor})
 }
 
 func newIncidentCmd(g *globals) *cobra.Command {
@@ -62,7 +68,7 @@ func newIncidentCmd(g *globals) *cobra.Command {
 				return done(c, s.svc.AddNote(c.Context(), s.actor, a[0], a[1]), "Note added to %s.", a[0])
 			}),
 	)
-	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newCloseCmd(g), newReopenCmd(g))
+	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g), newReopenCmd(g))
 	return cmd
 }
 
@@ -130,6 +136,9 @@ func newDeclareCmd(g *globals) *cobra.Command {
 						fmt.Fprintf(c.OutOrStdout(), "  %-18s due %s\n", o.Rule.ID, deadline.Format(st.Due))
 					}
 				}
+				for _, wn := range classify.Warnings(obs) {
+					fmt.Fprintf(c.OutOrStdout(), "  WARNING: %s\n", wn)
+				}
 				fmt.Fprintf(c.OutOrStdout(), "Next: irtui incident assign %s incident_commander PERSON\n", in.ID)
 				return nil
 			})
@@ -166,7 +175,7 @@ func newListCmd(g *globals) *cobra.Command {
 				case closed:
 					f.Status = store.StatusClosed
 				}
-				list, err := s.svc.List(c.Context(), s.actor, f)
+				list, sums, err := s.svc.ListSummaries(c.Context(), s.actor, f)
 				if err != nil {
 					return err
 				}
@@ -179,10 +188,6 @@ func newListCmd(g *globals) *cobra.Command {
 				if len(list) == 0 {
 					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
-				}
-				sums, err := s.svc.Store.OpenSummaries(c.Context())
-				if err != nil {
-					return err
 				}
 				now := s.svc.Clock.Now()
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -218,10 +223,15 @@ type showView struct {
 }
 
 type clockView struct {
-	ID     string          `json:"id"`
-	Title  string          `json:"title"`
-	Status deadline.Status `json:"status"`
-	Soft   bool            `json:"soft"`
+	ID       string          `json:"id"`
+	Title    string          `json:"title"`
+	Status   deadline.Status `json:"status"`
+	Soft     bool            `json:"soft"`
+	Info     bool            `json:"info,omitempty"`
+	Anchor   string          `json:"anchor,omitempty"`
+	Fallback bool            `json:"fallback,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
 }
 
 func newShowCmd(g *globals) *cobra.Command {
@@ -241,7 +251,8 @@ func newShowCmd(g *globals) *cobra.Command {
 				if asJSON {
 					v := showView{Detail: d, Clocks: []clockView{}}
 					for _, o := range obs {
-						v.Clocks = append(v.Clocks, clockView{ID: o.Rule.ID, Title: o.Rule.Title, Status: o.At(now), Soft: o.Rule.Soft})
+						v.Clocks = append(v.Clocks, clockView{ID: o.Rule.ID, Title: o.Rule.Title, Status: o.At(now), Soft: o.Rule.Soft,
+							Info: o.Rule.Info, Anchor: o.Anchor, Fallback: o.Fallback, Notes: o.Notes, Warnings: o.Warnings})
 					}
 					return writeJSON(c.OutOrStdout(), v)
 				}
@@ -275,6 +286,7 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 	if len(custs) > 0 {
 		fmt.Fprintf(w, "Customers: %s\n", strings.Join(custs, ", "))
 	}
+	printAnchors(w, d, t)
 	if len(obs) > 0 {
 		fmt.Fprintln(w, "\nClocks:")
 		for _, o := range obs {
@@ -283,7 +295,10 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 			if !st.Due.IsZero() {
 				due = deadline.Format(st.Due)
 			}
-			fmt.Fprintf(w, "  %-18s %-10s %s  %s\n", o.Rule.ID, st.State, due, o.Rule.Title)
+			fmt.Fprintf(w, "  %-26s %-10s %-22s from %-24s %s\n", o.Rule.ID, st.State, due, anchorOf(o), o.Rule.Title)
+		}
+		for _, wn := range classify.Warnings(obs) {
+			fmt.Fprintf(w, "  WARNING: %s\n", wn)
 		}
 	}
 	fmt.Fprintln(w, "\nRoles:")
@@ -319,7 +334,40 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 	}
 	fmt.Fprintf(w, "\nTimeline (%d entries):\n", d.TimelineTotal)
 	for _, e := range d.Timeline {
-		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(e.Actor), e.Kind, safetext.Line(e.Summary))
+		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
+	}
+}
+
+// printAnchors lists the moments the incident's clocks run from: awareness
+// and the declaration, the anchors recorded since, and a DPO's decision on
+// the breach risk.
+func printAnchors(w io.Writer, d store.Detail, t func(time.Time) string) {
+	fmt.Fprintln(w, "\nAnchors:")
+	in := d.Incident
+	if rec, ok := incident.RecordedAnchor(d.Obligations, deadline.EventAware); ok {
+		fmt.Fprintf(w, "  %-24s %s (corrected by %s: %s; declared with %s)\n", "aware", t(rec.At), safetext.Line(rec.Actor),
+			safetext.Line(rec.Note), t(in.AwareAt))
+	} else {
+		fmt.Fprintf(w, "  %-24s %s (at declaration)\n", "aware", t(in.AwareAt))
+	}
+	fmt.Fprintf(w, "  %-24s %s (declared)\n", "classified", t(in.DeclaredAt))
+	for _, k := range deadline.AnchorKinds {
+		if k.Event == deadline.EventAware {
+			continue
+		}
+		rec, ok := incident.RecordedAnchor(d.Obligations, k.Event)
+		if !ok {
+			continue
+		}
+		line := fmt.Sprintf("  %-24s %s by %s", k.Name, t(rec.At), safetext.Line(rec.Actor))
+		if rec.Note != "" {
+			line += ": " + safetext.Line(rec.Note)
+		}
+		fmt.Fprintln(w, line)
+	}
+	if dec, ok := incident.RiskDecision(d.Obligations); ok {
+		fmt.Fprintf(w, "  breach risk decided       %s by %s at %s: %s\n", safetext.Line(dec.Value), safetext.Line(dec.Actor),
+			t(dec.At), safetext.Line(dec.Note))
 	}
 }
 
@@ -381,6 +429,70 @@ func newSubmittedCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "when it was submitted (default now)")
+	return cmd
+}
+
+func newAnchorCmd(g *globals) *cobra.Command {
+	var at, note string
+	var names []string
+	for _, a := range deadline.AnchorKinds {
+		names = append(names, fmt.Sprintf("  %-24s %s; starts %s", a.Name, a.Title, strings.Join(deadline.RulesUsing(a.Event), ", ")))
+	}
+	cmd := &cobra.Command{
+		Use:   "anchor ID NAME [--at TIME] [--note T]",
+		Short: "Record when a moment a regulatory clock runs from happened (materiality determined, ransom paid, ...)",
+		Long: "Record when a moment happened that a regulatory clock runs from; the clocks that run from it start or move at once.\n" +
+			"--at takes RFC 3339 or YYYY-MM-DD HH:MM in the policy's time zone (default now). Recording an anchor again\n" +
+			"replaces its time and needs --note; so does correcting awareness. Moving an anchor later (its clocks move\n" +
+			"later) is for the incident commander or someone with the override permission. Anchors:\n\n" + strings.Join(names, "\n"),
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				kind, ok := deadline.AnchorByName(a[1])
+				if !ok {
+					return fmt.Errorf("unknown anchor %q; known: %s", a[1], strings.Join(deadline.AnchorNames(), ", "))
+				}
+				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				if err != nil {
+					return err
+				}
+				if err := s.svc.RecordAnchor(c.Context(), s.actor, a[0], kind.Name, when, note); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
+				if deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
+					fmt.Fprintf(c.OutOrStdout(), "That time occurs twice on that night (the clocks went back): the earlier one is recorded.\n")
+				}
+				if rules := deadline.RulesUsing(kind.Event); len(rules) > 0 {
+					fmt.Fprintf(c.OutOrStdout(), "Clocks that run from it: %s (irtui incident show %s).\n", strings.Join(rules, ", "), a[0])
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "when it happened (RFC 3339 or YYYY-MM-DD HH:MM; default now)")
+	cmd.Flags().StringVar(&note, "note", "", "why, or what it rests on (required to correct awareness or replace an earlier record)")
+	return cmd
+}
+
+func newRiskCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "risk ID none|risk|high --reason R",
+		Short: "Record the DPO's decision on a personal data breach's risk, overriding the assessment's conclusion",
+		Long: "Record the decision on the breach risk of a personal data breach: none (unlikely to result in a risk: no\n" +
+			"notice to the authority), risk (notify the supervisory authority) or high (also tell the people). It overrides\n" +
+			"the breach risk assessment's conclusion from now on; the GDPR clocks follow it. --reason is required.\n" +
+			"Lowering the risk is for the incident's dpo, its commander, or someone with the override permission.",
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withSession(c, func(s session) error {
+				return done(c, s.svc.DecideRisk(c.Context(), s.actor, a[0], strings.ToLower(a[1]), reason),
+					"Recorded the breach risk of %s as %s.", a[0], strings.ToLower(a[1]))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why: the factors you weighed (required)")
 	return cmd
 }
 
@@ -455,7 +567,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Add or update people and customers from a YAML file (all or nothing)",
+		Short: "Add or update people (OS users, SSH keys, permissions) and customers from a YAML file (all or nothing; administrators only)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			d, err := readDirectory(c.Context(), a[0])
@@ -463,7 +575,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withSession(c, func(s session) error {
-				r, err := s.svc.Store.ImportDirectory(c.Context(), s.actor, d)
+				r, err := s.dir.Import(c.Context(), s.actor, d)
 				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, a[0])
 			})
 		},
@@ -474,27 +586,20 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				people, err := s.svc.Store.People(c.Context())
+				d, err := s.dir.Directory(c.Context(), s.actor)
 				if err != nil {
 					return err
 				}
-				customers, err := s.svc.Store.Customers(c.Context())
-				if err != nil {
-					return err
-				}
+				people, customers := d.People, d.Customers
 				if asJSON {
-					if people == nil {
-						people = []store.Person{}
-					}
-					if customers == nil {
-						customers = []store.Customer{}
-					}
-					return writeJSON(c.OutOrStdout(), store.Directory{People: people, Customers: customers})
+					return writeJSON(c.OutOrStdout(), d)
 				}
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "PERSON\tNAME\tSLACK\tROLES")
+				fmt.Fprintln(tw, "PERSON\tNAME\tSLACK\tROLES\tPERMISSIONS\tOS USERS\tSSH KEYS")
 				for _, p := range people {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, safetext.Line(p.Name), p.SlackUserID, strings.Join(p.Roles, ", "))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(p.ID), safetext.Line(p.Name), safetext.Line(p.SlackUserID),
+						safetext.Line(strings.Join(p.Roles, ", ")), strings.Join(p.Permissions, ", "),
+						safetext.Line(strings.Join(p.OSUsers, ", ")), strings.Join(p.Fingerprints, ", "))
 				}
 				fmt.Fprintln(tw, "\nCUSTOMER\tNAME\tLANGUAGE\tCONTACT")
 				for _, cu := range customers {
@@ -506,41 +611,5 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(imp, list)
-	return cmd
-}
-
-func newAuditCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Check the tamper-evident record"}
-	var asJSON bool
-	verify := &cobra.Command{
-		Use:   "verify",
-		Short: "Recompute the hash chains; exit 1 naming the first entry that was altered, removed or reordered",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			return g.withSession(c, func(s session) error {
-				r, err := s.svc.Store.VerifyChains(c.Context())
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if err := writeJSON(c.OutOrStdout(), r); err != nil {
-						return err
-					}
-				} else if r.OK {
-					fmt.Fprintf(c.OutOrStdout(), "OK: %d timeline entries and %d audit entries, hash chains intact.\n", r.Timeline.Entries, r.Audit.Entries)
-				} else {
-					for _, p := range r.Problems {
-						fmt.Fprintf(c.OutOrStdout(), "TAMPERED: %s\n", p)
-					}
-				}
-				if !r.OK {
-					return exitCode(1)
-				}
-				return nil
-			})
-		},
-	}
-	verify.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(verify)
 	return cmd
 }

@@ -24,6 +24,10 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// exitInterrupted is the exit status of a command stopped by Ctrl-C
+// (SIGINT) or SIGTERM after it said what it had done: 128 + SIGINT.
+const exitInterrupted = 130
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)

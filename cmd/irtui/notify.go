@@ -84,20 +84,95 @@ func newNotifyCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newNotifyListCmd(g), newNotifyShowCmd(g), newNotifySetCmd(g), newNotifySendCmd(g),
 		idCmd("approve ID", "Approve a draft notice and queue it (the approver role's holder only)",
 			func(s notifySession, c *cobra.Command, id int64) error {
-				return done(c, s.ns.Approve(c.Context(), s.actor, id),
-					"Approved #%d; it is queued. Deliver with `irtui notify send`.", id)
+				if err := s.ns.Approve(c.Context(), s.actor, id); err != nil {
+					return err
+				}
+				what := "Deliver with `irtui notify send`."
+				if settings, err := notify.SettingsFromEnv(os.Getenv); err == nil {
+					if v, err := s.ns.Get(c.Context(), s.actor, id); err == nil {
+						what = "With `irtui notify send`, " + settings.WhatHappensTo(v.Notification) + "."
+					}
+				}
+				fmt.Fprintf(c.OutOrStdout(), "Approved #%d; it is queued. %s\n", id, what)
+				return nil
 			}),
 		idCmd("retry ID", "Queue a failed notification, or one whose outcome is unknown, again",
 			func(s notifySession, c *cobra.Command, id int64) error {
 				return done(c, s.ns.Retry(c.Context(), s.actor, id),
 					"Queued #%d again. Deliver with `irtui notify send`.", id)
 			}),
-		idCmd("confirm ID", "Record that a notification whose outcome was unknown did arrive",
-			func(s notifySession, c *cobra.Command, id int64) error {
-				return done(c, s.ns.ConfirmSent(c.Context(), s.actor, id), "Recorded #%d as sent.", id)
-			}),
+		newNotifyConfirmCmd(g),
 	)
 	return cmd
+}
+
+func newNotifyConfirmCmd(g *globals) *cobra.Command {
+	var at string
+	cmd := &cobra.Command{
+		Use:   "confirm ID [--at TIME]",
+		Short: "Record that a notification arrived: one whose outcome is unknown, or one exported that you delivered",
+		Long: "Record that a notification reached its recipient: one whose outcome is unknown (you checked the\n" +
+			"channel or asked the recipient), or one exported as files that you sent or submitted yourself.\n" +
+			"It is then not sent again, and it counts as delivered: the customer-notice obligation is met once\n" +
+			"every affected customer's notice is. For a Slack message, irtui looks it up on Slack by the key in\n" +
+			"its metadata (with SLACK_BOT_TOKEN), so later messages of the incident reply in its thread.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, a []string) error {
+			id, err := parseNoticeID(a[0])
+			if err != nil {
+				return err
+			}
+			var when time.Time
+			if at != "" {
+				if when, err = time.Parse(time.RFC3339, at); err != nil {
+					return fmt.Errorf("--at %q: give the time as RFC 3339, such as 2026-03-14T09:30:00+01:00", at)
+				}
+			}
+			return g.withNotify(c, func(s notifySession) error {
+				out := c.OutOrStdout()
+				v, err := s.ns.Get(c.Context(), s.actor, id)
+				if err != nil {
+					return err
+				}
+				conf := notify.Confirmation{At: when}
+				found := ""
+				if v.Status == store.NoticeUnknown && v.Via == notify.ViaSlack {
+					found = lookUpOnSlack(c, s, v.Notification, &conf)
+				}
+				v, err = s.ns.Confirm(c.Context(), s.actor, id, conf)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "Recorded #%d as delivered to %s.%s\n", id, safetext.Line(v.Recipient), found)
+				if v.Status == store.NoticeQueued {
+					fmt.Fprintf(out, "The rest of it follows in its thread: deliver with `irtui notify send`.\n")
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "when it was delivered (RFC 3339; default now)")
+	return cmd
+}
+
+// lookUpOnSlack finds the Slack timestamp of a message whose outcome is
+// unknown, by the key in its metadata, for Confirm; it returns what to
+// tell the user.
+func lookUpOnSlack(c *cobra.Command, s notifySession, n store.Notification, conf *notify.Confirmation) string {
+	settings, err := notify.SettingsFromEnv(os.Getenv)
+	if err != nil || !settings.BotToken.IsSet() {
+		return " It was not looked up on Slack (no SLACK_BOT_TOKEN): later messages of the incident start a new thread."
+	}
+	w := &notify.Worker{Store: s.svc.Store, Clock: s.svc.Clock, Settings: settings, Org: s.cfg.Org, Actor: s.actor}
+	ts, err := w.Locate(c.Context(), n)
+	switch {
+	case err != nil:
+		return " " + safetext.Line(err.Error()) + "; later messages of the incident may start a new thread."
+	case ts == "":
+		return " It was not found on Slack by its key, so later messages of the incident may start a new thread."
+	}
+	conf.SlackTS = ts
+	return " Found on Slack (ts " + ts + "): later messages of the incident reply in its thread."
 }
 
 func newNotifyListCmd(g *globals) *cobra.Command {
@@ -132,7 +207,7 @@ func newNotifyListCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&incidentID, "incident", "", "only this incident's notifications")
-	f.StringSliceVar(&statuses, "status", nil, "only these statuses (draft, queued, sending, sent, failed, unknown)")
+	f.StringSliceVar(&statuses, "status", nil, "only these statuses (draft, queued, sending, sent, exported, failed, unknown)")
 	f.IntVar(&limit, "limit", 500, "at most this many, the newest")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -142,16 +217,19 @@ func printNoticeList(w io.Writer, list []notify.View, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tINCIDENT\tSTATUS\tAUDIENCE\tTO\tTIME\tSUBJECT")
 	for _, v := range list {
-		status := v.Status
+		status := v.State
 		if v.Alert {
-			status = "!" + strings.ToUpper(status)
+			status = "!" + status
 		}
 		if v.Status == store.NoticeDraft && len(v.Missing) > 0 {
 			status += fmt.Sprintf(" (%d to fill)", len(v.Missing))
 		}
 		when := "waiting " + roundDur(now.Sub(v.TriggeredAt))
-		if !v.SentAt.IsZero() {
+		switch {
+		case v.Delivered:
 			when = "in " + roundDur(v.Latency())
+		case !v.SentAt.IsZero():
+			when = "at " + roundDur(v.Latency())
 		}
 		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.IncidentID, status, v.Audience,
 			safetext.Line(v.Recipient), when, safetext.Line(v.Subject))
@@ -159,9 +237,18 @@ func printNoticeList(w io.Writer, list []notify.View, now time.Time) {
 	tw.Flush()
 	for _, v := range list {
 		if v.Alert {
-			fmt.Fprintf(w, "#%d %s: %s\n", v.ID, strings.ToUpper(v.Status), safetext.Line(v.LastError))
+			fmt.Fprintf(w, "#%d %s: %s\n", v.ID, v.State, safetext.Line(alertText(v)))
 		}
 	}
+}
+
+// alertText says what a person must do about a notification that needs one.
+func alertText(v notify.View) string {
+	if v.Status == store.NoticeExported {
+		return fmt.Sprintf("written to %s, and nobody has received it; send it yourself, then `irtui notify confirm %d`",
+			v.ExportPath, v.ID)
+	}
+	return v.LastError
 }
 
 func roundDur(d time.Duration) string {
@@ -215,9 +302,9 @@ func printNotice(w io.Writer, v notify.View, loc *time.Location) {
 			fmt.Fprintf(w, "%-14s %s\n", k+":", safetext.Line(val))
 		}
 	}
-	status := v.Status
+	status := v.State
 	if v.Alert {
-		status = strings.ToUpper(status) + "  <-- needs a person"
+		status += "  <-- needs a person"
 	}
 	fmt.Fprintf(w, "Notification #%d (%s, rule %s, trigger %s)\n", v.ID, v.IncidentID, v.RuleID, v.Trigger)
 	line("Status", status)
@@ -238,8 +325,19 @@ func printNotice(w io.Writer, v notify.View, loc *time.Location) {
 	if v.ApprovedBy != "" {
 		line("Approved", v.ApprovedBy+" at "+t(v.ApprovedAt))
 	}
-	if !v.SentAt.IsZero() {
-		line("Sent", fmt.Sprintf("%s via %s, %s after the trigger", t(v.SentAt), v.Via, roundDur(v.Latency())))
+	switch {
+	case v.Delivered && v.ConfirmedBy != "":
+		line("Delivered", fmt.Sprintf("%s, recorded by %s, %s after the trigger", t(v.SentAt), v.ConfirmedBy,
+			roundDur(v.Latency())))
+	case v.Delivered:
+		line("Delivered", fmt.Sprintf("%s via %s, %s after the trigger", t(v.SentAt), v.Via, roundDur(v.Latency())))
+	case v.Status == store.NoticeExported:
+		line("Delivered", "NO: exported only; send it yourself, then `irtui notify confirm "+strconv.FormatInt(v.ID, 10)+"`")
+	case !v.SentAt.IsZero():
+		line("Delivered", "NO: written to the console only, at "+t(v.SentAt))
+	}
+	if n := 1 + len(v.MoreBlocks); n > 1 {
+		line("Slack parts", fmt.Sprintf("%d messages (%d posted)", n, v.PartsSent))
 	}
 	if v.Attempts > 0 {
 		line("Attempts", fmt.Sprintf("%d (%d failed)", v.Attempts, v.Failures))
@@ -249,7 +347,14 @@ func printNotice(w io.Writer, v notify.View, loc *time.Location) {
 	}
 	line("Last error", v.LastError)
 	line("Slack ts", v.SlackTS)
+	if len(v.PartTS) > 0 {
+		line("Parts ts", strings.Join(v.PartTS, ", "))
+	}
 	line("Thread", v.ThreadTS)
+	if !v.VerifyAt.IsZero() {
+		line("Second look", t(v.VerifyAt)+" (for a copy an earlier attempt may have left)")
+	}
+	line("Message-ID", v.MessageID)
 	line("Exported to", v.ExportPath)
 	if v.Drill {
 		line("Drill", "yes: delivered to the drill channel or console only, never to customers")
@@ -342,7 +447,8 @@ func newNotifySendCmd(g *globals) *cobra.Command {
 			"Deadline reminders that are due are written first. At most one message per second goes to a\n" +
 			"channel; rate limits, server errors and timeouts are retried. Without --wait, retries further off\n" +
 			"than a few seconds stay queued for the next run. Exits 3 when a notification failed or its\n" +
-			"outcome is unknown.",
+			"outcome is unknown, and 130 when interrupted (Ctrl-C): the sends under way are finished and\n" +
+			"recorded first.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			settings, err := notify.SettingsFromEnv(os.Getenv)
@@ -350,6 +456,13 @@ func newNotifySendCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withNotify(c, func(s notifySession) error {
+				if err := s.ns.CheckSender(c.Context(), s.actor); err != nil {
+					return err
+				}
+				if settings.SMTP != nil && s.cfg.Org.Sender() == "" {
+					return fmt.Errorf("%s is set, but mail needs a sender: set org.mail_from (or org.contact) "+
+						"in the configuration file", notify.EnvSMTPURL)
+				}
 				out := c.OutOrStdout()
 				w := &notify.Worker{Store: s.svc.Store, Clock: s.svc.Clock, Settings: settings, Org: s.cfg.Org,
 					Actor: s.actor, Service: s.ns}
@@ -365,9 +478,12 @@ func newNotifySendCmd(g *globals) *cobra.Command {
 					run = w.Drain
 				}
 				rep, err := run(c.Context())
-				if err != nil {
+				interrupted := err != nil && c.Context().Err() != nil
+				if err != nil && !interrupted {
 					return err
 				}
+				rep.Interrupted = interrupted
+				bg := context.WithoutCancel(c.Context())
 				if asJSON {
 					if rep.Results == nil {
 						rep.Results = []notify.Progress{}
@@ -376,12 +492,26 @@ func newNotifySendCmd(g *globals) *cobra.Command {
 						return err
 					}
 				} else {
-					pending, next, _ := s.svc.Store.OutboxPending(c.Context())
-					fmt.Fprintf(out, "%d sent, %d to retry, %d failed, %d unknown.", rep.Sent, rep.Retrying, rep.Failed, rep.Unknown)
+					pending, next, _ := s.svc.Store.OutboxPending(bg)
+					fmt.Fprint(out, rep.Summary())
 					if pending > 0 && !next.IsZero() {
-						fmt.Fprintf(out, " %d still queued; next attempt %s.", pending, next.In(s.cfg.Policy.Location()).Format("15:04:05 MST"))
+						fmt.Fprintf(out, " %d still to send or check; next at %s.", pending,
+							next.In(s.cfg.Policy.Location()).Format("15:04:05 MST"))
+					} else if pending > 0 {
+						fmt.Fprintf(out, " %d still to send or check.", pending)
 					}
 					fmt.Fprintln(out)
+					if rep.Exported > 0 {
+						fmt.Fprintf(c.ErrOrStderr(), "%d notice(s) were EXPORTED, NOT DELIVERED: send each yourself, then "+
+							"`irtui notify confirm ID` (see `irtui notify list --status exported`).\n", rep.Exported)
+					}
+				}
+				if interrupted {
+					if !asJSON {
+						fmt.Fprintln(c.ErrOrStderr(), "Interrupted. Every send that had started was finished and recorded; "+
+							"what is still queued goes out with the next `irtui notify send` or in the app.")
+					}
+					return exitCode(exitInterrupted)
 				}
 				if rep.Failed > 0 || rep.Unknown > 0 {
 					if !asJSON {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/runbooks"
 	"github.com/spf13/cobra"
@@ -19,7 +20,12 @@ type globals struct {
 	runbooks []string
 	config   string
 	as       string
+	init     bool
 	lib      *runbook.Library
+	// authenticated, when set, is who runs the command, already
+	// authenticated: irtui serve sets it to the SSH key's owner for a
+	// command run over SSH. Nil: the local OS user (see identify).
+	authenticated *identity.Actor
 }
 
 func newRootCmd() *cobra.Command {
@@ -42,7 +48,9 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.db, "db", "", "database file (env IRTUI_DB; default $XDG_DATA_HOME/irtui/irtui.db)")
 	pf.StringSliceVar(&g.runbooks, "runbooks", nil, "extra runbook folder, repeatable (env IRTUI_RUNBOOKS, separated by "+string(os.PathListSeparator)+")")
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
-	pf.StringVar(&g.as, "as", "", "who you are, recorded on every action (env IRTUI_USER; default the OS user name)")
+	pf.StringVar(&g.as, "as", "", "act as this person from the directory: on drills, or everywhere in local trust mode; "+
+		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
+	pf.BoolVar(&g.init, "init", false, "create the database if it does not exist (a missing --db file is otherwise an error)")
 	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
 	return root
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -130,9 +132,26 @@ func printRunbook(w io.Writer, rb *runbook.Runbook) {
 	fmt.Fprintf(w, "Owner: %s   Category: %s   Attack vector: %s\n", oneLine(rb.Owner), rb.Category, rb.AttackVector)
 	fmt.Fprintf(w, "Source: %s\n\n", rb.Source.Path)
 	fmt.Fprintln(w, safetext.Clean(strings.TrimSpace(rb.Summary)))
+	for _, u := range rb.Uses {
+		line := "\nShared assessment: " + u.Assessment
+		if a := u.Shared(); a != nil {
+			line += " — " + oneLine(a.Title)
+			if len(a.Policy) > 0 {
+				line += " (asked only with " + strings.Join(a.Policy, ", ") + ")"
+			}
+		}
+		fmt.Fprintln(w, line)
+		for _, id := range slices.Sorted(maps.Keys(u.With)) {
+			fmt.Fprintf(w, "  %s = %s\n", id, oneLine(u.With[id]))
+		}
+	}
 	fmt.Fprintln(w, "\nTriage questions:")
 	for _, q := range rb.Questions {
-		fmt.Fprintf(w, "  %s [%s] %s\n", q.ID, q.Type, oneLine(q.Text))
+		from := ""
+		if q.From != "" {
+			from = "  (" + q.From + ")"
+		}
+		fmt.Fprintf(w, "  %s [%s] %s%s\n", q.ID, q.Type, oneLine(q.Text), from)
 		for _, c := range q.Choices {
 			fmt.Fprintf(w, "      - %s: %s\n", oneLine(c.Value), oneLine(c.Label))
 		}

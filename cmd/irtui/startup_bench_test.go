@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -32,7 +33,7 @@ func startupFixture(b *testing.B, n, m int) (db, dir string) {
 		d := incident.Declaration{RunbookID: "ransomware", RunbookVersion: "1.1.0", Title: fmt.Sprintf("Incident %d", i),
 			Category: "malicious-code/infected-system", Severity: "SEV3", Incident: true, Flags: []string{"personal_data_breach"},
 			Roles: []string{"incident_commander"}, Steps: []incident.StepRef{{ID: "s1", Phase: "containment", Title: "Contain", Role: "incident_commander", Required: true}}}
-		if _, err := svc.Declare(ctx, "bench", d); err != nil {
+		if _, err := svc.Declare(ctx, identity.Local("bench", "bench"), d); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -59,7 +60,8 @@ func startupFixture(b *testing.B, n, m int) (db, dir string) {
 func runToFrame(b *testing.B, bin, db, dir, want string) time.Duration {
 	b.Helper()
 	cmd := exec.Command(bin, "--runbooks", dir)
-	cmd.Env = append(os.Environ(), "IRTUI_DB="+db, "IRTUI_EXIT_ON_FRAME="+want, "IRTUI_USER=bench", "XDG_CACHE_HOME="+filepath.Dir(db))
+	cmd.Env = append(os.Environ(), "IRTUI_DB="+db, "IRTUI_EXIT_ON_FRAME="+want, "IRTUI_USER=bench", "XDG_CACHE_HOME="+filepath.Dir(db),
+		"XDG_CONFIG_HOME="+filepath.Dir(db))
 	r, w, err := os.Pipe() // the app reads keys from a pipe it can poll
 	if err != nil {
 		b.Fatal(err)

@@ -32,19 +32,58 @@ type Reason struct {
 
 // Verdict is the outcome of classifying an event.
 type Verdict struct {
-	RunbookID      string                `json:"runbook_id"`
-	RunbookVersion string                `json:"runbook_version"`
-	Incident       bool                  `json:"incident"`
-	Category       string                `json:"category"`
-	AttackVector   string                `json:"attack_vector"`
-	Severity       string                `json:"severity"`
-	Flags          map[string]bool       `json:"flags"`
-	Facts          map[string]float64    `json:"facts"`
-	Assumed        []string              `json:"assumed"` // unanswered question ids
-	Rationale      []Reason              `json:"rationale"`
-	Obligations    []deadline.Obligation `json:"obligations"`
+	RunbookID      string             `json:"runbook_id"`
+	RunbookVersion string             `json:"runbook_version"`
+	Incident       bool               `json:"incident"`
+	Category       string             `json:"category"`
+	AttackVector   string             `json:"attack_vector"`
+	Severity       string             `json:"severity"`
+	Flags          map[string]bool    `json:"flags"`
+	Facts          map[string]float64 `json:"facts"`
+	Assumed        []string           `json:"assumed"` // unanswered question ids
+	Rationale      []Reason           `json:"rationale"`
+	// Assessments are the conclusions of the shared assessments the
+	// runbook uses (the breach risk), with the factors that held.
+	Assessments []AssessmentResult    `json:"assessments"`
+	Obligations []deadline.Obligation `json:"obligations"`
+	// Warnings say where a due time cannot be trusted as it is (a
+	// business-day clock past the years its holiday calendar covers),
+	// each prefixed with its obligation's id.
+	Warnings []string `json:"warnings"`
 	// Steps are the checklist steps that apply under this verdict.
 	Steps []Step `json:"steps"`
+}
+
+// AssessmentResult is what one shared assessment concluded.
+type AssessmentResult struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Version string `json:"version"`
+	// Name is the conclusion's name (breach_risk); Level is "" when the
+	// assessment does not apply (no personal data breach).
+	Name  string `json:"name"`
+	Level string `json:"level"`
+	Label string `json:"label,omitempty"`
+	// Factors are the factors that held, in the assessment's order.
+	Factors []FactorResult `json:"factors"`
+	// Decided lists the factors that decided the level; empty when the
+	// default applied (ByDefault).
+	Decided   []string `json:"decided"`
+	ByDefault bool     `json:"by_default,omitempty"`
+	// Outweighed lists mitigations that held but did not lower the level,
+	// because an aggravating factor held.
+	Outweighed []string `json:"outweighed,omitempty"`
+	// Inactive is true when a policy switch the assessment needs is off:
+	// it was not evaluated.
+	Inactive bool `json:"inactive,omitempty"`
+}
+
+// FactorResult is one factor of an assessment that held.
+type FactorResult struct {
+	ID     string `json:"id"`
+	Effect string `json:"effect"` // raise | lower
+	Level  string `json:"level"`
+	Text   string `json:"text"`
 }
 
 // Step is a runbook step that applies to the incident.
@@ -74,6 +113,34 @@ type Events struct {
 	Extra map[string]time.Time
 }
 
+// Questions returns the runbook's questions that apply under the policy:
+// all of them except those of a shared assessment whose policy switches
+// are off (the NIS2 criteria for managed service providers, for an
+// organisation that is none). Those are not asked, and not assumed.
+func Questions(rb *runbook.Runbook, policy deadline.Policy) []runbook.Question {
+	off := inactiveAssessments(rb, policy)
+	if len(off) == 0 {
+		return rb.Questions
+	}
+	out := make([]runbook.Question, 0, len(rb.Questions))
+	for _, q := range rb.Questions {
+		if !off[q.From] {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func inactiveAssessments(rb *runbook.Runbook, policy deadline.Policy) map[string]bool {
+	off := map[string]bool{}
+	for i := range rb.Uses {
+		if a := rb.Uses[i].Shared(); a != nil && !policy.AllOn(a.Policy) {
+			off[a.ID] = true
+		}
+	}
+	return off
+}
+
 // Classify evaluates the runbook's rules for the answers, then the policy's
 // obligations for the resulting flags and facts.
 func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev Events, pauses []deadline.Pause) (Verdict, error) {
@@ -83,11 +150,17 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 		Flags: map[string]bool{}, Facts: map[string]float64{},
 	}
 	env := rb.AnswerEnv()
+	// A shared assessment whose policy switches are off does not apply: its
+	// questions are not asked for, so not assumed either.
+	inactive := inactiveAssessments(rb, policy)
 	assumed := map[string]bool{}
 	for _, q := range rb.Questions {
 		if a, ok := answers[q.ID]; ok {
 			env[q.ID] = a
 			continue
+		}
+		if inactive[q.From] {
+			continue // its zero value from AnswerEnv
 		}
 		env[q.ID] = q.WorstValue()
 		assumed[q.ID] = true
@@ -115,6 +188,11 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 			}
 		}
 		return r
+	}
+
+	sharedReasons, err := v.evaluateShared(rb, env, assumed, inactive, reason)
+	if err != nil {
+		return v, err
 	}
 
 	for i := range rb.Rules.Incident {
@@ -155,6 +233,7 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 	if !matched {
 		v.Rationale = append(v.Rationale, Reason{Part: "severity", Text: v.Severity + ": no severity rule holds, so the runbook's default applies."})
 	}
+	v.Rationale = append(v.Rationale, sharedReasons...)
 
 	for i := range rb.Rules.Flags {
 		r := &rb.Rules.Flags[i]
@@ -168,6 +247,15 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 		v.Flags[r.Flag] = ok
 		if ok {
 			v.Rationale = append(v.Rationale, reason("flag:"+r.Flag, r.Because, r.When, r.Uses()))
+		}
+	}
+	// A recorded anchor implies its flag (a materiality determination is a
+	// material incident), as `irtui incident anchor` sets it on the incident.
+	for _, k := range deadline.AnchorKinds {
+		if t := ev.Extra[k.Event]; k.Sets != "" && !t.IsZero() && !v.Flags[k.Sets] {
+			v.Flags[k.Sets] = true
+			v.Rationale = append(v.Rationale, Reason{Part: "flag:" + k.Sets,
+				Text: fmt.Sprintf("The %s moment is recorded (%s): %s.", k.Name, t.Format(time.RFC3339), k.Title)})
 		}
 	}
 	for i := range rb.Rules.Facts {
@@ -208,10 +296,126 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 	}
 
 	v.Obligations = Obligations(v, policy, ev, pauses)
+	v.Warnings = Warnings(v.Obligations)
 	if v.Assumed == nil {
 		v.Assumed = []string{}
 	}
+	if v.Assessments == nil {
+		v.Assessments = []AssessmentResult{}
+	}
 	return v, nil
+}
+
+// Warnings lists the obligations' warnings, each prefixed with its rule id.
+func Warnings(obs []deadline.Obligation) []string {
+	out := []string{}
+	for _, o := range obs {
+		for _, w := range o.Warnings {
+			if line := o.Rule.ID + ": " + w; !slices.Contains(out, line) {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
+}
+
+// evaluateShared evaluates the runbook's shared assessments on env: it
+// binds their bound questions, draws each conclusion and computes their
+// flags and facts, which it adds to env and the verdict. It returns the
+// reasons to show after the severity.
+func (v *Verdict) evaluateShared(rb *runbook.Runbook, env map[string]any, assumed, inactive map[string]bool,
+	reason func(part, because, rule string, uses []string) Reason) ([]Reason, error) {
+	var out []Reason
+	for i := range rb.Uses {
+		u := &rb.Uses[i]
+		a := u.Shared()
+		if a == nil {
+			return nil, fmt.Errorf("runbook %s: shared assessment %s was not loaded", rb.ID, u.Assessment)
+		}
+		if inactive[a.ID] {
+			// Off under the policy: its results stay unset (AnswerEnv's zeros).
+			v.Assessments = append(v.Assessments, AssessmentResult{ID: a.ID, Title: a.Title, Version: a.Version,
+				Name: a.Conclusion.Name, Factors: []FactorResult{}, Decided: []string{}, Inactive: true})
+			for _, f := range a.Flags {
+				v.Flags[f.Flag] = false
+			}
+			continue
+		}
+		bound, err := u.Bind(env)
+		if err != nil {
+			return nil, fmt.Errorf("runbook %s: %w", rb.ID, err)
+		}
+		for _, b := range bound {
+			for _, name := range b.Uses {
+				if assumed[name] {
+					assumed[b.Question] = true
+				}
+			}
+		}
+		oc, err := a.Conclude(env)
+		if err != nil {
+			return nil, fmt.Errorf("runbook %s: %w", rb.ID, err)
+		}
+		c := &a.Conclusion
+		res := AssessmentResult{ID: a.ID, Title: a.Title, Version: a.Version, Name: c.Name, Level: oc.Level,
+			Label: c.LevelLabel(oc.Level), Factors: []FactorResult{}, Decided: []string{}, ByDefault: oc.Default,
+			Outweighed: oc.Outweighed}
+		var factorReasons []Reason
+		for _, h := range oc.Held {
+			f := h.Factor
+			verb := "raises the level to "
+			if f.Lower != "" {
+				verb = "lowers the level to "
+			}
+			text := verb + f.Level() + ": " + f.Because
+			if slices.Contains(oc.Outweighed, f.ID) {
+				text = "would lower the level to " + f.Level() + ", but an aggravating factor outweighs it: " + f.Because
+			}
+			res.Factors = append(res.Factors, FactorResult{ID: f.ID, Effect: f.Effect(), Level: f.Level(), Text: f.Because})
+			if h.Decisive {
+				res.Decided = append(res.Decided, f.ID)
+			}
+			factorReasons = append(factorReasons, reason("factor:"+f.ID, text, f.When, f.Uses()))
+		}
+		if oc.Applies {
+			text := oc.Level + ": " + res.Label
+			switch {
+			case oc.Default:
+				text += ". No factor decided it: " + c.Because
+			default:
+				text += ". Decided by: " + strings.Join(res.Decided, ", ")
+				if len(oc.Outweighed) > 0 {
+					text += "; mitigations outweighed: " + strings.Join(oc.Outweighed, ", ")
+				}
+			}
+			out = append(out, Reason{Part: "conclusion:" + c.Name, Text: text})
+			out = append(out, factorReasons...)
+		}
+		v.Assessments = append(v.Assessments, res)
+		for j := range a.Flags {
+			r := &a.Flags[j]
+			ok, err := r.Holds(env)
+			if err != nil {
+				return nil, fmt.Errorf("runbook %s: assessment %s: flag %s: %w", rb.ID, a.ID, r.Flag, err)
+			}
+			env[r.Flag] = ok
+			v.Flags[r.Flag] = ok
+			if ok {
+				out = append(out, reason("flag:"+r.Flag, r.Because, r.When, r.Uses()))
+			}
+		}
+		for j := range a.Facts {
+			r := &a.Facts[j]
+			f, err := r.Compute(env)
+			if err != nil {
+				return nil, fmt.Errorf("runbook %s: assessment %s: fact %s: %w", rb.ID, a.ID, r.Fact, err)
+			}
+			env[r.Fact] = f
+			v.Facts[r.Fact] = f
+			out = append(out, reason("fact:"+r.Fact, fmt.Sprintf("%s = %v: %s", r.Fact, f, r.Because), r.Value, r.Uses()))
+		}
+	}
+	return out, nil
 }
 
 // Obligations evaluates the policy for a verdict's flags and facts.
@@ -222,9 +426,6 @@ func Obligations(v Verdict, policy deadline.Policy, ev Events, pauses []deadline
 		classified = ev.Aware
 	}
 	events["classified"] = classified
-	if v.Flags["dora_major"] {
-		events["classified_major"] = classified
-	}
 	for k, t := range ev.Extra {
 		events[k] = t
 	}

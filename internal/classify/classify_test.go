@@ -2,11 +2,14 @@ package classify
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/runbooks"
@@ -62,32 +65,38 @@ func TestClassifyPersonalDataBreach(t *testing.T) {
 	}{
 		{"readable contact data of 1,200 customers' users disclosed: GDPR 33 and customer notice",
 			`{personal_data: yes, exposure: disclosed, data_categories: [contact], records: 1200, encrypted: no,
-			  customers_affected: yes, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x}`,
+			  customers_affected: yes, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x, unavailable_hours: 0, identifiable: direct, recipients: unknown, malicious: no, undetected_days: 0,
+			  used_against_people: no, consequences: limited, uk_people: no}`,
 			deadline.DefaultPolicy(), true, "SEV2",
-			[]string{"customer_data_affected", "personal_data_breach"},
-			[]string{"customer-notice", "gdpr-33", "gdpr-33-5"}},
+			// Our customers' users' data: we are their processor too (Art. 33(2)).
+			[]string{"customer_data_affected", "personal_data_breach", "processor_breach"},
+			[]string{"customer-notice", "gdpr-33", "gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5"}},
 		{"encrypted laptop data: a breach, but unlikely to harm, so no authority notice",
 			`{personal_data: yes, exposure: disclosed, data_categories: [contact], records: 50, encrypted: yes,
-			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x}`,
+			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x, unavailable_hours: 0, identifiable: direct, recipients: unknown, malicious: no, undetected_days: 0,
+			  used_against_people: no, consequences: limited, uk_people: no}`,
 			deadline.DefaultPolicy(), true, "SEV3",
 			[]string{"personal_data_breach", "unlikely_risk"},
 			[]string{"gdpr-33-5"}},
 		{"passwords of 20,000 people published: SEV1, high risk, data subjects told",
 			`{personal_data: yes, exposure: published, data_categories: [credentials], records: 20000, encrypted: no,
-			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x}`,
+			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x, unavailable_hours: 0, identifiable: direct, recipients: unknown, malicious: no, undetected_days: 0,
+			  used_against_people: no, consequences: limited, uk_people: no}`,
 			deadline.DefaultPolicy(), true, "SEV1",
 			[]string{"high_risk", "personal_data_breach"},
 			[]string{"gdpr-33", "gdpr-33-5", "gdpr-34"}},
 		{"patients in California under HIPAA and California law",
 			`{personal_data: yes, exposure: disclosed, data_categories: [contact], records: 700, encrypted: no,
-			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: yes, ca_residents: 600, discovered_by: x}`,
+			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: yes, ca_residents: 600, discovered_by: x, unavailable_hours: 0, identifiable: direct, recipients: unknown, malicious: no, undetected_days: 0,
+			  used_against_people: no, consequences: limited, uk_people: no}`,
 			all, true, "SEV2",
 			[]string{"personal_data_breach", "phi_breach"},
 			[]string{"ca-1798.82", "ca-ag", "gdpr-33", "gdpr-33-5", "hipaa-hhs", "hipaa-individuals", "hipaa-media"}},
 		{"false alarm: an event that is not an incident produces no obligations",
 			`{personal_data: no, exposure: none, data_categories: [], records: 0, encrypted: yes,
-			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x}`,
-			all, false, "SEV4", []string{"unlikely_risk"}, nil},
+			  customers_affected: no, controller_data: yes, ongoing: no, functional_impact: none, us_health_data: no, ca_residents: 0, discovered_by: x, unavailable_hours: 0, identifiable: direct, recipients: unknown, malicious: no, undetected_days: 0,
+			  used_against_people: no, consequences: limited, uk_people: no}`,
+			all, false, "SEV4", nil, nil}, // no breach, so no risk conclusion
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,7 +176,9 @@ func TestUnansweredAssumeTheWorst(t *testing.T) {
 	}
 	// Answering lowers the verdict.
 	v2, _ := Classify(rb, Answers{"personal_data": true, "exposure": "unavailable", "data_categories": []string{"contact"},
-		"records": 10.0, "encrypted": false, "ongoing": false, "functional_impact": "low"}, deadline.DefaultPolicy(), Events{Aware: aware}, nil)
+		"records": 10.0, "encrypted": false, "ongoing": false, "functional_impact": "low",
+		"unavailable_hours": 10.0, "recipients": "none", "consequences": "limited", "malicious": false,
+		"used_against_people": false}, deadline.DefaultPolicy(), Events{Aware: aware}, nil)
 	if v2.Severity != "SEV3" {
 		t.Fatalf("answered severity %s, want SEV3", v2.Severity)
 	}
@@ -246,12 +257,47 @@ func FuzzParseAnswers(f *testing.F) {
 func BenchmarkClassify(b *testing.B) {
 	rb := bundled(b, "personal-data-breach")
 	a := answers(b, rb, `{personal_data: yes, exposure: disclosed, data_categories: [contact, financial], records: 700, encrypted: no,
-		customers_affected: yes, controller_data: yes, ongoing: yes, functional_impact: medium, us_health_data: yes, ca_residents: 600, discovered_by: x}`)
+		customers_affected: yes, controller_data: yes, ongoing: yes, functional_impact: medium, us_health_data: yes, ca_residents: 600, discovered_by: x, unavailable_hours: 0, identifiable: direct, recipients: unknown, malicious: no, undetected_days: 0,
+			  used_against_people: no, consequences: limited, uk_people: no}`)
 	policy := deadline.Policy{EUController: true, NIS2Entity: true, DORAFinancialEntity: true, SECRegistrant: true,
 		HIPAACoveredEntity: true, USStates: []string{"CA"}, NYDFSCoveredEntity: true, CustomerNoticeTarget: "24h", TimeZone: "Europe/Amsterdam"}
 	for b.Loop() {
 		v, err := Classify(rb, a, policy, Events{Aware: aware}, nil)
 		if err != nil || len(v.Obligations) < 5 {
+			b.Fatalf("%v %d", err, len(v.Obligations))
+		}
+	}
+}
+
+// BenchmarkClassifyAllRegimes classifies the ransomware example, which uses
+// both shared assessments, under docs/examples/config-all-regimes.yaml
+// (every regime on, NIS2 managed service provider, CRA, UK, the Dutch
+// working-day calendar), with the anchors recorded that start the SEC,
+// DORA, NYDFS and CRA clocks counted in business days.
+func BenchmarkClassifyAllRegimes(b *testing.B) {
+	cfg, err := config.Load(context.Background(), exampleConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rb := bundled(b, "ransomware")
+	data, err := os.ReadFile(filepath.Join(examplesDir, "ransomware.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := ParseAnswers(rb, "ransomware.yaml", data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc := cfg.Policy.Location()
+	ev := Events{Aware: time.Date(2026, 4, 14, 9, 30, 0, 0, loc), Extra: map[string]time.Time{
+		deadline.EventClassifiedMajor: time.Date(2026, 4, 14, 13, 0, 0, 0, loc),
+		deadline.EventDetermined:      time.Date(2026, 4, 16, 18, 0, 0, 0, loc),
+		deadline.EventRansomPaid:      time.Date(2026, 4, 15, 11, 0, 0, 0, loc),
+		"submitted:dora-initial":      time.Date(2026, 4, 14, 15, 0, 0, 0, loc),
+	}}
+	for b.Loop() {
+		v, err := Classify(rb, a, cfg.Policy, ev, nil)
+		if err != nil || len(v.Obligations) < 15 {
 			b.Fatalf("%v %d", err, len(v.Obligations))
 		}
 	}

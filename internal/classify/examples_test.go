@@ -87,8 +87,25 @@ var examples = []exampleCase{
 		runbook:  "account-takeover",
 		vary:     "{attacker_actions: [inbox_rules, payment_fraud], mailbox_data: [none], people: 0}",
 		incident: true, severity: "SEV2",
-		flags: []string{"unlikely_risk"},
+		// No personal data breach, so no risk conclusion (unlikely_risk used
+		// to be set here, which meant nothing without a breach).
+		flags: nil,
 		ids:   nil,
+	},
+	{
+		scenario: "a managed security service's analysts' mailbox with customers' mail compromised: significant for an MSSP",
+		runbook:  "account-takeover",
+		vary:     "{mailbox_data: [customer], managed_service: yes, compromised_share: 1}",
+		incident: true, severity: "SEV2",
+		// Implementing Regulation 2024/2690 Art. 10(c): data of the managed
+		// service compromised by a suspectedly malicious action is significant,
+		// whatever its scale. We only process that mail: Art. 33(2), not 33(1).
+		flags: []string{"customer_data_affected", "dora_major", "nis2_msp_significant", "personal_data_breach", "processor_breach",
+			"processor_only"},
+		ids: []string{"customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33-2", "gdpr-33-2-controller",
+			"gdpr-33-5", "nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a"},
+		due: map[string]string{"nis2-early-warning": "2026-04-15 09:30 CEST", "gdpr-33-2": "2026-04-15 09:30 CEST"},
+		why: map[string]string{"factor:malicious_compromise": "Art. 10(c)"},
 	},
 	{
 		scenario: "HTTP flood takes online banking away from 40% of customers for three hours",
@@ -96,7 +113,7 @@ var examples = []exampleCase{
 		incident: true, severity: "SEV2",
 		flags: []string{"dora_major", "nis2_significant"},
 		ids: []string{"dora-final", "dora-initial", "dora-intermediate", "nis2-early-warning", "nis2-final-report", "nis2-notification",
-			"nydfs-500.17a"},
+			"nis2-recipients", "nydfs-500.17a"},
 		due: map[string]string{
 			// Classified as major when we became aware: 4 h beats the 24 h cap.
 			"dora-initial":       "2026-04-14 13:30 CEST",
@@ -108,6 +125,16 @@ var examples = []exampleCase{
 		},
 		via: map[string][]string{"nydfs-500.17a": {"nis2-early-warning", "nis2-notification", "nis2-final-report",
 			"dora-initial", "dora-intermediate", "dora-final"}},
+	},
+	{
+		scenario: "the same flood against a managed service we run for customers: 2024/2690 Art. 10(b) too",
+		runbook:  "ddos",
+		vary:     "managed_service: yes",
+		incident: true, severity: "SEV2",
+		flags: []string{"dora_major", "nis2_msp_significant", "nis2_significant"},
+		ids: []string{"dora-final", "dora-initial", "dora-intermediate", "nis2-early-warning", "nis2-final-report", "nis2-notification",
+			"nis2-recipients", "nydfs-500.17a"},
+		why: map[string]string{"factor:limited_availability": "Art. 10(b)", "conclusion:nis2_msp": "Decided by: limited_availability"},
 	},
 	{
 		scenario: "fake browser update loader contained on one laptop: an incident without notices",
@@ -144,12 +171,16 @@ var examples = []exampleCase{
 		scenario: "zero-day in the document-exchange portal, ids of 180,000 customers stolen, material",
 		runbook:  "exploited-vulnerability",
 		incident: true, severity: "SEV1",
-		flags: []string{"dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach", "sec_material"},
+		// The web shell is a suspectedly malicious access that can disrupt
+		// operations: significant under 2024/2690 Art. 3(1)(e) as well.
+		flags: []string{"dora_major", "high_risk", "nis2_msp_significant", "nis2_significant", "nydfs_reportable",
+			"personal_data_breach", "sec_material"},
 		ids: []string{"ca-1798.82", "ca-ag", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
-			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nydfs-500.17a", "sec-8k-1.05"},
+			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a", "sec-8k-1.05"},
 		due: map[string]string{
-			// Four business days in New York time: Wed, Thu, Fri, Mon.
-			"sec-8k-1.05":   "2026-04-20 23:59 EDT",
+			// Four business days in New York time: Wed, Thu, Fri, Mon, ending
+			// at EDGAR's 17:30 cut-off.
+			"sec-8k-1.05":   "2026-04-20 17:30 EDT",
 			"nydfs-500.17a": "2026-04-17 09:30 CEST",
 			"ca-1798.82":    "2026-05-14 09:30 CEST",
 			"ca-ag":         "", // 15 days after the residents are notified
@@ -159,7 +190,7 @@ var examples = []exampleCase{
 	{
 		scenario: "the same theft while the portal kept running: still a major DORA incident",
 		runbook:  "exploited-vulnerability",
-		vary:     "functional_impact: none",
+		vary:     "{functional_impact: none, general_criteria: []}",
 		incident: true, severity: "SEV1",
 		flags: []string{"dora_major", "high_risk", "nydfs_reportable", "personal_data_breach", "sec_material"},
 		ids: []string{"ca-1798.82", "ca-ag", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
@@ -170,7 +201,7 @@ var examples = []exampleCase{
 	{
 		scenario: "exploit attempts against the unpatched portal, no success, not material: no DORA, no notices",
 		runbook:  "exploited-vulnerability",
-		vary:     "{exploitation: attempted, materiality: not_material}",
+		vary:     "{exploitation: attempted, materiality: not_material, general_criteria: []}",
 		incident: true, severity: "SEV3",
 		flags: nil,
 		ids:   nil,
@@ -207,7 +238,7 @@ var examples = []exampleCase{
 		incident: true, severity: "SEV1",
 		flags: []string{"high_risk", "personal_data_breach"},
 		ids:   []string{"gdpr-33", "gdpr-33-5", "gdpr-34", "nydfs-500.17a"},
-		why:   map[string]string{"flag:high_risk": "used against the people"},
+		why:   map[string]string{"factor:misuse": "used against the people", "conclusion:breach_risk": "Decided by: misuse"},
 	},
 	{
 		scenario: "departing salesman takes the HR records of colleagues: sensitive data, high risk",
@@ -268,18 +299,21 @@ var examples = []exampleCase{
 		runbook:  "personal-data-breach",
 		vary:     "{customers_affected: yes, controller_data: no}",
 		incident: true, severity: "SEV2",
-		flags: []string{"customer_data_affected", "personal_data_breach", "processor_only"},
-		ids:   []string{"customer-notice", "gdpr-33-5"},
-		due:   map[string]string{"customer-notice": "2026-04-15 09:30 CEST"},
-		why:   map[string]string{"flag:processor_only": "Art. 33(2)"},
+		flags: []string{"customer_data_affected", "personal_data_breach", "processor_breach", "processor_only"},
+		// Art. 33(2): a hard clock of its own at the contractual target, and
+		// each controller's 72 h once we have told it.
+		ids: []string{"customer-notice", "gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5"},
+		due: map[string]string{"customer-notice": "2026-04-15 09:30 CEST", "gdpr-33-2": "2026-04-15 09:30 CEST",
+			"gdpr-33-2-controller": ""},
+		why: map[string]string{"flag:processor_only": "Art. 33(2)"},
 	},
 	{
 		scenario: "the bucket held our own customers' and our customers' users' data: both the authority and the customers",
 		runbook:  "personal-data-breach",
 		vary:     "{customers_affected: yes, controller_data: yes}",
 		incident: true, severity: "SEV2",
-		flags: []string{"customer_data_affected", "personal_data_breach"},
-		ids:   []string{"customer-notice", "gdpr-33", "gdpr-33-5", "nydfs-500.17a"},
+		flags: []string{"customer_data_affected", "personal_data_breach", "processor_breach"},
+		ids:   []string{"customer-notice", "gdpr-33", "gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5", "nydfs-500.17a"},
 	},
 	{
 		scenario: "contact details of 1,200 Californians: not personal information under Cal. Civ. Code 1798.82(h)",
@@ -322,9 +356,13 @@ var examples = []exampleCase{
 		scenario: "double-extortion ransomware encrypts 38 servers and steals 52,000 people's data",
 		runbook:  "ransomware",
 		incident: true, severity: "SEV1",
-		flags: []string{"customer_data_affected", "dora_major", "high_risk", "nis2_significant", "nydfs_reportable", "personal_data_breach"},
-		ids: []string{"ca-1798.82", "ca-ag", "customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33", "gdpr-33-5", "gdpr-34",
-			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nydfs-500.17a"},
+		flags: []string{"customer_data_affected", "dora_major", "high_risk", "nis2_msp_significant", "nis2_significant", "nydfs_reportable",
+			"personal_data_breach", "processor_breach"},
+		// The business customers' data on the shares makes us their processor:
+		// Art. 33(2) beside our own Art. 33 notice.
+		ids: []string{"ca-1798.82", "ca-ag", "customer-notice", "dora-final", "dora-initial", "dora-intermediate", "gdpr-33",
+			"gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5", "gdpr-34",
+			"nis2-early-warning", "nis2-final-report", "nis2-notification", "nis2-recipients", "nydfs-500.17a"},
 		due: map[string]string{"customer-notice": "2026-04-15 09:30 CEST", "gdpr-34": "2026-04-17 09:30 CEST"},
 	},
 	{
@@ -475,4 +513,44 @@ func findObligation(obs []deadline.Obligation, id string) (deadline.Obligation, 
 		}
 	}
 	return deadline.Obligation{}, false
+}
+
+// A recorded anchor implies its flag: the materiality determination makes
+// the incident material for SEC Item 1.05 even while the triage answer still
+// says "not assessed", as `irtui incident anchor` sets the flag.
+func TestAnchorImpliesItsFlag(t *testing.T) {
+	policy := allRegimes(t)
+	rb := bundled(t, "ransomware")
+	path := filepath.Join(examplesDir, "ransomware.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ParseAnswers(rb, path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	awareAt := time.Date(2026, 4, 14, 9, 30, 0, 0, policy.Location())
+	v, err := Classify(rb, a, policy, Events{Aware: awareAt}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Flags["sec_material"] {
+		t.Fatal("the example is not yet material")
+	}
+	// Thursday 16 April 2026 18:00 in Amsterdam is 12:00 in New York; four
+	// business days later is Wednesday 22 April, 17:30 ET.
+	determined := time.Date(2026, 4, 16, 18, 0, 0, 0, policy.Location())
+	v, err = Classify(rb, a, policy, Events{Aware: awareAt, Extra: map[string]time.Time{deadline.EventDetermined: determined}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Flags["sec_material"] {
+		t.Fatalf("flags %v lack sec_material", trueFlags(v.Flags))
+	}
+	o, ok := findObligation(v.Obligations, "sec-8k-1.05")
+	ny, _ := time.LoadLocation("America/New_York")
+	if want := time.Date(2026, 4, 22, 17, 30, 0, 0, ny); !ok || !o.Due.Equal(want) || o.Anchor != deadline.EventDetermined {
+		t.Errorf("sec-8k-1.05: %v from %q, want %v from determined", o.Due, o.Anchor, want)
+	}
 }

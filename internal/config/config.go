@@ -6,7 +6,9 @@ package config
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/strictyaml"
@@ -14,9 +16,56 @@ import (
 
 // Config is the configuration file.
 type Config struct {
-	Org    Org             `yaml:"org" json:"org"`
-	Policy deadline.Policy `yaml:"policy" json:"policy"`
-	Slack  Slack           `yaml:"slack" json:"slack"`
+	Org      Org             `yaml:"org" json:"org"`
+	Policy   deadline.Policy `yaml:"policy" json:"policy"`
+	Slack    Slack           `yaml:"slack" json:"slack"`
+	Identity Identity        `yaml:"identity" json:"identity"`
+	Audit    Audit           `yaml:"audit" json:"audit"`
+}
+
+// Identity says how irtui tells who acts (docs/identity.md).
+type Identity struct {
+	// LocalTrust turns on local trust mode: --as and IRTUI_USER name who
+	// acts everywhere, not only on drills, and each entry records the OS
+	// user behind the name. For a machine where the team shares one OS
+	// account and trusts one another's typed names; off by default.
+	LocalTrust bool `yaml:"local_trust" json:"local_trust"`
+}
+
+// Audit says where checkpoints of the record go besides the witness file
+// beside the database. See docs/data-model.md.
+type Audit struct {
+	// SlackChannel receives checkpoints through the outbox, so that a copy
+	// of them is kept off this machine (IRTUI_AUDIT_SLACK_CHANNEL
+	// overrides it).
+	SlackChannel string `yaml:"slack_channel" json:"slack_channel,omitempty"`
+	// Witness is the witness file ("" for the database's path with
+	// .witness appended; IRTUI_WITNESS overrides it).
+	Witness string `yaml:"witness" json:"witness,omitempty"`
+	// CheckpointEvery is how often the app checkpoints the record while it
+	// changes (a Go duration, default 1m); SlackEvery how often at most it
+	// posts one to Slack (default 1h).
+	CheckpointEvery string `yaml:"checkpoint_every" json:"checkpoint_every,omitempty"`
+	SlackEvery      string `yaml:"slack_every" json:"slack_every,omitempty"`
+}
+
+// Intervals are the checkpoint intervals, with their defaults.
+func (a Audit) Intervals() (every, slack time.Duration, err error) {
+	every, slack = time.Minute, time.Hour
+	for _, d := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"audit.checkpoint_every", a.CheckpointEvery, &every}, {"audit.slack_every", a.SlackEvery, &slack}} {
+		if d.v == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.v)
+		if err != nil || v < time.Second {
+			return 0, 0, fmt.Errorf("%s: %q is not a duration of a second or more (such as 30s, 5m, 1h)", d.name, d.v)
+		}
+		*d.dst = v
+	}
+	return every, slack, nil
 }
 
 // Org describes the organisation that sends notices.
@@ -24,6 +73,29 @@ type Org struct {
 	Name       string `yaml:"name" json:"name"`
 	DPOContact string `yaml:"dpo_contact" json:"dpo_contact"`
 	Contact    string `yaml:"contact" json:"contact"`
+	// MailFrom is the From: address of mailed notices (default: Contact);
+	// ReplyTo their Reply-To: (default: none, replies go to From).
+	MailFrom string `yaml:"mail_from" json:"mail_from,omitempty"`
+	ReplyTo  string `yaml:"reply_to" json:"reply_to,omitempty"`
+}
+
+// Sender is the From: address of mail: MailFrom, else Contact, as a bare
+// address with the organisation's name; "" when neither is an address.
+func (o Org) Sender() string {
+	for _, v := range []string{o.MailFrom, o.Contact} {
+		if a, err := mail.ParseAddress(strings.TrimSpace(v)); err == nil {
+			return a.Address
+		}
+	}
+	return ""
+}
+
+// ReplyAddress is the Reply-To: address of mail ("" for none).
+func (o Org) ReplyAddress() string {
+	if a, err := mail.ParseAddress(strings.TrimSpace(o.ReplyTo)); err == nil {
+		return a.Address
+	}
+	return ""
 }
 
 // Slack holds channel routing. Tokens are not configured here: see
@@ -75,6 +147,17 @@ func Load(ctx context.Context, path string) (Config, error) {
 	}
 	if err := c.Policy.Validate(); err != nil {
 		return c, fmt.Errorf("%s: policy: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if _, _, err := c.Audit.Intervals(); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, f := range []struct{ key, v string }{{"org.mail_from", c.Org.MailFrom}, {"org.reply_to", c.Org.ReplyTo}} {
+		if f.v == "" {
+			continue
+		}
+		if a, err := mail.ParseAddress(f.v); err != nil || a.Name != "" || a.Address != strings.TrimSpace(f.v) {
+			return c, fmt.Errorf("%s: %s %q is not a bare mail address (name@example.com)", path, f.key, f.v)
+		}
 	}
 	for i, r := range c.Slack.Routes {
 		if r.Channel == "" {

@@ -24,9 +24,13 @@ func TestAuthorityRules(t *testing.T) {
 			}
 		}
 	}
-	wantAuthority := []string{"gdpr-33", "nis2-early-warning", "nis2-notification", "nis2-final-report",
+	// The ICO, and the CSIRTs and ENISA under the CRA, are authorities; a
+	// controller (gdpr-33-2) and the recipients of a service are not.
+	wantAuthority := []string{"gdpr-33", "uk-gdpr-33", "nis2-early-warning", "nis2-notification", "nis2-final-report",
 		"dora-initial", "dora-intermediate", "dora-final", "sec-8k-1.05", "hipaa-hhs", "ca-ag",
-		"nydfs-500.17a", "nydfs-500.17c", "nydfs-500.17c-description"}
+		"nydfs-500.17a", "nydfs-500.17c", "nydfs-500.17c-description",
+		"cra-vuln-early-warning", "cra-vuln-notification", "cra-vuln-final", "cra-incident-early-warning",
+		"cra-incident-notification", "cra-incident-final"}
 	if !slices.Equal(authority, wantAuthority) {
 		t.Errorf("authority notices %v\nwant %v", authority, wantAuthority)
 	}

@@ -3,6 +3,10 @@ package deadline
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // due times must not depend on the host having a zoneinfo database
 )
@@ -35,9 +39,15 @@ import (
 type Calendar struct {
 	// Location is the calendar's time zone; nil means UTC.
 	Location *time.Location
-	// Holidays are non-business days written YYYY-MM-DD. Entries that do
-	// not parse are ignored by Add and reported by Validate.
+	// Builtin, if set, is a built-in holiday calendar (US federal
+	// holidays, Dutch holidays) whose days are not business days.
+	Builtin *HolidayCalendar
+	// Holidays are further non-business days written YYYY-MM-DD. Entries
+	// that do not parse are ignored by Add and reported by Validate.
 	Holidays []string
+	// Removed are days (YYYY-MM-DD) that count as business days although
+	// Builtin lists them (an office that opens on a holiday).
+	Removed []string
 	// Weekend lists the non-business weekdays. nil means Saturday and
 	// Sunday; an empty non-nil slice means every weekday is a business day.
 	Weekend []time.Weekday
@@ -79,23 +89,98 @@ func (c Calendar) Add(t time.Time, o Offset) time.Time {
 		}
 		return wallTime(ny, nm, d, hh, mm, ss, t.Nanosecond(), loc)
 	case BusinessDays:
-		y, m, d := t.Date()
-		day := time.Date(y, m, d, 12, 0, 0, 0, time.UTC) // civil date walker
-		mask := c.weekendMask()
-		for n := 0; n < o.N; {
-			day = day.AddDate(0, 0, 1)
-			if c.businessDay(day, mask) {
-				n++
-			}
-		}
-		y, m, d = day.Date()
-		return wallTime(y, m, d, 23, 59, 59, 0, loc)
+		return c.AddBusinessDays(t, o.N, EndOfBusinessDay)
 	}
 	return t
 }
 
+// ClockTime is a time of day, such as EDGAR's 17:30 filing cut-off.
+type ClockTime struct{ Hour, Minute, Second int }
+
+// EndOfBusinessDay is 23:59:59, the default end of a business day.
+var EndOfBusinessDay = ClockTime{23, 59, 59}
+
+// ParseClockTime reads "HH:MM" (00:00 to 23:59).
+func ParseClockTime(s string) (ClockTime, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return ClockTime{}, fmt.Errorf("bad time of day %q: use HH:MM, such as 17:30", s)
+	}
+	return ClockTime{t.Hour(), t.Minute(), 0}, nil
+}
+
+// String renders the time of day as "17:30" (or "23:59:59").
+func (c ClockTime) String() string {
+	if c.Second != 0 {
+		return fmt.Sprintf("%02d:%02d:%02d", c.Hour, c.Minute, c.Second)
+	}
+	return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute)
+}
+
+// AddBusinessDays returns the time of day end on the nth business day after
+// t's date in the calendar's zone. t's own day never counts; weekend days,
+// the built-in calendar's holidays and the extra holidays are skipped.
+func (c Calendar) AddBusinessDays(t time.Time, n int, end ClockTime) time.Time {
+	loc := c.loc()
+	y, m, d := t.In(loc).Date()
+	day := time.Date(y, m, d, 12, 0, 0, 0, time.UTC) // civil date walker
+	mask := c.weekendMask()
+	for k := 0; k < n; {
+		day = day.AddDate(0, 0, 1)
+		if c.businessDay(day, mask) {
+			k++
+		}
+	}
+	y, m, d = day.Date()
+	return wallTime(y, m, d, end.Hour, end.Minute, end.Second, 0, loc)
+}
+
+// NextBusinessDayAt returns t unchanged when its date (in the calendar's
+// zone) is a business day, and otherwise the time of day at on the next
+// business day: DORA's "by 12:00 on the next working day" for a deadline
+// that falls on a weekend or bank holiday (RTS 2025/301 Art. 5(4)).
+func (c Calendar) NextBusinessDayAt(t time.Time, at ClockTime) time.Time {
+	loc := c.loc()
+	t = t.In(loc)
+	if c.IsBusinessDay(t) {
+		return t
+	}
+	return c.AddBusinessDays(t, 1, at)
+}
+
+// Covers reports whether the calendar knows the holidays of year: its
+// built-in calendar covers it, or, without one, the extra holidays list a
+// day of that year. A calendar with neither knows no holidays at all, so it
+// covers no year.
+func (c Calendar) Covers(year int) bool {
+	if c.Builtin != nil {
+		return c.Builtin.Covers(year)
+	}
+	prefix := fmt.Sprintf("%04d-", year)
+	for _, h := range c.Holidays {
+		if strings.HasPrefix(h, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// UncoveredYears lists the years from from's to to's (in the calendar's
+// zone) whose holidays the calendar does not know: business days counted
+// in them may be wrong.
+func (c Calendar) UncoveredYears(from, to time.Time) []int {
+	loc := c.loc()
+	var out []int
+	for y := from.In(loc).Year(); y <= to.In(loc).Year(); y++ {
+		if !c.Covers(y) {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
 // IsBusinessDay reports whether t's date, in the calendar's zone, is neither
-// a weekend day nor a holiday.
+// a weekend day nor a holiday (built-in or extra, unless removed).
 func (c Calendar) IsBusinessDay(t time.Time) bool {
 	y, m, d := t.In(c.loc()).Date()
 	return c.businessDay(time.Date(y, m, d, 12, 0, 0, 0, time.UTC), c.weekendMask())
@@ -113,6 +198,11 @@ func (c Calendar) EndOfDay(t time.Time) time.Time {
 func (c Calendar) Validate() error {
 	var errs []error
 	for _, h := range c.Holidays {
+		if err := checkDate(h); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, h := range c.Removed {
 		if err := checkDate(h); err != nil {
 			errs = append(errs, err)
 		}
@@ -167,18 +257,35 @@ func (c Calendar) businessDay(day time.Time, mask uint8) bool {
 	if mask&(1<<uint(day.Weekday())) != 0 {
 		return false
 	}
-	if len(c.Holidays) == 0 {
+	if len(c.Holidays) == 0 && c.Builtin == nil {
 		return true
 	}
 	var k [10]byte
 	y, m, d := day.Date()
 	dateKey(&k, y, m, d)
-	for _, h := range c.Holidays {
-		if h == string(k[:]) {
-			return false
-		}
+	key := string(k[:])
+	if slices.Contains(c.Removed, key) {
+		return true
 	}
-	return true
+	if slices.Contains(c.Holidays, key) {
+		return false
+	}
+	return !builtinHoliday(c.Builtin, y, key)
+}
+
+// builtinDays caches a built-in calendar's days per year.
+var builtinDays sync.Map // "ID/YEAR" -> []string
+
+func builtinHoliday(h *HolidayCalendar, year int, key string) bool {
+	if h == nil {
+		return false
+	}
+	ck := h.ID + "/" + strconv.Itoa(year)
+	v, ok := builtinDays.Load(ck)
+	if !ok {
+		v, _ = builtinDays.LoadOrStore(ck, h.Days(year))
+	}
+	return slices.Contains(v.([]string), key)
 }
 
 // dateKey writes y-m-d as YYYY-MM-DD (years 0–9999; others never match a

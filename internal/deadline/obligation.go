@@ -37,8 +37,24 @@ type Rule struct {
 	// or supervisory authority (a regulator), as opposed to one to people,
 	// customers or the media, or an internal record.
 	Authority bool `yaml:"authority,omitempty" json:"authority,omitempty"`
+	// Info marks a clock that is not ours but is shown for planning, such
+	// as each controller's own Art. 33 deadline once we have told it of a
+	// breach. It never becomes overdue: past its due time it is Passed.
+	Info bool `yaml:"info,omitempty" json:"info,omitempty"`
+	// Calendar names the holiday calendar the rule's business days are
+	// counted in: "US", "NL", or "member_state" for the policy's
+	// member_state. Empty: weekends only.
+	Calendar string `yaml:"calendar,omitempty" json:"calendar,omitempty"`
+	// Relief, if set, moves a due time that falls on a weekend day or a
+	// holiday to a time of day on the next business day (DORA: RTS
+	// 2025/301 Art. 5(4)).
+	Relief *Relief `yaml:"relief,omitempty" json:"relief,omitempty"`
 	// When says when the rule applies.
 	When Condition `yaml:"when" json:"when"`
+	// Or lists further conditions under any of which the rule applies too
+	// (NIS2: significant under Art. 23(3), or for a managed service
+	// provider under Implementing Regulation (EU) 2024/2690).
+	Or []Condition `yaml:"or,omitempty" json:"or,omitempty"`
 	// AlsoWhenAuthority makes the rule apply also when When's flags, unless
 	// flags and thresholds do not hold, as long as When's policy switches
 	// are on and a hard (not soft) Authority rule of another regime applies
@@ -60,6 +76,23 @@ type Rule struct {
 	IfLate string `yaml:"if_late,omitempty" json:"if_late,omitempty"`
 	// Notes are further conditions, exemptions and practical advice.
 	Notes []string `yaml:"notes,omitempty" json:"notes,omitempty"`
+	// Limits say what the rule cannot know and takes from people: the
+	// anchors, judgements and facts it trusts.
+	Limits []string `yaml:"limits,omitempty" json:"limits,omitempty"`
+	// MetBy lists other rules whose submission also meets this one, when
+	// it has none of its own: the customer notice to each controller
+	// serves GDPR Art. 33(2).
+	MetBy []string `yaml:"met_by,omitempty" json:"met_by,omitempty"`
+}
+
+// Relief moves a due time that falls on a non-business day of Calendar to
+// the time of day At on the next business day, when the policy switch When
+// is on.
+type Relief struct {
+	When     string `yaml:"when" json:"when"`
+	Calendar string `yaml:"calendar" json:"calendar"`
+	At       string `yaml:"at" json:"at"` // "12:00"
+	Source   string `yaml:"source" json:"source"`
 }
 
 // ContentItem is one thing a notice must contain, such as GDPR
@@ -82,6 +115,16 @@ type Term struct {
 	// FromYearEnd runs the offset from the end (31 Dec 23:59:59) of the
 	// calendar year containing the anchor, as for HIPAA's annual log.
 	FromYearEnd bool `yaml:"from_year_end,omitempty" json:"from_year_end,omitempty"`
+	// Cutoff is the time of day ("17:30") at which a business-day offset
+	// ends; empty means 23:59:59. EDGAR dates a filing made after 17:30
+	// Eastern time on the next business day.
+	Cutoff string `yaml:"cutoff,omitempty" json:"cutoff,omitempty"`
+	// IgnoreIfBefore lists anchors: the term is left out when its due
+	// time comes before the first of them that is recorded. DORA: an
+	// incident classified as major more than 24 hours after awareness is
+	// due 4 hours after the classification (RTS 2025/301 Art. 5(2)), not at
+	// the 24-hour mark already past.
+	IgnoreIfBefore []string `yaml:"ignore_if_before,omitempty" json:"ignore_if_before,omitempty"`
 }
 
 // Branch is one alternative of a rule whose clock depends on a threshold.
@@ -190,6 +233,8 @@ type Candidate struct {
 	Offset Offset    `json:"offset"`          // as resolved from the policy
 	Due    time.Time `json:"due,omitzero"`    // At plus Offset (before pauses)
 	Chosen bool      `json:"chosen,omitzero"` // this term gives the due time
+	// Ignored says why the term was left out (Term.IgnoreIfBefore).
+	Ignored string `json:"ignored,omitempty"`
 }
 
 // Obligation is a Rule evaluated for one incident. Its times are in the
@@ -230,6 +275,10 @@ type Obligation struct {
 	// Notes explain assumptions: fallback anchors, unknown facts, and why a
 	// rule applies through another (Via).
 	Notes []string `json:"notes,omitempty"`
+	// Warnings say where the computed due time cannot be trusted as it
+	// is, such as business days counted in a year whose holidays irtui
+	// does not know.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // State is where an obligation stands at a moment.
@@ -244,6 +293,7 @@ const (
 	Paused    State = "paused"    // a pause is open: the clock stands still
 	Escalated State = "escalated" // a soft obligation past its internal target
 	Met       State = "met"       // submitted
+	Passed    State = "passed"    // an Info clock (not ours) past its due time
 )
 
 // DueSoonAt is the fraction of the allowed time from which an obligation is
@@ -299,6 +349,8 @@ func (o Obligation) At(now time.Time) Status {
 		s.State, s.Late = Met, late
 	case paused:
 		s.State = Paused
+	case late && o.Rule.Info:
+		s.State = Passed
 	case late && o.Rule.Soft:
 		s.State = Escalated
 		s.Level = 1
@@ -407,7 +459,7 @@ func (o Obligation) EscalationAt(level int) (time.Time, bool) {
 func (e *env) evaluate(r *Rule, via []string) (o Obligation, ok bool) {
 	var notes []string
 	if len(via) == 0 {
-		if !e.holds(&r.When, &notes) {
+		if !e.holdsAny(r, &notes) {
 			return o, false
 		}
 	} else {
@@ -434,15 +486,18 @@ func (e *env) evaluate(r *Rule, via []string) (o Obligation, ok bool) {
 		}
 	}
 	o.Rule = *r
-	cal := e.calendar(r.Zone)
+	cal := e.calendar(r)
 	loc := cal.loc()
 	o.Candidates = make([]Candidate, len(terms))
 	best := -1
 	for i, term := range terms {
 		c := &o.Candidates[i]
 		c.Offset = term.Offset
-		if term.OffsetFrom == "customer_notice_target" {
+		switch term.OffsetFrom {
+		case "customer_notice_target":
 			c.Offset = e.customerTarget
+		case "processor_notice_target":
+			c.Offset = e.processorTarget
 		}
 		fallback := false
 		for j, name := range term.Anchors {
@@ -461,7 +516,22 @@ func (e *env) evaluate(r *Rule, via []string) (o Obligation, ok bool) {
 		if term.FromYearEnd {
 			from = wallTime(from.Year(), time.December, 31, 23, 59, 59, 0, loc)
 		}
-		c.Due = cal.Add(from, c.Offset)
+		if c.Offset.Unit == BusinessDays {
+			end := EndOfBusinessDay
+			if term.Cutoff != "" {
+				if ct, err := ParseClockTime(term.Cutoff); err == nil {
+					end = ct
+				}
+			}
+			c.Due = cal.AddBusinessDays(from, c.Offset.N, end)
+			o.Warnings = append(o.Warnings, coverageWarnings(cal, r.Calendar, from, c.Due)...)
+		} else {
+			c.Due = cal.Add(from, c.Offset)
+		}
+		if after, name, ok := e.firstRecorded(term.IgnoreIfBefore); ok && c.Due.Before(after) {
+			c.Ignored = fmt.Sprintf("%s is after this term's due time %s", name, Format(c.Due))
+			continue
+		}
 		if best < 0 || c.Due.Before(o.Candidates[best].Due) {
 			best = i
 			o.Fallback = fallback
@@ -469,6 +539,9 @@ func (e *env) evaluate(r *Rule, via []string) (o Obligation, ok bool) {
 	}
 	if sub, ok := e.in.Events["submitted:"+r.ID]; ok && !sub.IsZero() {
 		o.Submitted = sub.In(loc)
+		if other := e.metBy[r.ID]; other != "" {
+			notes = append(notes, "met by the submission of "+other)
+		}
 	}
 	if best < 0 {
 		if len(o.Candidates) > 0 {
@@ -481,12 +554,86 @@ func (e *env) evaluate(r *Rule, via []string) (o Obligation, ok bool) {
 	c.Chosen = true
 	o.Anchor, o.Start = c.Anchor, c.At
 	if o.Fallback {
-		notes = append(notes, "clock runs from "+c.Anchor+": "+firstAnchor(terms[best])+" is not recorded")
+		missing := firstAnchor(terms[best])
+		note := "clock runs from " + c.Anchor + ": " + missing + " is not recorded"
+		if a, ok := AnchorByName(missing); ok {
+			note += " (record it with `irtui incident anchor ID " + a.Name + " --at TIME`)"
+		}
+		notes = append(notes, note)
+	}
+	for _, ic := range o.Candidates {
+		if ic.Ignored != "" {
+			notes = append(notes, fmt.Sprintf("the %s term (%s + %s) is left out: %s", ic.Anchor, ic.Anchor, ic.Offset, ic.Ignored))
+		}
 	}
 	o.Allowed = c.Due.Sub(c.At)
 	o.Due, o.Pauses = e.applyPauses(r, o.Start, c.Due)
+	notes = e.relieve(r, &o, loc, notes)
 	o.Notes = notes
 	return o, true
+}
+
+// relieve applies the rule's weekend and holiday relief to o's due time.
+func (e *env) relieve(r *Rule, o *Obligation, loc *time.Location, notes []string) []string {
+	if r.Relief == nil {
+		return notes
+	}
+	if !e.policy.On(r.Relief.When) {
+		return append(notes, fmt.Sprintf("no weekend or holiday relief for this report under the policy (%s)", r.Relief.Source))
+	}
+	rc := e.policy.HolidayCalendar(r.Relief.Calendar, loc)
+	at, err := ParseClockTime(r.Relief.At)
+	if err != nil {
+		return notes
+	}
+	o.Warnings = append(o.Warnings, coverageWarnings(rc, r.Relief.Calendar, o.Due, o.Due)...)
+	moved := rc.NextBusinessDayAt(o.Due, at)
+	if moved.Equal(o.Due) {
+		return notes
+	}
+	notes = append(notes, fmt.Sprintf("%s falls on a weekend day or holiday: it may be submitted by %s on the next working day, %s (%s)",
+		Format(o.Due), r.Relief.At, Format(moved), r.Relief.Source))
+	o.Allowed += moved.Sub(o.Due)
+	o.Due = moved
+	return notes
+}
+
+// coverageWarnings warns when business days were counted in a year whose
+// holidays the calendar does not know.
+func coverageWarnings(cal Calendar, id string, from, to time.Time) []string {
+	years := cal.UncoveredYears(from, to)
+	if len(years) == 0 {
+		return nil
+	}
+	ys := make([]string, len(years))
+	for i, y := range years {
+		ys[i] = fmt.Sprint(y)
+	}
+	name := id
+	if cal.Builtin != nil {
+		name = cal.Builtin.ID
+	}
+	what := "weekends only"
+	if cal.Builtin != nil {
+		what = fmt.Sprintf("its built-in holidays cover %d–%d", cal.Builtin.First, cal.Builtin.Last)
+	}
+	if name == "" || name == CalendarMemberState {
+		return []string{fmt.Sprintf("business days in %s are counted without holidays: set member_state (or list the holidays "+
+			"under calendars) so that holidays are skipped", strings.Join(ys, ", "))}
+	}
+	return []string{fmt.Sprintf("business days in %s are counted with the %s calendar, which does not cover %s (%s): "+
+		"check that year's holidays and list them under calendars.%s.add", strings.Join(ys, ", "), name,
+		strings.Join(ys, ", "), what, name)}
+}
+
+// firstRecorded returns the time of the first of names that is recorded.
+func (e *env) firstRecorded(names []string) (time.Time, string, bool) {
+	for _, n := range names {
+		if t, ok := e.in.Events[n]; ok && !t.IsZero() {
+			return t, n, true
+		}
+	}
+	return time.Time{}, "", false
 }
 
 // viaNote explains why rule r applies through the authority notices via.

@@ -14,6 +14,8 @@ func allOn() Policy {
 		EUController: true, NIS2Entity: true, DORAFinancialEntity: true, SECRegistrant: true,
 		HIPAACoveredEntity: true, USStates: []string{"CA"}, NYDFSCoveredEntity: true,
 		CustomerNoticeTarget: "24h", TimeZone: "Europe/Amsterdam", Holidays: USFederalHolidays(2026),
+		GDPRProcessor: true, UKController: true, NIS2ManagedServiceProvider: true, CRAManufacturer: true,
+		MemberState: "NL",
 	}
 }
 
@@ -104,6 +106,8 @@ func TestWorkedExamples(t *testing.T) {
 				"nis2-early-warning": {due: "2026-01-29 09:00 UTC", state: Met},
 				"nis2-notification":  {due: "2026-01-31 09:00 UTC", state: Met, late: true, branch: "72 h"},
 				"nis2-final-report":  {due: "2026-02-28 15:00 UTC", anchor: "submitted:nis2-notification", state: Running},
+				// Art. 23(1): the recipients of the service, soft, at the customer target.
+				"nis2-recipients": {due: "2026-01-29 09:00 UTC", state: Escalated},
 			},
 		},
 		{
@@ -116,22 +120,24 @@ func TestWorkedExamples(t *testing.T) {
 				"nis2-early-warning": {due: "2026-01-29 09:00 UTC", state: Running},
 				"nis2-notification":  {due: "2026-01-29 09:00 UTC", branch: "trust service provider", state: Running},
 				"nis2-final-report":  {waitingFor: "submitted:nis2-notification", state: Waiting},
+				"nis2-recipients":    {due: "2026-01-29 09:00 UTC", state: Running},
 			},
 		},
 		{
-			name:   "SEC 4 business days over a weekend and a configured holiday (New York time)",
-			policy: Policy{SECRegistrant: true, TimeZone: "Europe/Amsterdam", Holidays: []string{"2026-07-03"}},
+			// Due at EDGAR's 17:30 cut-off (Regulation S-T Rule 13(a)(4)), not at midnight.
+			name:   "SEC 4 business days over a weekend and the observed Independence Day (New York time)",
+			policy: Policy{SECRegistrant: true, TimeZone: "Europe/Amsterdam"},
 			in: Input{Incident: true, Flags: flagSet("sec_material"),
 				Events: map[string]time.Time{"classified": at(t, ny, "2026-06-30 10:00"), "determined": at(t, ny, "2026-07-02 10:00")}},
 			now:  at(t, ny, "2026-07-09 12:00"),
-			want: map[string]wantOb{"sec-8k-1.05": {due: "2026-07-09 23:59 EDT", anchor: "determined", state: DueSoon}},
+			want: map[string]wantOb{"sec-8k-1.05": {due: "2026-07-09 17:30 EDT", anchor: "determined", state: DueSoon}},
 		},
 		{
 			name:   "SEC falls back to classified when determined is missing, over Thanksgiving",
 			policy: Policy{SECRegistrant: true, Holidays: USFederalHolidays(2026)},
 			in: Input{Incident: true, Flags: flagSet("sec_material"),
 				Events: map[string]time.Time{"classified": at(t, ny, "2026-11-20 16:00")}},
-			want: map[string]wantOb{"sec-8k-1.05": {due: "2026-11-27 23:59 EST", anchor: "classified", fallback: true, note: "determined is not recorded"}},
+			want: map[string]wantOb{"sec-8k-1.05": {due: "2026-11-27 17:30 EST", anchor: "classified", fallback: true, note: "determined is not recorded"}},
 		},
 		{
 			name:   "DORA earliest-of, classification early: classified_major + 4h wins",
@@ -267,10 +273,13 @@ func TestWorkedExamples(t *testing.T) {
 			want: map[string]wantOb{},
 		},
 		{
+			// 500.17(a) runs from the determination that a reportable incident
+			// occurred, not from the SEC materiality determination.
 			name:   "NYDFS: 72h from determination; ransom payment notice in 24h and description in 30 days",
 			policy: Policy{NYDFSCoveredEntity: true, TimeZone: "America/New_York"},
 			in: Input{Incident: true, Flags: flagSet("nydfs_reportable", "ransom_paid"), Events: map[string]time.Time{
-				"determined": at(t, ny, "2026-04-01 12:00"), "ransom_paid": at(t, ny, "2026-04-03 18:00")}},
+				"determined":            at(t, ny, "2026-03-30 12:00"),
+				"reportable_determined": at(t, ny, "2026-04-01 12:00"), "ransom_paid": at(t, ny, "2026-04-03 18:00")}},
 			want: map[string]wantOb{
 				"nydfs-500.17a":             {due: "2026-04-04 12:00 EDT"},
 				"nydfs-500.17c":             {due: "2026-04-04 18:00 EDT"},
@@ -278,12 +287,14 @@ func TestWorkedExamples(t *testing.T) {
 			},
 		},
 		{
-			name:   "NYDFS ransom flag set but payment time not recorded: waiting",
+			// The payment cannot precede awareness: counting from it is the
+			// earliest the clocks can end, never later than the law.
+			name:   "NYDFS ransom flag set but payment time not recorded: from awareness",
 			policy: Policy{NYDFSCoveredEntity: true},
 			in:     Input{Incident: true, Flags: flagSet("ransom_paid"), Events: map[string]time.Time{"aware": at(t, utc, "2026-04-01 12:00")}},
 			want: map[string]wantOb{
-				"nydfs-500.17c":             {waitingFor: "ransom_paid"},
-				"nydfs-500.17c-description": {waitingFor: "ransom_paid"},
+				"nydfs-500.17c":             {due: "2026-04-02 12:00 UTC", anchor: "aware", fallback: true, note: "ransom_paid is not recorded"},
+				"nydfs-500.17c-description": {due: "2026-05-01 12:00 UTC", anchor: "aware", fallback: true},
 			},
 		},
 		{
@@ -365,12 +376,14 @@ func fullInput(t testing.TB, incident bool) Input {
 	return Input{
 		Incident: incident,
 		Flags: flagSet("personal_data_breach", "high_risk", "nis2_significant", "dora_major", "sec_material",
-			"phi_breach", "nydfs_reportable", "ransom_paid", "customer_data_affected"),
+			"phi_breach", "nydfs_reportable", "ransom_paid", "customer_data_affected", "processor_breach", "uk_breach",
+			"cra_exploited_vulnerability", "cra_severe_incident"),
 		Facts: map[string]float64{"affected_people": 12000, "california_residents": 900, "max_state_residents": 4000},
 		Events: map[string]time.Time{
 			"aware": aware, "classified": aware.Add(time.Hour), "classified_major": aware.Add(2 * time.Hour),
 			"determined": aware.Add(20 * time.Hour), "discovered": aware.Add(-time.Hour), "ransom_paid": aware.Add(30 * time.Hour),
 			"submitted:nis2-notification": aware.Add(60 * time.Hour), "submitted:dora-initial": aware.Add(5 * time.Hour),
+			"mitigation_available": aware.Add(100 * time.Hour), "reportable_determined": aware.Add(3 * time.Hour),
 		},
 		Pauses: []Pause{{Start: aware.Add(48 * time.Hour), End: aware.Add(96 * time.Hour), Reason: "law enforcement"}},
 	}

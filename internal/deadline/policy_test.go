@@ -98,7 +98,7 @@ func TestPolicySwitches(t *testing.T) {
 	for _, r := range DefaultPolicy().Rules() {
 		ids = append(ids, r.ID)
 	}
-	if strings.Join(ids, " ") != "gdpr-33 gdpr-33-5 gdpr-34 customer-notice" {
+	if strings.Join(ids, " ") != "gdpr-33 gdpr-33-2 gdpr-33-2-controller gdpr-33-5 gdpr-34 customer-notice" {
 		t.Errorf("default policy rules %v", ids)
 	}
 	if loc := (Policy{TimeZone: "Nowhere"}).Location(); loc.String() != "UTC" {

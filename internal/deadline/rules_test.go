@@ -9,15 +9,20 @@ import (
 )
 
 func TestRuleTable(t *testing.T) {
-	want := []string{"gdpr-33", "gdpr-33-5", "gdpr-34", "nis2-early-warning", "nis2-notification", "nis2-final-report",
+	want := []string{"gdpr-33", "gdpr-33-2", "gdpr-33-2-controller", "gdpr-33-5", "gdpr-34", "uk-gdpr-33", "uk-gdpr-34",
+		"nis2-early-warning", "nis2-notification", "nis2-final-report", "nis2-recipients",
 		"dora-initial", "dora-intermediate", "dora-final", "sec-8k-1.05", "hipaa-individuals", "hipaa-hhs",
-		"hipaa-media", "ca-1798.82", "ca-ag", "nydfs-500.17a", "nydfs-500.17c", "nydfs-500.17c-description", "customer-notice"}
+		"hipaa-media", "ca-1798.82", "ca-ag", "nydfs-500.17a", "nydfs-500.17c", "nydfs-500.17c-description",
+		"cra-vuln-early-warning", "cra-vuln-notification", "cra-vuln-final", "cra-incident-early-warning",
+		"cra-incident-notification", "cra-incident-final", "cra-users", "customer-notice"}
 	if got := RuleIDs(); !slices.Equal(got, want) {
 		t.Fatalf("RuleIDs() = %v\nwant %v", got, want)
 	}
 	policyKeys := []string{"eu_controller", "nis2_entity", "nis2_trust_service_provider", "dora_financial_entity",
-		"sec_registrant", "hipaa_covered_entity", "nydfs_covered_entity", "us_state:CA"}
-	anchors := []string{EventAware, EventClassified, EventDetermined, EventDiscovered, EventClassifiedMajor, EventRansomPaid}
+		"sec_registrant", "hipaa_covered_entity", "nydfs_covered_entity", "us_state:CA", "gdpr_processor", "uk_controller",
+		"nis2_managed_service_provider", "cra_manufacturer"}
+	anchors := []string{EventAware, EventClassified, EventDetermined, EventDiscovered, EventClassifiedMajor, EventRansomPaid,
+		EventReportable, EventMitigationAvailable}
 	checkCond := func(id string, c Condition) {
 		for _, k := range c.Policy {
 			if !slices.Contains(policyKeys, k) {
@@ -78,6 +83,12 @@ func TestRuleTable(t *testing.T) {
 			}
 		}
 		checkCond(r.ID, r.When)
+		for _, c := range r.Or {
+			checkCond(r.ID, c)
+		}
+		if r.Relief != nil && !slices.Contains([]string{"dora_relief_initial", "dora_relief_final"}, r.Relief.When) {
+			t.Errorf("%s: unknown relief switch %q", r.ID, r.Relief.When)
+		}
 		if len(r.Branches) > 0 {
 			for _, b := range r.Branches {
 				checkCond(r.ID, b.When)
@@ -127,7 +138,11 @@ func TestDocs(t *testing.T) {
 	words = append(words, Facts...)
 	words = append(words, "eu_controller", "nis2_entity", "nis2_trust_service_provider", "dora_financial_entity",
 		"sec_registrant", "hipaa_covered_entity", "us_states", "nydfs_covered_entity", "customer_notice_target",
-		"time_zone", "holidays", "classified_major", "ransom_paid", "determined", "discovered")
+		"time_zone", "holidays", "classified_major", "ransom_paid", "determined", "discovered",
+		"gdpr_processor", "processor_notice_target", "uk_controller", "nis2_managed_service_provider", "cra_manufacturer",
+		"member_state", "dora_entity_kind", "dora_relief_excluded", "calendars", "reportable_determined", "mitigation_available")
+	words = append(words, AnchorNames()...)
+	words = append(words, HolidayCalendarIDs()...)
 	for _, w := range words {
 		if !strings.Contains(doc, "`"+w+"`") {
 			t.Errorf("docs/deadlines.md does not mention `%s`", w)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -49,8 +51,8 @@ type Declaration struct {
 // Declare records a new incident, or a dismissed event, with its
 // checklist and affected customers. Timeline: "declared" (or "dismissed"
 // for an event) and "classified" with the rationale.
-func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Incident, error) {
-	o := &op{actor: actor, action: "declare"}
+func (s *Service) Declare(ctx context.Context, actor identity.Actor, d Declaration) (Incident, error) {
+	o := &op{actor: actor, action: "declare", drill: d.Drill}
 	var in Incident
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		if err := checkDeclaration(&d, now); err != nil {
@@ -60,7 +62,7 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 			RunbookVersion: d.RunbookVersion, Title: d.Title, Summary: d.Summary, Category: d.Category,
 			AttackVector: d.AttackVector, Severity: d.Severity, Flags: d.Flags, Answers: d.Answers,
 			Facts: d.Facts, Rationale: d.Rationale, Roles: d.Roles, AwareAt: d.AwareAt, DeclaredAt: now,
-			UpdatedAt: now, Drill: d.Drill, CreatedBy: actor}
+			UpdatedAt: now, Drill: d.Drill, CreatedBy: actor.ID()}
 		if !d.Incident {
 			in.Kind, in.Status, in.ClosedAt, in.DismissedReason = store.KindEvent, store.StatusClosed, now, d.DismissReason
 		}
@@ -68,7 +70,7 @@ func (s *Service) Declare(ctx context.Context, actor string, d Declaration) (Inc
 			return err
 		}
 		var missing *store.MissingCustomerError
-		if err := tx.LinkCustomers(ctx, in.ID, d.Customers, now, actor); errors.As(err, &missing) {
+		if err := tx.LinkCustomers(ctx, in.ID, d.Customers, now, actor.ID()); errors.As(err, &missing) {
 			return notFound("customer %q is not in the directory; import it first (irtui directory import)", missing.ID)
 		} else if err != nil {
 			return err
@@ -218,7 +220,7 @@ type Classification struct {
 // reopened as one, declared now (timeline "declared"); an incident classified as not one
 // is closed as a dismissed event ("dismissed"). A higher severity also
 // records "severity_raised".
-func (s *Service) Reclassify(ctx context.Context, actor, id string, c Classification) (Incident, error) {
+func (s *Service) Reclassify(ctx context.Context, actor identity.Actor, id string, c Classification) (Incident, error) {
 	o := &op{actor: actor, action: "reclassify", incident: id}
 	var in Incident
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
@@ -234,8 +236,18 @@ func (s *Service) Reclassify(ctx context.Context, actor, id string, c Classifica
 			return refused("cannot dismiss %s as not an incident without a reason", id)
 		}
 		wasIncident := in.Kind == store.KindIncident
-		if wasIncident && c.Incident && rank(c.Severity) > rank(in.Severity) && c.Reason == "" {
+		lowering := wasIncident && c.Incident && rank(c.Severity) > rank(in.Severity)
+		if lowering && c.Reason == "" {
 			return refused("lowering the severity of %s from %s to %s needs a reason", id, in.Severity, c.Severity)
+		}
+		switch {
+		case lowering:
+			err = requireOverride(ctx, tx, o.who, in, fmt.Sprintf("lower its severity from %s to %s", in.Severity, c.Severity))
+		case wasIncident && !c.Incident:
+			err = requireOverride(ctx, tx, o.who, in, "dismiss it as not an incident")
+		}
+		if err != nil {
+			return err
 		}
 		old := in
 		in.Category, in.AttackVector, in.Severity = c.Category, c.AttackVector, c.Severity
@@ -323,7 +335,7 @@ func cmpOr(a, b string) string {
 // ChangeSeverity sets a new severity. Raising it records
 // "severity_raised"; lowering it needs a reason and records
 // "severity_lowered".
-func (s *Service) ChangeSeverity(ctx context.Context, actor, id, severity, reason string) error {
+func (s *Service) ChangeSeverity(ctx context.Context, actor identity.Actor, id, severity, reason string) error {
 	o := &op{actor: actor, action: "severity", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -347,6 +359,9 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor, id, severity, reaso
 		case reason == "":
 			return refused("lowering the severity of %s from %s to %s needs a reason", id, from, severity)
 		default:
+			if err := requireOverride(ctx, tx, o.who, in, fmt.Sprintf("lower its severity from %s to %s", from, severity)); err != nil {
+				return err
+			}
 			kind, summary = "severity_lowered", fmt.Sprintf("Severity lowered from %s to %s", from, severity)
 		}
 		if reason != "" {
@@ -369,7 +384,7 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor, id, severity, reaso
 // Assign gives a role to a person from the directory. If someone else
 // holds it, this is a hand-over: their assignment ends, naming the new
 // holder. Timeline: "role_assigned".
-func (s *Service) Assign(ctx context.Context, actor, id, role, person string) error {
+func (s *Service) Assign(ctx context.Context, actor identity.Actor, id, role, person string) error {
 	o := &op{actor: actor, action: "assign", incident: id, detail: role + " -> " + person}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -403,7 +418,7 @@ func (s *Service) Assign(ctx context.Context, actor, id, role, person string) er
 			return err
 		}
 		if err := tx.InsertAssignment(ctx, &store.Assignment{IncidentID: id, Role: role, PersonID: person,
-			AssignedAt: now, AssignedBy: actor}); err != nil {
+			AssignedAt: now, AssignedBy: actor.ID()}); err != nil {
 			return err
 		}
 		if err := tx.TouchIncident(ctx, id, now); err != nil {
@@ -436,7 +451,7 @@ func checkRole(in Incident, role string) error {
 
 // Acknowledge records that the current holder of a role took it on. Only
 // that person may acknowledge. Timeline: "role_acknowledged".
-func (s *Service) Acknowledge(ctx context.Context, actor, id, role string) error {
+func (s *Service) Acknowledge(ctx context.Context, actor identity.Actor, id, role string) error {
 	o := &op{actor: actor, action: "acknowledge", incident: id, detail: role}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -456,34 +471,34 @@ func (s *Service) Acknowledge(ctx context.Context, actor, id, role string) error
 		if err != nil {
 			return err
 		}
-		if cur.PersonID != actor {
+		if cur.PersonID != o.who.ID() {
 			return refused("only %s, who holds %s on %s, can acknowledge it (you are %s)", cur.PersonID, role, id, actor)
 		}
 		if !cur.AcknowledgedAt.IsZero() {
-			return invalidState("%s already acknowledged %s on %s at %s", actor, role, id,
+			return invalidState("%s already acknowledged %s on %s at %s", actor.ID(), role, id,
 				cur.AcknowledgedAt.Format(time.RFC3339))
 		}
 		if err := tx.AcknowledgeAssignment(ctx, cur.ID, now); err != nil {
 			return err
 		}
 		_, err = appendEntry(ctx, tx, now, actor, id, "role_acknowledged",
-			fmt.Sprintf("%s acknowledged %s", actor, role), map[string]any{"role": role, "person": actor})
+			fmt.Sprintf("%s acknowledged %s", actor.ID(), role), map[string]any{"role": role, "person": actor.ID()})
 		return err
 	})
 }
 
 // CompleteStep marks a checklist step done. Timeline: "step_completed".
-func (s *Service) CompleteStep(ctx context.Context, actor, id, stepID, note string) error {
+func (s *Service) CompleteStep(ctx context.Context, actor identity.Actor, id, stepID, note string) error {
 	return s.finishStep(ctx, actor, id, stepID, store.StepDone, strings.TrimSpace(note))
 }
 
 // SkipStep marks a checklist step skipped, which needs a reason.
 // Timeline: "step_skipped".
-func (s *Service) SkipStep(ctx context.Context, actor, id, stepID, reason string) error {
+func (s *Service) SkipStep(ctx context.Context, actor identity.Actor, id, stepID, reason string) error {
 	return s.finishStep(ctx, actor, id, stepID, store.StepSkipped, strings.TrimSpace(reason))
 }
 
-func (s *Service) finishStep(ctx context.Context, actor, id, stepID, status, note string) error {
+func (s *Service) finishStep(ctx context.Context, actor identity.Actor, id, stepID, status, note string) error {
 	action, kind, verb := "step_complete", "step_completed", "complete"
 	if status == store.StepSkipped {
 		action, kind, verb = "step_skip", "step_skipped", "skip"
@@ -511,7 +526,7 @@ func (s *Service) finishStep(ctx context.Context, actor, id, stepID, status, not
 		if status == store.StepSkipped && note == "" {
 			return refused("skipping step %q of %s needs a reason", stepID, id)
 		}
-		if err := tx.SetStepState(ctx, id, stepID, status, note, actor, now); err != nil {
+		if err := tx.SetStepState(ctx, id, stepID, status, note, actor.ID(), now); err != nil {
 			return err
 		}
 		if err := tx.TouchIncident(ctx, id, now); err != nil {
@@ -532,7 +547,7 @@ func (s *Service) finishStep(ctx context.Context, actor, id, stepID, status, not
 
 // AddNote adds a free-text note to the timeline ("note"), also on closed
 // incidents and dismissed events.
-func (s *Service) AddNote(ctx context.Context, actor, id, text string) error {
+func (s *Service) AddNote(ctx context.Context, actor identity.Actor, id, text string) error {
 	o := &op{actor: actor, action: "note", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		if _, err := loadIncident(ctx, tx, id); err != nil {
@@ -549,7 +564,7 @@ func (s *Service) AddNote(ctx context.Context, actor, id, text string) error {
 
 // LinkCustomer records that the incident affects one more customer.
 // Timeline: "customer_linked".
-func (s *Service) LinkCustomer(ctx context.Context, actor, id, customerID string) error {
+func (s *Service) LinkCustomer(ctx context.Context, actor identity.Actor, id, customerID string) error {
 	o := &op{actor: actor, action: "link_customer", incident: id, detail: customerID}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -566,7 +581,7 @@ func (s *Service) LinkCustomer(ctx context.Context, actor, id, customerID string
 		if err != nil {
 			return err
 		}
-		added, err := tx.LinkCustomer(ctx, id, customerID, now, actor)
+		added, err := tx.LinkCustomer(ctx, id, customerID, now, actor.ID())
 		if err != nil {
 			return err
 		}
@@ -584,7 +599,7 @@ func (s *Service) LinkCustomer(ctx context.Context, actor, id, customerID string
 // submitted at the given time (zero: now). Later clocks of a chain (such
 // as NIS2's 72-hour notification after the 24-hour early warning) count
 // from it. Timeline: "obligation_submitted".
-func (s *Service) RecordSubmission(ctx context.Context, actor, id, obligationID string, at time.Time) error {
+func (s *Service) RecordSubmission(ctx context.Context, actor identity.Actor, id, obligationID string, at time.Time) error {
 	o := &op{actor: actor, action: "obligation_submit", incident: id, detail: obligationID}
 	return s.obligationEvent(ctx, o, id, obligationID, store.ObligationSubmitted, at, "")
 }
@@ -592,14 +607,14 @@ func (s *Service) RecordSubmission(ctx context.Context, actor, id, obligationID 
 // PauseObligation stops an obligation's clock from the given time (zero:
 // now), such as when law enforcement asks for a delay; the reason is
 // required. Timeline: "obligation_paused".
-func (s *Service) PauseObligation(ctx context.Context, actor, id, obligationID string, at time.Time, reason string) error {
+func (s *Service) PauseObligation(ctx context.Context, actor identity.Actor, id, obligationID string, at time.Time, reason string) error {
 	o := &op{actor: actor, action: "obligation_pause", incident: id, detail: obligationID}
 	return s.obligationEvent(ctx, o, id, obligationID, store.ObligationPauseStart, at, reason)
 }
 
 // ResumeObligation restarts a paused obligation's clock. Timeline:
 // "obligation_resumed".
-func (s *Service) ResumeObligation(ctx context.Context, actor, id, obligationID string, at time.Time, note string) error {
+func (s *Service) ResumeObligation(ctx context.Context, actor identity.Actor, id, obligationID string, at time.Time, note string) error {
 	o := &op{actor: actor, action: "obligation_resume", incident: id, detail: obligationID}
 	return s.obligationEvent(ctx, o, id, obligationID, store.ObligationPauseEnd, at, note)
 }
@@ -652,7 +667,7 @@ func (s *Service) obligationEvent(ctx context.Context, o *op, id, obligationID, 
 			entryKind, summary = "obligation_resumed", fmt.Sprintf("Resumed the clock of %s", obligationID)
 		}
 		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: obligationID,
-			Kind: kind, At: at, Actor: o.actor, Note: note, RecordedAt: now}); err != nil {
+			Kind: kind, At: at, Actor: o.actor.ID(), Note: note, RecordedAt: now}); err != nil {
 			return err
 		}
 		_, err = appendEntry(ctx, tx, now, o.actor, id, entryKind, summary,
@@ -682,7 +697,7 @@ func obligationState(events []store.ObligationEvent, obligationID string) (submi
 // Close closes an incident. While required steps are open it is refused,
 // unless overrideReason says why it should close anyway. Timeline:
 // "closed".
-func (s *Service) Close(ctx context.Context, actor, id, overrideReason string) error {
+func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideReason string) error {
 	o := &op{actor: actor, action: "close", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -710,6 +725,11 @@ func (s *Service) Close(ctx context.Context, actor, id, overrideReason string) e
 			return refused("cannot close %s: %d required step(s) are still open: %s; "+
 				"finish or skip them, or give a reason to close anyway", id, len(open), strings.Join(open, ", "))
 		}
+		if len(open) > 0 {
+			if err := requireOverride(ctx, tx, o.who, in, "close it with required steps open"); err != nil {
+				return err
+			}
+		}
 		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusClosed, now, now
 		if err := tx.UpdateIncident(ctx, &in); err != nil {
 			return err
@@ -729,7 +749,7 @@ func (s *Service) Close(ctx context.Context, actor, id, overrideReason string) e
 
 // Reopen reopens a closed incident; the reason is required. Timeline:
 // "reopened".
-func (s *Service) Reopen(ctx context.Context, actor, id, reason string) error {
+func (s *Service) Reopen(ctx context.Context, actor identity.Actor, id, reason string) error {
 	o := &op{actor: actor, action: "reopen", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
 		in, err := loadIncident(ctx, tx, id)
@@ -746,6 +766,9 @@ func (s *Service) Reopen(ctx context.Context, actor, id, reason string) error {
 		if reason == "" {
 			return refused("reopening %s needs a reason", id)
 		}
+		if err := requireOverride(ctx, tx, o.who, in, "reopen it"); err != nil {
+			return err
+		}
 		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusOpen, time.Time{}, now
 		if err := tx.UpdateIncident(ctx, &in); err != nil {
 			return err
@@ -755,4 +778,262 @@ func (s *Service) Reopen(ctx context.Context, actor, id, reason string) error {
 		_, err = appendEntry(ctx, tx, now, actor, id, "reopened", "Reopened: "+reason, map[string]any{"reason": reason})
 		return err
 	})
+}
+
+// RecordAnchor records when the moment name happened for the incident: an
+// anchor a regulatory clock runs from, such as "materiality-determined"
+// (the SEC clock), "ransom-paid" (NYDFS) or "classified-major" (DORA); see
+// deadline.AnchorKinds. at is when it happened (zero: now), never in the
+// future, and not before awareness for moments that cannot precede it.
+// A moment that implies a flag sets it (a materiality determination sets
+// sec_material, a ransom payment ransom_paid), as notifications hear.
+// The note says why; it is required when correcting awareness and when
+// replacing an earlier record of the same anchor. The clocks that run from
+// the anchor start, or move, at once. Timeline: "anchor_recorded".
+func (s *Service) RecordAnchor(ctx context.Context, actor identity.Actor, id, name string, at time.Time, note string) error {
+	o := &op{actor: actor, action: "anchor", incident: id, detail: name}
+	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		in, err := loadIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if in.Kind == store.KindEvent {
+			return invalidState("%s is an event that was dismissed as not an incident; it has no clocks", id)
+		}
+		kind, ok := deadline.AnchorByName(name)
+		if !ok {
+			return refused("unknown anchor %q; the clocks run from %s", name, strings.Join(deadline.AnchorNames(), ", "))
+		}
+		o.detail = kind.Name
+		note = strings.TrimSpace(note)
+		if at.IsZero() {
+			at = now
+		}
+		if at.After(now) {
+			return refused("%s of %s: %s is in the future", kind.Name, id, at.Format(time.RFC3339))
+		}
+		events, err := tx.ObligationEvents(ctx, id)
+		if err != nil {
+			return err
+		}
+		aware := in.AwareAt
+		prev, replacing := RecordedAnchor(events, deadline.EventAware)
+		if replacing {
+			aware = prev.At
+		}
+		if kind.AfterAware && at.Before(aware) {
+			return refused("%s of %s cannot be at %s, before the organisation became aware of the incident (%s)",
+				kind.Name, id, at.Format(time.RFC3339), aware.Format(time.RFC3339))
+		}
+		prev, replacing = RecordedAnchor(events, kind.Event)
+		// Moving a recorded moment later moves its clocks later: an
+		// override of the process, like lowering the severity.
+		later := replacing && at.After(prev.At) || kind.Event == deadline.EventAware && !replacing && at.After(in.AwareAt)
+		if later {
+			if err := requireOverride(ctx, tx, o.who, in, fmt.Sprintf("move its %s later, which moves its clocks later", kind.Name)); err != nil {
+				return err
+			}
+		}
+		switch {
+		case kind.NeedsNote && note == "":
+			return refused("recording %s of %s moves every clock that runs from it: say why with a note", kind.Name, id)
+		case replacing && note == "":
+			return refused("%s of %s was recorded as %s by %s; recording it again needs a note saying why",
+				kind.Name, id, prev.At.Format(time.RFC3339), prev.Actor)
+		}
+		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: kind.Event,
+			Kind: store.ObligationAnchor, At: at, Actor: o.actor.ID(), Note: note, RecordedAt: now}); err != nil {
+			return err
+		}
+		// The moment implies its flag: a recorded determination is a
+		// material incident, a recorded payment a ransom paid.
+		setFlag := kind.Sets != "" && !slices.Contains(in.Flags, kind.Sets)
+		if setFlag {
+			in.Flags = slices.Sorted(slices.Values(append(slices.Clone(in.Flags), kind.Sets)))
+			in.UpdatedAt = now
+			if err := tx.UpdateIncident(ctx, &in); err != nil {
+				return err
+			}
+			o.emit(Event{Kind: EventFlagsSet, Flags: []string{kind.Sets}})
+		} else if err := tx.TouchIncident(ctx, id, now); err != nil {
+			return err
+		}
+		rules := deadline.RulesUsing(kind.Event)
+		summary := fmt.Sprintf("Recorded %s at %s", kind.Name, deadline.Format(at))
+		if replacing {
+			summary = fmt.Sprintf("Recorded %s again at %s (was %s)", kind.Name, deadline.Format(at), deadline.Format(prev.At.In(at.Location())))
+		}
+		if setFlag {
+			summary += "; flag " + kind.Sets + " set"
+		}
+		if note != "" {
+			summary += ": " + note
+		}
+		data := map[string]any{"anchor": kind.Name, "event": kind.Event, "at": store.FormatTime(at), "note": note,
+			"rules": nonNil(rules)}
+		if setFlag {
+			data["flag_set"] = kind.Sets
+		}
+		if replacing {
+			data["previous"] = store.FormatTime(prev.At)
+		}
+		_, err = appendEntry(ctx, tx, now, o.actor, id, "anchor_recorded", summary, data)
+		return err
+	})
+}
+
+// RecordedAnchor returns the latest record of the anchor event (such as
+// "determined") among an incident's obligation events.
+func RecordedAnchor(events []store.ObligationEvent, event string) (store.ObligationEvent, bool) {
+	return latestEvent(events, store.ObligationAnchor, event)
+}
+
+// latestEvent returns the last of events of kind about name.
+func latestEvent(events []store.ObligationEvent, kind, name string) (store.ObligationEvent, bool) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == kind && e.ObligationID == name {
+			return e, true
+		}
+	}
+	return store.ObligationEvent{}, false
+}
+
+// BreachRisk is the name of the breach risk assessment's conclusion, the
+// one a DPO decides with DecideRisk.
+const BreachRisk = "breach_risk"
+
+// Breach risk levels a DPO can decide.
+const (
+	RiskNone = "none" // unlikely to result in a risk: no notice to the authority
+	RiskSome = "risk" // a risk: notify the authority
+	RiskHigh = "high" // a high risk: also tell the people
+)
+
+// DecideRisk records a DPO's decision on the breach risk assessment's
+// conclusion for a personal data breach: level none, risk or high, and the
+// reason, which is required. The decision stands until another one
+// replaces it: the flags unlikely_risk and high_risk follow it, so the
+// clocks of GDPR Art. 33 and 34 (and the UK GDPR's) start or stop with it,
+// and notifications on flag:high_risk fire when it sets that flag.
+// Timeline: "risk_decided".
+func (s *Service) DecideRisk(ctx context.Context, actor identity.Actor, id, level, reason string) error {
+	o := &op{actor: actor, action: "risk_decide", incident: id, detail: level}
+	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		in, err := loadIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if in.Kind == store.KindEvent {
+			return invalidState("%s is an event that was dismissed as not an incident; there is no risk to decide", id)
+		}
+		if !slices.Contains(in.Flags, "personal_data_breach") {
+			return invalidState("%s is not a personal data breach: there is no breach risk to decide", id)
+		}
+		level = strings.TrimSpace(level)
+		if !slices.Contains([]string{RiskNone, RiskSome, RiskHigh}, level) {
+			return refused("breach risk %q is not one of %s, %s, %s", level, RiskNone, RiskSome, RiskHigh)
+		}
+		reason = strings.TrimSpace(reason)
+		if reason == "" {
+			return refused("deciding the breach risk of %s needs a reason, for the record the authority may ask for", id)
+		}
+		// The level in force: the last decision, which a re-classification
+		// does not undo, else what the assessment concluded.
+		previous := riskLevel(in.Flags)
+		events, err := tx.ObligationEvents(ctx, id)
+		if err != nil {
+			return err
+		}
+		if dec, ok := RiskDecision(events); ok {
+			previous = dec.Value
+		}
+		if riskRank(level) < riskRank(previous) {
+			if err := requireRiskDecider(ctx, tx, o.who, in, previous, level); err != nil {
+				return err
+			}
+		}
+		old := slices.Clone(in.Flags)
+		in.Flags = applyRiskDecision(in.Flags, level)
+		in.UpdatedAt = now
+		if err := tx.UpdateIncident(ctx, &in); err != nil {
+			return err
+		}
+		if err := tx.InsertObligationEvent(ctx, &store.ObligationEvent{IncidentID: id, ObligationID: BreachRisk,
+			Kind: store.ObligationDecision, At: now, Actor: o.actor.ID(), Note: reason, Value: level, RecordedAt: now}); err != nil {
+			return err
+		}
+		var set []string
+		for _, f := range in.Flags {
+			if !slices.Contains(old, f) {
+				set = append(set, f)
+			}
+		}
+		if len(set) > 0 {
+			o.emit(Event{Kind: EventFlagsSet, Flags: set})
+		}
+		o.detail = previous + " -> " + level
+		summary := fmt.Sprintf("Breach risk decided: %s (was %s): %s", level, previous, reason)
+		if level == previous {
+			summary = fmt.Sprintf("Breach risk confirmed: %s: %s", level, reason)
+		}
+		_, err = appendEntry(ctx, tx, now, o.actor, id, "risk_decided", summary,
+			map[string]any{"level": level, "previous": previous, "reason": reason, "flags": nonNil(in.Flags)})
+		return err
+	})
+}
+
+// DPORole is the runbook role of the data protection officer, who may
+// lower a breach risk the assessment concluded.
+const DPORole = "dpo"
+
+// requireRiskDecider lets a decision that lowers the breach risk (and so
+// stops the authority's or the people's clock) through for the incident's
+// data protection officer (the dpo role) and commander, and for people
+// with the override permission.
+func requireRiskDecider(ctx context.Context, tx *store.Tx, who identity.Who, in Incident, from, to string) error {
+	if who.Can(identity.Override) {
+		return nil
+	}
+	for _, role := range []string{DPORole, identity.CommanderRole} {
+		cur, err := tx.CurrentAssignment(ctx, in.ID, role)
+		switch {
+		case err == nil && who.Person.ID != "" && cur.PersonID == who.Person.ID:
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	return Denied(&identity.Denied{Msg: fmt.Sprintf("only the data protection officer (role %s) or the incident commander of %s, "+
+		"or someone with the override permission, may lower its breach risk from %s to %s; %s is none of them",
+		DPORole, in.ID, from, to, who.ID())})
+}
+
+// riskRank orders the breach risk levels: none < risk < high.
+func riskRank(level string) int {
+	return slices.Index([]string{RiskNone, RiskSome, RiskHigh}, level)
+}
+
+// riskLevel reads the breach risk level from an incident's flags.
+func riskLevel(flags []string) string {
+	switch {
+	case slices.Contains(flags, "high_risk"):
+		return RiskHigh
+	case slices.Contains(flags, "unlikely_risk"):
+		return RiskNone
+	}
+	return RiskSome
+}
+
+// applyRiskDecision returns flags with unlikely_risk and high_risk set as
+// level says, sorted.
+func applyRiskDecision(flags []string, level string) []string {
+	out := slices.DeleteFunc(slices.Clone(flags), func(f string) bool { return f == "unlikely_risk" || f == "high_risk" })
+	switch level {
+	case RiskNone:
+		out = append(out, "unlikely_risk")
+	case RiskHigh:
+		out = append(out, "high_risk")
+	}
+	slices.Sort(out)
+	return out
 }

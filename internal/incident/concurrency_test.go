@@ -42,11 +42,11 @@ func TestTwoStoresWriteConcurrently(t *testing.T) {
 			var err error
 			switch i % 10 {
 			case 0:
-				_, err = svc.Declare(ctx, name, declaration())
+				_, err = svc.Declare(ctx, as(name), declaration())
 			case 5:
-				_, err = svc.Get(ctx, name, shared.ID)
+				_, err = svc.Get(ctx, as(name), shared.ID)
 			default:
-				err = svc.AddNote(ctx, name, shared.ID, fmt.Sprintf("%s %d", name, i))
+				err = svc.AddNote(ctx, as(name), shared.ID, fmt.Sprintf("%s %d", name, i))
 			}
 			if err != nil {
 				errs <- fmt.Errorf("%s action %d: %w", name, i, err)
@@ -55,9 +55,9 @@ func TestTwoStoresWriteConcurrently(t *testing.T) {
 	}
 	wg.Add(4)
 	go writer(svcA, "alice")
-	go writer(svcA, "alice2")
+	go writer(svcA, "carol")
 	go writer(svcB, "bob")
-	go writer(svcB, "bob2")
+	go writer(svcB, "dave")
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -80,7 +80,7 @@ func TestTwoStoresWriteConcurrently(t *testing.T) {
 	}
 	// A change by one is visible to the other at once.
 	before, _ := f.st.MaxTimelineID(ctx)
-	if err := svcB.AddNote(ctx, "bob", shared.ID, "seen?"); err != nil {
+	if err := svcB.AddNote(ctx, as("bob"), shared.ID, "seen?"); err != nil {
 		t.Fatal(err)
 	}
 	if after, _ := f.st.MaxTimelineID(ctx); after != before+1 {
@@ -118,7 +118,7 @@ func TestCrashChild(t *testing.T) {
 	for i := 0; time.Now().Before(deadline); i++ {
 		switch {
 		case current == "" || i%20 == 0:
-			in, err := svc.Declare(ctx, "crash", declaration())
+			in, err := svc.Declare(ctx, as("carol"), declaration())
 			if err != nil {
 				say("error %v", err)
 				os.Exit(2)
@@ -126,14 +126,14 @@ func TestCrashChild(t *testing.T) {
 			current = in.ID
 			say("declared %s", current)
 		case i%20 == 1:
-			if err := svc.CompleteStep(ctx, "crash", current, "revoke-sessions", ""); err != nil {
+			if err := svc.CompleteStep(ctx, as("carol"), current, "revoke-sessions", ""); err != nil {
 				say("error %v", err)
 				os.Exit(2)
 			}
 			say("step %s revoke-sessions", current)
 		default:
 			text := fmt.Sprintf("note %d-%d", os.Getpid(), i)
-			if err := svc.AddNote(ctx, "crash", current, text); err != nil {
+			if err := svc.AddNote(ctx, as("carol"), current, text); err != nil {
 				say("error %v", err)
 				os.Exit(2)
 			}

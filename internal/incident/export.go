@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -35,9 +36,13 @@ type Export struct {
 // in full exports: a customer's copy is redacted and cannot be checked
 // against the chain anyway.
 type ExportEntry struct {
-	Seq      int64           `json:"seq"`
-	At       time.Time       `json:"at"`
-	Actor    string          `json:"actor"`
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	// Auth is how the actor was authenticated (full exports), or "claim"
+	// when they were named with --as (a customer's export, which names no
+	// OS user or address).
+	Auth     string          `json:"auth,omitempty"`
 	Kind     string          `json:"kind"`
 	Summary  string          `json:"summary"`
 	Data     json.RawMessage `json:"data"`
@@ -54,7 +59,7 @@ const Redacted = "[other customer]"
 // customers are left out of the customer list, entries about linking them
 // are dropped, and their names, ids and contacts are replaced by Redacted
 // wherever they appear in text (titles, notes, answers, timeline data).
-func (s *Service) Export(ctx context.Context, actor, id, customerID string) (Export, error) {
+func (s *Service) Export(ctx context.Context, actor identity.Actor, id, customerID string) (Export, error) {
 	o := &op{actor: actor, action: "export", incident: id, detail: "full"}
 	customerID = strings.TrimSpace(customerID)
 	if customerID != "" {
@@ -69,12 +74,16 @@ func (s *Service) Export(ctx context.Context, actor, id, customerID string) (Exp
 		if err != nil {
 			return err
 		}
-		ex = Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor, Incident: d.Incident,
+		if !d.Incident.Drill && !o.who.Can(identity.Export) {
+			return Denied(&identity.Denied{Msg: fmt.Sprintf("exporting %s hands its data out: only people with the "+
+				"export permission may; %s does not have it", id, o.who.ID())})
+		}
+		ex = Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor.ID(), Incident: d.Incident,
 			Customers: d.Customers, Roles: d.Roles, Steps: d.Steps, Obligations: d.Obligations}
 		if customerID == "" {
 			for _, e := range d.Timeline {
-				ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Kind,
-					Summary: e.Summary, Data: e.Data, Hash: e.Hash})
+				ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: e.Auth,
+					Kind: e.Kind, Summary: e.Summary, Data: e.Data, Hash: e.Hash})
 			}
 			return nil
 		}
@@ -150,7 +159,11 @@ func scopeToCustomer(ex *Export, d Detail, customer store.Customer, all []store.
 			return err
 		}
 		summary := r.str(e.Summary)
-		ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Kind,
+		auth := ""
+		if identity.IsClaim(e.Auth) {
+			auth = "claim"
+		}
+		ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: auth, Kind: e.Kind,
 			Summary: summary, Data: raw, Redacted: summary != e.Summary || string(raw) != compact(e.Data)})
 	}
 	return nil

@@ -93,7 +93,7 @@ func TestCustomerExportHidesOtherCustomersWholly(t *testing.T) {
 	d.Summary = "Reported by ciso@northwind.example; Acme Holdings (#acme-security) affected too"
 	d.Customers = []string{"acme", "northwind", "initech"}
 	d.Answers = map[string]any{"reported_by": "CISO@northwind.example"}
-	in, err := f.svc.Declare(ctx, "alice", d)
+	in, err := f.svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +102,11 @@ func TestCustomerExportHidesOtherCustomersWholly(t *testing.T) {
 		"the Initech people called from ciso@initech.example",
 		"Acme Holdings wants the file list sent to #acme-security",
 	} {
-		if err := f.svc.AddNote(ctx, "bob", in.ID, note); err != nil {
+		if err := f.svc.AddNote(ctx, as("bob"), in.ID, note); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ex, err := f.svc.Export(ctx, "alice", in.ID, "acme")
+	ex, err := f.svc.Export(ctx, as("alice"), in.ID, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}

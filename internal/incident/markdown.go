@@ -5,7 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/safetext"
+	"github.com/irtui/irtui/internal/store"
 )
 
 // Markdown renders an export as a Markdown report, with times in loc. All
@@ -82,14 +84,25 @@ func (ex Export) Markdown(loc *time.Location) string {
 		b.WriteString("\n")
 	}
 	if len(ex.Obligations) > 0 {
-		b.WriteString("\n## Notification obligations recorded\n\n")
+		b.WriteString("\n## Notification obligations, anchors and decisions recorded\n\n")
 		for _, o := range ex.Obligations {
-			fmt.Fprintf(&b, "- %s %s at %s by %s %s\n", o.ObligationID, o.Kind, t(o.At), line(o.Actor), line(o.Note))
+			switch o.Kind {
+			case store.ObligationAnchor:
+				fmt.Fprintf(&b, "- anchor %s at %s, recorded by %s %s\n", o.ObligationID, t(o.At), line(o.Actor), line(o.Note))
+			case store.ObligationDecision:
+				fmt.Fprintf(&b, "- decision %s = %s at %s by %s: %s\n", o.ObligationID, line(o.Value), t(o.At), line(o.Actor), line(o.Note))
+			default:
+				fmt.Fprintf(&b, "- %s %s at %s by %s %s\n", o.ObligationID, o.Kind, t(o.At), line(o.Actor), line(o.Note))
+			}
 		}
 	}
 	b.WriteString("\n## Timeline\n\n| # | Time | Who | What | Summary |\n|---|---|---|---|---|\n")
 	for _, e := range ex.Timeline {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", e.Seq, t(e.At), cell(e.Actor), e.Kind, cell(e.Summary))
+		who := identity.Describe(e.Actor, e.Auth)
+		if e.Auth == "claim" {
+			who = e.Actor + " (claimed)"
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", e.Seq, t(e.At), cell(who), e.Kind, cell(e.Summary))
 	}
 	fmt.Fprintf(&b, "\n_Generated %s by %s with irtui._\n", t(ex.GeneratedAt), line(ex.GeneratedBy))
 	return b.String()

@@ -6,7 +6,8 @@
 // Every action is one store transaction that writes the state change, its
 // timeline entries and its audit entry together. Refused and failed actions
 // are audited too, in a transaction of their own. Every read of an incident
-// is audited. The acting user is always passed in explicitly.
+// is audited. The acting user is always passed in explicitly, as an
+// authenticated identity.Actor.
 package incident
 
 import (
@@ -14,13 +15,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -45,14 +45,32 @@ var (
 
 // Error is an error of one of the kinds above with a message for people.
 type Error struct {
-	Kind error // ErrNotFound, ErrInvalidState or ErrRefused
-	Msg  string
+	Kind   error // ErrNotFound, ErrInvalidState or ErrRefused
+	Msg    string
+	denied bool
 }
 
 func (e *Error) Error() string { return e.Msg }
 
-// Unwrap lets errors.Is match the kind.
-func (e *Error) Unwrap() error { return e.Kind }
+// Unwrap lets errors.Is match the kind, and identity.ErrDenied for a
+// refusal because of who asked.
+func (e *Error) Unwrap() []error {
+	if e.denied {
+		return []error{e.Kind, identity.ErrDenied}
+	}
+	return []error{e.Kind}
+}
+
+// Denied makes a refusal because of who asked (an *identity.Denied) an
+// *Error of kind ErrRefused that errors.Is also finds identity.ErrDenied
+// in; any other error is returned as it is.
+func Denied(err error) error {
+	var d *identity.Denied
+	if errors.As(err, &d) {
+		return &Error{Kind: ErrRefused, Msg: d.Msg, denied: true}
+	}
+	return err
+}
 
 func notFound(format string, args ...any) error {
 	return &Error{Kind: ErrNotFound, Msg: fmt.Sprintf(format, args...)}
@@ -93,7 +111,7 @@ const (
 type Event struct {
 	Kind     string
 	Incident Incident // as it is after the change
-	Actor    string
+	Actor    identity.Actor
 	At       time.Time
 	Flags    []string // EventFlagsSet: the flags newly set
 	Role     string   // EventRoleAssigned
@@ -109,31 +127,16 @@ type Notifier interface {
 	OnEvent(ctx context.Context, tx *store.Tx, ev Event) error
 }
 
-// Actor is the name actions are recorded under: the --as flag if given,
-// else $IRTUI_USER, else the operating system's user name.
-func Actor(flagValue string) string {
-	if v := strings.TrimSpace(flagValue); v != "" {
-		return v
-	}
-	if v := strings.TrimSpace(os.Getenv("IRTUI_USER")); v != "" {
-		return v
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if v := os.Getenv("USER"); v != "" {
-		return v
-	}
-	return "unknown"
-}
-
 // op is one audited action in progress.
 type op struct {
-	actor    string
+	actor    identity.Actor
 	action   string // the audit action
 	incident string // set once known
+	drill    bool   // the action is on a drill, though incident is not set yet (a drill's declaration)
+	setup    bool   // the installer may do it while setting the database up (identity.Scope.Setup)
 	detail   string // audit detail on success
 	events   []Event
+	who      identity.Who // the actor as checked against the directory, before fn runs
 }
 
 // emit queues an event for the Notifier; change fills in the incident,
@@ -145,24 +148,69 @@ func (o *op) emit(ev Event) { o.events = append(o.events, ev) }
 // refusal or failure is audited in a transaction of its own.
 func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now time.Time) error) error {
 	now := s.Clock.Now()
-	err := checkActor(o.actor)
-	if err == nil {
-		err = s.Store.Update(ctx, func(tx *store.Tx) error {
-			if err := fn(tx, now); err != nil {
-				return err
-			}
-			if err := s.notify(ctx, tx, o, now); err != nil {
-				return err
-			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
-				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
-		})
-	}
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := s.check(ctx, tx, o); err != nil {
+			return err
+		}
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		if err := s.notify(ctx, tx, o, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+			Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
+	})
 	if err != nil {
 		s.auditFailure(ctx, o, now, err)
 		return err
 	}
 	return nil
+}
+
+// dirReader is what check reads the directory and the incident's drill
+// flag from: the store, or a write transaction.
+type dirReader interface {
+	identity.Reader
+	IncidentDrill(ctx context.Context, id string) (bool, error)
+}
+
+// check establishes who acts (identity.Check) for an action on o's
+// incident, which may be a drill, and keeps it in o.who.
+func (s *Service) check(ctx context.Context, r dirReader, o *op) error {
+	scope := identity.Scope{Drill: o.drill, Setup: o.setup}
+	if o.incident != "" && !o.drill {
+		drill, err := r.IncidentDrill(ctx, o.incident)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		scope.Drill = drill
+	}
+	who, err := identity.Check(ctx, r, o.actor, scope)
+	if err != nil {
+		return Denied(err)
+	}
+	o.who = who
+	return nil
+}
+
+// requireOverride lets an action that overrides the incident's process
+// (closing with required steps open, reopening, lowering the severity,
+// dismissing an incident) through for the incident's commander and for
+// people with the override permission, and refuses it to anyone else.
+func requireOverride(ctx context.Context, tx *store.Tx, who identity.Who, in Incident, doing string) error {
+	if who.Can(identity.Override) {
+		return nil
+	}
+	cur, err := tx.CurrentAssignment(ctx, in.ID, identity.CommanderRole)
+	switch {
+	case err == nil && who.Person.ID != "" && cur.PersonID == who.Person.ID:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	return Denied(&identity.Denied{Msg: fmt.Sprintf("only the incident commander of %s, or someone with the override "+
+		"permission, may %s; %s is neither", in.ID, doing, who.ID())})
 }
 
 // notify hands the action's events to the Notifier.
@@ -186,67 +234,59 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, o *op, now time.Time
 // auditFailure records a refused or failed action. It is best effort: if
 // the database cannot take even that, the caller's error is what matters.
 func (s *Service) auditFailure(ctx context.Context, o *op, now time.Time, cause error) {
+	s.recordFailure(ctx, o, now, cause, false)
+}
+
+// recordFailure is auditFailure; read makes it wait for no writer, as the
+// audit of a read does.
+func (s *Service) recordFailure(ctx context.Context, o *op, now time.Time, cause error, read bool) {
 	outcome := store.OutcomeFailed
 	var e *Error
 	if errors.As(cause, &e) {
 		outcome = store.OutcomeRefused
 	}
-	entry := store.AuditEntry{At: now, Actor: o.actor, Action: o.action, IncidentID: o.incident,
-		Outcome: outcome, Detail: cause.Error()}
-	if entry.Actor == "" {
-		entry.Actor = "(nobody)"
+	if read {
+		identity.RecordRead(ctx, s.Store, now, o.actor, o.action, o.incident, outcome, cause.Error())
+		return
 	}
-	// A cancelled context must not stop the record of what happened.
-	ctx = context.WithoutCancel(ctx)
-	_ = s.Store.Update(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, &entry) })
+	identity.Record(ctx, s.Store, now, o.actor, o.action, o.incident, outcome, cause.Error())
 }
 
 // audited runs a read: fn, then an audit entry of its own, which must be
-// written before the caller may see the data. Opening and listing commit
-// their audit entry without waiting for the disk (store.UpdateNoSync):
-// crash-safe, and made durable by the next change; exports, which hand
-// data out, wait.
+// recorded before the caller may see the data. Opening and listing commit
+// their audit entry without waiting for the disk: crash-safe, and made
+// durable by the next change; exports, which hand data out, wait. A read
+// never waits for a writer: if another process holds the write lock, the
+// entry goes to the pending-audit journal, which the next write takes in
+// (store.RecordRead).
 func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
 	now := s.Clock.Now()
-	err := checkActor(o.actor)
+	err := s.check(ctx, s.Store, o)
 	if err == nil {
 		err = fn()
 	}
 	if err == nil {
-		update := s.Store.UpdateNoSync
-		if o.action == "export" {
-			update = s.Store.Update
-		}
-		err = update(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor, Action: o.action,
-				IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
-		})
+		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+			Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail}, o.action == "export")
 		if err != nil {
 			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
 		}
 	}
 	if err != nil {
-		s.auditFailure(ctx, o, now, err)
+		s.recordFailure(ctx, o, now, err, true)
 		return err
 	}
 	return nil
 }
 
-func checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
-		return refused("no acting user: pass --as NAME or set IRTUI_USER")
-	}
-	return nil
-}
-
 // appendEntry adds one timeline entry.
-func appendEntry(ctx context.Context, tx *store.Tx, now time.Time, actor, incidentID, kind, summary string,
+func appendEntry(ctx context.Context, tx *store.Tx, now time.Time, actor identity.Actor, incidentID, kind, summary string,
 	data map[string]any) (store.TimelineEntry, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return store.TimelineEntry{}, fmt.Errorf("timeline data for %s: %w", kind, err)
 	}
-	e := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor, Kind: kind, Summary: summary, Data: raw}
+	e := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Auth: actor.Auth(), Kind: kind, Summary: summary, Data: raw}
 	if err := tx.AppendTimeline(ctx, &e); err != nil {
 		return store.TimelineEntry{}, err
 	}
@@ -288,17 +328,16 @@ func checkSeverity(sev string) error {
 func rank(sev string) int { return slices.Index(severities, sev) + 1 }
 
 // get reads an incident (optionally a timeline window) and audits it.
-func (s *Service) get(ctx context.Context, actor, id string, offset, limit int) (Detail, error) {
-	o := &op{actor: actor, action: "open", incident: id}
+func (s *Service) get(ctx context.Context, o *op, offset, limit int) (Detail, error) {
 	if limit > 0 {
-		o.detail = fmt.Sprintf("timeline entries %d-%d", offset+1, offset+limit)
+		o.detail = strings.TrimSpace(o.detail + fmt.Sprintf(" timeline entries %d-%d", offset+1, offset+limit))
 	}
 	var d Detail
 	err := s.audited(ctx, o, func() error {
 		var err error
-		d, err = s.Store.IncidentWindow(ctx, id, offset, limit)
+		d, err = s.Store.IncidentWindow(ctx, o.incident, offset, limit)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound("incident %s does not exist", id)
+			return notFound("incident %s does not exist", o.incident)
 		}
 		return err
 	})
@@ -310,19 +349,31 @@ func (s *Service) get(ctx context.Context, actor, id string, offset, limit int) 
 
 // Get reads an incident with everything recorded about it, and audits the
 // access (action "open").
-func (s *Service) Get(ctx context.Context, actor, id string) (Detail, error) {
-	return s.get(ctx, actor, id, 0, 0)
+func (s *Service) Get(ctx context.Context, actor identity.Actor, id string) (Detail, error) {
+	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, 0, 0)
 }
 
 // GetWindow is Get with only limit timeline entries from offset, for long
 // timelines. Detail.TimelineTotal counts them all.
-func (s *Service) GetWindow(ctx context.Context, actor, id string, offset, limit int) (Detail, error) {
-	return s.get(ctx, actor, id, offset, limit)
+func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
+	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, offset, limit)
 }
 
 // List lists incidents, most recent first, and audits the access.
-func (s *Service) List(ctx context.Context, actor string, f store.ListFilter) ([]Incident, error) {
-	o := &op{actor: actor, action: "list", detail: describeFilter(f)}
+//
+// Someone acting under a claim (--as) outside local trust mode may see
+// drill incidents only: their list holds drills alone.
+func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, error) {
+	return s.list(ctx, actor, f, nil)
+}
+
+// list is List; more, if set, reads what else the caller shows with the
+// list, before the access is audited.
+func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFilter, more func([]Incident) error) ([]Incident, error) {
+	if actor.Method == identity.Claim && !actor.Trusted && f.Drill == store.DrillAny {
+		f.Drill = store.DrillOnly
+	}
+	o := &op{actor: actor, action: "list", detail: describeFilter(f), drill: f.Drill == store.DrillOnly}
 	var out []Incident
 	err := s.audited(ctx, o, func() error {
 		if !slices.Contains([]string{"", store.StatusOpen, store.StatusClosed}, f.Status) {
@@ -332,14 +383,56 @@ func (s *Service) List(ctx context.Context, actor string, f store.ListFilter) ([
 			return refused("cannot list %q: use incident, event or nothing for both", f.Kind)
 		}
 		var err error
-		out, err = s.Store.ListIncidents(ctx, f)
-		return err
+		if out, err = s.Store.ListIncidents(ctx, f); err != nil || more == nil {
+			return err
+		}
+		return more(out)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
+
+// ListSummaries is List with what a list shows beside each open
+// incident: its commander and the submissions and pauses its clocks
+// depend on. It is audited as one list.
+func (s *Service) ListSummaries(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, map[string]store.Summary, error) {
+	var sums map[string]store.Summary
+	list, err := s.list(ctx, actor, f, func(list []Incident) error {
+		all, err := s.Store.OpenSummaries(ctx)
+		if err != nil {
+			return err
+		}
+		sums = make(map[string]store.Summary, len(list))
+		for _, in := range list {
+			if sm, ok := all[in.ID]; ok {
+				sums[in.ID] = sm
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return list, sums, nil
+}
+
+// Refresh reads again an incident that is on screen, with its timeline
+// window, after something changed. It is audited like Get (action
+// "open", detail "refresh").
+func (s *Service) Refresh(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
+	return s.get(ctx, &op{actor: actor, action: "open", incident: id, detail: "refresh"}, offset, limit)
+}
+
+// Version changes when what the app shows has changed, in this process or
+// another (store.Version); Changed is closed when this process next
+// commits such a change (store.Changed). Neither reads incident data, so
+// neither is audited.
+func (s *Service) Version(ctx context.Context) (int64, error) { return s.Store.Version(ctx) }
+
+// Changed: see Version.
+func (s *Service) Changed() <-chan struct{} { return s.Store.Changed() }
 
 func describeFilter(f store.ListFilter) string {
 	parts := []string{"status=" + orAll(f.Status), "kind=" + orAll(f.Kind)}
@@ -363,4 +456,34 @@ func orAll(s string) string {
 		return "all"
 	}
 	return s
+}
+
+// VerifyAudit checks the record (store.Verify: the hash chains, the state
+// tables, the given checkpoints, SQLite's integrity check) for someone
+// allowed to see all of it, and audits the access. Problems found in the
+// file mark it damaged, so that nothing more is written to it.
+func (s *Service) VerifyAudit(ctx context.Context, actor identity.Actor, opts ...store.VerifyOptions) (store.Report, error) {
+	o := &op{actor: actor, action: "audit_verify", setup: true}
+	var opt store.VerifyOptions
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	var rep store.Report
+	err := s.audited(ctx, o, func() error {
+		var err error
+		rep, err = store.Verify(ctx, s.Store.Path(), opt)
+		o.detail = fmt.Sprintf("%d timeline and %d audit entries, %d checkpoints", rep.Timeline.Entries, rep.Audit.Entries,
+			rep.Checkpoints)
+		if !rep.OK {
+			o.detail += fmt.Sprintf("; %d problem(s)", len(rep.Problems))
+		}
+		if rep.Integrity != "" && rep.Integrity != "ok" {
+			s.Store.MarkDamaged("integrity_check: " + strings.ReplaceAll(rep.Integrity, "\n", "; "))
+		}
+		return err
+	})
+	if err != nil {
+		return store.Report{}, err
+	}
+	return rep, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -20,9 +19,11 @@ var t0 = time.Date(2026, 3, 14, 2, 47, 0, 0, time.UTC)
 
 var directory = store.Directory{
 	People: []store.Person{
-		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander", "scribe"}},
+		// alice leads: she may override the process and export.
+		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander", "scribe"}, Permissions: []string{"export", "override"}},
 		{ID: "bob", Name: "Bob Okafor", Roles: []string{"incident_commander"}},
-		{ID: "carol", Name: "Carol Diaz"},
+		{ID: "carol", Name: "Carol Diaz", Permissions: []string{"override"}},
+		{ID: "dave", Name: "Dave Lee"},
 	},
 	Customers: []store.Customer{
 		{ID: "acme", Name: "Acme Holdings", ContactKind: "email", Contact: "security@acme.test"},
@@ -76,7 +77,7 @@ func declaration() Declaration {
 
 func (f *fixture) declare(t *testing.T) Incident {
 	t.Helper()
-	in, err := f.svc.Declare(context.Background(), "alice", declaration())
+	in, err := f.svc.Declare(context.Background(), as("alice"), declaration())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestDeclareRecordsIncidentTimelineAndAudit(t *testing.T) {
 		t.Errorf("audit entry does not vouch for the timeline: %+v", a)
 	}
 
-	second, err := f.svc.Declare(ctx, "bob", declaration())
+	second, err := f.svc.Declare(ctx, as("bob"), declaration())
 	if err != nil || second.ID != "INC-0002" {
 		t.Fatalf("second: %v, %v", second.ID, err)
 	}
@@ -201,12 +202,12 @@ func TestDeclareDismissedEvent(t *testing.T) {
 	ctx := context.Background()
 	d := declaration()
 	d.Incident, d.Severity = false, "SEV4"
-	_, err := f.svc.Declare(ctx, "alice", d)
+	_, err := f.svc.Declare(ctx, as("alice"), d)
 	wantErr(t, err, ErrRefused, "without a reason")
 	f.wantAudit(t, "declare", "", store.OutcomeRefused)
 
 	d.DismissReason = "the login was the admin, travelling"
-	ev, err := f.svc.Declare(ctx, "alice", d)
+	ev, err := f.svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,15 +220,15 @@ func TestDeclareDismissedEvent(t *testing.T) {
 		t.Errorf("timeline = %v", k)
 	}
 	// Events are listed apart from incidents.
-	events, err := f.svc.List(ctx, "alice", store.ListFilter{Kind: store.KindEvent})
+	events, err := f.svc.List(ctx, as("alice"), store.ListFilter{Kind: store.KindEvent})
 	if err != nil || len(events) != 1 {
 		t.Errorf("events: %v, %v", events, err)
 	}
 	f.refusedWithoutChange(t, ev.ID, "step_complete", ErrInvalidState, func() error {
-		return f.svc.CompleteStep(ctx, "alice", ev.ID, "reset-mfa", "")
+		return f.svc.CompleteStep(ctx, as("alice"), ev.ID, "reset-mfa", "")
 	}, ev.ID, "dismissed")
 	f.refusedWithoutChange(t, ev.ID, "close", ErrInvalidState, func() error {
-		return f.svc.Close(ctx, "alice", ev.ID, "")
+		return f.svc.Close(ctx, as("alice"), ev.ID, "")
 	}, ev.ID)
 }
 
@@ -247,12 +248,12 @@ func TestDeclareRefusals(t *testing.T) {
 		{"no runbook", "alice", func(d *Declaration) { d.RunbookID = "" }, ErrRefused, []string{"runbook"}},
 		{"aware in the future", "alice", func(d *Declaration) { d.AwareAt = t0.Add(time.Hour) }, ErrRefused, []string{"future"}},
 		{"step twice", "alice", func(d *Declaration) { d.Steps = append(d.Steps, d.Steps[0]) }, ErrRefused, []string{`"revoke-sessions"`, "twice"}},
-		{"no actor", "", func(*Declaration) {}, ErrRefused, []string{"--as"}},
+		{"no actor", "", func(*Declaration) {}, ErrRefused, []string{"no acting user"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := declaration()
 			tc.edit(&d)
-			_, err := f.svc.Declare(ctx, tc.actor, d)
+			_, err := f.svc.Declare(ctx, as(tc.actor), d)
 			wantErr(t, err, tc.kind, tc.mentions...)
 			f.wantAudit(t, "declare", "", store.OutcomeRefused)
 			if list, _ := f.st.ListIncidents(ctx, store.ListFilter{}); len(list) != 0 {
@@ -271,7 +272,7 @@ func TestReclassify(t *testing.T) {
 	in := f.declare(t)
 	c := Classification{Incident: true, Category: in.Category, AttackVector: in.AttackVector, Severity: "SEV1",
 		Rationale: []string{"production data was exported"}, Flags: []string{"personal_data_breach", "nis2_significant"}}
-	got, err := f.svc.Reclassify(ctx, "alice", in.ID, c)
+	got, err := f.svc.Reclassify(ctx, as("alice"), in.ID, c)
 	if err != nil || got.Severity != "SEV1" || len(got.Flags) != 2 {
 		t.Fatalf("reclassify: %+v, %v", got, err)
 	}
@@ -282,27 +283,27 @@ func TestReclassify(t *testing.T) {
 
 	c.Severity = "SEV3"
 	f.refusedWithoutChange(t, in.ID, "reclassify", ErrRefused, func() error {
-		_, err := f.svc.Reclassify(ctx, "alice", in.ID, c)
+		_, err := f.svc.Reclassify(ctx, as("alice"), in.ID, c)
 		return err
 	}, "SEV1", "SEV3", "reason")
 	c.Reason = "the export was of test data"
-	if _, err := f.svc.Reclassify(ctx, "alice", in.ID, c); err != nil {
+	if _, err := f.svc.Reclassify(ctx, as("alice"), in.ID, c); err != nil {
 		t.Fatal(err)
 	}
 
 	// Not an incident after all, then an incident again.
 	c = Classification{Incident: false, Severity: "SEV4"}
 	f.refusedWithoutChange(t, in.ID, "reclassify", ErrRefused, func() error {
-		_, err := f.svc.Reclassify(ctx, "alice", in.ID, c)
+		_, err := f.svc.Reclassify(ctx, as("alice"), in.ID, c)
 		return err
 	}, "reason")
 	c.DismissReason = "a red-team exercise we were not told about"
-	ev, err := f.svc.Reclassify(ctx, "alice", in.ID, c)
+	ev, err := f.svc.Reclassify(ctx, as("alice"), in.ID, c)
 	if err != nil || ev.Kind != store.KindEvent || ev.Status != store.StatusClosed || ev.ClosedAt.IsZero() {
 		t.Fatalf("dismiss: %+v, %v", ev, err)
 	}
 	c = Classification{Incident: true, Severity: "SEV2", Reason: "the red team denies it"}
-	back, err := f.svc.Reclassify(ctx, "alice", in.ID, c)
+	back, err := f.svc.Reclassify(ctx, as("alice"), in.ID, c)
 	if err != nil || back.Kind != store.KindIncident || back.Status != store.StatusOpen || !back.ClosedAt.IsZero() {
 		t.Fatalf("promote: %+v, %v", back, err)
 	}
@@ -310,7 +311,7 @@ func TestReclassify(t *testing.T) {
 	if !slices.Equal(k[len(k)-4:], []string{"classified", "dismissed", "classified", "declared"}) {
 		t.Errorf("timeline = %v", k)
 	}
-	_, err = f.svc.Reclassify(ctx, "alice", "INC-0404", c)
+	_, err = f.svc.Reclassify(ctx, as("alice"), "INC-0404", c)
 	wantErr(t, err, ErrNotFound, "INC-0404")
 	f.wantAudit(t, "reclassify", "INC-0404", store.OutcomeRefused)
 }
@@ -319,7 +320,7 @@ func TestChangeSeverity(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := f.declare(t) // SEV2
-	if err := f.svc.ChangeSeverity(ctx, "alice", in.ID, "SEV1", ""); err != nil {
+	if err := f.svc.ChangeSeverity(ctx, as("alice"), in.ID, "SEV1", ""); err != nil {
 		t.Fatal(err)
 	}
 	d := f.detail(t, in.ID)
@@ -328,15 +329,15 @@ func TestChangeSeverity(t *testing.T) {
 	}
 	f.wantAudit(t, "severity", in.ID, store.OutcomeOK)
 	f.refusedWithoutChange(t, in.ID, "severity", ErrRefused, func() error {
-		return f.svc.ChangeSeverity(ctx, "alice", in.ID, "SEV3", " ")
+		return f.svc.ChangeSeverity(ctx, as("alice"), in.ID, "SEV3", " ")
 	}, "lowering", "SEV1", "SEV3", "reason")
 	f.refusedWithoutChange(t, in.ID, "severity", ErrInvalidState, func() error {
-		return f.svc.ChangeSeverity(ctx, "alice", in.ID, "SEV1", "")
+		return f.svc.ChangeSeverity(ctx, as("alice"), in.ID, "SEV1", "")
 	}, "already SEV1")
 	f.refusedWithoutChange(t, in.ID, "severity", ErrRefused, func() error {
-		return f.svc.ChangeSeverity(ctx, "alice", in.ID, "critical", "")
+		return f.svc.ChangeSeverity(ctx, as("alice"), in.ID, "critical", "")
 	}, `"critical"`)
-	if err := f.svc.ChangeSeverity(ctx, "alice", in.ID, "SEV3", "contained to one host"); err != nil {
+	if err := f.svc.ChangeSeverity(ctx, as("alice"), in.ID, "SEV3", "contained to one host"); err != nil {
 		t.Fatal(err)
 	}
 	d = f.detail(t, in.ID)
@@ -344,11 +345,11 @@ func TestChangeSeverity(t *testing.T) {
 	if last.Kind != "severity_lowered" || !strings.Contains(last.Summary, "contained to one host") {
 		t.Errorf("after lowering: %+v", last)
 	}
-	if err := f.svc.Close(ctx, "alice", in.ID, "drill over"); err != nil {
+	if err := f.svc.Close(ctx, as("alice"), in.ID, "drill over"); err != nil {
 		t.Fatal(err)
 	}
 	f.refusedWithoutChange(t, in.ID, "severity", ErrInvalidState, func() error {
-		return f.svc.ChangeSeverity(ctx, "alice", in.ID, "SEV1", "")
+		return f.svc.ChangeSeverity(ctx, as("alice"), in.ID, "SEV1", "")
 	}, "closed")
 }
 
@@ -356,27 +357,27 @@ func TestAssignAcknowledgeHandOver(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := f.declare(t)
-	if err := f.svc.Assign(ctx, "alice", in.ID, "incident_commander", "alice"); err != nil {
+	if err := f.svc.Assign(ctx, as("alice"), in.ID, "incident_commander", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	f.wantAudit(t, "assign", in.ID, store.OutcomeOK)
 	f.refusedWithoutChange(t, in.ID, "acknowledge", ErrRefused, func() error {
-		return f.svc.Acknowledge(ctx, "bob", in.ID, "incident_commander")
+		return f.svc.Acknowledge(ctx, as("bob"), in.ID, "incident_commander")
 	}, "only alice", "incident_commander", "you are bob")
 	f.clock.Advance(time.Minute)
-	if err := f.svc.Acknowledge(ctx, "alice", in.ID, "incident_commander"); err != nil {
+	if err := f.svc.Acknowledge(ctx, as("alice"), in.ID, "incident_commander"); err != nil {
 		t.Fatal(err)
 	}
 	f.refusedWithoutChange(t, in.ID, "acknowledge", ErrInvalidState, func() error {
-		return f.svc.Acknowledge(ctx, "alice", in.ID, "incident_commander")
+		return f.svc.Acknowledge(ctx, as("alice"), in.ID, "incident_commander")
 	}, "already acknowledged")
 	f.refusedWithoutChange(t, in.ID, "assign", ErrInvalidState, func() error {
-		return f.svc.Assign(ctx, "alice", in.ID, "incident_commander", "alice")
+		return f.svc.Assign(ctx, as("alice"), in.ID, "incident_commander", "alice")
 	}, "alice already holds incident_commander")
 
 	// Hand-over to bob.
 	f.clock.Advance(time.Hour)
-	if err := f.svc.Assign(ctx, "alice", in.ID, "incident_commander", "bob"); err != nil {
+	if err := f.svc.Assign(ctx, as("alice"), in.ID, "incident_commander", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	d := f.detail(t, in.ID)
@@ -396,13 +397,13 @@ func TestAssignAcknowledgeHandOver(t *testing.T) {
 		t.Errorf("hand-over entry = %+v", last)
 	}
 	f.refusedWithoutChange(t, in.ID, "acknowledge", ErrRefused, func() error {
-		return f.svc.Acknowledge(ctx, "alice", in.ID, "incident_commander")
+		return f.svc.Acknowledge(ctx, as("alice"), in.ID, "incident_commander")
 	}, "only bob")
-	if err := f.svc.Acknowledge(ctx, "bob", in.ID, "incident_commander"); err != nil {
+	if err := f.svc.Acknowledge(ctx, as("bob"), in.ID, "incident_commander"); err != nil {
 		t.Fatal(err)
 	}
 	// bob's directory entry does not list scribe; recorded, not refused.
-	if err := f.svc.Assign(ctx, "bob", in.ID, "scribe", "bob"); err != nil {
+	if err := f.svc.Assign(ctx, as("bob"), in.ID, "scribe", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	d = f.detail(t, in.ID)
@@ -411,15 +412,15 @@ func TestAssignAcknowledgeHandOver(t *testing.T) {
 	}
 
 	f.refusedWithoutChange(t, in.ID, "assign", ErrNotFound, func() error {
-		return f.svc.Assign(ctx, "bob", in.ID, "comms_lead", "mallory")
+		return f.svc.Assign(ctx, as("bob"), in.ID, "comms_lead", "mallory")
 	}, `"mallory"`, "directory")
 	f.refusedWithoutChange(t, in.ID, "assign", ErrNotFound, func() error {
-		return f.svc.Assign(ctx, "bob", in.ID, "janitor", "carol")
+		return f.svc.Assign(ctx, as("bob"), in.ID, "janitor", "carol")
 	}, `"janitor"`, "account-compromise", "comms_lead")
 	f.refusedWithoutChange(t, in.ID, "acknowledge", ErrNotFound, func() error {
-		return f.svc.Acknowledge(ctx, "carol", in.ID, "comms_lead")
+		return f.svc.Acknowledge(ctx, as("carol"), in.ID, "comms_lead")
 	}, "nobody holds comms_lead")
-	wantErr(t, f.svc.Assign(ctx, "bob", "INC-0404", "scribe", "carol"), ErrNotFound, "INC-0404")
+	wantErr(t, f.svc.Assign(ctx, as("bob"), "INC-0404", "scribe", "carol"), ErrNotFound, "INC-0404")
 	f.wantAudit(t, "assign", "INC-0404", store.OutcomeRefused)
 }
 
@@ -428,7 +429,7 @@ func TestStepsCompleteAndSkip(t *testing.T) {
 	ctx := context.Background()
 	in := f.declare(t)
 	f.clock.Advance(10 * time.Minute)
-	if err := f.svc.CompleteStep(ctx, "bob", in.ID, "revoke-sessions", "all 14 sessions revoked"); err != nil {
+	if err := f.svc.CompleteStep(ctx, as("bob"), in.ID, "revoke-sessions", "all 14 sessions revoked"); err != nil {
 		t.Fatal(err)
 	}
 	f.wantAudit(t, "step_complete", in.ID, store.OutcomeOK)
@@ -441,25 +442,25 @@ func TestStepsCompleteAndSkip(t *testing.T) {
 		t.Errorf("entry = %+v", last)
 	}
 	f.refusedWithoutChange(t, in.ID, "step_complete", ErrInvalidState, func() error {
-		return f.svc.CompleteStep(ctx, "bob", in.ID, "revoke-sessions", "")
+		return f.svc.CompleteStep(ctx, as("bob"), in.ID, "revoke-sessions", "")
 	}, `"revoke-sessions"`, "already done")
 	f.refusedWithoutChange(t, in.ID, "step_skip", ErrRefused, func() error {
-		return f.svc.SkipStep(ctx, "bob", in.ID, "reset-mfa", "")
+		return f.svc.SkipStep(ctx, as("bob"), in.ID, "reset-mfa", "")
 	}, `"reset-mfa"`, "reason")
-	if err := f.svc.SkipStep(ctx, "bob", in.ID, "reset-mfa", "hardware keys, nothing to reset"); err != nil {
+	if err := f.svc.SkipStep(ctx, as("bob"), in.ID, "reset-mfa", "hardware keys, nothing to reset"); err != nil {
 		t.Fatal(err)
 	}
 	if d := f.detail(t, in.ID); d.Steps[1].Status != store.StepSkipped || d.Timeline[len(d.Timeline)-1].Kind != "step_skipped" {
 		t.Errorf("skip: %+v", d.Steps[1])
 	}
 	f.refusedWithoutChange(t, in.ID, "step_complete", ErrNotFound, func() error {
-		return f.svc.CompleteStep(ctx, "bob", in.ID, "call-the-fbi", "")
+		return f.svc.CompleteStep(ctx, as("bob"), in.ID, "call-the-fbi", "")
 	}, `"call-the-fbi"`, in.ID)
-	if err := f.svc.Close(ctx, "bob", in.ID, ""); err != nil {
+	if err := f.svc.Close(ctx, as("bob"), in.ID, ""); err != nil {
 		t.Fatal(err) // only the optional step is open
 	}
 	f.refusedWithoutChange(t, in.ID, "step_complete", ErrInvalidState, func() error {
-		return f.svc.CompleteStep(ctx, "bob", in.ID, "lessons", "")
+		return f.svc.CompleteStep(ctx, as("bob"), in.ID, "lessons", "")
 	}, "closed", "reopen")
 }
 
@@ -468,13 +469,13 @@ func TestCloseAndReopen(t *testing.T) {
 	ctx := context.Background()
 	in := f.declare(t)
 	f.refusedWithoutChange(t, in.ID, "close", ErrRefused, func() error {
-		return f.svc.Close(ctx, "alice", in.ID, "")
+		return f.svc.Close(ctx, as("alice"), in.ID, "")
 	}, "2 required step(s)", "revoke-sessions, reset-mfa")
 	if a := f.lastAudit(t); !strings.Contains(a.Detail, "revoke-sessions") {
 		t.Errorf("refusal audit detail = %q", a.Detail)
 	}
 	f.clock.Advance(time.Hour)
-	if err := f.svc.Close(ctx, "alice", in.ID, "false positive confirmed by the vendor"); err != nil {
+	if err := f.svc.Close(ctx, as("alice"), in.ID, "false positive confirmed by the vendor"); err != nil {
 		t.Fatal(err)
 	}
 	a := f.wantAudit(t, "close", in.ID, store.OutcomeOK)
@@ -490,12 +491,12 @@ func TestCloseAndReopen(t *testing.T) {
 		t.Errorf("closed entry = %+v %s", last, last.Data)
 	}
 	f.refusedWithoutChange(t, in.ID, "close", ErrInvalidState, func() error {
-		return f.svc.Close(ctx, "alice", in.ID, "again")
+		return f.svc.Close(ctx, as("alice"), in.ID, "again")
 	}, "already closed")
 	f.refusedWithoutChange(t, in.ID, "reopen", ErrRefused, func() error {
-		return f.svc.Reopen(ctx, "alice", in.ID, "")
+		return f.svc.Reopen(ctx, as("alice"), in.ID, "")
 	}, "reason")
-	if err := f.svc.Reopen(ctx, "alice", in.ID, "the vendor was wrong"); err != nil {
+	if err := f.svc.Reopen(ctx, as("alice"), in.ID, "the vendor was wrong"); err != nil {
 		t.Fatal(err)
 	}
 	if d := f.detail(t, in.ID); d.Incident.Status != store.StatusOpen || !d.Incident.ClosedAt.IsZero() ||
@@ -503,17 +504,17 @@ func TestCloseAndReopen(t *testing.T) {
 		t.Errorf("reopened = %+v", d.Incident)
 	}
 	f.refusedWithoutChange(t, in.ID, "reopen", ErrInvalidState, func() error {
-		return f.svc.Reopen(ctx, "alice", in.ID, "again")
+		return f.svc.Reopen(ctx, as("alice"), in.ID, "again")
 	}, "is open")
 	for _, s := range []string{"revoke-sessions", "reset-mfa"} {
-		if err := f.svc.CompleteStep(ctx, "alice", in.ID, s, ""); err != nil {
+		if err := f.svc.CompleteStep(ctx, as("alice"), in.ID, s, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.svc.Close(ctx, "alice", in.ID, ""); err != nil {
+	if err := f.svc.Close(ctx, as("alice"), in.ID, ""); err != nil {
 		t.Fatalf("close with all required steps done: %v", err)
 	}
-	wantErr(t, f.svc.Close(ctx, "alice", "INC-0404", ""), ErrNotFound, "INC-0404")
+	wantErr(t, f.svc.Close(ctx, as("alice"), "INC-0404", ""), ErrNotFound, "INC-0404")
 	f.wantAudit(t, "close", "INC-0404", store.OutcomeRefused)
 }
 
@@ -521,7 +522,7 @@ func TestNotes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := f.declare(t)
-	if err := f.svc.AddNote(ctx, "carol", in.ID, "  attacker IP 203.0.113.7 blocked at the edge  "); err != nil {
+	if err := f.svc.AddNote(ctx, as("carol"), in.ID, "  attacker IP 203.0.113.7 blocked at the edge  "); err != nil {
 		t.Fatal(err)
 	}
 	d := f.detail(t, in.ID)
@@ -531,15 +532,15 @@ func TestNotes(t *testing.T) {
 	}
 	f.wantAudit(t, "note", in.ID, store.OutcomeOK)
 	f.refusedWithoutChange(t, in.ID, "note", ErrRefused, func() error {
-		return f.svc.AddNote(ctx, "carol", in.ID, " \n ")
+		return f.svc.AddNote(ctx, as("carol"), in.ID, " \n ")
 	}, "text")
-	if err := f.svc.Close(ctx, "carol", in.ID, "testing"); err != nil {
+	if err := f.svc.Close(ctx, as("carol"), in.ID, "testing"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.AddNote(ctx, "carol", in.ID, "post-incident: vendor ticket 4411"); err != nil {
+	if err := f.svc.AddNote(ctx, as("carol"), in.ID, "post-incident: vendor ticket 4411"); err != nil {
 		t.Errorf("note on a closed incident: %v", err)
 	}
-	wantErr(t, f.svc.AddNote(ctx, "carol", "INC-0404", "x"), ErrNotFound, "INC-0404")
+	wantErr(t, f.svc.AddNote(ctx, as("carol"), "INC-0404", "x"), ErrNotFound, "INC-0404")
 	f.wantAudit(t, "note", "INC-0404", store.OutcomeRefused)
 }
 
@@ -547,17 +548,17 @@ func TestLinkCustomer(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := f.declare(t)
-	if err := f.svc.LinkCustomer(ctx, "alice", in.ID, "initech"); err != nil {
+	if err := f.svc.LinkCustomer(ctx, as("alice"), in.ID, "initech"); err != nil {
 		t.Fatal(err)
 	}
 	if d := f.detail(t, in.ID); len(d.Customers) != 3 || d.Timeline[len(d.Timeline)-1].Kind != "customer_linked" {
 		t.Errorf("customers = %+v", d.Customers)
 	}
 	f.refusedWithoutChange(t, in.ID, "link_customer", ErrInvalidState, func() error {
-		return f.svc.LinkCustomer(ctx, "alice", in.ID, "acme")
+		return f.svc.LinkCustomer(ctx, as("alice"), in.ID, "acme")
 	}, `"acme"`, "already linked")
 	f.refusedWithoutChange(t, in.ID, "link_customer", ErrNotFound, func() error {
-		return f.svc.LinkCustomer(ctx, "alice", in.ID, "hooli")
+		return f.svc.LinkCustomer(ctx, as("alice"), in.ID, "hooli")
 	}, `"hooli"`)
 }
 
@@ -567,7 +568,7 @@ func TestObligations(t *testing.T) {
 	in := f.declare(t)
 	f.clock.Advance(20 * time.Hour)
 	early := t0.Add(18 * time.Hour)
-	if err := f.svc.RecordSubmission(ctx, "alice", in.ID, "nis2_early_warning", early); err != nil {
+	if err := f.svc.RecordSubmission(ctx, as("alice"), in.ID, "nis2_early_warning", early); err != nil {
 		t.Fatal(err)
 	}
 	f.wantAudit(t, "obligation_submit", in.ID, store.OutcomeOK)
@@ -577,25 +578,25 @@ func TestObligations(t *testing.T) {
 		t.Errorf("obligations = %+v", d.Obligations)
 	}
 	f.refusedWithoutChange(t, in.ID, "obligation_submit", ErrInvalidState, func() error {
-		return f.svc.RecordSubmission(ctx, "alice", in.ID, "nis2_early_warning", time.Time{})
+		return f.svc.RecordSubmission(ctx, as("alice"), in.ID, "nis2_early_warning", time.Time{})
 	}, "nis2_early_warning", "already")
 	f.refusedWithoutChange(t, in.ID, "obligation_submit", ErrRefused, func() error {
-		return f.svc.RecordSubmission(ctx, "alice", in.ID, "gdpr_art33", t0.Add(48*time.Hour))
+		return f.svc.RecordSubmission(ctx, as("alice"), in.ID, "gdpr_art33", t0.Add(48*time.Hour))
 	}, "future")
 	f.refusedWithoutChange(t, in.ID, "obligation_pause", ErrRefused, func() error {
-		return f.svc.PauseObligation(ctx, "alice", in.ID, "gdpr_art34", time.Time{}, "")
+		return f.svc.PauseObligation(ctx, as("alice"), in.ID, "gdpr_art34", time.Time{}, "")
 	}, "reason")
 	f.refusedWithoutChange(t, in.ID, "obligation_resume", ErrInvalidState, func() error {
-		return f.svc.ResumeObligation(ctx, "alice", in.ID, "gdpr_art34", time.Time{}, "")
+		return f.svc.ResumeObligation(ctx, as("alice"), in.ID, "gdpr_art34", time.Time{}, "")
 	}, "not paused")
-	if err := f.svc.PauseObligation(ctx, "alice", in.ID, "gdpr_art34", time.Time{}, "police asked us to wait"); err != nil {
+	if err := f.svc.PauseObligation(ctx, as("alice"), in.ID, "gdpr_art34", time.Time{}, "police asked us to wait"); err != nil {
 		t.Fatal(err)
 	}
 	f.refusedWithoutChange(t, in.ID, "obligation_pause", ErrInvalidState, func() error {
-		return f.svc.PauseObligation(ctx, "alice", in.ID, "gdpr_art34", time.Time{}, "again")
+		return f.svc.PauseObligation(ctx, as("alice"), in.ID, "gdpr_art34", time.Time{}, "again")
 	}, "already paused")
 	f.clock.Advance(time.Hour)
-	if err := f.svc.ResumeObligation(ctx, "alice", in.ID, "gdpr_art34", time.Time{}, ""); err != nil {
+	if err := f.svc.ResumeObligation(ctx, as("alice"), in.ID, "gdpr_art34", time.Time{}, ""); err != nil {
 		t.Fatal(err)
 	}
 	d = f.detail(t, in.ID)
@@ -606,10 +607,10 @@ func TestObligations(t *testing.T) {
 		t.Errorf("obligations = %+v", d.Obligations)
 	}
 	// Obligations outlive closing: final reports are due a month later.
-	if err := f.svc.Close(ctx, "alice", in.ID, "contained"); err != nil {
+	if err := f.svc.Close(ctx, as("alice"), in.ID, "contained"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.RecordSubmission(ctx, "alice", in.ID, "nis2_final_report", time.Time{}); err != nil {
+	if err := f.svc.RecordSubmission(ctx, as("alice"), in.ID, "nis2_final_report", time.Time{}); err != nil {
 		t.Errorf("submission after closing: %v", err)
 	}
 }
@@ -619,11 +620,11 @@ func TestReadsAreAudited(t *testing.T) {
 	ctx := context.Background()
 	in := f.declare(t)
 	for range 30 {
-		if err := f.svc.AddNote(ctx, "alice", in.ID, "progress"); err != nil {
+		if err := f.svc.AddNote(ctx, as("alice"), in.ID, "progress"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d, err := f.svc.Get(ctx, "carol", in.ID)
+	d, err := f.svc.Get(ctx, as("carol"), in.ID)
 	if err != nil || d.TimelineTotal != 32 || len(d.Timeline) != 32 {
 		t.Fatalf("Get: %d/%d, %v", len(d.Timeline), d.TimelineTotal, err)
 	}
@@ -631,16 +632,16 @@ func TestReadsAreAudited(t *testing.T) {
 	if a.Actor != "carol" {
 		t.Errorf("open audited as %q", a.Actor)
 	}
-	w, err := f.svc.GetWindow(ctx, "carol", in.ID, 10, 5)
+	w, err := f.svc.GetWindow(ctx, as("carol"), in.ID, 10, 5)
 	if err != nil || len(w.Timeline) != 5 || w.Timeline[0].Seq != 11 || w.TimelineTotal != 32 {
 		t.Fatalf("GetWindow: %+v, %v", w.Timeline, err)
 	}
 	f.wantAudit(t, "open", in.ID, store.OutcomeOK)
-	_, err = f.svc.Get(ctx, "carol", "INC-0404")
+	_, err = f.svc.Get(ctx, as("carol"), "INC-0404")
 	wantErr(t, err, ErrNotFound, "INC-0404")
 	f.wantAudit(t, "open", "INC-0404", store.OutcomeRefused)
 
-	list, err := f.svc.List(ctx, "carol", store.ListFilter{Status: store.StatusOpen, Drill: store.DrillExclude})
+	list, err := f.svc.List(ctx, as("carol"), store.ListFilter{Status: store.StatusOpen, Drill: store.DrillExclude})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("List: %v, %v", list, err)
 	}
@@ -648,10 +649,10 @@ func TestReadsAreAudited(t *testing.T) {
 	if !strings.Contains(a.Detail, "status=open") {
 		t.Errorf("list audit detail = %q", a.Detail)
 	}
-	_, err = f.svc.List(ctx, "carol", store.ListFilter{Status: "pending"})
+	_, err = f.svc.List(ctx, as("carol"), store.ListFilter{Status: "pending"})
 	wantErr(t, err, ErrRefused, `"pending"`)
 	f.wantAudit(t, "list", "", store.OutcomeRefused)
-	_, err = f.svc.Get(ctx, "", in.ID)
+	_, err = f.svc.Get(ctx, as(""), in.ID)
 	wantErr(t, err, ErrRefused, "acting user")
 }
 
@@ -663,11 +664,11 @@ func TestExportForOneCustomerHoldsOnlyTheirData(t *testing.T) {
 	d.Summary = "The bucket held exports for acme, GLOBEX and others"
 	d.Answers = map[string]any{"which_tenants": "Acme Holdings, Globex Corporation", "records": 40.0}
 	d.Rationale = []string{"tenant globex had personal data in the bucket"}
-	in, err := f.svc.Declare(ctx, "alice", d)
+	in, err := f.svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.LinkCustomer(ctx, "alice", in.ID, "initech"); err != nil {
+	if err := f.svc.LinkCustomer(ctx, as("alice"), in.ID, "initech"); err != nil {
 		t.Fatal(err)
 	}
 	for _, note := range []string{
@@ -676,15 +677,15 @@ func TestExportForOneCustomerHoldsOnlyTheirData(t *testing.T) {
 		"Acme Holdings asked for the list of records",
 		"Europe region only", // "eu" inside words is left alone
 	} {
-		if err := f.svc.AddNote(ctx, "bob", in.ID, note); err != nil {
+		if err := f.svc.AddNote(ctx, as("bob"), in.ID, note); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := f.svc.CompleteStep(ctx, "bob", in.ID, "revoke-sessions", "revoked Initech's and Globex's keys"); err != nil {
+	if err := f.svc.CompleteStep(ctx, as("bob"), in.ID, "revoke-sessions", "revoked Initech's and Globex's keys"); err != nil {
 		t.Fatal(err)
 	}
 
-	full, err := f.svc.Export(ctx, "alice", in.ID, "")
+	full, err := f.svc.Export(ctx, as("alice"), in.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,7 +710,7 @@ func TestExportForOneCustomerHoldsOnlyTheirData(t *testing.T) {
 		{"initech", []string{"initech", "Initech"}, []string{"acme", "globex", "umbrella"}},
 	} {
 		t.Run(tc.customer, func(t *testing.T) {
-			ex, err := f.svc.Export(ctx, "alice", in.ID, tc.customer)
+			ex, err := f.svc.Export(ctx, as("alice"), in.ID, tc.customer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -746,12 +747,12 @@ func TestExportForOneCustomerHoldsOnlyTheirData(t *testing.T) {
 		})
 	}
 
-	_, err = f.svc.Export(ctx, "alice", in.ID, "umbrella")
+	_, err = f.svc.Export(ctx, as("alice"), in.ID, "umbrella")
 	wantErr(t, err, ErrNotFound, `"umbrella"`, "not affected", in.ID)
 	f.wantAudit(t, "export", in.ID, store.OutcomeRefused)
-	_, err = f.svc.Export(ctx, "alice", in.ID, "hooli")
+	_, err = f.svc.Export(ctx, as("alice"), in.ID, "hooli")
 	wantErr(t, err, ErrNotFound, `"hooli"`, "directory")
-	_, err = f.svc.Export(ctx, "alice", "INC-0404", "acme")
+	_, err = f.svc.Export(ctx, as("alice"), "INC-0404", "acme")
 	wantErr(t, err, ErrNotFound, "INC-0404")
 }
 
@@ -771,37 +772,17 @@ func TestRedactorPrefersOwnLongerName(t *testing.T) {
 	}
 }
 
-func TestActor(t *testing.T) {
-	t.Setenv("IRTUI_USER", "")
-	os.Unsetenv("IRTUI_USER")
-	if got := Actor(" dana "); got != "dana" {
-		t.Errorf("Actor(flag) = %q", got)
-	}
-	if u, err := user.Current(); err == nil {
-		if got := Actor(""); got != u.Username {
-			t.Errorf("Actor() = %q; want the OS user %q", got, u.Username)
-		}
-	}
-	t.Setenv("IRTUI_USER", "erin")
-	if got := Actor(""); got != "erin" {
-		t.Errorf("Actor with IRTUI_USER = %q", got)
-	}
-	if got := Actor("dana"); got != "dana" {
-		t.Errorf("the flag must win over IRTUI_USER, got %q", got)
-	}
-}
-
 func TestChainsHoldAfterAFullResponse(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := f.declare(t)
 	steps := []func() error{
-		func() error { return f.svc.Assign(ctx, "alice", in.ID, "incident_commander", "alice") },
-		func() error { return f.svc.Acknowledge(ctx, "alice", in.ID, "incident_commander") },
-		func() error { return f.svc.CompleteStep(ctx, "alice", in.ID, "revoke-sessions", "") },
-		func() error { return f.svc.SkipStep(ctx, "alice", in.ID, "reset-mfa", "keys") },
-		func() error { return f.svc.Close(ctx, "bob", in.ID, "") },
-		func() error { _, err := f.svc.Get(ctx, "carol", in.ID); return err },
+		func() error { return f.svc.Assign(ctx, as("alice"), in.ID, "incident_commander", "alice") },
+		func() error { return f.svc.Acknowledge(ctx, as("alice"), in.ID, "incident_commander") },
+		func() error { return f.svc.CompleteStep(ctx, as("alice"), in.ID, "revoke-sessions", "") },
+		func() error { return f.svc.SkipStep(ctx, as("alice"), in.ID, "reset-mfa", "keys") },
+		func() error { return f.svc.Close(ctx, as("bob"), in.ID, "") },
+		func() error { _, err := f.svc.Get(ctx, as("carol"), in.ID); return err },
 	}
 	for i, s := range steps {
 		f.clock.Advance(time.Minute)
@@ -809,7 +790,7 @@ func TestChainsHoldAfterAFullResponse(t *testing.T) {
 			t.Fatalf("step %d: %v", i, err)
 		}
 	}
-	_ = f.svc.Close(ctx, "bob", in.ID, "") // refused, audited
+	_ = f.svc.Close(ctx, as("bob"), in.ID, "") // refused, audited
 	rep, err := f.st.VerifyChains(ctx)
 	if err != nil || !rep.OK {
 		t.Fatalf("verify: %+v, %v", rep, err)
@@ -818,3 +799,6 @@ func TestChainsHoldAfterAFullResponse(t *testing.T) {
 		t.Errorf("integrity_check = %q", got)
 	}
 }
+
+// as is a trusted local actor named name, as in local trust mode.
+func as(name string) identity.Actor { return identity.Local(name, "tester") }

@@ -31,7 +31,10 @@ func OpenRequiredSteps(d Detail) []store.Step {
 
 // DeadlineInput is what package deadline needs to know about an incident:
 // its flags and facts, the anchor events irtui records (aware, classified
-// = declared as an incident, and each submission) and the pauses.
+// = declared as an incident, the anchors people recorded, and each
+// submission) and the pauses. A DPO's latest decision on the breach risk
+// sets unlikely_risk and high_risk, whatever a later re-classification
+// wrote.
 func DeadlineInput(in Incident, events []store.ObligationEvent) deadline.Input {
 	di := deadline.Input{
 		Incident: in.Kind == store.KindIncident,
@@ -46,8 +49,15 @@ func DeadlineInput(in Incident, events []store.ObligationEvent) deadline.Input {
 		di.Flags[f] = true
 	}
 	open := map[string]int{} // obligation id -> index of its open pause
+	decision := ""
 	for _, e := range events {
 		switch e.Kind {
+		case store.ObligationAnchor:
+			di.Events[e.ObligationID] = e.At // a later record replaces an earlier one
+		case store.ObligationDecision:
+			if e.ObligationID == BreachRisk {
+				decision = e.Value
+			}
 		case store.ObligationSubmitted:
 			di.Events[deadline.SubmittedEvent(e.ObligationID)] = e.At
 		case store.ObligationPauseStart:
@@ -60,7 +70,17 @@ func DeadlineInput(in Incident, events []store.ObligationEvent) deadline.Input {
 			}
 		}
 	}
+	if decision != "" && di.Flags["personal_data_breach"] {
+		di.Flags["unlikely_risk"] = decision == RiskNone
+		di.Flags["high_risk"] = decision == RiskHigh
+	}
 	return di
+}
+
+// RiskDecision returns the latest decision on the breach risk among an
+// incident's obligation events.
+func RiskDecision(events []store.ObligationEvent) (store.ObligationEvent, bool) {
+	return latestEvent(events, store.ObligationDecision, BreachRisk)
 }
 
 // Obligations evaluates the policy's regulatory and contractual clocks for
@@ -74,6 +94,9 @@ func Obligations(in Incident, events []store.ObligationEvent, p deadline.Policy)
 // anchor. ok is false when there is none.
 func NextDeadline(obs []deadline.Obligation, now time.Time) (o deadline.Obligation, st deadline.Status, ok bool) {
 	for _, ob := range obs {
+		if ob.Rule.Info {
+			continue // someone else's clock, shown for planning
+		}
 		s := ob.At(now)
 		if s.State == deadline.Met || s.State == deadline.Waiting {
 			continue

@@ -12,13 +12,13 @@ func TestViewHelpers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := f.declare(t) // personal_data_breach, aware 30 min before t0
-	if err := f.svc.Assign(ctx, "alice", in.ID, "incident_commander", "alice"); err != nil {
+	if err := f.svc.Assign(ctx, as("alice"), in.ID, "incident_commander", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Assign(ctx, "alice", in.ID, "incident_commander", "bob"); err != nil {
+	if err := f.svc.Assign(ctx, as("alice"), in.ID, "incident_commander", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.CompleteStep(ctx, "bob", in.ID, "revoke-sessions", ""); err != nil {
+	if err := f.svc.CompleteStep(ctx, as("bob"), in.ID, "revoke-sessions", ""); err != nil {
 		t.Fatal(err)
 	}
 	d := f.detail(t, in.ID)
@@ -41,7 +41,7 @@ func TestViewHelpers(t *testing.T) {
 	}
 
 	f.clock.Advance(time.Hour)
-	if err := f.svc.PauseObligation(ctx, "alice", in.ID, "gdpr-33", time.Time{}, "police asked us to wait"); err != nil {
+	if err := f.svc.PauseObligation(ctx, as("alice"), in.ID, "gdpr-33", time.Time{}, "police asked us to wait"); err != nil {
 		t.Fatal(err)
 	}
 	d = f.detail(t, in.ID)
@@ -52,10 +52,10 @@ func TestViewHelpers(t *testing.T) {
 		}
 	}
 	f.clock.Advance(time.Hour)
-	if err := f.svc.ResumeObligation(ctx, "alice", in.ID, "gdpr-33", time.Time{}, ""); err != nil {
+	if err := f.svc.ResumeObligation(ctx, as("alice"), in.ID, "gdpr-33", time.Time{}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.RecordSubmission(ctx, "alice", in.ID, "gdpr-33", time.Time{}); err != nil {
+	if err := f.svc.RecordSubmission(ctx, as("alice"), in.ID, "gdpr-33", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	d = f.detail(t, in.ID)
@@ -66,7 +66,7 @@ func TestViewHelpers(t *testing.T) {
 
 	ev := declaration()
 	ev.Incident, ev.DismissReason = false, "benign"
-	e, err := f.svc.Declare(ctx, "alice", ev)
+	e, err := f.svc.Declare(ctx, as("alice"), ev)
 	if err != nil {
 		t.Fatal(err)
 	}

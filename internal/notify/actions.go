@@ -7,8 +7,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
+	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -26,7 +29,15 @@ type View struct {
 	// LatencySeconds is the time from the trigger to delivery, for sent
 	// notifications.
 	LatencySeconds float64 `json:"latency_seconds,omitempty"`
-	// Alert is set for failed and unknown notifications: show them loudly.
+	// State is where it stands, as people read it: "sent", "EXPORTED — not
+	// delivered", "console only — not sent", "sending (part 1 of 3 sent)",
+	// "OUTCOME UNKNOWN", ... Every screen shows this rather than Status.
+	State string `json:"state"`
+	// Delivered reports whether it reached its recipient: by Slack or
+	// mail, or recorded as delivered by a person.
+	Delivered bool `json:"delivered"`
+	// Alert is set when a person must act: failed, unknown, exported and
+	// not delivered, or posted twice.
 	Alert bool `json:"alert"`
 	// Requires lists what the obligation the notice serves says it must
 	// contain, for the person who fills it in and the approver; IfLate is
@@ -43,10 +54,52 @@ func (v View) Latency() time.Duration {
 	return v.SentAt.Sub(v.TriggeredAt)
 }
 
+// Short states, for narrow screens and the list's status column.
+const (
+	StateExported = "EXPORTED — not delivered"
+	StateConsole  = "console only — not sent"
+	StateUnknown  = "OUTCOME UNKNOWN"
+	StateFailed   = "FAILED"
+)
+
+// stateOf says where n stands, for people.
+func stateOf(n store.Notification) string {
+	switch n.Status {
+	case store.NoticeExported:
+		return StateExported
+	case store.NoticeFailed:
+		return StateFailed
+	case store.NoticeUnknown:
+		return StateUnknown
+	case store.NoticeQueued:
+		switch {
+		case n.PartsSent > 0:
+			return fmt.Sprintf("sending (%d of %d parts sent)", n.PartsSent, 1+len(n.MoreBlocks))
+		case !n.UncertainAt.IsZero():
+			return "queued (may have been posted: it is looked for first)"
+		}
+	case store.NoticeSent:
+		switch {
+		case n.DuplicateTS == uncheckedMark:
+			return "sent — NOT CHECKED for a second copy"
+		case n.DuplicateTS != "":
+			return "sent — POSTED TWICE"
+		case n.Via == ViaConsole && n.ConfirmedBy == "":
+			return StateConsole
+		case n.ConfirmedBy != "":
+			return "delivered (recorded by " + n.ConfirmedBy + ")"
+		case !n.VerifyAt.IsZero():
+			return "sent (looking again for a second copy)"
+		}
+	}
+	return n.Status
+}
+
 // NewView describes a notification for people.
 func NewView(n store.Notification) View {
-	v := View{Notification: n, Missing: missing(n),
-		Alert: n.Status == store.NoticeFailed || n.Status == store.NoticeUnknown}
+	v := View{Notification: n, Missing: missing(n), State: stateOf(n), Delivered: Delivered(n),
+		Alert: n.Status == store.NoticeFailed || n.Status == store.NoticeUnknown || n.Status == store.NoticeExported ||
+			n.DuplicateTS != ""}
 	if !n.SentAt.IsZero() {
 		v.LatencySeconds = n.SentAt.Sub(n.TriggeredAt).Seconds()
 	}
@@ -91,7 +144,7 @@ type Filter struct {
 
 // List lists notifications, oldest first, and audits the access
 // (action "notify_list"): they hold incident and customer data.
-func (s *Service) List(ctx context.Context, actor string, f Filter) ([]View, error) {
+func (s *Service) List(ctx context.Context, actor identity.Actor, f Filter) ([]View, error) {
 	for _, st := range f.Statuses {
 		if !slices.Contains(store.NoticeStatuses, st) {
 			return nil, refused("unknown status %q; use %s", st, strings.Join(store.NoticeStatuses, ", "))
@@ -115,7 +168,7 @@ func (s *Service) List(ctx context.Context, actor string, f Filter) ([]View, err
 }
 
 // Get reads one notification and audits the access ("notify_show").
-func (s *Service) Get(ctx context.Context, actor string, id int64) (View, error) {
+func (s *Service) Get(ctx context.Context, actor identity.Actor, id int64) (View, error) {
 	var v View
 	incidentID := ""
 	if n, err := s.Store.Notification(ctx, id); err == nil {
@@ -137,17 +190,17 @@ func (s *Service) Get(ctx context.Context, actor string, id int64) (View, error)
 
 // audited runs a read, then records it in the audit log before the caller
 // may see the data, as the incident service does for incident reads.
-func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail string, fn func() error) error {
+func (s *Service) audited(ctx context.Context, actor identity.Actor, action, incidentID, detail string, fn func() error) error {
 	now := s.Clock.Now()
-	err := checkActor(actor)
+	_, err := check(ctx, s.Store, actor, incidentID)
 	if err == nil {
 		err = fn()
 	}
 	if err == nil {
-		err = s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: action,
-				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail})
-		})
+		// A read does not wait for a writer: when the lock is not free at
+		// once, the entry goes to the pending-audit journal.
+		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
+			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: detail}, false)
 		if err != nil {
 			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
 		}
@@ -157,17 +210,20 @@ func (s *Service) audited(ctx context.Context, actor, action, incidentID, detail
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		a := actor
-		if a == "" {
-			a = "(nobody)"
-		}
-		bg := context.WithoutCancel(ctx)
-		_ = s.Store.Update(bg, func(tx *store.Tx) error {
-			return tx.AppendAudit(bg, &store.AuditEntry{At: now, Actor: a, Action: action, IncidentID: incidentID,
-				Outcome: outcome, Detail: firstLine(err.Error())})
-		})
+		identity.RecordRead(ctx, s.Store, now, actor, action, incidentID, outcome, err.Error())
 	}
 	return err
+}
+
+// CheckSender establishes that actor may have queued notifications sent
+// (irtui notify send): someone the directory knows. A refusal is audited
+// ("notify_send").
+func (s *Service) CheckSender(ctx context.Context, actor identity.Actor) error {
+	if _, err := check(ctx, s.Store, actor, ""); err != nil {
+		identity.Record(ctx, s.Store, s.Clock.Now(), actor, "notify_send", "", store.OutcomeRefused, err.Error())
+		return err
+	}
+	return nil
 }
 
 func cmpOr(a, b string) string {
@@ -200,7 +256,7 @@ func (s *Service) incidentOf(ctx context.Context, id int64) string {
 // customers' names and ids are replaced by incident.Redacted, so the
 // notice keeps holding that customer's data only. Whoever fills in a field
 // can no longer approve the notice. Timeline: "notification_edited".
-func (s *Service) SetContent(ctx context.Context, actor string, id int64, field, value string) (View, error) {
+func (s *Service) SetContent(ctx context.Context, actor identity.Actor, id int64, field, value string) (View, error) {
 	field = strings.TrimSpace(field)
 	value = strings.TrimSpace(safetext.Clean(value))
 	detail := fmt.Sprintf("notification #%d field %s", id, field)
@@ -232,7 +288,7 @@ func (s *Service) SetContent(ctx context.Context, actor string, id int64, field,
 				value = redact(value)
 			}
 			n.Content[field] = value
-			n.ContentBy[field] = actor
+			n.ContentBy[field] = actor.ID()
 		}); err != nil {
 			return err
 		}
@@ -270,7 +326,7 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 	if err != nil {
 		return err
 	}
-	ec, err := s.newEventCtx(ctx, tx, in, nil, n.DraftedBy, n.TriggeredAt)
+	ec, err := s.newEventCtx(ctx, tx, in, nil, identity.Actor{Person: n.DraftedBy}, n.TriggeredAt)
 	if err != nil {
 		return err
 	}
@@ -303,13 +359,15 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 }
 
 // Approve approves a draft and queues it for delivery. It is refused
-// while a required content field is empty, to anyone but the current
+// while a required content field is empty; to anyone but the current
 // holder of the notice's approver role (the incident commander unless the
-// rule names another), and to the person who drafted it (whose action
-// triggered it) or filled in any of its content: a notice to a customer or
-// a regulator is a legal act, and two people see it before it goes.
-// Timeline: "notification_approved", then "notification_queued".
-func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
+// rule names another) and, for customer and regulator notices, people
+// with the approve permission; and always to the person who drafted it
+// (whose action triggered it) or filled in any of its content, compared by
+// the authenticated person: a notice to a customer or a regulator is a
+// legal act, and two people see it before it goes. Timeline:
+// "notification_approved", then "notification_queued".
+func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_approve", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
@@ -323,6 +381,9 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 			return refused("cannot approve %s: required content is empty: %s; fill it in with `irtui notify set %d FIELD TEXT`",
 				label(&n), strings.Join(m, "; "), n.ID)
 		}
+		if err := checkSize(n); err != nil {
+			return err
+		}
 		if r, ok := deadline.RuleByID(n.ObligationID); ok && r.IfLate != "" && !n.DueAt.IsZero() && now.After(n.DueAt) {
 			i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == DelayField })
 			if i >= 0 && strings.TrimSpace(n.Content[DelayField]) == "" {
@@ -330,34 +391,42 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 					label(&n), n.DueAt.UTC().Format(time.RFC3339), r.IfLate, n.Fields[i].Label, n.ID, DelayField)
 			}
 		}
-		role := cmpOr(n.ApproverRole, DefaultApprover)
-		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
-		if errors.Is(err, store.ErrNotFound) {
-			return refused("cannot approve %s: nobody holds %s on %s, and only its holder may approve; assign the role first",
-				label(&n), role, n.IncidentID)
-		}
+		who, err := check(ctx, tx, actor, n.IncidentID)
 		if err != nil {
 			return err
 		}
-		if holder.PersonID != actor {
-			return refused("only %s, who holds %s on %s, may approve %s (you are %s)",
-				holder.PersonID, role, n.IncidentID, label(&n), actor)
+		me := who.ID()
+		role := cmpOr(n.ApproverRole, DefaultApprover)
+		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-		if n.DraftedBy == actor {
-			return refused("you drafted %s (your action triggered it), so someone else must approve it: "+
-				"hand %s over to another person for the approval", label(&n), role)
+		legal := n.Audience == AudienceCustomers || n.Audience == AudienceRegulator
+		switch {
+		case err == nil && holder.PersonID == me:
+		case legal && who.Can(identity.Approve):
+		case errors.Is(err, store.ErrNotFound):
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("cannot approve %s: nobody holds %s on %s, and only "+
+				"its holder%s may approve; assign the role first", label(&n), role, n.IncidentID, approvers(legal))})
+		default:
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("only %s, who holds %s on %s%s, may approve %s (you are %s)",
+				holder.PersonID, role, n.IncidentID, approvers(legal), label(&n), actor)})
+		}
+		if n.DraftedBy == me {
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you drafted %s (your action triggered it), so "+
+				"someone else must approve it: hand %s over to another person for the approval", label(&n), role)})
 		}
 		var filled []string
 		for _, f := range n.Fields {
-			if n.ContentBy[f.ID] == actor {
+			if n.ContentBy[f.ID] == me {
 				filled = append(filled, f.Label)
 			}
 		}
 		if len(filled) > 0 {
-			return refused("you filled in %s of %s, so someone else holding %s must approve it",
-				strings.Join(filled, "; "), label(&n), role)
+			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you filled in %s of %s, so someone else "+
+				"holding %s%s must approve it", strings.Join(filled, "; "), label(&n), role, approvers(legal))})
 		}
-		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, actor, now, now
+		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, me, now, now
 		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed while it was being approved; try again", label(&n)))
 		}
@@ -374,11 +443,48 @@ func (s *Service) Approve(ctx context.Context, actor string, id int64) error {
 	})
 }
 
+// approvers names who besides the role holder may approve a notice.
+func approvers(legal bool) string {
+	if legal {
+		return " or someone with the approve permission"
+	}
+	return ""
+}
+
+// checkSize refuses a notice too long to deliver whole: longer than
+// maxBody, or, for Slack, longer than MaxSlackParts messages once escaped.
+// The message says how long it is and which field is the longest.
+func checkSize(n store.Notification) error {
+	longest, size := "", 0
+	for _, f := range n.Fields {
+		if l := utf8.RuneCountInString(n.Content[f.ID]); l > size {
+			longest, size = f.ID, l
+		}
+	}
+	hint := ""
+	if longest != "" {
+		hint = fmt.Sprintf(" The longest field is %s (%d characters): shorten it with `irtui notify set %d %s TEXT`.",
+			longest, size, n.ID, longest)
+	}
+	if l := len(n.Body); l > maxBody {
+		return refused("cannot approve %s: its text is %d bytes, and at most %d fit in a notice.%s", label(&n), l, maxBody, hint)
+	}
+	if n.DestKind != store.DestSlack {
+		return nil
+	}
+	if sz := slackSize(n); sz.Cut {
+		return refused("cannot approve %s: on Slack it would take more than %d messages (%d characters of text, %d "+
+			"after escaping &, < and > for Slack; one message holds about %d).%s", label(&n), MaxSlackParts, sz.Text,
+			sz.Escaped, messageBudget-1000, hint)
+	}
+	return nil
+}
+
 // ApproveRule approves every draft of the runbook notification ruleID on
 // an incident, each with Approve and under its rules: what a drill's
 // "approve" action does, as the team names a notification by its rule. It
 // fails when the incident has no such draft.
-func (s *Service) ApproveRule(ctx context.Context, actor, incidentID, ruleID string) error {
+func (s *Service) ApproveRule(ctx context.Context, actor identity.Actor, incidentID, ruleID string) error {
 	list, err := s.Store.ListNotifications(ctx, store.NotificationFilter{IncidentID: incidentID,
 		Statuses: []string{store.NoticeDraft}})
 	if err != nil {
@@ -403,7 +509,7 @@ func (s *Service) ApproveRule(ctx context.Context, actor, incidentID, ruleID str
 // for delivery again. For an unknown one, check first that it did not
 // arrive (ConfirmSent records that it did). Timeline:
 // "notification_requeued".
-func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
+func (s *Service) Retry(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_retry", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
@@ -415,13 +521,22 @@ func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
 				label(&n), n.Status)
 		}
 		from := n.Status
-		if strings.HasPrefix(n.LastError, "could not render") {
+		switch {
+		case strings.HasPrefix(n.LastError, "could not render"):
 			if err := s.rerender(ctx, tx, &n, func(*store.Notification, func(string) string) {}); err != nil {
 				return refused("%s still cannot be rendered: %v", label(&n), err)
 			}
+		case strings.Contains(n.LastError, "msg_blocks_too_long"):
+			// Stored in one message by an older irtui: the same text, in parts.
+			if err := relayout(&n); err != nil {
+				return refused("%s cannot be laid out again: %v", label(&n), err)
+			}
 		}
+		// A person has looked: the part in flight is sent again without a
+		// look for an earlier attempt.
 		n.Status, n.Failures, n.NextAttemptAt, n.ClaimedBy, n.ClaimedAt, n.UpdatedAt =
 			store.NoticeQueued, 0, time.Time{}, "", time.Time{}, now
+		n.UncertainAt, n.VerifyAt = time.Time{}, time.Time{}
 		if ok, err := tx.UpdateNotification(ctx, &n, from); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
 		}
@@ -430,27 +545,88 @@ func (s *Service) Retry(ctx context.Context, actor string, id int64) error {
 	})
 }
 
-// ConfirmSent records that a notification whose outcome was unknown did
-// arrive (someone checked the channel), so it is not sent again.
-// Timeline: "notification_sent".
-func (s *Service) ConfirmSent(ctx context.Context, actor string, id int64) error {
+// Confirmation is what a person records with Confirm.
+type Confirmation struct {
+	// SlackTS is the Slack timestamp of the message, found on Slack by the
+	// key in its metadata (Worker.Locate), so that later messages of the
+	// incident reply in its thread. Empty when it was not looked up.
+	SlackTS string
+	// At is when it was delivered (zero: now).
+	At time.Time
+}
+
+// ConfirmSent records that a notification arrived: see Confirm.
+func (s *Service) ConfirmSent(ctx context.Context, actor identity.Actor, id int64) error {
+	_, err := s.Confirm(ctx, actor, id, Confirmation{})
+	return err
+}
+
+// Confirm records that a notification reached its recipient: one whose
+// outcome was unknown (someone checked the channel or asked the
+// recipient), or one exported as files that a person delivered by hand.
+// It is then not sent again, and it counts as delivered: when it was the
+// last affected customer's notice for an obligation, the obligation is
+// met. A part of a Slack notice in several confirmed this way is followed
+// by the rest. Timeline: "notification_sent" (or "notification_part_sent").
+func (s *Service) Confirm(ctx context.Context, actor identity.Actor, id int64, c Confirmation) (View, error) {
 	detail := fmt.Sprintf("notification #%d", id)
-	return s.change(ctx, actor, "notify_confirm", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
+	var out store.Notification
+	err := s.change(ctx, actor, "notify_confirm", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
 		n, err := load(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if n.Status != store.NoticeUnknown {
-			return invalidState("%s is %s: only a notification whose outcome is unknown can be confirmed as sent",
-				label(&n), n.Status)
+		from := n.Status
+		if from != store.NoticeUnknown && from != store.NoticeExported {
+			return invalidState("%s is %s: only a notification whose outcome is unknown, or one exported for a person "+
+				"to deliver, can be recorded as delivered", label(&n), stateOf(n))
 		}
-		n.Status, n.SentAt, n.UpdatedAt = store.NoticeSent, now, now
-		n.LastError = "confirmed as delivered by " + actor
-		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeUnknown); err != nil || !ok {
+		at := c.At
+		if at.IsZero() {
+			at = now
+		}
+		if at.After(now) {
+			return refused("%s: %s is in the future", label(&n), at.Format(time.RFC3339))
+		}
+		n.ConfirmedBy, n.UpdatedAt, n.ClaimedBy, n.ClaimedAt = actor.ID(), now, "", time.Time{}
+		n.UncertainAt, n.VerifyAt, n.NextAttemptAt = time.Time{}, time.Time{}, time.Time{}
+		n.LastError = "confirmed as delivered by " + actor.ID()
+		extra := map[string]any{"confirmed_by": actor.ID(), "from": from}
+		summary := fmt.Sprintf("%s confirmed that %s reached %s", actor, label(&n), n.Recipient)
+		parts := partsVia(n, n.Via)
+		if from == store.NoticeExported {
+			summary = fmt.Sprintf("%s recorded that %s, exported to %s, was delivered to %s by hand", actor, label(&n),
+				n.ExportPath, n.Recipient)
+		} else if n.Via == ViaSlack || n.Via == ViaWebhook {
+			part := min(n.PartsSent+1, parts)
+			if c.SlackTS != "" {
+				setPartTS(&n, part, c.SlackTS)
+				extra["slack_ts"] = c.SlackTS
+			}
+			n.PartsSent = part
+			if part < parts {
+				n.Status, n.NextAttemptAt = store.NoticeQueued, now
+				if ok, err := tx.UpdateNotification(ctx, &n, from); err != nil || !ok {
+					return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
+				}
+				out = n
+				return entry(ctx, tx, &n, now, actor, "notification_part_sent",
+					fmt.Sprintf("%s confirmed that part %d of %d of %s reached %s; the rest follows", actor, part, parts,
+						label(&n), n.Recipient), extra)
+			}
+		}
+		n.Status, n.SentAt = store.NoticeSent, at
+		if ok, err := tx.UpdateNotification(ctx, &n, from); err != nil || !ok {
 			return cmpErr(err, invalidState("%s changed meanwhile; look again", label(&n)))
 		}
-		return entry(ctx, tx, &n, now, actor, "notification_sent",
-			fmt.Sprintf("%s confirmed that %s reached %s", actor, label(&n), n.Recipient),
-			map[string]any{"confirmed_by": actor})
+		out = n
+		if err := entry(ctx, tx, &n, now, actor, "notification_sent", summary, extra); err != nil {
+			return err
+		}
+		return meetObligation(ctx, tx, n, now, actor)
 	})
+	if err != nil {
+		return View{}, err
+	}
+	return NewView(out), nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
@@ -21,6 +22,7 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -34,7 +36,8 @@ const testToken = "xoxb-IRTUI-TEST-TOKEN-7f3a9c"
 
 var directory = store.Directory{
 	People: []store.Person{
-		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander"}},
+		// alice leads the tests' incidents: she may close them with steps open.
+		{ID: "alice", Name: "Alice Ng", Roles: []string{"incident_commander"}, Permissions: []string{"override"}},
 		{ID: "bob", Name: "Bob Okafor", Roles: []string{"incident_commander", "customer_liaison"}},
 		{ID: "carol", Name: "Carol Diaz", Roles: []string{"dpo"}},
 		{ID: "dave", Name: "Dave Kim"},
@@ -117,7 +120,10 @@ func newFixture(t testing.TB) *fixture {
 var breachAnswers = classify.Answers{"personal_data": true, "exposure": "disclosed",
 	"data_categories": []string{"contact", "identifiers"}, "records": 3400.0, "encrypted": false,
 	"customers_affected": true, "controller_data": true, "ongoing": false, "functional_impact": "none",
-	"us_health_data": false, "ca_residents": 0.0, "discovered_by": "a researcher"}
+	"us_health_data": false, "ca_residents": 0.0, "discovered_by": "a researcher",
+	// The shared breach risk assessment's own questions.
+	"unavailable_hours": 0.0, "identifiable": "direct", "recipients": "unknown", "malicious": false,
+	"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}
 
 func (f *fixture) declare(title string, drill bool, customers ...string) incident.Incident {
 	f.t.Helper()
@@ -132,7 +138,7 @@ func (f *fixture) declare(title string, drill bool, customers ...string) inciden
 	}
 	d := incident.NewDeclaration(rb, v, breachAnswers)
 	d.Title, d.Customers, d.Drill, d.AwareAt = title, customers, drill, now
-	in, err := f.svc.Declare(f.ctx, "alice", d)
+	in, err := f.svc.Declare(f.ctx, as("alice"), d)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -173,12 +179,12 @@ func (f *fixture) byAudience(incidentID, audience string) []store.Notification {
 func (f *fixture) fillAndApprove(n store.Notification, text func(field string) string) {
 	f.t.Helper()
 	for _, fl := range n.Fields {
-		if _, err := f.ns.SetContent(f.ctx, "bob", n.ID, fl.ID, text(fl.ID)); err != nil {
+		if _, err := f.ns.SetContent(f.ctx, as("bob"), n.ID, fl.ID, text(fl.ID)); err != nil {
 			f.t.Fatal(err)
 		}
 	}
 	f.commander(n.IncidentID, "dave")
-	if err := f.ns.Approve(f.ctx, "dave", n.ID); err != nil {
+	if err := f.ns.Approve(f.ctx, as("dave"), n.ID); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -192,7 +198,7 @@ func (f *fixture) commander(incidentID, person string) {
 	if a, ok := incident.CurrentHolder(d, DefaultApprover); ok && a.PersonID == person {
 		return
 	}
-	if err := f.svc.Assign(f.ctx, "alice", incidentID, DefaultApprover, person); err != nil {
+	if err := f.svc.Assign(f.ctx, as("alice"), incidentID, DefaultApprover, person); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -200,7 +206,7 @@ func (f *fixture) commander(incidentID, person string) {
 // worker is a worker on the fixture's database whose sleeps move the fake
 // clock, so retries and spacing take no real time.
 func (f *fixture) worker(s Settings) *Worker {
-	return &Worker{Store: f.st, Clock: f.clock, Settings: s, Org: f.cfg.Org, Actor: "ops",
+	return &Worker{Store: f.st, Clock: f.clock, Settings: s, Org: f.cfg.Org, Actor: as("ops"),
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -210,30 +216,49 @@ func (f *fixture) worker(s Settings) *Worker {
 		}}
 }
 
-// slackServer is a slacktest server that records every chat.postMessage
-// it answers with ok, and lets a test decide how to answer each call. It
-// also answers conversations.list (every channel a post was tried to),
-// conversations.history and conversations.replies (the recorded posts,
-// newest first, with their metadata when include_all_metadata is set,
-// in pages of the limit asked for).
+// slackServer is a slacktest server that models the parts of Slack's Web
+// API irtui uses. It records every chat.postMessage it answers with ok,
+// stamping it with Slack's clock (the fixture's fake clock, plus skew):
+// ts is "<Slack's seconds>.<post number>", so the first post at t0 is
+// firstTS. Every answer carries Slack's time in its Date
+// header. It answers conversations.list (every channel a post was tried
+// to), conversations.history and conversations.replies (the posts stored
+// by then, newest first, with their metadata when include_all_metadata
+// is set, from "oldest" on, in pages of the limit asked for), and
+// chat.delete. It refuses, as Slack does, a message whose blocks hold too
+// much (msg_blocks_too_long), and lets a test decide how to answer each
+// call.
 type slackServer struct {
 	*slacktest.Server
 	mu    sync.Mutex
 	calls int
-	posts []url.Values
-	tss   []string // the ts of each recorded post
+	posts []slackPost
+	// clock is this machine's (fake) clock; skew is how far Slack's is
+	// ahead of it. Slack's time is slackEpoch + (clock - t0) + skew.
+	clock *clock.Fake
+	skew  time.Duration
 	// fail, if set, may answer call n (1-based) with an error; it returns
 	// false to let the post succeed. It may record the post first (record).
 	fail func(n int, form url.Values, w http.ResponseWriter, r *http.Request) bool
-	// at, if set, stamps each recorded post with the (fake) time.
-	at    func() time.Time
-	times []time.Time
 	// failLookup, if set, may answer a conversations.* call with an error.
 	failLookup func(method string, form url.Values, w http.ResponseWriter) bool
+	// failDelete, if set, may answer chat.delete with an error.
+	failDelete func(ts string, w http.ResponseWriter) bool
 	lookups    []url.Values // conversations.history and .replies requests, with "method"
 	lists      int          // conversations.list requests
+	deletes    []string     // timestamps chat.delete removed
 	channels   []string     // channel names posts were tried to, in order
 	filler     int          // unrelated messages history holds besides the posts
+	tooLong    int          // posts refused with msg_blocks_too_long
+}
+
+// slackPost is a message Slack stored.
+type slackPost struct {
+	form    url.Values
+	ts      string
+	at      time.Time // on Slack's clock: when it was stored, and can be seen
+	local   time.Time // on the fixture's clock
+	deleted bool
 }
 
 // channelIDOf is the test server's id of a channel name.
@@ -250,8 +275,68 @@ func channelIDOf(ch string) string {
 	return "CTEST" + b.String()
 }
 
-func newSlackServer(t testing.TB) *slackServer {
-	s := &slackServer{}
+// slackEpoch is Slack's time at t0 (without skew): the same clock as the
+// fixture's, so a test that sets skew has the clocks that far apart.
+var slackEpoch = t0
+
+// firstTS is the ts of the first post at t0 without skew.
+var firstTS = fmt.Sprintf("%d.000001", t0.Unix())
+
+// slackNow is Slack's clock.
+func (s *slackServer) slackNow() time.Time {
+	return slackEpoch.Add(s.clock.Now().Sub(t0) + s.skew)
+}
+
+// Limits the server enforces, as Slack does: 3,000 characters of section
+// text, 150 of header, 50 blocks, and (msg_blocks_too_long) an
+// undocumented total that reports put between 11,341 and 13,297 characters
+// of text; the server takes the lowest.
+const (
+	stubSectionLimit = 3000
+	stubHeaderLimit  = 150
+	stubTotalLimit   = 11341
+)
+
+// blocksProblem is the error Slack answers blocks with, or "".
+func blocksProblem(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	var b slack.Blocks
+	if err := json.Unmarshal([]byte(raw), &b); err != nil {
+		return "invalid_blocks"
+	}
+	if len(b.BlockSet) > 50 {
+		return "invalid_blocks"
+	}
+	total := 0
+	for _, t := range mrkdwnTexts(b.BlockSet) {
+		if utf8.RuneCountInString(t) > stubSectionLimit {
+			return "invalid_blocks"
+		}
+		total += utf8.RuneCountInString(t)
+	}
+	for _, bl := range b.BlockSet {
+		if h, ok := bl.(*slack.HeaderBlock); ok {
+			if utf8.RuneCountInString(h.Text.Text) > stubHeaderLimit {
+				return "invalid_blocks"
+			}
+			total += utf8.RuneCountInString(h.Text.Text)
+		}
+	}
+	if total >= stubTotalLimit {
+		return "msg_blocks_too_long"
+	}
+	return ""
+}
+
+func newSlackServer(t testing.TB, fake *clock.Fake) *slackServer {
+	s := &slackServer{clock: fake}
+	answer := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Date", s.slackNow().UTC().Format(http.TimeFormat))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
 	s.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 			if err := r.ParseForm(); err != nil {
@@ -268,9 +353,40 @@ func newSlackServer(t testing.TB) *slackServer {
 			if fail != nil && fail(n, r.PostForm, w, r) {
 				return
 			}
+			if p := blocksProblem(r.PostForm.Get("blocks")); p != "" {
+				s.mu.Lock()
+				s.tooLong++
+				s.mu.Unlock()
+				answer(w, map[string]any{"ok": false, "error": p})
+				return
+			}
 			ts := s.record(r.PostForm)
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": channelIDOf(r.PostForm.Get("channel")), "ts": ts})
+			answer(w, map[string]any{"ok": true, "channel": channelIDOf(r.PostForm.Get("channel")), "ts": ts})
+		})
+		c.Handle("/chat.delete", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			ts := r.PostForm.Get("ts")
+			s.mu.Lock()
+			fail := s.failDelete
+			s.mu.Unlock()
+			if fail != nil && fail(ts, w) {
+				return
+			}
+			s.mu.Lock()
+			found := false
+			for i := range s.posts {
+				if s.posts[i].ts == ts && !s.posts[i].deleted &&
+					channelIDOf(s.posts[i].form.Get("channel")) == r.PostForm.Get("channel") {
+					s.posts[i].deleted, found = true, true
+					s.deletes = append(s.deletes, ts)
+				}
+			}
+			s.mu.Unlock()
+			if !found {
+				answer(w, map[string]any{"ok": false, "error": "message_not_found"})
+				return
+			}
+			answer(w, map[string]any{"ok": true, "channel": r.PostForm.Get("channel"), "ts": ts})
 		})
 		c.Handle("/conversations.list", func(w http.ResponseWriter, r *http.Request) {
 			_ = r.ParseForm()
@@ -285,13 +401,11 @@ func newSlackServer(t testing.TB) *slackServer {
 			if fail != nil && fail("conversations.list", r.PostForm, w) {
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channels": chans,
-				"response_metadata": map[string]any{"next_cursor": ""}})
+			answer(w, map[string]any{"ok": true, "channels": chans, "response_metadata": map[string]any{"next_cursor": ""}})
 		})
 		for _, method := range []string{"conversations.history", "conversations.replies"} {
 			c.Handle("/"+method, func(w http.ResponseWriter, r *http.Request) {
-				s.lookup(method, w, r)
+				s.lookup(method, w, r, answer)
 			})
 		}
 	})
@@ -300,27 +414,30 @@ func newSlackServer(t testing.TB) *slackServer {
 	return s
 }
 
-// record keeps a post as delivered and returns its ts.
+// record keeps a post as stored now and returns its ts.
 func (s *slackServer) record(form url.Values) string {
+	return s.recordLate(form, 0)
+}
+
+// recordLate keeps a post that Slack stores (and shows) only after a
+// delay, as it may when it answers late or not at all, and returns its ts.
+func (s *slackServer) recordLate(form url.Values, delay time.Duration) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.posts = append(s.posts, form)
-	if s.at != nil {
-		s.times = append(s.times, s.at())
-	}
-	ts := fmt.Sprintf("1700000000.%06d", len(s.posts))
-	s.tss = append(s.tss, ts)
+	at := s.slackNow().Add(delay)
+	ts := fmt.Sprintf("%d.%06d", at.Unix(), len(s.posts)+1)
+	s.posts = append(s.posts, slackPost{form: form, ts: ts, at: at, local: s.clock.Now().Add(delay)})
 	return ts
 }
 
-func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Request) {
+func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Request, answer func(http.ResponseWriter, any)) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	form := r.PostForm
 	s.mu.Lock()
-	req := url.Values{"method": {method}}
+	req := url.Values{"method": {method}, "slack_now": {strconv.FormatInt(s.slackNow().Unix(), 10)}}
 	for k, v := range form {
 		if k != "token" {
 			req[k] = v
@@ -328,28 +445,34 @@ func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Reque
 	}
 	s.lookups = append(s.lookups, req)
 	fail := s.failLookup
-	// Newest first, as Slack lists them.
+	now := s.slackNow()
+	oldest := form.Get("oldest")
+	// Newest first, as Slack lists history.
 	var msgs []map[string]any
 	for i := len(s.posts) - 1; i >= 0; i-- {
 		p := s.posts[i]
-		if channelIDOf(p.Get("channel")) != form.Get("channel") {
+		if p.deleted || p.at.After(now) || channelIDOf(p.form.Get("channel")) != form.Get("channel") ||
+			(oldest != "" && compareTS(p.ts, oldest) < 0) {
 			continue
 		}
-		if method == "conversations.history" && p.Get("thread_ts") != "" ||
-			method == "conversations.replies" && p.Get("thread_ts") != form.Get("ts") && s.tss[i] != form.Get("ts") {
+		if method == "conversations.history" && p.form.Get("thread_ts") != "" ||
+			method == "conversations.replies" && p.form.Get("thread_ts") != form.Get("ts") && p.ts != form.Get("ts") {
 			continue
 		}
-		m := map[string]any{"type": "message", "ts": s.tss[i], "text": p.Get("text")}
-		if p.Get("thread_ts") != "" {
-			m["thread_ts"] = p.Get("thread_ts")
+		m := map[string]any{"type": "message", "ts": p.ts, "text": p.form.Get("text")}
+		if p.form.Get("thread_ts") != "" {
+			m["thread_ts"] = p.form.Get("thread_ts")
 		}
-		if md := p.Get("metadata"); md != "" && form.Get("include_all_metadata") == "1" {
+		if md := p.form.Get("metadata"); md != "" && form.Get("include_all_metadata") == "1" {
 			m["metadata"] = json.RawMessage(md)
 		}
 		msgs = append(msgs, m)
 	}
+	if method == "conversations.replies" {
+		slices.Reverse(msgs) // a thread reads oldest first
+	}
 	for i := range s.filler {
-		msgs = append(msgs, map[string]any{"type": "message", "ts": fmt.Sprintf("1600000000.%06d", s.filler-i),
+		msgs = append(msgs, map[string]any{"type": "message", "ts": fmt.Sprintf("%d.%06d", now.Unix(), 900000+s.filler-i),
 			"text": "chatter"})
 	}
 	s.mu.Unlock()
@@ -365,15 +488,29 @@ func (s *slackServer) lookup(method string, w http.ResponseWriter, r *http.Reque
 	if len(page) > limit {
 		page, next = page[:limit], strconv.Itoa(from+limit)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": page, "has_more": next != "",
+	answer(w, map[string]any{"ok": true, "messages": page, "has_more": next != "",
 		"response_metadata": map[string]any{"next_cursor": next}})
 }
 
+// delivered lists the posts on Slack now (not deleted), in the order
+// they were posted.
 func (s *slackServer) delivered() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]url.Values(nil), s.posts...)
+	var out []url.Values
+	for _, p := range s.posts {
+		if !p.deleted {
+			out = append(out, p.form)
+		}
+	}
+	return out
+}
+
+// stored lists every post Slack stored, deleted ones included.
+func (s *slackServer) stored() []slackPost {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]slackPost(nil), s.posts...)
 }
 
 // postCalls is how many chat.postMessage requests the server received.
@@ -388,6 +525,13 @@ func (s *slackServer) lookedUp() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]url.Values(nil), s.lookups...)
+}
+
+// deleted lists the timestamps chat.delete removed.
+func (s *slackServer) deleted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.deletes...)
 }
 
 func (s *slackServer) settings() Settings {
@@ -428,3 +572,6 @@ func mrkdwnTexts(blocks []slack.Block) []string {
 	}
 	return out
 }
+
+// as is a trusted local actor named name, as in local trust mode.
+func as(name string) identity.Actor { return identity.Local(name, "tester") }

@@ -7,14 +7,22 @@
 // (Service.OnEvent, an incident.Notifier), and on deadline crossings
 // (Service.ScanDeadlines); each rendered message is a row in the store's
 // outbox. A Worker sends queued rows later, to Slack (bot token or incoming
-// webhook), to the console, or as .md and .eml files, with per-channel
-// spacing, Retry-After, backoff and a final failed state. Nothing is lost
-// when Slack is slow, rate-limited or down, and no message is posted twice:
-// one whose post may have arrived without an answer (a timeout) is looked
-// for in Slack by the key in its metadata before it is posted again, and
-// one whose outcome cannot be known (after a crash, or when Slack cannot
-// be asked) is flagged for a person. Every status change is a timeline
-// entry with its audit entry.
+// webhook; a long notice in parts, in its first part's thread), by mail
+// (SMTP over TLS), to the console, or as .md and .eml files — which are
+// "exported", never "sent": nobody received them until a person records
+// the delivery. It keeps per-channel spacing, Retry-After, backoff and a
+// final failed state. Nothing is lost when Slack or the mail server is
+// slow, rate-limited or down. A post that may have arrived without an
+// answer is looked for on Slack, by the key in its metadata, no sooner
+// than a late commit could land (LateCommit) and on Slack's clock, before
+// it is posted again; a re-post is looked for once more later and a second
+// copy deleted. A message can therefore stay posted twice only when Slack
+// stores an attempt later than both looks (docs/notifications.md says
+// exactly what is guaranteed). One whose outcome cannot be known (after a crash, a mail
+// server silent after the message, or when Slack cannot be asked) is
+// flagged for a person. Delivering every affected customer's notice meets
+// the obligation it serves. Every status change is a timeline entry with
+// its audit entry.
 //
 // See docs/notifications.md.
 package notify
@@ -30,6 +38,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -51,7 +60,7 @@ const DefaultApprover = "incident_commander"
 
 // SystemActor is recorded for what irtui does by itself: deadline
 // reminders it drafts, and deliveries when no one is named.
-const SystemActor = "irtui"
+const SystemActor = identity.SystemID
 
 // Service writes notifications and carries out what people do with them:
 // fill in content, approve, retry. Store, Clock and Runbook are required.
@@ -100,45 +109,53 @@ func isRefusal(err error) bool {
 	return errors.As(err, &e)
 }
 
-func checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
-		return refused("no acting user: pass --as NAME or set IRTUI_USER")
+// dirReader is what check reads: the store or a write transaction.
+type dirReader interface {
+	identity.Reader
+	IncidentDrill(ctx context.Context, id string) (bool, error)
+}
+
+// check establishes who acts on a notification of incidentID (a drill's
+// notices are in drill scope, where a claim holds).
+func check(ctx context.Context, r dirReader, actor identity.Actor, incidentID string) (identity.Who, error) {
+	scope := identity.Scope{}
+	if incidentID != "" {
+		drill, err := r.IncidentDrill(ctx, incidentID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return identity.Who{}, err
+		}
+		scope.Drill = drill
 	}
-	return nil
+	who, err := identity.Check(ctx, r, actor, scope)
+	return who, incident.Denied(err)
 }
 
 // change runs fn in one write transaction with an audit entry, and audits
 // a refusal or failure in a transaction of its own, as the incident
 // service does.
-func (s *Service) change(ctx context.Context, actor, action, incidentID string, detail *string,
+func (s *Service) change(ctx context.Context, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
 	return change(ctx, s.Store, s.Clock.Now(), actor, action, incidentID, detail, fn)
 }
 
-func change(ctx context.Context, st *store.Store, now time.Time, actor, action, incidentID string, detail *string,
+func change(ctx context.Context, st *store.Store, now time.Time, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
-	err := checkActor(actor)
-	if err == nil {
-		err = st.Update(ctx, func(tx *store.Tx) error {
-			if err := fn(tx, now); err != nil {
-				return err
-			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: action,
-				IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
-		})
-	}
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		if _, err := check(ctx, tx, actor, incidentID); err != nil {
+			return err
+		}
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
+			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
+	})
 	if err != nil {
 		outcome := store.OutcomeFailed
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		if actor == "" {
-			actor = "(nobody)"
-		}
-		entry := store.AuditEntry{At: now, Actor: actor, Action: action, IncidentID: incidentID,
-			Outcome: outcome, Detail: firstLine(err.Error())}
-		bg := context.WithoutCancel(ctx)
-		_ = st.Update(bg, func(tx *store.Tx) error { return tx.AppendAudit(bg, &entry) })
+		identity.Record(ctx, st, now, actor, action, incidentID, outcome, err.Error())
 		return err
 	}
 	return nil
@@ -159,8 +176,11 @@ func firstLine(s string) string {
 // entry appends the timeline entry of one notification's change. Entries
 // about one customer's notice carry its customer_id, so a customer's
 // export of the incident leaves out the notices of the others.
-func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Time, actor, kind, summary string,
+func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Time, actor identity.Actor, kind, summary string,
 	extra map[string]any) error {
+	if n.IncidentID == "" {
+		return nil // a notice about the record itself (a checkpoint): its audit entry is the record
+	}
 	data := map[string]any{"rule": n.RuleID, "audience": n.Audience}
 	if n.ID != 0 {
 		data["notification"], data["status"], data["recipient"] = n.ID, n.Status, n.Recipient
@@ -175,7 +195,7 @@ func entry(ctx context.Context, tx *store.Tx, n *store.Notification, at time.Tim
 	if err != nil {
 		return err
 	}
-	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor,
+	return tx.AppendTimeline(ctx, &store.TimelineEntry{IncidentID: n.IncidentID, At: at, Actor: actor.ID(), Auth: actor.Auth(),
 		Kind: kind, Summary: summary, Data: raw})
 }
 

@@ -117,38 +117,38 @@ func TestApprovalRules(t *testing.T) {
 	}
 
 	// Required fields are empty.
-	isRefused(f.ns.Approve(f.ctx, "alice", n.ID), "required content is empty")
+	isRefused(f.ns.Approve(f.ctx, as("alice"), n.ID), "required content is empty")
 
 	for _, fl := range n.Fields {
 		if fl.ID == "measures" {
 			continue
 		}
-		if _, err := f.ns.SetContent(f.ctx, "bob", n.ID, fl.ID, "text for "+fl.ID); err != nil {
+		if _, err := f.ns.SetContent(f.ctx, as("bob"), n.ID, fl.ID, "text for "+fl.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	isRefused(f.ns.Approve(f.ctx, "alice", n.ID), "What we have done and will do")
-	if _, err := f.ns.SetContent(f.ctx, "carol", n.ID, "measures", "We closed the bucket."); err != nil {
+	isRefused(f.ns.Approve(f.ctx, as("alice"), n.ID), "What we have done and will do")
+	if _, err := f.ns.SetContent(f.ctx, as("carol"), n.ID, "measures", "We closed the bucket."); err != nil {
 		t.Fatal(err)
 	}
 	// Nobody holds the approver role yet.
-	isRefused(f.ns.Approve(f.ctx, "alice", n.ID), "nobody holds incident_commander")
+	isRefused(f.ns.Approve(f.ctx, as("alice"), n.ID), "nobody holds incident_commander")
 	f.commander(in.ID, "alice")
 	// Whoever fills in content may not approve.
-	if _, err := f.ns.SetContent(f.ctx, "carol", n.ID, "measures", "We closed the bucket."); err != nil {
+	if _, err := f.ns.SetContent(f.ctx, as("carol"), n.ID, "measures", "We closed the bucket."); err != nil {
 		t.Fatal(err)
 	}
 	// alice holds the role but drafted the notice (her declaration
 	// triggered it).
-	isRefused(f.ns.Approve(f.ctx, "alice", n.ID), "you drafted")
+	isRefused(f.ns.Approve(f.ctx, as("alice"), n.ID), "you drafted")
 	// bob does not hold the role.
-	isRefused(f.ns.Approve(f.ctx, "bob", n.ID), "only alice, who holds incident_commander")
+	isRefused(f.ns.Approve(f.ctx, as("bob"), n.ID), "only alice, who holds incident_commander")
 	f.commander(in.ID, "carol")
-	isRefused(f.ns.Approve(f.ctx, "carol", n.ID), "you filled in What we have done")
+	isRefused(f.ns.Approve(f.ctx, as("carol"), n.ID), "you filled in What we have done")
 	f.commander(in.ID, "bob")
-	isRefused(f.ns.Approve(f.ctx, "bob", n.ID), "you filled in")
+	isRefused(f.ns.Approve(f.ctx, as("bob"), n.ID), "you filled in")
 	f.commander(in.ID, "dave")
-	if err := f.ns.Approve(f.ctx, "dave", n.ID); err != nil {
+	if err := f.ns.Approve(f.ctx, as("dave"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := f.get(n.ID)
@@ -159,13 +159,13 @@ func TestApprovalRules(t *testing.T) {
 		t.Errorf("approved body:\n%s", got.Body)
 	}
 	// Approved: no more edits, no second approval.
-	if err := f.ns.Approve(f.ctx, "dave", n.ID); !errors.Is(err, incident.ErrInvalidState) {
+	if err := f.ns.Approve(f.ctx, as("dave"), n.ID); !errors.Is(err, incident.ErrInvalidState) {
 		t.Errorf("second approval: %v", err)
 	}
-	if _, err := f.ns.SetContent(f.ctx, "bob", n.ID, "measures", "changed"); !errors.Is(err, incident.ErrInvalidState) {
+	if _, err := f.ns.SetContent(f.ctx, as("bob"), n.ID, "measures", "changed"); !errors.Is(err, incident.ErrInvalidState) {
 		t.Errorf("edit after approval: %v", err)
 	}
-	if _, err := f.ns.SetContent(f.ctx, "bob", 9999, "measures", "x"); !errors.Is(err, incident.ErrNotFound) {
+	if _, err := f.ns.SetContent(f.ctx, as("bob"), 9999, "measures", "x"); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("edit of a missing notice: %v", err)
 	}
 
@@ -211,13 +211,13 @@ func TestApproverRoleNamedByTheRule(t *testing.T) {
 		t.Fatalf("internal message with an approver: %+v", n)
 	}
 	f.commander(in.ID, "dave")
-	if err := f.ns.Approve(f.ctx, "dave", n.ID); !errors.Is(err, incident.ErrRefused) {
+	if err := f.ns.Approve(f.ctx, as("dave"), n.ID); !errors.Is(err, incident.ErrRefused) {
 		t.Fatalf("the commander approved a notice for the dpo: %v", err)
 	}
-	if err := f.svc.Assign(f.ctx, "alice", in.ID, "dpo", "carol"); err != nil {
+	if err := f.svc.Assign(f.ctx, as("alice"), in.ID, "dpo", "carol"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.ns.Approve(f.ctx, "carol", n.ID); err != nil {
+	if err := f.ns.Approve(f.ctx, as("carol"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -230,14 +230,14 @@ func TestApproveRule(t *testing.T) {
 		On: "declared", Approver: "dpo", Template: runbook.Template{Subject: "DPO check {{.Incident.ID}}", Body: "Check."}}}
 	in := f.declare("Export", false)
 	// Nobody holds the approver role: Approve's refusal comes through.
-	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "dpo-note"); !errors.Is(err, incident.ErrRefused) ||
+	if err := f.ns.ApproveRule(f.ctx, as("carol"), in.ID, "dpo-note"); !errors.Is(err, incident.ErrRefused) ||
 		!strings.Contains(err.Error(), "nobody holds dpo") {
 		t.Fatalf("approving before the dpo is assigned: %v", err)
 	}
-	if err := f.svc.Assign(f.ctx, "alice", in.ID, "dpo", "carol"); err != nil {
+	if err := f.svc.Assign(f.ctx, as("alice"), in.ID, "dpo", "carol"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "dpo-note"); err != nil {
+	if err := f.ns.ApproveRule(f.ctx, as("carol"), in.ID, "dpo-note"); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range f.list(in.ID) {
@@ -246,10 +246,10 @@ func TestApproveRule(t *testing.T) {
 		}
 	}
 	want := "there is no draft of dpo-note on " + in.ID + " to approve (`irtui notify list --incident " + in.ID + "`)"
-	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "dpo-note"); err == nil || err.Error() != want {
+	if err := f.ns.ApproveRule(f.ctx, as("carol"), in.ID, "dpo-note"); err == nil || err.Error() != want {
 		t.Errorf("approving again: %v", err)
 	}
-	if err := f.ns.ApproveRule(f.ctx, "carol", in.ID, "no-such-rule"); err == nil || !strings.Contains(err.Error(), "no draft of no-such-rule") {
+	if err := f.ns.ApproveRule(f.ctx, as("carol"), in.ID, "no-such-rule"); err == nil || !strings.Contains(err.Error(), "no draft of no-such-rule") {
 		t.Errorf("unknown rule: %v", err)
 	}
 }
@@ -259,7 +259,7 @@ func TestApproveRule(t *testing.T) {
 // the others.
 func TestEachCustomerGetsOnlyTheirOwnData(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	in := f.declare(hostileTitle, false, "acme", "globex", "initech")
 	for _, n := range f.byAudience(in.ID, AudienceCustomers) {
 		f.fillAndApprove(n, func(field string) string {
@@ -291,7 +291,13 @@ func TestEachCustomerGetsOnlyTheirOwnData(t *testing.T) {
 		}
 	}
 	for _, n := range f.byAudience(in.ID, AudienceCustomers) {
-		if n.Status != store.NoticeSent {
+		// A customer whose contact is a mail address, with no mail server
+		// set up, gets an export that is not delivered.
+		want := store.NoticeSent
+		if n.DestKind == store.DestEmail {
+			want = store.NoticeExported
+		}
+		if n.Status != want {
 			t.Fatalf("notice %d to %s: %s %s", n.ID, n.CustomerID, n.Status, n.LastError)
 		}
 		raw, _ := json.Marshal(n)
@@ -349,7 +355,7 @@ func TestEachCustomerGetsOnlyTheirOwnData(t *testing.T) {
 
 func TestDrillGoesToTheDrillChannelOnly(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	in := f.declare("Table-top: leaked export", true, "acme", "globex", "initech")
 	for _, n := range f.list(in.ID) {
 		if !strings.HasPrefix(n.Subject, Exercise+" ") || !strings.HasPrefix(n.Body, Exercise) {
@@ -398,7 +404,7 @@ func TestDrillGoesToTheDrillChannelOnly(t *testing.T) {
 		}
 	}
 	rep, err := f2.worker(sl.settings()).SendDue(f2.ctx)
-	if err != nil || rep.Sent != 1 || rep.Results[0].Via != ViaConsole {
+	if err != nil || rep.Sent != 0 || rep.Console != 1 || rep.Results[0].Via != ViaConsole {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	if len(sl.delivered()) != 4 {
@@ -416,16 +422,16 @@ func TestRulesFireOnIncidentEvents(t *testing.T) {
 	}
 	in := f.declare("Export", false, "acme")
 	f.commander(in.ID, "dave")
-	if err := f.svc.ChangeSeverity(f.ctx, "alice", in.ID, "SEV1", ""); err != nil {
+	if err := f.svc.ChangeSeverity(f.ctx, as("alice"), in.ID, "SEV1", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "test"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Reopen(f.ctx, "alice", in.ID, "more found"); err != nil {
+	if err := f.svc.Reopen(f.ctx, as("alice"), in.ID, "more found"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "test"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	count := map[string]int{}
@@ -457,7 +463,7 @@ func TestRulesFireOnIncidentEvents(t *testing.T) {
 func TestCustomerLinkedLaterGetsTheNotice(t *testing.T) {
 	f := newFixture(t)
 	in := f.declare("Export", false, "acme")
-	if err := f.svc.LinkCustomer(f.ctx, "alice", in.ID, "globex"); err != nil {
+	if err := f.svc.LinkCustomer(f.ctx, as("alice"), in.ID, "globex"); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
@@ -483,7 +489,7 @@ func TestNoCustomersLinkedIsRecorded(t *testing.T) {
 	if !slices.ContainsFunc(d.Timeline, func(e store.TimelineEntry) bool { return e.Kind == "notification_no_recipients" }) {
 		t.Error("no timeline entry says the customer notice has no recipients")
 	}
-	if err := f.svc.LinkCustomer(f.ctx, "alice", in.ID, "initech"); err != nil {
+	if err := f.svc.LinkCustomer(f.ctx, as("alice"), in.ID, "initech"); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.byAudience(in.ID, AudienceCustomers); len(n) != 1 || n[0].CustomerID != "initech" {
@@ -507,7 +513,7 @@ func TestOutboxIsAtomicWithTheIncidentChange(t *testing.T) {
 	in := f.declare("Export", false, "acme")
 	before := len(f.list(in.ID))
 	f.svc.Notifier = failingNotifier{f.ns}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err == nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err == nil {
 		t.Fatal("close succeeded though its notifications could not be written")
 	}
 	d, _ := f.st.Incident(f.ctx, in.ID)
@@ -603,7 +609,7 @@ func TestHostileTextIsEscapedInMrkdwn(t *testing.T) {
 		!strings.Contains(joined, "&lt;!channel&gt; &amp; &lt;https://evil|x&gt;") {
 		t.Errorf("mrkdwn not escaped:\n%s", joined)
 	}
-	if ft := fallbackText(n); strings.Contains(ft, "<!channel>") || !strings.Contains(ft, "&lt;!channel&gt;") {
+	if ft := fallbackText(n, 1); strings.Contains(ft, "<!channel>") || !strings.Contains(ft, "&lt;!channel&gt;") {
 		t.Errorf("fallback text not escaped: %q", ft)
 	}
 }
@@ -621,17 +627,17 @@ func TestTemplatesCannotRunCode(t *testing.T) {
 func TestListAndShowAreAudited(t *testing.T) {
 	f := newFixture(t)
 	in := f.declare("Export", false, "acme")
-	views, err := f.ns.List(f.ctx, "bob", Filter{IncidentID: in.ID})
+	views, err := f.ns.List(f.ctx, as("bob"), Filter{IncidentID: in.ID})
 	if err != nil || len(views) == 0 {
 		t.Fatalf("%d views, %v", len(views), err)
 	}
 	if v := views[0]; v.Preview == "" || v.Alert {
 		t.Errorf("view: %+v", v)
 	}
-	if _, err := f.ns.Get(f.ctx, "bob", views[0].ID); err != nil {
+	if _, err := f.ns.Get(f.ctx, as("bob"), views[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ns.List(f.ctx, "bob", Filter{Statuses: []string{"bogus"}}); !errors.Is(err, incident.ErrRefused) {
+	if _, err := f.ns.List(f.ctx, as("bob"), Filter{Statuses: []string{"bogus"}}); !errors.Is(err, incident.ErrRefused) {
 		t.Errorf("bad status: %v", err)
 	}
 	audit, _ := f.st.Audit(f.ctx, store.AuditFilter{IncidentID: in.ID})
@@ -660,19 +666,19 @@ func TestLateNoticeMustGiveTheReasonsForTheDelay(t *testing.T) {
 	f.clock.Advance(80 * time.Hour)
 	for _, fl := range n.Fields {
 		if fl.Required {
-			if _, err := f.ns.SetContent(f.ctx, "bob", n.ID, fl.ID, "text"); err != nil {
+			if _, err := f.ns.SetContent(f.ctx, as("bob"), n.ID, fl.ID, "text"); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	f.commander(in.ID, "dave")
-	if err := f.ns.Approve(f.ctx, "dave", n.ID); !errors.Is(err, incident.ErrRefused) || !strings.Contains(err.Error(), "it is late") {
+	if err := f.ns.Approve(f.ctx, as("dave"), n.ID); !errors.Is(err, incident.ErrRefused) || !strings.Contains(err.Error(), "it is late") {
 		t.Fatalf("late notice without reasons: %v", err)
 	}
-	if _, err := f.ns.SetContent(f.ctx, "bob", n.ID, DelayField, "The scope took four days to establish."); err != nil {
+	if _, err := f.ns.SetContent(f.ctx, as("bob"), n.ID, DelayField, "The scope took four days to establish."); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.ns.Approve(f.ctx, "dave", n.ID); err != nil {
+	if err := f.ns.Approve(f.ctx, as("dave"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 	set := Settings{ExportDir: t.TempDir()}

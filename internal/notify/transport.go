@@ -2,10 +2,12 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"mime/quotedprintable"
@@ -13,6 +15,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,21 +31,36 @@ import (
 const (
 	ViaSlack   = "slack"   // chat.postMessage with the bot token
 	ViaWebhook = "webhook" // a Slack incoming webhook
+	ViaMail    = "mail"    // SMTP submission (IRTUI_SMTP_URL)
 	ViaConsole = "console" // kept in the outbox (and IRTUI_CONSOLE_LOG)
 	ViaFile    = "file"    // .md and .eml files in the export folder
 )
 
-// message is one notification on its way out.
+// message is one notification on its way out: for Slack, one part of it.
 type message struct {
 	n        store.Notification
 	channel  string // the Slack channel, resolved
 	threadTS string // reply in this thread
+	part     int    // 1-based; a notice too long for one Slack message has several
+	parts    int
+}
+
+// blocks are the Block Kit blocks of the part.
+func (m message) blocks() (json.RawMessage, error) {
+	if m.part <= 1 {
+		return m.n.Blocks, nil
+	}
+	if m.part-2 >= len(m.n.MoreBlocks) {
+		return nil, permanentError{fmt.Sprintf("part %d of %s was not rendered", m.part, label(&m.n))}
+	}
+	return m.n.MoreBlocks[m.part-2], nil
 }
 
 // receipt is what a transport learned while sending.
 type receipt struct {
-	ts   string // Slack message timestamp
-	path string // the .md file of a file export
+	ts        string // Slack message timestamp
+	path      string // the .md file of a file export
+	messageID string // the Message-ID of mail
 }
 
 // transport sends one message. Its errors are classified by classify.
@@ -50,12 +68,15 @@ type transport interface {
 	send(ctx context.Context, m message) (receipt, error)
 }
 
-// finder is a transport that can tell whether an earlier attempt at a
-// message arrived after all: the bot (a webhook cannot).
+// finder is a transport that can tell whether an attempt at a message
+// arrived after all, and remove a second copy: the bot (a webhook and
+// mail cannot).
 type finder interface {
-	// find looks for m among the messages posted since since; ts is the
-	// message timestamp of the one found.
-	find(ctx context.Context, m message, since time.Time) (ts string, found bool, err error)
+	// find lists the timestamps of the copies of m posted since since,
+	// oldest first, on Slack's clock (see slackBot.find).
+	find(ctx context.Context, m message, since time.Time) (ts []string, err error)
+	// remove deletes the copy of m posted at ts.
+	remove(ctx context.Context, m message, ts string) error
 }
 
 // permanentError marks an error that no retry can fix.
@@ -84,7 +105,10 @@ type slackBot struct {
 	ids map[string]string // channel name (lowercase, no "#") -> channel id
 }
 
-func newSlackBot(s Settings, hc *http.Client) *slackBot {
+// newSlackBot makes the bot's client; now is the worker's clock, which
+// Slack's Date headers are compared with.
+func newSlackBot(s Settings, timeout time.Duration, now func() time.Time) *slackBot {
+	hc := &http.Client{Timeout: timeout, Transport: dateTransport{base: http.DefaultTransport, now: now}}
 	opts := []slack.Option{slack.OptionHTTPClient(hc)}
 	if s.APIURL != "" {
 		opts = append(opts, slack.OptionAPIURL(s.APIURL))
@@ -95,13 +119,23 @@ func newSlackBot(s Settings, hc *http.Client) *slackBot {
 // noticeEventType is the metadata event type of irtui's messages.
 const noticeEventType = "irtui_notice"
 
+// partKey is the idempotency key of one part of a notice: the notice's
+// own for the first (or only) part, with "|part N" after it for the rest,
+// so each Slack message is recognised on its own.
+func partKey(n store.Notification, part int) string {
+	if part <= 1 {
+		return n.IdempotencyKey
+	}
+	return fmt.Sprintf("%s|part %d", n.IdempotencyKey, part)
+}
+
 // noticeKey is what a message's metadata carries to recognise it later:
-// a digest of the notification's idempotency key, which is unique per
+// a digest of the part's idempotency key, which is unique per part of a
 // notification. A digest rather than the key itself, because metadata is
 // readable by every app in the channel, a customer's own apps included in
 // a Slack Connect channel, and the key names rules and triggers.
-func noticeKey(n store.Notification) string {
-	sum := sha256.Sum256([]byte(n.IdempotencyKey))
+func noticeKey(n store.Notification, part int) string {
+	sum := sha256.Sum256([]byte(partKey(n, part)))
 	return hex.EncodeToString(sum[:16])
 }
 
@@ -109,14 +143,18 @@ func (b *slackBot) send(ctx context.Context, m message) (receipt, error) {
 	if m.channel == "" {
 		return receipt{}, permanentError{"no Slack channel: set IRTUI_SLACK_CHANNEL or slack.channel in the configuration"}
 	}
-	blocks, err := decodeBlocks(m.n.Blocks)
+	raw, err := m.blocks()
 	if err != nil {
 		return receipt{}, err
 	}
-	opts := []slack.MsgOption{slack.MsgOptionText(fallbackText(m.n), false),
+	blocks, err := decodeBlocks(raw)
+	if err != nil {
+		return receipt{}, err
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(fallbackText(m.n, m.part), false),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: noticeEventType,
-			EventPayload: map[string]any{"key": noticeKey(m.n)}})}
+			EventPayload: map[string]any{"key": noticeKey(m.n, m.part)}})}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
@@ -138,23 +176,30 @@ const (
 	listMaxPages   = 20 // pages of conversations.list, to find a channel by name
 )
 
-// find looks for the message in its channel (or in its thread) among the
-// messages posted since since, by the key in their metadata: with
-// conversations.history (conversations.replies for a thread reply),
-// include_all_metadata, at most lookupMaxPages pages. A channel given by
-// name is found with conversations.list first. The bot token needs
-// channels:history and groups:history, and channels:read and groups:read
-// for channels given by name; without them the look fails, and the
-// worker leaves the outcome to a person. found is false only when every
-// message since since was seen.
-func (b *slackBot) find(ctx context.Context, m message, since time.Time) (ts string, found bool, err error) {
+// find lists the copies of the message in its channel (or in its
+// thread) posted since since, by the key in their metadata:
+// conversations.history (conversations.replies for a thread reply) with
+// include_all_metadata, newest first, at most lookupMaxPages pages. since
+// is on this machine's clock; the window is set on Slack's, from the Date
+// of Slack's first answer, so a clock that is minutes off neither hides a
+// copy nor widens the look. A channel given by name is found with
+// conversations.list first. The bot token needs channels:history and
+// groups:history, and channels:read and groups:read for channels given by
+// name; without them the look fails, and the worker leaves the outcome to
+// a person. An empty result means every message since since was seen.
+func (b *slackBot) find(ctx context.Context, m message, since time.Time) ([]string, error) {
 	id, err := b.channelID(ctx, m.channel)
 	if err != nil {
-		return "", false, err
+		return nil, err
 	}
-	key := noticeKey(m.n)
-	oldest := slackTime(since)
-	cursor := ""
+	key := noticeKey(m.n, m.part)
+	var (
+		found  []string
+		oldest string // the window's start on Slack's clock, once known
+		cursor string
+		cl     = &slackClock{}
+	)
+	ctx = withSlackClock(ctx, cl)
 	for range lookupMaxPages {
 		var (
 			msgs []slack.Message
@@ -163,35 +208,123 @@ func (b *slackBot) find(ctx context.Context, m message, since time.Time) (ts str
 		)
 		if m.threadTS != "" {
 			msgs, more, next, err = b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-				ChannelID: id, Timestamp: m.threadTS, Cursor: cursor, Oldest: oldest, Inclusive: true,
-				Limit: lookupPageSize, IncludeAllMetadata: true})
+				ChannelID: id, Timestamp: m.threadTS, Cursor: cursor, Limit: lookupPageSize, IncludeAllMetadata: true})
 			if err != nil {
-				return "", false, fmt.Errorf("conversations.replies: %w", err)
+				return nil, fmt.Errorf("conversations.replies: %w", err)
 			}
 		} else {
 			resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-				ChannelID: id, Cursor: cursor, Oldest: oldest, Inclusive: true, Limit: lookupPageSize,
-				IncludeAllMetadata: true})
+				ChannelID: id, Cursor: cursor, Limit: lookupPageSize, IncludeAllMetadata: true})
 			if err != nil {
-				return "", false, fmt.Errorf("conversations.history: %w", err)
+				return nil, fmt.Errorf("conversations.history: %w", err)
 			}
 			msgs, more, next = resp.Messages, resp.HasMore, resp.ResponseMetaData.NextCursor
 		}
+		if oldest == "" {
+			oldest = slackTime(since.Add(cl.offset()))
+		}
+		reached := false // a message older than the window: history reads newest first
 		for _, msg := range msgs {
-			if msg.Metadata.EventType == noticeEventType && msg.Metadata.EventPayload["key"] == key {
-				return msg.Timestamp, true, nil
+			if tsBefore(msg.Timestamp, oldest) {
+				reached = m.threadTS == "" || reached
+				continue
+			}
+			if msg.Metadata.EventType == noticeEventType && msg.Metadata.EventPayload["key"] == key &&
+				!slices.Contains(found, msg.Timestamp) {
+				found = append(found, msg.Timestamp)
 			}
 		}
-		if !more {
-			return "", false, nil
+		if !more || reached {
+			slices.SortFunc(found, compareTS)
+			return found, nil
 		}
 		if next == "" {
 			break
 		}
 		cursor = next
 	}
-	return "", false, permanentError{fmt.Sprintf("%s has more messages since %s than irtui looks through (%d)",
+	return nil, permanentError{fmt.Sprintf("%s has more messages since %s than irtui looks through (%d)",
 		m.channel, since.UTC().Format(time.RFC3339), lookupPageSize*lookupMaxPages)}
+}
+
+// remove deletes a second copy with chat.delete (a bot may delete its own
+// messages with chat:write). One that is already gone counts as deleted.
+func (b *slackBot) remove(ctx context.Context, m message, ts string) error {
+	id, err := b.channelID(ctx, m.channel)
+	if err != nil {
+		return err
+	}
+	_, _, err = b.api.DeleteMessageContext(ctx, id, ts)
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "message_not_found" {
+		return nil
+	}
+	return err
+}
+
+// compareTS orders Slack timestamps ("1700000000.000100") in time.
+func compareTS(a, b string) int {
+	as, af, _ := strings.Cut(a, ".")
+	bs, bf, _ := strings.Cut(b, ".")
+	if c := cmp.Compare(len(as), len(bs)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(as, bs); c != 0 {
+		return c
+	}
+	return strings.Compare(af, bf)
+}
+
+func tsBefore(ts, oldest string) bool { return compareTS(ts, oldest) < 0 }
+
+// slackClock records Slack's time from the Date header of an answer
+// (dateTransport), to set history windows on Slack's clock.
+type slackClock struct {
+	mu    sync.Mutex
+	delta time.Duration // Slack's clock minus ours
+	known bool
+}
+
+// offset is Slack's clock minus this machine's: zero until an answer
+// carried a Date header.
+func (c *slackClock) offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.delta
+}
+
+func (c *slackClock) observe(date string, local time.Time) {
+	t, err := http.ParseTime(date)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.known {
+		// Date has whole seconds: round our time the same way.
+		c.delta, c.known = t.Sub(local.Truncate(time.Second)), true
+	}
+}
+
+type slackClockKey struct{}
+
+func withSlackClock(ctx context.Context, c *slackClock) context.Context {
+	return context.WithValue(ctx, slackClockKey{}, c)
+}
+
+// dateTransport hands the Date header of each answer to the slackClock
+// in the request's context, if there is one.
+type dateTransport struct {
+	base http.RoundTripper
+	now  func() time.Time
+}
+
+func (t dateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if c, ok := r.Context().Value(slackClockKey{}).(*slackClock); ok && err == nil {
+		c.observe(resp.Header.Get("Date"), t.now())
+	}
+	return resp, err
 }
 
 // slackTime is t as a Slack timestamp ("1700000000.000000").
@@ -268,12 +401,16 @@ type webhook struct {
 }
 
 func (w *webhook) send(ctx context.Context, m message) (receipt, error) {
-	blocks, err := decodeBlocks(m.n.Blocks)
+	raw, err := m.blocks()
+	if err != nil {
+		return receipt{}, err
+	}
+	blocks, err := decodeBlocks(raw)
 	if err != nil {
 		return receipt{}, err
 	}
 	no := false
-	msg := &slack.WebhookMessage{Text: fallbackText(m.n), UnfurlLinks: &no, UnfurlMedia: &no}
+	msg := &slack.WebhookMessage{Text: fallbackText(m.n, m.part), UnfurlLinks: &no, UnfurlMedia: &no}
 	if len(blocks) > 0 {
 		msg.Blocks = &slack.Blocks{BlockSet: blocks}
 	}
@@ -284,6 +421,7 @@ func (w *webhook) send(ctx context.Context, m message) (receipt, error) {
 // appends it to IRTUI_CONSOLE_LOG when that is set.
 type console struct {
 	path string
+	now  func() time.Time
 	mu   sync.Mutex
 }
 
@@ -302,7 +440,7 @@ func (c *console) send(_ context.Context, m message) (receipt, error) {
 		return receipt{}, fmt.Errorf("console log: %w", err)
 	}
 	n := m.n
-	_, err = fmt.Fprintf(f, "==== %s  %s  %s  to %s\n%s\n\n%s\n\n", time.Now().UTC().Format(time.RFC3339),
+	_, err = fmt.Fprintf(f, "==== %s  %s  %s  to %s\n%s\n\n%s\n\n", c.now().UTC().Format(time.RFC3339),
 		n.IncidentID, label(&n), safetext.Line(n.Recipient), n.Subject, n.Body)
 	if err != nil {
 		return receipt{}, fmt.Errorf("console log: %w", err)
@@ -316,6 +454,7 @@ func (c *console) send(_ context.Context, m message) (receipt, error) {
 type fileExport struct {
 	dir string
 	org config.Org
+	now func() time.Time
 }
 
 func (e *fileExport) send(_ context.Context, m message) (receipt, error) {
@@ -331,7 +470,7 @@ func (e *fileExport) send(_ context.Context, m message) (receipt, error) {
 		who = n.Audience
 	}
 	base := filepath.Join(e.dir, fmt.Sprintf("%s-%d-%s", slug(n.IncidentID), n.ID, slug(who)))
-	eml, err := emlFile(n, e.org)
+	eml, err := emlFile(n, e.org, e.now())
 	if err != nil {
 		return receipt{}, err
 	}
@@ -341,7 +480,7 @@ func (e *fileExport) send(_ context.Context, m message) (receipt, error) {
 	if err := writeFile(base+".md", mdFile(n)); err != nil {
 		return receipt{}, err
 	}
-	return receipt{path: base + ".md"}, nil
+	return receipt{path: base + ".md", messageID: "<" + messageID(n, e.org) + ">"}, nil
 }
 
 // writeFile replaces path atomically with data, mode 0600.
@@ -416,17 +555,17 @@ func mdFile(n store.Notification) []byte {
 // emlFile is the mail export. Header values come from the directory and
 // the rendered subject, which hold no line breaks (safetext.Line), so they
 // cannot add headers.
-func emlFile(n store.Notification, org config.Org) ([]byte, error) {
+func emlFile(n store.Notification, org config.Org, now time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	from := "irtui <irtui@localhost.invalid>"
-	if a, err := mail.ParseAddress(strings.TrimSpace(org.Contact)); err == nil {
-		if a.Name == "" {
-			a.Name = safetext.Line(org.Name)
-		}
-		from = a.String()
+	if addr := org.Sender(); addr != "" {
+		from = (&mail.Address{Name: safetext.Line(org.Name), Address: addr}).String()
 	}
 	h("From", from)
+	if r := org.ReplyAddress(); r != "" {
+		h("Reply-To", r)
+	}
 	if n.DestKind == store.DestEmail && !n.Drill {
 		a, err := mail.ParseAddress(n.Channel)
 		if err != nil {
@@ -435,9 +574,8 @@ func emlFile(n store.Notification, org config.Org) ([]byte, error) {
 		h("To", a.String())
 	}
 	h("Subject", mime.QEncoding.Encode("utf-8", safetext.Line(n.Subject)))
-	h("Date", time.Now().UTC().Format(time.RFC1123Z))
-	sum := sha256.Sum256([]byte(n.IdempotencyKey))
-	h("Message-ID", fmt.Sprintf("<irtui.%d.%s@irtui.invalid>", n.ID, hex.EncodeToString(sum[:8])))
+	h("Date", now.UTC().Format(time.RFC1123Z))
+	h("Message-ID", "<"+messageID(n, org)+">")
 	h("MIME-Version", "1.0")
 	h("Content-Type", "text/plain; charset=utf-8")
 	h("Content-Transfer-Encoding", "quoted-printable")

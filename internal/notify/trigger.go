@@ -9,6 +9,7 @@ import (
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
@@ -95,7 +96,7 @@ func (s *Service) OnEvent(ctx context.Context, tx *store.Tx, ev incident.Event) 
 
 // skipped records that rules could not be evaluated because the runbook
 // is not loaded: nobody should believe that nothing was due.
-func (s *Service) skipped(ctx context.Context, tx *store.Tx, in store.Incident, actor string, at time.Time, trs []trigger) error {
+func (s *Service) skipped(ctx context.Context, tx *store.Tx, in store.Incident, actor identity.Actor, at time.Time, trs []trigger) error {
 	names := make([]string, len(trs))
 	for i, t := range trs {
 		names[i] = t.name
@@ -111,7 +112,7 @@ func (s *Service) skipped(ctx context.Context, tx *store.Tx, in store.Incident, 
 type eventCtx struct {
 	in        store.Incident
 	rb        *runbook.Runbook
-	actor     string
+	actor     identity.Actor
 	at        time.Time
 	now       time.Time
 	base      runbook.TemplateData
@@ -125,7 +126,7 @@ type eventCtx struct {
 }
 
 func (s *Service) newEventCtx(ctx context.Context, tx *store.Tx, in store.Incident, rb *runbook.Runbook,
-	actor string, at time.Time) (*eventCtx, error) {
+	actor identity.Actor, at time.Time) (*eventCtx, error) {
 	return s.newEventCtxAt(ctx, tx, in, rb, actor, at, s.Clock.Now())
 }
 
@@ -133,7 +134,7 @@ func (s *Service) newEventCtx(ctx context.Context, tx *store.Tx, in store.Incide
 // own time, by the clock of the service that recorded it (a drill's
 // virtual clock, say).
 func (s *Service) newEventCtxAt(ctx context.Context, tx *store.Tx, in store.Incident, rb *runbook.Runbook,
-	actor string, at, now time.Time) (*eventCtx, error) {
+	actor identity.Actor, at, now time.Time) (*eventCtx, error) {
 	ec := &eventCtx{in: in, rb: rb, actor: actor, at: at, now: now}
 	events, err := tx.ObligationEvents(ctx, in.ID)
 	if err != nil {
@@ -217,8 +218,8 @@ func ruleEnv(rb *runbook.Runbook, in store.Incident) map[string]any {
 		}
 		env[q.ID] = q.WorstValue()
 	}
-	for _, f := range rb.Rules.Flags {
-		env[f.Flag] = slices.Contains(in.Flags, f.Flag)
+	for _, f := range rb.FlagNames() { // the runbook's and its shared assessments'
+		env[f] = slices.Contains(in.Flags, f)
 	}
 	for k, v := range in.Facts {
 		if _, ok := env[k]; ok {
@@ -252,7 +253,7 @@ func (s *Service) fire(ctx context.Context, tx *store.Tx, ec *eventCtx, rule *ru
 		tr.key = fmt.Sprintf("%s#%d", tr.name, k+1)
 	}
 	fired, err = tx.MarkFired(ctx, store.FiredRule{IncidentID: ec.in.ID, RuleID: rule.ID, TriggerKey: tr.key,
-		Trigger: tr.name, Audience: rule.Audience, At: ec.at, Actor: ec.actor})
+		Trigger: tr.name, Audience: rule.Audience, At: ec.at, Actor: ec.actor.ID()})
 	if err != nil || !fired {
 		return 0, false, err
 	}
@@ -331,7 +332,7 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, ec *eventCtx, rule *r
 	c *store.Customer, extra map[string]any) (ok bool, err error) {
 	n := store.Notification{
 		IncidentID: ec.in.ID, RuleID: rule.ID, Trigger: tr.name, Audience: rule.Audience,
-		ObligationID: rule.Obligation, ApproverRole: rule.Approver, DraftedBy: ec.actor,
+		ObligationID: rule.Obligation, ApproverRole: rule.Approver, DraftedBy: ec.actor.ID(),
 		TriggeredAt: ec.at, CreatedAt: ec.now, UpdatedAt: ec.now, Drill: ec.in.Drill,
 		Content: map[string]string{}, ContentBy: map[string]string{},
 	}
@@ -540,7 +541,7 @@ func (s *Service) ScanDeadlines(ctx context.Context) (int, error) {
 			if err != nil || cur.Status != store.StatusOpen {
 				return err
 			}
-			ec, err := s.newEventCtx(ctx, tx, cur, rb, SystemActor, now)
+			ec, err := s.newEventCtx(ctx, tx, cur, rb, identity.Irtui(), now)
 			if err != nil {
 				return err
 			}
@@ -555,7 +556,7 @@ func (s *Service) ScanDeadlines(ctx context.Context) (int, error) {
 			if !anyFired {
 				return nil
 			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: SystemActor, Action: "notify_deadline",
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: SystemActor, Auth: identity.Irtui().Auth(), Action: "notify_deadline",
 				IncidentID: in.ID, Outcome: store.OutcomeOK,
 				Detail: fmt.Sprintf("%d notification(s) for deadline crossings", wrote)})
 		})

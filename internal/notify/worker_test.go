@@ -36,7 +36,7 @@ func (f *fixture) queue(incidentID, channel, subject string) int64 {
 		Body: "Body of " + subject, Status: store.NoticeQueued, IdempotencyKey: incidentID + "|" + subject,
 		DraftedBy: "test", TriggeredAt: now, CreatedAt: now, UpdatedAt: now}
 	var err error
-	if n.Blocks, err = buildBlocks(&n, facts{Severity: "SEV2"}); err != nil {
+	if n.Blocks, n.MoreBlocks, _, err = buildMessages(&n, facts{Severity: "SEV2"}); err != nil {
 		f.t.Fatal(err)
 	}
 	err = f.st.Update(f.ctx, func(tx *store.Tx) error {
@@ -51,7 +51,7 @@ func (f *fixture) queue(incidentID, channel, subject string) int64 {
 
 func TestSlackPostContentAndBlocks(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	var auth string
 	sl.fail = func(_ int, _ url.Values, _ http.ResponseWriter, r *http.Request) bool {
 		auth = r.Header.Get("Authorization") + r.PostForm.Get("token")
@@ -90,7 +90,7 @@ func TestSlackPostContentAndBlocks(t *testing.T) {
 	}
 	want := []string{"*Severity*\nSEV2", "*Status*\nopen", "*Incident commander*\n_not yet assigned_"}
 	if len(got) != 4 || !slices.Equal(got[:3], want) || !strings.HasPrefix(got[3], "*Next deadline*\n") ||
-		!strings.Contains(got[3], "(customer-notice) due 2026-03-15 02:47 UTC") {
+		!strings.Contains(got[3], "(gdpr-33-2) due 2026-03-15 02:47 UTC") {
 		t.Errorf("fields: %q", got)
 	}
 	texts := strings.Join(mrkdwnTexts(blocks), "\n")
@@ -101,13 +101,13 @@ func TestSlackPostContentAndBlocks(t *testing.T) {
 		t.Errorf("body or context missing:\n%s", texts)
 	}
 	n := f.byAudience(in.ID, AudienceStakeholders)[0]
-	if n.Status != store.NoticeSent || n.SlackTS != "1700000000.000001" || n.Via != ViaSlack || n.Attempts != 1 {
+	if n.Status != store.NoticeSent || n.SlackTS != firstTS || n.Via != ViaSlack || n.Attempts != 1 {
 		t.Errorf("recorded: %s ts %q via %s attempts %d", n.Status, n.SlackTS, n.Via, n.Attempts)
 	}
 	// The message carries its key, to be found again after a timeout.
 	var md slack.SlackMetadata
 	if err := json.Unmarshal([]byte(p.Get("metadata")), &md); err != nil || md.EventType != "irtui_notice" ||
-		md.EventPayload["key"] != noticeKey(n) || len(noticeKey(n)) != 32 {
+		md.EventPayload["key"] != noticeKey(n, 1) || len(noticeKey(n, 1)) != 32 {
 		t.Errorf("metadata %q: %v", p.Get("metadata"), err)
 	}
 	if strings.Contains(p.Get("metadata"), n.IdempotencyKey) {
@@ -121,24 +121,24 @@ func TestSlackPostContentAndBlocks(t *testing.T) {
 
 func TestFollowUpsGoIntoTheIncidentThread(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	in := f.declare("Export", false)
 	w := f.worker(sl.settings())
 	if _, err := w.SendDue(f.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Drain(f.ctx); err != nil {
 		t.Fatal(err)
 	}
-	posts := sl.delivered()
-	if len(posts) != 2 || posts[0].Get("thread_ts") != "" || posts[1].Get("thread_ts") != "1700000000.000001" {
+	posts, stored := sl.delivered(), sl.stored()
+	if len(posts) != 2 || posts[0].Get("thread_ts") != "" || posts[1].Get("thread_ts") != stored[0].ts {
 		t.Fatalf("threads: %v / %v", posts[0].Get("thread_ts"), posts[len(posts)-1].Get("thread_ts"))
 	}
 	last := f.byAudience(in.ID, AudienceStakeholders)[1]
-	if last.ThreadTS != "1700000000.000001" || last.SlackTS != "1700000000.000002" {
+	if last.ThreadTS != stored[0].ts || last.SlackTS != stored[1].ts {
 		t.Errorf("thread %q ts %q", last.ThreadTS, last.SlackTS)
 	}
 }
@@ -162,8 +162,7 @@ func exactlyOnce(t *testing.T, posts []url.Values, subjects ...string) {
 
 func TestBurstOf429sHonoursRetryAfter(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
-	sl.at = f.clock.Now
+	sl := newSlackServer(t, f.clock)
 	var limited []time.Time
 	sl.fail = func(n int, _ url.Values, w http.ResponseWriter, _ *http.Request) bool {
 		if n <= 4 {
@@ -187,7 +186,9 @@ func TestBurstOf429sHonoursRetryAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	exactlyOnce(t, sl.delivered(), append([]string{"SEV2 personal data breach: Export"}, subjects...)...)
-	if rep.Retrying != 4 || rep.Sent != 4 {
+	// Counted by where each stands at the end: the rate-limited one was
+	// sent in the end, so nothing is left to retry.
+	if rep.Retrying != 0 || rep.Sent != 4 || len(rep.Results) != 8 {
 		t.Errorf("report: %+v", rep)
 	}
 	for i := 1; i < len(limited); i++ {
@@ -207,8 +208,7 @@ func TestBurstOf429sHonoursRetryAfter(t *testing.T) {
 
 func TestServerErrorsBackOffAndDeliverOnce(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
-	sl.at = f.clock.Now
+	sl := newSlackServer(t, f.clock)
 	var failedAt []time.Time
 	sl.fail = func(n int, _ url.Values, w http.ResponseWriter, _ *http.Request) bool {
 		if n <= 4 {
@@ -225,12 +225,13 @@ func TestServerErrorsBackOffAndDeliverOnce(t *testing.T) {
 	}
 	exactlyOnce(t, sl.delivered(), "SEV2 personal data breach: Export")
 	n := f.byAudience(in.ID, AudienceStakeholders)[0]
-	if n.Status != store.NoticeSent || n.Failures != 4 || n.Attempts != 5 || rep.Retrying != 4 {
+	if n.Status != store.NoticeSent || n.Failures != 4 || n.Attempts != 5 || rep.Retrying != 0 || rep.Sent != 1 {
 		t.Errorf("%s failures %d attempts %d report %+v", n.Status, n.Failures, n.Attempts, rep)
 	}
-	// A 500 may come after the post was made: each retry looked first.
-	if l := sl.lookedUp(); len(l) != 4 {
-		t.Errorf("%d looks before 4 retries", len(l))
+	// A 500 may come after the post was made: each retry looked first, and
+	// the post that followed was looked for once more.
+	if l := sl.lookedUp(); len(l) != 5 {
+		t.Errorf("%d looks for 4 retries and a check", len(l))
 	}
 	// Exponential: each wait at least half of 2 s, 4 s, 8 s.
 	for i := 1; i < len(failedAt); i++ {
@@ -242,7 +243,7 @@ func TestServerErrorsBackOffAndDeliverOnce(t *testing.T) {
 
 func TestPermanentErrorFailsAtOnceAndRetryRequeues(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	broken := true
 	sl.fail = func(_ int, _ url.Values, w http.ResponseWriter, _ *http.Request) bool {
 		if broken {
@@ -264,10 +265,10 @@ func TestPermanentErrorFailsAtOnceAndRetryRequeues(t *testing.T) {
 		t.Error("a failed notification is not an alert")
 	}
 	broken = false
-	if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.ns.Retry(f.ctx, "bob", n.ID); err == nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err == nil {
 		t.Error("retried a queued notification")
 	}
 	if rep, err := w.Drain(f.ctx); err != nil || rep.Sent != 1 {
@@ -290,7 +291,7 @@ func TestGivesUpAfterMaxFailures(t *testing.T) {
 	} {
 		t.Run(strconv.Itoa(tc.code), func(t *testing.T) {
 			f := newFixture(t)
-			sl := newSlackServer(t)
+			sl := newSlackServer(t, f.clock)
 			sl.fail = func(_ int, _ url.Values, w http.ResponseWriter, _ *http.Request) bool {
 				w.WriteHeader(tc.code)
 				return true
@@ -299,7 +300,7 @@ func TestGivesUpAfterMaxFailures(t *testing.T) {
 			w := f.worker(sl.settings())
 			w.MaxFailures = 4
 			rep, err := w.Drain(f.ctx)
-			if err != nil || rep.Retrying != 3 || rep.Failed+rep.Unknown != 1 {
+			if err != nil || rep.Retrying != 0 || rep.Failed+rep.Unknown != 1 || len(rep.Results) != 4 {
 				t.Fatalf("%+v %v", rep, err)
 			}
 			n := f.byAudience(in.ID, AudienceStakeholders)[0]
@@ -315,8 +316,7 @@ func TestGivesUpAfterMaxFailures(t *testing.T) {
 
 func TestAtMostOneMessagePerSecondPerChannel(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
-	sl.at = f.clock.Now
+	sl := newSlackServer(t, f.clock)
 	in := f.declare("Export", false)
 	in2 := f.declare("Other", false)
 	for i := range 5 {
@@ -333,7 +333,7 @@ func TestAtMostOneMessagePerSecondPerChannel(t *testing.T) {
 	posts := sl.delivered()
 	last := map[string]time.Time{}
 	for i, p := range posts {
-		ch, at := p.Get("channel"), sl.times[i]
+		ch, at := p.Get("channel"), sl.stored()[i].local
 		if prev, ok := last[ch]; ok && at.Sub(prev) < time.Second {
 			t.Errorf("two messages to %s within %v", ch, at.Sub(prev))
 		}
@@ -386,7 +386,7 @@ func TestWebhookDelivery(t *testing.T) {
 	defer srv.Close()
 	in := f.declare(hostileTitle, false)
 	rep, err := f.worker(Settings{WebhookURL: NewSecret(srv.URL + "/services/T0/B0/SECRETPATH")}).SendDue(f.ctx)
-	if err != nil || rep.Sent != 1 || rep.Retrying != 1 {
+	if err != nil || rep.Sent != 1 || rep.Retrying != 0 || !rep.Results[0].RateLimited {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	if len(got) != 1 || got[0].Blocks == nil || len(got[0].Blocks.BlockSet) < 3 {
@@ -406,7 +406,7 @@ func TestWithoutSlackMessagesGoToTheConsole(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "console.log")
 	in := f.declare("Export", false, "acme")
 	rep, err := f.worker(Settings{ConsoleLog: log}).SendDue(f.ctx)
-	if err != nil || rep.Sent != 1 {
+	if err != nil || rep.Sent != 0 || rep.Console != 1 {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	n := f.byAudience(in.ID, AudienceStakeholders)[0]
@@ -424,7 +424,7 @@ func TestWithoutSlackMessagesGoToTheConsole(t *testing.T) {
 	// A customer notice with a Slack Connect contact and no bot token is
 	// exported for a person to deliver, never posted to the console only.
 	f.commander(in.ID, "dave")
-	if err := f.svc.LinkCustomer(f.ctx, "alice", in.ID, "globex"); err != nil {
+	if err := f.svc.LinkCustomer(f.ctx, as("alice"), in.ID, "globex"); err != nil {
 		t.Fatal(err)
 	}
 	g := f.byAudience(in.ID, AudienceCustomers)[1]
@@ -444,7 +444,7 @@ func TestWithoutSlackMessagesGoToTheConsole(t *testing.T) {
 
 func TestSlackOutageQueuesThenDelivers(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	down := true
 	sl.fail = func(_ int, _ url.Values, w http.ResponseWriter, _ *http.Request) bool {
 		if down {
@@ -477,7 +477,7 @@ func TestSlackOutageQueuesThenDelivers(t *testing.T) {
 
 func TestTokenIsNeverStoredOrShown(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	sl.fail = func(_ int, _ url.Values, w http.ResponseWriter, _ *http.Request) bool {
 		_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
 		return true
@@ -504,7 +504,7 @@ func TestTokenIsNeverStoredOrShown(t *testing.T) {
 	} {
 		for _, n := range f.list(in.ID) {
 			if n.Status == store.NoticeFailed {
-				if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+				if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -579,7 +579,7 @@ func TestSettingsFromEnv(t *testing.T) {
 
 func TestExpiredClaimIsFlaggedUnknownNotResent(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	in := f.declare("Export", false)
 	// A worker claims the message, then stops before sending or recording
 	// (in this process, so only its lease can tell).
@@ -628,7 +628,7 @@ func TestConfirmSentResolvesUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := f.byAudience(in.ID, AudienceStakeholders)[0]
-	if err := f.ns.ConfirmSent(f.ctx, "bob", n.ID); err != nil {
+	if err := f.ns.ConfirmSent(f.ctx, as("bob"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n = f.get(n.ID); n.Status != store.NoticeSent || !strings.Contains(n.LastError, "confirmed") {
@@ -667,7 +667,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 		t.Skip("runs a child process")
 	}
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	in := f.declare("Export", false)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "IRTUI_NOTIFY_CRASH_DB="+f.path, "IRTUI_NOTIFY_CRASH_API="+sl.GetAPIURL())
@@ -698,7 +698,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 		t.Error("the unknown outcome is not on the timeline")
 	}
 	// A person may decide to send it again.
-	if err := f.ns.Retry(f.ctx, "bob", n.ID); err != nil {
+	if err := f.ns.Retry(f.ctx, as("bob"), n.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.worker(sl.settings()).Drain(f.ctx); err != nil || len(sl.delivered()) != 2 {
@@ -708,7 +708,7 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 
 func TestTwoWorkersNeverSendTheSameMessageTwice(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	in := f.declare("Export", false)
 	var subjects []string
 	for i := range 40 {
@@ -746,7 +746,7 @@ func TestTwoWorkersNeverSendTheSameMessageTwice(t *testing.T) {
 
 func TestRunDeliversUntilCancelled(t *testing.T) {
 	f := newFixture(t)
-	sl := newSlackServer(t)
+	sl := newSlackServer(t, f.clock)
 	in := f.declare("Export", false)
 	ctx, cancel := context.WithCancel(f.ctx)
 	w := &Worker{Store: f.st, Clock: clock.Real{}, Settings: sl.settings(), Service: f.ns, Poll: 10 * time.Millisecond}
@@ -756,7 +756,7 @@ func TestRunDeliversUntilCancelled(t *testing.T) {
 	for len(sl.delivered()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := f.svc.Close(f.ctx, "alice", in.ID, "done"); err != nil {
+	if err := f.svc.Close(f.ctx, as("alice"), in.ID, "done"); err != nil {
 		t.Fatal(err)
 	}
 	w.Wake()
@@ -769,5 +769,51 @@ func TestRunDeliversUntilCancelled(t *testing.T) {
 	}
 	if len(sl.delivered()) != 2 {
 		t.Fatalf("%d delivered", len(sl.delivered()))
+	}
+}
+
+// A checkpoint of the record (package witness) is a notice that belongs
+// to no incident: the worker posts it like any other, and records it in
+// the audit log only (there is no incident timeline to write to).
+func TestWorkerSendsANoticeAboutTheRecord(t *testing.T) {
+	f := newFixture(t)
+	sl := newSlackServer(t, f.clock)
+	now := f.clock.Now()
+	line := `{"v":1,"db":"d","timeline":{"id":3,"hash":"h"}}`
+	n := store.Notification{RuleID: "audit-checkpoint", Trigger: "checkpoint", Audience: AudienceInternal,
+		DestKind: store.DestSlack, Channel: "#sec-audit", Recipient: "#sec-audit", Subject: "irtui checkpoint",
+		Body: "Checkpoint of the irtui record\n\n" + line, Blocks: []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"x"}}]`),
+		Status: store.NoticeQueued, IdempotencyKey: "checkpoint:d:3:4", DraftedBy: "alice", TriggeredAt: now, CreatedAt: now, UpdatedAt: now}
+	err := f.st.Update(f.ctx, func(tx *store.Tx) error {
+		if _, err := tx.InsertNotification(f.ctx, &n); err != nil {
+			return err
+		}
+		return tx.AppendAudit(f.ctx, &store.AuditEntry{At: now, Actor: "alice", Action: "checkpoint_notice", Outcome: store.OutcomeOK})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.st.MaxTimelineID(f.ctx)
+	rep, err := f.worker(sl.settings()).SendDue(f.ctx)
+	if err != nil || rep.Sent != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	posts := sl.delivered()
+	if len(posts) != 1 || posts[0].Get("channel") != "#sec-audit" {
+		t.Fatalf("posts: %v", posts)
+	}
+	got := f.get(n.ID)
+	if got.Status != store.NoticeSent || got.IncidentID != "" {
+		t.Errorf("recorded: %+v", got)
+	}
+	if after, _ := f.st.MaxTimelineID(f.ctx); after != before {
+		t.Errorf("the timeline moved (%d -> %d) for a notice about no incident", before, after)
+	}
+	a, _ := f.st.Audit(f.ctx, store.AuditFilter{})
+	if last := a[len(a)-1]; last.Action != "notify_send" || last.IncidentID != "" {
+		t.Errorf("last audit entry: %+v", last)
+	}
+	if rep, err := f.st.VerifyChains(f.ctx); err != nil || !rep.OK {
+		t.Errorf("verify: %+v, %v", rep, err)
 	}
 }

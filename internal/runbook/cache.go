@@ -46,9 +46,10 @@ import (
 // capped) and written atomically with mode 0600.
 
 // cacheSchema changes whenever the Runbook struct or the cache's layout
-// changes shape. Entries hold JSON: gob drops pointers to zero values,
+// changes shape (v3: shared assessments; v4: entries by file, bound to
+// the build and authenticated). Entries hold JSON: gob drops pointers to zero values,
 // which would turn "min: 0" into no minimum.
-const cacheSchema = "runbooks-v3"
+const cacheSchema = "runbooks-v4"
 
 // cacheKeyFile holds the HMAC key, beside the cache file.
 const cacheKeyFile = "runbooks.key"
@@ -291,12 +292,14 @@ func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache)
 	if rb := c.get(abs, key); rb != nil {
 		if issues := validate(rb, opts); len(issues) == 0 {
 			rb.Source = Source{Path: path, Hash: key}
+			rb.mergeShared()
 			return rb, nil
 		}
 	}
-	rb, probs := ParseFile(path, data, opts)
+	rb, probs := parseOwn(path, data, opts)
 	if rb != nil {
-		c.put(abs, key, rb)
+		c.put(abs, key, rb) // the file's own questions: put encodes them now
+		rb.mergeShared()
 	}
 	return rb, probs
 }

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -73,13 +74,36 @@ func (q Question) WorstValue() any {
 }
 
 // AnswerEnv is the expression environment of the classification rules:
-// one name per question.
+// one name per question, and the questions and results (conclusion, flags,
+// facts) of the shared assessments the runbook uses.
 func (r *Runbook) AnswerEnv() map[string]any {
 	env := make(map[string]any, len(r.Questions))
 	for _, q := range r.Questions {
 		env[q.ID] = q.Zero()
 	}
+	r.sharedEnv(env)
 	return env
+}
+
+// FlagNames lists the flags the runbook's rules and its shared
+// assessments set.
+func (r *Runbook) FlagNames() []string {
+	var out []string
+	for _, f := range r.Rules.Flags {
+		if !slices.Contains(out, f.Flag) {
+			out = append(out, f.Flag)
+		}
+	}
+	for i := range r.Uses {
+		if a := r.Uses[i].shared; a != nil {
+			for _, f := range a.Flags {
+				if !slices.Contains(out, f.Flag) {
+					out = append(out, f.Flag)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // FullEnv is the environment of step and notification conditions: the
@@ -102,6 +126,8 @@ type exprKind uint8
 const (
 	boolExpr exprKind = iota
 	numberExpr
+	stringExpr
+	listExpr
 )
 
 // compileCache memoises compiled programs by environment shape, kind and
@@ -124,10 +150,15 @@ func compile(src string, env map[string]any, key string, kind exprKind) (*vm.Pro
 		return p.(*vm.Program), nil
 	}
 	opts := []expr.Option{expr.Env(env)}
-	if kind == boolExpr {
+	switch kind {
+	case boolExpr:
 		opts = append(opts, expr.AsBool())
-	} else {
+	case numberExpr:
 		opts = append(opts, expr.AsFloat64())
+	case stringExpr:
+		opts = append(opts, expr.AsKind(reflect.String))
+	case listExpr:
+		opts = append(opts, expr.AsKind(reflect.Slice))
 	}
 	p, err := expr.Compile(src, opts...)
 	if err != nil {

@@ -119,7 +119,7 @@ func TestLintReportsPositions(t *testing.T) {
 			[]string{`55:15: a notice to customers needs an approver role`}},
 		{"trigger names a flag nobody sets",
 			edit(t, base, "    on: declared", "    on: flag:personal_data_breach"),
-			[]string{`56:9: trigger "flag:personal_data_breach" names flag "personal_data_breach", which no classification rule sets`}},
+			[]string{`56:9: trigger "flag:personal_data_breach" names flag "personal_data_breach", which no classification rule or shared assessment sets`}},
 		{"number question without worst case",
 			edit(t, base, "    max: 100000\n", ""),
 			[]string{`16:11: number question "users" needs worst or max`}},

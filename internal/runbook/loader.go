@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -35,7 +37,20 @@ func init() {
 // checks, with no position bookkeeping. Only when that finds anything wrong
 // is the file parsed again with goccy/go-yaml, whose AST gives exact lines
 // and columns, and the problems are reported from that parse.
+//
+// The questions of the shared assessments the runbook uses, unless it
+// provides or binds them, are appended to its Questions.
 func ParseFile(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
+	rb, probs := parseOwn(path, data, opts)
+	if rb != nil {
+		rb.mergeShared()
+	}
+	return rb, probs
+}
+
+// parseOwn is ParseFile without merging the shared questions: the form the
+// decode cache keeps.
+func parseOwn(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		_, probs := strictyaml.Parse(strictyaml.Runbook, path, data)
 		return nil, probs
@@ -135,7 +150,9 @@ type Library struct {
 	// Warnings are things the user should know that are not problems of
 	// a runbook file, such as a cache entry changed outside irtui.
 	Warnings []string
-	byID     map[string]*Runbook
+	// Assessments are the shared assessments the runbooks can use.
+	Assessments *AssessmentLibrary
+	byID        map[string]*Runbook
 	// broken holds, by id, the folder file that should replace a bundled
 	// runbook but does not load: that id has no runbook.
 	broken map[string]string
@@ -169,57 +186,135 @@ type Options struct {
 // bundled runbook but does not load is a problem too, and the bundled one
 // is not used in its place. Load stops early, returning ctx's error with
 // what it has, when ctx is done.
+//
+// Shared assessments are read first, from the assessments/ sub-folders;
+// the runbooks that use them are checked against them.
 func Load(ctx context.Context, opts Options) (*Library, error) {
+	alib, err := LoadAssessments(ctx, opts)
+	if err != nil {
+		return &Library{Assessments: alib, Failed: alib.Failed}, err
+	}
+	if opts.Validate.Assessments == nil {
+		opts.Validate.Assessments, opts.Validate.AssessmentFailed = alib.Get, alib.FailedPath
+	}
 	var files []strictyaml.File
 	if opts.Bundled != nil {
 		files = append(files, bundledFiles(opts.Bundled)...)
 	}
 	for _, dir := range opts.Dirs {
-		more, err := strictyaml.ReadDir(ctx, strictyaml.Runbook, dir)
+		var more []strictyaml.File
+		more, err = strictyaml.ReadDir(ctx, strictyaml.Runbook, dir)
 		files = append(files, more...)
 		if err != nil {
-			return build(ctx, files, opts, true)
+			break
 		}
 	}
-	return build(ctx, files, opts, true)
+	lib, berr := build(ctx, files, opts, true)
+	lib.Assessments = alib
+	if len(alib.Failed) > 0 {
+		lib.Failed = append(lib.Failed, alib.Failed...)
+		lib.Failed.Sort()
+	}
+	return lib, errors.Join(err, berr)
 }
 
 // LoadPaths reads the runbook files and folders named, and no others: no
 // bundled runbooks, and a runbook id defined twice is a problem rather
-// than a replacement. It is what lint checks.
+// than a replacement. It is what lint checks. Shared assessments named (a
+// file in an assessments/ folder or with a top-level conclusion:, an
+// assessments/ folder, or the assessments/ sub-folder of a folder named)
+// are read too; runbooks use them first, then validate.Assessments (see
+// LintValidate). It stops early, with ctx's error, when ctx is done.
 func LoadPaths(ctx context.Context, paths []string, validate ValidateOptions) (*Library, error) {
-	var files []strictyaml.File
+	var files, shared []strictyaml.File
 	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return &Library{}, err
+		}
 		st, err := os.Stat(p)
+		var more, moreShared []strictyaml.File
 		switch {
 		case err != nil:
 			files = append(files, strictyaml.File{Path: p, Err: err})
+		case st.IsDir() && filepath.Base(filepath.Clean(p)) == AssessmentDir:
+			moreShared, err = FolderFiles(ctx, p, strictyaml.Assessment)
 		case st.IsDir():
-			more, err := strictyaml.ReadDir(ctx, strictyaml.Runbook, p)
-			files = append(files, more...)
-			if err != nil {
-				return build(ctx, files, Options{Validate: validate}, false)
+			if more, err = strictyaml.ReadDir(ctx, strictyaml.Runbook, p); err == nil {
+				moreShared, err = FolderFiles(ctx, filepath.Join(p, AssessmentDir), strictyaml.Assessment)
 			}
+		case isAssessmentPath(ctx, p):
+			moreShared = []strictyaml.File{strictyaml.ReadOne(ctx, strictyaml.Assessment, p)}
 		default:
-			files = append(files, strictyaml.ReadOne(ctx, strictyaml.Runbook, p))
+			more = []strictyaml.File{strictyaml.ReadOne(ctx, strictyaml.Runbook, p)}
+		}
+		files, shared = append(files, more...), append(shared, moreShared...)
+		if st != nil && err != nil {
+			return &Library{}, err
 		}
 	}
-	return build(ctx, files, Options{Validate: validate}, false)
+	linted := buildAssessments(shared, validate, false)
+	resolve, failed := validate.Assessments, validate.AssessmentFailed
+	validate.Assessments = func(id string) (*Assessment, bool) {
+		if a, ok := linted.Get(id); ok {
+			return a, true
+		}
+		if resolve != nil {
+			return resolve(id)
+		}
+		return nil, false
+	}
+	validate.AssessmentFailed = func(id string) (string, bool) {
+		if p, ok := linted.FailedPath(id); ok {
+			return p, true
+		}
+		if failed != nil {
+			return failed(id)
+		}
+		return "", false
+	}
+	lib, err := build(ctx, files, Options{Validate: validate}, false)
+	lib.Assessments = linted
+	if len(linted.Failed) > 0 {
+		lib.Failed = append(lib.Failed, linted.Failed...)
+		lib.Failed.Sort()
+	}
+	return lib, err
 }
 
-// Lint checks the given runbook files and folders, or, with none, the
-// bundled and configured runbooks, and returns every problem sorted by
-// position. It checks runbooks only; tabletop.Lint checks the scenarios
-// beside them too.
+// Lint checks the given runbook and shared assessment files and folders,
+// or, with none, the bundled and configured ones, and returns every
+// problem sorted by position. A runbook uses the assessments linted with
+// it first, then the bundled and configured ones. It checks runbooks and
+// assessments only; tabletop.Lint checks the scenarios beside them too.
 func Lint(ctx context.Context, paths []string, opts Options) (strictyaml.Problems, error) {
 	var lib *Library
 	var err error
 	if len(paths) == 0 {
 		lib, err = Load(ctx, opts)
 	} else {
-		lib, err = LoadPaths(ctx, paths, opts.Validate)
+		lib, err = LoadPaths(ctx, paths, LintValidate(ctx, opts))
 	}
 	return lib.Failed, err
+}
+
+// LintValidate is opts.Validate for linting files named on the command
+// line: runbooks that use a shared assessment not among the files find
+// it among the bundled and configured ones (read when first needed).
+func LintValidate(ctx context.Context, opts Options) ValidateOptions {
+	v := opts.Validate
+	if v.Assessments != nil {
+		return v
+	}
+	var configured *AssessmentLibrary
+	load := func() *AssessmentLibrary {
+		if configured == nil {
+			configured, _ = LoadAssessments(ctx, opts) // interrupted: the lint says so
+		}
+		return configured
+	}
+	v.Assessments = func(id string) (*Assessment, bool) { return load().Get(id) }
+	v.AssessmentFailed = func(id string) (string, bool) { return load().FailedPath(id) }
+	return v
 }
 
 func bundledFiles(fsys fs.FS) []strictyaml.File {

@@ -9,19 +9,24 @@ import "github.com/expr-lang/expr/vm"
 // Runbook is one incident response runbook as written in YAML.
 // Field tags are shared by both YAML decoders the loader uses.
 type Runbook struct {
-	ID           string         `yaml:"id" json:"id"`
-	Title        string         `yaml:"title" json:"title"`
-	Version      string         `yaml:"version" json:"version"`
-	Owner        string         `yaml:"owner" json:"owner"`
-	Summary      string         `yaml:"summary" json:"summary"` // Markdown
-	Category     Category       `yaml:"category" json:"category"`
-	AttackVector string         `yaml:"attack_vector" json:"attack_vector"` // NIST SP 800-61 / CISA vector
-	References   []string       `yaml:"references,omitempty" json:"references,omitempty"`
-	Questions    []Question     `yaml:"questions" json:"questions"`
-	Rules        Classification `yaml:"classification" json:"classification"`
-	Roles        []Role         `yaml:"roles" json:"roles"`
-	Phases       []Phase        `yaml:"phases" json:"phases"`
-	Notify       []Notification `yaml:"notifications,omitempty" json:"notifications,omitempty"`
+	ID           string   `yaml:"id" json:"id"`
+	Title        string   `yaml:"title" json:"title"`
+	Version      string   `yaml:"version" json:"version"`
+	Owner        string   `yaml:"owner" json:"owner"`
+	Summary      string   `yaml:"summary" json:"summary"` // Markdown
+	Category     Category `yaml:"category" json:"category"`
+	AttackVector string   `yaml:"attack_vector" json:"attack_vector"` // NIST SP 800-61 / CISA vector
+	References   []string `yaml:"references,omitempty" json:"references,omitempty"`
+	// Uses lists the shared assessments (assessments/*.yaml) the runbook
+	// relies on, such as the breach risk assessment every runbook touching
+	// personal data uses: their questions, rules and conclusions are defined
+	// once and evaluated with the runbook's.
+	Uses      []Use          `yaml:"uses,omitempty" json:"uses,omitempty"`
+	Questions []Question     `yaml:"questions" json:"questions"`
+	Rules     Classification `yaml:"classification" json:"classification"`
+	Roles     []Role         `yaml:"roles" json:"roles"`
+	Phases    []Phase        `yaml:"phases" json:"phases"`
+	Notify    []Notification `yaml:"notifications,omitempty" json:"notifications,omitempty"`
 
 	// Set by the loader, not by the file.
 	Source Source `yaml:"-" json:"source"`
@@ -67,6 +72,9 @@ type Question struct {
 	// listed from least to most severe); multi every choice; text "". A number
 	// question must give worst or max.
 	Worst any `yaml:"worst,omitempty" json:"worst,omitempty"`
+	// From is, for a question a shared assessment asks, that assessment's
+	// id. Set by the loader.
+	From string `yaml:"-" json:"from,omitempty"`
 }
 
 // ChoiceOpt is one allowed answer of a choice or multi question.

@@ -35,6 +35,14 @@ type issue struct {
 type validator struct {
 	issues      []issue
 	obligations func(string) bool
+	failedAsmt  func(string) (string, bool)
+}
+
+func (v *validator) failedAssessment(id string) (string, bool) {
+	if v.failedAsmt == nil {
+		return "", false
+	}
+	return v.failedAsmt(id)
 }
 
 func (v *validator) addf(at path, format string, args ...any) {
@@ -63,11 +71,20 @@ var (
 type ValidateOptions struct {
 	// Obligation reports whether an obligation id is known; nil accepts any.
 	Obligation func(id string) bool
+	// Assessments finds the shared assessments runbooks use; Load and
+	// Lint set it from the assessments/ folders when it is nil.
+	Assessments func(id string) (*Assessment, bool)
+	// AssessmentFailed, if set, names the file of a shared assessment
+	// that did not load, so a runbook using it says so.
+	AssessmentFailed func(id string) (path string, failed bool)
+	// PolicySwitch, if set, reports whether a shared assessment's policy
+	// switch is known.
+	PolicySwitch func(key string) bool
 }
 
 // validate checks the decoded runbook and compiles its expressions.
 func validate(rb *Runbook, opts ValidateOptions) []issue {
-	v := &validator{obligations: opts.Obligation}
+	v := &validator{obligations: opts.Obligation, failedAsmt: opts.AssessmentFailed}
 	root := path{}
 	v.required(root, "id", rb.ID)
 	if rb.ID != "" && !idPattern.MatchString(rb.ID) {
@@ -85,6 +102,7 @@ func validate(rb *Runbook, opts ValidateOptions) []issue {
 	}
 
 	questions := v.questions(rb.Questions)
+	v.uses(rb, opts.Assessments)
 	answerEnv := rb.AnswerEnv()
 	answerKey := envKey(answerEnv)
 	v.classification(rb, questions, answerEnv, answerKey)
@@ -432,6 +450,13 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 	for _, f := range rb.Rules.Flags {
 		flags[f.Flag] = true
 	}
+	for _, u := range rb.Uses {
+		if u.shared != nil {
+			for _, f := range u.shared.Flags {
+				flags[f.Flag] = true
+			}
+		}
+	}
 	for i := range rb.Notify {
 		n := &rb.Notify[i]
 		at := path{"notifications", i}
@@ -453,7 +478,7 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 			v.missing(at.with("on"), "on")
 		} else if flag, ok := strings.CutPrefix(n.On, "flag:"); ok {
 			if !flags[flag] {
-				v.addf(at.with("on"), "trigger %q names flag %q, which no classification rule sets", n.On, flag)
+				v.addf(at.with("on"), "trigger %q names flag %q, which no classification rule or shared assessment sets", n.On, flag)
 			}
 		} else if !slices.Contains(Triggers, n.On) {
 			v.addf(at.with("on"), "unknown trigger %q; use flag:NAME or one of %s", n.On, strings.Join(Triggers, ", "))

@@ -157,7 +157,7 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 	if scenario == "" {
 		scenario = "{}"
 	}
-	_, err := tx.exec(ctx, `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
+	_, err := tx.write(ctx, "drill_runs", `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
 		scenario_hash, scenario, runbook_id, incident_id, status, mode, speed, epoch, position, started_at,
 		updated_at, ended_at, end_reason, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -173,14 +173,14 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 // UpdateDrillRun writes the run's changing fields: incident, status, mode,
 // speed, position, updated and end.
 func (tx *Tx) UpdateDrillRun(ctx context.Context, r *DrillRun) error {
-	res, err := tx.exec(ctx, `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
+	res, err := tx.write(ctx, "drill_runs", `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
 		position = ?, updated_at = ?, ended_at = ?, end_reason = ? WHERE id = ?`,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Position), FormatTime(r.UpdatedAt),
 		nullTime(r.EndedAt), r.EndReason, r.ID)
 	if err != nil {
 		return fmt.Errorf("update drill run %s: %w", r.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("drill run %s: %w", r.ID, ErrNotFound)
 	}
 	return nil
@@ -202,31 +202,31 @@ func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
 		e.RunID).Scan(&e.Seq); err != nil {
 		return fmt.Errorf("number drill event: %w", err)
 	}
-	res, err := tx.exec(ctx, `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
+	res, err := tx.write(ctx, "drill_events", `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
 		value, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Kind, FormatTime(e.DrillAt),
 		FormatTime(e.RealAt), e.Actor, e.Ref, e.Value, e.Text)
 	if err != nil {
 		return fmt.Errorf("record %s in drill %s: %w", e.Kind, e.RunID, err)
 	}
-	e.ID, err = res.LastInsertId()
+	e.ID = res.id
 	e.DrillAt, e.RealAt = e.DrillAt.UTC(), e.RealAt.UTC()
-	return err
+	return nil
 }
 
 // InsertHotWash stores a hot-wash entry and sets e.ID.
 func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
-	res, err := tx.exec(ctx, `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, actor, at)
+	res, err := tx.write(ctx, "drill_hotwash", `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, actor, at)
 		VALUES (?, ?, ?, ?, ?, ?)`, e.RunID, e.Kind, e.Text, e.ObjectiveID, e.Actor, FormatTime(e.At))
 	if err != nil {
 		return fmt.Errorf("record hot wash of drill %s: %w", e.RunID, err)
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	e.ID = res.id
+	return nil
 }
 
 // InsertActionItem stores an open action item and sets a.ID.
 func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
-	res, err := tx.exec(ctx, `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
+	res, err := tx.write(ctx, "drill_action_items", `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
 		capability, element, owner, due, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.RunID, a.Text, a.Improvement, a.ObjectiveID, a.Capability, a.Element, a.Owner, a.Due, ActionOpen,
 		FormatTime(a.CreatedAt), a.CreatedBy)
@@ -234,8 +234,8 @@ func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
 		return fmt.Errorf("record action item of drill %s: %w", a.RunID, err)
 	}
 	a.Status = ActionOpen
-	a.ID, err = res.LastInsertId()
-	return err
+	a.ID = res.id
+	return nil
 }
 
 // ActionItem reads one action item inside the transaction.
@@ -252,12 +252,12 @@ func (tx *Tx) ActionItem(ctx context.Context, id int64) (ActionItem, error) {
 
 // CloseActionItem records that an action item was done.
 func (tx *Tx) CloseActionItem(ctx context.Context, id int64, at time.Time, actor, note string) error {
-	res, err := tx.exec(ctx, `UPDATE drill_action_items SET status = ?, closed_at = ?, closed_by = ?,
+	res, err := tx.write(ctx, "drill_action_items", `UPDATE drill_action_items SET status = ?, closed_at = ?, closed_by = ?,
 		close_note = ? WHERE id = ? AND status = ?`, ActionClosed, FormatTime(at), actor, note, id, ActionOpen)
 	if err != nil {
 		return fmt.Errorf("close action item %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("open action item %d: %w", id, ErrNotFound)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,43 +22,6 @@ func indexNames(t *testing.T, s *Store) map[string]bool {
 		names[n] = true
 	}
 	return names
-}
-
-// A file written by the schema-3 irtui is upgraded in place: the two old
-// indexes give way to the partial drill index, and nothing else changes.
-func TestMigration4ReplacesIndexes(t *testing.T) {
-	s, path := openTest(t)
-	ctx := context.Background()
-	ids := seed(t, s, 3, 2)
-	s.Close()
-	// Turn the file back into what schema 3 left.
-	db := raw(t, path)
-	mustExec(t, db, "DROP INDEX incidents_drills")
-	mustExec(t, db, "CREATE INDEX incidents_by_drill ON incidents (drill, num)")
-	mustExec(t, db, "CREATE INDEX incident_customers_by_customer ON incident_customers (customer_id)")
-	mustExec(t, db, "PRAGMA user_version = 3")
-	db.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	names := indexNames(t, s)
-	if names["incidents_by_drill"] || names["incident_customers_by_customer"] || !names["incidents_drills"] {
-		t.Fatalf("indexes after the upgrade: %v", names)
-	}
-	var version int
-	if err := s.r.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != SchemaVersion() {
-		t.Fatalf("user_version %d (%v), want %d", version, err, SchemaVersion())
-	}
-	list, err := s.ListIncidents(ctx, ListFilter{})
-	if err != nil || len(list) != len(ids) {
-		t.Fatalf("incidents after the upgrade: %d, %v", len(list), err)
-	}
-	if rep, err := s.VerifyChains(ctx); err != nil || !rep.OK {
-		t.Fatalf("chains after the upgrade: %+v, %v", rep, err)
-	}
 }
 
 // Every list the app and the CLI ask for walks an index or the table in

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed migrations/*.sql
@@ -64,38 +65,73 @@ func SchemaVersion() int {
 	return len(ms)
 }
 
-// migrate checks that the file is irtui's, switches it to WAL, and
+// upgrade reads the schema version without taking any lock, and only when
+// the file is behind this build (or not yet in WAL mode) takes the write
+// lock to migrate it, after saying so through the notice. A file of
+// another application, or of a newer irtui, is refused untouched.
+func (s *Store) upgrade(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("embedded migrations: %w", err)
+	}
+	appID, version, err := checkOwner(ctx, s.r, len(ms), s.path)
+	if err != nil {
+		return err
+	}
+	var mode string
+	if err := s.r.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return openError(s.path, err)
+	}
+	if version == len(ms) && appID == applicationID && mode == "wal" {
+		return nil
+	}
+	if s.damage != "" {
+		return fmt.Errorf("%w (%s): its schema (version %d) is behind this irtui (%d), and a damaged file is not upgraded",
+			ErrDamaged, s.damage, version, len(ms))
+	}
+	if s.notice != nil {
+		if version < len(ms) {
+			s.notice(fmt.Sprintf("Upgrading %s from schema version %d to %d; this waits for other irtui processes to finish writing.",
+				s.path, version, len(ms)))
+		} else {
+			s.notice(fmt.Sprintf("Switching %s to write-ahead logging; this waits for other irtui processes to finish writing.", s.path))
+		}
+	}
+	return migrateDB(ctx, s.w, s.path, s.clock.Now())
+}
+
+// migrateDB checks that the file is irtui's, switches it to WAL, and
 // applies the pending migrations in one transaction. Nothing is written
 // before the check passes, so another application's file is left exactly
-// as it was. BEGIN IMMEDIATE makes two processes opening a new file at once
+// as it was. BEGIN IMMEDIATE makes two processes migrating a file at once
 // take turns; the second finds nothing to do.
-func (s *Store) migrate(ctx context.Context) error {
+func migrateDB(ctx context.Context, db *sql.DB, path string, now time.Time) error {
 	ms, err := migrations()
 	if err != nil {
 		return fmt.Errorf("embedded migrations: %w", err)
 	}
 	known := len(ms)
-	if _, _, err := s.checkOwner(ctx, s.w, known); err != nil {
+	if _, _, err := checkOwner(ctx, db, known, path); err != nil {
 		return err
 	}
 	// WAL is a property of the file: set once, every later connection
 	// (and every other process) uses it.
 	var mode string
-	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
-		return openError(s.path, err)
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return openError(path, err)
 	}
 	if mode != "wal" {
-		return fmt.Errorf("open database %s: cannot switch to WAL (journal mode is %s)", s.path, mode)
+		return fmt.Errorf("open database %s: cannot switch to WAL (journal mode is %s)", path, mode)
 	}
 
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return openError(s.path, err)
+		return openError(path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	// Again inside the transaction: another process may have migrated
 	// the file since.
-	appID, version, err := s.checkOwner(ctx, tx, known)
+	appID, version, err := checkOwner(ctx, tx, known, path)
 	if err != nil {
 		return err
 	}
@@ -104,7 +140,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms[version:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s to %s: %w", m.name, s.path, err)
+			return fmt.Errorf("apply migration %s to %s: %w", m.name, path, err)
+		}
+		if hook := migrationHooks[m.name[strings.Index(m.name, "_"):]]; hook != nil {
+			if err := hook(ctx, tx, now); err != nil {
+				return fmt.Errorf("apply migration %s to %s: %w", m.name, path, err)
+			}
 		}
 	}
 	// PRAGMA takes no parameters; both values are integers we control.
@@ -120,32 +161,38 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrationHooks run Go code after a migration's SQL, in the same
+// transaction; now stamps what they record. They are keyed by the end of
+// the migration's file name ("_record.sql"), not its number, which may
+// change when other work's migrations land first.
+var migrationHooks = map[string]func(ctx context.Context, tx *sql.Tx, now time.Time) error{}
+
 // checkOwner refuses a file that belongs to another application or was
 // written by a newer irtui, and returns its application id and schema
 // version.
-func (s *Store) checkOwner(ctx context.Context, q querier, known int) (appID, version int, err error) {
+func checkOwner(ctx context.Context, q querier, known int, path string) (appID, version int, err error) {
 	var objects int
 	if err := q.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
-		return 0, 0, openError(s.path, err)
+		return 0, 0, openError(path, err)
 	}
 	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return 0, 0, openError(s.path, err)
+		return 0, 0, openError(path, err)
 	}
 	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&objects); err != nil {
-		return 0, 0, openError(s.path, err)
+		return 0, 0, openError(path, err)
 	}
 	switch {
 	case appID == applicationID:
 	case appID != 0:
-		return 0, 0, fmt.Errorf("%s is %w: it belongs to another application (application id %#x)", s.path, ErrNotIrtui, appID)
+		return 0, 0, fmt.Errorf("%s is %w: it belongs to another application (application id %#x)", path, ErrNotIrtui, appID)
 	case objects > 0:
 		// No id in the header: accept only a file carrying irtui's marker.
 		mine, err := hasMarker(ctx, q)
 		if err != nil {
-			return 0, 0, openError(s.path, err)
+			return 0, 0, openError(path, err)
 		}
 		if !mine {
-			return 0, 0, fmt.Errorf("%s is %w: it holds another application's tables and no irtui marker", s.path, ErrNotIrtui)
+			return 0, 0, fmt.Errorf("%s is %w: it holds another application's tables and no irtui marker", path, ErrNotIrtui)
 		}
 	}
 	if version > known {

@@ -17,19 +17,20 @@ const (
 	NoticeApproved = "approved" // approved; queued in the same transaction
 	NoticeQueued   = "queued"   // waiting to be sent (again, after a retryable error)
 	NoticeSending  = "sending"  // claimed by a worker that is sending it now
-	NoticeSent     = "sent"     // delivered (or exported, or written to the console)
+	NoticeSent     = "sent"     // posted, mailed, written to the console, or confirmed by a person
+	NoticeExported = "exported" // written to files for a person to deliver: NOT delivered
 	NoticeFailed   = "failed"   // given up; a person may retry it
-	NoticeUnknown  = "unknown"  // a worker stopped while sending: a person must check
+	NoticeUnknown  = "unknown"  // it may or may not have arrived: a person must check
 )
 
 // NoticeStatuses lists every status, in lifecycle order.
 var NoticeStatuses = []string{NoticeDraft, NoticeApproved, NoticeQueued, NoticeSending, NoticeSent,
-	NoticeFailed, NoticeUnknown}
+	NoticeExported, NoticeFailed, NoticeUnknown}
 
 // Notification destinations, decided when the notice is written.
 const (
 	DestSlack   = "slack"   // a Slack channel (ours, or a customer's Slack Connect channel)
-	DestEmail   = "email"   // a mail address: exported as .md and .eml files
+	DestEmail   = "email"   // a mail address: mailed over SMTP, or exported as .md and .eml files
 	DestFile    = "file"    // a file export with no address (a regulator's portal)
 	DestConsole = "console" // no Slack configured, or a drill without a drill channel
 )
@@ -51,7 +52,8 @@ type NoticeField struct {
 
 // Notification is one row of the outbox.
 type Notification struct {
-	ID         int64  `json:"id"`
+	ID int64 `json:"id"`
+	// IncidentID is "" for a notice about the record itself (a checkpoint).
 	IncidentID string `json:"incident_id"`
 	RuleID     string `json:"rule_id"`
 	Trigger    string `json:"trigger"`
@@ -62,13 +64,16 @@ type Notification struct {
 	CustomerID string `json:"customer_id,omitempty"`
 	Language   string `json:"language"`
 
-	Subject   string            `json:"subject"`
-	Body      string            `json:"body"`
-	Blocks    json.RawMessage   `json:"blocks"`
-	Template  NoticeTemplate    `json:"template"`
-	Fields    []NoticeField     `json:"fields"`
-	Content   map[string]string `json:"content"`
-	ContentBy map[string]string `json:"content_by"`
+	Subject string          `json:"subject"`
+	Body    string          `json:"body"`
+	Blocks  json.RawMessage `json:"blocks"`
+	// MoreBlocks are the blocks of each further Slack message of a notice
+	// too long for one: they follow as replies in the first one's thread.
+	MoreBlocks []json.RawMessage `json:"more_blocks,omitempty"`
+	Template   NoticeTemplate    `json:"template"`
+	Fields     []NoticeField     `json:"fields"`
+	Content    map[string]string `json:"content"`
+	ContentBy  map[string]string `json:"content_by"`
 
 	ObligationID string    `json:"obligation_id,omitempty"`
 	DueAt        time.Time `json:"due_at,omitzero"`
@@ -86,7 +91,24 @@ type Notification struct {
 	IdempotencyKey string `json:"idempotency_key"`
 	ThreadTS       string `json:"thread_ts,omitempty"`
 	SlackTS        string `json:"slack_ts,omitempty"`
-	ExportPath     string `json:"export_path,omitempty"`
+	// PartsSent counts the Slack messages of the notice posted so far;
+	// PartTS holds the timestamps of parts 2, 3, ... (SlackTS is part 1's).
+	PartsSent int      `json:"parts_sent,omitempty"`
+	PartTS    []string `json:"part_ts,omitempty"`
+	// UncertainAt is the first attempt at the part in flight whose outcome
+	// is uncertain (it may have been posted): it is looked for before it is
+	// posted again. VerifyAt is when a part posted after such an attempt is
+	// looked for again, to delete a second copy that landed late.
+	UncertainAt time.Time `json:"uncertain_at,omitzero"`
+	VerifyAt    time.Time `json:"verify_at,omitzero"`
+	// DuplicateTS is a second copy on Slack that could not be deleted.
+	DuplicateTS string `json:"duplicate_ts,omitempty"`
+	// MessageID is the Message-ID of a mailed (or exported) notice.
+	MessageID string `json:"message_id,omitempty"`
+	// ConfirmedBy is the person who recorded that it arrived (an unknown
+	// outcome checked, or an export delivered by hand).
+	ConfirmedBy string `json:"confirmed_by,omitempty"`
+	ExportPath  string `json:"export_path,omitempty"`
 
 	DraftedBy   string    `json:"drafted_by"`
 	ApprovedBy  string    `json:"approved_by,omitempty"`
@@ -116,24 +138,28 @@ type NotificationFilter struct {
 	Limit      int      // 0: 500
 }
 
-const notificationColumns = `id, incident_id, rule_id, trigger_name, audience, dest_kind, channel, recipient,
-	COALESCE(customer_id, ''), language, subject, body, blocks, template, fields, content, content_by,
+const notificationColumns = `id, COALESCE(incident_id, ''), rule_id, trigger_name, audience, dest_kind, channel, recipient,
+	COALESCE(customer_id, ''), language, subject, body, blocks, more_blocks, template, fields, content, content_by,
 	obligation_id, due_at, approver_role, status, via, attempts, failures, last_error, next_attempt_at,
-	claimed_by, claimed_at, idempotency_key, thread_ts, slack_ts, export_path, drafted_by, approved_by,
+	claimed_by, claimed_at, idempotency_key, thread_ts, slack_ts, parts_sent, part_ts, uncertain_at, verify_at,
+	duplicate_ts, message_id, confirmed_by, export_path, drafted_by, approved_by,
 	approved_at, triggered_at, created_at, updated_at, sent_at, drill`
 
 func scanNotification(sc scanner) (Notification, error) {
 	var (
-		n                                        Notification
-		blocks, tmpl, fields, content, contentBy string
-		due, next, claimed, approved, sent       sql.NullString
-		triggered, created, updated              string
-		drill                                    int
+		n                                   Notification
+		blocks, more, tmpl, fields, content string
+		contentBy, partTS                   string
+		due, next, claimed, approved, sent  sql.NullString
+		uncertain, verify                   sql.NullString
+		triggered, created, updated         string
+		drill                               int
 	)
 	err := sc.Scan(&n.ID, &n.IncidentID, &n.RuleID, &n.Trigger, &n.Audience, &n.DestKind, &n.Channel,
-		&n.Recipient, &n.CustomerID, &n.Language, &n.Subject, &n.Body, &blocks, &tmpl, &fields, &content,
+		&n.Recipient, &n.CustomerID, &n.Language, &n.Subject, &n.Body, &blocks, &more, &tmpl, &fields, &content,
 		&contentBy, &n.ObligationID, &due, &n.ApproverRole, &n.Status, &n.Via, &n.Attempts, &n.Failures,
 		&n.LastError, &next, &n.ClaimedBy, &claimed, &n.IdempotencyKey, &n.ThreadTS, &n.SlackTS,
+		&n.PartsSent, &partTS, &uncertain, &verify, &n.DuplicateTS, &n.MessageID, &n.ConfirmedBy,
 		&n.ExportPath, &n.DraftedBy, &n.ApprovedBy, &approved, &triggered, &created, &updated, &sent, &drill)
 	if err != nil {
 		return Notification{}, err
@@ -143,7 +169,8 @@ func scanNotification(sc scanner) (Notification, error) {
 	for _, j := range []struct {
 		src string
 		dst any
-	}{{tmpl, &n.Template}, {fields, &n.Fields}, {content, &n.Content}, {contentBy, &n.ContentBy}} {
+	}{{more, &n.MoreBlocks}, {partTS, &n.PartTS}, {tmpl, &n.Template}, {fields, &n.Fields}, {content, &n.Content},
+		{contentBy, &n.ContentBy}} {
 		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
 			return Notification{}, fmt.Errorf("notification %d: stored JSON: %w", n.ID, err)
 		}
@@ -157,7 +184,8 @@ func scanNotification(sc scanner) (Notification, error) {
 	for _, t := range []struct {
 		src sql.NullString
 		dst *time.Time
-	}{{due, &n.DueAt}, {next, &n.NextAttemptAt}, {claimed, &n.ClaimedAt}, {approved, &n.ApprovedAt}, {sent, &n.SentAt}} {
+	}{{due, &n.DueAt}, {next, &n.NextAttemptAt}, {claimed, &n.ClaimedAt}, {approved, &n.ApprovedAt}, {sent, &n.SentAt},
+		{uncertain, &n.UncertainAt}, {verify, &n.VerifyAt}} {
 		if *t.dst, err = scanNullTime(t.src); err != nil {
 			return Notification{}, err
 		}
@@ -173,21 +201,32 @@ func scanNotification(sc scanner) (Notification, error) {
 	return n, nil
 }
 
-func notificationJSON(n *Notification) (blocks, tmpl, fields, content, contentBy string, err error) {
-	blocks = strings.TrimSpace(string(n.Blocks))
-	if blocks == "" || blocks == "null" {
-		blocks = "[]"
+// notificationJSON encodes the JSON columns of n.
+type notificationJSONCols struct {
+	blocks, more, tmpl, fields, content, contentBy, partTS string
+}
+
+func notificationJSON(n *Notification) (c notificationJSONCols, err error) {
+	c.blocks = strings.TrimSpace(string(n.Blocks))
+	if c.blocks == "" || c.blocks == "null" {
+		c.blocks = "[]"
 	}
-	if tmpl, err = marshalJSON(n.Template, "{}"); err != nil {
+	if c.more, err = marshalJSON(n.MoreBlocks, "[]"); err != nil {
 		return
 	}
-	if fields, err = marshalJSON(n.Fields, "[]"); err != nil {
+	if c.partTS, err = marshalJSON(n.PartTS, "[]"); err != nil {
 		return
 	}
-	if content, err = marshalJSON(n.Content, "{}"); err != nil {
+	if c.tmpl, err = marshalJSON(n.Template, "{}"); err != nil {
 		return
 	}
-	contentBy, err = marshalJSON(n.ContentBy, "{}")
+	if c.fields, err = marshalJSON(n.Fields, "[]"); err != nil {
+		return
+	}
+	if c.content, err = marshalJSON(n.Content, "{}"); err != nil {
+		return
+	}
+	c.contentBy, err = marshalJSON(n.ContentBy, "{}")
 	return
 }
 
@@ -202,33 +241,34 @@ func nullString(s string) any {
 // notification whose idempotency key is already there is not added again:
 // inserted is then false and n.ID is that of the existing one.
 func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted bool, err error) {
-	blocks, tmpl, fields, content, contentBy, err := notificationJSON(n)
+	c, err := notificationJSON(n)
 	if err != nil {
 		return false, fmt.Errorf("notification for %s: %w", n.IncidentID, err)
 	}
-	res, err := tx.exec(ctx, `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
-		dest_kind, channel, recipient, customer_id, language, subject, body, blocks, template, fields, content,
-		content_by, obligation_id, due_at, approver_role, status, via, attempts, failures, last_error,
+	res, err := tx.write(ctx, "outbox", `INSERT INTO outbox (incident_id, rule_id, trigger_name, audience,
+		dest_kind, channel, recipient, customer_id, language, subject, body, blocks, more_blocks, template, fields,
+		content, content_by, obligation_id, due_at, approver_role, status, via, attempts, failures, last_error,
 		next_attempt_at, idempotency_key, drafted_by, triggered_at, created_at, updated_at, drill)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
-		n.IncidentID, n.RuleID, n.Trigger, n.Audience, n.DestKind, n.Channel, n.Recipient,
-		nullString(n.CustomerID), n.Language, n.Subject, n.Body, blocks, tmpl, fields, content, contentBy,
+		nullString(n.IncidentID), n.RuleID, n.Trigger, n.Audience, n.DestKind, n.Channel, n.Recipient,
+		nullString(n.CustomerID), n.Language, n.Subject, n.Body, c.blocks, c.more, c.tmpl, c.fields, c.content,
+		c.contentBy,
 		n.ObligationID, nullTime(n.DueAt), n.ApproverRole, n.Status, n.Via, n.Attempts, n.Failures,
 		n.LastError, nullTime(n.NextAttemptAt), n.IdempotencyKey, n.DraftedBy, FormatTime(n.TriggeredAt),
 		FormatTime(n.CreatedAt), FormatTime(n.UpdatedAt), boolInt(n.Drill))
 	if err != nil {
 		return false, fmt.Errorf("add notification %s to the outbox: %w", n.IdempotencyKey, err)
 	}
-	if k, _ := res.RowsAffected(); k == 0 {
+	if res.n == 0 {
 		err := tx.tx.QueryRowContext(ctx, "SELECT id FROM outbox WHERE idempotency_key = ?", n.IdempotencyKey).Scan(&n.ID)
 		if err != nil {
 			return false, fmt.Errorf("read notification %s: %w", n.IdempotencyKey, err)
 		}
 		return false, nil
 	}
-	n.ID, err = res.LastInsertId()
-	return true, err
+	n.ID = res.id
+	return true, nil
 }
 
 // UpdateNotification writes every changeable field of n, provided its
@@ -236,26 +276,28 @@ func (tx *Tx) InsertNotification(ctx context.Context, n *Notification) (inserted
 // process changed it first. The incident, rule, audience, idempotency key
 // and creation time never change.
 func (tx *Tx) UpdateNotification(ctx context.Context, n *Notification, fromStatus string) (ok bool, err error) {
-	blocks, tmpl, fields, content, contentBy, err := notificationJSON(n)
+	c, err := notificationJSON(n)
 	if err != nil {
 		return false, fmt.Errorf("notification %d: %w", n.ID, err)
 	}
-	res, err := tx.exec(ctx, `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
-		language = ?, subject = ?, body = ?, blocks = ?, template = ?, fields = ?, content = ?, content_by = ?,
-		obligation_id = ?, due_at = ?, approver_role = ?, status = ?, via = ?, attempts = ?, failures = ?,
-		last_error = ?, next_attempt_at = ?, claimed_by = ?, claimed_at = ?, thread_ts = ?, slack_ts = ?,
-		export_path = ?, approved_by = ?, approved_at = ?, updated_at = ?, sent_at = ?
+	res, err := tx.write(ctx, "outbox", `UPDATE outbox SET dest_kind = ?, channel = ?, recipient = ?,
+		language = ?, subject = ?, body = ?, blocks = ?, more_blocks = ?, template = ?, fields = ?, content = ?,
+		content_by = ?, obligation_id = ?, due_at = ?, approver_role = ?, status = ?, via = ?, attempts = ?,
+		failures = ?, last_error = ?, next_attempt_at = ?, claimed_by = ?, claimed_at = ?, thread_ts = ?,
+		slack_ts = ?, parts_sent = ?, part_ts = ?, uncertain_at = ?, verify_at = ?, duplicate_ts = ?,
+		message_id = ?, confirmed_by = ?, export_path = ?, approved_by = ?, approved_at = ?, updated_at = ?,
+		sent_at = ?
 		WHERE id = ? AND status = ?`,
-		n.DestKind, n.Channel, n.Recipient, n.Language, n.Subject, n.Body, blocks, tmpl, fields, content,
-		contentBy, n.ObligationID, nullTime(n.DueAt), n.ApproverRole, n.Status, n.Via, n.Attempts, n.Failures,
-		n.LastError, nullTime(n.NextAttemptAt), n.ClaimedBy, nullTime(n.ClaimedAt), n.ThreadTS, n.SlackTS,
-		n.ExportPath, n.ApprovedBy, nullTime(n.ApprovedAt), FormatTime(n.UpdatedAt), nullTime(n.SentAt),
-		n.ID, fromStatus)
+		n.DestKind, n.Channel, n.Recipient, n.Language, n.Subject, n.Body, c.blocks, c.more, c.tmpl, c.fields,
+		c.content, c.contentBy, n.ObligationID, nullTime(n.DueAt), n.ApproverRole, n.Status, n.Via, n.Attempts,
+		n.Failures, n.LastError, nullTime(n.NextAttemptAt), n.ClaimedBy, nullTime(n.ClaimedAt), n.ThreadTS,
+		n.SlackTS, n.PartsSent, c.partTS, nullTime(n.UncertainAt), nullTime(n.VerifyAt), n.DuplicateTS,
+		n.MessageID, n.ConfirmedBy, n.ExportPath, n.ApprovedBy, nullTime(n.ApprovedAt), FormatTime(n.UpdatedAt),
+		nullTime(n.SentAt), n.ID, fromStatus)
 	if err != nil {
 		return false, fmt.Errorf("update notification %d: %w", n.ID, err)
 	}
-	k, _ := res.RowsAffected()
-	return k == 1, nil
+	return res.n == 1, nil
 }
 
 // Notification reads one notification inside the transaction.
@@ -285,14 +327,34 @@ func (tx *Tx) NotificationsWithStatus(ctx context.Context, status string, limit 
 		" FROM outbox WHERE status = ? ORDER BY id LIMIT ?", status, limit))
 }
 
-// PendingBefore reports whether an earlier notification of the same
-// incident to the same destination is still waiting to be sent, so that
-// messages reach a channel (and its thread) in the order they were written.
+// NotificationsToVerify lists the notifications with a look for a second
+// copy still to make (VerifyAt set), oldest first.
+func (tx *Tx) NotificationsToVerify(ctx context.Context) ([]Notification, error) {
+	return collectNotifications(tx.tx.QueryContext(ctx, "SELECT "+notificationColumns+
+		" FROM outbox WHERE verify_at IS NOT NULL AND status IN ('queued', 'sent') ORDER BY id"))
+}
+
+// inProgress is the SQL condition of a notice part-way through going out:
+// some of its Slack parts posted and the rest to follow, or a re-posted
+// part still to be checked for a second copy. Nothing else of its incident
+// goes to its channel meanwhile, so its parts stay together in order.
+const inProgress = `((parts_sent > 0 AND status IN ('queued', 'sending'))
+	OR (verify_at IS NOT NULL AND status IN ('queued', 'sending', 'sent')))`
+
+// PendingBefore reports whether another notification of the same incident
+// to the same destination must go first, so that messages reach a channel
+// (and its thread) in the order they were written: an earlier one still
+// waiting to be sent, or one part-way through going out. A notice that is
+// itself part-way through waits only for one that started before it.
 func (tx *Tx) PendingBefore(ctx context.Context, n Notification) (bool, error) {
+	cond := `(id < ? AND status IN ('approved', 'queued', 'sending')) OR ` + inProgress
+	if n.PartsSent > 0 || !n.VerifyAt.IsZero() {
+		cond = `id < ? AND ` + inProgress
+	}
 	var k int
 	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE incident_id = ? AND dest_kind = ?
-		AND channel = ? AND id < ? AND status IN ('approved', 'queued', 'sending')`,
-		n.IncidentID, n.DestKind, n.Channel, n.ID).Scan(&k)
+		AND channel = ? AND id != ? AND (`+cond+`)`,
+		n.IncidentID, n.DestKind, n.Channel, n.ID, n.ID).Scan(&k)
 	if err != nil {
 		return false, fmt.Errorf("read outbox order: %w", err)
 	}
@@ -318,14 +380,13 @@ func (tx *Tx) ThreadRoot(ctx context.Context, incidentID, channel string) (strin
 // MarkFired records that a rule fired; fired is false when this firing
 // (the same trigger key) was recorded before.
 func (tx *Tx) MarkFired(ctx context.Context, f FiredRule) (fired bool, err error) {
-	res, err := tx.exec(ctx, `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
+	res, err := tx.write(ctx, "notify_fired", `INSERT INTO notify_fired (incident_id, rule_id, trigger_key,
 		trigger_name, audience, fired_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		f.IncidentID, f.RuleID, f.TriggerKey, f.Trigger, f.Audience, FormatTime(f.At), f.Actor)
 	if err != nil {
 		return false, fmt.Errorf("record rule %s firing for %s: %w", f.RuleID, f.IncidentID, err)
 	}
-	k, _ := res.RowsAffected()
-	return k == 1, nil
+	return res.n == 1, nil
 }
 
 // FiredCount counts how often a rule fired for an incident on a trigger.
@@ -434,12 +495,17 @@ func (s *Store) ListNotifications(ctx context.Context, f NotificationFilter) ([]
 }
 
 // OutboxPending counts the notifications still to be sent (queued or being
-// sent) and tells when the soonest queued one may be tried (zero: now).
+// sent) or checked for a second copy, and tells when the soonest of them
+// may be tried (zero: now).
 func (s *Store) OutboxPending(ctx context.Context) (n int, next time.Time, err error) {
 	var at sql.NullString
 	err = s.r.QueryRowContext(ctx, `SELECT count(*),
-		(SELECT MIN(COALESCE(next_attempt_at, '')) FROM outbox WHERE status = 'queued')
-		FROM outbox WHERE status IN ('approved', 'queued', 'sending')`).Scan(&n, &at)
+		(SELECT MIN(t) FROM (
+			SELECT COALESCE(next_attempt_at, '') AS t FROM outbox WHERE status = 'queued'
+			UNION ALL
+			SELECT verify_at FROM outbox WHERE verify_at IS NOT NULL AND status = 'sent'))
+		FROM outbox WHERE status IN ('approved', 'queued', 'sending')
+			OR (verify_at IS NOT NULL AND status = 'sent')`).Scan(&n, &at)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("read outbox: %w", err)
 	}
@@ -449,4 +515,27 @@ func (s *Store) OutboxPending(ctx context.Context) (n int, next time.Time, err e
 		}
 	}
 	return n, next, nil
+}
+
+// DeliveredCustomers lists the customers of an incident whose notice for
+// an obligation reached them: sent by Slack (bot or webhook) or mail, or
+// recorded as delivered by a person. A notice only exported, or only
+// written to the console, is not among them.
+func (tx *Tx) DeliveredCustomers(ctx context.Context, incidentID, obligationID string) ([]string, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT DISTINCT customer_id FROM outbox WHERE incident_id = ?
+		AND obligation_id = ? AND audience = 'customers' AND customer_id IS NOT NULL AND status = 'sent'
+		AND (via IN ('slack', 'webhook', 'mail') OR confirmed_by != '') ORDER BY customer_id`, incidentID, obligationID)
+	if err != nil {
+		return nil, fmt.Errorf("read delivered notices of %s: %w", incidentID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read delivered notices of %s: %w", incidentID, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

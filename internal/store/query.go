@@ -65,6 +65,22 @@ func listQuery(f ListFilter) (string, []any, error) {
 	return q, append(args, limit, max(f.Offset, 0)), nil
 }
 
+// IncidentDrill reports whether the incident is a drill; ErrNotFound
+// when there is no such incident.
+func (s *Store) IncidentDrill(ctx context.Context, id string) (bool, error) {
+	return incidentDrill(s.r.QueryRowContext(ctx, incidentDrillQuery, id), id)
+}
+
+const incidentDrillQuery = "SELECT drill FROM incidents WHERE id = ?"
+
+func incidentDrill(row *sql.Row, id string) (bool, error) {
+	return one(row, func(sc scanner) (bool, error) {
+		var d int
+		err := sc.Scan(&d)
+		return d != 0, err
+	}, "incident %s", id)
+}
+
 // Incident reads an incident with its customers, role assignments,
 // checklist, obligation events and its whole timeline.
 func (s *Store) Incident(ctx context.Context, id string) (Detail, error) {
@@ -117,7 +133,7 @@ func timeline(ctx context.Context, q querier, incidentID string, offset, limit i
 		limit = -1 // SQLite: no limit
 	}
 	// The (incident_id, seq) index serves both the filter and the order.
-	rows, err := q.QueryContext(ctx, `SELECT id, incident_id, seq, at, actor, kind, summary, data, prev_hash, hash
+	rows, err := q.QueryContext(ctx, `SELECT id, incident_id, seq, at, actor, auth, kind, summary, data, prev_hash, hash
 		FROM timeline WHERE incident_id = ? ORDER BY seq LIMIT ? OFFSET ?`, incidentID, limit, max(offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
@@ -129,7 +145,7 @@ func timeline(ctx context.Context, q querier, incidentID string, offset, limit i
 			e        TimelineEntry
 			at, data string
 		)
-		if err := rows.Scan(&e.ID, &e.IncidentID, &e.Seq, &at, &e.Actor, &e.Kind, &e.Summary, &data,
+		if err := rows.Scan(&e.ID, &e.IncidentID, &e.Seq, &at, &e.Actor, &e.Auth, &e.Kind, &e.Summary, &data,
 			&e.PrevHash, &e.Hash); err != nil {
 			return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
 		}
@@ -197,14 +213,14 @@ func incidentSteps(ctx context.Context, q querier, incidentID string) ([]Step, e
 }
 
 // obligationEventColumns are read by scanObligationEvent.
-const obligationEventColumns = "id, incident_id, obligation_id, kind, at, actor, note, recorded_at"
+const obligationEventColumns = "id, incident_id, obligation_id, kind, at, actor, note, value, recorded_at"
 
 func scanObligationEvent(sc scanner) (ObligationEvent, error) {
 	var (
 		e            ObligationEvent
 		at, recorded string
 	)
-	err := sc.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note, &recorded)
+	err := sc.Scan(&e.ID, &e.IncidentID, &e.ObligationID, &e.Kind, &at, &e.Actor, &e.Note, &e.Value, &recorded)
 	if err != nil {
 		return e, err
 	}
@@ -232,8 +248,8 @@ type AuditFilter struct {
 
 // Audit reads audit entries, oldest first.
 func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	q := `SELECT id, at, actor, action, COALESCE(incident_id, ''), outcome, detail, COALESCE(timeline_id, 0),
-		timeline_hash, prev_hash, hash FROM audit`
+	q := `SELECT id, at, actor, auth, action, COALESCE(incident_id, ''), outcome, detail, COALESCE(timeline_id, 0),
+		timeline_hash, prev_hash, hash, state FROM audit`
 	var args []any
 	if f.IncidentID != "" {
 		q += " WHERE incident_id = ?"
@@ -256,8 +272,8 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 			e  AuditEntry
 			at string
 		)
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.IncidentID, &e.Outcome, &e.Detail,
-			&e.TimelineID, &e.TimelineHash, &e.PrevHash, &e.Hash); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Auth, &e.Action, &e.IncidentID, &e.Outcome, &e.Detail,
+			&e.TimelineID, &e.TimelineHash, &e.PrevHash, &e.Hash, &e.State); err != nil {
 			return nil, fmt.Errorf("read audit log: %w", err)
 		}
 		if e.At, err = parseTime(at); err != nil {
@@ -276,7 +292,11 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 const (
 	customerColumns  = "id, name, language, region, contact_kind, contact, updated_at"
 	customerColumnsC = "c.id, c.name, c.language, c.region, c.contact_kind, c.contact, c.updated_at"
-	personColumns    = "id, name, email, slack_user_id, roles, updated_at"
+	// personColumns reads a person with their OS users and keys as JSON.
+	personColumns = `id, name, email, slack_user_id, roles, permissions, updated_at,
+		(SELECT json_group_array(os_user ORDER BY os_user) FROM person_os_users WHERE person_id = people.id),
+		(SELECT json_group_array(json_array(fingerprint, key, comment) ORDER BY position)
+			FROM person_keys WHERE person_id = people.id)`
 )
 
 func scanCustomer(sc scanner) (Customer, error) {
@@ -303,14 +323,26 @@ func getCustomer(ctx context.Context, q querier, id string) (Customer, error) {
 
 func scanPerson(sc scanner) (Person, error) {
 	var (
-		p              Person
-		roles, updated string
+		p                     Person
+		roles, perms, updated string
+		osUsers, keys         string
 	)
-	if err := sc.Scan(&p.ID, &p.Name, &p.Email, &p.SlackUserID, &roles, &updated); err != nil {
+	if err := sc.Scan(&p.ID, &p.Name, &p.Email, &p.SlackUserID, &roles, &perms, &updated, &osUsers, &keys); err != nil {
 		return Person{}, err
 	}
-	if err := json.Unmarshal([]byte(roles), &p.Roles); err != nil {
-		return Person{}, fmt.Errorf("person %s: stored roles: %w", p.ID, err)
+	var rawKeys [][3]string
+	for _, j := range []struct {
+		src string
+		dst any
+	}{{roles, &p.Roles}, {perms, &p.Permissions}, {osUsers, &p.OSUsers}, {keys, &rawKeys}} {
+		if err := json.Unmarshal([]byte(j.src), j.dst); err != nil {
+			return Person{}, fmt.Errorf("person %s: stored JSON: %w", p.ID, err)
+		}
+	}
+	p.SSHKeys, p.Fingerprints = []string{}, []string{}
+	for _, k := range rawKeys {
+		p.Fingerprints = append(p.Fingerprints, k[0])
+		p.SSHKeys = append(p.SSHKeys, strings.TrimSpace(k[1]+" "+k[2]))
 	}
 	var err error
 	p.UpdatedAt, err = parseTime(updated)
@@ -320,6 +352,52 @@ func scanPerson(sc scanner) (Person, error) {
 func getPerson(ctx context.Context, q querier, id string) (Person, error) {
 	return one(q.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people WHERE id = ?", id),
 		scanPerson, "person %s", id)
+}
+
+// personByOSUser finds the person an OS account acts as.
+func personByOSUser(ctx context.Context, q querier, osUser string) (Person, error) {
+	return one(q.QueryRowContext(ctx, "SELECT "+personColumns+
+		" FROM people WHERE id = (SELECT person_id FROM person_os_users WHERE os_user = ?)", osUser),
+		scanPerson, "person with OS user %s", osUser)
+}
+
+// personByKey finds the person an SSH key (by SHA256 fingerprint) belongs to.
+func personByKey(ctx context.Context, q querier, fingerprint string) (Person, error) {
+	return one(q.QueryRowContext(ctx, "SELECT "+personColumns+
+		" FROM people WHERE id = (SELECT person_id FROM person_keys WHERE fingerprint = ?)", fingerprint),
+		scanPerson, "person with key %s", fingerprint)
+}
+
+const identityStateQuery = `SELECT
+	COALESCE((SELECT value FROM irtui_meta WHERE key = 'installer'), ''),
+	COALESCE((SELECT value FROM irtui_meta WHERE key = 'demo_commander'), ''),
+	EXISTS (SELECT 1 FROM person_os_users) OR EXISTS (SELECT 1 FROM person_keys)`
+
+func identityState(row *sql.Row) (IdentityState, error) {
+	var st IdentityState
+	if err := row.Scan(&st.Installer, &st.DemoCommander, &st.Identities); err != nil {
+		return IdentityState{}, fmt.Errorf("read the identity state: %w", err)
+	}
+	return st, nil
+}
+
+// PersonByOSUser finds the person the OS account osUser acts as;
+// ErrNotFound when it maps to nobody.
+func (s *Store) PersonByOSUser(ctx context.Context, osUser string) (Person, error) {
+	return personByOSUser(ctx, s.r, osUser)
+}
+
+// PersonByKey finds the person whose SSH key has the SHA256 fingerprint
+// ("SHA256:..."); ErrNotFound when it is nobody's. irtui serve
+// authenticates with it.
+func (s *Store) PersonByKey(ctx context.Context, fingerprint string) (Person, error) {
+	return personByKey(ctx, s.r, fingerprint)
+}
+
+// IdentityState reads who created the database, whether the demo
+// directory is loaded, and whether anyone can be authenticated yet.
+func (s *Store) IdentityState(ctx context.Context) (IdentityState, error) {
+	return identityState(s.r.QueryRowContext(ctx, identityStateQuery))
 }
 
 // Customers lists every customer by id.

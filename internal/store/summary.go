@@ -36,7 +36,7 @@ func (s *Store) OpenSummaries(ctx context.Context) (map[string]Summary, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read incident commanders: %w", err)
 	}
-	rows, err = s.r.QueryContext(ctx, `SELECT oe.id, oe.incident_id, oe.obligation_id, oe.kind, oe.at, oe.actor, oe.note, oe.recorded_at
+	rows, err = s.r.QueryContext(ctx, `SELECT oe.id, oe.incident_id, oe.obligation_id, oe.kind, oe.at, oe.actor, oe.note, oe.value, oe.recorded_at
 		FROM obligation_events oe JOIN incidents i ON i.id = oe.incident_id
 		WHERE i.status = 'open' ORDER BY oe.id`)
 	if err != nil {

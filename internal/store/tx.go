@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -23,6 +25,16 @@ type Tx struct {
 	seqs         map[string]int64
 	lastErr      error // the last statement's error
 	broken       error // set once SQLite has rolled the transaction back
+
+	journal     *os.File // the pending-audit journal, locked while it is taken in
+	journalDone bool
+
+	pending   []pendingRow // state rows changed since the last audit entry
+	pendingAt map[string]int
+	rows      rowHasher
+	named     []driver.NamedValue // reused by write
+	dest      []driver.Value
+	changed   bool // wrote more than audit entries (see Store.Changed)
 }
 
 // tails are the ends of the hash chains and the newest incident number.
@@ -53,6 +65,16 @@ func (tx *Tx) loadTails(ctx context.Context) (*tails, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the ends of the hash chains: %w", err)
 	}
+	// Chains shorter than what this process committed: entries it was
+	// told were saved are gone (a write-ahead log deleted under it, the
+	// file swapped for an older copy).
+	if h := tx.st.heads; t.timelineID < h.timeline || t.auditID < h.audit {
+		err := fmt.Errorf("%w: it now ends at timeline entry #%d and audit entry #%d, but this process committed "+
+			"up to #%d and #%d; those entries are lost (a deleted write-ahead log, or an older copy of the file)",
+			ErrFileGone, t.timelineID, t.auditID, h.timeline, h.audit)
+		tx.st.MarkDamaged(err.Error())
+		return nil, tx.st.stop(err)
+	}
 	tx.tails = &t
 	return &t, nil
 }
@@ -82,11 +104,17 @@ func (tx *Tx) setSeq(incidentID string, seq int64) {
 // the transaction back on an error: it would commit on its own, and chain
 // to entries that are gone.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
-	if tx.broken == nil && tx.lastErr != nil && !inTransaction(tx.tx) {
-		tx.broken = fmt.Errorf("the write transaction was rolled back after an error (%v); nothing of it was kept", tx.lastErr)
+	if err := tx.usable(); err != nil {
+		return nil, err
 	}
-	if tx.broken != nil {
-		return nil, tx.broken
+	if t := writtenTable(query); t != "" {
+		if _, covered := coveredTableNamed(t); covered {
+			// A state table's rows must be recorded: use tx.write.
+			return nil, fmt.Errorf("store: a write to %s must go through Tx.write, which records it in the audit log", t)
+		}
+	}
+	if !isAuditWrite(query) {
+		tx.changed = true
 	}
 	if stmt := tx.st.prepared(ctx, query); stmt != nil {
 		res, err = stmt.ExecContext(ctx, args...)
@@ -97,6 +125,28 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (res sql.Resu
 		tx.lastErr = err
 	}
 	return res, err
+}
+
+// usable says why no statement may run: SQLite rolled the transaction
+// back after an error.
+func (tx *Tx) usable() error {
+	if tx.broken == nil && tx.lastErr != nil && !inTransaction(tx.tx) {
+		tx.broken = fmt.Errorf("the write transaction was rolled back after an error (%v); nothing of it was kept", tx.lastErr)
+	}
+	return tx.broken
+}
+
+// writtenTable is the table an INSERT, UPDATE or DELETE statement writes,
+// or "".
+func writtenTable(query string) string {
+	q := strings.TrimSpace(query)
+	for _, verb := range []string{"INSERT INTO ", "UPDATE ", "DELETE FROM ", "REPLACE INTO ", "INSERT OR REPLACE INTO "} {
+		if len(q) > len(verb) && strings.EqualFold(q[:len(verb)], verb) {
+			name, _, _ := strings.Cut(strings.TrimSpace(q[len(verb):]), " ")
+			return strings.Trim(name, `"(`)
+		}
+	}
+	return ""
 }
 
 // queryRow is exec for a query that returns one row.
@@ -230,7 +280,7 @@ func (tx *Tx) InsertIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("incident %s: %w", in.ID, err)
 	}
-	_, err = tx.exec(ctx, `INSERT INTO incidents (num, id, kind, status, runbook_id,
+	_, err = tx.write(ctx, "incidents", `INSERT INTO incidents (num, id, kind, status, runbook_id,
 		runbook_version, title, summary, category, attack_vector, severity, flags, answers, facts,
 		rationale, roles, dismissed_reason, aware_at, declared_at, closed_at, updated_at, drill, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -249,7 +299,7 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("incident %s: %w", in.ID, err)
 	}
-	res, err := tx.exec(ctx, `UPDATE incidents SET kind = ?, status = ?, runbook_id = ?,
+	res, err := tx.write(ctx, "incidents", `UPDATE incidents SET kind = ?, status = ?, runbook_id = ?,
 		runbook_version = ?, title = ?, summary = ?, category = ?, attack_vector = ?, severity = ?,
 		flags = ?, answers = ?, facts = ?, rationale = ?, roles = ?, dismissed_reason = ?, aware_at = ?,
 		declared_at = ?, closed_at = ?, updated_at = ?, drill = ?, created_by = ?
@@ -257,7 +307,7 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 	if err != nil {
 		return fmt.Errorf("update incident %s: %w", in.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("incident %s: %w", in.ID, ErrNotFound)
 	}
 	return nil
@@ -266,19 +316,24 @@ func (tx *Tx) UpdateIncident(ctx context.Context, in *Incident) error {
 // TouchIncident sets only the incident's updated_at: cheaper than
 // UpdateIncident for actions that change other tables.
 func (tx *Tx) TouchIncident(ctx context.Context, id string, at time.Time) error {
-	res, err := tx.exec(ctx, "UPDATE incidents SET updated_at = ? WHERE id = ?", FormatTime(at), id)
+	res, err := tx.write(ctx, "incidents", "UPDATE incidents SET updated_at = ? WHERE id = ?", FormatTime(at), id)
 	if err != nil {
 		return fmt.Errorf("update incident %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("incident %s: %w", id, ErrNotFound)
 	}
 	return nil
 }
 
+// IncidentDrill is Store.IncidentDrill inside the transaction.
+func (tx *Tx) IncidentDrill(ctx context.Context, id string) (bool, error) {
+	return incidentDrill(tx.queryRow(ctx, incidentDrillQuery, id), id)
+}
+
 // Incident reads one incident inside the transaction.
 func (tx *Tx) Incident(ctx context.Context, id string) (Incident, error) {
-	return getIncident(ctx, tx.tx, id)
+	return getIncident(ctx, prepared{tx}, id)
 }
 
 type querier interface {
@@ -296,13 +351,12 @@ func getIncident(ctx context.Context, q querier, id string) (Incident, error) {
 // LinkCustomer records that the incident affects the customer. Linking a
 // customer twice is a no-op; the result says whether the link is new.
 func (tx *Tx) LinkCustomer(ctx context.Context, incidentID, customerID string, at time.Time, actor string) (bool, error) {
-	res, err := tx.exec(ctx, `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by)
+	res, err := tx.write(ctx, "incident_customers", `INSERT INTO incident_customers (incident_id, customer_id, added_at, added_by)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, incidentID, customerID, FormatTime(at), actor)
 	if err != nil {
 		return false, fmt.Errorf("link customer %s to %s: %w", customerID, incidentID, err)
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return res.n == 1, nil
 }
 
 // MissingCustomerError names a customer id that is not in the directory.
@@ -330,7 +384,7 @@ func (tx *Tx) LinkCustomers(ctx context.Context, incidentID string, customerIDs 
 	for _, id := range customerIDs {
 		args = append(args, incidentID, id, stamp, actor)
 	}
-	_, err := tx.exec(ctx, q, args...)
+	_, err := tx.write(ctx, "incident_customers", q, args...)
 	var se sqlite3.Error
 	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
 		// Which one? Only a refused declaration pays for asking.
@@ -353,7 +407,53 @@ func (tx *Tx) Customer(ctx context.Context, id string) (Customer, error) {
 
 // Person reads one person inside the transaction.
 func (tx *Tx) Person(ctx context.Context, id string) (Person, error) {
-	return getPerson(ctx, tx.tx, id)
+	return getPerson(ctx, prepared{tx}, id)
+}
+
+// prepared reads through statements prepared once on the writer
+// connection, for the lookups every action makes (who acts, the
+// incident): parsing their SQL again each time is measurable.
+type prepared struct{ tx *Tx }
+
+func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.tx.queryRow(ctx, query, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.tx.tx.QueryContext(ctx, query, args...)
+}
+
+// People lists every person by id inside the transaction.
+func (tx *Tx) People(ctx context.Context) ([]Person, error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT "+personColumns+" FROM people ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("read people: %w", err)
+	}
+	return collect(rows, scanPerson, "read people")
+}
+
+// CustomerCount counts the customers in the directory.
+func (tx *Tx) CustomerCount(ctx context.Context) (int, error) {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT count(*) FROM customers").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count customers: %w", err)
+	}
+	return n, nil
+}
+
+// PersonByOSUser is Store.PersonByOSUser inside the transaction.
+func (tx *Tx) PersonByOSUser(ctx context.Context, osUser string) (Person, error) {
+	return personByOSUser(ctx, prepared{tx}, osUser)
+}
+
+// PersonByKey is Store.PersonByKey inside the transaction.
+func (tx *Tx) PersonByKey(ctx context.Context, fingerprint string) (Person, error) {
+	return personByKey(ctx, prepared{tx}, fingerprint)
+}
+
+// IdentityState is Store.IdentityState inside the transaction.
+func (tx *Tx) IdentityState(ctx context.Context) (IdentityState, error) {
+	return identityState(tx.queryRow(ctx, identityStateQuery))
 }
 
 // IncidentCustomers lists the customers linked to an incident.
@@ -379,7 +479,7 @@ func (tx *Tx) InsertSteps(ctx context.Context, incidentID string, steps []Step) 
 			q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 			args = append(args, incidentID, st.ID, start+i+1, st.Phase, st.Title, st.Role, boolInt(st.Required))
 		}
-		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+		if _, err := tx.write(ctx, "step_state", q.String(), args...); err != nil {
 			return fmt.Errorf("insert the checklist of %s: %w", incidentID, err)
 		}
 	}
@@ -419,12 +519,12 @@ func (tx *Tx) Steps(ctx context.Context, incidentID string) ([]Step, error) {
 // SetStepState records that a step was done or skipped (or reopened, with
 // StepOpen).
 func (tx *Tx) SetStepState(ctx context.Context, incidentID, stepID, status, note, actor string, at time.Time) error {
-	res, err := tx.exec(ctx, `UPDATE step_state SET status = ?, note = ?, actor = ?, at = ?
+	res, err := tx.write(ctx, "step_state", `UPDATE step_state SET status = ?, note = ?, actor = ?, at = ?
 		WHERE incident_id = ? AND step_id = ?`, status, note, actor, nullTime(at), incidentID, stepID)
 	if err != nil {
 		return fmt.Errorf("update step %s of %s: %w", stepID, incidentID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("step %s of %s: %w", stepID, incidentID, ErrNotFound)
 	}
 	return nil
@@ -469,12 +569,12 @@ func (tx *Tx) EndAssignment(ctx context.Context, id int64, at time.Time, handedO
 	if handedOverTo != "" {
 		next = handedOverTo
 	}
-	res, err := tx.exec(ctx, `UPDATE role_assignments SET ended_at = ?, handed_over_to = ?
+	res, err := tx.write(ctx, "role_assignments", `UPDATE role_assignments SET ended_at = ?, handed_over_to = ?
 		WHERE id = ? AND ended_at IS NULL`, FormatTime(at), next, id)
 	if err != nil {
 		return fmt.Errorf("end role assignment %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.n == 0 {
 		return fmt.Errorf("current role assignment %d: %w", id, ErrNotFound)
 	}
 	return nil
@@ -482,19 +582,19 @@ func (tx *Tx) EndAssignment(ctx context.Context, id int64, at time.Time, handedO
 
 // InsertAssignment stores a new holding and sets a.ID.
 func (tx *Tx) InsertAssignment(ctx context.Context, a *Assignment) error {
-	res, err := tx.exec(ctx, `INSERT INTO role_assignments (incident_id, role, person_id,
+	res, err := tx.write(ctx, "role_assignments", `INSERT INTO role_assignments (incident_id, role, person_id,
 		assigned_at, assigned_by) VALUES (?, ?, ?, ?, ?)`,
 		a.IncidentID, a.Role, a.PersonID, FormatTime(a.AssignedAt), a.AssignedBy)
 	if err != nil {
 		return fmt.Errorf("assign %s as %s of %s: %w", a.PersonID, a.Role, a.IncidentID, err)
 	}
-	a.ID, err = res.LastInsertId()
-	return err
+	a.ID = res.id
+	return nil
 }
 
 // AcknowledgeAssignment records that the holder took the role on.
 func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time) error {
-	_, err := tx.exec(ctx, "UPDATE role_assignments SET acknowledged_at = ? WHERE id = ?",
+	_, err := tx.write(ctx, "role_assignments", "UPDATE role_assignments SET acknowledged_at = ? WHERE id = ?",
 		FormatTime(at), id)
 	if err != nil {
 		return fmt.Errorf("acknowledge role assignment %d: %w", id, err)
@@ -504,16 +604,17 @@ func (tx *Tx) AcknowledgeAssignment(ctx context.Context, id int64, at time.Time)
 
 // obligations ----------------------------------------------------------------
 
-// InsertObligationEvent stores a submission or pause and sets e.ID.
+// InsertObligationEvent stores a submission, pause, anchor or decision and
+// sets e.ID.
 func (tx *Tx) InsertObligationEvent(ctx context.Context, e *ObligationEvent) error {
-	res, err := tx.exec(ctx, `INSERT INTO obligation_events (incident_id, obligation_id, kind,
-		at, actor, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.IncidentID, e.ObligationID, e.Kind, FormatTime(e.At), e.Actor, e.Note, FormatTime(e.RecordedAt))
+	res, err := tx.write(ctx, "obligation_events", `INSERT INTO obligation_events (incident_id, obligation_id, kind,
+		at, actor, note, value, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.IncidentID, e.ObligationID, e.Kind, FormatTime(e.At), e.Actor, e.Note, e.Value, FormatTime(e.RecordedAt))
 	if err != nil {
 		return fmt.Errorf("record %s of %s for %s: %w", e.Kind, e.ObligationID, e.IncidentID, err)
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	e.ID = res.id
+	return nil
 }
 
 // ObligationEvents lists an incident's obligation events, oldest first.
@@ -539,11 +640,11 @@ func (tx *Tx) AppendTimeline(ctx context.Context, e *TimelineEntry) error {
 		data = "{}"
 	}
 	r := timelineRow{id: t.timelineID + 1, incidentID: e.IncidentID, seq: seq, at: FormatTime(e.At),
-		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: t.timelineHash}
+		actor: e.Actor, kind: e.Kind, summary: e.Summary, data: data, prev: t.timelineHash, auth: e.Auth}
 	r.hash = r.computeHash()
 	_, err = tx.exec(ctx, `INSERT INTO timeline (id, incident_id, seq, at, actor, kind, summary,
-		data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.incidentID, r.seq, r.at, r.actor, r.kind, r.summary, r.data, r.prev, r.hash)
+		data, prev_hash, auth, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.incidentID, r.seq, r.at, r.actor, r.kind, r.summary, r.data, r.prev, r.auth, r.hash)
 	if err != nil {
 		return fmt.Errorf("append %s to the timeline of %s: %w", e.Kind, e.IncidentID, err)
 	}
@@ -567,10 +668,24 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return err
 	}
+	state := tx.takeState()
 	r := auditRow{id: t.auditID + 1, at: FormatTime(e.At), actor: e.Actor, action: e.Action,
 		incidentID: e.IncidentID, outcome: e.Outcome, detail: e.Detail, timelineID: e.TimelineID,
-		timelineHash: e.TimelineHash, prev: t.auditHash}
+		timelineHash: e.TimelineHash, prev: t.auditHash, auth: e.Auth, state: state}
 	r.hash = r.computeHash()
+	if err := insertAudit(ctx, tx.exec, r); err != nil {
+		return fmt.Errorf("append %s to the audit log: %w", e.Action, err)
+	}
+	t.auditID, t.auditHash = r.id, r.hash
+	e.ID, e.PrevHash, e.Hash, e.State = r.id, r.prev, r.hash, r.state
+	e.At = e.At.UTC()
+	return nil
+}
+
+type execFunc func(ctx context.Context, query string, args ...any) (sql.Result, error)
+
+// insertAudit stores an audit row whose hash is computed.
+func insertAudit(ctx context.Context, exec execFunc, r auditRow) error {
 	var incident, timelineID any
 	if r.incidentID != "" {
 		incident = r.incidentID
@@ -578,40 +693,122 @@ func (tx *Tx) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if r.timelineID != 0 {
 		timelineID = r.timelineID
 	}
-	_, err = tx.exec(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
-		timeline_id, timeline_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.hash)
-	if err != nil {
-		return fmt.Errorf("append %s to the audit log: %w", e.Action, err)
-	}
-	t.auditID, t.auditHash = r.id, r.hash
-	e.ID, e.PrevHash, e.Hash = r.id, r.prev, r.hash
-	e.At = e.At.UTC()
-	return nil
+	_, err := exec(ctx, `INSERT INTO audit (id, at, actor, action, incident_id, outcome, detail,
+		timeline_id, timeline_hash, prev_hash, auth, hash, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.at, r.actor, r.action, incident, r.outcome, r.detail, timelineID, r.timelineHash, r.prev, r.auth, r.hash, r.state)
+	return err
 }
 
 // directory ------------------------------------------------------------------
 
-// UpsertPerson adds a person or replaces their details.
+// UpsertPerson adds a person or replaces their details, their OS users,
+// SSH keys and permissions included. p.Fingerprints must hold the
+// fingerprint of each of p.SSHKeys (ValidateDirectory fills them in). An
+// OS user or key that is someone else's is an error naming it.
 func (tx *Tx) UpsertPerson(ctx context.Context, p Person, at time.Time) error {
 	roles, err := marshalJSON(p.Roles, "[]")
 	if err != nil {
 		return fmt.Errorf("person %s: roles: %w", p.ID, err)
 	}
-	_, err = tx.exec(ctx, `INSERT INTO people (id, name, email, slack_user_id, roles, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	perms, err := marshalJSON(p.Permissions, "[]")
+	if err != nil {
+		return fmt.Errorf("person %s: permissions: %w", p.ID, err)
+	}
+	if len(p.Fingerprints) != len(p.SSHKeys) {
+		return fmt.Errorf("person %s: %d SSH keys but %d fingerprints", p.ID, len(p.SSHKeys), len(p.Fingerprints))
+	}
+	_, err = tx.write(ctx, "people", `INSERT INTO people (id, name, email, slack_user_id, roles, permissions, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
-			slack_user_id = excluded.slack_user_id, roles = excluded.roles, updated_at = excluded.updated_at`,
-		p.ID, p.Name, p.Email, p.SlackUserID, roles, FormatTime(at))
+			slack_user_id = excluded.slack_user_id, roles = excluded.roles, permissions = excluded.permissions,
+			updated_at = excluded.updated_at`,
+		p.ID, p.Name, p.Email, p.SlackUserID, roles, perms, FormatTime(at))
 	if err != nil {
 		return fmt.Errorf("store person %s: %w", p.ID, err)
+	}
+	if _, err := tx.write(ctx, "person_os_users", "DELETE FROM person_os_users WHERE person_id = ?", p.ID); err != nil {
+		return fmt.Errorf("store person %s: %w", p.ID, err)
+	}
+	if _, err := tx.write(ctx, "person_keys", "DELETE FROM person_keys WHERE person_id = ?", p.ID); err != nil {
+		return fmt.Errorf("store person %s: %w", p.ID, err)
+	}
+	for _, u := range p.OSUsers {
+		if err := tx.claimIdentity(ctx, "person_os_users", "os_user", u, p.ID, "OS user "+u,
+			"INSERT INTO person_os_users (os_user, person_id) VALUES (?, ?)", u, p.ID); err != nil {
+			return err
+		}
+	}
+	for i, line := range p.SSHKeys {
+		key, comment := splitKeyLine(line)
+		fp := p.Fingerprints[i]
+		if err := tx.claimIdentity(ctx, "person_keys", "fingerprint", fp, p.ID, "SSH key "+fp,
+			"INSERT INTO person_keys (fingerprint, person_id, position, key, comment) VALUES (?, ?, ?, ?, ?)",
+			fp, p.ID, i, key, comment); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IdentityTakenError says that an OS user or SSH key being given to one
+// person already belongs to another.
+type IdentityTakenError struct {
+	What   string // "OS user bob", "SSH key SHA256:..."
+	Person string // who has it
+	Wanted string // who was to get it
+}
+
+func (e *IdentityTakenError) Error() string {
+	return fmt.Sprintf("%s already belongs to %s, so it cannot also be %s's: each OS user and each key is one person's",
+		e.What, e.Person, e.Wanted)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidDirectory) true.
+func (e *IdentityTakenError) Unwrap() error { return ErrInvalidDirectory }
+
+func (tx *Tx) claimIdentity(ctx context.Context, table, column, value, person, what, insert string, args ...any) error {
+	var owner string
+	err := tx.queryRow(ctx, "SELECT person_id FROM "+table+" WHERE "+column+" = ?", value).Scan(&owner)
+	switch {
+	case err == nil:
+		return &IdentityTakenError{What: what, Person: owner, Wanted: person}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("store person %s: %w", person, err)
+	}
+	if _, err := tx.write(ctx, table, insert, args...); err != nil {
+		return fmt.Errorf("store %s of %s: %w", what, person, err)
+	}
+	return nil
+}
+
+// splitKeyLine splits a normalised authorized_keys line ("type base64
+// comment") into the key and its comment.
+func splitKeyLine(line string) (key, comment string) {
+	f := strings.SplitN(line, " ", 3)
+	if len(f) < 3 {
+		return line, ""
+	}
+	return f[0] + " " + f[1], f[2]
+}
+
+// SetMeta sets (or, with an empty value, removes) a row of irtui_meta.
+func (tx *Tx) SetMeta(ctx context.Context, key, value string) error {
+	var err error
+	if value == "" {
+		_, err = tx.write(ctx, "irtui_meta", "DELETE FROM irtui_meta WHERE key = ?", key)
+	} else {
+		_, err = tx.write(ctx, "irtui_meta", `INSERT INTO irtui_meta (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	}
+	if err != nil {
+		return fmt.Errorf("set %s: %w", key, err)
 	}
 	return nil
 }
 
 // UpsertCustomer adds a customer or replaces their details.
 func (tx *Tx) UpsertCustomer(ctx context.Context, c Customer, at time.Time) error {
-	_, err := tx.exec(ctx, `INSERT INTO customers (id, name, language, region, contact_kind, contact, updated_at)
+	_, err := tx.write(ctx, "customers", `INSERT INTO customers (id, name, language, region, contact_kind, contact, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language,
 			region = excluded.region, contact_kind = excluded.contact_kind, contact = excluded.contact,

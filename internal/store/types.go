@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -26,6 +27,12 @@ const (
 	ObligationSubmitted  = "submitted"
 	ObligationPauseStart = "pause_start"
 	ObligationPauseEnd   = "pause_end"
+	// ObligationAnchor records a moment a clock runs from (ObligationID is
+	// the event name, such as "determined").
+	ObligationAnchor = "anchor"
+	// ObligationDecision records a decision on a shared assessment's
+	// conclusion (ObligationID is the conclusion's name, Value the level).
+	ObligationDecision = "decision"
 )
 
 // Audit outcomes.
@@ -76,12 +83,38 @@ type Customer struct {
 
 // Person is a responder who may hold roles.
 type Person struct {
-	ID          string    `yaml:"id" json:"id"` // handle; what they pass to --as
-	Name        string    `yaml:"name" json:"name"`
-	Email       string    `yaml:"email,omitempty" json:"email,omitempty"`
-	SlackUserID string    `yaml:"slack_user_id,omitempty" json:"slack_user_id,omitempty"`
-	Roles       []string  `yaml:"roles,omitempty" json:"roles"` // roles they may hold
+	ID          string   `yaml:"id" json:"id"` // handle; what records name them by
+	Name        string   `yaml:"name" json:"name"`
+	Email       string   `yaml:"email,omitempty" json:"email,omitempty"`
+	SlackUserID string   `yaml:"slack_user_id,omitempty" json:"slack_user_id,omitempty"`
+	Roles       []string `yaml:"roles,omitempty" json:"roles"` // roles they may hold
+	// OSUsers are the OS accounts that act as this person on this machine.
+	OSUsers []string `yaml:"os_users,omitempty" json:"os_users"`
+	// SSHKeys are the public keys they connect to irtui serve with, as
+	// authorized_keys lines ("ssh-ed25519 AAAA... comment").
+	SSHKeys []string `yaml:"ssh_keys,omitempty" json:"ssh_keys"`
+	// Fingerprints are the SHA256 fingerprints of SSHKeys, in order.
+	Fingerprints []string `yaml:"-" json:"ssh_fingerprints"`
+	// Permissions are what they may do beyond holding roles: admin,
+	// approve, override, export (see package identity).
+	Permissions []string  `yaml:"permissions,omitempty" json:"permissions"`
 	UpdatedAt   time.Time `yaml:"-" json:"updated_at,omitzero"`
+}
+
+// Has reports whether the person has the permission.
+func (p Person) Has(permission string) bool { return slices.Contains(p.Permissions, permission) }
+
+// IdentityState is what decides whether a database is still being set
+// up: who created it, and whether anyone in the directory can be
+// authenticated yet.
+type IdentityState struct {
+	// Installer is the OS user who created the database ("" if unknown).
+	Installer string
+	// DemoCommander is, while the bundled demo directory is the one
+	// loaded, its incident commander; "" otherwise.
+	DemoCommander string
+	// Identities reports whether some person has an OS user or an SSH key.
+	Identities bool
 }
 
 // Directory is what `irtui directory import` reads.
@@ -123,15 +156,17 @@ type Step struct {
 }
 
 // ObligationEvent is a submission, or the start or end of a pause, of one
-// regulatory obligation's clock.
+// regulatory obligation's clock; or an anchor a clock runs from; or a
+// decision on a risk assessment's conclusion.
 type ObligationEvent struct {
 	ID           int64     `json:"id"`
 	IncidentID   string    `json:"incident_id"`
-	ObligationID string    `json:"obligation_id"`
-	Kind         string    `json:"kind"` // submitted | pause_start | pause_end
+	ObligationID string    `json:"obligation_id"` // the rule; for an anchor the event; for a decision the conclusion
+	Kind         string    `json:"kind"`          // submitted | pause_start | pause_end | anchor | decision
 	At           time.Time `json:"at"`
 	Actor        string    `json:"actor"`
 	Note         string    `json:"note,omitempty"`
+	Value        string    `json:"value,omitempty"` // a decision's level
 	RecordedAt   time.Time `json:"recorded_at"`
 }
 
@@ -142,6 +177,7 @@ type TimelineEntry struct {
 	Seq        int64           `json:"seq"`
 	At         time.Time       `json:"at"`
 	Actor      string          `json:"actor"`
+	Auth       string          `json:"auth,omitempty"` // how the actor was authenticated
 	Kind       string          `json:"kind"`
 	Summary    string          `json:"summary"`
 	Data       json.RawMessage `json:"data"`
@@ -154,14 +190,18 @@ type AuditEntry struct {
 	ID           int64     `json:"id"`
 	At           time.Time `json:"at"`
 	Actor        string    `json:"actor"`
-	Action       string    `json:"action"` // declare, open, list, export, assign, ...
+	Auth         string    `json:"auth,omitempty"` // how the actor was authenticated
+	Action       string    `json:"action"`         // declare, open, list, export, assign, ...
 	IncidentID   string    `json:"incident_id,omitempty"`
 	Outcome      string    `json:"outcome"` // ok | refused | failed
 	Detail       string    `json:"detail,omitempty"`
 	TimelineID   int64     `json:"timeline_id,omitempty"` // written in the same transaction
 	TimelineHash string    `json:"timeline_hash,omitempty"`
-	PrevHash     string    `json:"prev_hash"`
-	Hash         string    `json:"hash"`
+	// State holds the state lines of the rows the transaction changed
+	// before this entry (see docs/data-model.md); set by AppendAudit.
+	State    string `json:"state,omitempty"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // Detail is an incident with everything recorded about it.

@@ -23,6 +23,7 @@ type Kind string
 // The kinds of input file irtui reads.
 const (
 	Runbook       Kind = "runbook"
+	Assessment    Kind = "shared assessment"
 	Scenario      Kind = "scenario"
 	Actions       Kind = "actions file" // a drill's scripted actions
 	Answers       Kind = "answers file"

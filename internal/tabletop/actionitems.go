@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -22,31 +23,24 @@ func ActionItems(ctx context.Context, st *store.Store, all bool) ([]store.Action
 
 // CloseActionItem records that an action item is done; the note says
 // what was done and is required.
-func CloseActionItem(ctx context.Context, st *store.Store, real clock.Clock, actor string, id int64, note string) error {
+func CloseActionItem(ctx context.Context, st *store.Store, real clock.Clock, actor identity.Actor, id int64, note string) error {
 	if real == nil {
 		real = clock.Real{}
 	}
 	now := real.Now()
 	note = strings.TrimSpace(note)
 	audit := func(outcome, detail string) {
-		ctx := context.WithoutCancel(ctx)
-		_ = st.Update(ctx, func(tx *store.Tx) error {
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: cmpOr(actor, "(nobody)"), Action: "drill_action_close",
-				Outcome: outcome, Detail: detail})
-		})
+		identity.Record(ctx, st, now, actor, "drill_action_close", "", outcome, detail)
 	}
-	var err error
-	switch {
-	case checkActor(actor) != nil:
-		err = checkActor(actor)
-	case note == "":
-		err = refused("closing action item %d needs a note saying what was done", id)
-	}
-	if err != nil {
+	if note == "" {
+		err := refused("closing action item %d needs a note saying what was done", id)
 		audit(store.OutcomeRefused, fmt.Sprintf("action item %d: %v", id, err))
 		return err
 	}
-	err = st.Update(ctx, func(tx *store.Tx) error {
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		a, err := tx.ActionItem(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("action item %d does not exist", id)
@@ -57,10 +51,10 @@ func CloseActionItem(ctx context.Context, st *store.Store, real clock.Clock, act
 		if a.Status == store.ActionClosed {
 			return invalidState("action item %d was already closed by %s at %s", id, a.ClosedBy, a.ClosedAt.Format("2006-01-02 15:04"))
 		}
-		if err := tx.CloseActionItem(ctx, id, now, actor, note); err != nil {
+		if err := tx.CloseActionItem(ctx, id, now, actor.ID(), note); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: "drill_action_close",
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_action_close",
 			Outcome: store.OutcomeOK, Detail: fmt.Sprintf("action item %d of %s: %s", id, a.RunID, firstLine(note))})
 	})
 	if err != nil {

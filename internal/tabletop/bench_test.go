@@ -89,7 +89,7 @@ func BenchmarkHeadlessReplay(b *testing.B) {
 		b.Fatalf("%d actions, %d injects", len(acts.Actions), len(sc.Injects))
 	}
 	for b.Loop() {
-		r, err := Replay(ctx, f.deps, sc, acts, "fac", Options{Epoch: epoch})
+		r, err := Replay(ctx, f.deps, sc, acts, as("fac"), Options{Epoch: epoch})
 		if err != nil {
 			b.Fatal(err)
 		}

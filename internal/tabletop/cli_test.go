@@ -23,12 +23,16 @@ func TestDrillCommands(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/irtui").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	env := append(os.Environ(), "IRTUI_DB="+filepath.Join(dir, "irtui.db"), "IRTUI_USER=fac", "IRTUI_CACHE=off",
-		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1")
+	// Drills are run as eli, a claim (IRTUI_USER) that holds on drills;
+	// real incidents as the OS user, who created the database and so acts
+	// as the demo's incident commander.
+	as := "eli"
+	env := append(os.Environ(), "IRTUI_DB="+filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off",
+		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1", "XDG_CONFIG_HOME="+dir)
 	run := func(args ...string) (string, string, int) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
-		cmd.Env = env
+		cmd.Env = append(env, "IRTUI_USER="+as)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
@@ -42,7 +46,7 @@ func TestDrillCommands(t *testing.T) {
 	}
 	examples := filepath.Join("..", "..", "docs", "examples", "drills")
 
-	out, errOut, code := run("drill", "run", "ransomware-friday-night", "--speed", "max",
+	out, errOut, code := run("--init", "drill", "run", "ransomware-friday-night", "--speed", "max",
 		"--actions", filepath.Join(examples, "ransomware-friday-night.actions.yaml"), "--epoch", "2026-03-13T23:10:00Z")
 	if code != 0 || out != "DR-0001\n" || !strings.Contains(errOut, "9 met, 3 late, 3 missed") {
 		t.Fatalf("headless run: %d %q %q", code, out, errOut)
@@ -104,6 +108,7 @@ func TestDrillCommands(t *testing.T) {
 	}
 
 	// A closed incident becomes a scenario that lints clean and replays.
+	as = ""
 	if _, errOut, code := run("incident", "declare", "--runbook", "ransomware", "--title", "Encrypted share at Acme Logistics",
 		"--customer", "acme"); code != 0 {
 		t.Fatalf("declare: %s", errOut)
@@ -117,6 +122,7 @@ func TestDrillCommands(t *testing.T) {
 	if _, errOut, code := run("drill", "from-incident", "INC-0002", "-o", replay); code != 0 {
 		t.Fatalf("from-incident: %s", errOut)
 	}
+	as = "eli"
 	data, _ := os.ReadFile(replay)
 	if bytes.Contains(data, []byte("Acme")) || bytes.Contains(data, []byte("Alice")) || !bytes.Contains(data, []byte("Customer A")) {
 		t.Fatalf("replay scenario:\n%s", data)
@@ -129,6 +135,7 @@ func TestDrillCommands(t *testing.T) {
 	if out, errOut, code := run("drill", "run", replay, "--speed", "max", "--actions", acts); code != 0 || out != "DR-0002\n" {
 		t.Fatalf("replay run: %d %q %s", code, out, errOut)
 	}
+	as = ""
 	if out, _, code := run("audit", "verify"); code != 0 {
 		t.Fatalf("audit verify: %s", out)
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
@@ -44,7 +45,7 @@ type Console struct {
 	Run *Run
 	// Actor is the facilitator. The team's actions are recorded as the
 	// facilitator too, until "as NAME" names another participant.
-	Actor string
+	Actor identity.Actor
 	In    io.Reader
 	Out   io.Writer
 	// Loc is the time zone times are shown in; nil means UTC.
@@ -108,7 +109,7 @@ func init() {
 // paused, to be resumed later) or ctx is cancelled (likewise).
 func (c *Console) Serve(ctx context.Context) error {
 	r := c.Run
-	s := &consoleSession{Console: c, ctx: ctx, actor: c.Actor, answers: map[string]any{}}
+	s := &consoleSession{Console: c, ctx: ctx, actor: c.Actor.ID(), answers: map[string]any{}}
 	st := r.Status(c.now())
 	s.say("Drill %s: %s (%s). T+0 is %s. Type help for the commands.", r.ID(), safetext.Line(st.Title),
 		modeLabel(st), st.Epoch.In(c.loc()).Format("Mon 2006-01-02 15:04 MST"))
@@ -256,8 +257,8 @@ func (s *consoleSession) delivered(ds []Delivered, err error) (string, error) {
 
 // apply carries out a team action as the current participant.
 func (s *consoleSession) apply(a DrillAction) (string, error) {
-	a.As = s.actor
-	if err := s.Run.Apply(s.ctx, s.actor, a); err != nil {
+	a.As = s.actor // a claim of the team member's name, by the facilitator
+	if err := s.Run.Apply(s.ctx, s.Actor, a); err != nil {
 		return "", err
 	}
 	return "OK (" + s.Run.Status(s.now()).Elapsed.String() + ")", nil

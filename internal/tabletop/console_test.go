@@ -18,7 +18,7 @@ import (
 func TestConsoleThroughItsReader(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), "fac", Options{Speed: 1, Manual: true, Epoch: epoch})
+	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), as("fac"), Options{Speed: 1, Manual: true, Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestConsoleThroughItsReader(t *testing.T) {
 		"note after the end", // never read: the console stops at finish
 	}, "\n") + "\n"
 	var out bytes.Buffer
-	c := &Console{Run: r, Actor: "fac", In: strings.NewReader(script), Out: &out, Poll: time.Millisecond}
+	c := &Console{Run: r, Actor: as("fac"), In: strings.NewReader(script), Out: &out, Poll: time.Millisecond}
 	if err := c.Serve(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestConsoleThroughItsReader(t *testing.T) {
 	if rec := again.Record(); rec.Status != store.DrillFinished || rec.IncidentID != "INC-0001" {
 		t.Fatalf("run on record: %+v", rec)
 	}
-	rep, err := again.Report(ctx, "fac")
+	rep, err := again.Report(ctx, as("fac"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +114,12 @@ func TestConsoleThroughItsReader(t *testing.T) {
 func TestConsoleLeavesTheDrillPaused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), "fac", Options{Speed: 60, Epoch: epoch})
+	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), as("fac"), Options{Speed: 60, Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	c := &Console{Run: r, Actor: "fac", In: strings.NewReader("as\nquit\n"), Out: &out}
+	c := &Console{Run: r, Actor: as("fac"), In: strings.NewReader("as\nquit\n"), Out: &out}
 	if err := c.Serve(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
@@ -33,7 +34,7 @@ import (
 // addresses and Slack user ids are removed. Reading the incident is
 // audited as an export by actor. It returns the scenario file and the
 // scenario as parsed back from it.
-func FromIncident(ctx context.Context, deps Deps, actor, incidentID string) ([]byte, *Scenario, error) {
+func FromIncident(ctx context.Context, deps Deps, actor identity.Actor, incidentID string) ([]byte, *Scenario, error) {
 	if err := deps.check(); err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/runbooks"
@@ -29,14 +30,16 @@ func realIncident(t *testing.T, f *fixture) string {
 	answers := classify.Answers{"personal_data": true, "exposure": "disclosed", "data_categories": []string{"contact"},
 		"records": 61000.0, "encrypted": false, "customers_affected": true, "controller_data": true, "ongoing": false,
 		"functional_impact": "none", "us_health_data": false, "ca_residents": 0.0,
-		"discovered_by": "Alice Jansen saw the container listed by a researcher (mail from researcher@example.net)"}
+		"discovered_by":     "Alice Jansen saw the container listed by a researcher (mail from researcher@example.net)",
+		"unavailable_hours": 0.0, "identifiable": "direct", "recipients": "unknown", "malicious": false,
+		"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}
 	v, err := classify.Classify(rb, answers, f.deps.Policy, classify.Events{Aware: t0, Classified: fc.Now()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := incident.NewDeclaration(rb, v, answers)
 	d.Title, d.AwareAt, d.Customers = "Acme Logistics exports readable in a public container", t0, []string{"acme"}
-	in, err := svc.Declare(ctx, "alice", d)
+	in, err := svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,18 +50,18 @@ func realIncident(t *testing.T, f *fixture) string {
 			t.Fatal(err)
 		}
 	}
-	step(20*time.Minute, func() error { return svc.Assign(ctx, "bob", in.ID, "incident_commander", "alice") })
+	step(20*time.Minute, func() error { return svc.Assign(ctx, as("bob"), in.ID, "incident_commander", "alice") })
 	step(31*time.Minute, func() error {
-		return svc.AddNote(ctx, "chen", in.ID, "Chen confirmed 61,000 emails; Dana Moreau (dana) is on her way; ping U0DEMOALICE")
+		return svc.AddNote(ctx, as("chen"), in.ID, "Chen confirmed 61,000 emails; Dana Moreau (dana) is on her way; ping U0DEMOALICE")
 	})
-	step(47*time.Minute, func() error { return svc.CompleteStep(ctx, "chen", in.ID, "stop-exposure", "made private by chen") })
-	step(2*time.Hour, func() error { return svc.LinkCustomer(ctx, "eli", in.ID, "northwind") })
+	step(47*time.Minute, func() error { return svc.CompleteStep(ctx, as("chen"), in.ID, "stop-exposure", "made private by chen") })
+	step(2*time.Hour, func() error { return svc.LinkCustomer(ctx, as("eli"), in.ID, "northwind") })
 	step(2*time.Hour+10*time.Minute, func() error {
-		return svc.AddNote(ctx, "eli", in.ID, "Northwind Health's CISO (ciso@northwind.example) asks for a call with Eli Haddad")
+		return svc.AddNote(ctx, as("eli"), in.ID, "Northwind Health's CISO (ciso@northwind.example) asks for a call with Eli Haddad")
 	})
-	step(5*time.Hour, func() error { return svc.ChangeSeverity(ctx, "alice", in.ID, "SEV1", "sample on a forum") })
-	step(30*time.Hour, func() error { return svc.RecordSubmission(ctx, "dana", in.ID, "gdpr-33", time.Time{}) })
-	step(50*time.Hour, func() error { return svc.Close(ctx, "alice", in.ID, "tracked in the problem backlog") })
+	step(5*time.Hour, func() error { return svc.ChangeSeverity(ctx, as("alice"), in.ID, "SEV1", "sample on a forum") })
+	step(30*time.Hour, func() error { return svc.RecordSubmission(ctx, as("dana"), in.ID, "gdpr-33", time.Time{}) })
+	step(50*time.Hour, func() error { return svc.Close(ctx, as("alice"), in.ID, "tracked in the problem backlog") })
 	return in.ID
 }
 
@@ -66,7 +69,11 @@ func TestFromIncident(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	id := realIncident(t, f)
-	data, sc, err := FromIncident(ctx, f.deps, "fac", id)
+	// It exports the real incident: only for people who may export.
+	if _, _, err := FromIncident(ctx, f.deps, as("eve"), id); !errors.Is(err, identity.ErrDenied) {
+		t.Fatalf("a scenario from a real incident for someone who may not export it: %v", err)
+	}
+	data, sc, err := FromIncident(ctx, f.deps, as("fac"), id)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}
@@ -128,11 +135,12 @@ func TestFromIncident(t *testing.T) {
 	acts := &DrillActions{Actions: []DrillAction{
 		{Offset: 5 * time.Minute, Do: DoDeclare, Title: "Replay", Answers: map[string]any{"personal_data": true,
 			"exposure": "disclosed", "records": 61000.0, "encrypted": false, "customers_affected": true, "controller_data": true,
-			"ongoing": false, "functional_impact": "none", "data_categories": []any{"contact"}}},
+			"ongoing": false, "functional_impact": "none", "data_categories": []any{"contact"},
+			"recipients": "unknown", "malicious": false, "undetected_days": 0.0, "used_against_people": false, "consequences": "limited"}},
 		{Offset: 10 * time.Minute, Do: DoAssign, Role: "incident_commander", Person: "alice"},
 		{Offset: time.Hour, Do: DoStep, Step: "stop-exposure"},
 	}}
-	r, err := Replay(ctx, f.deps, sc, acts, "fac", Options{Epoch: epoch})
+	r, err := Replay(ctx, f.deps, sc, acts, as("fac"), Options{Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,14 +163,14 @@ func TestFromIncidentRefusesOpenIncidents(t *testing.T) {
 	v, _ := classify.Classify(rb, ransomwareAnswers, f.deps.Policy, classify.Events{Aware: epoch, Classified: epoch}, nil)
 	d := incident.NewDeclaration(rb, v, ransomwareAnswers)
 	d.Title = "Still open"
-	in, err := svc.Declare(ctx, "alice", d)
+	in, err := svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := FromIncident(ctx, f.deps, "fac", in.ID); !errors.Is(err, ErrInvalidState) {
+	if _, _, err := FromIncident(ctx, f.deps, as("fac"), in.ID); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("open incident: %v", err)
 	}
-	if _, _, err := FromIncident(ctx, f.deps, "fac", "INC-9999"); !errors.Is(err, incident.ErrNotFound) {
+	if _, _, err := FromIncident(ctx, f.deps, as("fac"), "INC-9999"); !errors.Is(err, incident.ErrNotFound) {
 		t.Fatalf("unknown incident: %v", err)
 	}
 }

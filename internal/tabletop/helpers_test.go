@@ -9,6 +9,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/strictyaml"
@@ -71,6 +72,12 @@ func openFixture(t testing.TB, path string, seed bool) *fixture {
 		if probs := strictyaml.DecodeFile(strictyaml.Directory, "demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
 			t.Fatal(probs)
 		}
+		// The tests' facilitators, observers and auditors are people too:
+		// nobody else can act. fac turns real incidents into scenarios,
+		// which exports them.
+		d.People = append(d.People, store.Person{ID: "fac", Name: "Facilitator", Permissions: []string{"export"}},
+			store.Person{ID: "facilitator", Name: "Facilitator"}, store.Person{ID: "eve", Name: "Eve (observer)"},
+			store.Person{ID: "auditor", Name: "Auditor"})
 		if _, err := st.ImportDirectory(context.Background(), "admin", d); err != nil {
 			t.Fatal(err)
 		}
@@ -112,3 +119,6 @@ func results(s Score) map[string]Result {
 	}
 	return out
 }
+
+// as is a trusted local actor named name, as in local trust mode.
+func as(name string) identity.Actor { return identity.Local(name, "tester") }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/classify"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -18,10 +19,8 @@ import (
 // incident service for the drill incident, or on the run for
 // observations, marks and ratings. actor is used when the action names no
 // one (As).
-func (r *Run) Apply(ctx context.Context, actor string, a DrillAction) error {
-	if a.As != "" {
-		actor = a.As
-	}
+func (r *Run) Apply(ctx context.Context, actor identity.Actor, a DrillAction) error {
+	actor = actor.As(a.As)
 	text := strings.TrimSpace(a.Text)
 	switch a.Do {
 	case DoDeclare:
@@ -65,7 +64,7 @@ func (r *Run) Apply(ctx context.Context, actor string, a DrillAction) error {
 	return refused("unknown action %q; use %s", a.Do, strings.Join(DrillDos, ", "))
 }
 
-func (r *Run) applyDeclare(ctx context.Context, actor string, a DrillAction) error {
+func (r *Run) applyDeclare(ctx context.Context, actor identity.Actor, a DrillAction) error {
 	if r.rb == nil {
 		return notFound("runbook %s is not loaded", r.sc.Runbook)
 	}
@@ -100,7 +99,7 @@ func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys
 
 // approve approves a notice of the drill incident: through the notify
 // approver when one is wired in, else as a timeline entry the score counts.
-func (r *Run) approve(ctx context.Context, actor, incidentID, notificationID string) error {
+func (r *Run) approve(ctx context.Context, actor identity.Actor, incidentID, notificationID string) error {
 	if r.deps.Approve != nil {
 		return r.deps.Approve(ctx, actor, incidentID, notificationID)
 	}
@@ -117,9 +116,12 @@ func (r *Run) approve(ctx context.Context, actor, incidentID, notificationID str
 	if err != nil {
 		return err
 	}
-	entry := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor, Kind: SimulatedApprovalKind,
+	entry := store.TimelineEntry{IncidentID: incidentID, At: now, Actor: actor.ID(), Auth: actor.Auth(), Kind: SimulatedApprovalKind,
 		Summary: fmt.Sprintf("Drill: notice %s to %s approved", notificationID, audience), Data: data}
 	return r.deps.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		in, err := tx.Incident(ctx, incidentID)
 		if err != nil {
 			return err
@@ -130,20 +132,20 @@ func (r *Run) approve(ctx context.Context, actor, incidentID, notificationID str
 		if err := tx.AppendTimeline(ctx, &entry); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor, Action: "drill_notice_approve",
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_notice_approve",
 			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: notificationID})
 	})
 }
 
 // moveTo moves a headless run's clock to t, delivering the injects due by
 // then in one transaction.
-func (r *Run) moveTo(ctx context.Context, t time.Time) error {
+func (r *Run) moveTo(ctx context.Context, actor identity.Actor, t time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t.Before(r.clk.Now()) {
 		return nil
 	}
-	if _, err := r.deliverUpTo(ctx, r.rec.CreatedBy, t, t, nil); err != nil {
+	if _, err := r.deliverUpTo(ctx, actor, t, t, nil); err != nil {
 		return err
 	}
 	r.clk.set(t, r.deps.real().Now())
@@ -158,13 +160,13 @@ func (r *Run) moveTo(ctx context.Context, t time.Time) error {
 // later). Given the same scenario, actions and epoch, the result is the
 // same. If an action fails, the run is abandoned with the reason and the
 // error names the action.
-func Replay(ctx context.Context, deps Deps, sc *Scenario, acts *DrillActions, actor string,
+func Replay(ctx context.Context, deps Deps, sc *Scenario, acts *DrillActions, actor identity.Actor,
 	opts Options) (*Run, error) {
 	if acts == nil {
 		acts = &DrillActions{}
 	}
-	if acts.As != "" && strings.TrimSpace(actor) == "" {
-		actor = acts.As
+	if acts.As != "" && actor.IsZero() {
+		actor = actor.As(acts.As)
 	}
 	opts.Headless = true
 	r, err := Start(ctx, deps, sc, actor, opts)
@@ -185,13 +187,10 @@ func Replay(ctx context.Context, deps Deps, sc *Scenario, acts *DrillActions, ac
 			return fail(err)
 		}
 		at := epoch.Add(a.Offset)
-		if err := r.moveTo(ctx, at); err != nil {
+		if err := r.moveTo(ctx, actor, at); err != nil {
 			return fail(err)
 		}
-		who := actor
-		if acts.As != "" {
-			who = acts.As
-		}
+		who := actor.As(acts.As)
 		if err := r.Apply(ctx, who, a); err != nil {
 			where := fmt.Sprintf("action %d", i+1)
 			if a.Line > 0 {
@@ -203,7 +202,7 @@ func Replay(ctx context.Context, deps Deps, sc *Scenario, acts *DrillActions, ac
 			end = at
 		}
 	}
-	if err := r.moveTo(ctx, end); err != nil {
+	if err := r.moveTo(ctx, actor, end); err != nil {
 		return fail(err)
 	}
 	if hw := acts.HotWash; hw != nil {

@@ -57,7 +57,7 @@ func TestHeadlessReplayOfBundledScenarios(t *testing.T) {
 			for round := range 2 {
 				f := newFixture(t)
 				ctx := context.Background()
-				r, err := Replay(ctx, f.deps, sc, acts, "facilitator", Options{Epoch: epoch})
+				r, err := Replay(ctx, f.deps, sc, acts, as("facilitator"), Options{Epoch: epoch})
 				if err != nil {
 					t.Fatalf("replay: %v", err)
 				}
@@ -129,7 +129,7 @@ func TestReplayStopsAtAFailingAction(t *testing.T) {
 	bad := *acts
 	bad.Actions = append(bad.Actions[:2:2], bad.Actions[1]) // assign the same person twice
 	bad.Actions[2].Offset += time.Minute
-	r, err := Replay(ctx, f.deps, sc, &bad, "facilitator", Options{Epoch: epoch})
+	r, err := Replay(ctx, f.deps, sc, &bad, as("facilitator"), Options{Epoch: epoch})
 	if err == nil || !strings.Contains(err.Error(), "line 25 (assign at T+11m)") || !strings.Contains(err.Error(), "already holds") {
 		t.Fatalf("err = %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -72,7 +73,7 @@ type Observation struct {
 
 // Report builds the after-action report. Reading the drill incident's
 // timeline for it is audited as an export by actor.
-func (r *Run) Report(ctx context.Context, actor string) (*Report, error) {
+func (r *Run) Report(ctx context.Context, actor identity.Actor) (*Report, error) {
 	r.mu.Lock()
 	rec := r.rec
 	delivered := append([]bool(nil), r.delivered...)
@@ -81,7 +82,7 @@ func (r *Run) Report(ctx context.Context, actor string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{GeneratedAt: r.deps.real().Now().UTC(), GeneratedBy: actor, Run: rec, Scenario: r.sc, Score: sc,
+	rep := &Report{GeneratedAt: r.deps.real().Now().UTC(), GeneratedBy: actor.ID(), Run: rec, Scenario: r.sc, Score: sc,
 		Injects: []InjectRecord{}, Timeline: []TimelineItem{}, Observations: []Observation{},
 		Strengths: []store.HotWashEntry{}, Improvements: []store.HotWashEntry{}}
 	epoch := rec.Epoch

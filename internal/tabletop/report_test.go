@@ -14,11 +14,11 @@ func TestAfterActionReport(t *testing.T) {
 	ctx := context.Background()
 	sc := scenario(t, "ransomware-friday-night")
 	acts := actionsFile(t, sc, filepath.Join("..", "..", "docs", "examples", "drills", "ransomware-friday-night.actions.yaml"))
-	r, err := Replay(ctx, f.deps, sc, acts, "facilitator", Options{Epoch: epoch})
+	r, err := Replay(ctx, f.deps, sc, acts, as("facilitator"), Options{Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := r.Report(ctx, "auditor")
+	rep, err := r.Report(ctx, as("auditor"))
 	if err != nil {
 		t.Fatal(err)
 	}

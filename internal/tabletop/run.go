@@ -12,6 +12,7 @@ import (
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -85,15 +86,12 @@ func TitlePrefix(runID string) string { return "[DRILL " + runID + "] " }
 
 // Start begins a drill of sc: it records the run and starts its clock at
 // T+0. No inject is delivered until Tick (or, inject by inject, Next).
-func Start(ctx context.Context, deps Deps, sc *Scenario, actor string, opts Options) (*Run, error) {
+func Start(ctx context.Context, deps Deps, sc *Scenario, actor identity.Actor, opts Options) (*Run, error) {
 	if err := deps.check(); err != nil {
 		return nil, err
 	}
 	if sc == nil {
 		return nil, refused("no scenario")
-	}
-	if err := checkActor(actor); err != nil {
-		return nil, err
 	}
 	rb, ok := deps.Runbooks.Get(sc.Runbook)
 	if !ok {
@@ -128,18 +126,26 @@ func Start(ctx context.Context, deps Deps, sc *Scenario, actor string, opts Opti
 	rec := store.DrillRun{ScenarioID: sc.ID, ScenarioTitle: sc.Title, ScenarioVersion: sc.Version,
 		ScenarioHash: sc.Source.Hash, Scenario: raw, RunbookID: sc.Runbook, Status: store.DrillRunning,
 		Mode: mode, Speed: speed, Epoch: epoch, Position: epoch, StartedAt: realNow, UpdatedAt: realNow,
-		CreatedBy: actor}
+		CreatedBy: actor.ID()}
 	err = deps.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		if err := tx.InsertDrillRun(ctx, &rec); err != nil {
 			return err
 		}
 		if err := tx.AppendDrillEvent(ctx, &store.DrillEvent{RunID: rec.ID, Kind: "started", DrillAt: epoch,
-			RealAt: realNow, Actor: actor, Ref: sc.ID, Value: modeText(mode, speed), Text: sc.Title}); err != nil {
+			RealAt: realNow, Actor: actor.ID(), Ref: sc.ID, Value: modeText(mode, speed), Text: sc.Title}); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor, Action: "drill_start",
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor.ID(), Auth: actor.Auth(), Action: "drill_start",
 			Outcome: store.OutcomeOK, Detail: fmt.Sprintf("%s: scenario %s, %s", rec.ID, sc.ID, modeText(mode, speed))})
 	})
+	var e *Error
+	if errors.As(err, &e) {
+		identity.Record(ctx, deps.Store, realNow, actor, "drill_start", "", store.OutcomeRefused, err.Error())
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start drill of %s: %w", sc.ID, err)
 	}
@@ -217,8 +223,9 @@ func Open(ctx context.Context, deps Deps, runID string) (*Run, error) {
 // title. opts.Speed and opts.Manual, when set, replace the run's speed
 // and make it inject by inject; a headless drill resumes in real time.
 // Start the clock with Resume.
-func ResumeRun(ctx context.Context, deps Deps, runID, actor string, opts Options) (*Run, error) {
-	if err := checkActor(actor); err != nil {
+func ResumeRun(ctx context.Context, deps Deps, runID string, actor identity.Actor, opts Options) (*Run, error) {
+	if err := checkActor(ctx, deps.Store, actor); err != nil {
+		identity.Record(ctx, deps.Store, deps.real().Now(), actor, "drill_resume", "", store.OutcomeRefused, runID+": "+err.Error())
 		return nil, err
 	}
 	r, err := Open(ctx, deps, runID)
@@ -281,7 +288,7 @@ func ResumeRun(ctx context.Context, deps Deps, runID, actor string, opts Options
 	if incidentID != r.rec.IncidentID {
 		text += "; found its incident " + incidentID
 	}
-	ev := store.DrillEvent{Kind: "reopened", DrillAt: pos, Actor: actor, Ref: incidentID, Value: modeText(mode, speed), Text: text}
+	ev := store.DrillEvent{Kind: "reopened", DrillAt: pos, Actor: actor.ID(), Ref: incidentID, Value: modeText(mode, speed), Text: text}
 	err = r.change(ctx, actor, "drill_resume", text, []store.DrillEvent{ev}, func(rec *store.DrillRun) {
 		rec.Status, rec.Mode, rec.Speed, rec.Position, rec.IncidentID = store.DrillPaused, mode, speed, pos, incidentID
 	}, nil)
@@ -300,11 +307,8 @@ func ResumeRun(ctx context.Context, deps Deps, runID, actor string, opts Options
 // alone), anything extra writes, and an audit entry. The run keeps the new
 // record only when the transaction commits. A change that would move an
 // ended run is refused.
-func (r *Run) change(ctx context.Context, actor, action, detail string, events []store.DrillEvent,
+func (r *Run) change(ctx context.Context, actor identity.Actor, action, detail string, events []store.DrillEvent,
 	mutate func(*store.DrillRun), extra func(*store.Tx) error) error {
-	if err := checkActor(actor); err != nil {
-		return r.refuse(ctx, actor, action, err)
-	}
 	realNow := r.deps.real().Now()
 	next := r.rec
 	if mutate != nil {
@@ -312,6 +316,9 @@ func (r *Run) change(ctx context.Context, actor, action, detail string, events [
 		next.UpdatedAt = realNow
 	}
 	err := r.deps.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := checkActor(ctx, tx, actor); err != nil {
+			return err
+		}
 		cur, err := tx.DrillRun(ctx, r.rec.ID)
 		if err != nil {
 			return err
@@ -331,7 +338,7 @@ func (r *Run) change(ctx context.Context, actor, action, detail string, events [
 				e.RealAt = realNow
 			}
 			if e.Actor == "" {
-				e.Actor = actor
+				e.Actor = actor.ID()
 			}
 			if err := tx.AppendDrillEvent(ctx, &e); err != nil {
 				return err
@@ -342,7 +349,7 @@ func (r *Run) change(ctx context.Context, actor, action, detail string, events [
 				return err
 			}
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor, Action: action,
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
 			IncidentID: next.IncidentID, Outcome: store.OutcomeOK, Detail: r.rec.ID + ": " + detail})
 	})
 	if err != nil {
@@ -354,27 +361,26 @@ func (r *Run) change(ctx context.Context, actor, action, detail string, events [
 
 // refuse audits a refused or failed change in a transaction of its own
 // (best effort) and returns err.
-func (r *Run) refuse(ctx context.Context, actor, action string, err error) error {
+func (r *Run) refuse(ctx context.Context, actor identity.Actor, action string, err error) error {
 	outcome := store.OutcomeFailed
 	var e *Error
 	if errors.As(err, &e) {
 		outcome = store.OutcomeRefused
 	}
-	if strings.TrimSpace(actor) == "" {
-		actor = "(nobody)"
-	}
-	ctx = context.WithoutCancel(ctx)
-	entry := store.AuditEntry{At: r.deps.real().Now(), Actor: actor, Action: action, IncidentID: r.rec.IncidentID,
-		Outcome: outcome, Detail: r.rec.ID + ": " + err.Error()}
-	_ = r.deps.Store.Update(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, &entry) })
+	identity.Record(ctx, r.deps.Store, r.deps.real().Now(), actor, action, r.rec.IncidentID, outcome,
+		r.rec.ID+": "+err.Error())
 	return err
 }
 
-func checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
-		return refused("no acting user: pass --as NAME or set IRTUI_USER")
+// checkActor establishes who acts on a drill, where a claim (--as)
+// holds: see identity.Check. A refusal is an *Error of kind ErrRefused.
+func checkActor(ctx context.Context, r identity.Reader, actor identity.Actor) error {
+	_, err := identity.Check(ctx, r, actor, identity.Scope{Drill: true})
+	var d *identity.Denied
+	if errors.As(err, &d) {
+		return &Error{Kind: ErrRefused, Msg: d.Msg}
 	}
-	return nil
+	return err
 }
 
 // ID is the run's id (DR-0001).
@@ -467,13 +473,14 @@ func (r *Run) Tick(ctx context.Context, realNow time.Time) ([]Delivered, error) 
 		return nil, nil
 	}
 	now := r.clk.at(realNow)
-	return r.deliverUpTo(ctx, r.rec.CreatedBy, now, now, nil)
+	// The drill clock delivers, on behalf of whoever started the run.
+	return r.deliverUpTo(ctx, identity.Actor{Person: r.rec.CreatedBy, Method: identity.System}, now, now, nil)
 }
 
 // deliverUpTo delivers every undelivered inject due at or before upTo,
 // in one transaction, with extra events after them, and moves the
 // recorded position to pos.
-func (r *Run) deliverUpTo(ctx context.Context, actor string, upTo, pos time.Time, extra []store.DrillEvent) ([]Delivered, error) {
+func (r *Run) deliverUpTo(ctx context.Context, actor identity.Actor, upTo, pos time.Time, extra []store.DrillEvent) ([]Delivered, error) {
 	var (
 		idx    []int
 		events []store.DrillEvent
@@ -486,7 +493,7 @@ func (r *Run) deliverUpTo(ctx context.Context, actor string, upTo, pos time.Time
 		idx = append(idx, i)
 		ids = append(ids, in.ID)
 		events = append(events, store.DrillEvent{Kind: "inject", DrillAt: r.rec.Epoch.Add(in.Offset), Ref: in.ID,
-			Value: in.Channel, Actor: actor})
+			Value: in.Channel, Actor: actor.ID()})
 	}
 	events = append(events, extra...)
 	if len(events) == 0 {
@@ -533,7 +540,7 @@ func (r *Run) updateLimit(realNow time.Time) {
 
 // Next releases the next inject (with any due at the same time), moving
 // the drill clock forward to it if it is not there yet.
-func (r *Run) Next(ctx context.Context, actor string) ([]Delivered, error) {
+func (r *Run) Next(ctx context.Context, actor identity.Actor) ([]Delivered, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i := slices.Index(r.delivered, false)
@@ -545,7 +552,7 @@ func (r *Run) Next(ctx context.Context, actor string) ([]Delivered, error) {
 
 // Jump moves the drill clock forward to an inject and delivers it, with
 // every inject before it not yet delivered.
-func (r *Run) Jump(ctx context.Context, actor, injectID string) ([]Delivered, error) {
+func (r *Run) Jump(ctx context.Context, actor identity.Actor, injectID string) ([]Delivered, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i := slices.IndexFunc(r.sc.Injects, func(in Inject) bool { return in.ID == injectID })
@@ -558,7 +565,7 @@ func (r *Run) Jump(ctx context.Context, actor, injectID string) ([]Delivered, er
 	return r.advance(ctx, actor, i, "jumped")
 }
 
-func (r *Run) advance(ctx context.Context, actor string, i int, kind string) ([]Delivered, error) {
+func (r *Run) advance(ctx context.Context, actor identity.Actor, i int, kind string) ([]Delivered, error) {
 	if err := r.requireLive("release an inject"); err != nil {
 		return nil, r.refuse(ctx, actor, "drill_"+kind, err)
 	}
@@ -569,7 +576,7 @@ func (r *Run) advance(ctx context.Context, actor string, i int, kind string) ([]
 	if target.After(pos) {
 		pos = target
 	}
-	ev := store.DrillEvent{Kind: kind, DrillAt: pos, Ref: r.sc.Injects[i].ID, Actor: actor}
+	ev := store.DrillEvent{Kind: kind, DrillAt: pos, Ref: r.sc.Injects[i].ID, Actor: actor.ID()}
 	out, err := r.deliverUpTo(ctx, actor, target, pos, []store.DrillEvent{ev})
 	if err != nil {
 		return nil, err
@@ -582,7 +589,7 @@ func (r *Run) advance(ctx context.Context, actor string, i int, kind string) ([]
 }
 
 // Pause stops the drill clock.
-func (r *Run) Pause(ctx context.Context, actor string) error {
+func (r *Run) Pause(ctx context.Context, actor identity.Actor) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -610,7 +617,7 @@ func (r *Run) Pause(ctx context.Context, actor string) error {
 }
 
 // Resume starts the drill clock again after Pause (or ResumeRun).
-func (r *Run) Resume(ctx context.Context, actor string) error {
+func (r *Run) Resume(ctx context.Context, actor identity.Actor) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -632,7 +639,7 @@ func (r *Run) Resume(ctx context.Context, actor string) error {
 
 // SetSpeed changes how fast the drill clock runs (drill seconds per
 // wall-clock second), and whether injects wait for the facilitator.
-func (r *Run) SetSpeed(ctx context.Context, actor string, speed float64, manual bool) error {
+func (r *Run) SetSpeed(ctx context.Context, actor identity.Actor, speed float64, manual bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -664,7 +671,7 @@ func (r *Run) SetSpeed(ctx context.Context, actor string, speed float64, manual 
 // Finish ends play. Expected actions not done by now are missed; injects
 // not yet delivered are reported as not played. Ratings, observations and
 // the hot wash may still be added.
-func (r *Run) Finish(ctx context.Context, actor string) error {
+func (r *Run) Finish(ctx context.Context, actor identity.Actor) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.end(ctx, actor, store.DrillFinished, "")
@@ -672,7 +679,7 @@ func (r *Run) Finish(ctx context.Context, actor string) error {
 
 // Abandon ends the drill without a result worth scoring, such as after an
 // interruption nobody wants to resume; the reason is required.
-func (r *Run) Abandon(ctx context.Context, actor, reason string) error {
+func (r *Run) Abandon(ctx context.Context, actor identity.Actor, reason string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reason = strings.TrimSpace(reason)
@@ -682,7 +689,7 @@ func (r *Run) Abandon(ctx context.Context, actor, reason string) error {
 	return r.end(ctx, actor, store.DrillAbandoned, reason)
 }
 
-func (r *Run) end(ctx context.Context, actor, status, reason string) error {
+func (r *Run) end(ctx context.Context, actor identity.Actor, status, reason string) error {
 	verb := map[string]string{store.DrillFinished: "finish", store.DrillAbandoned: "abandon"}[status]
 	if err := r.requireLive(verb); err != nil {
 		return r.refuse(ctx, actor, "drill_"+verb, err)
@@ -707,7 +714,7 @@ func (r *Run) end(ctx context.Context, actor, status, reason string) error {
 // Declare declares the drill incident with the real incident service on
 // the drill clock: drill-flagged, with the run's id in its title, and
 // records it as the run's incident.
-func (r *Run) Declare(ctx context.Context, actor string, d incident.Declaration) (incident.Incident, error) {
+func (r *Run) Declare(ctx context.Context, actor identity.Actor, d incident.Declaration) (incident.Incident, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -737,7 +744,7 @@ func (r *Run) Declare(ctx context.Context, actor string, d incident.Declaration)
 // policy (unanswered questions count as their worst case) and declares the
 // drill incident. aware is when the organisation became aware (zero: now
 // on the drill clock).
-func (r *Run) DeclareAnswers(ctx context.Context, actor, title string, answers classify.Answers, customers []string,
+func (r *Run) DeclareAnswers(ctx context.Context, actor identity.Actor, title string, answers classify.Answers, customers []string,
 	aware time.Time) (incident.Incident, error) {
 	if r.rb == nil {
 		return incident.Incident{}, notFound("runbook %s is not loaded", r.sc.Runbook)
@@ -761,7 +768,7 @@ func (r *Run) DeclareAnswers(ctx context.Context, actor, title string, answers c
 
 // Link records an incident declared elsewhere (drill-flagged, with the
 // scenario's runbook) as the run's drill incident.
-func (r *Run) Link(ctx context.Context, actor, incidentID string) error {
+func (r *Run) Link(ctx context.Context, actor identity.Actor, incidentID string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.requireLive("link an incident"); err != nil {
@@ -788,7 +795,7 @@ func (r *Run) Link(ctx context.Context, actor, incidentID string) error {
 	return r.link(ctx, actor, incidentID, "linked")
 }
 
-func (r *Run) link(ctx context.Context, actor, incidentID, kind string) error {
+func (r *Run) link(ctx context.Context, actor identity.Actor, incidentID, kind string) error {
 	t := r.clk.Now()
 	return r.change(ctx, actor, "drill_link", kind+" "+incidentID,
 		[]store.DrillEvent{{Kind: kind, DrillAt: t, Ref: incidentID}}, func(rec *store.DrillRun) {
@@ -821,7 +828,7 @@ func (r *Run) lastInject() string {
 
 // Observe records an evaluator's observation, about an objective or
 // (objectiveID empty) the drill in general.
-func (r *Run) Observe(ctx context.Context, actor, objectiveID, text string) error {
+func (r *Run) Observe(ctx context.Context, actor identity.Actor, objectiveID, text string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	text = strings.TrimSpace(text)
@@ -840,7 +847,7 @@ func (r *Run) Observe(ctx context.Context, actor, objectiveID, text string) erro
 // Mark records the facilitator's verdict on an expected action the tool
 // cannot judge, or corrects its verdict: met, late or missed. The latest
 // mark wins over what the timeline shows.
-func (r *Run) Mark(ctx context.Context, actor, expectationID string, result Result, note string) error {
+func (r *Run) Mark(ctx context.Context, actor identity.Actor, expectationID string, result Result, note string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, _, ok := r.sc.Expectation(expectationID); !ok {
@@ -855,7 +862,7 @@ func (r *Run) Mark(ctx context.Context, actor, expectationID string, result Resu
 }
 
 // Rate records the facilitator's HSEEP rating of an objective.
-func (r *Run) Rate(ctx context.Context, actor, objectiveID string, rating Rating, note string) error {
+func (r *Run) Rate(ctx context.Context, actor identity.Actor, objectiveID string, rating Rating, note string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.sc.Objective(objectiveID); !ok {
@@ -872,11 +879,11 @@ func (r *Run) Rate(ctx context.Context, actor, objectiveID string, rating Rating
 // AddHotWash records a strength (kind store.HotWashStrength) or an area
 // for improvement (store.HotWashImprovement) from the hot wash, optionally
 // about one objective.
-func (r *Run) AddHotWash(ctx context.Context, actor, kind, text, objectiveID string) (store.HotWashEntry, error) {
+func (r *Run) AddHotWash(ctx context.Context, actor identity.Actor, kind, text, objectiveID string) (store.HotWashEntry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := store.HotWashEntry{RunID: r.rec.ID, Kind: kind, Text: strings.TrimSpace(text), ObjectiveID: objectiveID,
-		Actor: actor, At: r.deps.real().Now()}
+		Actor: actor.ID(), At: r.deps.real().Now()}
 	switch {
 	case kind != store.HotWashStrength && kind != store.HotWashImprovement:
 		return e, r.refuse(ctx, actor, "drill_hotwash", refused("a hot-wash entry is a strength or an improvement, not %q", kind))
@@ -905,13 +912,13 @@ type ActionItemInput struct {
 
 // AddActionItem adds an item to the improvement plan: who will fix what by
 // when. It stays open, across all drills, until closed with a note.
-func (r *Run) AddActionItem(ctx context.Context, actor string, in ActionItemInput) (store.ActionItem, error) {
+func (r *Run) AddActionItem(ctx context.Context, actor identity.Actor, in ActionItemInput) (store.ActionItem, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	realNow := r.deps.real().Now()
 	a := store.ActionItem{RunID: r.rec.ID, ScenarioTitle: r.sc.Title, Text: strings.TrimSpace(in.Text),
 		Owner: strings.TrimSpace(in.Owner), ObjectiveID: in.ObjectiveID, Element: in.Element,
-		Improvement: strings.TrimSpace(in.Improvement), CreatedAt: realNow, CreatedBy: actor}
+		Improvement: strings.TrimSpace(in.Improvement), CreatedAt: realNow, CreatedBy: actor.ID()}
 	fail := func(err error) (store.ActionItem, error) { return a, r.refuse(ctx, actor, "drill_action_item", err) }
 	if a.Text == "" {
 		return fail(refused("an action item needs a corrective action"))

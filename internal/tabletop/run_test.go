@@ -36,7 +36,7 @@ func TestRealTimeDrill(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	sc := scenario(t, "ransomware-friday-night")
-	r, err := Start(ctx, f.deps, sc, "fac", Options{Speed: 60, Epoch: epoch})
+	r, err := Start(ctx, f.deps, sc, as("fac"), Options{Speed: 60, Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestRealTimeDrill(t *testing.T) {
 	if now := r.Clock().Now(); !now.Equal(epoch.Add(12 * time.Minute)) {
 		t.Fatalf("drill clock %v", now)
 	}
-	in, err := r.DeclareAnswers(ctx, "alice", "Encryption on FS-02", ransomwareAnswers, nil, epoch)
+	in, err := r.DeclareAnswers(ctx, as("alice"), "Encryption on FS-02", ransomwareAnswers, nil, epoch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +63,11 @@ func TestRealTimeDrill(t *testing.T) {
 		t.Fatalf("declared %+v", in)
 	}
 	f.real.Advance(time.Second)
-	if err := r.Service().Assign(ctx, "alice", in.ID, "incident_commander", "alice"); err != nil {
+	if err := r.Service().Assign(ctx, as("alice"), in.ID, "incident_commander", "alice"); err != nil {
 		t.Fatal(err)
 	}
 
-	if err := r.Pause(ctx, "fac"); err != nil {
+	if err := r.Pause(ctx, as("fac")); err != nil {
 		t.Fatal(err)
 	}
 	paused := r.Clock().Now()
@@ -78,42 +78,42 @@ func TestRealTimeDrill(t *testing.T) {
 	if got, _ := r.Tick(ctx, f.real.Now()); len(got) != 0 {
 		t.Fatalf("paused tick delivered %s", ids(got))
 	}
-	if err := r.Pause(ctx, "fac"); !errors.Is(err, ErrInvalidState) {
+	if err := r.Pause(ctx, as("fac")); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("pausing twice: %v", err)
 	}
-	if err := r.Resume(ctx, "fac"); err != nil {
+	if err := r.Resume(ctx, as("fac")); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.SetSpeed(ctx, "fac", 120, false); err != nil {
+	if err := r.SetSpeed(ctx, as("fac"), 120, false); err != nil {
 		t.Fatal(err)
 	}
 	f.real.Advance(5 * time.Second) // 10 drill minutes
 	if now := r.Clock().Now(); !now.Equal(paused.Add(10 * time.Minute)) {
 		t.Fatalf("after resume at speed 120: %v, want %v", now, paused.Add(10*time.Minute))
 	}
-	got, err = r.Jump(ctx, "fac", "leak-site")
+	got, err = r.Jump(ctx, as("fac"), "leak-site")
 	if err != nil || ids(got) != "ransom-note,backups-deleted,domain-admin,leak-site" {
 		t.Fatalf("jump: %s, %v", ids(got), err)
 	}
 	if now := r.Clock().Now(); !now.Equal(epoch.Add(100 * time.Minute)) {
 		t.Fatalf("after the jump the clock reads %v", now)
 	}
-	if _, err := r.Jump(ctx, "fac", "ransom-note"); !errors.Is(err, ErrInvalidState) {
+	if _, err := r.Jump(ctx, as("fac"), "ransom-note"); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("jumping back: %v", err)
 	}
-	if err := r.Observe(ctx, "eve", "O1", "Nobody watched the identity console."); err != nil {
+	if err := r.Observe(ctx, as("eve"), "O1", "Nobody watched the identity console."); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Observe(ctx, "eve", "O7", "x"); !errors.Is(err, ErrNotFound) {
+	if err := r.Observe(ctx, as("eve"), "O7", "x"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("observing an unknown objective: %v", err)
 	}
-	if err := r.Mark(ctx, "fac", "privileged-reset", Met, "krbtgt reset twice"); err != nil {
+	if err := r.Mark(ctx, as("fac"), "privileged-reset", Met, "krbtgt reset twice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Mark(ctx, "fac", "privileged-reset", "done", ""); !errors.Is(err, ErrRefused) {
+	if err := r.Mark(ctx, as("fac"), "privileged-reset", "done", ""); !errors.Is(err, ErrRefused) {
 		t.Fatalf("bad mark: %v", err)
 	}
-	if err := r.Rate(ctx, "fac", "O1", SomeChallenges, ""); err != nil {
+	if err := r.Rate(ctx, as("fac"), "O1", SomeChallenges, ""); err != nil {
 		t.Fatal(err)
 	}
 	st := r.Status(f.real.Now())
@@ -134,10 +134,10 @@ func TestRealTimeDrill(t *testing.T) {
 			t.Errorf("isolate is past its target (T+42m) and should be overdue: %+v", e)
 		}
 	}
-	if err := r.Finish(ctx, "fac"); err != nil {
+	if err := r.Finish(ctx, as("fac")); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Pause(ctx, "fac"); !errors.Is(err, ErrInvalidState) {
+	if err := r.Pause(ctx, as("fac")); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("pausing a finished drill: %v", err)
 	}
 	if got, err := r.Tick(ctx, f.real.Now().Add(time.Hour)); err != nil || len(got) != 0 {
@@ -148,7 +148,7 @@ func TestRealTimeDrill(t *testing.T) {
 		t.Fatalf("final score %+v", res)
 	}
 	// Ratings are still taken after play.
-	if err := r.Rate(ctx, "fac", "O2", Unable, "never isolated"); err != nil {
+	if err := r.Rate(ctx, as("fac"), "O2", Unable, "never isolated"); err != nil {
 		t.Fatal(err)
 	}
 	if rep, err := f.deps.Store.VerifyChains(ctx); err != nil || !rep.OK {
@@ -161,7 +161,7 @@ func TestRealTimeDrill(t *testing.T) {
 func TestInjectByInject(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), "fac", Options{Manual: true, Epoch: epoch})
+	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), as("fac"), Options{Manual: true, Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestInjectByInject(t *testing.T) {
 	if st := r.Status(f.real.Now()); !st.Waiting || st.Next.ID != "edr-alert" {
 		t.Fatalf("status %+v", st)
 	}
-	got, err := r.Next(ctx, "fac")
+	got, err := r.Next(ctx, as("fac"))
 	if err != nil || ids(got) != "edr-alert" {
 		t.Fatalf("next: %s %v", ids(got), err)
 	}
@@ -186,7 +186,7 @@ func TestInjectByInject(t *testing.T) {
 	if st := r.Status(f.real.Now()); !st.Waiting || st.Next.ID != "service-desk-call" {
 		t.Fatalf("status %+v", st)
 	}
-	got, err = r.Next(ctx, "fac")
+	got, err = r.Next(ctx, as("fac"))
 	if err != nil || ids(got) != "service-desk-call" {
 		t.Fatalf("next: %s %v", ids(got), err)
 	}
@@ -195,7 +195,7 @@ func TestInjectByInject(t *testing.T) {
 		t.Fatalf("after releasing: %v", now)
 	}
 	// Released early: the clock jumps forward to the inject.
-	got, err = r.Next(ctx, "fac")
+	got, err = r.Next(ctx, as("fac"))
 	if err != nil || ids(got) != "ransom-note" || !r.Clock().Now().Equal(epoch.Add(25*time.Minute)) {
 		t.Fatalf("early next: %s %v at %v", ids(got), err, r.Clock().Now())
 	}
@@ -214,27 +214,27 @@ func TestCrashChild(t *testing.T) {
 	f := openFixture(t, path, true)
 	f.deps.Real = clock.Real{}
 	ctx := context.Background()
-	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), "fac", Options{Speed: 60, Epoch: epoch})
+	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), as("fac"), Options{Speed: 60, Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Tick(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	in, err := r.DeclareAnswers(ctx, "alice", "Encryption on FS-02", ransomwareAnswers, nil, time.Time{})
+	in, err := r.DeclareAnswers(ctx, as("alice"), "Encryption on FS-02", ransomwareAnswers, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Service().Assign(ctx, "alice", in.ID, "incident_commander", "alice"); err != nil {
+	if err := r.Service().Assign(ctx, as("alice"), in.ID, "incident_commander", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Jump(ctx, "fac", "ransom-note"); err != nil {
+	if _, err := r.Jump(ctx, as("fac"), "ransom-note"); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("READY %s %s\n", r.ID(), in.ID)
 	// Keep writing until killed: the parent kills the process mid-flight.
 	for i := 0; ; i++ {
-		if err := r.Service().AddNote(ctx, "bob", in.ID, fmt.Sprintf("note %d", i)); err != nil {
+		if err := r.Service().AddNote(ctx, as("bob"), in.ID, fmt.Sprintf("note %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -291,7 +291,7 @@ func TestCrashResumeAndAbandon(t *testing.T) {
 	tl, _ := f.deps.Store.Timeline(ctx, incidentID, 0, 0)
 	last := tl[len(tl)-1].At
 
-	r, err := ResumeRun(ctx, f.deps, runID, "fac", Options{Manual: true})
+	r, err := ResumeRun(ctx, f.deps, runID, as("fac"), Options{Manual: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,16 +302,16 @@ func TestCrashResumeAndAbandon(t *testing.T) {
 	if !st.Now.Equal(last) {
 		t.Fatalf("resumed at %v, want the last action at %v", st.Now, last)
 	}
-	if err := r.Resume(ctx, "fac"); err != nil {
+	if err := r.Resume(ctx, as("fac")); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := r.Next(ctx, "fac"); err != nil || ids(got) != "backups-deleted" {
+	if got, err := r.Next(ctx, as("fac")); err != nil || ids(got) != "backups-deleted" {
 		t.Fatalf("next after resume: %s %v", ids(got), err)
 	}
-	if err := r.Finish(ctx, "fac"); err != nil {
+	if err := r.Finish(ctx, as("fac")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ResumeRun(ctx, f.deps, runID, "fac", Options{}); !errors.Is(err, ErrInvalidState) {
+	if _, err := ResumeRun(ctx, f.deps, runID, as("fac"), Options{}); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("resuming a finished drill: %v", err)
 	}
 	s, err := r.Score(ctx)
@@ -331,7 +331,7 @@ func TestInterruptedBetweenDeclareAndLink(t *testing.T) {
 	ctx := context.Background()
 	f := openFixture(t, path, true)
 	sc := scenario(t, "ransomware-friday-night")
-	r, err := Start(ctx, f.deps, sc, "fac", Options{Speed: 60, Epoch: epoch})
+	r, err := Start(ctx, f.deps, sc, as("fac"), Options{Speed: 60, Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,31 +345,31 @@ func TestInterruptedBetweenDeclareAndLink(t *testing.T) {
 	}
 	d := incident.NewDeclaration(rb, v, ransomwareAnswers)
 	d.Title, d.Drill = TitlePrefix(r.ID())+"Encryption", true
-	in, err := r.Service().Declare(ctx, "alice", d) // the declaration commits; the link never does
+	in, err := r.Service().Declare(ctx, as("alice"), d) // the declaration commits; the link never does
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.deps.Store.Close() // the crash
 
 	g := openFixture(t, path, false)
-	r2, err := ResumeRun(ctx, g.deps, r.ID(), "fac", Options{})
+	r2, err := ResumeRun(ctx, g.deps, r.ID(), as("fac"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r2.IncidentID() != in.ID {
 		t.Fatalf("resumed run has incident %q, want %s", r2.IncidentID(), in.ID)
 	}
-	if err := r2.Abandon(ctx, "fac", ""); !errors.Is(err, ErrRefused) {
+	if err := r2.Abandon(ctx, as("fac"), ""); !errors.Is(err, ErrRefused) {
 		t.Fatalf("abandon without a reason: %v", err)
 	}
-	if err := r2.Abandon(ctx, "fac", "the room was needed for a real incident"); err != nil {
+	if err := r2.Abandon(ctx, as("fac"), "the room was needed for a real incident"); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := g.deps.Store.DrillRun(ctx, r.ID())
 	if rec.Status != store.DrillAbandoned || rec.EndReason != "the room was needed for a real incident" || rec.EndedAt.IsZero() {
 		t.Fatalf("abandoned run %+v", rec)
 	}
-	if _, err := ResumeRun(ctx, g.deps, r.ID(), "fac", Options{}); !errors.Is(err, ErrInvalidState) {
+	if _, err := ResumeRun(ctx, g.deps, r.ID(), as("fac"), Options{}); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("resuming an abandoned drill: %v", err)
 	}
 	r3, err := Open(ctx, g.deps, r.ID())
@@ -402,30 +402,30 @@ func TestLinkRefusesRealIncidents(t *testing.T) {
 	v, _ := classify.Classify(rb, ransomwareAnswers, f.deps.Policy, classify.Events{Aware: epoch, Classified: epoch}, nil)
 	d := incident.NewDeclaration(rb, v, ransomwareAnswers)
 	d.Title = "A real one"
-	real, err := svc.Declare(ctx, "alice", d)
+	real, err := svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Start(ctx, f.deps, sc, "fac", Options{Epoch: epoch})
+	r, err := Start(ctx, f.deps, sc, as("fac"), Options{Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Link(ctx, "fac", real.ID); !errors.Is(err, ErrRefused) {
+	if err := r.Link(ctx, as("fac"), real.ID); !errors.Is(err, ErrRefused) {
 		t.Fatalf("linking a real incident: %v", err)
 	}
 	d.Title, d.Drill = "Drill from the triage screen", true
-	drill, err := svc.Declare(ctx, "alice", d)
+	drill, err := svc.Declare(ctx, as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Link(ctx, "fac", drill.ID); err != nil {
+	if err := r.Link(ctx, as("fac"), drill.ID); err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := Start(ctx, f.deps, sc, "fac", Options{Epoch: epoch})
-	if err := r2.Link(ctx, "fac", drill.ID); !errors.Is(err, ErrInvalidState) {
+	r2, _ := Start(ctx, f.deps, sc, as("fac"), Options{Epoch: epoch})
+	if err := r2.Link(ctx, as("fac"), drill.ID); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("linking an incident of another drill: %v", err)
 	}
-	if _, err := r.Declare(ctx, "alice", d); !errors.Is(err, ErrInvalidState) {
+	if _, err := r.Declare(ctx, as("alice"), d); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("declaring a second incident: %v", err)
 	}
 	// Refusals are audited.
@@ -448,11 +448,11 @@ func TestActionItemsAcrossDrills(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	sc := scenario(t, "bec-fraudulent-payment")
-	r, err := Start(ctx, f.deps, sc, "fac", Options{Epoch: epoch})
+	r, err := Start(ctx, f.deps, sc, as("fac"), Options{Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := r.AddActionItem(ctx, "fac", ActionItemInput{Text: "Call-back on bank detail changes", Owner: "fatima",
+	a, err := r.AddActionItem(ctx, as("fac"), ActionItemInput{Text: "Call-back on bank detail changes", Owner: "fatima",
 		Due: "14d", ObjectiveID: "O2", Element: "planning"})
 	if err != nil {
 		t.Fatal(err)
@@ -462,38 +462,38 @@ func TestActionItemsAcrossDrills(t *testing.T) {
 	}
 	for _, bad := range []ActionItemInput{{Owner: "x", Due: "14d"}, {Text: "x", Due: "14d"}, {Text: "x", Owner: "y", Due: "soon"},
 		{Text: "x", Owner: "y", Due: "14d", Element: "money"}, {Text: "x", Owner: "y", Due: "14d", ObjectiveID: "O9"}} {
-		if _, err := r.AddActionItem(ctx, "fac", bad); err == nil {
+		if _, err := r.AddActionItem(ctx, as("fac"), bad); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}
 	}
-	if _, err := r.AddHotWash(ctx, "fac", store.HotWashStrength, "Recall sent in time", ""); err != nil {
+	if _, err := r.AddHotWash(ctx, as("fac"), store.HotWashStrength, "Recall sent in time", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.AddHotWash(ctx, "fac", "maybe", "x", ""); !errors.Is(err, ErrRefused) {
+	if _, err := r.AddHotWash(ctx, as("fac"), "maybe", "x", ""); !errors.Is(err, ErrRefused) {
 		t.Fatalf("bad hot-wash kind: %v", err)
 	}
-	if err := r.Abandon(ctx, "fac", "fire alarm"); err != nil {
+	if err := r.Abandon(ctx, as("fac"), "fire alarm"); err != nil {
 		t.Fatal(err)
 	}
 	// Items can still be added after play, and are listed across drills.
-	r2, _ := Start(ctx, f.deps, scenario(t, "chat-workspace-compromised"), "fac", Options{Epoch: epoch})
-	if _, err := r2.AddActionItem(ctx, "fac", ActionItemInput{Text: "Test the bridge", Owner: "bob", Due: "2026-04-30"}); err != nil {
+	r2, _ := Start(ctx, f.deps, scenario(t, "chat-workspace-compromised"), as("fac"), Options{Epoch: epoch})
+	if _, err := r2.AddActionItem(ctx, as("fac"), ActionItemInput{Text: "Test the bridge", Owner: "bob", Due: "2026-04-30"}); err != nil {
 		t.Fatal(err)
 	}
 	items, err := ActionItems(ctx, f.deps.Store, false)
 	if err != nil || len(items) != 2 || items[0].Due != "2026-04-16" || items[0].ScenarioTitle != sc.Title {
 		t.Fatalf("open items %+v %v", items, err)
 	}
-	if err := CloseActionItem(ctx, f.deps.Store, f.real, "fatima", a.ID, ""); !errors.Is(err, ErrRefused) {
+	if err := CloseActionItem(ctx, f.deps.Store, f.real, as("fatima"), a.ID, ""); !errors.Is(err, ErrRefused) {
 		t.Fatalf("closing without a note: %v", err)
 	}
-	if err := CloseActionItem(ctx, f.deps.Store, f.real, "fatima", a.ID, "In the AP procedure since April"); err != nil {
+	if err := CloseActionItem(ctx, f.deps.Store, f.real, as("fatima"), a.ID, "In the AP procedure since April"); err != nil {
 		t.Fatal(err)
 	}
-	if err := CloseActionItem(ctx, f.deps.Store, f.real, "fatima", a.ID, "again"); !errors.Is(err, ErrInvalidState) {
+	if err := CloseActionItem(ctx, f.deps.Store, f.real, as("fatima"), a.ID, "again"); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("closing twice: %v", err)
 	}
-	if err := CloseActionItem(ctx, f.deps.Store, f.real, "fatima", 999, "x"); !errors.Is(err, ErrNotFound) {
+	if err := CloseActionItem(ctx, f.deps.Store, f.real, as("fatima"), 999, "x"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("closing an unknown item: %v", err)
 	}
 	items, _ = ActionItems(ctx, f.deps.Store, false)
@@ -508,11 +508,11 @@ func TestActionItemsAcrossDrills(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), "fac", Options{Speed: 600, Epoch: epoch})
+	r, err := Start(ctx, f.deps, scenario(t, "ransomware-friday-night"), as("fac"), Options{Speed: 600, Epoch: epoch})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.DeclareAnswers(ctx, "alice", "Encryption", ransomwareAnswers, nil, time.Time{}); err != nil {
+	if _, err := r.DeclareAnswers(ctx, as("alice"), "Encryption", ransomwareAnswers, nil, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 3)
@@ -529,7 +529,7 @@ func TestConcurrentUse(t *testing.T) {
 	}()
 	go func() {
 		for i := range 20 {
-			if err := r.Observe(ctx, "eve", "", fmt.Sprintf("observation %d", i)); err != nil {
+			if err := r.Observe(ctx, as("eve"), "", fmt.Sprintf("observation %d", i)); err != nil {
 				done <- err
 				return
 			}
@@ -542,7 +542,7 @@ func TestConcurrentUse(t *testing.T) {
 	}()
 	go func() {
 		for i := range 20 {
-			if err := r.Service().AddNote(ctx, "bob", r.IncidentID(), fmt.Sprintf("note %d", i)); err != nil {
+			if err := r.Service().AddNote(ctx, as("bob"), r.IncidentID(), fmt.Sprintf("note %d", i)); err != nil {
 				done <- err
 				return
 			}

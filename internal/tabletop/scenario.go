@@ -778,7 +778,7 @@ const ScenarioDir = "scenarios"
 // result's Failed, with path:line:col. It stops early, returning ctx's
 // error with what it has, when ctx is done.
 func Load(ctx context.Context, opts runbook.Options, lib *runbook.Library) (*ScenarioLibrary, error) {
-	files, err := scenarioFiles(ctx, opts)
+	files, err := runbook.SubfolderFiles(ctx, opts, ScenarioDir, strictyaml.Scenario)
 	return buildScenarios(files, lib.Get, opts.Validate, true), err
 }
 
@@ -800,7 +800,7 @@ func Lint(ctx context.Context, paths []string, opts runbook.Options) (strictyaml
 		if lib, err = runbook.Load(ctx, opts); err != nil {
 			return lib.Failed, err
 		}
-		if scenarios, err = scenarioFiles(ctx, opts); err != nil {
+		if scenarios, err = runbook.SubfolderFiles(ctx, opts, ScenarioDir, strictyaml.Scenario); err != nil {
 			return lib.Failed, err
 		}
 		runbooks = lib.Get
@@ -816,10 +816,10 @@ func Lint(ctx context.Context, paths []string, opts runbook.Options) (strictyaml
 			case err != nil:
 				runbookPaths = append(runbookPaths, p) // the runbook lint reports it
 			case st.IsDir() && filepath.Base(filepath.Clean(p)) == ScenarioDir:
-				more, err = scenarioDirFiles(ctx, p)
+				more, err = runbook.FolderFiles(ctx, p, strictyaml.Scenario)
 			case st.IsDir():
 				runbookPaths = append(runbookPaths, p)
-				more, err = scenarioDirFiles(ctx, filepath.Join(p, ScenarioDir))
+				more, err = runbook.FolderFiles(ctx, filepath.Join(p, ScenarioDir), strictyaml.Scenario)
 			case isScenarioPath(ctx, p):
 				more = []strictyaml.File{strictyaml.ReadOne(ctx, strictyaml.Scenario, p)}
 			default:
@@ -830,7 +830,7 @@ func Lint(ctx context.Context, paths []string, opts runbook.Options) (strictyaml
 				return nil, err
 			}
 		}
-		if lib, err = runbook.LoadPaths(ctx, runbookPaths, opts.Validate); err != nil {
+		if lib, err = runbook.LoadPaths(ctx, runbookPaths, runbook.LintValidate(ctx, opts)); err != nil {
 			return lib.Failed, err
 		}
 		var configured *runbook.Library
@@ -849,51 +849,11 @@ func Lint(ctx context.Context, paths []string, opts runbook.Options) (strictyaml
 	return probs, ctx.Err()
 }
 
-// scenarioFiles lists the scenario files of the bundled runbooks and of
-// the configured folders.
-func scenarioFiles(ctx context.Context, opts runbook.Options) ([]strictyaml.File, error) {
-	var files []strictyaml.File
-	if opts.Bundled != nil {
-		if bundled, err := strictyaml.ReadFS(opts.Bundled, ScenarioDir); err == nil {
-			files = append(files, bundled...)
-		}
-	}
-	for _, dir := range opts.Dirs {
-		more, err := scenarioDirFiles(ctx, filepath.Join(dir, ScenarioDir))
-		files = append(files, more...)
-		if err != nil {
-			return files, err
-		}
-	}
-	return files, nil
-}
-
-// scenarioDirFiles lists the scenario files in dir; a missing folder has
-// none.
-func scenarioDirFiles(ctx context.Context, dir string) ([]strictyaml.File, error) {
-	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return nil, nil
-	}
-	return strictyaml.ReadDir(ctx, strictyaml.Scenario, dir)
-}
-
 // isScenarioPath reports whether a file named on the lint command line is
 // a scenario: it sits in a scenarios/ folder or has a top-level injects
 // key.
 func isScenarioPath(ctx context.Context, p string) bool {
-	if filepath.Base(filepath.Dir(p)) == ScenarioDir {
-		return true
-	}
-	data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, p)
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "injects:") {
-			return true
-		}
-	}
-	return false
+	return runbook.IsPathOf(ctx, p, ScenarioDir, strictyaml.Scenario, "injects")
 }
 
 func buildScenarios(files []strictyaml.File, runbooks func(string) (*runbook.Runbook, bool), opts runbook.ValidateOptions, replace bool) *ScenarioLibrary {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/store"
@@ -46,7 +47,7 @@ type Deps struct {
 	// used by scripted "approve" actions. Nil: the approval is recorded on
 	// the drill incident's timeline as a "drill_notice_approved" entry,
 	// which scoring counts like an approval in the outbox.
-	Approve func(ctx context.Context, actor, incidentID, notificationID string) error
+	Approve func(ctx context.Context, actor identity.Actor, incidentID, notificationID string) error
 }
 
 func (d Deps) real() clock.Clock {

@@ -57,29 +57,22 @@ func (m *Model) loadRunbooks() tea.Cmd {
 }
 
 func (m *Model) loadDirectory() tea.Cmd {
-	st := m.deps.Store
+	dir, actor := m.deps.Directory, m.deps.Actor
+	if dir == nil {
+		return nil
+	}
 	return func() tea.Msg {
-		ctx := m.ctx()
-		people, err := st.People(ctx)
-		if err != nil {
-			return directoryMsg{err: err}
-		}
-		customers, err := st.Customers(ctx)
-		return directoryMsg{people: people, customers: customers, err: err}
+		d, err := dir.Directory(m.ctx(), actor)
+		return directoryMsg{people: d.People, customers: d.Customers, err: err}
 	}
 }
 
 // loadIncidents lists open and closed incidents with each one's commander
 // and nearest deadline, computed here rather than in View.
 func (m *Model) loadIncidents() tea.Cmd {
-	svc, st, actor, policy, clk := m.deps.Service, m.deps.Store, m.deps.Actor, m.deps.Config.Policy, m.deps.Clock
+	svc, actor, policy, clk := m.deps.Service, m.deps.Actor, m.deps.Config.Policy, m.deps.Clock
 	return func() tea.Msg {
-		ctx := m.ctx()
-		list, err := svc.List(ctx, actor, store.ListFilter{Limit: 500})
-		if err != nil {
-			return incidentsMsg{err: err}
-		}
-		sums, err := st.OpenSummaries(ctx)
+		list, sums, err := svc.ListSummaries(m.ctx(), actor, store.ListFilter{Limit: 500})
 		if err != nil {
 			return incidentsMsg{err: err}
 		}
@@ -98,10 +91,10 @@ func (m *Model) loadIncidents() tea.Cmd {
 	}
 }
 
-// loadDetail reads one incident and its notifications. Opening it is an
-// audited access; a refresh of what is already on screen is not.
+// loadDetail reads one incident and its notifications: opening it, or
+// refreshing it after a change. Both are audited accesses.
 func (m *Model) loadDetail(id string, open bool) tea.Cmd {
-	svc, ns, st, actor, policy := m.deps.Service, m.deps.Notify, m.deps.Store, m.deps.Actor, m.deps.Config.Policy
+	svc, ns, actor, policy := m.deps.Service, m.deps.Notify, m.deps.Actor, m.deps.Config.Policy
 	return func() tea.Msg {
 		ctx := m.ctx()
 		var d store.Detail
@@ -109,23 +102,14 @@ func (m *Model) loadDetail(id string, open bool) tea.Cmd {
 		if open {
 			d, err = svc.Get(ctx, actor, id)
 		} else {
-			d, err = st.Incident(ctx, id)
+			d, err = svc.Refresh(ctx, actor, id, 0, 0)
 		}
 		if err != nil {
 			return detailMsg{err: err}
 		}
 		msg := detailMsg{detail: d, obligations: incident.Obligations(d.Incident, d.Obligations, policy), open: open}
 		if ns != nil {
-			if open {
-				msg.notices, err = ns.List(ctx, actor, notify.Filter{IncidentID: id})
-			} else {
-				var list []store.Notification
-				list, err = st.ListNotifications(ctx, store.NotificationFilter{IncidentID: id})
-				for _, n := range list {
-					msg.notices = append(msg.notices, notify.NewView(n))
-				}
-			}
-			if err != nil {
+			if msg.notices, err = ns.List(ctx, actor, notify.Filter{IncidentID: id}); err != nil {
 				return detailMsg{err: err}
 			}
 		}
@@ -133,13 +117,41 @@ func (m *Model) loadDetail(id string, open bool) tea.Cmd {
 	}
 }
 
-// poll reads the database's change counter; a change made by another
-// process (a second responder, the CLI) reloads what is on screen.
+// poll reads the change counter; a change made anywhere (a second
+// responder, the CLI, another session) reloads what is on screen.
 func (m *Model) poll() tea.Cmd {
-	st := m.deps.Store
+	ch := m.deps.Changes
+	if ch == nil {
+		return nil
+	}
 	return func() tea.Msg {
-		v, err := st.DataVersion(m.ctx())
+		v, err := ch.Version(m.ctx())
 		return versionMsg{version: v, err: err}
+	}
+}
+
+// changedMsg: this process committed a change (Changes.Changed).
+type changedMsg struct{}
+
+// waitForChange waits for the next change made in this process, so that
+// sessions sharing it see one another's changes at once rather than at
+// the next poll. It gives up when the session ends.
+func (m *Model) waitForChange() tea.Cmd {
+	if m.deps.Changes == nil || m.deps.Poll < 0 {
+		return nil
+	}
+	ch := m.deps.Changes.Changed()
+	if ch == nil {
+		return nil
+	}
+	ctx := m.ctx()
+	return func() tea.Msg {
+		select {
+		case <-ch:
+			return changedMsg{}
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -161,6 +162,8 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return dm.askEdit(m)
 	case key.Matches(msg, k.Retry) && dm.tab == tabNotifications:
 		return dm.retry(m)
+	case key.Matches(msg, k.Delivered) && dm.tab == tabNotifications:
+		return dm.askDelivered(m)
 	case key.Matches(msg, k.Open) && dm.tab == tabNotifications:
 		return dm.preview(m)
 	case key.Matches(msg, k.Submitted) && dm.tab == tabOverview:
@@ -580,8 +583,14 @@ func (dm *detailModel) timeline(m *Model, w, h int) string {
 	dm.offset[tabTimeline] = window(c, dm.offset[tabTimeline], rows, len(entries))
 	for i := dm.offset[tabTimeline]; i < len(entries) && i < dm.offset[tabTimeline]+rows; i++ {
 		e := entries[i]
-		line := s.Subtle.Render(localTime(e.At, loc)) + " " + s.Accent.Render(padRight(clean(e.Actor), 12)) + " " +
-			padRight(e.Kind, 18) + " " + clean(e.Summary)
+		who, claim := clean(e.Actor), ""
+		if identity.IsClaim(e.Auth) {
+			// Named with --as: say who was behind the name.
+			who += "*"
+			claim = s.Subtle.Render("  (*claimed by " + clean(identity.ClaimedBy(e.Auth)) + ")")
+		}
+		line := s.Subtle.Render(localTime(e.At, loc)) + " " + s.Accent.Render(padRight(who, 12)) + " " +
+			padRight(e.Kind, 18) + " " + clean(e.Summary) + claim
 		if i == c {
 			line = s.Cursor.Render("›") + line
 		} else {
@@ -598,7 +607,7 @@ func (dm *detailModel) notifications(m *Model, w, h int) string {
 	if m.deps.Notify == nil {
 		return s.Subtle.Render("Notifications are not set up in this session.")
 	}
-	b.WriteString(s.Subtle.Render("enter: read · e: fill in a field · p: approve · r: retry a failed one") + "\n")
+	b.WriteString(s.Subtle.Render("enter: read · e: fill in · p: approve · r: retry · c: record delivered") + "\n")
 	if len(dm.notices) == 0 {
 		b.WriteString("\n" + s.Subtle.Render("No notifications for this incident yet. The runbook's rules draft them as the incident unfolds.") + "\n")
 		return b.String()
@@ -606,16 +615,24 @@ func (dm *detailModel) notifications(m *Model, w, h int) string {
 	rows := max(h-4, 1)
 	c := dm.cursor[tabNotifications]
 	dm.offset[tabNotifications] = window(c, dm.offset[tabNotifications], rows, len(dm.notices))
+	// The state comes first on the line, in full, so that it shows at any
+	// width: "EXPORTED — not delivered" is never cut to "sent".
+	sw := 9
+	for i := dm.offset[tabNotifications]; i < len(dm.notices) && i < dm.offset[tabNotifications]+rows; i++ {
+		sw = max(sw, lipgloss.Width(dm.notices[i].State))
+	}
 	for i := dm.offset[tabNotifications]; i < len(dm.notices) && i < dm.offset[tabNotifications]+rows; i++ {
 		v := dm.notices[i]
-		status := noticeStyle(s, v).Render(padRight(v.Status, 9))
+		status := noticeStyle(s, v).Render(padRight(v.State, sw))
 		tail := clean(v.Preview)
 		switch {
+		case v.Status == store.NoticeExported:
+			tail = s.Danger.Render("nobody has received it: send it yourself, then press c") + " " + tail
 		case v.Alert && v.LastError != "":
 			tail = s.Danger.Render(clean(v.LastError))
 		case len(v.Missing) > 0:
 			tail = s.Warn.Render(fmt.Sprintf("needs %d field(s): %s", len(v.Missing), strings.Join(v.Missing, "; ")))
-		case v.Status == store.NoticeSent:
+		case v.Delivered:
 			tail = s.Subtle.Render("delivered in "+v.Latency().Round(time.Second).String()) + " " + tail
 		}
 		to := v.Audience
@@ -633,12 +650,12 @@ func (dm *detailModel) notifications(m *Model, w, h int) string {
 	return b.String()
 }
 
-// noticeStyle shows failed and unknown messages loudly.
+// noticeStyle shows failed, unknown and undelivered messages loudly.
 func noticeStyle(s Styles, v notify.View) lipgloss.Style {
 	switch {
 	case v.Alert:
 		return s.Overdue
-	case v.Status == store.NoticeSent:
+	case v.Delivered:
 		return s.OK
 	case v.Status == store.NoticeDraft:
 		return s.Warn
@@ -659,7 +676,17 @@ func (dm *detailModel) preview(m *Model) tea.Cmd {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "#%d %s to %s (%s)\n", v.ID, v.Status, clean(v.Recipient), v.Audience)
+	state := noticeStyle(m.styles, v).Render(v.State)
+	fmt.Fprintf(&b, "#%d %s\nTo %s (%s)\n", v.ID, state, clean(v.Recipient), v.Audience)
+	switch {
+	case v.Status == store.NoticeExported:
+		b.WriteString(m.styles.Danger.Render("Nobody has received it. It was written to "+clean(v.ExportPath)+
+			": send it yourself, then press c to record that.") + "\n")
+	case v.Alert && v.LastError != "":
+		b.WriteString(m.styles.Danger.Render(clean(v.LastError)) + "\n")
+	case v.Status == store.NoticeDraft || v.Status == store.NoticeQueued:
+		b.WriteString(m.styles.Subtle.Render("When sent, "+m.deps.Delivery.WhatHappensTo(v.Notification)+".") + "\n")
+	}
 	if v.ObligationID != "" {
 		fmt.Fprintf(&b, "Serves %s, due %s\n", v.ObligationID, deadline.Format(v.DueAt))
 	}
@@ -709,8 +736,10 @@ func (dm *detailModel) approve(m *Model) tea.Cmd {
 		return nil
 	}
 	ns, actor, wake := m.deps.Notify, m.deps.Actor, m.deps.Wake
-	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Approve #%d (%s to %s) for sending?", v.ID, v.RuleID, clean(v.Recipient)), yes: func() tea.Cmd {
-		return m.act(fmt.Sprintf("#%d approved; it is queued for delivery.", v.ID), func() error {
+	then := m.deps.Delivery.WhatHappensTo(v.Notification)
+	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Approve #%d (%s to %s)? %s.", v.ID, v.RuleID, clean(v.Recipient),
+		upperFirst(then)), yes: func() tea.Cmd {
+		return m.act(fmt.Sprintf("#%d approved; %s.", v.ID, then), func() error {
 			if err := ns.Approve(m.ctx(), actor, v.ID); err != nil {
 				return err
 			}
@@ -738,6 +767,48 @@ func (dm *detailModel) retry(m *Model) tea.Cmd {
 		}
 		return nil
 	})
+}
+
+// askDelivered records that the selected notice reached its recipient:
+// one exported that the user delivered by hand, or one whose outcome is
+// unknown that the user checked. A Slack message is looked up first, so
+// the incident's thread continues.
+func (dm *detailModel) askDelivered(m *Model) tea.Cmd {
+	v, ok := dm.selectedNotice()
+	if !ok {
+		return nil
+	}
+	if v.Status != store.NoticeExported && v.Status != store.NoticeUnknown {
+		return m.setStatus(fmt.Sprintf("#%d is %s: only an exported notice, or one whose outcome is unknown, "+
+			"can be recorded as delivered.", v.ID, v.State), true)
+	}
+	ns, actor, wake, locate := m.deps.Notify, m.deps.Actor, m.deps.Wake, m.deps.Locate
+	prompt := fmt.Sprintf("Record #%d as delivered to %s? Only if you sent it or saw that it arrived.", v.ID, clean(v.Recipient))
+	m.overlay = &confirmOverlay{prompt: prompt, yes: func() tea.Cmd {
+		return m.act(fmt.Sprintf("#%d recorded as delivered.", v.ID), func() error {
+			conf := notify.Confirmation{}
+			if v.Status == store.NoticeUnknown && v.Via == notify.ViaSlack && locate != nil {
+				if ts, err := locate(m.ctx(), v.Notification); err == nil {
+					conf.SlackTS = ts
+				}
+			}
+			if _, err := ns.Confirm(m.ctx(), actor, v.ID, conf); err != nil {
+				return err
+			}
+			if wake != nil {
+				wake() // the rest of a notice in parts follows
+			}
+			return nil
+		})
+	}}
+	return nil
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func localTime(t time.Time, loc *time.Location) string {

@@ -42,11 +42,7 @@ type (
 
 // drillDeps are the tabletop package's dependencies, from the app's.
 func (m *Model) drillDeps() tabletop.Deps {
-	d := tabletop.Deps{Store: m.deps.Store, Runbooks: m.lib, Policy: m.deps.Config.Policy, Real: m.deps.Clock}
-	if m.deps.DrillService != nil {
-		d.NewService = m.deps.DrillService
-	}
-	return d
+	return m.deps.Drills(m.lib)
 }
 
 // startDrill asks for a scenario and a pace, then starts the run.
@@ -57,6 +53,9 @@ func (m *Model) startDrill() tea.Cmd {
 	}
 	if m.lib == nil || m.scenarios == nil {
 		return m.setStatus("Runbooks and scenarios are still loading…", false)
+	}
+	if m.deps.Drills == nil {
+		return m.setStatus("Drills are not available here.", true)
 	}
 	if len(m.scenarios.Scenarios) == 0 {
 		return m.setStatus("No drill scenarios are loaded: check `irtui runbooks lint`.", true)

@@ -16,6 +16,7 @@ type KeyMap struct {
 	Done, Skip, Severity, Close  key.Binding
 	Reopen, Submitted            key.Binding
 	Approve, Edit, Retry         key.Binding
+	Delivered                    key.Binding
 	Drill                        key.Binding
 
 	Confirm, Cancel key.Binding
@@ -61,6 +62,7 @@ func DefaultKeyMap() KeyMap {
 		Approve:     b([]string{"p"}, "p", "approve notice"),
 		Edit:        b([]string{"e"}, "e", "fill in notice field"),
 		Retry:       b([]string{"r"}, "r", "retry notice"),
+		Delivered:   b([]string{"c"}, "c", "record notice delivered"),
 		Drill:       b([]string{"D"}, "D", "table-top drill"),
 
 		Confirm: b([]string{"enter", "y"}, "enter", "confirm"),
@@ -107,7 +109,7 @@ func (m *Model) bindings() helpKeys {
 		case tabOverview:
 			short = append(short, k.Submitted, k.Severity)
 		case tabNotifications:
-			short = append(short, k.Open, k.Edit, k.Approve, k.Retry)
+			short = append(short, k.Open, k.Edit, k.Approve, k.Retry, k.Delivered)
 		}
 		short = append(short, k.Close, k.Back, k.Help)
 		return helpKeys{
@@ -116,7 +118,7 @@ func (m *Model) bindings() helpKeys {
 				{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5},
 				{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 				{k.Note, k.Assign, k.Acknowledge, k.Done, k.Skip},
-				{k.Severity, k.Submitted, k.Approve, k.Edit, k.Retry},
+				{k.Severity, k.Submitted, k.Approve, k.Edit, k.Retry, k.Delivered},
 				{k.Close, k.Reopen, k.Back, k.Quit},
 			},
 		}

@@ -7,6 +7,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -35,15 +37,24 @@ const (
 	screenDrill
 )
 
-// Deps are the services the app works with.
+// Deps are the services the app works with. The app reaches data only
+// through them, as Actor, so it obeys the same permission checks and read
+// audits as the CLI. Many apps may share one set of services in one
+// process (irtui serve: one app per SSH session), each with its own Actor
+// and Context.
 type Deps struct {
-	Store   *store.Store
 	Service *incident.Service
+	// Directory lists people and customers (an audited read).
+	Directory *identity.Service
+	// Changes says when to reload what is on screen: Version is polled
+	// every Poll, and Changed, when set, wakes the app at once on a change
+	// made in this process. The incident service is one.
+	Changes Changes
 	// Runbooks loads the runbook library; it runs in a command so the
 	// first frame never waits for it.
 	Runbooks func() *runbook.Library
 	Config   config.Config
-	Actor    string
+	Actor    identity.Actor
 	Clock    clock.Clock
 	// Dark forces the dark or light palette; nil asks the terminal.
 	Dark *bool
@@ -57,11 +68,33 @@ type Deps struct {
 	// Wake tells the delivery worker that something became sendable.
 	Notify *notify.Service
 	Wake   func()
+	// Delivery is how the worker delivers (from the environment): the app
+	// says what approving a notice will do (posted, mailed, or only
+	// exported) before anyone believes it was sent.
+	Delivery notify.Settings
+	// Locate, if set, finds a Slack message whose outcome is unknown by
+	// the key in its metadata (notify.Worker.Locate), so that recording
+	// it as delivered keeps the incident's thread.
+	Locate func(ctx context.Context, n store.Notification) (string, error)
 	// Scenarios loads the drill scenarios once the runbooks are loaded.
 	Scenarios func(*runbook.Library) *tabletop.ScenarioLibrary
-	// DrillService builds the incident service of a drill, on the drill
-	// clock (with notifications wired to it).
-	DrillService func(clock.Clock) *incident.Service
+	// Drills gives the drill package what it needs, with the loaded
+	// runbooks: the store and the incident service of a drill, on the
+	// drill clock (with notifications wired to it).
+	Drills func(*runbook.Library) tabletop.Deps
+	// Context ends with the session: commands in flight stop, and the app
+	// stops waiting for changes. Nil: context.Background().
+	Context context.Context
+}
+
+// Changes tells the app that something it shows changed.
+type Changes interface {
+	// Version changes when what the app shows has changed, in this process
+	// or another; reads (which the services audit) do not change it.
+	Version(ctx context.Context) (int64, error)
+	// Changed returns a channel closed at the next change made in this
+	// process, or nil when changes are only polled.
+	Changed() <-chan struct{}
 }
 
 // NotifyProgressMsg carries a delivery worker's report to the status line.
@@ -69,6 +102,11 @@ type NotifyProgressMsg struct {
 	Text  string
 	Alert bool
 }
+
+// RecordAlertMsg says the record can no longer be trusted to keep what is
+// done: the database file was deleted or replaced, lost entries, or was
+// found damaged. It stays on screen until the app quits.
+type RecordAlertMsg struct{ Text string }
 
 // Model is the root model: it owns the screen, routes messages and draws
 // the frame. Children are plain structs with methods it calls.
@@ -95,6 +133,9 @@ type Model struct {
 	overlay overlay
 
 	scenarios *tabletop.ScenarioLibrary
+	// pickWhenLoaded: n was pressed before the runbooks were in; the
+	// picker opens when they arrive.
+	pickWhenLoaded bool
 
 	// submitted is the input whose text is being saved; it comes back if
 	// saving fails, so nothing typed is lost.
@@ -104,6 +145,9 @@ type Model struct {
 	statusErr bool
 	statusSeq int
 	quitting  bool
+	// alert is a RecordAlertMsg, or what a failed action said about the
+	// database file: shown above the status line until the app quits.
+	alert string
 }
 
 // New builds the app.
@@ -130,7 +174,7 @@ func New(d Deps) *Model {
 func (m *Model) Init() tea.Cmd {
 	// Runbooks load after the first list, so they do not compete with it
 	// for the first frames; the picker says so if they are not in yet.
-	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory(), m.tick()}
+	cmds := []tea.Cmd{m.loadIncidents(), m.loadDirectory(), m.tick(), m.waitForChange()}
 	if m.deps.Notice != "" {
 		cmds = append(cmds, m.setStatus(m.deps.Notice, false))
 	}
@@ -198,6 +242,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.drillTick())
 		}
 		return m, tea.Batch(cmds...)
+	case changedMsg:
+		return m, tea.Batch(m.poll(), m.waitForChange())
 	case versionMsg:
 		if msg.err != nil || msg.version == m.version {
 			return m, nil
@@ -219,6 +265,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.lib = msg.lib
 		m.picker.setRunbooks(msg.lib)
 		var cmds []tea.Cmd
+		if m.pickWhenLoaded && m.screen == screenList && m.overlay == nil {
+			cmds = append(cmds, m.startPicker())
+		}
+		m.pickWhenLoaded = false
 		if load := m.deps.Scenarios; load != nil {
 			lib := msg.lib
 			cmds = append(cmds, func() tea.Msg { return scenariosMsg{lib: load(lib)} })
@@ -280,10 +330,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return m, nil
+	case RecordAlertMsg:
+		m.alert = clean(msg.Text)
+		return m, nil
 	case actionMsg:
 		submitted := m.submitted
 		m.submitted = nil
 		if msg.err != nil {
+			m.noteRecordError(msg.err)
 			if m.screen == screenTriage && m.triage != nil {
 				m.triage.retry() // let the user fix the form and submit again
 			}
@@ -411,7 +465,7 @@ func (m *Model) render() string {
 
 func (m *Model) renderHeader(w int) string {
 	left := m.styles.HeaderTitle.Render("irtui") + m.styles.HeaderUser.Render(" · security incident response")
-	right := m.styles.HeaderUser.Render("you are " + m.deps.Actor)
+	right := m.styles.HeaderUser.Render("you are " + clean(m.deps.Actor.String()))
 	gap := w - lipgloss.Width(left) - lipgloss.Width(right) - 2
 	if gap < 1 {
 		right = ""
@@ -420,7 +474,22 @@ func (m *Model) renderHeader(w int) string {
 	return m.styles.Header.Width(w).Render(left + m.styles.Header.UnsetPadding().Render(strings.Repeat(" ", gap)) + right)
 }
 
+// noteRecordError keeps on screen an error that says the database cannot
+// be trusted to keep what is done.
+func (m *Model) noteRecordError(err error) {
+	switch {
+	case errors.Is(err, store.ErrFileGone):
+		m.alert = clean("Your last action may not be saved: " + err.Error() + ". Quit (q), and check the database file.")
+	case errors.Is(err, store.ErrDamaged):
+		m.alert = clean("Nothing can be saved: " + err.Error() + ".")
+	}
+}
+
 func (m *Model) renderFooter(w int) string {
+	alert := ""
+	if m.alert != "" {
+		alert = m.styles.StatusErr.Width(w).Render(m.alert) + "\n"
+	}
 	status := ""
 	if m.status != "" {
 		st := m.styles.StatusInfo
@@ -430,7 +499,7 @@ func (m *Model) renderFooter(w int) string {
 		status = st.Render(truncate(m.status, w))
 	}
 	m.help.SetWidth(w)
-	return status + "\n" + m.help.View(m.bindings())
+	return alert + status + "\n" + m.help.View(m.bindings())
 }
 
 // service is the incident service for an incident: a drill's own, on the
@@ -452,4 +521,9 @@ func (m *Model) nowFor(incidentID string) time.Time {
 }
 
 // ctx is the context for commands. Commands are short database calls.
-func (m *Model) ctx() context.Context { return context.Background() }
+func (m *Model) ctx() context.Context {
+	if m.deps.Context != nil {
+		return m.deps.Context
+	}
+	return context.Background()
+}

@@ -24,7 +24,8 @@ func (p *pickerModel) setRunbooks(lib *runbook.Library) {
 
 func (m *Model) startPicker() tea.Cmd {
 	if m.lib == nil {
-		return m.setStatus("Runbooks are still loading…", false)
+		m.pickWhenLoaded = true
+		return m.setStatus("Runbooks are still loading… the list opens when they are in.", false)
 	}
 	if len(m.lib.Runbooks) == 0 {
 		return m.setStatus("No runbook loaded: check `irtui runbooks lint`.", true)

@@ -41,13 +41,16 @@ type triageValues struct {
 // triageModel is the assessment of a new event: the runbook's questions in
 // a form, and beside it the verdict, recomputed at every change.
 type triageModel struct {
-	rb      *runbook.Runbook
-	form    *huh.Form
-	vals    *triageValues
-	verdict classify.Verdict
-	err     error
-	started time.Time
-	sent    bool
+	rb *runbook.Runbook
+	// questions are the runbook's questions that apply under the policy
+	// (a shared assessment for a regime the policy lacks asks none).
+	questions []runbook.Question
+	form      *huh.Form
+	vals      *triageValues
+	verdict   classify.Verdict
+	err       error
+	started   time.Time
+	sent      bool
 	// declare, if set, records the declaration instead of the incident
 	// service, and clock, if set, is the time it happens in: a drill
 	// declares its incident on the drill clock.
@@ -68,7 +71,8 @@ func (m *Model) startTriage(rb *runbook.Runbook) tea.Cmd { return m.startTriageO
 // clock; nil: the app's) and whose declaration goes to declare (nil: the
 // incident service).
 func (m *Model) startTriageOn(rb *runbook.Runbook, clk clock.Clock, declare func(incident.Declaration) (incident.Incident, error)) tea.Cmd {
-	t := &triageModel{rb: rb, started: m.now, clock: clk, declare: declare}
+	t := &triageModel{rb: rb, started: m.now, clock: clk, declare: declare,
+		questions: classify.Questions(rb, m.deps.Config.Policy)}
 	t.vals = &triageValues{
 		awareAt: t.now(m).In(m.deps.Config.Policy.Location()).Format("2006-01-02 15:04"),
 		single:  map[string]*string{},
@@ -101,7 +105,7 @@ func (t *triageModel) buildForm(m *Model) *huh.Form {
 		}),
 	).Title(clean(t.rb.Title)).Description("Answer what you know; anything unanswered counts as the worst case.")}
 
-	for _, q := range t.rb.Questions {
+	for _, q := range t.questions {
 		title := clean(q.Text)
 		desc := clean(q.Help)
 		switch q.Type {
@@ -180,9 +184,11 @@ func (t *triageModel) buildForm(m *Model) *huh.Form {
 }
 
 func (t *triageModel) parseAware(m *Model, s string) (time.Time, error) {
-	at, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(s), m.deps.Config.Policy.Location())
+	// deadline.ParseTime: a time in the repeated hour of a clock change is
+	// the earlier instant; one in the skipped hour is refused, saying why.
+	at, err := deadline.ParseTime(strings.TrimSpace(s), m.deps.Config.Policy.Location())
 	if err != nil {
-		return time.Time{}, fmt.Errorf("use YYYY-MM-DD HH:MM")
+		return time.Time{}, err
 	}
 	if at.After(t.now(m).Add(time.Minute)) {
 		return time.Time{}, fmt.Errorf("awareness cannot be in the future")
@@ -193,7 +199,7 @@ func (t *triageModel) parseAware(m *Model, s string) (time.Time, error) {
 // answers collects the answered questions from the form's values.
 func (t *triageModel) answers() classify.Answers {
 	a := classify.Answers{}
-	for _, q := range t.rb.Questions {
+	for _, q := range t.questions {
 		switch q.Type {
 		case runbook.Multi:
 			sel := *t.vals.multi[q.ID]
@@ -379,6 +385,16 @@ func (t *triageModel) verdictView(m *Model, w, h int) string {
 	if len(v.Assumed) > 0 {
 		b.WriteString(s.Warn.Render(fmt.Sprintf("%d unanswered: assumed the worst", len(v.Assumed))) + "\n")
 	}
+	for _, a := range v.Assessments {
+		if a.Level == "" {
+			continue
+		}
+		line := a.Name + ": " + a.Level
+		if len(a.Decided) > 0 {
+			line += " (" + strings.Join(a.Decided, ", ") + ")"
+		}
+		b.WriteString(lipgloss.NewStyle().Width(inner).Render(s.Bold.Render(clean(line))) + "\n")
+	}
 	b.WriteString("\n" + s.Bold.Render("Deadlines") + "\n")
 	if !v.Incident {
 		b.WriteString(s.Subtle.Render("None: an event starts no notification clock.") + "\n")
@@ -390,6 +406,9 @@ func (t *triageModel) verdictView(m *Model, w, h int) string {
 			due = deadline.Format(st.Due)
 		}
 		b.WriteString(clockStyle(s, st).Render(padRight(o.Rule.ID, 18)) + " " + truncate(due, inner-19) + "\n")
+	}
+	for _, wn := range v.Warnings {
+		b.WriteString(lipgloss.NewStyle().Width(inner).Render(s.Warn.Render(clean("Warning: "+wn))) + "\n")
 	}
 	b.WriteString("\n" + s.Bold.Render("Why") + "\n")
 	for _, r := range v.Rationale {

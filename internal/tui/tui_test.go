@@ -18,6 +18,7 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
@@ -44,7 +45,7 @@ type harness struct {
 	clk   *clock.Fake
 	lib   *runbook.Library
 	path  string
-	actor string
+	actor identity.Actor
 }
 
 func loadLibrary(t testing.TB) *runbook.Library {
@@ -80,15 +81,19 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 	dark := true
 	ns := &notify.Service{Store: st, Clock: clk, Config: config.Default(),
 		Runbook: notify.LibraryLookup(func() *runbook.Library { return lib })}
-	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: "alice",
+	h := &harness{st: st, clk: clk, lib: lib, path: path, actor: identity.Local("alice", "alice"),
 		svc: &incident.Service{Store: st, Clock: clk, Notifier: ns}}
-	h.m = New(Deps{Store: st, Service: h.svc, Runbooks: func() *runbook.Library { return lib },
-		Config: config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
+	h.m = New(Deps{Service: h.svc, Directory: &identity.Service{Store: st, Clock: clk}, Changes: h.svc,
+		Runbooks: func() *runbook.Library { return lib },
+		Config:   config.Default(), Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
 		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary {
 			sl, _ := tabletop.Load(context.Background(), runbook.Options{Bundled: runbooks.FS()}, lib)
 			return sl
 		},
-		DrillService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} },
+		Drills: func(lib *runbook.Library) tabletop.Deps {
+			return tabletop.Deps{Store: st, Runbooks: lib, Policy: config.Default().Policy, Real: clk,
+				NewService: func(c clock.Clock) *incident.Service { return &incident.Service{Store: st, Clock: c} }}
+		},
 	})
 	if poll < 0 {
 		h.run(h.m.Init())
@@ -206,7 +211,7 @@ func (h *harness) declare(t testing.TB, runbookID, title string, answers classif
 	if !v.Incident {
 		d.DismissReason = "false alarm"
 	}
-	in, err := h.svc.Declare(context.Background(), "alice", d)
+	in, err := h.svc.Declare(context.Background(), as("alice"), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +250,7 @@ func TestTriageVerdictFollowsAnswers(t *testing.T) {
 		t.Fatalf("enter should start triage of ransomware")
 	}
 	// Everything unanswered: the verdict assumes the worst.
-	if !tr.verdict.Incident || tr.verdict.Severity != "SEV1" || len(tr.verdict.Assumed) != len(tr.rb.Questions) {
+	if !tr.verdict.Incident || tr.verdict.Severity != "SEV1" || len(tr.verdict.Assumed) != len(tr.questions) {
 		t.Fatalf("unanswered ransomware should be a SEV1 incident with every answer assumed: %+v", tr.verdict)
 	}
 	if !strings.Contains(h.screen(), "Live verdict") || !strings.Contains(h.screen(), "assumed the worst") {
@@ -253,7 +258,7 @@ func TestTriageVerdictFollowsAnswers(t *testing.T) {
 	}
 	// Answer that it was a false alarm: the verdict follows.
 	rb := tr.rb
-	for _, q := range rb.Questions {
+	for _, q := range tr.questions {
 		if q.Type == runbook.Choice {
 			*tr.vals.single[q.ID] = q.Choices[0].Value
 			break
@@ -263,8 +268,9 @@ func TestTriageVerdictFollowsAnswers(t *testing.T) {
 		h.run(cmd)
 	}
 	tr.reclassify(h.m)
-	if len(tr.verdict.Assumed) != len(rb.Questions)-1 {
-		t.Fatalf("one answer given, assumed %d of %d", len(tr.verdict.Assumed), len(rb.Questions))
+	if len(tr.verdict.Assumed) != len(tr.questions)-1 || len(tr.questions) >= len(rb.Questions) {
+		t.Fatalf("one answer given, assumed %d of %d (%d in the runbook; the managed service provider's are not asked)",
+			len(tr.verdict.Assumed), len(tr.questions), len(rb.Questions))
 	}
 }
 
@@ -505,10 +511,11 @@ func TestGoldenViews(t *testing.T) {
 		h := newHarness(t)
 		in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
 			classify.Answers{"personal_data": true, "exposure": "disclosed", "records": 1200.0, "encrypted": false,
-				"customers_affected": true, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
+				"customers_affected": true, "data_categories": []string{"contact"}, "recipients": "unknown", "malicious": false,
+				"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}, "acme", "zuiderzee")
 		h.declare(t, "ddos", "Storefront slow", classify.Answers{"functional_impact": "low"})
 		h.declare(t, "lost-device", "Phone found again", classify.Answers{"status": "found"})
-		if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "alice"); err != nil {
+		if err := h.svc.Assign(context.Background(), as("alice"), in.ID, "incident_commander", "alice"); err != nil {
 			t.Fatal(err)
 		}
 		h.clk.Advance(30 * time.Hour)
@@ -548,8 +555,9 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 	h := newHarness(t)
 	in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
 		classify.Answers{"personal_data": true, "exposure": "disclosed", "customers_affected": true, "controller_data": true,
-			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}}, "acme", "zuiderzee")
-	if err := h.svc.Assign(context.Background(), "alice", in.ID, "incident_commander", "bob"); err != nil {
+			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}, "recipients": "unknown", "malicious": false,
+			"undetected_days": 0.0, "used_against_people": false, "consequences": "limited", "uk_people": false}, "acme", "zuiderzee")
+	if err := h.svc.Assign(context.Background(), as("alice"), in.ID, "incident_commander", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	h.run(h.m.loadIncidents())
@@ -582,7 +590,7 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 		h.typeText("Filled in for " + f.ID)
 		h.press("enter")
 	}
-	v, err := h.m.deps.Notify.Get(context.Background(), "alice", notice.ID)
+	v, err := h.m.deps.Notify.Get(context.Background(), as("alice"), notice.ID)
 	if err != nil || len(v.Missing) > 0 {
 		t.Fatalf("fields not filled: %v %+v (status %q)", err, v.Missing, h.m.status)
 	}
@@ -591,12 +599,12 @@ func TestNotificationsPaneFillAndApprove(t *testing.T) {
 	if !h.m.statusErr {
 		t.Fatalf("the person who filled in the notice must not approve it; status %q", h.m.status)
 	}
-	h.m.deps.Actor = "bob"
+	h.m.deps.Actor = as("bob")
 	h.press(first(h.m.keys.Approve), "enter")
 	if h.m.statusErr {
 		t.Fatalf("bob's approval failed: %s", h.m.status)
 	}
-	v, _ = h.m.deps.Notify.Get(context.Background(), "bob", notice.ID)
+	v, _ = h.m.deps.Notify.Get(context.Background(), as("bob"), notice.ID)
 	if v.Status != store.NoticeQueued || v.ApprovedBy != "bob" {
 		t.Fatalf("after approval: %s by %q", v.Status, v.ApprovedBy)
 	}
@@ -682,7 +690,7 @@ func TestFacilitatorRunsADrill(t *testing.T) {
 	h.typeText("Clear roles from the start")
 	h.press("enter")
 	h.press("F", "enter")
-	rep, err := run.Report(context.Background(), "alice")
+	rep, err := run.Report(context.Background(), as("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -703,7 +711,7 @@ func TestTypedTextSurvivesAFailedAction(t *testing.T) {
 	h.run(h.m.loadIncidents())
 	h.press("enter", first(h.m.keys.Tab3), first(h.m.keys.Skip))
 	// Someone else closes the incident while the reason is being typed.
-	if err := h.svc.Close(context.Background(), "bob", in.ID, "closed elsewhere"); err != nil {
+	if err := h.svc.Close(context.Background(), as("chen"), in.ID, "closed elsewhere"); err != nil {
 		t.Fatal(err)
 	}
 	h.typeText("Vendor handles this")
@@ -728,5 +736,258 @@ func TestStatusLineIsStripped(t *testing.T) {
 	h.m.setStatus("Sent to Evil \x1b]0;PWN\x07 Corp", false)
 	if strings.Contains(h.m.View().Content, "\x1b]0;PWN") {
 		t.Fatal("a control sequence reached the status line")
+	}
+}
+
+// as is a trusted local actor named name, as in local trust mode.
+func as(name string) identity.Actor { return identity.Local(name, "tester") }
+
+// drive feeds msg to m and runs what follows. A command still waiting
+// after half a second (the wait for the next change) is left behind; the
+// test's context ends it.
+func drive(t *testing.T, m *Model, msg tea.Msg) {
+	t.Helper()
+	queue := []tea.Msg{msg}
+	for len(queue) > 0 {
+		msg, queue = queue[0], queue[1:]
+		_, cmd := m.Update(msg)
+		cmds := []tea.Cmd{cmd}
+		for len(cmds) > 0 {
+			c := cmds[0]
+			cmds = cmds[1:]
+			if c == nil {
+				continue
+			}
+			switch next := runCmdWithin(c, 500*time.Millisecond).(type) {
+			case tea.BatchMsg:
+				cmds = append(cmds, next...)
+			case nil, tickMsg, statusExpiredMsg:
+			default:
+				if !isRequest(next) {
+					queue = append(queue, next)
+				}
+			}
+		}
+	}
+}
+
+// Two sessions in one process (as irtui serve runs them), each its own
+// app with its own actor on shared services: a change one makes wakes the
+// other at once, without waiting for a poll, and it reloads through the
+// services as its own actor.
+func TestSessionsInOneProcessSeeEachOthersChangesAtOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deps := h.m.deps
+	deps.Actor, deps.Poll, deps.Context = as("dana"), time.Hour, ctx
+	other := New(deps)
+	drive(t, other, other.poll()()) // the version it starts from
+
+	wait := other.waitForChange()
+	if wait == nil {
+		t.Fatal("no wait for changes in this process")
+	}
+	woke := make(chan tea.Msg, 1)
+	go func() { woke <- wait() }()
+	select {
+	case <-woke:
+		t.Fatal("woke before any change")
+	case <-time.After(50 * time.Millisecond):
+	}
+	in := h.declare(t, "lost-device", "Phone lost on the train", classify.Answers{})
+	var msg tea.Msg
+	select {
+	case msg = <-woke:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other session was not woken by the change")
+	}
+	if _, ok := msg.(changedMsg); !ok {
+		t.Fatalf("woke with %T", msg)
+	}
+	drive(t, other, msg)
+	if len(other.list.rows) != 1 || other.list.rows[0].inc.ID != in.ID {
+		t.Fatalf("the other session lists %d incidents", len(other.list.rows))
+	}
+	audit, _ := h.st.Audit(context.Background(), store.AuditFilter{})
+	last := audit[len(audit)-1]
+	if last.Actor != "dana" || (last.Action != "list" && last.Action != "directory_list") {
+		t.Fatalf("the other session's reload was not audited as dana's read: %+v", last)
+	}
+
+	// Its own reads do not wake anyone or move the version.
+	v1, _ := h.svc.Version(context.Background())
+	changed := h.svc.Changed()
+	drive(t, other, other.reload()())
+	if v2, _ := h.svc.Version(context.Background()); v2 != v1 {
+		t.Fatalf("reading moved the version %d -> %d", v1, v2)
+	}
+	select {
+	case <-changed:
+		t.Fatal("a read woke the sessions")
+	default:
+	}
+	cancel()
+	if msg := runCmdWithin(other.waitForChange(), time.Second); msg != nil {
+		t.Fatalf("a finished session still waits: %T", msg)
+	}
+}
+
+// runCmdWithin runs c, or gives up after d and returns nil.
+func runCmdWithin(c tea.Cmd, d time.Duration) tea.Msg {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- c() }()
+	select {
+	case msg := <-done:
+		return msg
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// n pressed while the runbooks are still loading is not lost: the picker
+// opens when they arrive.
+func TestNewEventWhileRunbooksLoad(t *testing.T) {
+	h := newHarness(t)
+	h.m.lib = nil
+	h.m.screen = screenList
+	h.press(first(h.m.keys.New))
+	if h.m.screen != screenList || !strings.Contains(h.m.status, "still loading") {
+		t.Fatalf("screen %v, status %q", h.m.screen, h.m.status)
+	}
+	h.run(h.m.loadRunbooks())
+	if h.m.screen != screenPicker {
+		t.Fatalf("the picker did not open when the runbooks arrived (screen %v)", h.m.screen)
+	}
+}
+
+// A notice written only to a file is shown as EXPORTED — not delivered
+// everywhere, at every size: in the notifications pane, in the notice
+// window and in the status line; recording the delivery (c) turns it into
+// a delivered notice.
+func TestExportedNoticeIsNeverShownAsSent(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	in := h.declare(t, "personal-data-breach", "Customer export on a paste site",
+		classify.Answers{"personal_data": true, "exposure": "disclosed", "customers_affected": true, "controller_data": true,
+			"encrypted": false, "records": 40.0, "data_categories": []string{"contact"}}, "zuiderzee")
+	if err := h.svc.Assign(ctx, as("alice"), in.ID, "incident_commander", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	var notice store.Notification
+	list, _ := h.st.ListNotifications(ctx, store.NotificationFilter{IncidentID: in.ID})
+	for _, n := range list {
+		if n.CustomerID == "zuiderzee" {
+			notice = n
+		}
+	}
+	for _, f := range notice.Fields {
+		if _, err := h.m.deps.Notify.SetContent(ctx, as("alice"), notice.ID, f.ID, "Tekst "+f.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.m.deps.Notify.Approve(ctx, as("bob"), notice.ID); err != nil {
+		t.Fatal(err)
+	}
+	var progress []notify.Progress
+	w := &notify.Worker{Store: h.st, Clock: h.clk, Settings: notify.Settings{ExportDir: t.TempDir()},
+		Progress: func(p notify.Progress) { progress = append(progress, p) }}
+	if _, err := w.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var exported notify.Progress
+	for _, p := range progress {
+		if p.ID == notice.ID {
+			exported = p
+		}
+	}
+	if exported.Status != store.NoticeExported || !exported.Alert() {
+		t.Fatalf("progress: %+v", exported)
+	}
+	h.run(h.m.loadIncidents())
+	h.press("enter", first(h.m.keys.Tab5))
+	for i, v := range h.m.detail.notices {
+		if v.ID == notice.ID {
+			h.m.detail.cursor[tabNotifications] = i
+		}
+	}
+	for _, size := range [][2]int{{60, 20}, {80, 24}, {120, 40}, {200, 60}} {
+		h.m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		h.m.Update(NotifyProgressMsg{Text: exported.String(), Alert: exported.Alert()})
+		out := h.screen()
+		row := ""
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, fmt.Sprintf("#%d ", notice.ID)) && !strings.Contains(line, "NOT DELIVERED:") {
+				row = line
+			}
+		}
+		if os.Getenv("IRTUI_SHOW") != "" {
+			t.Logf("%dx%d:\n%s", size[0], size[1], out)
+		}
+		if !strings.Contains(row, notify.StateExported) || strings.Contains(row, " sent") {
+			t.Errorf("%dx%d: the notice's row reads %q", size[0], size[1], row)
+		}
+		if !strings.Contains(out, "EXPORTED, NOT DELIVERED") {
+			t.Errorf("%dx%d: the status line does not say it was not delivered:\n%s", size[0], size[1], out)
+		}
+		h.press("enter")
+		window := h.screen()
+		if !strings.Contains(window, notify.StateExported) || !strings.Contains(window, "Nobody has received it") {
+			t.Errorf("%dx%d: the notice window:\n%s", size[0], size[1], window)
+		}
+		h.press("esc")
+	}
+	h.m.deps.Actor = as("bob")
+	h.press(first(h.m.keys.Delivered), "enter")
+	if h.m.statusErr {
+		t.Fatalf("recording the delivery failed: %s", h.m.status)
+	}
+	v, err := h.m.deps.Notify.Get(ctx, as("bob"), notice.ID)
+	if err != nil || !v.Delivered || v.ConfirmedBy != "bob" || v.Status != store.NoticeSent {
+		t.Fatalf("after c: %+v %v", v, err)
+	}
+	if out := h.screen(); !strings.Contains(out, "delivered (recorded by bob)") {
+		t.Errorf("after c the pane shows:\n%s", out)
+	}
+	// The only affected customer's notice is delivered: the customer
+	// notice clock has stopped.
+	d := h.detail(t, in.ID)
+	met := false
+	for _, e := range d.Obligations {
+		met = met || e.ObligationID == "customer-notice" && e.Kind == store.ObligationSubmitted
+	}
+	if !met {
+		t.Error("the customer-notice obligation was not met by the delivered notice")
+	}
+}
+
+// The case, in the model: the database file is deleted while the
+// app runs; a note is refused, the note comes back to the input, and the
+// screen says, and keeps saying, that the last action may not be saved.
+func TestDeletedDatabaseKeepsAnAlertOnScreen(t *testing.T) {
+	h := newHarness(t)
+	h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	h.press("enter")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(h.path + suffix)
+	}
+	h.press(first(h.m.keys.Note))
+	h.typeText("after the delete")
+	h.press("enter")
+	screen := h.screen()
+	if !strings.Contains(screen, "Your last action may not be saved") || strings.Contains(screen, "Note added") {
+		t.Fatalf("screen after a note into a deleted file:\n%s", screen)
+	}
+	// A later status message does not replace the alert.
+	h.m.Update(statusMsg{text: "something else"})
+	if !strings.Contains(h.screen(), "Your last action may not be saved") {
+		t.Fatal("the alert went away")
+	}
+	// A record alert from the checkpoint schedule shows the same way.
+	h2 := newHarness(t)
+	h2.m.Update(RecordAlertMsg{Text: "the database file was deleted"})
+	if !strings.Contains(h2.screen(), "the database file was deleted") {
+		t.Fatal("record alert not shown")
 	}
 }
