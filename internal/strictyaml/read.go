@@ -62,14 +62,25 @@ type Limits struct {
 // handful of levels.
 const MaxDepth = 64
 
-var defaultLimits = Limits{Size: MaxFileSize, Tokens: 100_000, Depth: MaxDepth, Entries: 1000, Paths: 16 << 20}
+// MaxEntries is the most keys one mapping may have. irtui's largest
+// mappings (a runbook's or a policy's fields, an answers file) have a few
+// dozen.
+const MaxEntries = 256
+
+// defaultLimits hold the worst file a parser sees to about 50 MiB of
+// allocation and a quarter of a second (see BenchmarkWorstAccepted).
+// Real runbooks are a few tens of KiB with a few thousand tokens.
+var defaultLimits = Limits{Size: MaxFileSize, Tokens: 50_000, Depth: MaxDepth, Entries: MaxEntries, Paths: 16 << 20}
 
 // Limits returns the limits for a file of kind k.
 func (k Kind) Limits() Limits {
 	switch k {
 	case Directory:
-		// A directory may list thousands of people with their keys.
-		return Limits{Size: 8 << 20, Tokens: 800_000, Depth: MaxDepth, Entries: 1000, Paths: 64 << 20}
+		// A directory may list about ten thousand customers or people (with
+		// their SSH keys, long but one token each). goccy/go-yaml spends
+		// about half a KiB per token: 120,000 stay within 100 MiB. A larger
+		// directory is imported in parts (an import keeps who is missing).
+		return Limits{Size: 8 << 20, Tokens: 120_000, Depth: MaxDepth, Entries: MaxEntries, Paths: 64 << 20}
 	case Cache:
 		// The cache holds the decoded runbooks of every folder.
 		return Limits{Size: 64 << 20}
@@ -202,32 +213,44 @@ func ReadFile(ctx context.Context, kind Kind, path string) ([]byte, error) {
 	if st.Size() > limit {
 		return nil, tooLarge(kind, path, st.Size()) // not read at all
 	}
-	buf := make([]byte, 0, st.Size()+1)
+	data, over, err := readCapped(ctx, f, st.Size(), limit)
+	switch {
+	case over:
+		size := int64(-1)
+		if st2, err := f.Stat(); err == nil && st2.Size() > limit {
+			size = st2.Size()
+		}
+		return nil, tooLarge(kind, path, size)
+	case err != nil:
+		return fail(err)
+	}
+	return data, nil
+}
+
+// readCapped reads r to its end, but never more than one byte past limit
+// (over reports that it got there): a file that grows while it is read,
+// or whose size says nothing (in /proc), stops there. It checks ctx
+// between chunks. sizeHint sizes the buffer.
+func readCapped(ctx context.Context, r io.Reader, sizeHint, limit int64) (data []byte, over bool, err error) {
+	buf := make([]byte, 0, min(max(sizeHint, 0), limit)+1)
 	for {
 		if err := ctx.Err(); err != nil {
-			return fail(err)
+			return nil, false, err
 		}
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		// Never read more than one byte past the limit: a file that grows
-		// while it is read, or a file whose size says nothing (in /proc),
-		// stops there.
 		room := min(cap(buf)-len(buf), readChunk, int(limit+1)-len(buf))
-		n, err := f.Read(buf[len(buf) : len(buf)+room])
+		n, err := r.Read(buf[len(buf) : len(buf)+room])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
-			size := int64(-1)
-			if st2, err := f.Stat(); err == nil && st2.Size() > limit {
-				size = st2.Size()
-			}
-			return nil, tooLarge(kind, path, size)
+			return nil, true, nil
 		}
 		if errors.Is(err, io.EOF) {
-			return buf, nil
+			return buf, false, nil
 		}
 		if err != nil {
-			return fail(err)
+			return nil, false, err
 		}
 	}
 }

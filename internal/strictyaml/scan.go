@@ -88,6 +88,8 @@ type scanner struct {
 	keyOnLine bool
 	// entryOnLine: a key or list item was read on the current line.
 	entryOnLine bool
+	// tokensAt is where the token limit is crossed, or -1.
+	tokensAt int
 	// seen, in tests, records where structure was read.
 	seen map[int]bool
 }
@@ -162,9 +164,10 @@ func (s *scanner) countTokens() {
 		}
 		if tokenBytes[c] {
 			n++
-			if n > s.lim.Tokens {
-				s.failf(i, "the file holds too much: more than %d keys, values, punctuation marks and lines", s.lim.Tokens)
-				return
+			if n == s.lim.Tokens+1 {
+				// Reported after the scan, unless it finds a problem
+				// earlier in the file (a depth bomb is one, and says so).
+				s.tokensAt = i
 			}
 		}
 	}
@@ -318,9 +321,21 @@ func (s *scanner) run() {
 			i += n
 		}
 	}
-	s.countTokens()
+	s.tokensAt = -1
+	if s.countTokens(); s.fail != nil {
+		return
+	}
+	end := len(s.src)
+	if s.tokensAt >= 0 {
+		// Scan no further than the token limit: past it nothing counts.
+		s.src = s.src[:s.tokensAt]
+	}
 	for s.i < len(s.src) && s.fail == nil {
 		s.line()
+	}
+	if s.fail == nil && s.tokensAt >= 0 {
+		s.src = s.src[:end]
+		s.failf(s.tokensAt, "the file holds too much: more than %d keys, values, punctuation marks and lines", s.lim.Tokens)
 	}
 }
 
