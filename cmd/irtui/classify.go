@@ -104,10 +104,9 @@ func readAnswers(ctx context.Context, rb *runbook.Runbook, path string) (classif
 	var data []byte
 	var err error
 	if path == "-" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, strictyaml.MaxFileSize+1))
 		path = "stdin"
-		if err != nil {
-			return nil, fmt.Errorf("answers: %w", err)
+		if data, err = strictyaml.ReadStream(ctx, strictyaml.Answers, path, os.Stdin); err != nil {
+			return nil, err
 		}
 	} else if data, err = strictyaml.ReadFile(ctx, strictyaml.Answers, path); err != nil {
 		return nil, err

@@ -227,6 +227,35 @@ func ReadFile(ctx context.Context, kind Kind, path string) ([]byte, error) {
 	return data, nil
 }
 
+// ReadStream reads an input of kind from a stream that is not a file
+// (standard input), named name in problems, with the same size limit as
+// a file of the kind. It returns as soon as ctx is done, even while a
+// read is blocked (the reading goroutine then ends with the stream).
+func ReadStream(ctx context.Context, kind Kind, name string, r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		over bool
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, over, err := readCapped(ctx, r, 0, kind.Limits().Size)
+		done <- result{data, over, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, &ReadError{Kind: kind, Path: name, Err: ctx.Err()}
+	case res := <-done:
+		switch {
+		case res.over:
+			return nil, tooLarge(kind, name, -1)
+		case res.err != nil:
+			return nil, &ReadError{Kind: kind, Path: name, Err: res.err}
+		}
+		return res.data, nil
+	}
+}
+
 // readCapped reads r to its end, but never more than one byte past limit
 // (over reports that it got there): a file that grows while it is read,
 // or whose size says nothing (in /proc), stops there. It checks ctx
