@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,9 @@ type globals struct {
 	as       string
 	init     bool
 	lib      *runbook.Library
+	// warn is where the runbook loader's warnings go: the command's
+	// standard error.
+	warn io.Writer
 	// authenticated, when set, is who runs the command, already
 	// authenticated: irtui serve sets it to the SSH key's owner for a
 	// command run over SSH. Nil: the local OS user (see identify).
@@ -57,6 +61,7 @@ func newRootCmd() *cobra.Command {
 
 // resolve applies environment variables to flags that were not given.
 func (g *globals) resolve(cmd *cobra.Command) error {
+	g.warn = cmd.ErrOrStderr()
 	flags := cmd.Flags()
 	if !flags.Changed("db") {
 		g.db = os.Getenv("IRTUI_DB")
@@ -110,6 +115,11 @@ func (g *globals) library(ctx context.Context) (*runbook.Library, error) {
 			return nil, err
 		}
 		g.lib = lib
+		if g.warn != nil {
+			for _, msg := range lib.Warnings { // a cache entry changed outside irtui, say
+				fmt.Fprintf(g.warn, "warning: %s\n", msg)
+			}
+		}
 	}
 	return g.lib, nil
 }
@@ -133,13 +143,9 @@ func (g *globals) runbook(ctx context.Context, id string) (*runbook.Runbook, err
 	return nil, fmt.Errorf("no runbook %q; known runbooks: %s", id, strings.Join(ids, ", "))
 }
 
-// warnFailed tells the user on stderr which runbook files did not load,
-// and the loader's warnings.
+// warnFailed tells the user on stderr which runbook files did not load.
 func warnFailed(cmd *cobra.Command, lib *runbook.Library) {
 	w := cmd.ErrOrStderr()
-	for _, msg := range lib.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", msg)
-	}
 	if len(lib.Failed) == 0 {
 		return
 	}
