@@ -169,3 +169,27 @@ func TestEveryRealFilePassesCheck(t *testing.T) {
 		t.Fatalf("only %d files checked", n)
 	}
 }
+
+// BenchmarkCheck measures the scan on the bundled runbooks: it runs
+// before every parse, so it must cost little beside one.
+func BenchmarkCheck(b *testing.B) {
+	files, _ := filepath.Glob("../../runbooks/*.yaml")
+	var all [][]byte
+	var total int64
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		all = append(all, data)
+		total += int64(len(data))
+	}
+	b.SetBytes(total)
+	for b.Loop() {
+		for _, data := range all {
+			if probs := Check(Runbook, "f.yaml", data); probs != nil {
+				b.Fatal(probs)
+			}
+		}
+	}
+}
