@@ -13,6 +13,7 @@ import (
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/spf13/cobra"
 )
@@ -146,16 +147,18 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 		if !a.ByDefault {
 			decided = "decided by " + strings.Join(a.Decided, ", ")
 		}
-		fmt.Fprintf(w, "%-10s %s (%s) — %s\n", a.Name+":", a.Level, decided, a.Label)
+		fmt.Fprintf(w, "%-10s %s (%s) — %s\n", a.Name+":", a.Level, decided, safetext.Line(a.Label))
 	}
 	fmt.Fprintln(w, "\nWhy:")
 	for _, r := range v.Rationale {
-		fmt.Fprintf(w, "  - [%s] %s\n", r.Part, r.Text)
+		// The texts and rules come from runbook files, the answers from an
+		// answers file.
+		fmt.Fprintf(w, "  - [%s] %s\n", r.Part, safetext.Line(r.Text))
 		if r.Rule != "" {
-			fmt.Fprintf(w, "      rule:    %s\n", strings.Join(strings.Fields(r.Rule), " "))
+			fmt.Fprintf(w, "      rule:    %s\n", safetext.Line(strings.Join(strings.Fields(r.Rule), " ")))
 		}
 		if len(r.Answers) > 0 && r.Part != "assumed" {
-			fmt.Fprintf(w, "      answers: %s\n", strings.Join(r.Answers, ", "))
+			fmt.Fprintf(w, "      answers: %s\n", safetext.Line(strings.Join(r.Answers, ", ")))
 		}
 		if len(r.Assumed) > 0 {
 			fmt.Fprintf(w, "      assumed: %s (unanswered)\n", strings.Join(r.Assumed, ", "))
@@ -195,7 +198,7 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 	if len(v.Warnings) > 0 {
 		fmt.Fprintln(w)
 		for _, wn := range v.Warnings {
-			fmt.Fprintf(w, "WARNING: %s\n", wn)
+			fmt.Fprintf(w, "WARNING: %s\n", safetext.Line(wn))
 		}
 	}
 	fmt.Fprintln(w)

@@ -12,6 +12,8 @@ import (
 
 	"charm.land/fang/v2"
 	"github.com/charmbracelet/colorprofile"
+
+	"github.com/irtui/irtui/internal/safetext"
 )
 
 func main() {
@@ -49,7 +51,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				fmt.Fprintln(w, "irtui: interrupted")
 				return
 			}
-			fmt.Fprintf(w, "irtui: %v\n", err)
+			// Errors quote files and user input: nothing in them may act on
+			// the terminal.
+			fmt.Fprintf(w, "irtui: %s\n", safetext.Clean(err.Error()))
 		}))
 	if err == nil {
 		return 0

@@ -10,6 +10,7 @@ import (
 
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/runbooks"
 	"github.com/spf13/cobra"
 )
@@ -117,7 +118,7 @@ func (g *globals) library(ctx context.Context) (*runbook.Library, error) {
 		g.lib = lib
 		if g.warn != nil {
 			for _, msg := range lib.Warnings { // a cache entry changed outside irtui, say
-				fmt.Fprintf(g.warn, "warning: %s\n", msg)
+				fmt.Fprintf(g.warn, "warning: %s\n", safetext.Line(msg))
 			}
 		}
 	}
@@ -151,6 +152,6 @@ func warnFailed(cmd *cobra.Command, lib *runbook.Library) {
 	}
 	fmt.Fprintf(w, "Some runbook files did not load (run `irtui runbooks lint` for details):\n")
 	for _, p := range lib.Failed {
-		fmt.Fprintf(w, "  %s\n", p)
+		fmt.Fprintf(w, "  %s\n", safetext.Line(p.String()))
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,7 +70,7 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			for _, p := range probs {
-				fmt.Fprintln(out, p)
+				fmt.Fprintln(out, oneLine(p.String())) // problems quote the files
 			}
 			if len(probs) > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d problem(s) found\n", len(probs))
@@ -119,7 +120,7 @@ func printRunbookList(w io.Writer, lib *runbook.Library) {
 				src += " (replaces bundled)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Title), oneLine(s.Version), s.Category, src)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Title), oneLine(s.Version), s.Category, oneLine(src))
 	}
 	tw.Flush()
 }
@@ -130,7 +131,7 @@ func oneLine(s string) string { return safetext.Line(s) }
 func printRunbook(w io.Writer, rb *runbook.Runbook) {
 	fmt.Fprintf(w, "%s  (%s, version %s)\n", oneLine(rb.Title), rb.ID, oneLine(rb.Version))
 	fmt.Fprintf(w, "Owner: %s   Category: %s   Attack vector: %s\n", oneLine(rb.Owner), rb.Category, rb.AttackVector)
-	fmt.Fprintf(w, "Source: %s\n\n", rb.Source.Path)
+	fmt.Fprintf(w, "Source: %s\n\n", oneLine(rb.Source.Path))
 	fmt.Fprintln(w, safetext.Clean(strings.TrimSpace(rb.Summary)))
 	for _, u := range rb.Uses {
 		line := "\nShared assessment: " + u.Assessment
@@ -208,8 +209,17 @@ func printRunbook(w io.Writer, rb *runbook.Runbook) {
 	}
 }
 
+// writeJSON is the one way the CLI writes JSON (--json, --format json).
+// Characters a terminal or a log viewer could act on or that disguise
+// text (C1 controls, bidirectional overrides, invisible characters) are
+// written as \u escapes, whatever the text came from (safetext.JSON).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.JSON(b.Bytes()))
+	return err
 }
