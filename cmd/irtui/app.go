@@ -61,6 +61,10 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	}
 	wo.Actor, wo.Auth = actor.ID(), actor.Auth()
 	opts := g.loadOptions()
+	dark, err := chooseTheme(g.theme, cfg.UI.Theme, os.Getenv("COLORFGBG"))
+	if err != nil {
+		return err
+	}
 	ns, _ := svc.Notifier.(*notify.Service)
 	settings, err := notify.SettingsFromEnv(os.Getenv)
 	if err != nil {
@@ -93,13 +97,15 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Scenarios: loadScenarios,
 		Drills: func(lib *runbook.Library) tabletop.Deps {
 			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: cfg.Policy, Real: clock.Real{},
-				NewService: drillServices(svc)}
+				Service: svc, Approve: approveRule(svc)}
 		},
 		Notify:   ns,
 		Wake:     worker.Wake,
 		Delivery: settings,
 		Locate:   worker.Locate,
 		Config:   cfg,
+		Dark:     dark,
+		NoColor:  os.Getenv("NO_COLOR") != "",
 		Actor:    actor,
 		Clock:    clock.Real{},
 		Context:  ctx,

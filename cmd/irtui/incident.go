@@ -68,7 +68,9 @@ func newIncidentCmd(g *globals) *cobra.Command {
 				return done(c, s.svc.AddNote(c.Context(), s.actor, a[0], a[1]), "Note added to %s.", a[0])
 			}),
 	)
-	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g), newReopenCmd(g))
+	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g),
+		newReopenCmd(g), newReassessCmd(g))
+	cmd.AddCommand(newLinkCmds(g)...)
 	return cmd
 }
 
@@ -160,20 +162,27 @@ func newDeclareCmd(g *globals) *cobra.Command {
 }
 
 func newListCmd(g *globals) *cobra.Command {
-	var all, closed, asJSON bool
+	var all, closed, drills, asJSON bool
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List open incidents (--closed, --all) with the next deadline",
-		Args:  cobra.NoArgs,
+		Short: "List open incidents (--closed, --all) with the next deadline; drill incidents with --drills",
+		Long: "List the incidents, most recent first, with the next deadline of each open one. Drill incidents (table-top\n" +
+			"exercises) are kept apart from real work: they are listed only with --drills, which lists them alone, with\n" +
+			"their deadlines on their drill's clock. Someone acting under a claim (--as) outside local trust mode sees\n" +
+			"drill incidents only.",
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				f := store.ListFilter{Status: store.StatusOpen, Limit: limit}
+				f := store.ListFilter{Status: store.StatusOpen, Limit: limit, Drill: store.DrillExclude}
 				switch {
 				case all:
 					f.Status = ""
 				case closed:
 					f.Status = store.StatusClosed
+				}
+				if drills {
+					f.Drill = store.DrillOnly
 				}
 				list, sums, err := s.svc.ListSummaries(c.Context(), s.actor, f)
 				if err != nil {
@@ -189,11 +198,15 @@ func newListCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
 				}
-				now := s.svc.Clock.Now()
+				real := s.svc.Clock.Now()
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tDECLARED\tNEXT DEADLINE\tTITLE")
 				for _, in := range list {
 					next := "—"
+					now := real
+					if dc := sums[in.ID].Drill; dc != nil {
+						now = dc.Now(real) // a drill's deadlines run on its clock
+					}
 					if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
 						if o, st, ok := incident.NextDeadline(incident.Obligations(in, sums[in.ID].Obligations, s.cfg.Policy), now); ok {
 							next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
@@ -203,6 +216,9 @@ func newListCmd(g *globals) *cobra.Command {
 					if in.Kind == store.KindEvent {
 						status = "event"
 					}
+					if in.Drill {
+						status = "EXERCISE " + status
+					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, status, in.DeclaredAt.In(s.cfg.Policy.Location()).Format("2006-01-02 15:04"), next, safetext.Line(in.Title))
 				}
 				return tw.Flush()
@@ -211,6 +227,7 @@ func newListCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "open and closed")
 	cmd.Flags().BoolVar(&closed, "closed", false, "closed only")
+	cmd.Flags().BoolVar(&drills, "drills", false, "drill incidents (table-top exercises) instead of real ones")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many, most recent first")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -246,7 +263,8 @@ func newShowCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				now := s.svc.Clock.Now()
+				// A drill incident's clocks are read on its drill's clock.
+				now := incident.DrillTime(d, s.svc.Clock.Now())
 				obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
 				if asJSON {
 					v := showView{Detail: d, Clocks: []clockView{}}
@@ -272,6 +290,13 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 			return "—"
 		}
 		return tm.In(loc).Format("2006-01-02 15:04 MST")
+	}
+	if in.Drill {
+		fmt.Fprint(w, "EXERCISE — a drill incident; nothing here happened for real.")
+		if d.Drill != nil {
+			fmt.Fprintf(w, " Drill %s (%s); its clocks run on the drill clock, now %s.", d.Drill.RunID, d.Drill.Status, t(now))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "%s %s  %s\n", in.ID, in.Severity, safetext.Line(in.Title))
 	fmt.Fprintf(w, "Status: %s (%s)   Runbook: %s v%s   Category: %s\n", in.Status, in.Kind, in.RunbookID, in.RunbookVersion, in.Category)
@@ -417,12 +442,17 @@ func newSubmittedCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
-				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				// Without --at, the service records it now on the incident's
+				// clock: a drill's own, for a drill incident.
+				when, err := parseTime(at, time.Time{}, s.cfg.Policy.Location())
 				if err != nil {
 					return err
 				}
 				if !deadline.IsObligationID(a[1]) || a[1] == deadline.NoObligation {
 					return fmt.Errorf("unknown obligation %q; known: %s", a[1], strings.Join(deadline.RuleIDs(), ", "))
+				}
+				if when.IsZero() {
+					return done(c, s.svc.RecordSubmission(c.Context(), s.actor, a[0], a[1], when), "Recorded %s as submitted now.", a[1])
 				}
 				return done(c, s.svc.RecordSubmission(c.Context(), s.actor, a[0], a[1], when), "Recorded %s as submitted at %s.", a[1], deadline.Format(when.In(s.cfg.Policy.Location())))
 			})
@@ -452,15 +482,20 @@ func newAnchorCmd(g *globals) *cobra.Command {
 				if !ok {
 					return fmt.Errorf("unknown anchor %q; known: %s", a[1], strings.Join(deadline.AnchorNames(), ", "))
 				}
-				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				// Without --at, now on the incident's clock (a drill's own).
+				when, err := parseTime(at, time.Time{}, s.cfg.Policy.Location())
 				if err != nil {
 					return err
 				}
 				if err := s.svc.RecordAnchor(c.Context(), s.actor, a[0], kind.Name, when, note); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
-				if deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
+				if when.IsZero() {
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s now.\n", kind.Name, a[0])
+				} else {
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
+				}
+				if !when.IsZero() && deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
 					fmt.Fprintf(c.OutOrStdout(), "That time occurs twice on that night (the clocks went back): the earlier one is recorded.\n")
 				}
 				if rules := deadline.RulesUsing(kind.Event); len(rules) > 0 {
@@ -500,7 +535,7 @@ func newCloseCmd(g *globals) *cobra.Command {
 	var override string
 	cmd := &cobra.Command{
 		Use:   "close ID [--override REASON]",
-		Short: "Close an incident (refused while required steps are open, unless overridden with a reason)",
+		Short: "Close an incident (refused while required steps, running clocks or unsent notices are open, unless overridden with a reason)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
@@ -508,7 +543,7 @@ func newCloseCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&override, "override", "", "close although required steps are open, for this reason")
+	cmd.Flags().StringVar(&override, "override", "", "close although required steps, clocks or notices are open, for this reason")
 	return cmd
 }
 

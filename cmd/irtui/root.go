@@ -22,6 +22,7 @@ type globals struct {
 	runbooks []string
 	config   string
 	as       string
+	theme    string
 	init     bool
 	lib      *runbook.Library
 	// warn is where the runbook loader's warnings go: the command's
@@ -55,6 +56,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
 	pf.StringVar(&g.as, "as", "", "act as this person from the directory: on drills, or everywhere in local trust mode; "+
 		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
+	root.Flags().StringVar(&g.theme, "theme", "", "the app's colours: light, dark or auto (default: ui.theme in the configuration, else the terminal's)")
 	pf.BoolVar(&g.init, "init", false, "create the database if it does not exist (a missing --db file is otherwise an error)")
 	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
 	return root

@@ -118,7 +118,8 @@ func (g *globals) service(cmd *cobra.Command, cfg config.Config) (*incident.Serv
 	if err != nil {
 		return nil, err
 	}
-	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(cmd.Context(), st, cfg)}, nil
+	policy := cfg.Policy
+	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(cmd.Context(), st, cfg), Policy: &policy}, nil
 }
 
 // directory is the identity service on the database: who acts, and the

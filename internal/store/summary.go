@@ -10,6 +10,9 @@ import (
 type Summary struct {
 	Commander   string
 	Obligations []ObligationEvent
+	// Drill is the clock of a drill incident's run: its deadlines are
+	// read on drill time.
+	Drill *DrillClock
 }
 
 // OpenSummaries reads the summaries of every open incident in two queries,
@@ -50,6 +53,15 @@ func (s *Store) OpenSummaries(ctx context.Context) (map[string]Summary, error) {
 		sm := out[e.IncidentID]
 		sm.Obligations = append(sm.Obligations, e)
 		out[e.IncidentID] = sm
+	}
+	clocks, err := drillClocks(ctx, s.r)
+	if err != nil {
+		return nil, err
+	}
+	for id, c := range clocks {
+		sm := out[id]
+		sm.Drill = &c
+		out[id] = sm
 	}
 	return out, nil
 }

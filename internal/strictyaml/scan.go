@@ -966,7 +966,7 @@ func (s *scanner) flowCollection() {
 			s.i++
 			atNode = true
 			continue
-		case c == '?' && (atNode || s.endsToken(s.i+1) || isFlowIndicator(s.at(s.i+1))):
+		case c == '?' && atNode:
 			// yaml.v3 takes "[?a]" for an explicit key too.
 			s.failf(s.i, `explicit keys ("? ") are not allowed; write key: value, or quote text that starts with "?"`)
 			return

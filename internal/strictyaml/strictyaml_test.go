@@ -56,8 +56,9 @@ func TestReadFileNamesTheKind(t *testing.T) {
 // TestReadFileSizeCap: a file over its kind's limit is not read, and the
 // problem gives its real size, in bytes when it is just over.
 func TestReadFileSizeCap(t *testing.T) {
-	big := write(t, "big.yaml", strings.Repeat("# padding\n", MaxFileSize/10+1))
-	size := MaxFileSize/10*10 + 10
+	line := "# " + strings.Repeat("p", 97) + "\n" // 100 bytes
+	big := write(t, "big.yaml", strings.Repeat(line, MaxFileSize/100+1))
+	size := MaxFileSize/100*100 + 100
 	_, err := ReadFile(context.Background(), Scenario, big)
 	var ps Problems
 	if !errors.As(err, &ps) || len(ps) != 1 {

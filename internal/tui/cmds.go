@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"time"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
@@ -49,6 +51,16 @@ type listRow struct {
 	next      deadline.Obligation
 	nextSt    deadline.Status
 	hasNext   bool
+	// now is a drill incident's drill time when the list was read; its
+	// age and deadlines are on it, never the wall clock.
+	now time.Time
+}
+
+func (r listRow) nowOr(wall time.Time) time.Time {
+	if r.now.IsZero() {
+		return wall
+	}
+	return r.now
 }
 
 func (m *Model) loadRunbooks() tea.Cmd {
@@ -76,14 +88,17 @@ func (m *Model) loadIncidents() tea.Cmd {
 		if err != nil {
 			return incidentsMsg{err: err}
 		}
-		now := clk.Now()
+		real := clk.Now()
 		rows := make([]listRow, 0, len(list))
 		for _, in := range list {
 			row := listRow{inc: in}
+			sm := sums[in.ID]
+			if sm.Drill != nil {
+				row.now = sm.Drill.Now(real)
+			}
 			if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
-				sm := sums[in.ID]
 				row.commander = sm.Commander
-				row.next, row.nextSt, row.hasNext = incident.NextDeadline(incident.Obligations(in, sm.Obligations, policy), now)
+				row.next, row.nextSt, row.hasNext = incident.NextDeadline(incident.Obligations(in, sm.Obligations, policy), row.nowOr(real))
 			}
 			rows = append(rows, row)
 		}

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/store"
@@ -35,6 +36,9 @@ type listModel struct {
 	filter    textinput.Model
 	filtering bool
 	loading   bool
+	// drills shows drill incidents (exercises) instead of real ones: the
+	// two are never mixed.
+	drills bool
 }
 
 func newListModel() listModel {
@@ -59,6 +63,9 @@ func (l *listModel) refilter() {
 	l.shown = l.shown[:0]
 	q := strings.TrimSpace(l.filter.Value())
 	for i, r := range l.rows {
+		if r.inc.Drill != l.drills {
+			continue
+		}
 		switch l.scope {
 		case scopeOpen:
 			if r.inc.Status != store.StatusOpen {
@@ -119,6 +126,10 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Scope):
 		l.scope = (l.scope + 1) % 3
 		l.refilter()
+	case key.Matches(msg, k.Drills):
+		l.drills = !l.drills
+		l.cursor, l.offset = 0, 0
+		l.refilter()
 	case key.Matches(msg, k.New):
 		return m.startPicker()
 	case key.Matches(msg, k.Drill):
@@ -141,6 +152,10 @@ func (l *listModel) view(m *Model, w, h int) string {
 	s := m.styles
 	var b strings.Builder
 	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope))
+	if l.drills {
+		title = s.Warn.Render("EXERCISE ") + s.Title.Render(fmt.Sprintf("Drill incidents · %s", l.scope)) +
+			s.Subtle.Render("  x: real incidents · deadlines on each drill's clock")
+	}
 	if l.filtering || l.filter.Value() != "" {
 		title += "  " + l.filter.View()
 	}
@@ -154,21 +169,33 @@ func (l *listModel) view(m *Model, w, h int) string {
 		return b.String()
 	}
 	// Columns: severity, id, title, status, age, next deadline, commander.
-	wide := w >= 110
-	dlW := 24
-	if wide {
-		dlW = 34
+	// The commander stays at every width; the title gives way, and on
+	// narrow screens the age goes.
+	wide, narrow := w >= 100, w < 80
+	dlW, cmdW := 22, 10
+	switch {
+	case wide:
+		dlW, cmdW = 36, 12
+	case narrow:
+		dlW = 17
 	}
-	titleW := w - 7 - 10 - 8 - 6 - dlW - 2
-	if wide {
-		titleW -= 16
+	fixed := 1 + 7 + 10 + (dlW + 1) + cmdW
+	if !narrow {
+		fixed += 8 // the status; the scope above says it on narrow screens
 	}
-	titleW = max(titleW, 10)
-	head := fmt.Sprintf("%-6s %-9s %s %-7s %-5s %s", "SEV", "ID", padRight("TITLE", titleW), "STATUS", "AGE", padRight("NEXT DEADLINE", dlW))
 	if wide {
-		head += " " + "COMMANDER"
+		fixed += 6
 	}
-	b.WriteString(s.Subtle.Render(truncate(head, w)) + "\n")
+	titleW := max(w-fixed-1, 8)
+	head := fmt.Sprintf("%-6s %-9s %s ", "SEV", "ID", padRight("TITLE", titleW))
+	if !narrow {
+		head += fmt.Sprintf("%-7s ", "STATUS")
+	}
+	if wide {
+		head += fmt.Sprintf("%-5s ", "AGE")
+	}
+	head += padRight("NEXT DEADLINE", dlW) + " COMMANDER"
+	b.WriteString(s.Subtle.Render(truncate(" "+head, w)) + "\n")
 	rows := h - 2
 	l.offset = window(l.cursor, l.offset, rows, len(l.shown))
 	for i := l.offset; i < len(l.shown) && i < l.offset+rows; i++ {
@@ -181,15 +208,18 @@ func (l *listModel) view(m *Model, w, h int) string {
 		if r.inc.Drill {
 			status = "drill"
 		}
-		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " " +
-			padRight(status, 7) + " " + padRight(age(m.now.Sub(r.inc.DeclaredAt)), 5) + " " + l.deadlineCell(m, r, dlW)
-		if wide {
-			cmdr := r.commander
-			if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
-				cmdr = s.Warn.Render("unassigned")
-			}
-			line += " " + cmdr
+		cmdr := clean(r.commander)
+		if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
+			cmdr = s.Warn.Render("unassigned")
 		}
+		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " "
+		if !narrow {
+			line += padRight(status, 7) + " "
+		}
+		if wide {
+			line += padRight(age(r.nowOr(m.now).Sub(r.inc.DeclaredAt)), 5) + " "
+		}
+		line += l.deadlineCell(m, r, dlW) + " " + truncate(cmdr, cmdW)
 		if i == l.cursor {
 			line = s.Cursor.Render("›") + line
 		} else {
@@ -205,14 +235,20 @@ func (l *listModel) deadlineCell(m *Model, r listRow, w int) string {
 		return padRight(m.styles.Faint.Render("—"), w)
 	}
 	st := r.nextSt
-	text := fmt.Sprintf("%s %s", r.next.Rule.ID, remaining(st))
+	text := fmt.Sprintf("%s %s", deadline.Label(r.next.Rule), remaining(st))
+	if rem := remaining(st); lipgloss.Width(text) > w {
+		text = truncate(deadline.Label(r.next.Rule), max(w-lipgloss.Width(rem)-1, 4)) + " " + rem
+	}
 	return padRight(clockStyle(m.styles, st).Render(truncate(text, w)), w)
 }
 
 func (l *listModel) empty(m *Model) string {
 	s := m.styles
+	if l.drills {
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s drill incidents. Press D to run a table-top drill, x for the real incidents.", l.scope))
+	}
 	if len(l.rows) > 0 {
-		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, esc to clear the filter.", l.scope))
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, x for drill incidents, esc to clear the filter.", l.scope))
 	}
 	return "\n" + s.Box.Render(
 		s.Bold.Render("No incidents yet.")+"\n\n"+
@@ -222,7 +258,7 @@ func (l *listModel) empty(m *Model) string {
 			s.Subtle.Render("Press ? for all keys, q to quit."))
 }
 
-// age shows a duration compactly: 5m, 3h, 2d.
+// age shows how old something is compactly, rounded down: 5m, 3h, 2d.
 func age(d time.Duration) string {
 	switch {
 	case d < time.Hour:
@@ -237,7 +273,7 @@ func age(d time.Duration) string {
 func remaining(st deadline.Status) string {
 	switch st.State {
 	case deadline.Overdue:
-		return "OVERDUE " + age(-st.Remaining)
+		return "OVERDUE " + deadline.Span(st.Remaining)
 	case deadline.Escalated:
 		return fmt.Sprintf("ESCALATED L%d", st.Level)
 	case deadline.Paused:
@@ -247,5 +283,5 @@ func remaining(st deadline.Status) string {
 	case deadline.Waiting:
 		return "waiting"
 	}
-	return "in " + age(st.Remaining)
+	return "in " + deadline.Span(st.Remaining)
 }
