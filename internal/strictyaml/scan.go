@@ -201,7 +201,12 @@ func (s *scanner) childPath(at int, f *frame, keyLen int) {
 	} else {
 		f.child = f.prefix + 2 + int64(digits(f.entries-1)) // "[i]"
 	}
-	s.stats.paths += f.child
+	s.addPath(at, f.child)
+}
+
+// addPath counts a path of n bytes that a parser stores.
+func (s *scanner) addPath(at int, n int64) {
+	s.stats.paths += n
 	if s.stats.paths > s.lim.Paths {
 		s.failf(at, "the file holds too much: its keys and items are nested too deeply under long keys")
 	}
@@ -983,6 +988,8 @@ func (s *scanner) flowCollection() {
 			s.begin(top)
 			top.extra++
 			s.checkDepth(s.i)
+			top.child += 3 // "[0]"
+			s.addPath(s.i, top.child)
 			s.i++
 			continue
 		}
@@ -1050,7 +1057,7 @@ func (s *scanner) value(f *frame) {
 	f.extra++
 	s.checkDepth(s.i)
 	f.child += int64(keyLen) + 3
-	s.stats.paths += f.child
+	s.addPath(s.i, f.child)
 }
 
 // end closes the current entry of the flow collection f, at a "," or its
