@@ -25,7 +25,7 @@ var (
 )
 
 // cliBinary builds irtui once for all CLI tests.
-func cliBinary(t *testing.T) string {
+func cliBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "irtui-cli-")

@@ -102,7 +102,11 @@ func (g *globals) scenarios(ctx context.Context) (*tabletop.ScenarioLibrary, err
 
 // scenario finds a scenario by id, or reads a scenario file.
 func (g *globals) scenario(ctx context.Context, arg string) (*tabletop.Scenario, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
+	if g.remote != nil && (strings.ContainsRune(arg, '/') || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
+		// Not a file on the server; and not a hint of which files exist.
+		return nil, errRemote("a scenario file", "give the id of a scenario the server has (irtui drill list shows them)")
+	}
+	if st, err := os.Stat(arg); g.remote == nil && err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
 		data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, arg)
 		if err != nil {
 			return nil, err
@@ -265,7 +269,8 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&speedFlag, "speed", "1", "drill seconds per real second, or max (headless, with --actions)")
 	f.BoolVar(&step, "step", false, "inject by inject: the clock waits at each inject until you type next")
-	f.StringVar(&actionsPath, "actions", "", "script of participant actions at drill-clock offsets (headless)")
+	f.StringVar(&actionsPath, "actions", "", "script of participant actions at drill-clock offsets (headless); - for standard input")
+	readsFile(f, "actions")
 	f.StringVar(&epochFlag, "epoch", "", "scenario time at T+0 (RFC 3339 or YYYY-MM-DD HH:MM; default the scenario's start)")
 	f.BoolVar(&asJSON, "json", false, "headless: print the score as JSON instead of the run id")
 	return cmd
@@ -274,7 +279,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 // headless replays a scenario with an actions file and prints the run id.
 func (s *drillSession) headless(sc *tabletop.Scenario, path string, opts tabletop.Options, asJSON bool) error {
 	ctx := s.cmd.Context()
-	data, err := strictyaml.ReadFile(ctx, strictyaml.Actions, path)
+	path, data, err := readInput(s.cmd, strictyaml.Actions, path)
 	if err != nil {
 		return err
 	}
@@ -419,6 +424,7 @@ func newDrillReportCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "md", "md or json")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 
@@ -481,6 +487,7 @@ func newDrillFromIncidentCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 

@@ -33,11 +33,11 @@ func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) erro
 	if err != nil {
 		return err
 	}
-	svc, err := g.service(cmd, cfg)
+	svc, closeDB, err := g.open(cmd, cfg)
 	if err != nil {
 		return err
 	}
-	defer g.closeStore(cmd, cfg, svc.Store)
+	defer closeDB()
 	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func newDeclareCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				answers, err := readAnswers(c.Context(), rb, answersPath)
+				answers, err := readAnswers(c, rb, answersPath)
 				if err != nil {
 					return err
 				}
@@ -150,6 +150,7 @@ func newDeclareCmd(g *globals) *cobra.Command {
 	f.StringVar(&rbID, "runbook", "", "runbook id")
 	f.StringVar(&title, "title", "", "a short, factual title")
 	f.StringVar(&answersPath, "answers", "", "answers file (YAML or JSON); - for standard input")
+	readsFile(f, "answers")
 	f.StringSliceVar(&customers, "customer", nil, "affected customer id from the directory (repeatable)")
 	f.StringVar(&awareAt, "aware-at", "", "when you became aware (RFC 3339 or YYYY-MM-DD HH:MM; default now)")
 	f.BoolVar(&asEvent, "event", false, "record an assessed event that is not an incident (needs --reason)")
@@ -594,6 +595,7 @@ func newExportCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "md", "md or json")
 	cmd.Flags().StringVar(&customer, "customer", "", "only this customer's data")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 
@@ -602,16 +604,20 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Add or update people (OS users, SSH keys, permissions) and customers from a YAML file (all or nothing; administrators only)",
+		Short: "Add or update people (OS users, SSH keys, permissions) and customers from a YAML file, or - for standard input (all or nothing; administrators only)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
-			d, err := readDirectory(c.Context(), a[0])
+			d, err := readDirectory(c, a[0])
 			if err != nil {
 				return err
 			}
 			return g.withSession(c, func(s session) error {
 				r, err := s.dir.Import(c.Context(), s.actor, d)
-				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, a[0])
+				from := a[0]
+				if from == "-" {
+					from = "standard input"
+				}
+				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, from)
 			})
 		},
 	}
@@ -645,6 +651,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	annotate(imp, sshFileArgs)
 	cmd.AddCommand(imp, list)
 	return cmd
 }

@@ -37,7 +37,7 @@ func newReassessCmd(g *globals) *cobra.Command {
 				if answersPath == "" {
 					return fmt.Errorf("give the new answers with --answers FILE (docs/answers-format.md)")
 				}
-				answers, err := readAnswers(c.Context(), rb, answersPath)
+				answers, err := readAnswers(c, rb, answersPath)
 				if err != nil {
 					return err
 				}
@@ -69,6 +69,7 @@ func newReassessCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&answersPath, "answers", "", "the new answers file (YAML or JSON); - for standard input")
+	readsFile(f, "answers")
 	f.StringVar(&reason, "reason", "", "what changed (required when the severity goes down)")
 	f.BoolVar(&asJSON, "json", false, "print what changed as JSON")
 	return cmd

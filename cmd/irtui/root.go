@@ -32,10 +32,13 @@ type globals struct {
 	// authenticated: irtui serve sets it to the SSH key's owner for a
 	// command run over SSH. Nil: the local OS user (see identify).
 	authenticated *identity.Actor
+	// remote, when set, is the server a command runs in over SSH: its
+	// database, configuration and runbooks (see remote.go).
+	remote *remote
 }
 
-func newRootCmd() *cobra.Command {
-	g := &globals{}
+// newRootCmd builds the command tree on g, the flags every command shares.
+func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "irtui",
 		Short: "Security incident response in the terminal",
@@ -58,13 +61,22 @@ func newRootCmd() *cobra.Command {
 		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
 	root.Flags().StringVar(&g.theme, "theme", "", "the app's colours: light, dark or auto (default: ui.theme in the configuration, else the terminal's)")
 	pf.BoolVar(&g.init, "init", false, "create the database if it does not exist (a missing --db file is otherwise an error)")
-	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
+	for _, name := range []string{"db", "runbooks", "config", "init"} {
+		annotateFlag(pf, name, sshServerSetting)
+	}
+	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g),
+		newServeCmd(g))
 	return root
 }
 
 // resolve applies environment variables to flags that were not given.
+// Over SSH the server's settings hold instead, and what a remote command
+// may not do is refused (see checkRemote).
 func (g *globals) resolve(cmd *cobra.Command) error {
 	g.warn = cmd.ErrOrStderr()
+	if g.remote != nil {
+		return g.checkRemote(cmd)
+	}
 	flags := cmd.Flags()
 	if !flags.Changed("db") {
 		g.db = os.Getenv("IRTUI_DB")

@@ -79,6 +79,7 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	annotate(lint, sshPathArgs)
 	cmd.AddCommand(list, show, lint)
 	return cmd
 }

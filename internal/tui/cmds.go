@@ -145,6 +145,12 @@ func (m *Model) poll() tea.Cmd {
 	}
 }
 
+// pushed reports whether the app is told at once of the changes this
+// process commits (waitForChange), rather than finding them by polling.
+func (m *Model) pushed() bool {
+	return m.deps.Changes != nil && m.deps.Poll >= 0 && m.deps.Changes.Changed() != nil
+}
+
 // changedMsg: this process committed a change (Changes.Changed).
 type changedMsg struct{}
 
@@ -152,13 +158,10 @@ type changedMsg struct{}
 // sessions sharing it see one another's changes at once rather than at
 // the next poll. It gives up when the session ends.
 func (m *Model) waitForChange() tea.Cmd {
-	if m.deps.Changes == nil || m.deps.Poll < 0 {
+	if !m.pushed() {
 		return nil
 	}
 	ch := m.deps.Changes.Changed()
-	if ch == nil {
-		return nil
-	}
 	ctx := m.ctx()
 	return func() tea.Msg {
 		select {
@@ -168,6 +171,20 @@ func (m *Model) waitForChange() tea.Cmd {
 			return nil
 		}
 	}
+}
+
+// reloadOnce reloads what is on screen after a change, unless a reload
+// is in flight: then it reloads once more when that one is in. A burst of
+// changes (an action and the deliveries it sets off) costs two reloads,
+// not one each, in every session that shows them, and each reload is
+// audited reads.
+func (m *Model) reloadOnce() tea.Cmd {
+	if m.reloading {
+		m.reloadAgain = true
+		return nil
+	}
+	m.reloading = true
+	return m.reload()
 }
 
 func (m *Model) reload() tea.Cmd {

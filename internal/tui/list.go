@@ -39,6 +39,34 @@ type listModel struct {
 	// drills shows drill incidents (exercises) instead of real ones: the
 	// two are never mixed.
 	drills bool
+	// lines keeps the rows' drawn lines by everything a line shows: the
+	// list is drawn after every message, the clocks tick twice a second,
+	// every change reloads it, and in irtui serve many sessions draw it at
+	// once. A line is drawn again only when something it shows changed.
+	lines map[lineKey]string
+}
+
+// lineKey is everything a row's line shows.
+type lineKey struct {
+	id, title, status, severity, kind, commander string
+	drill, hasNext                               bool
+	next, remaining                              string
+	clock                                        deadline.State
+	warn                                         bool // the clock has used half its time
+	age                                          string
+	cursor                                       bool
+	width                                        int
+	dark                                         bool
+}
+
+func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w int) lineKey {
+	k := lineKey{id: r.inc.ID, title: r.inc.Title, status: r.inc.Status, severity: r.inc.Severity, kind: r.inc.Kind,
+		commander: r.commander, drill: r.inc.Drill, hasNext: r.hasNext, age: age(r.nowOr(m.now).Sub(r.inc.DeclaredAt)),
+		cursor: cursor, width: w, dark: m.styles.Dark}
+	if r.hasNext {
+		k.next, k.remaining, k.clock, k.warn = r.next.Rule.ID, remaining(r.nextSt), r.nextSt.State, r.nextSt.Used >= 0.5
+	}
+	return k
 }
 
 func newListModel() listModel {
@@ -198,8 +226,16 @@ func (l *listModel) view(m *Model, w, h int) string {
 	b.WriteString(s.Subtle.Render(truncate(" "+head, w)) + "\n")
 	rows := h - 2
 	l.offset = window(l.cursor, l.offset, rows, len(l.shown))
+	if len(l.lines) > 4*rows+64 { // lines nothing shows any more: older ages, other sizes, gone rows
+		l.lines = nil
+	}
 	for i := l.offset; i < len(l.shown) && i < l.offset+rows; i++ {
 		r := l.rows[l.shown[i]]
+		key := l.lineKey(m, r, i == l.cursor, w)
+		if line, ok := l.lines[key]; ok {
+			b.WriteString(line)
+			continue
+		}
 		sev := s.severity(r.inc.Severity) + "  "
 		if r.inc.Kind == store.KindEvent {
 			sev = s.Faint.Render("event ")
@@ -217,7 +253,7 @@ func (l *listModel) view(m *Model, w, h int) string {
 			line += padRight(status, 7) + " "
 		}
 		if wide {
-			line += padRight(age(r.nowOr(m.now).Sub(r.inc.DeclaredAt)), 5) + " "
+			line += padRight(key.age, 5) + " "
 		}
 		line += l.deadlineCell(m, r, dlW) + " " + truncate(cmdr, cmdW)
 		if i == l.cursor {
@@ -225,7 +261,12 @@ func (l *listModel) view(m *Model, w, h int) string {
 		} else {
 			line = " " + line
 		}
-		b.WriteString(truncate(line, w) + "\n")
+		line = truncate(line, w) + "\n"
+		if l.lines == nil {
+			l.lines = map[lineKey]string{}
+		}
+		l.lines[key] = line
+		b.WriteString(line)
 	}
 	return b.String()
 }

@@ -62,8 +62,10 @@ type Deps struct {
 	// or the terminal's COLORFGBG, read by the caller); nil asks the
 	// terminal for its background colour.
 	Dark *bool
-	// NoColor renders Markdown without colour (NO_COLOR, read by the
-	// caller: the app reads no process-wide state itself).
+	// NoColor says the user asked for no colour (NO_COLOR in their
+	// environment: the process's locally, the SSH client's in irtui serve).
+	// The app reads no process-wide state itself, so that sessions of one
+	// server each keep their own.
 	NoColor bool
 	// Poll is how often the database is checked for changes made by other
 	// processes (default 500 ms) and the clocks are redrawn. A negative
@@ -144,6 +146,10 @@ type Model struct {
 	// returnDrill: the incident or triage on screen was opened from the
 	// drill screen, and esc goes back there.
 	returnDrill bool
+
+	// reloading: a reload for a change is in flight; reloadAgain: another
+	// change came meanwhile (see reloadOnce).
+	reloading, reloadAgain bool
 
 	scenarios *tabletop.ScenarioLibrary
 	// pickWhenLoaded: n was pressed before the runbooks were in; the
@@ -276,7 +282,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if first {
 			return m, nil
 		}
-		return m, m.reload()
+		return m, m.reloadOnce()
 	case statusMsg:
 		return m, m.setStatus(msg.text, msg.err)
 	case statusExpiredMsg:
@@ -307,6 +313,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.scenarios = msg.lib
 		return m, nil
 	case NotifyProgressMsg:
+		// What the worker records is committed in this process: an app
+		// told of changes at once (waitForChange) reloads then, so only one
+		// that is not reloads here. In irtui serve every session hears each
+		// report, and each reload is two audited reads.
+		if m.pushed() {
+			return m, m.setStatus(msg.Text, msg.Alert)
+		}
 		return m, tea.Batch(m.setStatus(msg.Text, msg.Alert), m.reload())
 	case directoryMsg:
 		if msg.err != nil {
@@ -318,6 +331,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var more tea.Cmd
 		if m.list.loading && m.lib == nil {
 			more = m.loadRunbooks()
+		}
+		if m.reloading { // the list is what a reload waits for
+			m.reloading = false
+			if m.reloadAgain {
+				m.reloadAgain = false
+				more = tea.Batch(more, m.reloadOnce())
+			}
 		}
 		m.list.loading = false
 		if msg.err != nil {

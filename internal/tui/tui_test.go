@@ -891,6 +891,104 @@ func TestExportedNoticeIsNeverShownAsSent(t *testing.T) {
 	}
 }
 
+// NO_COLOR comes with the session (Deps.NoColor), never from the
+// process's environment: irtui serve runs sessions that differ.
+func TestStepInstructionsFollowTheSessionsNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "") // the process asks for colour; a session may not
+	h := newHarness(t)
+	in := h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.run(h.m.loadDetail(in.ID, true))
+	st := h.detail(t, in.ID).Steps[0]
+	coloured := h.m.detail.stepBody(h.m, st, 80)
+	if !strings.Contains(coloured, "\x1b[") {
+		t.Fatalf("the step's instructions have no styling to begin with: %q", coloured)
+	}
+	h.m.deps.NoColor = true
+	h.m.detail.bodies = map[string]string{}
+	plain := h.m.detail.stepBody(h.m, st, 80)
+	if strings.Contains(plain, "\x1b[") || ansi.Strip(coloured) == "" {
+		t.Fatalf("with NO_COLOR the instructions are still styled: %q", plain)
+	}
+}
+
+// Changes that come while a reload is in flight cost one more reload,
+// not one each: in irtui serve every session reloads on every change, and
+// each reload is audited reads.
+func TestChangesDuringAReloadCostOneMoreReload(t *testing.T) {
+	h := newHarness(t)
+	lists := func() int {
+		a, err := h.st.Audit(context.Background(), store.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range a {
+			if e.Action == "list" {
+				n++
+			}
+		}
+		return n
+	}
+	before := lists()
+	h.m.version = 1
+	_, first := h.m.Update(versionMsg{version: 2})
+	_, second := h.m.Update(versionMsg{version: 3})
+	_, third := h.m.Update(versionMsg{version: 4})
+	if first == nil || second != nil || third != nil {
+		t.Fatalf("reloads started: %v %v %v", first != nil, second != nil, third != nil)
+	}
+	h.run(first) // the reload, and the one more it sets off when it is in
+	if got := lists() - before; got != 2 {
+		t.Fatalf("%d list reads for three changes during a reload, want 2", got)
+	}
+	if h.m.reloading || h.m.reloadAgain {
+		t.Fatal("a reload is still marked in flight")
+	}
+}
+
+// The list keeps each row's drawn line and draws it again only when what
+// it shows changed: its age, the cursor, the width, the palette, or the
+// rows themselves.
+func TestListRowsRedrawWhenWhatTheyShowChanges(t *testing.T) {
+	h := newHarness(t)
+	h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	h.declare(t, "lost-device", "Tablet lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	before := h.screen()
+	if again := h.screen(); again != before || !strings.Contains(before, "Tablet lost") {
+		t.Fatalf("the same list drew differently:\n%s\n---\n%s", before, again)
+	}
+	line := func(title string) string {
+		for _, l := range strings.Split(h.screen(), "\n") {
+			if strings.Contains(l, title) {
+				return l
+			}
+		}
+		return ""
+	}
+	if !strings.Contains(line("Phone lost"), " 0m ") {
+		t.Fatalf("age: %q", line("Phone lost"))
+	}
+	h.clk.Advance(3 * time.Hour)
+	h.m.Update(tickMsg(h.clk.Now()))
+	if !strings.Contains(line("Phone lost"), " 3h ") {
+		t.Fatalf("the age did not move: %q", line("Phone lost"))
+	}
+	h.press("j")
+	if !strings.HasPrefix(strings.TrimSpace(line("Phone lost")), "›") || strings.HasPrefix(strings.TrimSpace(line("Tablet lost")), "›") {
+		t.Fatalf("the cursor did not move:\n%s", h.screen())
+	}
+	h.m.Update(tea.WindowSizeMsg{Width: 90, Height: 30})
+	if w := len([]rune(line("Tablet lost"))); w > 90 {
+		t.Fatalf("a row is %d wide in 90 columns", w)
+	}
+	h.declare(t, "lost-device", "Laptop lost", classify.Answers{})
+	h.run(h.m.loadIncidents())
+	if line("Laptop lost") == "" {
+		t.Fatalf("a new row is missing:\n%s", h.screen())
+	}
+}
+
 // The case, in the model: the database file is deleted while the
 // app runs; a note is refused, the note comes back to the input, and the
 // screen says, and keeps saying, that the last action may not be saved.
