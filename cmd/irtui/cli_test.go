@@ -291,6 +291,43 @@ func TestCLIDirectoryImportErrors(t *testing.T) {
 	}
 }
 
+// TestCLIDirectoryImportValidates: the directory values of the issue
+// (hostile input, item 5) are refused, each at its file, line and column,
+// and nothing is imported.
+func TestCLIDirectoryImportValidates(t *testing.T) {
+	c := newCLI(t)
+	bad := c.write("dir.yaml", "people:\n"+
+		"  - id: alice\n    name: Alice\n    email: alice\n"+
+		"  - id: \"ali\u200bce\"\n    name: Alice Two\n"+
+		"customers:\n"+
+		"  - id: ../../etc/acme\n    name: Acme\n    contact_kind: email\n    contact: sec@acme.example\n"+
+		"  - id: \u0430cme\n    name: Acme 2\n    language: english\n    contact_kind: slack\n    contact: \"Not A Channel!\"\n")
+	_, errs, code := c.run("directory", "import", bad)
+	if code == 0 {
+		t.Fatal("a bad directory was imported")
+	}
+	for _, want := range []string{
+		bad + `:4:12: email "alice" is not an email address`,
+		bad + `:5:9: id "ali\u200bce" must not contain spaces, control characters, invisible`,
+		bad + `:8:9: id "../../etc/acme" may hold only lowercase letters a-z, digits and "-"`,
+		bad + `:12:9: id "аcme" may hold only lowercase letters a-z`,
+		bad + `:14:15: language "english" is not a language tag such as en, nl or pt-BR`,
+		bad + `:16:14: contact "Not A Channel!" is not a Slack channel`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	// Bytes that are not UTF-8 are refused, not replaced.
+	latin1 := c.write("latin1.yaml", "people:\n  - id: jose\n    name: Jos\xe9\n")
+	if _, errs, _ := c.run("directory", "import", latin1); !strings.Contains(errs, latin1+":3:14: the file is not valid UTF-8 (byte 0xe9); save it as UTF-8") {
+		t.Errorf("latin-1: %s", errs)
+	}
+	if out := c.installer("directory", "list", "--json"); !strings.Contains(out, `"people": []`) {
+		t.Fatalf("nothing may be imported from a bad file:\n%s", out)
+	}
+}
+
 func TestCLIRefusesForeignAndCorruptDatabases(t *testing.T) {
 	c := newCLI(t)
 	if err := os.WriteFile(c.db, bytes.Repeat([]byte("not a database "), 100), 0o600); err != nil {
