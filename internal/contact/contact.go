@@ -23,14 +23,23 @@ func Email(v string) error {
 	return nil
 }
 
-// Mailbox checks one mail address, bare or with a display name ("Data
-// Protection Officer <dpo@example.com>"), as net/mail parses it.
-func Mailbox(v string) error {
-	a, err := mail.ParseAddress(v)
-	if err != nil || !strings.Contains(a.Address, "@") || strings.ContainsFunc(v, unicode.IsControl) {
-		return fmt.Errorf("%q is not an email address (such as dpo@example.com, or Jane Doe <dpo@example.com>)", v)
+// HasMailbox checks contact details that must hold a mail address: one
+// address as net/mail parses it ("dpo@example.com", "Jane Doe
+// <dpo@example.com>"), or text whose comma- or semicolon-separated parts
+// include one ("Data Protection Officer, dpo@example.com, +31 20 555
+// 0100"). Control characters are refused. The error quotes v.
+func HasMailbox(v string) error {
+	bad := fmt.Errorf("%q does not hold an email address (such as dpo@example.com, Jane Doe <dpo@example.com>, "+
+		"or DPO, dpo@example.com, +31 20 555 0100)", v)
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return bad
 	}
-	return nil
+	for _, part := range append([]string{v}, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' })...) {
+		if a, err := mail.ParseAddress(strings.TrimSpace(part)); err == nil && strings.Contains(a.Address, "@") {
+			return nil
+		}
+	}
+	return bad
 }
 
 // MaxSlackChannelName is the longest Slack channel name.
