@@ -154,6 +154,13 @@ func Load(ctx context.Context, path string) (Config, error) {
 	if err != nil {
 		return c, err // "configuration: open ...", or the file's problems
 	}
+	return Parse(path, data)
+}
+
+// Parse reads the configuration file data, named path in problems, over
+// the defaults.
+func Parse(path string, data []byte) (Config, error) {
+	c := Default()
 	if probs := strictyaml.DecodeFile(strictyaml.Configuration, path, data, &c); probs != nil {
 		return c, probs
 	}

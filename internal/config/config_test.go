@@ -2,11 +2,14 @@ package config
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 func write(t *testing.T, src string) string {
@@ -93,4 +96,35 @@ func TestLoadRefusesValuesItCannotUse(t *testing.T) {
 	if c, err := Load(context.Background(), write(t, "org:\n  name: Example\n")); err != nil || c.Org.DPOContact != Default().Org.DPOContact {
 		t.Fatalf("%+v %v", c.Org, err)
 	}
+}
+
+// FuzzParse: any file gives a configuration or problems at a line and
+// column of it; a configuration it accepts passes its own checks.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("slack:\n  channel: Not A Channel!\n"))
+	f.Add([]byte("org:\n  dpo_contact: not an address\npolicy:\n  us_states: [XX]\n"))
+	f.Add([]byte("slack:\n  routes:\n    - {severities: [SEV9], channel: \"#a\"}\n"))
+	f.Add([]byte("ui: {theme: dark}\naudit: {checkpoint_every: 5m}\n"))
+	if data, err := os.ReadFile("../../docs/examples/config-all-regimes.yaml"); err == nil {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("f.yaml", data)
+		if err != nil {
+			var probs strictyaml.Problems
+			if errors.As(err, &probs) {
+				for _, p := range probs {
+					if p.Path != "f.yaml" || p.Line < 1 || p.Col < 1 || p.Msg == "" {
+						t.Fatalf("problem without a place: %+v", p)
+					}
+				}
+			} else if !strings.HasPrefix(err.Error(), "f.yaml: ") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if issues := c.check(); len(issues) > 0 {
+			t.Fatalf("accepted with issues: %+v", issues)
+		}
+	})
 }

@@ -195,3 +195,25 @@ func TestBrokenOverrideIsAnError(t *testing.T) {
 		t.Fatalf("problems: %v", lib.Failed)
 	}
 }
+
+// TestDecodeCacheDepthBomb: a cache file nested 8 million levels deep (or
+// any file that is not the cache's JSON) is reported and rebuilt; the
+// runbooks load from their files.
+func TestDecodeCacheDepthBomb(t *testing.T) {
+	dir := folderWith(t, map[string]string{"m.yaml": minimal(t)})
+	cache := t.TempDir()
+	opts := Options{Dirs: []string{dir}, CacheDir: cache}
+	load(t, opts) // creates the key
+	path := filepath.Join(cache, cacheSchema+".json")
+	bomb := `{"schema":"` + cacheSchema + `","entries":` + strings.Repeat(`{"a":`, 8<<20/5)
+	if err := os.WriteFile(path, []byte(bomb), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lib := load(t, opts)
+	if len(lib.Runbooks) != 1 || len(lib.Warnings) != 1 || lib.Warnings[0] != "runbook cache "+path+" is damaged and is rebuilt" {
+		t.Fatalf("runbooks %d, warnings %q", len(lib.Runbooks), lib.Warnings)
+	}
+	if got := cacheEntries(t, cache); len(got) != 1 {
+		t.Fatalf("the cache was not rebuilt: %d entries", len(got))
+	}
+}
