@@ -84,9 +84,16 @@ func newBareCLI(t *testing.T) *cli {
 // run runs irtui and returns stdout, stderr and the exit code.
 func (c *cli) run(args ...string) (string, string, int) {
 	c.t.Helper()
-	cmd := exec.Command(c.bin, args...)
-	cmd.Env = append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
-		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY=")
+	return c.runContext(context.Background(), nil, args...)
+}
+
+// runContext runs irtui as run does, with more environment, and kills it
+// when ctx ends.
+func (c *cli) runContext(ctx context.Context, env []string, args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env = append(append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
+		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY="), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

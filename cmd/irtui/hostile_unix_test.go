@@ -21,22 +21,11 @@ func (c *cli) runWithin(env []string, args ...string) (string, string, int) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = append(append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
-		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY="), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	out, errs, code := c.runContext(ctx, env, args...)
 	if ctx.Err() != nil {
 		c.t.Fatalf("irtui %v hangs", args)
 	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return out, errs, code
 }
 
 // hostile makes path a named pipe, a symbolic link to /dev/zero, or a file
