@@ -588,6 +588,11 @@ func (s *scanner) property() {
 		!(s.src[s.i] == ':' && (s.endsToken(s.i+1) || isFlowIndicator(s.at(s.i+1)))) {
 		s.i++
 	}
+	if len(s.flow) == 0 && s.at(s.i) == ':' && isFlowIndicator(s.at(s.i+1)) {
+		// "&a:, [1]": YAML ends the name before the ",", goccy/go-yaml at
+		// the next blank, and then reads a list.
+		s.failf(s.i, "an anchor (&) or alias (*) name cannot hold %q; YAML readers end it in different places", s.src[s.i:s.i+2])
+	}
 }
 
 // mergeKey refuses a merge key ("<<: "), which goccy/go-yaml finds even

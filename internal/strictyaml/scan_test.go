@@ -89,6 +89,7 @@ func TestCheckRefusesWhatTheParsersReadTwoWays(t *testing.T) {
 		"a: \"x\ty\"\n":           `1:6: a tab character in quoted text; write \t instead`,
 		"? a\n: b\n":              `1:1: explicit keys ("? ") are not allowed; write key: value`,
 		"a: !!binary x\n":         "1:4: YAML tags such as !!binary are not allowed in answers files",
+		"a: &x:, [1]\n":           `1:6: an anchor (&) or alias (*) name cannot hold ":,"; YAML readers end it in different places`,
 		"<<: {a: 1}\n":            `1:1: merge keys ("<<") are not allowed`,
 		"%YAML 1.2\n---\na: 1\n":  "1:1: YAML directives (%) are not allowed, and text cannot start with %; quote it",
 		"a: 1\rb: 2\n":            "1:5: a carriage return not followed by a line feed; save the file with LF or CRLF line endings",
