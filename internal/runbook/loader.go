@@ -376,10 +376,10 @@ dispatch:
 	close(next)
 	wg.Wait()
 	if cache != nil {
+		// Saved even when the load was cancelled: each entry stands for
+		// its file alone, so what was decoded is not decoded again.
 		warnings = append(warnings, cache.warnings...)
-		if ctx.Err() == nil {
-			cache.save()
-		}
+		cache.save()
 	}
 
 	lib := &Library{byID: map[string]*Runbook{}, Warnings: warnings}
