@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -85,6 +86,11 @@ func runApp(cmd *cobra.Command, g *globals) error {
 			go p.Send(msg)
 		}
 	})
+	g.warn = nil // the app shows the loader's warnings in its status line, not on the screen's stderr
+	env.load = func() *runbook.Library {
+		lib, _ := g.library(ctx) // nil when the app closed first
+		return lib
+	}
 	notice := ""
 	switch {
 	case len(keyNotice) > 0:
@@ -164,6 +170,10 @@ type appEnv struct {
 	loadMu  sync.Mutex
 	loading int
 	loaded  *sync.Cond
+	// load reads the library: runbook.Load, or for the local app the
+	// command's library (globals.library), which the delivery worker's
+	// runbook lookups share, so the process holds one copy.
+	load func() *runbook.Library
 }
 
 // waitLoads waits until no runbook load is under way.
@@ -184,6 +194,10 @@ func newAppEnv(ctx context.Context, svc *incident.Service, cfg config.Config, se
 	ns, _ := svc.Notifier.(*notify.Service)
 	e := &appEnv{svc: svc, ns: ns, cfg: cfg, settings: settings}
 	e.loaded = sync.NewCond(&e.loadMu)
+	e.load = func() *runbook.Library {
+		lib, _ := runbook.Load(ctx, opts) // cancelled: the app is closing
+		return lib
+	}
 	e.runbooks = func() *runbook.Library {
 		e.loadMu.Lock()
 		e.loading++
@@ -194,7 +208,12 @@ func newAppEnv(ctx context.Context, svc *incident.Service, cfg config.Config, se
 			e.loaded.Broadcast()
 			e.loadMu.Unlock()
 		}()
-		lib, _ := runbook.Load(ctx, opts) // cancelled: the app is closing
+		lib := e.load()
+		// Decoding a library of runbooks peaks at several times what the
+		// library holds (the cache file, its entries, the decoded runbooks
+		// and their garbage); give those pages back rather than keep the
+		// peak as the app's size for its whole session.
+		debug.FreeOSMemory()
 		return lib
 	}
 	e.scenario = func(lib *runbook.Library) *tabletop.ScenarioLibrary {
