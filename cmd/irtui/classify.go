@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/contact"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
@@ -25,6 +27,13 @@ func validateOptions() runbook.ValidateOptions {
 func (g *globals) loadConfig(ctx context.Context) (config.Config, error) {
 	if g.remote != nil {
 		return g.remote.cfg, nil
+	}
+	// IRTUI_AUDIT_SLACK_CHANNEL overrides audit.slack_channel (see
+	// witnessOptions) and follows the same rule.
+	if v := os.Getenv("IRTUI_AUDIT_SLACK_CHANNEL"); v != "" {
+		if err := contact.SlackChannel(v); err != nil {
+			return config.Config{}, fmt.Errorf("IRTUI_AUDIT_SLACK_CHANNEL: %w", err)
+		}
 	}
 	return config.Load(ctx, g.config)
 }

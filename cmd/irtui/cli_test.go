@@ -59,6 +59,8 @@ type cli struct {
 	// these tests play a team sharing the OS account that runs them, who
 	// name themselves with IRTUI_USER. Tests of identity itself clear it.
 	config string
+	// stdin is the standard input of the runs that follow.
+	stdin string
 }
 
 // orgConfig is the organisation's details in a configuration file: a
@@ -95,7 +97,7 @@ func (c *cli) runContext(ctx context.Context, env []string, args ...string) (str
 	cmd.Env = append(append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
 		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY="), env...)
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(c.stdin), &out, &errb
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -332,6 +334,23 @@ func TestCLIDirectoryImportValidates(t *testing.T) {
 	}
 	if out := c.installer("directory", "list", "--json"); !strings.Contains(out, `"people": []`) {
 		t.Fatalf("nothing may be imported from a bad file:\n%s", out)
+	}
+}
+
+// TestCLIRefusesValuesItWouldCutOrCannotUse: a content field on standard
+// input larger than the limit is refused, not shortened; a bad
+// IRTUI_AUDIT_SLACK_CHANNEL stops a command before it does anything.
+func TestCLIRefusesValuesItWouldCutOrCannotUse(t *testing.T) {
+	c := newCLI(t)
+	c.stdin = strings.Repeat("x", 1<<20+1)
+	if _, errs, code := c.run("notify", "set", "1", "what_happened", "-"); code == 0 ||
+		!strings.Contains(errs, "the value on standard input is larger than 1 MiB; nothing was set") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	c.stdin = ""
+	_, errs, code := c.runContext(context.Background(), []string{"IRTUI_AUDIT_SLACK_CHANNEL=Not A Channel!"}, "incident", "list")
+	if code == 0 || !strings.Contains(errs, `IRTUI_AUDIT_SLACK_CHANNEL: "Not A Channel!" is not a Slack channel`) {
+		t.Errorf("exit %d: %s", code, errs)
 	}
 }
 

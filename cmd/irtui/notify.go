@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -412,6 +413,10 @@ func orDash(s string) string {
 	return s
 }
 
+// maxFieldValue is the largest content field value read from standard
+// input.
+const maxFieldValue = 1 << 20
+
 func newNotifySetCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "set ID FIELD VALUE",
@@ -424,9 +429,13 @@ func newNotifySetCmd(g *globals) *cobra.Command {
 			}
 			value := a[2]
 			if value == "-" {
-				b, err := io.ReadAll(io.LimitReader(c.InOrStdin(), 1<<20))
+				b, err := io.ReadAll(io.LimitReader(c.InOrStdin(), maxFieldValue+1))
 				if err != nil {
 					return err
+				}
+				if len(b) > maxFieldValue {
+					// Never store a silently shortened text.
+					return errors.New("the value on standard input is larger than 1 MiB; nothing was set")
 				}
 				value = string(b)
 			}

@@ -55,9 +55,9 @@ func parseOwn(path string, data []byte, opts ValidateOptions) (*Runbook, stricty
 		_, probs := strictyaml.Parse(strictyaml.Runbook, path, data)
 		return nil, probs
 	}
-	if probs := strictyaml.Check(strictyaml.Runbook, path, data); probs != nil {
-		return nil, probs
-	}
+	// DecodeFast measures the file against the limits first; a file it
+	// refuses goes to slowParse, whose Parse says why and where. One scan
+	// of a valid file, not two.
 	if rb, ok := fastDecode(data); ok {
 		if issues := validate(rb, opts); len(issues) == 0 {
 			rb.Source = Source{Path: path, Hash: hash(data)}

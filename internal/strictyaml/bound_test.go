@@ -33,11 +33,6 @@ import (
 // unlimited measures without stopping.
 var unlimited = Limits{Size: 1 << 40, Tokens: 1 << 40, Depth: 1 << 30, Entries: 1 << 30, Paths: 1 << 60}
 
-func measure(data []byte) (scanStats, *Problem) {
-	st, _, fail := measureSeen(data)
-	return st, fail
-}
-
 func measureSeen(data []byte) (scanStats, map[int]bool, *Problem) {
 	s := &scanner{src: data, lim: unlimited, noClose: [2]int{-1, -1}, seen: map[int]bool{}}
 	s.run()

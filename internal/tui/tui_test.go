@@ -1087,3 +1087,22 @@ func TestOverridesAreRefusedBeforeTheReason(t *testing.T) {
 		t.Fatalf("not reopened: %s (status %q)", d.Incident.Status, h.m.status)
 	}
 }
+
+// D pressed while the runbooks and scenarios are still loading is not
+// lost either: the drills open when they arrive.
+func TestDrillWhileScenariosLoad(t *testing.T) {
+	h := newHarness(t)
+	h.m.lib, h.m.scenarios = nil, nil
+	h.m.screen = screenList
+	h.press(first(h.m.keys.Drill))
+	if h.m.overlay != nil || !strings.Contains(h.m.status, "still loading") {
+		t.Fatalf("overlay %T, status %q", h.m.overlay, h.m.status)
+	}
+	h.run(h.m.loadRunbooks())
+	if h.m.scenarios == nil {
+		t.Fatal("the scenarios were not loaded after the runbooks")
+	}
+	if !strings.Contains(h.screen(), "Start a table-top drill") {
+		t.Fatalf("the drills did not open when the scenarios arrived:\n%s", h.screen())
+	}
+}
