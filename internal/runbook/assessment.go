@@ -610,7 +610,7 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 func fileID(data []byte) string {
 	// A line scan, not a parse: the file did not load, perhaps because it
 	// is too costly to parse.
-	if m := topID.FindSubmatch(data); m != nil {
+	if m := topID().FindSubmatch(data); m != nil {
 		return string(m[1])
 	}
 	return ""

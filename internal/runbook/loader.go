@@ -415,7 +415,9 @@ dispatch:
 
 // topID finds the value of a top-level "id:" line, for files that do not
 // load: a syntax error elsewhere must not hide which runbook a file is.
-var topID = regexp.MustCompile(`(?m)^id:[ \t]*["']?([A-Za-z0-9._-]+)["']?[ \t]*(?:#.*)?\r?$`)
+var topID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^id:[ \t]*["']?([A-Za-z0-9._-]+)["']?[ \t]*(?:#.*)?\r?$`)
+})
 
 // brokenOverrides finds folder files that do not load but name the id of
 // a bundled runbook: they were meant to replace it. The bundled runbook is
@@ -427,7 +429,7 @@ func (l *Library) brokenOverrides(files []strictyaml.File, results []result) {
 		if r.rb != nil || f.Bundled || f.Err != nil {
 			continue
 		}
-		m := topID.FindSubmatchIndex(f.Data)
+		m := topID().FindSubmatchIndex(f.Data)
 		if m == nil {
 			continue
 		}
