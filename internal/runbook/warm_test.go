@@ -2,11 +2,13 @@ package runbook
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/irtui/irtui/runbooks"
 )
@@ -131,5 +133,35 @@ func sameBehaviour(t *testing.T, want, got *Runbook) {
 		if (n.When != "") != (n.prog != nil) || (want.Notify[i].prog == nil) != (n.prog == nil) {
 			t.Fatalf("%s: notification %s condition not compiled", got.ID, n.ID)
 		}
+	}
+}
+
+// A load cut short (the app quit at its first frame) still saves what it
+// decoded: the next load validates only the files the first did not reach.
+func TestCancelledLoadKeepsWhatItDecoded(t *testing.T) {
+	dir := t.TempDir()
+	const n = 1000
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("gen-%04d.yaml", i)), []byte(generated(i)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := Options{Dirs: []string{dir}, CacheDir: t.TempDir()}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+	}()
+	v0 := validations.Load()
+	_, _ = Load(ctx, opts) // cancelled: an error, and a partial library
+	cancel()
+	first := validations.Load() - v0
+	if first == n { // 1,000 files take far longer than 50 ms to validate
+		t.Fatalf("the load validated all %d files before it was cancelled", n)
+	}
+	_, validated, linked := counted(t, opts)
+	if validated != n-first || linked != first {
+		t.Errorf("the first load validated %d files before it was cancelled; the next validated %d and linked %d, want %d and %d",
+			first, validated, linked, n-first, first)
 	}
 }
