@@ -7,12 +7,15 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/identity"
+	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/notify"
 	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/tabletop"
@@ -22,6 +25,9 @@ import (
 
 // runApp opens the terminal app on the database.
 func runApp(cmd *cobra.Command, g *globals) error {
+	if g.remote != nil {
+		return errRemote("the app", "it opens when you connect with a terminal and no command: ssh -t -p PORT HOST")
+	}
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return err
@@ -60,8 +66,10 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	wo.Actor, wo.Auth = actor.ID(), actor.Auth()
-	opts := g.loadOptions()
-	ns, _ := svc.Notifier.(*notify.Service)
+	dark, err := chooseTheme(g.theme, cfg.UI.Theme, os.Getenv("COLORFGBG"))
+	if err != nil {
+		return err
+	}
 	settings, err := notify.SettingsFromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -69,40 +77,19 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	var p *tea.Program
-	worker := &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: identity.Irtui(), Service: ns,
-		Progress: func(pr notify.Progress) {
-			if p != nil {
-				go p.Send(tui.NotifyProgressMsg{Text: pr.String(), Alert: pr.Alert()})
-			}
-		}}
-	m := tui.New(tui.Deps{
-		Service:   svc,
-		Directory: directory(svc.Store),
-		Changes:   svc,
-		Runbooks:  func() *runbook.Library { return runbook.Load(opts) },
-		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) },
-		Drills: func(lib *runbook.Library) tabletop.Deps {
-			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: cfg.Policy, Real: clock.Real{},
-				NewService: drillServices(svc)}
-		},
-		Notify:   ns,
-		Wake:     worker.Wake,
-		Delivery: settings,
-		Locate:   worker.Locate,
-		Config:   cfg,
-		Actor:    actor,
-		Clock:    clock.Real{},
-		Context:  ctx,
-		Notice: func() string {
-			if len(keyNotice) > 0 {
-				return keyNotice[0]
-			}
-			if seeded {
-				return "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."
-			}
-			return ""
-		}(),
+	env := newAppEnv(svc, cfg, settings, g.loadOptions(), false, func(msg tea.Msg) {
+		if p != nil {
+			go p.Send(msg)
+		}
 	})
+	notice := ""
+	switch {
+	case len(keyNotice) > 0:
+		notice = keyNotice[0]
+	case seeded:
+		notice = "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."
+	}
+	m := tui.New(env.deps(ctx, actor, notice, look{dark: dark, noColor: os.Getenv("NO_COLOR") != ""}))
 	out := cmd.OutOrStdout()
 	// IRTUI_EXIT_ON_FRAME=TEXT quits as soon as a frame containing TEXT has
 	// been written: the start-up benchmark measures process start to frame.
@@ -134,13 +121,87 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		_ = worker.Run(ctx)
+		_ = env.worker.Run(ctx)
 	}()
 	_, err = p.Run()
 	cancel()
 	<-workerDone
 	<-witnessDone
 	return err
+}
+
+// appEnv is what apps share: the services, the configuration, the
+// runbooks and the delivery worker. The local app has one; irtui serve
+// has one for all its sessions, each app with its own actor.
+type appEnv struct {
+	svc      *incident.Service
+	ns       *notify.Service
+	cfg      config.Config
+	settings notify.Settings
+	worker   *notify.Worker
+	runbooks func() *runbook.Library
+	scenario func(*runbook.Library) *tabletop.ScenarioLibrary
+}
+
+// newAppEnv wires the services for apps. send passes the delivery
+// worker's progress to the apps. With shared set, the runbooks and
+// scenarios are loaded once for every app instead of once per app.
+func newAppEnv(svc *incident.Service, cfg config.Config, settings notify.Settings, opts runbook.Options, shared bool,
+	send func(tea.Msg)) *appEnv {
+	ns, _ := svc.Notifier.(*notify.Service)
+	e := &appEnv{svc: svc, ns: ns, cfg: cfg, settings: settings,
+		runbooks: func() *runbook.Library { return runbook.Load(opts) },
+		scenario: func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) }}
+	if shared {
+		e.runbooks = sync.OnceValue(e.runbooks)
+		load := e.scenario
+		var once sync.Once
+		var scenarios *tabletop.ScenarioLibrary
+		e.scenario = func(lib *runbook.Library) *tabletop.ScenarioLibrary {
+			once.Do(func() { scenarios = load(lib) })
+			return scenarios
+		}
+	}
+	e.worker = &notify.Worker{Store: svc.Store, Clock: clock.Real{}, Settings: settings, Org: cfg.Org, Actor: identity.Irtui(), Service: ns,
+		Progress: func(pr notify.Progress) { send(tui.NotifyProgressMsg{Text: pr.String(), Alert: pr.Alert()}) }}
+	return e
+}
+
+// look is how one app looks: its palette (nil: ask the terminal) and
+// whether colour is off. Locally it comes from the flags, the
+// configuration and the process's environment; in irtui serve from the
+// configuration and the SSH client's environment.
+type look struct {
+	dark    *bool
+	noColor bool
+}
+
+// deps are one app's dependencies: the shared services, used as actor,
+// until ctx ends.
+func (e *appEnv) deps(ctx context.Context, actor identity.Actor, notice string, lk look) tui.Deps {
+	svc := e.svc
+	return tui.Deps{
+		Service:   svc,
+		Directory: directory(svc.Store),
+		Changes:   svc,
+		Runbooks:  e.runbooks,
+		Scenarios: e.scenario,
+		Drills: func(lib *runbook.Library) tabletop.Deps {
+			return tabletop.Deps{Store: svc.Store, Runbooks: lib, Policy: e.cfg.Policy, Real: clock.Real{},
+				Service: svc, Approve: approveRule(svc)}
+		},
+		Notify:   e.ns,
+		Wake:     e.worker.Wake,
+		Delivery: e.settings,
+		Locate:   e.worker.Locate,
+		Config:   e.cfg,
+		Actor:    actor,
+		Clock:    clock.Real{},
+		Context:  ctx,
+		Notice:   notice,
+		Dark:     lk.dark,
+		NoColor:  lk.noColor,
+	}
 }
 
 // frameWatcher passes output through and calls done once want was written.

@@ -142,6 +142,11 @@ func newVerifyCmd(g *globals) *cobra.Command {
 		"(default: the key of `irtui audit checkpoint` on this machine)")
 	f.BoolVar(&readonly, "readonly", false, "the database is a read-only or immutable copy: do not lock it or write beside it")
 	f.BoolVar(&noIntegrity, "no-integrity", false, "skip SQLite's integrity_check (which reads every page)")
+	readsPath(f, "checkpoints")
+	annotateFlag(f, "pubkey", sshKeyOrFile)
+	// --readonly reads the database file itself, past the services: over
+	// SSH the server's file is not the client's to open.
+	annotateFlag(f, "readonly", sshServerSetting)
 	return cmd
 }
 
@@ -292,6 +297,7 @@ func newCheckpointCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "witness file to append to (default: the one beside the database)")
+	writesFile(cmd.Flags(), "to")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checkpoint as JSON")
 	return cmd
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,6 +21,9 @@ func validateOptions() runbook.ValidateOptions {
 }
 
 func (g *globals) loadConfig() (config.Config, error) {
+	if g.remote != nil {
+		return g.remote.cfg, nil
+	}
 	return config.Load(g.config)
 }
 
@@ -50,7 +51,7 @@ func newClassifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			answers, err := readAnswers(cmd.Context(), rb, answersPath)
+			answers, err := readAnswers(cmd, rb, answersPath)
 			if err != nil {
 				return err
 			}
@@ -89,30 +90,48 @@ func newClassifyCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringArrayVar(&anchors, "anchor", nil, "a recorded moment a clock runs from, NAME=TIME (repeatable), such as materiality-determined=\"2026-04-16 18:00\"")
 	cmd.Flags().StringVar(&rbID, "runbook", "", "runbook id (see `irtui runbooks list`)")
 	cmd.Flags().StringVar(&answersPath, "answers", "", "answers file, YAML or JSON; - for standard input")
+	readsFile(cmd.Flags(), "answers")
 	cmd.Flags().StringVar(&awareAt, "aware-at", "", "when you became aware: RFC 3339, or YYYY-MM-DD HH:MM in the policy's time zone (default now)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("runbook")
 	return cmd
 }
 
-// readAnswers reads an answers file; with no path every question is
-// unanswered and assumed the worst.
-func readAnswers(ctx context.Context, rb *runbook.Runbook, path string) (classify.Answers, error) {
+// readAnswers reads an answers file, or the command's standard input for
+// "-"; with no path every question is unanswered and assumed the worst.
+func readAnswers(cmd *cobra.Command, rb *runbook.Runbook, path string) (classify.Answers, error) {
 	if path == "" {
 		return classify.Answers{}, nil
 	}
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, strictyaml.MaxFileSize+1))
-		path = "stdin"
-		if err != nil {
-			return nil, fmt.Errorf("answers: %w", err)
-		}
-	} else if data, err = strictyaml.ReadFile(ctx, strictyaml.Answers, path); err != nil {
+	name, data, err := readInput(cmd, strictyaml.Answers, path)
+	if err != nil {
 		return nil, err
 	}
-	return classify.ParseAnswers(rb, path, data)
+	return classify.ParseAnswers(rb, name, data)
+}
+
+// readInput reads an input file of kind, or for "-" the command's
+// standard input (called "stdin" in messages): over SSH that is how a
+// file on the client's side comes in. It returns the name to report
+// problems under.
+func readInput(cmd *cobra.Command, kind strictyaml.Kind, path string) (string, []byte, error) {
+	if path != "-" {
+		data, err := strictyaml.ReadFile(cmd.Context(), kind, path)
+		return path, data, err
+	}
+	limit := int64(strictyaml.MaxFileSize)
+	if kind == strictyaml.Directory {
+		limit *= 8 // as strictyaml.ReadFile allows for a directory file
+	}
+	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), limit+1))
+	if err != nil {
+		return "stdin", nil, fmt.Errorf("%s: read standard input: %w", kind, err)
+	}
+	if int64(len(data)) > limit {
+		return "stdin", nil, strictyaml.Problems{{Path: "stdin", Line: 1, Col: 1,
+			Msg: fmt.Sprintf("%s on standard input is too large; the limit is %d bytes", kind, limit)}}
+	}
+	return "stdin", data, nil
 }
 
 // parseTime reads RFC 3339 or "YYYY-MM-DD HH:MM" in loc; empty means now.

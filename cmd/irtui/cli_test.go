@@ -25,7 +25,7 @@ var (
 )
 
 // cliBinary builds irtui once for all CLI tests.
-func cliBinary(t *testing.T) string {
+func cliBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "irtui-cli-")
@@ -61,6 +61,10 @@ type cli struct {
 	config string
 }
 
+// orgConfig is the organisation's details in a configuration file: a
+// notice whose template uses them cannot be approved without them.
+const orgConfig = "org:\n  name: Example B.V.\n  dpo_contact: dpo@example.org\n  contact: security@example.org\n"
+
 // newCLI makes a database (with --init, as a person would the first time)
 // in a folder of its own, which also holds the checkpoint key.
 func newCLI(t *testing.T) *cli {
@@ -73,7 +77,7 @@ func newCLI(t *testing.T) *cli {
 func newBareCLI(t *testing.T) *cli {
 	dir := t.TempDir()
 	c := &cli{t: t, bin: cliBinary(t), db: filepath.Join(dir, "irtui.db"), dir: dir, as: "alice"}
-	c.config = c.write("trust.yaml", "identity:\n  local_trust: true\n")
+	c.config = c.write("trust.yaml", orgConfig+"identity:\n  local_trust: true\n")
 	return c
 }
 
@@ -160,7 +164,7 @@ func TestCLIWholeIncident(t *testing.T) {
 	c.ok("incident", "note", "INC-0001", "Zuiderzee Zorg asked for an update")
 	c.ok("incident", "severity", "INC-0001", "SEV1", "--reason", "Special category data found")
 	c.ok("incident", "submitted", "INC-0001", "gdpr-33", "--at", "2026-03-28 09:00")
-	c.fails("required step(s) are still open", "incident", "close", "INC-0001")
+	c.fails("required step(s) still open", "incident", "close", "INC-0001")
 	c.ok("incident", "close", "INC-0001", "--override", "Remaining steps tracked in SEC-42")
 
 	var show struct {

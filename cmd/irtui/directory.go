@@ -8,6 +8,7 @@ import (
 	"github.com/irtui/irtui/internal/store"
 	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/irtui/irtui/runbooks"
+	"github.com/spf13/cobra"
 )
 
 // parseDirectory reads a directory file strictly: every unknown field and
@@ -20,13 +21,13 @@ func parseDirectory(path string, data []byte) (store.Directory, error) {
 	return d, nil
 }
 
-// readDirectory reads a directory file from disk.
-func readDirectory(ctx context.Context, path string) (store.Directory, error) {
-	data, err := strictyaml.ReadFile(ctx, strictyaml.Directory, path)
+// readDirectory reads a directory file, or standard input for "-".
+func readDirectory(cmd *cobra.Command, path string) (store.Directory, error) {
+	name, data, err := readInput(cmd, strictyaml.Directory, path)
 	if err != nil {
 		return store.Directory{}, err
 	}
-	return parseDirectory(path, data)
+	return parseDirectory(name, data)
 }
 
 // seedDemoDirectory loads the bundled demo people and customers into a

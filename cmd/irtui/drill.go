@@ -33,7 +33,6 @@ type drillSession struct {
 	cfg   config.Config
 	deps  tabletop.Deps
 	actor identity.Actor
-	run   *tabletop.Run // the drill the console plays
 }
 
 func (g *globals) withDrill(cmd *cobra.Command, fn func(s *drillSession) error) error {
@@ -55,39 +54,23 @@ func (g *globals) withRun(cmd *cobra.Command, id string, fn func(s *drillSession
 	})
 }
 
-// live wires a drill's incident into the notification outbox, on the
-// drill clock, so drill notices are drafted (to the drill channel) and
-// approved in drill time.
+// live wires a drill's incident into the notification outbox, so drill
+// notices are drafted (to the drill channel) and approved; the services
+// stamp them on the drill clock they read from the database.
 func (s *drillSession) live() {
-	base := s.svc
-	s.deps.NewService = drillServices(base)
-	s.deps.Approve = func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
-		ns, ok := base.Notifier.(*notify.Service)
+	s.deps.Service = s.svc
+	s.deps.Approve = approveRule(s.svc)
+}
+
+// approveRule approves every draft of a runbook notification on an
+// incident, for a drill's "approve" action.
+func approveRule(svc *incident.Service) func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
+	return func(ctx context.Context, actor identity.Actor, incidentID, rule string) error {
+		ns, ok := svc.Notifier.(*notify.Service)
 		if !ok {
 			return fmt.Errorf("notifications are not set up")
 		}
-		// The notifier of the run's service carries the drill clock.
-		if run := s.run; run != nil {
-			if drillNS, ok := run.Service().Notifier.(*notify.Service); ok {
-				ns = drillNS
-			}
-		}
 		return ns.ApproveRule(ctx, actor, incidentID, rule)
-	}
-}
-
-// drillServices makes copies of the incident service that keep time on a
-// drill's clock, notifications included.
-func drillServices(base *incident.Service) func(clock.Clock) *incident.Service {
-	return func(c clock.Clock) *incident.Service {
-		svc := *base
-		svc.Clock = c
-		if ns, ok := base.Notifier.(*notify.Service); ok {
-			cp := *ns
-			cp.Clock = c
-			svc.Notifier = &cp
-		}
-		return &svc
 	}
 }
 
@@ -101,7 +84,7 @@ func newDrillCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(newDrillListCmd(g), newDrillRunCmd(g), newDrillResumeCmd(g), newDrillAbandonCmd(g),
 		newDrillScoreCmd(g), newDrillReportCmd(g), newDrillFromIncidentCmd(g), newDrillActionsCmd(g),
-		newDrillRetroCmd(g), newDrillMarkCmd(g), newDrillRateCmd(g), newDrillObserveCmd(g))
+		newDrillRetroCmd(g), newDrillMarkCmd(g), newDrillRateCmd(g), newDrillObserveCmd(g), newDrillFeedbackCmd(g))
 	return cmd
 }
 
@@ -112,7 +95,11 @@ func (g *globals) scenarios() *tabletop.ScenarioLibrary {
 
 // scenario finds a scenario by id, or reads a scenario file.
 func (g *globals) scenario(ctx context.Context, arg string) (*tabletop.Scenario, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
+	if g.remote != nil && (strings.ContainsRune(arg, '/') || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
+		// Not a file on the server; and not a hint of which files exist.
+		return nil, errRemote("a scenario file", "give the id of a scenario the server has (irtui drill list shows them)")
+	}
+	if st, err := os.Stat(arg); g.remote == nil && err == nil && !st.IsDir() && (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
 		data, err := strictyaml.ReadFile(ctx, strictyaml.Scenario, arg)
 		if err != nil {
 			return nil, err
@@ -265,7 +252,8 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&speedFlag, "speed", "1", "drill seconds per real second, or max (headless, with --actions)")
 	f.BoolVar(&step, "step", false, "inject by inject: the clock waits at each inject until you type next")
-	f.StringVar(&actionsPath, "actions", "", "script of participant actions at drill-clock offsets (headless)")
+	f.StringVar(&actionsPath, "actions", "", "script of participant actions at drill-clock offsets (headless); - for standard input")
+	readsFile(f, "actions")
 	f.StringVar(&epochFlag, "epoch", "", "scenario time at T+0 (RFC 3339 or YYYY-MM-DD HH:MM; default the scenario's start)")
 	f.BoolVar(&asJSON, "json", false, "headless: print the score as JSON instead of the run id")
 	return cmd
@@ -274,7 +262,7 @@ func newDrillRunCmd(g *globals) *cobra.Command {
 // headless replays a scenario with an actions file and prints the run id.
 func (s *drillSession) headless(sc *tabletop.Scenario, path string, opts tabletop.Options, asJSON bool) error {
 	ctx := s.cmd.Context()
-	data, err := strictyaml.ReadFile(ctx, strictyaml.Actions, path)
+	path, data, err := readInput(s.cmd, strictyaml.Actions, path)
 	if err != nil {
 		return err
 	}
@@ -301,8 +289,7 @@ func (s *drillSession) headless(sc *tabletop.Scenario, path string, opts tableto
 		return writeJSON(s.cmd.OutOrStdout(), score)
 	}
 	fmt.Fprintln(s.cmd.OutOrStdout(), r.ID())
-	fmt.Fprintf(s.cmd.ErrOrStderr(), "%s: %d met, %d late, %d missed; report: irtui drill report %s\n",
-		sc.Title, score.Met, score.Late, score.Missed, r.ID())
+	fmt.Fprintf(s.cmd.ErrOrStderr(), "%s: %s Report: irtui drill report %s\n", sc.Title, score.Headline, r.ID())
 	return nil
 }
 
@@ -311,8 +298,12 @@ func newDrillResumeCmd(g *globals) *cobra.Command {
 	var step bool
 	cmd := &cobra.Command{
 		Use:   "resume RUN [--speed N] [--step]",
-		Short: "Resume a drill that was interrupted, in the facilitator console (it starts paused)",
-		Args:  cobra.ExactArgs(1),
+		Short: "Resume a drill in the facilitator console: paused, where it stopped; or join one running elsewhere",
+		Long: "Take up a drill that is not over. A paused drill (quit pauses it) resumes paused at the drill time it was\n" +
+			"paused at; type resume to start its clock. A drill left running by a process that is gone (a crash) is paused\n" +
+			"where its clock stood when that process was last seen. A drill still running in another process (the app,\n" +
+			"another console) is joined as it is: both play it on its one clock, and leaving this console does not pause it.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			var speed float64
 			if speedFlag != "" {
@@ -330,8 +321,13 @@ func newDrillResumeCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(c.OutOrStdout(), "Resumed %s, paused at %s. Type resume to start the clock.\n", r.ID(),
-					r.Status(time.Now()).Elapsed)
+				st := r.Status(time.Now())
+				switch {
+				case st.Attached:
+					fmt.Fprintf(c.OutOrStdout(), "Joined %s, running in another process, at %s on the drill clock.\n", r.ID(), st.Elapsed)
+				default:
+					fmt.Fprintf(c.OutOrStdout(), "Resumed %s, paused at %s. Type resume to start the clock.\n", r.ID(), st.Elapsed)
+				}
 				return s.console(r)
 			})
 		},
@@ -411,6 +407,7 @@ func newDrillReportCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "md", "md or json")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 
@@ -473,6 +470,7 @@ func newDrillFromIncidentCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 
@@ -538,8 +536,10 @@ func newDrillActionsCmd(g *globals) *cobra.Command {
 	}
 	af := add.Flags()
 	af.StringVar(&in.Text, "text", "", "the corrective action")
-	af.StringVar(&in.Owner, "owner", "", "who will do it")
-	af.StringVar(&in.Due, "due", "", "by when: YYYY-MM-DD, or a duration such as 14d")
+	af.StringVar(&in.Owner, "owner", "", "who will do it: a person in the directory")
+	af.StringVar(&in.Due, "due", "", "completion date: YYYY-MM-DD, or a duration such as 14d")
+	af.StringVar(&in.Start, "start", "", "start date (default: today)")
+	af.StringVar(&in.Organisation, "organisation", "", "the primary responsible organisation")
 	af.StringVar(&in.ObjectiveID, "objective", "", "the objective it serves")
 	af.StringVar(&in.Element, "element", "", "planning, organization, equipment, training or exercise (POETE)")
 	af.StringVar(&in.Improvement, "improvement", "", "the area for improvement it addresses")
@@ -549,23 +549,33 @@ func newDrillActionsCmd(g *globals) *cobra.Command {
 
 func newDrillRetroCmd(g *globals) *cobra.Command {
 	var wentWell, toImprove []string
-	var objective string
+	var objective, rootCause string
+	var observations []int64
 	cmd := &cobra.Command{
-		Use:   "retro RUN [--went-well T]... [--to-improve T]...",
-		Short: "Record the hot wash: what went well and what to improve",
-		Args:  cobra.ExactArgs(1),
+		Use:   "retro RUN [--went-well T]... [--to-improve T]... [--objective ID] [--root-cause T] [--observations N,...]",
+		Short: "Record the hot wash: what went well and what to improve, with root causes",
+		Long: "Record the hot wash of a drill: strengths (--went-well) and areas for improvement (--to-improve), about an\n" +
+			"objective (--objective) or the exercise as a whole. An area for improvement names its root cause\n" +
+			"(--root-cause) and the observations it rests on (--observations 1,3: their numbers in the report).",
+		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			if len(wentWell)+len(toImprove) == 0 {
 				return fmt.Errorf("give --went-well or --to-improve")
 			}
+			if (rootCause != "" || len(observations) > 0) && len(toImprove) == 0 {
+				return fmt.Errorf("--root-cause and --observations go with --to-improve")
+			}
 			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
 				for _, t := range wentWell {
-					if _, err := r.AddHotWash(c.Context(), s.actor, store.HotWashStrength, t, objective); err != nil {
+					in := tabletop.HotWashInput{Kind: store.HotWashStrength, Text: t, Objective: objective}
+					if _, err := r.AddHotWash(c.Context(), s.actor, in); err != nil {
 						return err
 					}
 				}
 				for _, t := range toImprove {
-					if _, err := r.AddHotWash(c.Context(), s.actor, store.HotWashImprovement, t, objective); err != nil {
+					in := tabletop.HotWashInput{Kind: store.HotWashImprovement, Text: t, Objective: objective,
+						RootCause: rootCause, Observations: observations}
+					if _, err := r.AddHotWash(c.Context(), s.actor, in); err != nil {
 						return err
 					}
 				}
@@ -574,9 +584,31 @@ func newDrillRetroCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringArrayVar(&wentWell, "went-well", nil, "a strength (repeatable)")
-	cmd.Flags().StringArrayVar(&toImprove, "to-improve", nil, "an area for improvement (repeatable)")
-	cmd.Flags().StringVar(&objective, "objective", "", "the objective they are about")
+	f := cmd.Flags()
+	f.StringArrayVar(&wentWell, "went-well", nil, "a strength (repeatable)")
+	f.StringArrayVar(&toImprove, "to-improve", nil, "an area for improvement (repeatable)")
+	f.StringVar(&objective, "objective", "", "the objective they are about")
+	f.StringVar(&rootCause, "root-cause", "", "why the area for improvement happened")
+	f.Int64SliceVar(&observations, "observations", nil, "the observations it rests on, by number (1,3)")
+	return cmd
+}
+
+func newDrillFeedbackCmd(g *globals) *cobra.Command {
+	var in tabletop.FeedbackInput
+	cmd := &cobra.Command{
+		Use:   "feedback RUN TEXT [--rating 1-5] [--role R]",
+		Short: "Give a participant's feedback on a drill (as you, or --as NAME)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, a []string) error {
+			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
+				in.Text = a[1]
+				f, err := r.AddFeedback(c.Context(), s.actor, in)
+				return done(c, err, "Thank you, %s: feedback recorded on %s.", f.Person, a[0])
+			})
+		},
+	}
+	cmd.Flags().IntVar(&in.Rating, "rating", 0, "the exercise from 1 (poor) to 5 (excellent)")
+	cmd.Flags().StringVar(&in.Role, "role", "", "your role in the exercise")
 	return cmd
 }
 
@@ -614,24 +646,35 @@ func newDrillRateCmd(g *globals) *cobra.Command {
 }
 
 func newDrillObserveCmd(g *globals) *cobra.Command {
-	var objective string
+	var in tabletop.ObservationInput
+	var strength, improvement bool
 	cmd := &cobra.Command{
-		Use:   "observe RUN TEXT [--objective ID]",
-		Short: "Record an evaluator's observation",
+		Use:   "observe RUN TEXT [--objective ID] [--strength|--improvement]",
+		Short: "Record an evaluator's observation: a strength, an area for improvement, or a note",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, a []string) error {
+			switch {
+			case strength && improvement:
+				return fmt.Errorf("an observation is a strength or an area for improvement, not both")
+			case strength:
+				in.Kind = tabletop.ObserveStrength
+			case improvement:
+				in.Kind = tabletop.ObserveImprovement
+			}
+			in.Text = a[1]
 			return g.withRun(c, a[0], func(s *drillSession, r *tabletop.Run) error {
-				return done(c, r.Observe(c.Context(), s.actor, objective, a[1]), "Noted.")
+				return done(c, r.Observe(c.Context(), s.actor, in), "Noted.")
 			})
 		},
 	}
-	cmd.Flags().StringVar(&objective, "objective", "", "the objective it is about")
+	cmd.Flags().StringVar(&in.Objective, "objective", "", "the objective it is about")
+	cmd.Flags().BoolVar(&strength, "strength", false, "it shows a strength")
+	cmd.Flags().BoolVar(&improvement, "improvement", false, "it shows an area for improvement")
 	return cmd
 }
 
 // console plays r in the facilitator's console on the terminal.
 func (s *drillSession) console(r *tabletop.Run) error {
-	s.run = r // the notifier of the run's service carries the drill clock
 	c := &tabletop.Console{Run: r, Actor: s.actor, In: s.cmd.InOrStdin(), Out: s.cmd.OutOrStdout(),
 		Loc: s.cfg.Policy.Location()}
 	return c.Serve(s.cmd.Context())

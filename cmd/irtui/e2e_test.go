@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/irtui/irtui/internal/store"
 )
@@ -154,6 +160,153 @@ func TestEndToEndDeclareInTmux(t *testing.T) {
 	}
 	if r, err := st.VerifyChains(context.Background()); err != nil || !r.OK {
 		t.Fatalf("audit chain after the session: %+v %v", r, err)
+	}
+}
+
+// requireSSH skips on a developer machine without OpenSSH's client, and
+// fails in CI, which installs it (.ci/run).
+func requireSSH(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("ssh")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("OpenSSH's ssh is required in CI for the irtui serve end-to-end test")
+		}
+		t.Skip("OpenSSH's ssh is not installed; the irtui serve end-to-end test needs it")
+	}
+	return bin
+}
+
+// TestEndToEndServeWithOpenSSHInTmux is irtui serve as a team uses it:
+// OpenSSH's client in real terminals (tmux), each person with their own
+// key, checking the server's host key.
+func TestEndToEndServeWithOpenSSHInTmux(t *testing.T) {
+	requireTmux(t)
+	sshBin := requireSSH(t)
+	s := startServer(t)
+	host, port, _ := strings.Cut(s.addr, ":")
+	known := filepath.Join(s.dir, "known_hosts")
+	line := fmt.Sprintf("[%s]:%s %s", host, port, strings.TrimSpace(string(gossh.MarshalAuthorizedKey(s.host))))
+	if err := os.WriteFile(known, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ssh := func(keyFile string, opts ...string) []string {
+		return append([]string{sshBin, "-p", port, "-i", keyFile, "-F", "/dev/null", "-o", "IdentitiesOnly=yes",
+			"-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + known, "-o", "BatchMode=yes",
+			"-o", "LogLevel=ERROR"}, append(opts, host)...)
+	}
+	// A command, as OpenSSH runs it: no terminal, the words joined.
+	command := func(keyFile string, words ...string) (string, string, int) {
+		t.Helper()
+		args := append(ssh(keyFile), "--")
+		cmd := exec.Command(args[0], append(args[1:], words...)...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return out.String(), errb.String(), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), 0
+	}
+
+	sock := filepath.Join(s.dir, "tmux.sock")
+	t.Cleanup(func() { exec.Command("tmux", "-S", sock, "kill-server").Run() })
+	open := func(name string, w, h int, args []string) *tmuxSession {
+		ts := &tmuxSession{t: t, name: name, sock: sock}
+		quoted := make([]string, len(args))
+		for i, a := range args {
+			quoted[i] = "'" + a + "'"
+		}
+		shell := strings.Join(quoted, " ") + "; echo SSH-EXIT=$?; sleep 60"
+		ts.tmux("new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "env", "TERM=xterm-256color", "sh", "-c", shell)
+		return ts
+	}
+	// alice asks for no colour; dana does not.
+	alice := open("alice", 120, 40, ssh(s.people["alice"].keyFile, "-t", "-o", "SetEnv=NO_COLOR=1"))
+	dana := open("dana", 100, 30, ssh(s.people["dana"].keyFile, "-t"))
+	alice.waitFor("you are alice")
+	dana.waitFor("you are dana")
+
+	out, errs, code := command(s.people["chen"].keyFile, "incident", "declare", "--runbook", "lost-device", "--title", "'Stolen laptop'")
+	if code != 0 || !strings.Contains(out, "Declared INC-0001") {
+		t.Fatalf("a command over OpenSSH: exit %d\n%s%s", code, out, errs)
+	}
+	// Both apps show it without anyone pressing a key.
+	alice.waitFor("Stolen laptop")
+	dana.waitFor("Stolen laptop")
+	if _, errs, code := command(s.people["chen"].keyFile, "incident", "show", "INC-0099"); code != 1 || !strings.Contains(errs, "irtui:") {
+		t.Fatalf("a failing command's exit status: %d %q", code, errs)
+	}
+	eve := filepath.Join(s.dir, "eve_key")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", eve).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	if _, errs, code := command(eve, "incident", "list"); code != 255 || !strings.Contains(errs, "Permission denied (publickey)") {
+		t.Fatalf("an unknown key: exit %d, %q", code, errs)
+	}
+
+	// dana watches the timeline while alice adds a note.
+	dana.keys("Enter")
+	dana.waitFor("INC-0001 · Stolen laptop")
+	dana.keys("4")
+	alice.keys("Enter")
+	alice.waitFor("INC-0001 · Stolen laptop")
+	alice.keys("N")
+	alice.waitFor("Add a note")
+	alice.text("Remote wipe sent")
+	alice.keys("Enter")
+	dana.waitFor("Remote wipe sent")
+
+	// Colours are per session: NO_COLOR reached alice's app only.
+	colour := func(ts *tmuxSession) bool {
+		screen := ts.tmux("capture-pane", "-e", "-p", "-t", ts.name)
+		return strings.Contains(screen, "\x1b[38;") || strings.Contains(screen, "\x1b[48;")
+	}
+	if colour(alice) || !colour(dana) {
+		t.Fatalf("colours: alice (NO_COLOR) %v, dana %v", colour(alice), colour(dana))
+	}
+
+	// dana's window grows; the app follows.
+	header := func() int {
+		first, _, _ := strings.Cut(dana.screen(), "\n")
+		return len([]rune(strings.TrimRight(first, " ")))
+	}
+	if w := header(); w > 100 {
+		t.Fatalf("the header is %d wide in a 100-column window", w)
+	}
+	dana.tmux("resize-window", "-t", dana.name, "-x", "150", "-y", "35")
+	deadline := time.Now().Add(10 * time.Second)
+	for header() <= 100 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if w := header(); w <= 100 {
+		t.Fatalf("after the resize the header is %d wide:\n%s", w, dana.screen())
+	}
+
+	// The server stops: both people are told, their ssh exits 0.
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range []*tmuxSession{alice, dana} {
+		ts.waitFor("SSH-EXIT=0")
+		ts.waitFor("irtui serve is shutting down")
+	}
+	st := s.store()
+	tl, err := st.Timeline(context.Background(), "INC-0001", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var note store.TimelineEntry // the delivery worker may have recorded sends after it
+	for _, e := range tl {
+		if strings.Contains(e.Summary, "Remote wipe sent") {
+			note = e
+		}
+	}
+	if note.Actor != "alice" || !strings.HasPrefix(note.Auth, "ssh:"+s.people["alice"].fp) {
+		t.Fatalf("alice's note: %+v", note)
 	}
 }
 

@@ -26,7 +26,7 @@ func teamDirectory(osUser string) string {
 func noTrust(t *testing.T) (*cli, string) {
 	t.Helper()
 	c := newCLI(t)
-	c.config = ""
+	c.config = c.write("org.yaml", orgConfig) // no local trust mode
 	osUser := identity.OSUserName()
 	c.withDirectory()
 	c.installer("directory", "import", c.write("team.yaml", teamDirectory(osUser)))
@@ -114,7 +114,8 @@ func TestCLIAsIsRefusedOnARealIncidentOutsideTrustMode(t *testing.T) {
 	if !strings.HasPrefix(run, "DR-") {
 		t.Fatalf("drill run printed %q", out)
 	}
-	out = c.ok("incident", "list", "--json")
+	// The drill's incident was closed with its run.
+	out = c.ok("incident", "list", "--all", "--json")
 	var drills []store.Incident
 	if err := json.Unmarshal([]byte(out), &drills); err != nil || len(drills) != 1 || !drills[0].Drill {
 		t.Fatalf("alice's list: %v\n%s", err, out)

@@ -33,11 +33,11 @@ func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) erro
 	if err != nil {
 		return err
 	}
-	svc, err := g.service(cmd, cfg)
+	svc, closeDB, err := g.open(cmd, cfg)
 	if err != nil {
 		return err
 	}
-	defer g.closeStore(cmd, cfg, svc.Store)
+	defer closeDB()
 	actor, err := g.identify(cmd.Context(), svc.Store, cfg)
 	if err != nil {
 		return err
@@ -68,7 +68,9 @@ func newIncidentCmd(g *globals) *cobra.Command {
 				return done(c, s.svc.AddNote(c.Context(), s.actor, a[0], a[1]), "Note added to %s.", a[0])
 			}),
 	)
-	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g), newReopenCmd(g))
+	cmd.AddCommand(newStepCmd(g), newSeverityCmd(g), newSubmittedCmd(g), newAnchorCmd(g), newRiskCmd(g), newCloseCmd(g),
+		newReopenCmd(g), newReassessCmd(g))
+	cmd.AddCommand(newLinkCmds(g)...)
 	return cmd
 }
 
@@ -97,7 +99,7 @@ func newDeclareCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				answers, err := readAnswers(c.Context(), rb, answersPath)
+				answers, err := readAnswers(c, rb, answersPath)
 				if err != nil {
 					return err
 				}
@@ -148,6 +150,7 @@ func newDeclareCmd(g *globals) *cobra.Command {
 	f.StringVar(&rbID, "runbook", "", "runbook id")
 	f.StringVar(&title, "title", "", "a short, factual title")
 	f.StringVar(&answersPath, "answers", "", "answers file (YAML or JSON); - for standard input")
+	readsFile(f, "answers")
 	f.StringSliceVar(&customers, "customer", nil, "affected customer id from the directory (repeatable)")
 	f.StringVar(&awareAt, "aware-at", "", "when you became aware (RFC 3339 or YYYY-MM-DD HH:MM; default now)")
 	f.BoolVar(&asEvent, "event", false, "record an assessed event that is not an incident (needs --reason)")
@@ -160,26 +163,34 @@ func newDeclareCmd(g *globals) *cobra.Command {
 }
 
 func newListCmd(g *globals) *cobra.Command {
-	var all, closed, asJSON bool
+	var all, closed, drills, asJSON bool
 	var limit int
 	var after string
 	cmd := &cobra.Command{
-		Use:   "list [--closed|--all] [--limit N] [--after ID]",
-		Short: "List open incidents (--closed, --all), newest first, with the next deadline",
-		Long: `List incidents, newest first, a page at a time: --limit says how many (50 unless set),
-and --after ID lists the ones older than ID, so the next page of a list is the same
-command with --after the last ID shown (the text output ends with that command).`,
+		Use:   "list [--closed|--all] [--drills] [--limit N] [--after ID]",
+		Short: "List open incidents (--closed, --all), newest first, with the next deadline; drill incidents with --drills",
+		Long: `List incidents, newest first, a page at a time, with the next deadline of each open one:
+--limit says how many (50 unless set), and --after ID lists the ones older than ID, so the
+next page of a list is the same command with --after the last ID shown (the text output
+ends with that command).
+
+Drill incidents (table-top exercises) are kept apart from real work: they are listed only
+with --drills, which lists them alone, with their deadlines on their drill's clock. Someone
+acting under a claim (--as) outside local trust mode sees drill incidents only.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if limit < 1 {
 				return fmt.Errorf("--limit %d: give a number of incidents, 1 or more", limit)
 			}
-			f := store.ListFilter{Status: store.StatusOpen, Limit: limit}
+			f := store.ListFilter{Status: store.StatusOpen, Limit: limit, Drill: store.DrillExclude}
 			switch {
 			case all:
 				f.Status = ""
 			case closed:
 				f.Status = store.StatusClosed
+			}
+			if drills {
+				f.Drill = store.DrillOnly
 			}
 			if after != "" {
 				n, ok := store.IncidentNumber(after)
@@ -209,11 +220,15 @@ command with --after the last ID shown (the text output ends with that command).
 					fmt.Fprintln(out, "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
 				}
-				now := s.svc.Clock.Now()
+				real := s.svc.Clock.Now()
 				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tDECLARED\tNEXT DEADLINE\tTITLE")
 				for _, in := range p.Incidents {
 					next := "—"
+					now := real
+					if dc := p.Summaries[in.ID].Drill; dc != nil {
+						now = dc.Now(real) // a drill's deadlines run on its clock
+					}
 					if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
 						if o, st, ok := incident.NextDeadline(incident.Obligations(in, p.Summaries[in.ID].Obligations, s.cfg.Policy), now); ok {
 							next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
@@ -222,6 +237,9 @@ command with --after the last ID shown (the text output ends with that command).
 					status := in.Status
 					if in.Kind == store.KindEvent {
 						status = "event"
+					}
+					if in.Drill {
+						status = "EXERCISE " + status
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, status, in.DeclaredAt.In(s.cfg.Policy.Location()).Format("2006-01-02 15:04"), next, safetext.Line(in.Title))
 				}
@@ -235,7 +253,7 @@ command with --after the last ID shown (the text output ends with that command).
 						fmt.Fprintf(out, ", older than %s", store.IncidentID(f.After))
 					}
 					if p.Older {
-						fmt.Fprintf(out, ". Next page: irtui incident list%s --after %s", listFlags(all, closed, limit), last)
+						fmt.Fprintf(out, ". Next page: irtui incident list%s --after %s", listFlags(all, closed, drills, limit), last)
 					}
 					fmt.Fprintln(out, ".")
 				}
@@ -245,6 +263,7 @@ command with --after the last ID shown (the text output ends with that command).
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "open and closed")
 	cmd.Flags().BoolVar(&closed, "closed", false, "closed only")
+	cmd.Flags().BoolVar(&drills, "drills", false, "drill incidents (table-top exercises) instead of real ones")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many, most recent first")
 	cmd.Flags().StringVar(&after, "after", "", "only incidents older than this one (the next page)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -253,20 +272,27 @@ command with --after the last ID shown (the text output ends with that command).
 
 // listWhat names a list's incidents: open, closed, or "open and closed".
 func listWhat(f store.ListFilter) string {
+	what := f.Status
 	if f.Status == "" {
-		return "open and closed"
+		what = "open and closed"
 	}
-	return f.Status
+	if f.Drill == store.DrillOnly {
+		what += " drill"
+	}
+	return what
 }
 
 // listFlags repeats the list's flags for the next page's command.
-func listFlags(all, closed bool, limit int) string {
+func listFlags(all, closed, drills bool, limit int) string {
 	s := ""
 	switch {
 	case all:
 		s += " --all"
 	case closed:
 		s += " --closed"
+	}
+	if drills {
+		s += " --drills"
 	}
 	if limit != 50 {
 		s += fmt.Sprintf(" --limit %d", limit)
@@ -304,7 +330,8 @@ func newShowCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				now := s.svc.Clock.Now()
+				// A drill incident's clocks are read on its drill's clock.
+				now := incident.DrillTime(d, s.svc.Clock.Now())
 				obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
 				if asJSON {
 					v := showView{Detail: d, Clocks: []clockView{}}
@@ -330,6 +357,13 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 			return "—"
 		}
 		return tm.In(loc).Format("2006-01-02 15:04 MST")
+	}
+	if in.Drill {
+		fmt.Fprint(w, "EXERCISE — a drill incident; nothing here happened for real.")
+		if d.Drill != nil {
+			fmt.Fprintf(w, " Drill %s (%s); its clocks run on the drill clock, now %s.", d.Drill.RunID, d.Drill.Status, t(now))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "%s %s  %s\n", in.ID, in.Severity, safetext.Line(in.Title))
 	fmt.Fprintf(w, "Status: %s (%s)   Runbook: %s v%s   Category: %s\n", in.Status, in.Kind, in.RunbookID, in.RunbookVersion, in.Category)
@@ -475,12 +509,17 @@ func newSubmittedCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
-				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				// Without --at, the service records it now on the incident's
+				// clock: a drill's own, for a drill incident.
+				when, err := parseTime(at, time.Time{}, s.cfg.Policy.Location())
 				if err != nil {
 					return err
 				}
 				if !deadline.IsObligationID(a[1]) || a[1] == deadline.NoObligation {
 					return fmt.Errorf("unknown obligation %q; known: %s", a[1], strings.Join(deadline.RuleIDs(), ", "))
+				}
+				if when.IsZero() {
+					return done(c, s.svc.RecordSubmission(c.Context(), s.actor, a[0], a[1], when), "Recorded %s as submitted now.", a[1])
 				}
 				return done(c, s.svc.RecordSubmission(c.Context(), s.actor, a[0], a[1], when), "Recorded %s as submitted at %s.", a[1], deadline.Format(when.In(s.cfg.Policy.Location())))
 			})
@@ -510,15 +549,20 @@ func newAnchorCmd(g *globals) *cobra.Command {
 				if !ok {
 					return fmt.Errorf("unknown anchor %q; known: %s", a[1], strings.Join(deadline.AnchorNames(), ", "))
 				}
-				when, err := parseTime(at, s.svc.Clock.Now(), s.cfg.Policy.Location())
+				// Without --at, now on the incident's clock (a drill's own).
+				when, err := parseTime(at, time.Time{}, s.cfg.Policy.Location())
 				if err != nil {
 					return err
 				}
 				if err := s.svc.RecordAnchor(c.Context(), s.actor, a[0], kind.Name, when, note); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
-				if deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
+				if when.IsZero() {
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s now.\n", kind.Name, a[0])
+				} else {
+					fmt.Fprintf(c.OutOrStdout(), "Recorded %s of %s at %s.\n", kind.Name, a[0], deadline.Format(when.In(s.cfg.Policy.Location())))
+				}
+				if !when.IsZero() && deadline.Ambiguous(when.In(s.cfg.Policy.Location())) && !strings.ContainsAny(at, "Z+") {
 					fmt.Fprintf(c.OutOrStdout(), "That time occurs twice on that night (the clocks went back): the earlier one is recorded.\n")
 				}
 				if rules := deadline.RulesUsing(kind.Event); len(rules) > 0 {
@@ -558,7 +602,7 @@ func newCloseCmd(g *globals) *cobra.Command {
 	var override string
 	cmd := &cobra.Command{
 		Use:   "close ID [--override REASON]",
-		Short: "Close an incident (refused while required steps are open, unless overridden with a reason)",
+		Short: "Close an incident (refused while required steps, running clocks or unsent notices are open, unless overridden with a reason)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
@@ -566,7 +610,7 @@ func newCloseCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&override, "override", "", "close although required steps are open, for this reason")
+	cmd.Flags().StringVar(&override, "override", "", "close although required steps, clocks or notices are open, for this reason")
 	return cmd
 }
 
@@ -617,6 +661,7 @@ func newExportCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "md", "md or json")
 	cmd.Flags().StringVar(&customer, "customer", "", "only this customer's data")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (created 0600) instead of standard output")
+	writesFile(cmd.Flags(), "output")
 	return cmd
 }
 
@@ -625,16 +670,20 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	imp := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Add or update people (OS users, SSH keys, permissions) and customers from a YAML file (all or nothing; administrators only)",
+		Short: "Add or update people (OS users, SSH keys, permissions) and customers from a YAML file, or - for standard input (all or nothing; administrators only)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
-			d, err := readDirectory(c.Context(), a[0])
+			d, err := readDirectory(c, a[0])
 			if err != nil {
 				return err
 			}
 			return g.withSession(c, func(s session) error {
 				r, err := s.dir.Import(c.Context(), s.actor, d)
-				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, a[0])
+				from := a[0]
+				if from == "-" {
+					from = "standard input"
+				}
+				return done(c, err, "Imported %d people and %d customers from %s.", r.People, r.Customers, from)
 			})
 		},
 	}
@@ -668,6 +717,7 @@ func newDirectoryCmd(g *globals) *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	annotate(imp, sshFileArgs)
 	cmd.AddCommand(imp, list)
 	return cmd
 }

@@ -71,7 +71,7 @@ func TestCLINotifySendMailsCustomers(t *testing.T) {
 	cfg := filepath.Join(c.dir, "irtui.yaml")
 	pwFile := filepath.Join(c.dir, "smtp-password")
 	// Local trust mode as in newNotifyCLI's configuration, which this one replaces.
-	if err := os.WriteFile(cfg, []byte("org:\n  name: Example B.V.\n  contact: security@example.com\n"+
+	if err := os.WriteFile(cfg, []byte("org:\n  name: Example B.V.\n  contact: security@example.com\n  dpo_contact: dpo@example.com\n"+
 		"  mail_from: notices@example.com\n  reply_to: dpo@example.com\nidentity:\n  local_trust: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

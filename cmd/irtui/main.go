@@ -12,6 +12,7 @@ import (
 
 	"charm.land/fang/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/spf13/cobra"
 )
 
 func main() {
@@ -29,14 +30,20 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 const exitInterrupted = 130
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd()
+	return execute(ctx, newRootCmd(&globals{}), args, stdin, stdout, stderr,
+		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM))
+}
+
+// execute runs the command tree root on args and returns the exit status.
+// Errors go to stderr as "irtui: ...".
+func execute(ctx context.Context, root *cobra.Command, args []string, stdin io.Reader, stdout, stderr io.Writer,
+	opts ...fang.Option) int {
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := fang.Execute(ctx, root,
+	err := fang.Execute(ctx, root, append([]fang.Option{
 		fang.WithVersion(version),
-		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
 		fang.WithErrorHandler(func(w io.Writer, styles fang.Styles, err error) {
 			var code exitCode
 			if errors.As(err, &code) {
@@ -46,7 +53,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				w = cw.Forward
 			}
 			fmt.Fprintf(w, "irtui: %v\n", err)
-		}))
+		})}, opts...)...)
 	if err == nil {
 		return 0
 	}

@@ -196,7 +196,23 @@ func newNotifyListCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(c.OutOrStdout(), "No notifications.")
 					return nil
 				}
-				printNoticeList(c.OutOrStdout(), list, s.svc.Clock.Now())
+				// How long a drill's notice has waited is on its drill's clock.
+				real, clocks := s.svc.Clock.Now(), map[string]time.Time{}
+				now := func(v notify.View) time.Time {
+					if !v.Drill {
+						return real
+					}
+					if t, ok := clocks[v.IncidentID]; ok {
+						return t
+					}
+					t := real
+					if dc, ok, err := s.svc.Store.DrillClockOf(c.Context(), v.IncidentID); err == nil && ok {
+						t = dc.Now(real)
+					}
+					clocks[v.IncidentID] = t
+					return t
+				}
+				printNoticeList(c.OutOrStdout(), list, now)
 				return nil
 			})
 		},
@@ -209,7 +225,7 @@ func newNotifyListCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printNoticeList(w io.Writer, list []notify.View, now time.Time) {
+func printNoticeList(w io.Writer, list []notify.View, now func(notify.View) time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tINCIDENT\tSTATUS\tAUDIENCE\tTO\tTIME\tSUBJECT")
 	for _, v := range list {
@@ -220,7 +236,7 @@ func printNoticeList(w io.Writer, list []notify.View, now time.Time) {
 		if v.Status == store.NoticeDraft && len(v.Missing) > 0 {
 			status += fmt.Sprintf(" (%d to fill)", len(v.Missing))
 		}
-		when := "waiting " + roundDur(now.Sub(v.TriggeredAt))
+		when := "waiting " + roundDur(now(v).Sub(v.TriggeredAt))
 		switch {
 		case v.Delivered:
 			when = "in " + roundDur(v.Latency())

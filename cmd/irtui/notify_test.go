@@ -28,7 +28,7 @@ func newNotifyCLI(t *testing.T) *notifyCLI {
 	// Local trust mode: the people of these tests share the OS account
 	// that runs them and name themselves with IRTUI_USER.
 	trust := filepath.Join(dir, "trust.yaml")
-	if err := os.WriteFile(trust, []byte("identity:\n  local_trust: true\n"), 0o600); err != nil {
+	if err := os.WriteFile(trust, []byte(orgConfig+"identity:\n  local_trust: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c.env = []string{"IRTUI_DB=" + filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off", "NO_COLOR=1",

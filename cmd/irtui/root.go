@@ -19,16 +19,20 @@ type globals struct {
 	runbooks []string
 	config   string
 	as       string
+	theme    string
 	init     bool
 	lib      *runbook.Library
 	// authenticated, when set, is who runs the command, already
 	// authenticated: irtui serve sets it to the SSH key's owner for a
 	// command run over SSH. Nil: the local OS user (see identify).
 	authenticated *identity.Actor
+	// remote, when set, is the server a command runs in over SSH: its
+	// database, configuration and runbooks (see remote.go).
+	remote *remote
 }
 
-func newRootCmd() *cobra.Command {
-	g := &globals{}
+// newRootCmd builds the command tree on g, the flags every command shares.
+func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "irtui",
 		Short: "Security incident response in the terminal",
@@ -49,13 +53,23 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.config, "config", "", "configuration file (env IRTUI_CONFIG)")
 	pf.StringVar(&g.as, "as", "", "act as this person from the directory: on drills, or everywhere in local trust mode; "+
 		"recorded with your OS user (env IRTUI_USER; default: you, by your OS user)")
+	root.Flags().StringVar(&g.theme, "theme", "", "the app's colours: light, dark or auto (default: ui.theme in the configuration, else the terminal's)")
 	pf.BoolVar(&g.init, "init", false, "create the database if it does not exist (a missing --db file is otherwise an error)")
-	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g))
+	for _, name := range []string{"db", "runbooks", "config", "init"} {
+		annotateFlag(pf, name, sshServerSetting)
+	}
+	root.AddCommand(newRunbooksCmd(g), newClassifyCmd(g), newIncidentCmd(g), newDirectoryCmd(g), newAuditCmd(g), newNotifyCmd(g), newDrillCmd(g),
+		newServeCmd(g))
 	return root
 }
 
 // resolve applies environment variables to flags that were not given.
+// Over SSH the server's settings hold instead, and what a remote command
+// may not do is refused (see checkRemote).
 func (g *globals) resolve(cmd *cobra.Command) error {
+	if g.remote != nil {
+		return g.checkRemote(cmd)
+	}
 	flags := cmd.Flags()
 	if !flags.Changed("db") {
 		g.db = os.Getenv("IRTUI_DB")

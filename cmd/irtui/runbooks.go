@@ -72,6 +72,7 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	annotate(lint, sshPathArgs)
 	cmd.AddCommand(list, show, lint)
 	return cmd
 }

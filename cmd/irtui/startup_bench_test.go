@@ -133,8 +133,6 @@ func measure(b *testing.B, name string, f func() procRun) (wall, cpu float64) {
 	return wall, cpu
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
 // floorRuns runs the floor binary 5 times and reports its mean wall and
 // CPU time.
 func reportFloor(b *testing.B, floor string, env []string, args ...string) {

@@ -118,7 +118,23 @@ func (g *globals) service(cmd *cobra.Command, cfg config.Config) (*incident.Serv
 	if err != nil {
 		return nil, err
 	}
-	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg)}, nil
+	policy := cfg.Policy
+	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg), Policy: &policy}, nil
+}
+
+// open is service for one command: the database it opens, and a function
+// that closes it (with a checkpoint of what the command wrote). Over SSH
+// it is the server's, which stays open, and the server writes the
+// checkpoints: on its schedule and when it stops.
+func (g *globals) open(cmd *cobra.Command, cfg config.Config) (*incident.Service, func(), error) {
+	if g.remote != nil {
+		return g.remote.svc, func() {}, nil
+	}
+	svc, err := g.service(cmd, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, func() { g.closeStore(cmd, cfg, svc.Store) }, nil
 }
 
 // directory is the identity service on the database: who acts, and the

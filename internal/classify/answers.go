@@ -64,10 +64,15 @@ func Coerce(q runbook.Question, value any) (any, error) {
 		}
 	}
 	if q.Type == runbook.Number {
-		// YAML reads 1e3 as text; a number question takes it as a number.
+		// YAML reads 1e3 as text; a number question takes it as a number,
+		// and an estimate as people write it: "12,000", "12k", "~12000".
 		if s, ok := value.(string); ok {
 			if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 				value = f
+			} else if f, err := ParseNumber(s); err == nil {
+				value = f
+			} else {
+				return nil, err
 			}
 		}
 	}

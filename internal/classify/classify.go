@@ -269,7 +269,7 @@ func Classify(rb *runbook.Runbook, answers Answers, policy deadline.Policy, ev E
 		if because == "" {
 			because = "computed from the answers"
 		}
-		v.Rationale = append(v.Rationale, reason("fact:"+r.Fact, fmt.Sprintf("%s = %v: %s", r.Fact, f, because), r.Value, r.Uses()))
+		v.Rationale = append(v.Rationale, reason("fact:"+r.Fact, fmt.Sprintf("%s = %s: %s", r.Fact, FormatNumber(f), because), r.Value, r.Uses()))
 	}
 
 	// Steps and notifications see flags, facts and the verdict too.
@@ -412,7 +412,7 @@ func (v *Verdict) evaluateShared(rb *runbook.Runbook, env map[string]any, assume
 			}
 			env[r.Fact] = f
 			v.Facts[r.Fact] = f
-			out = append(out, reason("fact:"+r.Fact, fmt.Sprintf("%s = %v: %s", r.Fact, f, r.Because), r.Value, r.Uses()))
+			out = append(out, reason("fact:"+r.Fact, fmt.Sprintf("%s = %s: %s", r.Fact, FormatNumber(f), r.Because), r.Value, r.Uses()))
 		}
 	}
 	return out, nil
@@ -456,7 +456,7 @@ func show(v any) string {
 		}
 		return x
 	case float64:
-		return fmt.Sprintf("%g", x)
+		return FormatNumber(x)
 	}
 	return fmt.Sprint(v)
 }

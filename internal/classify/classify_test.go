@@ -204,7 +204,7 @@ func TestParseAnswersErrors(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"unknown question", "personal_data: yes\nexposur: disclosed\n", `answers.yaml:2:1: unknown question "exposur" in runbook personal-data-breach`},
 		{"value outside the choices", "exposure: leaked\n", `answers.yaml:1:1: question "exposure": expected one of none, unavailable, altered, disclosed, published, got "leaked"`},
-		{"wrong type for a number", "records: many\n", `answers.yaml:1:1: question "records": expected a number, got "many"`},
+		{"wrong type for a number", "records: many\n", `answers.yaml:1:1: question "records": "many" is not a number: write it as 12000, 12,000 or 12k`},
 		{"wrong type for yes/no", "encrypted: 3\n", `answers.yaml:1:1: question "encrypted": expected true or false, got 3`},
 		{"multi value outside the choices", "data_categories: [contact, dna]\n", `answers.yaml:1:1: question "data_categories": "dna" is not one of`},
 		{"number below its minimum", "records: -5\n", `answers.yaml:1:1: question "records": -5 is below the minimum 0`},

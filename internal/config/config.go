@@ -20,8 +20,20 @@ type Config struct {
 	Policy   deadline.Policy `yaml:"policy" json:"policy"`
 	Slack    Slack           `yaml:"slack" json:"slack"`
 	Identity Identity        `yaml:"identity" json:"identity"`
+	UI       UI              `yaml:"ui" json:"ui"`
 	Audit    Audit           `yaml:"audit" json:"audit"`
 }
+
+// UI holds the app's display settings.
+type UI struct {
+	// Theme is "light", "dark", or "" (auto: the terminal's COLORFGBG,
+	// else its answer to the background colour query). --theme overrides
+	// it.
+	Theme string `yaml:"theme" json:"theme,omitempty"`
+}
+
+// Themes are the values of ui.theme and --theme.
+var Themes = []string{"auto", "light", "dark"}
 
 // Identity says how irtui tells who acts (docs/identity.md).
 type Identity struct {
@@ -160,6 +172,9 @@ func Load(path string) (Config, error) {
 		if a, err := mail.ParseAddress(f.v); err != nil || a.Name != "" || a.Address != strings.TrimSpace(f.v) {
 			return c, fmt.Errorf("%s: %s %q is not a bare mail address (name@example.com)", path, f.key, f.v)
 		}
+	}
+	if t := c.UI.Theme; t != "" && !contains(Themes, t) {
+		return c, fmt.Errorf("%s: ui.theme %q: use light, dark or auto", path, t)
 	}
 	for i, r := range c.Slack.Routes {
 		if r.Channel == "" {

@@ -44,17 +44,26 @@ type Declaration struct {
 	Customers     []string  // ids of affected customers, from the directory
 	AwareAt       time.Time // when the organisation became aware; zero: now
 	Drill         bool
-	Roles         []string // the runbook's role ids; empty accepts any role
-	Steps         []StepRef
+	// DrillRun, for a drill incident declared in a drill run, is the run:
+	// the declaration is stamped on its clock and the incident becomes
+	// its incident (of DrillModule, for a scenario's module with its own
+	// incident) in the same transaction.
+	DrillRun    string
+	DrillModule string
+	Roles       []string // the runbook's role ids; empty accepts any role
+	Steps       []StepRef
 }
 
 // Declare records a new incident, or a dismissed event, with its
 // checklist and affected customers. Timeline: "declared" (or "dismissed"
 // for an event) and "classified" with the rationale.
 func (s *Service) Declare(ctx context.Context, actor identity.Actor, d Declaration) (Incident, error) {
-	o := &op{actor: actor, action: "declare", drill: d.Drill}
+	o := &op{actor: actor, action: "declare", drill: d.Drill || d.DrillRun != "", drillRun: d.DrillRun}
 	var in Incident
 	err := s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		if d.DrillRun != "" {
+			d.Drill = true
+		}
 		if err := checkDeclaration(&d, now); err != nil {
 			return err
 		}
@@ -105,6 +114,15 @@ func (s *Service) Declare(ctx context.Context, actor identity.Actor, d Declarati
 		if _, err := appendEntry(ctx, tx, now, actor, in.ID, "classified", classifiedSummary(in),
 			classifiedData(in, "")); err != nil {
 			return err
+		}
+		if d.DrillRun != "" {
+			err := tx.AttachDrillIncident(ctx, d.DrillRun, d.DrillModule, in.ID, now, actor.ID())
+			if errors.Is(err, store.ErrConflict) {
+				return invalidState("%v", err)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		// Named only now: a declaration that fails part-way leaves no
 		// incident for its refusal to point at.
@@ -694,39 +712,29 @@ func obligationState(events []store.ObligationEvent, obligationID string) (submi
 	return submitted, paused
 }
 
-// Close closes an incident. While required steps are open it is refused,
-// unless overrideReason says why it should close anyway. Timeline:
-// "closed".
+// Close closes an incident. While anything is left open — required steps,
+// regulatory or contractual clocks still running, notices nobody received
+// (OpenEnds) — it is refused, naming each, unless overrideReason says why
+// it should close anyway; closing over them is for the incident's
+// commander or someone with the override permission. Timeline: "closed".
 func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideReason string) error {
 	o := &op{actor: actor, action: "close", incident: id}
 	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
-		in, err := loadIncident(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if in.Kind == store.KindEvent {
-			return invalidState("%s is an event that was dismissed as not an incident; there is nothing to close", id)
-		}
-		if in.Status == store.StatusClosed {
-			return invalidState("%s is already closed (at %s)", id, in.ClosedAt.Format(time.RFC3339))
-		}
-		steps, err := tx.Steps(ctx, id)
+		in, ends, err := s.openEnds(ctx, tx, id, now)
 		if err != nil {
 			return err
 		}
 		var open []string
-		for _, st := range steps {
-			if st.Required && st.Status == store.StepOpen {
-				open = append(open, st.ID)
-			}
+		for _, st := range ends.Steps {
+			open = append(open, st.ID)
 		}
 		overrideReason = strings.TrimSpace(overrideReason)
-		if len(open) > 0 && overrideReason == "" {
-			return refused("cannot close %s: %d required step(s) are still open: %s; "+
-				"finish or skip them, or give a reason to close anyway", id, len(open), strings.Join(open, ", "))
+		if !ends.Empty() && overrideReason == "" {
+			return refused("cannot close %s: %s; finish them, or give a reason to close over them", id,
+				strings.Join(ends.Lines(now), "; "))
 		}
-		if len(open) > 0 {
-			if err := requireOverride(ctx, tx, o.who, in, "close it with required steps open"); err != nil {
+		if !ends.Empty() {
+			if err := requireOverride(ctx, tx, o.who, in, "close it over what is still open"); err != nil {
 				return err
 			}
 		}
@@ -735,14 +743,73 @@ func (s *Service) Close(ctx context.Context, actor identity.Actor, id, overrideR
 			return err
 		}
 		summary := "Closed"
-		data := map[string]any{"open_required_steps": nonNil(open)}
-		if len(open) > 0 {
-			summary = fmt.Sprintf("Closed with %d required step(s) open: %s", len(open), overrideReason)
+		var clocks []string
+		for _, ob := range ends.Clocks {
+			clocks = append(clocks, ob.Rule.ID)
+		}
+		var unsent []int64
+		for _, n := range ends.Notices {
+			unsent = append(unsent, n.ID)
+		}
+		data := map[string]any{"open_required_steps": nonNil(open), "running_clocks": nonNil(clocks), "unsent_notices": unsent}
+		if unsent == nil {
+			data["unsent_notices"] = []int64{}
+		}
+		if !ends.Empty() {
+			summary = fmt.Sprintf("Closed over %s: %s", strings.Join(ends.Lines(now), "; "), overrideReason)
 			data["override_reason"] = overrideReason
 			o.detail = "override: " + overrideReason
 		}
 		o.emit(Event{Kind: EventClosed})
 		_, err = appendEntry(ctx, tx, now, actor, id, "closed", summary, data)
+		return err
+	})
+}
+
+// openRequiredSteps lists the incident's required steps still open.
+func openRequiredSteps(ctx context.Context, tx *store.Tx, id string) ([]string, error) {
+	steps, err := tx.Steps(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var open []string
+	for _, st := range steps {
+		if st.Required && st.Status == store.StepOpen {
+			open = append(open, st.ID)
+		}
+	}
+	return open, nil
+}
+
+// EndDrill closes a drill incident because its run has ended (finished
+// or abandoned): why says so ("drill DR-0001 finished"). Required steps
+// left open stay open, for the report, and no notification fires. An
+// incident closed already is left as it is. Timeline: "closed", with
+// drill_end set, which scoring does not count as the team's close.
+func (s *Service) EndDrill(ctx context.Context, actor identity.Actor, id, why string) error {
+	o := &op{actor: actor, action: "close", incident: id, drillEnd: true}
+	return s.change(ctx, o, func(tx *store.Tx, now time.Time) error {
+		in, err := loadIncident(ctx, tx, id)
+		switch {
+		case err != nil:
+			return err
+		case !in.Drill:
+			return refused("%s is not a drill incident: only a drill's own incident is closed with its run", id)
+		case in.Kind == store.KindEvent || in.Status == store.StatusClosed:
+			o.detail = "already closed: " + why
+			return nil
+		}
+		open, err := openRequiredSteps(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		in.Status, in.ClosedAt, in.UpdatedAt = store.StatusClosed, now, now
+		if err := tx.UpdateIncident(ctx, &in); err != nil {
+			return err
+		}
+		o.detail = why
+		_, err = appendEntry(ctx, tx, now, actor, id, "closed", "Closed: "+why,
+			map[string]any{"drill_end": why, "open_required_steps": nonNil(open)})
 		return err
 	})
 }

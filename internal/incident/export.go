@@ -20,8 +20,12 @@ import (
 type Export struct {
 	// Scope is "full", or "customer" when only one customer's view is
 	// included; Customer then names that customer.
-	Scope       string                  `json:"scope"`
-	Customer    string                  `json:"customer,omitempty"`
+	Scope    string `json:"scope"`
+	Customer string `json:"customer,omitempty"`
+	// Exercise marks the export of a drill incident (table-top drill),
+	// for anyone who reads it out of irtui; DrillRun names its run.
+	Exercise    string                  `json:"exercise,omitempty"`
+	DrillRun    string                  `json:"drill_run,omitempty"`
 	GeneratedAt time.Time               `json:"generated_at"`
 	GeneratedBy string                  `json:"generated_by"`
 	Incident    Incident                `json:"incident"`
@@ -49,6 +53,9 @@ type ExportEntry struct {
 	Redacted bool            `json:"redacted,omitempty"`
 	Hash     string          `json:"hash,omitempty"`
 }
+
+// ExerciseNote marks everything of a drill incident that leaves irtui.
+const ExerciseNote = "EXERCISE: a table-top drill; nothing here happened for real."
 
 // Redacted replaces another customer's name, id or contact in a customer
 // export or notice.
@@ -80,6 +87,12 @@ func (s *Service) Export(ctx context.Context, actor identity.Actor, id, customer
 		}
 		ex = Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor.ID(), Incident: d.Incident,
 			Customers: d.Customers, Roles: d.Roles, Steps: d.Steps, Obligations: d.Obligations}
+		if d.Incident.Drill {
+			ex.Exercise = ExerciseNote
+			if d.Drill != nil {
+				ex.DrillRun = d.Drill.RunID
+			}
+		}
 		if customerID == "" {
 			for _, e := range d.Timeline {
 				ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: e.Auth,

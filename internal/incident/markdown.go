@@ -27,7 +27,11 @@ func (ex Export) Markdown(loc *time.Location) string {
 		fmt.Fprintf(&b, "> Prepared for customer **%s**. It holds that customer's data only; other customers are left out or shown as %q.\n\n", line(ex.Customer), Redacted)
 	}
 	if in.Drill {
-		b.WriteString("> **EXERCISE** — this record belongs to a table-top drill.\n\n")
+		b.WriteString("> **EXERCISE** — this record belongs to a table-top drill")
+		if ex.DrillRun != "" {
+			b.WriteString(", " + ex.DrillRun + "; its times are on the drill clock")
+		}
+		b.WriteString(". Nothing here happened for real.\n\n")
 	}
 	cell := func(s string) string { return strings.ReplaceAll(line(s), "|", `\|`) }
 	b.WriteString("| | |\n|---|---|\n")

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -91,6 +92,16 @@ type Service struct {
 	// Notifier, if set, hears of every event a notification rule may fire
 	// on, inside the transaction that records it (a transactional outbox).
 	Notifier Notifier
+	// Policy is the regulatory policy the incident's clocks run under
+	// (re-assessment and closing name them); nil: deadline.DefaultPolicy.
+	Policy *deadline.Policy
+}
+
+func (s *Service) policy() deadline.Policy {
+	if s.Policy != nil {
+		return *s.Policy
+	}
+	return deadline.DefaultPolicy()
 }
 
 // Event kinds a Notifier hears of. They match the runbook's notification
@@ -116,8 +127,12 @@ type Event struct {
 	Flags    []string // EventFlagsSet: the flags newly set
 	Role     string   // EventRoleAssigned
 	Person   string   // EventRoleAssigned
-	Customer string   // EventCustomerLinked
+	Customer string   // EventCustomerLinked, EventCustomerUnlinked
 	From     string   // EventSeverityRaised: the severity before
+	// EventReassessed: the obligations that no longer apply; Flags then
+	// are the flags cleared. Reason: why (reassessed, unlinked).
+	Obligations []string
+	Reason      string
 }
 
 // Notifier is told of incident events inside the transaction that records
@@ -133,6 +148,8 @@ type op struct {
 	action   string // the audit action
 	incident string // set once known
 	drill    bool   // the action is on a drill, though incident is not set yet (a drill's declaration)
+	drillRun string // the drill run a declaration is for: its time is the run's clock
+	drillEnd bool   // the run itself ends its incident: allowed while the run is paused
 	setup    bool   // the installer may do it while setting the database up (identity.Scope.Setup)
 	detail   string // audit detail on success
 	events   []Event
@@ -146,10 +163,20 @@ func (o *op) emit(ev Event) { o.events = append(o.events, ev) }
 // change runs fn in one write transaction and appends the audit entry
 // when fn succeeds. When fn fails, nothing it wrote is kept, and the
 // refusal or failure is audited in a transaction of its own.
+//
+// fn gets the incident's time: the wall clock's for a real incident, the
+// drill clock's for a drill incident, read from its run inside the
+// transaction, so that every process stamps a drill alike. An action on a
+// drill incident whose run is paused or has ended is refused. Audit
+// entries keep the wall-clock time.
 func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now time.Time) error) error {
-	now := s.Clock.Now()
+	real := s.Clock.Now()
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := s.check(ctx, tx, o); err != nil {
+			return err
+		}
+		now, err := s.timeOf(ctx, tx, o, real)
+		if err != nil {
 			return err
 		}
 		if err := fn(tx, now); err != nil {
@@ -158,14 +185,72 @@ func (s *Service) change(ctx context.Context, o *op, fn func(tx *store.Tx, now t
 		if err := s.notify(ctx, tx, o, now); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: real, Actor: o.actor.ID(), Auth: o.actor.Auth(),
 			Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail})
 	})
 	if err != nil {
-		s.auditFailure(ctx, o, now, err)
+		s.auditFailure(ctx, o, real, err)
 		return err
 	}
 	return nil
+}
+
+// timeOf is the time an action on o's incident is stamped with: the
+// drill clock for a drill incident of a run (see DrillTime), otherwise the
+// wall-clock time real.
+func (s *Service) timeOf(ctx context.Context, tx *store.Tx, o *op, real time.Time) (time.Time, error) {
+	var (
+		c   store.DrillClock
+		ok  bool
+		err error
+	)
+	switch {
+	case o.drillRun != "":
+		c, err = tx.DrillRunClock(ctx, o.drillRun)
+		if errors.Is(err, store.ErrNotFound) {
+			return time.Time{}, notFound("drill run %s does not exist", o.drillRun)
+		}
+		ok = err == nil
+	case o.drill && o.incident != "":
+		c, ok, err = tx.DrillClockOf(ctx, o.incident)
+	}
+	if err != nil || !ok {
+		return real, err
+	}
+	if !o.drillEnd {
+		if err := DrillLive(c, o.incident); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return c.Now(real), nil
+}
+
+// DrillLive refuses an action on a drill incident whose run is paused or
+// has ended: while a drill is paused its clock stands still, and what
+// players did then would be scored at the wrong moment.
+func DrillLive(c store.DrillClock, incidentID string) error {
+	what := "its incident"
+	if incidentID != "" {
+		what = incidentID
+	}
+	switch {
+	case c.Status == store.DrillPaused:
+		return invalidState("drill %s is paused: nothing can be done on %s until the facilitator resumes it "+
+			"(`irtui drill resume %s`, or the app's drill screen)", c.RunID, what, c.RunID)
+	case c.Ended():
+		return invalidState("drill %s is %s: %s is its record and takes no more actions", c.RunID, c.Status, what)
+	}
+	return nil
+}
+
+// DrillTime is the time of an incident for someone reading it at the
+// wall-clock time real: the drill clock of a drill incident's run, which
+// its deadlines are read on, otherwise real.
+func DrillTime(d Detail, real time.Time) time.Time {
+	if d.Drill != nil {
+		return d.Drill.Now(real)
+	}
+	return real
 }
 
 // dirReader is what check reads the directory and the incident's drill
@@ -184,7 +269,7 @@ func (s *Service) check(ctx context.Context, r dirReader, o *op) error {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		scope.Drill = drill
+		scope.Drill, o.drill = drill, drill
 	}
 	who, err := identity.Check(ctx, r, o.actor, scope)
 	if err != nil {
@@ -370,7 +455,7 @@ func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFi
 // list checks and audits a list; read reads it (and what else the caller
 // shows with it), before the access is audited.
 func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFilter, read func(store.ListFilter) ([]Incident, error)) ([]Incident, error) {
-	if actor.Method == identity.Claim && !actor.Trusted && f.Drill == store.DrillAny {
+	if actor.Method == identity.Claim && !actor.Trusted {
 		f.Drill = store.DrillOnly
 	}
 	o := &op{actor: actor, action: "list", detail: describeFilter(f), drill: f.Drill == store.DrillOnly}
@@ -414,13 +499,15 @@ func (s *Service) ListPage(ctx context.Context, actor identity.Actor, f store.Li
 		if p.Page, err = s.Store.ListPage(ctx, f); err != nil {
 			return nil, err
 		}
-		var open []string
+		// Open incidents show their commander and next deadline; drill
+		// incidents show their age and deadlines on their drill's clock.
+		var ids []string
 		for _, in := range p.Incidents {
-			if in.Status == store.StatusOpen && in.Kind == store.KindIncident {
-				open = append(open, in.ID)
+			if (in.Status == store.StatusOpen && in.Kind == store.KindIncident) || in.Drill {
+				ids = append(ids, in.ID)
 			}
 		}
-		if p.Summaries, err = s.Store.Summaries(ctx, open); err != nil {
+		if p.Summaries, err = s.Store.Summaries(ctx, ids); err != nil {
 			return nil, err
 		}
 		p.Total = -1

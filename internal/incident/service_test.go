@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/irtui/irtui/internal/clock"
+	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -82,6 +83,20 @@ func (f *fixture) declare(t *testing.T) Incident {
 		t.Fatal(err)
 	}
 	return in
+}
+
+// meetClocks records the submission of every obligation whose clock is
+// running, as a team does before it closes an incident.
+func (f *fixture) meetClocks(t *testing.T, id string) {
+	t.Helper()
+	d := f.detail(t, id)
+	for _, o := range Obligations(d.Incident, d.Obligations, deadline.DefaultPolicy()) {
+		if st := o.At(f.clock.Now()).State; st != deadline.Met && st != deadline.Waiting {
+			if err := f.svc.RecordSubmission(context.Background(), as("alice"), id, o.Rule.ID, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 func (f *fixture) detail(t *testing.T, id string) Detail {
@@ -456,6 +471,7 @@ func TestStepsCompleteAndSkip(t *testing.T) {
 	f.refusedWithoutChange(t, in.ID, "step_complete", ErrNotFound, func() error {
 		return f.svc.CompleteStep(ctx, as("bob"), in.ID, "call-the-fbi", "")
 	}, `"call-the-fbi"`, in.ID)
+	f.meetClocks(t, in.ID)
 	if err := f.svc.Close(ctx, as("bob"), in.ID, ""); err != nil {
 		t.Fatal(err) // only the optional step is open
 	}
@@ -511,6 +527,7 @@ func TestCloseAndReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	f.meetClocks(t, in.ID)
 	if err := f.svc.Close(ctx, as("alice"), in.ID, ""); err != nil {
 		t.Fatalf("close with all required steps done: %v", err)
 	}
@@ -781,7 +798,7 @@ func TestChainsHoldAfterAFullResponse(t *testing.T) {
 		func() error { return f.svc.Acknowledge(ctx, as("alice"), in.ID, "incident_commander") },
 		func() error { return f.svc.CompleteStep(ctx, as("alice"), in.ID, "revoke-sessions", "") },
 		func() error { return f.svc.SkipStep(ctx, as("alice"), in.ID, "reset-mfa", "keys") },
-		func() error { return f.svc.Close(ctx, as("bob"), in.ID, "") },
+		func() error { f.meetClocks(t, in.ID); return f.svc.Close(ctx, as("bob"), in.ID, "") },
 		func() error { _, err := f.svc.Get(ctx, as("carol"), in.ID); return err },
 	}
 	for i, s := range steps {

@@ -44,6 +44,20 @@ type View struct {
 	// what a late notice must add.
 	Requires []string `json:"requires,omitempty"`
 	IfLate   string   `json:"if_late,omitempty"`
+	// Blocked lists, for a draft, what stops its approval besides empty
+	// required fields: placeholder text, organisation details that are
+	// not configured (where to set them).
+	Blocked []string `json:"blocked,omitempty"`
+}
+
+// view is NewView with what only the service knows: the configured
+// organisation the notice's template uses.
+func (s *Service) view(n store.Notification) View {
+	v := NewView(n)
+	if n.Status == store.NoticeDraft {
+		v.Blocked = append(OrgProblems(n.Template, s.Config.Org), Placeholders(n)...)
+	}
+	return v
 }
 
 // Latency is the time from the trigger to delivery; zero until sent.
@@ -160,7 +174,7 @@ func (s *Service) List(ctx context.Context, actor identity.Actor, f Filter) ([]V
 		}
 		out = make([]View, len(list))
 		for i, n := range list {
-			out[i] = NewView(n)
+			out[i] = s.view(n)
 		}
 		return nil
 	})
@@ -182,7 +196,7 @@ func (s *Service) Get(ctx context.Context, actor identity.Actor, id int64) (View
 		if err != nil {
 			return err
 		}
-		v = NewView(n)
+		v = s.view(n)
 		return nil
 	})
 	return v, err
@@ -262,52 +276,58 @@ func (s *Service) SetContent(ctx context.Context, actor identity.Actor, id int64
 	detail := fmt.Sprintf("notification #%d field %s", id, field)
 	var out store.Notification
 	err := s.change(ctx, actor, "notify_edit", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
-		n, err := load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if n.Status != store.NoticeDraft {
-			return invalidState("%s is %s: only a draft can be edited", label(&n), n.Status)
-		}
-		i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == field })
-		if i < 0 {
-			ids := make([]string, len(n.Fields))
-			for j, f := range n.Fields {
-				ids[j] = f.ID
-			}
-			if len(ids) == 0 {
-				return refused("%s has no content fields to fill in", label(&n))
-			}
-			return refused("%s has no field %q; its fields are %s", label(&n), field, strings.Join(ids, ", "))
-		}
-		if len(value) > maxContentText {
-			return refused("the text for %s is %d bytes; at most %d fit in a notice", field, len(value), maxContentText)
-		}
-		if err := s.rerender(ctx, tx, &n, func(n *store.Notification, redact func(string) string) {
-			if redact != nil {
-				value = redact(value)
-			}
-			n.Content[field] = value
-			n.ContentBy[field] = actor.ID()
-		}); err != nil {
-			return err
-		}
-		n.UpdatedAt = now
-		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
-			return cmpErr(err, invalidState("%s changed while it was being edited; try again", label(&n)))
-		}
-		summary := fmt.Sprintf("%s filled in %q of %s", actor, n.Fields[i].Label, label(&n))
-		if value == "" {
-			summary = fmt.Sprintf("%s cleared %q of %s", actor, n.Fields[i].Label, label(&n))
-		}
+		n, err := s.edit(ctx, tx, actor, id, field, value, now)
 		out = n
-		return entry(ctx, tx, &n, now, actor, "notification_edited", summary,
-			map[string]any{"field": field, "value": value})
+		return err
 	})
 	if err != nil {
 		return View{}, err
 	}
 	return NewView(out), nil
+}
+
+// edit fills in one field of a draft inside tx: SetContent's work.
+func (s *Service) edit(ctx context.Context, tx *store.Tx, actor identity.Actor, id int64, field, value string, now time.Time) (store.Notification, error) {
+	n, err := load(ctx, tx, id)
+	if err != nil {
+		return n, err
+	}
+	if n.Status != store.NoticeDraft {
+		return n, invalidState("%s is %s: only a draft can be edited", label(&n), stateOf(n))
+	}
+	i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == field })
+	if i < 0 {
+		ids := make([]string, len(n.Fields))
+		for j, f := range n.Fields {
+			ids[j] = f.ID
+		}
+		if len(ids) == 0 {
+			return n, refused("%s has no content fields to fill in", label(&n))
+		}
+		return n, refused("%s has no field %q; its fields are %s", label(&n), field, strings.Join(ids, ", "))
+	}
+	if len(value) > maxContentText {
+		return n, refused("the text for %s is %d bytes; at most %d fit in a notice", field, len(value), maxContentText)
+	}
+	if err := s.rerender(ctx, tx, &n, func(n *store.Notification, redact func(string) string) {
+		if redact != nil {
+			value = redact(value)
+		}
+		n.Content[field] = value
+		n.ContentBy[field] = actor.ID()
+	}); err != nil {
+		return n, err
+	}
+	n.UpdatedAt = now
+	if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
+		return n, cmpErr(err, invalidState("%s changed while it was being edited; try again", label(&n)))
+	}
+	summary := fmt.Sprintf("%s filled in %q of %s", actor, n.Fields[i].Label, label(&n))
+	if value == "" {
+		summary = fmt.Sprintf("%s cleared %q of %s", actor, n.Fields[i].Label, label(&n))
+	}
+	return n, entry(ctx, tx, &n, now, actor, "notification_edited", summary,
+		map[string]any{"field": field, "value": value})
 }
 
 func cmpErr(err, otherwise error) error {
@@ -370,61 +390,9 @@ func (s *Service) rerender(ctx context.Context, tx *store.Tx, n *store.Notificat
 func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) error {
 	detail := fmt.Sprintf("notification #%d", id)
 	return s.change(ctx, actor, "notify_approve", s.incidentOf(ctx, id), &detail, func(tx *store.Tx, now time.Time) error {
-		n, err := load(ctx, tx, id)
+		n, me, err := s.approvable(ctx, tx, actor, id, now)
 		if err != nil {
 			return err
-		}
-		if n.Status != store.NoticeDraft {
-			return invalidState("%s is %s: only a draft can be approved", label(&n), n.Status)
-		}
-		if m := missing(n); len(m) > 0 {
-			return refused("cannot approve %s: required content is empty: %s; fill it in with `irtui notify set %d FIELD TEXT`",
-				label(&n), strings.Join(m, "; "), n.ID)
-		}
-		if err := checkSize(n); err != nil {
-			return err
-		}
-		if r, ok := deadline.RuleByID(n.ObligationID); ok && r.IfLate != "" && !n.DueAt.IsZero() && now.After(n.DueAt) {
-			i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == DelayField })
-			if i >= 0 && strings.TrimSpace(n.Content[DelayField]) == "" {
-				return refused("cannot approve %s: it is late (due %s), and %s Fill in %q with `irtui notify set %d %s TEXT`",
-					label(&n), n.DueAt.UTC().Format(time.RFC3339), r.IfLate, n.Fields[i].Label, n.ID, DelayField)
-			}
-		}
-		who, err := check(ctx, tx, actor, n.IncidentID)
-		if err != nil {
-			return err
-		}
-		me := who.ID()
-		role := cmpOr(n.ApproverRole, DefaultApprover)
-		holder, err := tx.CurrentAssignment(ctx, n.IncidentID, role)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		legal := n.Audience == AudienceCustomers || n.Audience == AudienceRegulator
-		switch {
-		case err == nil && holder.PersonID == me:
-		case legal && who.Can(identity.Approve):
-		case errors.Is(err, store.ErrNotFound):
-			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("cannot approve %s: nobody holds %s on %s, and only "+
-				"its holder%s may approve; assign the role first", label(&n), role, n.IncidentID, approvers(legal))})
-		default:
-			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("only %s, who holds %s on %s%s, may approve %s (you are %s)",
-				holder.PersonID, role, n.IncidentID, approvers(legal), label(&n), actor)})
-		}
-		if n.DraftedBy == me {
-			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you drafted %s (your action triggered it), so "+
-				"someone else must approve it: hand %s over to another person for the approval", label(&n), role)})
-		}
-		var filled []string
-		for _, f := range n.Fields {
-			if n.ContentBy[f.ID] == me {
-				filled = append(filled, f.Label)
-			}
-		}
-		if len(filled) > 0 {
-			return incident.Denied(&identity.Denied{Msg: fmt.Sprintf("you filled in %s of %s, so someone else "+
-				"holding %s%s must approve it", strings.Join(filled, "; "), label(&n), role, approvers(legal))})
 		}
 		n.Status, n.ApprovedBy, n.ApprovedAt, n.UpdatedAt = store.NoticeApproved, me, now, now
 		if ok, err := tx.UpdateNotification(ctx, &n, store.NoticeDraft); err != nil || !ok {
@@ -441,6 +409,24 @@ func (s *Service) Approve(ctx context.Context, actor identity.Actor, id int64) e
 		return entry(ctx, tx, &n, now, actor, "notification_queued",
 			fmt.Sprintf("Queued %s to %s", label(&n), n.Recipient), nil)
 	})
+}
+
+// lateness refuses a late notice that does not say why it is late, when
+// its obligation asks for that (GDPR Art. 33(1)).
+func lateness(n store.Notification, now time.Time) error {
+	if r, ok := deadline.RuleByID(n.ObligationID); ok && r.IfLate != "" && !n.DueAt.IsZero() && now.After(n.DueAt) {
+		i := slices.IndexFunc(n.Fields, func(f store.NoticeField) bool { return f.ID == DelayField })
+		if i >= 0 && strings.TrimSpace(n.Content[DelayField]) == "" {
+			return refused("cannot approve %s: it is late (due %s), and %s Fill in %q with `irtui notify set %d %s TEXT`",
+				label(&n), n.DueAt.UTC().Format(time.RFC3339), r.IfLate, n.Fields[i].Label, n.ID, DelayField)
+		}
+	}
+	return nil
+}
+
+// deniedf is a refusal because of who asked.
+func deniedf(format string, args ...any) error {
+	return incident.Denied(&identity.Denied{Msg: fmt.Sprintf(format, args...)})
 }
 
 // approvers names who besides the role holder may approve a notice.

@@ -222,9 +222,15 @@ func (w *Worker) claim(ctx context.Context) (out []claimed, wait time.Duration, 
 }
 
 // record writes a status change's timeline entry and its audit entry.
+// A drill notice's entry is stamped on its drill's clock, where the
+// drill's incident keeps its time; the audit entry keeps the wall clock's.
 func (w *Worker) record(ctx context.Context, tx *store.Tx, n *store.Notification, now time.Time, kind, summary string,
 	extra map[string]any) error {
-	if err := entry(ctx, tx, n, now, w.Actor, kind, summary, extra); err != nil {
+	at, err := timeOf(ctx, tx, n.IncidentID, now, false)
+	if err != nil {
+		return err
+	}
+	if err := entry(ctx, tx, n, at, w.Actor, kind, summary, extra); err != nil {
 		return err
 	}
 	return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: w.Actor.ID(), Auth: w.Actor.Auth(), Action: "notify_send",
@@ -442,7 +448,12 @@ func (w *Worker) finishSent(ctx context.Context, tx *store.Tx, n *store.Notifica
 		}
 		return w.record(ctx, tx, n, now, "notification_part_sent", summary, extra)
 	}
-	n.Status, n.SentAt = store.NoticeSent, now
+	// A drill notice is sent at its drill's time, as its timeline says.
+	sentAt, err := timeOf(ctx, tx, n.IncidentID, now, false)
+	if err != nil {
+		return err
+	}
+	n.Status, n.SentAt = store.NoticeSent, sentAt
 	if ok, err := tx.UpdateNotification(ctx, n, from); err != nil || !ok {
 		return err
 	}

@@ -138,16 +138,23 @@ func (s *Service) change(ctx context.Context, actor identity.Actor, action, inci
 	return change(ctx, s.Store, s.Clock.Now(), actor, action, incidentID, detail, fn)
 }
 
-func change(ctx context.Context, st *store.Store, now time.Time, actor identity.Actor, action, incidentID string, detail *string,
+// change's fn gets the incident's time (timeOf): a drill incident's
+// notices are stamped on its drill clock, and changing them is refused
+// while the drill is paused or after it ended.
+func change(ctx context.Context, st *store.Store, real time.Time, actor identity.Actor, action, incidentID string, detail *string,
 	fn func(tx *store.Tx, now time.Time) error) error {
 	err := st.Update(ctx, func(tx *store.Tx) error {
 		if _, err := check(ctx, tx, actor, incidentID); err != nil {
 			return err
 		}
+		now, err := timeOf(ctx, tx, incidentID, real, true)
+		if err != nil {
+			return err
+		}
 		if err := fn(tx, now); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
+		return tx.AppendAudit(ctx, &store.AuditEntry{At: real, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
 			IncidentID: incidentID, Outcome: store.OutcomeOK, Detail: deref(detail)})
 	})
 	if err != nil {
@@ -155,10 +162,30 @@ func change(ctx context.Context, st *store.Store, now time.Time, actor identity.
 		if isRefusal(err) {
 			outcome = store.OutcomeRefused
 		}
-		identity.Record(ctx, st, now, actor, action, incidentID, outcome, err.Error())
+		identity.Record(ctx, st, real, actor, action, incidentID, outcome, err.Error())
 		return err
 	}
 	return nil
+}
+
+// timeOf is the time of incidentID at the wall-clock time real: the drill
+// clock of a drill incident's run, which its notices are stamped with
+// and its deadlines read on (live refuses a people's change while the
+// drill is paused or after it ended), otherwise real.
+func timeOf(ctx context.Context, tx *store.Tx, incidentID string, real time.Time, live bool) (time.Time, error) {
+	if incidentID == "" {
+		return real, nil
+	}
+	c, ok, err := tx.DrillClockOf(ctx, incidentID)
+	if err != nil || !ok {
+		return real, err
+	}
+	if live {
+		if err := incident.DrillLive(c, incidentID); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return c.Now(real), nil
 }
 
 func deref(s *string) string {

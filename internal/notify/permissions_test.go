@@ -81,6 +81,8 @@ func newMatrix(t *testing.T) *matrix {
 		t.Fatal(err)
 	}
 	l := library(t)
+	// A configured organisation: the matrix is about who may act.
+	f.cfg.Org = config.Org{Name: "Example Org", DPOContact: "dpo@example.org", Contact: "security@example.org"}
 	f.ns = &Service{Store: f.st, Clock: f.clock, Config: f.cfg, Runbook: l.Get}
 	f.svc = &incident.Service{Store: f.st, Clock: f.clock, Notifier: f.ns}
 

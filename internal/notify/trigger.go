@@ -62,8 +62,11 @@ func (s *Service) OnEvent(ctx context.Context, tx *store.Tx, ev incident.Event) 
 	if ev.At.IsZero() {
 		ev.At = s.Clock.Now()
 	}
-	if ev.Kind == incident.EventCustomerLinked {
+	switch ev.Kind {
+	case incident.EventCustomerLinked:
 		return s.extendToCustomer(ctx, tx, ev)
+	case incident.EventReassessed, incident.EventCustomerUnlinked:
+		return s.withdrawStale(ctx, tx, ev)
 	}
 	triggers := triggersOf(ev)
 	if len(triggers) == 0 {
@@ -127,7 +130,11 @@ type eventCtx struct {
 
 func (s *Service) newEventCtx(ctx context.Context, tx *store.Tx, in store.Incident, rb *runbook.Runbook,
 	actor identity.Actor, at time.Time) (*eventCtx, error) {
-	return s.newEventCtxAt(ctx, tx, in, rb, actor, at, s.Clock.Now())
+	now, err := timeOf(ctx, tx, in.ID, s.Clock.Now(), false)
+	if err != nil {
+		return nil, err
+	}
+	return s.newEventCtxAt(ctx, tx, in, rb, actor, at, now)
 }
 
 // newEventCtxAt is newEventCtx at a given now: an event is handled at its
@@ -488,8 +495,11 @@ func safeName(s string) string { return safetext.Line(s) }
 // marks, once per incident, rule and obligation. When several marks have
 // passed (the worker was not running), only the latest fires. It returns
 // how many notifications it wrote.
+//
+// A drill incident's deadlines are read on its drill clock, never the
+// wall clock's.
 func (s *Service) ScanDeadlines(ctx context.Context) (int, error) {
-	now := s.Clock.Now()
+	real := s.Clock.Now()
 	open, err := s.Store.ListIncidents(ctx, store.ListFilter{Status: store.StatusOpen, Kind: store.KindIncident,
 		Limit: 100000})
 	if err != nil {
@@ -497,6 +507,16 @@ func (s *Service) ScanDeadlines(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, in := range open {
+		now := real
+		if in.Drill {
+			c, ok, err := s.Store.DrillClockOf(ctx, in.ID)
+			if err != nil {
+				return total, err
+			}
+			if ok {
+				now = c.Now(real)
+			}
+		}
 		rb, ok := s.Runbook(in.RunbookID)
 		if !ok || !slices.ContainsFunc(rb.Notify, func(n runbook.Notification) bool {
 			return slices.Contains(deadlineTriggers, n.On)
@@ -556,7 +576,7 @@ func (s *Service) ScanDeadlines(ctx context.Context) (int, error) {
 			if !anyFired {
 				return nil
 			}
-			return tx.AppendAudit(ctx, &store.AuditEntry{At: now, Actor: SystemActor, Auth: identity.Irtui().Auth(), Action: "notify_deadline",
+			return tx.AppendAudit(ctx, &store.AuditEntry{At: real, Actor: SystemActor, Auth: identity.Irtui().Auth(), Action: "notify_deadline",
 				IncidentID: in.ID, Outcome: store.OutcomeOK,
 				Detail: fmt.Sprintf("%d notification(s) for deadline crossings", wrote)})
 		})

@@ -188,6 +188,11 @@ type ContentField struct {
 	Label    string `yaml:"label" json:"label"`
 	Help     string `yaml:"help,omitempty" json:"help,omitempty"`
 	Required bool   `yaml:"required,omitempty" json:"required,omitempty"`
+	// Suggest is a template (SuggestData) that prefills the field from the
+	// incident and its triage answers in the notice composer, in the
+	// template's own language; a person reads and edits it before it is
+	// saved.
+	Suggest string `yaml:"suggest,omitempty" json:"suggest,omitempty"`
 }
 
 // Template is a Go text/template pair rendered with TemplateData.

@@ -3,6 +3,7 @@ package runbook
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -65,7 +66,9 @@ func ParseTemplate(name, text string) (*template.Template, error) {
 }
 
 // Render executes a template text with data.
-func Render(name, text string, data TemplateData) (string, error) {
+func Render(name, text string, data TemplateData) (string, error) { return execute(name, text, data) }
+
+func execute(name, text string, data any) (string, error) {
 	t, err := ParseTemplate(name, text)
 	if err != nil {
 		return "", err
@@ -118,4 +121,73 @@ func cleanTemplateErr(err error) string {
 		s = s[i+2:]
 	}
 	return fmt.Sprint(s)
+}
+
+// SuggestData is what a content field's suggestion can see: the incident,
+// and every question's answer and every fact in words ("" while
+// unanswered): choice labels, numbers with thousands separators.
+type SuggestData struct {
+	Incident IncidentData
+	Answers  map[string]string
+	Facts    map[string]string
+}
+
+// RenderSuggestion renders a content field's suggestion.
+func RenderSuggestion(text string, data SuggestData) (string, error) {
+	return execute("suggest", text, data)
+}
+
+// sampleSuggestData has every question and fact of rb, for lint.
+func sampleSuggestData(rb *Runbook) SuggestData {
+	d := SuggestData{Incident: SampleData(Notification{}).Incident, Answers: map[string]string{}, Facts: map[string]string{}}
+	questions, facts := rb.SuggestNames()
+	for _, q := range questions {
+		d.Answers[q] = "sample " + q
+	}
+	for _, f := range facts {
+		d.Facts[f] = "1,000"
+	}
+	return d
+}
+
+// SuggestNames are the question ids and fact names a suggestion can use:
+// the runbook's own and those of the shared assessments it uses.
+func (r *Runbook) SuggestNames() (questions, facts []string) {
+	for _, q := range r.Questions {
+		questions = append(questions, q.ID)
+	}
+	for _, f := range r.Rules.Facts {
+		facts = append(facts, f.Fact)
+	}
+	for i := range r.Uses {
+		a := r.Uses[i].shared
+		if a == nil {
+			continue
+		}
+		for _, q := range a.Questions {
+			if !slices.Contains(questions, q.ID) {
+				questions = append(questions, q.ID)
+			}
+		}
+		for _, f := range a.Facts {
+			if !slices.Contains(facts, f.Fact) {
+				facts = append(facts, f.Fact)
+			}
+		}
+	}
+	return questions, facts
+}
+
+// checkSuggestion test-renders a suggestion, returning a short message for
+// the first problem, or "".
+func checkSuggestion(text string, rb *Runbook) string {
+	t, err := ParseTemplate("suggest", text)
+	if err != nil {
+		return "suggestion does not parse: " + cleanTemplateErr(err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, sampleSuggestData(rb)); err != nil {
+		return "suggestion uses something that does not exist: " + cleanTemplateErr(err)
+	}
+	return ""
 }

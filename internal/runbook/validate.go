@@ -512,6 +512,11 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 			}
 			fields[c.ID] = true
 			v.required(cat, "label", c.Label)
+			if c.Suggest != "" {
+				if msg := checkSuggestion(c.Suggest, rb); msg != "" {
+					v.addf(cat.with("suggest"), "%s", msg)
+				}
+			}
 		}
 		v.template(at.with("template"), n.Template, *n)
 		for _, lang := range sortedKeys(n.Translations) {

@@ -18,9 +18,12 @@ type changes struct {
 	version int64
 }
 
-// isAuditWrite reports whether a statement only appends to the audit log,
-// which reads and refusals do: they change nothing a UI shows.
-func isAuditWrite(query string) bool { return strings.HasPrefix(query, "INSERT INTO audit ") }
+// isAuditWrite reports whether a statement changes nothing a UI shows: it
+// only appends to the audit log, which reads and refusals do, or records
+// that a process driving a drill's clock is alive (SeeDrillRun).
+func isAuditWrite(query string) bool {
+	return strings.HasPrefix(query, "INSERT INTO audit ") || strings.HasPrefix(query, seeDrillRunQuery)
+}
 
 // Changed returns a channel that is closed when this process next commits
 // a change to what a UI shows (not a read's or a refusal's audit entry).
@@ -70,21 +73,22 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 // entry and drill event, and when the directory and drills last changed.
 func (s *Store) stateSignature(ctx context.Context) (string, error) {
 	var (
-		timeline, events, items, hotwash int64
-		people, customers, runs, closed  string
+		timeline, events, items, hotwash, feedback int64
+		people, customers, runs, closed            string
 	)
 	err := s.r.QueryRowContext(ctx, `SELECT
 		(SELECT COALESCE(MAX(id), 0) FROM timeline),
 		(SELECT COALESCE(MAX(id), 0) FROM drill_events),
 		(SELECT COALESCE(MAX(id), 0) FROM drill_action_items),
 		(SELECT COALESCE(MAX(id), 0) FROM drill_hotwash),
+		(SELECT COALESCE(MAX(id), 0) FROM drill_feedback),
 		(SELECT COALESCE(MAX(updated_at), '') FROM people),
 		(SELECT COALESCE(MAX(updated_at), '') FROM customers),
 		(SELECT COALESCE(MAX(updated_at), '') FROM drill_runs),
 		(SELECT COALESCE(MAX(closed_at), '') FROM drill_action_items)`).
-		Scan(&timeline, &events, &items, &hotwash, &people, &customers, &runs, &closed)
+		Scan(&timeline, &events, &items, &hotwash, &feedback, &people, &customers, &runs, &closed)
 	if err != nil {
 		return "", fmt.Errorf("read what changed: %w", err)
 	}
-	return fmt.Sprint(timeline, events, items, hotwash, people, customers, runs, closed), nil
+	return fmt.Sprint(timeline, events, items, hotwash, feedback, people, customers, runs, closed), nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/irtui/irtui/internal/clock"
 )
 
 // Drill run statuses.
@@ -55,7 +57,15 @@ type DrillRun struct {
 	EndedAt         time.Time       `json:"ended_at,omitzero"`
 	EndReason       string          `json:"end_reason,omitempty"`
 	CreatedBy       string          `json:"created_by"`
+	// Clock is the drill clock every process reads drill time from.
+	Clock clock.Virtual `json:"-"`
+	// SeenAt is when a process driving the clock last said it was alive
+	// (drill_heartbeats).
+	SeenAt time.Time `json:"-"`
 }
+
+// Now is the drill time at the wall-clock time real.
+func (r DrillRun) Now(real time.Time) time.Time { return r.Clock.At(real) }
 
 // Ended reports whether the run is finished or abandoned.
 func (r DrillRun) Ended() bool { return r.Status == DrillFinished || r.Status == DrillAbandoned }
@@ -72,18 +82,39 @@ type DrillEvent struct {
 	Ref     string    `json:"ref,omitempty"`
 	Value   string    `json:"value,omitempty"`
 	Text    string    `json:"text,omitempty"`
+	// Data holds what the other fields do not, as a JSON object (an
+	// observation's kind); empty for most events.
+	Data string `json:"data,omitempty"`
 }
 
 // HotWashEntry is a strength or an area for improvement noted in the hot
 // wash.
 type HotWashEntry struct {
-	ID          int64     `json:"id"`
-	RunID       string    `json:"run_id"`
-	Kind        string    `json:"kind"` // strength | improvement
-	Text        string    `json:"text"`
-	ObjectiveID string    `json:"objective_id,omitempty"`
-	Actor       string    `json:"actor"`
-	At          time.Time `json:"at"`
+	ID          int64  `json:"id"`
+	RunID       string `json:"run_id"`
+	Kind        string `json:"kind"` // strength | improvement
+	Text        string `json:"text"`
+	ObjectiveID string `json:"objective_id,omitempty"`
+	// RootCause, for an area for improvement, is why it happened; and
+	// Observations are the numbers of the run's observations it rests on
+	// (1 is the first noted).
+	RootCause    string    `json:"root_cause,omitempty"`
+	Observations []int64   `json:"observations,omitempty"`
+	Actor        string    `json:"actor"`
+	At           time.Time `json:"at"`
+}
+
+// Feedback is a participant's feedback on a drill (the HSEEP participant
+// feedback form): a rating of the exercise from 1 to 5 (0: none given)
+// and what they say.
+type Feedback struct {
+	ID     int64     `json:"id"`
+	RunID  string    `json:"run_id"`
+	Person string    `json:"person"`
+	Role   string    `json:"role,omitempty"`
+	Rating int       `json:"rating,omitempty"`
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
 }
 
 // ActionItem is an improvement-plan item: who will fix what by when.
@@ -95,9 +126,11 @@ type ActionItem struct {
 	Improvement   string    `json:"improvement,omitempty"`
 	ObjectiveID   string    `json:"objective_id,omitempty"`
 	Capability    string    `json:"capability,omitempty"`
-	Element       string    `json:"element,omitempty"` // POETE
+	Element       string    `json:"element,omitempty"`      // POETE
+	Organisation  string    `json:"organisation,omitempty"` // primary responsible organisation
 	Owner         string    `json:"owner"`
-	Due           string    `json:"due"` // YYYY-MM-DD
+	Start         string    `json:"start,omitempty"` // YYYY-MM-DD
+	Due           string    `json:"due"`             // YYYY-MM-DD: the completion date
 	Status        string    `json:"status"`
 	CreatedAt     time.Time `json:"created_at"`
 	CreatedBy     string    `json:"created_by"`
@@ -111,18 +144,24 @@ func DrillRunID(num int64) string { return fmt.Sprintf("DR-%04d", num) }
 
 const drillRunColumns = `num, id, scenario_id, scenario_title, scenario_version, scenario_hash, scenario,
 	runbook_id, COALESCE(incident_id, ''), status, mode, speed, epoch, position, started_at, updated_at,
-	ended_at, end_reason, created_by`
+	ended_at, end_reason, created_by, ` + drillClockColumns
+
+// drillClockColumns read a run's clock (a run recorded before the clock
+// was stored stands at its position) and its last heartbeat.
+const drillClockColumns = `COALESCE(NULLIF(clock_base, ''), position), COALESCE(NULLIF(clock_anchor, ''), updated_at),
+	clock_running, clock_limit, (SELECT seen_at FROM drill_heartbeats h WHERE h.run_id = drill_runs.id)`
 
 func scanDrillRun(sc scanner) (DrillRun, error) {
 	var (
 		r                                 DrillRun
 		scenario                          string
 		epoch, position, started, updated string
-		ended                             sql.NullString
+		base, anchor                      string
+		ended, limit, seen                sql.NullString
 	)
 	err := sc.Scan(&r.Number, &r.ID, &r.ScenarioID, &r.ScenarioTitle, &r.ScenarioVersion, &r.ScenarioHash,
 		&scenario, &r.RunbookID, &r.IncidentID, &r.Status, &r.Mode, &r.Speed, &epoch, &position, &started,
-		&updated, &ended, &r.EndReason, &r.CreatedBy)
+		&updated, &ended, &r.EndReason, &r.CreatedBy, &base, &anchor, &r.Clock.Running, &limit, &seen)
 	if err != nil {
 		return DrillRun{}, err
 	}
@@ -130,10 +169,18 @@ func scanDrillRun(sc scanner) (DrillRun, error) {
 	for _, t := range []struct {
 		src string
 		dst *time.Time
-	}{{epoch, &r.Epoch}, {position, &r.Position}, {started, &r.StartedAt}, {updated, &r.UpdatedAt}} {
+	}{{epoch, &r.Epoch}, {position, &r.Position}, {started, &r.StartedAt}, {updated, &r.UpdatedAt},
+		{base, &r.Clock.Base}, {anchor, &r.Clock.Anchor}} {
 		if *t.dst, err = parseTime(t.src); err != nil {
 			return DrillRun{}, err
 		}
+	}
+	r.Clock.Speed = r.Speed
+	if r.Clock.Limit, err = scanNullTime(limit); err != nil {
+		return DrillRun{}, err
+	}
+	if r.SeenAt, err = scanNullTime(seen); err != nil {
+		return DrillRun{}, err
 	}
 	r.EndedAt, err = scanNullTime(ended)
 	return r, err
@@ -157,26 +204,34 @@ func (tx *Tx) InsertDrillRun(ctx context.Context, r *DrillRun) error {
 	if scenario == "" {
 		scenario = "{}"
 	}
+	r.Clock.Speed = r.Speed
 	_, err := tx.write(ctx, "drill_runs", `INSERT INTO drill_runs (num, id, scenario_id, scenario_title, scenario_version,
 		scenario_hash, scenario, runbook_id, incident_id, status, mode, speed, epoch, position, started_at,
-		updated_at, ended_at, end_reason, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		updated_at, ended_at, end_reason, created_by, clock_base, clock_anchor, clock_running, clock_limit)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		num, r.ID, r.ScenarioID, r.ScenarioTitle, r.ScenarioVersion, r.ScenarioHash, scenario, r.RunbookID,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Epoch), FormatTime(r.Position),
-		FormatTime(r.StartedAt), FormatTime(r.UpdatedAt), nullTime(r.EndedAt), r.EndReason, r.CreatedBy)
+		FormatTime(r.StartedAt), FormatTime(r.UpdatedAt), nullTime(r.EndedAt), r.EndReason, r.CreatedBy,
+		FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), boolInt(r.Clock.Running), nullTime(r.Clock.Limit))
 	if err != nil {
 		return fmt.Errorf("insert drill run %s: %w", r.ID, err)
+	}
+	if !r.SeenAt.IsZero() {
+		return tx.SeeDrillRun(ctx, r.ID, r.SeenAt)
 	}
 	return nil
 }
 
 // UpdateDrillRun writes the run's changing fields: incident, status, mode,
-// speed, position, updated and end.
+// speed, position, updated, end and the clock.
 func (tx *Tx) UpdateDrillRun(ctx context.Context, r *DrillRun) error {
+	r.Clock.Speed = r.Speed
 	res, err := tx.write(ctx, "drill_runs", `UPDATE drill_runs SET incident_id = ?, status = ?, mode = ?, speed = ?,
-		position = ?, updated_at = ?, ended_at = ?, end_reason = ? WHERE id = ?`,
+		position = ?, updated_at = ?, ended_at = ?, end_reason = ?, clock_base = ?, clock_anchor = ?,
+		clock_running = ?, clock_limit = ? WHERE id = ?`,
 		emptyNull(r.IncidentID), r.Status, r.Mode, r.Speed, FormatTime(r.Position), FormatTime(r.UpdatedAt),
-		nullTime(r.EndedAt), r.EndReason, r.ID)
+		nullTime(r.EndedAt), r.EndReason, FormatTime(r.Clock.Base), FormatTime(r.Clock.Anchor), boolInt(r.Clock.Running),
+		nullTime(r.Clock.Limit), r.ID)
 	if err != nil {
 		return fmt.Errorf("update drill run %s: %w", r.ID, err)
 	}
@@ -203,8 +258,8 @@ func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
 		return fmt.Errorf("number drill event: %w", err)
 	}
 	res, err := tx.write(ctx, "drill_events", `INSERT INTO drill_events (run_id, seq, kind, drill_at, real_at, actor, ref,
-		value, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Kind, FormatTime(e.DrillAt),
-		FormatTime(e.RealAt), e.Actor, e.Ref, e.Value, e.Text)
+		value, text, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Seq, e.Kind, FormatTime(e.DrillAt),
+		FormatTime(e.RealAt), e.Actor, e.Ref, e.Value, e.Text, e.Data)
 	if err != nil {
 		return fmt.Errorf("record %s in drill %s: %w", e.Kind, e.RunID, err)
 	}
@@ -215,8 +270,12 @@ func (tx *Tx) AppendDrillEvent(ctx context.Context, e *DrillEvent) error {
 
 // InsertHotWash stores a hot-wash entry and sets e.ID.
 func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
-	res, err := tx.write(ctx, "drill_hotwash", `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, actor, at)
-		VALUES (?, ?, ?, ?, ?, ?)`, e.RunID, e.Kind, e.Text, e.ObjectiveID, e.Actor, FormatTime(e.At))
+	obs, err := marshalJSON(e.Observations, "[]")
+	if err != nil {
+		return err
+	}
+	res, err := tx.write(ctx, "drill_hotwash", `INSERT INTO drill_hotwash (run_id, kind, text, objective_id, root_cause, observations, actor, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.RunID, e.Kind, e.Text, e.ObjectiveID, e.RootCause, obs, e.Actor, FormatTime(e.At))
 	if err != nil {
 		return fmt.Errorf("record hot wash of drill %s: %w", e.RunID, err)
 	}
@@ -224,12 +283,45 @@ func (tx *Tx) InsertHotWash(ctx context.Context, e *HotWashEntry) error {
 	return nil
 }
 
+// InsertFeedback stores a participant's feedback and sets f.ID.
+func (tx *Tx) InsertFeedback(ctx context.Context, f *Feedback) error {
+	res, err := tx.write(ctx, "drill_feedback", `INSERT INTO drill_feedback (run_id, person, role, rating, text, at)
+		VALUES (?, ?, ?, ?, ?, ?)`, f.RunID, f.Person, f.Role, f.Rating, f.Text, FormatTime(f.At))
+	if err != nil {
+		return fmt.Errorf("record feedback on drill %s: %w", f.RunID, err)
+	}
+	f.ID = res.id
+	return nil
+}
+
+// Feedback lists a run's participant feedback in the order it was given.
+func (s *Store) Feedback(ctx context.Context, runID string) ([]Feedback, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, person, role, rating, text, at FROM drill_feedback
+		WHERE run_id = ? ORDER BY id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read feedback on %s: %w", runID, err)
+	}
+	return collect(rows, func(sc scanner) (Feedback, error) {
+		var (
+			f  Feedback
+			at string
+		)
+		if err := sc.Scan(&f.ID, &f.RunID, &f.Person, &f.Role, &f.Rating, &f.Text, &at); err != nil {
+			return f, err
+		}
+		var err error
+		f.At, err = parseTime(at)
+		return f, err
+	}, "read feedback on "+runID)
+}
+
 // InsertActionItem stores an open action item and sets a.ID.
 func (tx *Tx) InsertActionItem(ctx context.Context, a *ActionItem) error {
 	res, err := tx.write(ctx, "drill_action_items", `INSERT INTO drill_action_items (run_id, text, improvement, objective_id,
-		capability, element, owner, due, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.RunID, a.Text, a.Improvement, a.ObjectiveID, a.Capability, a.Element, a.Owner, a.Due, ActionOpen,
-		FormatTime(a.CreatedAt), a.CreatedBy)
+		capability, element, organisation, owner, start, due, status, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.RunID, a.Text, a.Improvement, a.ObjectiveID, a.Capability, a.Element, a.Organisation, a.Owner, a.Start, a.Due,
+		ActionOpen, FormatTime(a.CreatedAt), a.CreatedBy)
 	if err != nil {
 		return fmt.Errorf("record action item of drill %s: %w", a.RunID, err)
 	}
@@ -322,7 +414,7 @@ func scanDrillEvent(sc scanner) (DrillEvent, error) {
 		e               DrillEvent
 		drillAt, realAt string
 	)
-	err := sc.Scan(&e.ID, &e.RunID, &e.Seq, &e.Kind, &drillAt, &realAt, &e.Actor, &e.Ref, &e.Value, &e.Text)
+	err := sc.Scan(&e.ID, &e.RunID, &e.Seq, &e.Kind, &drillAt, &realAt, &e.Actor, &e.Ref, &e.Value, &e.Text, &e.Data)
 	if err != nil {
 		return e, err
 	}
@@ -335,7 +427,7 @@ func scanDrillEvent(sc scanner) (DrillEvent, error) {
 
 // DrillEvents lists a run's log in order.
 func (s *Store) DrillEvents(ctx context.Context, runID string) ([]DrillEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, seq, kind, drill_at, real_at, actor, ref, value, text
+	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, seq, kind, drill_at, real_at, actor, ref, value, text, data
 		FROM drill_events WHERE run_id = ? ORDER BY seq`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read drill log of %s: %w", runID, err)
@@ -345,7 +437,7 @@ func (s *Store) DrillEvents(ctx context.Context, runID string) ([]DrillEvent, er
 
 // HotWash lists a run's hot-wash entries in the order they were noted.
 func (s *Store) HotWash(ctx context.Context, runID string) ([]HotWashEntry, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, kind, text, objective_id, actor, at
+	rows, err := s.r.QueryContext(ctx, `SELECT id, run_id, kind, text, objective_id, root_cause, observations, actor, at
 		FROM drill_hotwash WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read hot wash of %s: %w", runID, err)
@@ -354,11 +446,14 @@ func (s *Store) HotWash(ctx context.Context, runID string) ([]HotWashEntry, erro
 	out := []HotWashEntry{}
 	for rows.Next() {
 		var (
-			e  HotWashEntry
-			at string
+			e       HotWashEntry
+			at, obs string
 		)
-		if err := rows.Scan(&e.ID, &e.RunID, &e.Kind, &e.Text, &e.ObjectiveID, &e.Actor, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.RunID, &e.Kind, &e.Text, &e.ObjectiveID, &e.RootCause, &obs, &e.Actor, &at); err != nil {
 			return nil, fmt.Errorf("read hot wash of %s: %w", runID, err)
+		}
+		if err := json.Unmarshal([]byte(obs), &e.Observations); err != nil {
+			return nil, fmt.Errorf("read hot wash of %s: observations: %w", runID, err)
 		}
 		if e.At, err = parseTime(at); err != nil {
 			return nil, err
@@ -398,8 +493,8 @@ func (s *Store) ActionItems(ctx context.Context, f ActionItemFilter) ([]ActionIt
 
 func actionItems(ctx context.Context, q querier, cond string, args ...any) ([]ActionItem, error) {
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.run_id, r.scenario_title, a.text, a.improvement,
-		a.objective_id, a.capability, a.element, a.owner, a.due, a.status, a.created_at, a.created_by,
-		a.closed_at, a.closed_by, a.close_note
+		a.objective_id, a.capability, a.element, a.organisation, a.owner, a.start, a.due, a.status, a.created_at,
+		a.created_by, a.closed_at, a.closed_by, a.close_note
 		FROM drill_action_items a JOIN drill_runs r ON r.id = a.run_id
 		WHERE `+cond+` ORDER BY a.status DESC, a.due, a.id`, args...)
 	if err != nil {
@@ -414,8 +509,8 @@ func actionItems(ctx context.Context, q querier, cond string, args ...any) ([]Ac
 			closed  sql.NullString
 		)
 		if err := rows.Scan(&a.ID, &a.RunID, &a.ScenarioTitle, &a.Text, &a.Improvement, &a.ObjectiveID,
-			&a.Capability, &a.Element, &a.Owner, &a.Due, &a.Status, &created, &a.CreatedBy, &closed, &a.ClosedBy,
-			&a.CloseNote); err != nil {
+			&a.Capability, &a.Element, &a.Organisation, &a.Owner, &a.Start, &a.Due, &a.Status, &created, &a.CreatedBy,
+			&closed, &a.ClosedBy, &a.CloseNote); err != nil {
 			return nil, fmt.Errorf("read action items: %w", err)
 		}
 		if a.CreatedAt, err = parseTime(created); err != nil {

@@ -195,10 +195,13 @@ func joinInts(ns []int) string {
 type Summary struct {
 	Commander   string
 	Obligations []ObligationEvent
+	// Drill is the clock of a drill incident's run: its deadlines are
+	// read on drill time.
+	Drill *DrillClock
 }
 
 // Summaries reads the summaries of the given incidents (a page of a list)
-// in two queries, each on an index by incident.
+// in three queries, each on an index by incident.
 func (s *Store) Summaries(ctx context.Context, ids []string) (map[string]Summary, error) {
 	out := make(map[string]Summary, len(ids))
 	if len(ids) == 0 {
@@ -241,6 +244,15 @@ func (s *Store) Summaries(ctx context.Context, ids []string) (map[string]Summary
 		sm := out[e.IncidentID]
 		sm.Obligations = append(sm.Obligations, e)
 		out[e.IncidentID] = sm
+	}
+	clocks, err := drillClocks(ctx, s.r, in, args)
+	if err != nil {
+		return nil, err
+	}
+	for id, c := range clocks {
+		sm := out[id]
+		sm.Drill = &c
+		out[id] = sm
 	}
 	return out, nil
 }

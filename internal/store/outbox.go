@@ -21,11 +21,16 @@ const (
 	NoticeExported = "exported" // written to files for a person to deliver: NOT delivered
 	NoticeFailed   = "failed"   // given up; a person may retry it
 	NoticeUnknown  = "unknown"  // it may or may not have arrived: a person must check
+	// NoticeWithdrawn: a draft that no longer applies (its customer was
+	// unlinked, its obligation or rule no longer holds after a
+	// re-assessment). It was never sent; LastError says why it was
+	// withdrawn.
+	NoticeWithdrawn = "withdrawn"
 )
 
 // NoticeStatuses lists every status, in lifecycle order.
 var NoticeStatuses = []string{NoticeDraft, NoticeApproved, NoticeQueued, NoticeSending, NoticeSent,
-	NoticeExported, NoticeFailed, NoticeUnknown}
+	NoticeExported, NoticeFailed, NoticeUnknown, NoticeWithdrawn}
 
 // Notification destinations, decided when the notice is written.
 const (
@@ -538,4 +543,43 @@ func (tx *Tx) DeliveredCustomers(ctx context.Context, incidentID, obligationID s
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// IncidentNotifications lists an incident's notifications in the given
+// statuses (all when none are given), oldest first, inside the
+// transaction.
+func (tx *Tx) IncidentNotifications(ctx context.Context, incidentID string, statuses ...string) ([]Notification, error) {
+	q := "SELECT " + notificationColumns + " FROM outbox WHERE incident_id = ?"
+	args := []any{incidentID}
+	if len(statuses) > 0 {
+		q += " AND status IN (?" + strings.Repeat(", ?", len(statuses)-1) + ")"
+		for _, st := range statuses {
+			args = append(args, st)
+		}
+	}
+	return collectNotifications(tx.tx.QueryContext(ctx, q+" ORDER BY id", args...))
+}
+
+// WithdrawNotification marks a draft withdrawn with the reason, provided
+// it is still a draft; ok is false otherwise. Its idempotency key is
+// retired (suffixed with its id), so that the same notice can be drafted
+// afresh if it applies again.
+func (tx *Tx) WithdrawNotification(ctx context.Context, id int64, reason string, at time.Time) (ok bool, err error) {
+	res, err := tx.write(ctx, "outbox", `UPDATE outbox SET status = ?, last_error = ?, updated_at = ?,
+		idempotency_key = idempotency_key || '|withdrawn#' || id WHERE id = ? AND status = ?`,
+		NoticeWithdrawn, reason, FormatTime(at), id, NoticeDraft)
+	if err != nil {
+		return false, fmt.Errorf("withdraw notification %d: %w", id, err)
+	}
+	return res.n == 1, nil
+}
+
+// UnmarkFired forgets that a rule fired on a trigger, so that it fires
+// again when the trigger recurs: its notices were withdrawn.
+func (tx *Tx) UnmarkFired(ctx context.Context, incidentID, ruleID, triggerKey string) error {
+	if _, err := tx.write(ctx, "notify_fired", `DELETE FROM notify_fired WHERE incident_id = ? AND rule_id = ? AND trigger_key = ?`,
+		incidentID, ruleID, triggerKey); err != nil {
+		return fmt.Errorf("forget rule %s firing for %s: %w", ruleID, incidentID, err)
+	}
+	return nil
 }

@@ -56,7 +56,13 @@ func (s *Store) IncidentWindow(ctx context.Context, id string, offset, limit int
 			Scan(&d.TimelineTotal); err != nil {
 			return fmt.Errorf("count timeline of %s: %w", id, err)
 		}
-		d.Timeline, err = timeline(ctx, tx, id, offset, limit)
+		if d.Timeline, err = timeline(ctx, tx, id, offset, limit); err != nil || !d.Incident.Drill {
+			return err
+		}
+		c, ok, err := drillClockOf(tx.QueryRowContext(ctx, drillClockQuery, id), id)
+		if ok {
+			d.Drill = &c
+		}
 		return err
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -412,6 +413,18 @@ func (tx *Tx) LinkCustomers(ctx context.Context, incidentID string, customerIDs 
 	return nil
 }
 
+// UnlinkCustomer records that the incident no longer affects the
+// customer; removed is false when it was not linked. The timeline keeps
+// the history of links.
+func (tx *Tx) UnlinkCustomer(ctx context.Context, incidentID, customerID string) (removed bool, err error) {
+	res, err := tx.write(ctx, "incident_customers", `DELETE FROM incident_customers WHERE incident_id = ? AND customer_id = ?`,
+		incidentID, customerID)
+	if err != nil {
+		return false, fmt.Errorf("unlink customer %s from %s: %w", customerID, incidentID, err)
+	}
+	return res.n == 1, nil
+}
+
 // Customer reads one customer inside the transaction.
 func (tx *Tx) Customer(ctx context.Context, id string) (Customer, error) {
 	return getCustomer(ctx, tx.tx, id)
@@ -526,6 +539,35 @@ func (tx *Tx) Step(ctx context.Context, incidentID, stepID string) (Step, error)
 // Steps lists an incident's checklist in order.
 func (tx *Tx) Steps(ctx context.Context, incidentID string) ([]Step, error) {
 	return incidentSteps(ctx, tx.tx, incidentID)
+}
+
+// AddSteps adds steps to an incident's checklist, open, at their
+// Position; SetStepPositions orders the whole checklist.
+func (tx *Tx) AddSteps(ctx context.Context, incidentID string, steps []Step) error {
+	for _, st := range steps {
+		if _, err := tx.write(ctx, "step_state", `INSERT INTO step_state (incident_id, step_id, position, phase, title, role, required)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, incidentID, st.ID, st.Position, st.Phase, st.Title, st.Role, boolInt(st.Required)); err != nil {
+			return fmt.Errorf("add step %s to the checklist of %s: %w", st.ID, incidentID, err)
+		}
+	}
+	return nil
+}
+
+// SetStepPositions puts the checklist of an incident in the order given
+// by positions (step id to position).
+func (tx *Tx) SetStepPositions(ctx context.Context, incidentID string, positions map[string]int) error {
+	ids := make([]string, 0, len(positions))
+	for id := range positions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // the same order every time, for the record
+	for _, id := range ids {
+		if _, err := tx.write(ctx, "step_state", `UPDATE step_state SET position = ? WHERE incident_id = ? AND step_id = ? AND position != ?`,
+			positions[id], incidentID, id, positions[id]); err != nil {
+			return fmt.Errorf("order the checklist of %s: %w", incidentID, err)
+		}
+	}
+	return nil
 }
 
 // SetStepState records that a step was done or skipped (or reopened, with

@@ -215,6 +215,9 @@ type Detail struct {
 	// TimelineTotal counts all of the incident's entries, however many
 	// Timeline holds.
 	TimelineTotal int `json:"timeline_total"`
+	// Drill is the clock of the drill run a drill incident belongs to:
+	// its deadlines are read on it, never on the wall clock.
+	Drill *DrillClock `json:"drill,omitempty"`
 }
 
 // ListFilter selects a page of incidents for ListPage and ListIncidents.

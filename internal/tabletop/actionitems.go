@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/irtui/irtui/internal/clock"
@@ -73,4 +74,23 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// LiveRuns lists the drills that are not over (running or paused), most
+// recent first: what a facilitator's app offers to take up again after a
+// restart. The actor must be someone the directory knows.
+func LiveRuns(ctx context.Context, deps Deps, actor identity.Actor) ([]store.DrillRun, error) {
+	if err := checkActor(ctx, deps.Store, actor); err != nil {
+		return nil, err
+	}
+	var out []store.DrillRun
+	for _, status := range []string{store.DrillRunning, store.DrillPaused} {
+		runs, err := deps.Store.DrillRuns(ctx, store.DrillRunFilter{Status: status, Limit: 20})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, runs...)
+	}
+	slices.SortFunc(out, func(a, b store.DrillRun) int { return int(b.Number - a.Number) })
+	return out, nil
 }

@@ -30,6 +30,10 @@ type DrillAction struct {
 	At string `yaml:"at" json:"at"`
 	Do string `yaml:"do" json:"do"`
 	As string `yaml:"as,omitempty" json:"as,omitempty"`
+	// Module names a scenario module with a drill incident of its own,
+	// which the action works on (a declare declares it); empty: the
+	// scenario's incident.
+	Module string `yaml:"module,omitempty" json:"module,omitempty"`
 
 	Title        string         `yaml:"title,omitempty" json:"title,omitempty"`         // declare
 	Answers      map[string]any `yaml:"answers,omitempty" json:"answers,omitempty"`     // declare
@@ -47,26 +51,54 @@ type DrillAction struct {
 	Result       string         `yaml:"result,omitempty" json:"result,omitempty"` // mark: met, late or missed
 	Objective    string         `yaml:"objective,omitempty" json:"objective,omitempty"`
 	Rating       string         `yaml:"rating,omitempty" json:"rating,omitempty"` // rate: P, S, M or U
+	Kind         string         `yaml:"kind,omitempty" json:"kind,omitempty"`     // observe: strength or improvement
 
 	Offset time.Duration `yaml:"-" json:"offset"`
 	Line   int           `yaml:"-" json:"-"` // where the action is, for error messages
 }
 
-// DrillHotWash is the hot wash recorded at the end of a headless drill.
+// DrillHotWash is the hot wash recorded at the end of a headless drill:
+// strengths and areas for improvement (plain lines in went_well and
+// to_improve, or with their objective, root cause and observations in
+// strengths and improvements), the improvement plan and the
+// participants' feedback.
 type DrillHotWash struct {
-	WentWell  []string          `yaml:"went_well,omitempty" json:"went_well,omitempty"`
-	ToImprove []string          `yaml:"to_improve,omitempty" json:"to_improve,omitempty"`
-	Actions   []DrillActionItem `yaml:"actions,omitempty" json:"actions,omitempty"`
+	WentWell     []string          `yaml:"went_well,omitempty" json:"went_well,omitempty"`
+	ToImprove    []string          `yaml:"to_improve,omitempty" json:"to_improve,omitempty"`
+	Strengths    []DrillFinding    `yaml:"strengths,omitempty" json:"strengths,omitempty"`
+	Improvements []DrillFinding    `yaml:"improvements,omitempty" json:"improvements,omitempty"`
+	Actions      []DrillActionItem `yaml:"actions,omitempty" json:"actions,omitempty"`
+	Feedback     []DrillFeedback   `yaml:"feedback,omitempty" json:"feedback,omitempty"`
+}
+
+// DrillFinding is a strength or an area for improvement of the hot wash.
+type DrillFinding struct {
+	Text      string `yaml:"text" json:"text"`
+	Objective string `yaml:"objective,omitempty" json:"objective,omitempty"`
+	// RootCause and Observations (their numbers: 1 is the first observe
+	// action) are for areas for improvement.
+	RootCause    string `yaml:"root_cause,omitempty" json:"root_cause,omitempty"`
+	Observations []int  `yaml:"observations,omitempty" json:"observations,omitempty"`
+}
+
+// DrillFeedback is a participant's feedback.
+type DrillFeedback struct {
+	Person string `yaml:"person" json:"person"`
+	Role   string `yaml:"role,omitempty" json:"role,omitempty"`
+	Rating int    `yaml:"rating,omitempty" json:"rating,omitempty"` // 1 to 5
+	Text   string `yaml:"text" json:"text"`
 }
 
 // DrillActionItem is an improvement-plan item: who fixes what by when.
 type DrillActionItem struct {
-	Text        string `yaml:"text" json:"text"` // the corrective action
-	Owner       string `yaml:"owner" json:"owner"`
-	Due         string `yaml:"due" json:"due"` // YYYY-MM-DD, or a duration from the end of the drill ("14d")
-	Objective   string `yaml:"objective,omitempty" json:"objective,omitempty"`
-	Element     string `yaml:"element,omitempty" json:"element,omitempty"`         // POETE: planning, organization, equipment, training, exercise
-	Improvement string `yaml:"improvement,omitempty" json:"improvement,omitempty"` // the area for improvement it addresses
+	Text         string `yaml:"text" json:"text"` // the corrective action
+	Owner        string `yaml:"owner" json:"owner"`
+	Due          string `yaml:"due" json:"due"`                         // YYYY-MM-DD, or a duration from the end of the drill ("14d")
+	Start        string `yaml:"start,omitempty" json:"start,omitempty"` // likewise; default: the end of the drill
+	Objective    string `yaml:"objective,omitempty" json:"objective,omitempty"`
+	Element      string `yaml:"element,omitempty" json:"element,omitempty"`           // POETE: planning, organization, equipment, training, exercise
+	Improvement  string `yaml:"improvement,omitempty" json:"improvement,omitempty"`   // the area for improvement it addresses
+	Organisation string `yaml:"organisation,omitempty" json:"organisation,omitempty"` // the primary responsible organisation
 }
 
 // The participant and facilitator actions of an actions file.
@@ -80,7 +112,10 @@ const (
 	DoSeverity = "severity"
 	DoApprove  = "approve"
 	DoSubmit   = "submit"
-	DoCustomer = "customer"
+	DoCustomer = "customer" // the older name of link
+	DoLink     = "link"
+	DoUnlink   = "unlink"
+	DoReassess = "reassess"
 	DoClose    = "close"
 	DoObserve  = "observe"
 	DoMark     = "mark"
@@ -89,7 +124,7 @@ const (
 
 // DrillDos lists the actions an actions file may script.
 var DrillDos = []string{DoDeclare, DoAssign, DoAck, DoStep, DoSkip, DoNote, DoSeverity, DoApprove, DoSubmit,
-	DoCustomer, DoClose, DoObserve, DoMark, DoRate}
+	DoLink, DoUnlink, DoCustomer, DoReassess, DoClose, DoObserve, DoMark, DoRate}
 
 // Elements are the POETE capability elements of an improvement plan.
 var Elements = []string{"planning", "organization", "equipment", "training", "exercise"}
@@ -144,8 +179,11 @@ var doSpecs = map[string]doSpec{
 	DoApprove:  {fields: []string{"notification"}, incident: true, check: (*actionsCheck).notification},
 	DoSubmit:   {fields: []string{"obligation"}, incident: true, check: (*actionsCheck).obligation},
 	DoCustomer: {fields: []string{"customer"}, incident: true},
+	DoLink:     {fields: []string{"customer"}, incident: true},
+	DoUnlink:   {fields: []string{"customer", "text"}, incident: true},
+	DoReassess: {fields: []string{"answers", "|", "text"}, incident: true, check: (*actionsCheck).reassess},
 	DoClose:    {fields: []string{"|", "text"}, incident: true},
-	DoObserve:  {fields: []string{"text", "|", "objective"}},
+	DoObserve:  {fields: []string{"text", "|", "objective", "kind"}, check: (*actionsCheck).observe},
 	DoMark:     {fields: []string{"expect", "result", "|", "text"}, check: (*actionsCheck).mark},
 	DoRate:     {fields: []string{"objective", "rating", "|", "text"}, check: (*actionsCheck).rate},
 }
@@ -156,7 +194,7 @@ func (a *DrillAction) given() map[string]bool {
 		"aware": a.Aware != "", "role": a.Role != "", "person": a.Person != "", "step": a.Step != "",
 		"severity": a.Severity != "", "notification": a.Notification != "", "obligation": a.Obligation != "",
 		"customer": a.Customer != "", "text": a.Text != "", "expect": a.Expect != "", "result": a.Result != "",
-		"objective": a.Objective != "", "rating": a.Rating != ""}
+		"objective": a.Objective != "", "rating": a.Rating != "", "kind": a.Kind != ""}
 }
 
 // actionsCheck is the state of checking one actions file.
@@ -164,8 +202,18 @@ type actionsCheck struct {
 	*checker
 	sc       *Scenario        // nil: references to the scenario are not checked
 	rb       *runbook.Runbook // nil: references to the runbook are not checked
-	declared bool             // an earlier action declares the drill incident
+	declared map[string]bool  // an earlier action declares the drill incident (of a module)
 	last     time.Duration    // the latest offset so far
+	observed int              // observe actions so far
+}
+
+// runbook is the runbook of the incident an action works on: its
+// module's, for a module with an incident of its own.
+func (ac *actionsCheck) runbook(a *DrillAction) *runbook.Runbook {
+	if a.Module != "" && ac.sc != nil {
+		return ac.sc.runbooks[a.Module]
+	}
+	return ac.rb
 }
 
 func validateActions(v *checker, da *DrillActions, sc *Scenario, rb *runbook.Runbook) {
@@ -175,7 +223,7 @@ func validateActions(v *checker, da *DrillActions, sc *Scenario, rb *runbook.Run
 	if len(da.Actions) == 0 && da.HotWash == nil {
 		v.Missing(path{"actions"}, "actions")
 	}
-	ac := &actionsCheck{checker: v, sc: sc, rb: rb}
+	ac := &actionsCheck{checker: v, sc: sc, rb: rb, declared: map[string]bool{}}
 	for i := range da.Actions {
 		ac.action(path{"actions", i}, &da.Actions[i])
 	}
@@ -183,6 +231,40 @@ func validateActions(v *checker, da *DrillActions, sc *Scenario, rb *runbook.Run
 		for i, item := range hw.Actions {
 			ac.actionItem(path{"hot_wash", "actions", i}, item)
 		}
+		for i, f := range hw.Strengths {
+			at := path{"hot_wash", "strengths", i}
+			ac.Required(at, "text", f.Text)
+			ac.objective(at.With("objective"), ac.sc, f.Objective)
+			if f.RootCause != "" || len(f.Observations) > 0 {
+				ac.Addf(at, "a strength takes no root_cause or observations; an improvement does")
+			}
+		}
+		for i, f := range hw.Improvements {
+			at := path{"hot_wash", "improvements", i}
+			ac.Required(at, "text", f.Text)
+			ac.objective(at.With("objective"), ac.sc, f.Objective)
+			for j, n := range f.Observations {
+				if n < 1 || n > ac.observed {
+					ac.Addf(at.With("observations", j), "there is no observation %d: the actions observe %d time(s)", n, ac.observed)
+				}
+			}
+		}
+		for i, f := range hw.Feedback {
+			at := path{"hot_wash", "feedback", i}
+			ac.Required(at, "person", f.Person)
+			ac.Required(at, "text", f.Text)
+			if f.Rating < 0 || f.Rating > 5 {
+				ac.Addf(at.With("rating"), "rate the exercise from 1 (poor) to 5 (excellent), not %d", f.Rating)
+			}
+		}
+	}
+}
+
+func (ac *actionsCheck) observe(at path, a *DrillAction) {
+	ac.observed++
+	ac.objective(at.With("objective"), ac.sc, a.Objective)
+	if a.Kind != "" && a.Kind != ObserveStrength && a.Kind != ObserveImprovement {
+		ac.Addf(at.With("kind"), "unknown kind %q; use strength or improvement (or leave it out for a note)", a.Kind)
 	}
 }
 
@@ -199,8 +281,25 @@ func (ac *actionsCheck) action(at path, a *DrillAction) {
 		return
 	}
 	ac.fields(at, a, spec.fields)
-	if spec.incident && !ac.declared {
-		ac.Addf(at.With("do"), "%s needs the drill incident: declare it in an earlier action", a.Do)
+	if a.Module != "" && ac.sc != nil {
+		m, ok := ac.sc.Module(a.Module)
+		switch {
+		case !ok:
+			ac.Addf(at.With("module"), "unknown module %q in scenario %s%s", a.Module, ac.sc.ID, suggestName(a.Module, moduleIDs(ac.sc)))
+			return
+		case !m.OwnIncident(ac.sc):
+			ac.Addf(at.With("module"), "module %q is played on the scenario's incident; leave module out", a.Module)
+			return
+		case !spec.incident && a.Do != DoDeclare:
+			ac.Addf(at.With("module"), "module does not apply to action %s", a.Do)
+		}
+	}
+	if spec.incident && !ac.declared[a.Module] {
+		what := "the drill incident"
+		if a.Module != "" {
+			what = "module " + a.Module + "'s drill incident"
+		}
+		ac.Addf(at.With("do"), "%s needs %s: declare it in an earlier action", a.Do, what)
 	}
 	if spec.check != nil {
 		spec.check(ac, at, a)
@@ -249,10 +348,10 @@ func (ac *actionsCheck) fields(at path, a *DrillAction, fields []string) {
 }
 
 func (ac *actionsCheck) declare(at path, a *DrillAction) {
-	if ac.declared {
+	if ac.declared[a.Module] {
 		ac.Addf(at.With("do"), "the drill incident is already declared by an earlier action")
 	}
-	ac.declared = true
+	ac.declared[a.Module] = true
 	if a.Aware != "" {
 		if off, err := ParseOffset(a.Aware); err != nil {
 			ac.Addf(at.With("aware"), "%v", err)
@@ -260,18 +359,34 @@ func (ac *actionsCheck) declare(at path, a *DrillAction) {
 			ac.Addf(at.With("aware"), "awareness at %s is after the declaration at %s", FormatOffset(off), FormatOffset(a.Offset))
 		}
 	}
-	if ac.rb == nil {
+	ac.answers(at, a, false)
+}
+
+// reassess checks the answers a re-assessment changes; null takes an
+// answer back.
+func (ac *actionsCheck) reassess(at path, a *DrillAction) { ac.answers(at, a, true) }
+
+// answers checks an action's answers against its runbook's questions;
+// orNull accepts null for any of them.
+func (ac *actionsCheck) answers(at path, a *DrillAction, orNull bool) {
+	rb := ac.runbook(a)
+	if rb == nil {
 		return
 	}
 	for _, key := range sortedKeys(a.Answers) {
-		ac.answer(at.With("answers", key), key, a.Answers[key])
+		if orNull && a.Answers[key] == nil {
+			if _, ok := findQuestion(rb, key); !ok {
+				ac.Keyf(at.With("answers", key), "unknown question %q in runbook %s%s", key, rb.ID, suggestName(key, questionIDs(rb)))
+			}
+			continue
+		}
+		ac.answer(at.With("answers", key), rb, key, a.Answers[key])
 	}
 }
 
 // answer checks one answer of a declare action against the runbook's
 // question.
-func (ac *actionsCheck) answer(at path, key string, value any) {
-	rb := ac.rb
+func (ac *actionsCheck) answer(at path, rb *runbook.Runbook, key string, value any) {
 	q, ok := findQuestion(rb, key)
 	if !ok {
 		ac.Keyf(at, "unknown question %q in runbook %s%s", key, rb.ID, suggestName(key, questionIDs(rb)))
@@ -289,14 +404,14 @@ func (ac *actionsCheck) answer(at path, key string, value any) {
 }
 
 func (ac *actionsCheck) role(at path, a *DrillAction) {
-	rb := ac.rb
+	rb := ac.runbook(a)
 	if rb != nil && a.Role != "" && !slices.ContainsFunc(rb.Roles, func(r runbook.Role) bool { return r.ID == a.Role }) {
 		ac.Addf(at.With("role"), "role %q is not a role of runbook %s", a.Role, rb.ID)
 	}
 }
 
 func (ac *actionsCheck) step(at path, a *DrillAction) {
-	rb := ac.rb
+	rb := ac.runbook(a)
 	if rb != nil && a.Step != "" && !hasStep(rb, a.Step) {
 		ac.Addf(at.With("step"), "unknown step %q in runbook %s%s", a.Step, rb.ID, suggestName(a.Step, stepIDs(rb)))
 	}
@@ -309,7 +424,7 @@ func (ac *actionsCheck) severity(at path, a *DrillAction) {
 }
 
 func (ac *actionsCheck) notification(at path, a *DrillAction) {
-	rb := ac.rb
+	rb := ac.runbook(a)
 	if rb != nil && a.Notification != "" && !slices.ContainsFunc(rb.Notify, func(n runbook.Notification) bool { return n.ID == a.Notification }) {
 		ac.Addf(at.With("notification"), "unknown notification %q in runbook %s", a.Notification, rb.ID)
 	}
@@ -348,6 +463,11 @@ func (ac *actionsCheck) actionItem(at path, item DrillActionItem) {
 	} else if _, err := ParseDue(item.Due, time.Time{}); err != nil {
 		ac.Addf(at.With("due"), "%v", err)
 	}
+	if item.Start != "" {
+		if _, err := ParseDue(item.Start, time.Time{}); err != nil {
+			ac.Addf(at.With("start"), "%v", err)
+		}
+	}
 	if item.Element != "" && !slices.Contains(Elements, item.Element) {
 		ac.Addf(at.With("element"), "unknown element %q; use %s (POETE)", item.Element, strings.Join(Elements, ", "))
 	}
@@ -365,6 +485,14 @@ func (v *checker) objective(at path, sc *Scenario, id string) {
 		}
 		v.Addf(at, "unknown objective %q in scenario %s (objectives: %s)", id, sc.ID, strings.Join(ids, ", "))
 	}
+}
+
+func moduleIDs(sc *Scenario) []string {
+	ids := make([]string, 0, len(sc.Modules))
+	for _, m := range sc.Modules {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }
 
 func findQuestion(rb *runbook.Runbook, id string) (runbook.Question, bool) {

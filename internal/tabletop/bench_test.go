@@ -103,3 +103,26 @@ func BenchmarkHeadlessReplay(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/replay")
 }
+
+// BenchmarkReport builds the after-action report (and its Markdown) of
+// the four-hour scenario with 40 injects and 100 actions. Budget: under
+// 50 ms.
+func BenchmarkReport(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	sc := benchScenario(b)
+	r, err := Replay(ctx, f.deps, sc, benchActions(sc), as("fac"), Options{Epoch: epoch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		rep, err := r.Report(ctx, as("auditor"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if md := rep.Markdown(time.UTC); len(md) < 1000 {
+			b.Fatalf("report of %d bytes", len(md))
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1000, "ms/report")
+}

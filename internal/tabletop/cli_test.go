@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,35 +14,12 @@ import (
 // database: a headless run prints its run id, the report and the score
 // read it back, bad scenarios fail lint with positions.
 func TestDrillCommands(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "irtui")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/irtui").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	c := newIrtui(t)
+	dir := c.dir
 	// Drills are run as eli, a claim (IRTUI_USER) that holds on drills;
 	// real incidents as the OS user, who created the database and so acts
 	// as the demo's incident commander.
-	as := "eli"
-	env := append(os.Environ(), "IRTUI_DB="+filepath.Join(dir, "irtui.db"), "IRTUI_CACHE=off",
-		"IRTUI_RUNBOOKS=", "IRTUI_CONFIG=", "NO_COLOR=1", "XDG_CONFIG_HOME="+dir)
-	run := func(args ...string) (string, string, int) {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(env, "IRTUI_USER="+as)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return stdout.String(), stderr.String(), code
-	}
+	run := c.run
 	examples := filepath.Join("..", "..", "docs", "examples", "drills")
 
 	out, errOut, code := run("--init", "drill", "run", "ransomware-friday-night", "--speed", "max",
@@ -51,14 +27,28 @@ func TestDrillCommands(t *testing.T) {
 	if code != 0 || out != "DR-0001\n" || !strings.Contains(errOut, "9 met, 3 late, 3 missed") {
 		t.Fatalf("headless run: %d %q %q", code, out, errOut)
 	}
+	// Drill incidents are left out of the real list, closed with their
+	// run, and listed with --drills, marked EXERCISE.
+	c.as = ""
+	if out := c.ok("incident", "list", "--all"); strings.Contains(out, "DRILL") {
+		t.Fatalf("the real list shows the drill incident:\n%s", out)
+	}
+	if out := c.ok("incident", "list", "--drills"); strings.Contains(out, "DRILL") {
+		t.Fatalf("the finished drill's incident is still open:\n%s", out)
+	}
+	if out := c.ok("incident", "list", "--drills", "--all"); !strings.Contains(out, "EXERCISE closed") ||
+		!strings.Contains(out, "[DRILL DR-0001]") {
+		t.Fatalf("incident list --drills --all:\n%s", out)
+	}
+	c.as = "eli"
 	out, _, code = run("drill", "score", "DR-0001", "--json")
 	var s Score
 	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.Met != 9 || s.Late != 3 || s.Missed != 3 {
 		t.Fatalf("score: %d %s", code, out)
 	}
 	out, _, code = run("drill", "report", "DR-0001")
-	if code != 0 || !strings.Contains(out, "# After-action report: Ransomware on a Friday night") ||
-		!strings.Contains(out, "| Scenario time at T+0 | 2026-03-13 23:10 UTC |") {
+	if code != 0 || !strings.Contains(out, "# After-action report and improvement plan: Ransomware on a Friday night") ||
+		!strings.Contains(out, "| Dates (drill clock) | T+0 is Fri 2026-03-13 23:10 UTC;") {
 		t.Fatalf("report: %d\n%s", code, out)
 	}
 	out, _, code = run("drill", "report", "DR-0001", "--format", "json")
@@ -108,7 +98,7 @@ func TestDrillCommands(t *testing.T) {
 	}
 
 	// A closed incident becomes a scenario that lints clean and replays.
-	as = ""
+	c.as = ""
 	if _, errOut, code := run("incident", "declare", "--runbook", "ransomware", "--title", "Encrypted share at Acme Logistics",
 		"--customer", "acme"); code != 0 {
 		t.Fatalf("declare: %s", errOut)
@@ -122,7 +112,7 @@ func TestDrillCommands(t *testing.T) {
 	if _, errOut, code := run("drill", "from-incident", "INC-0002", "-o", replay); code != 0 {
 		t.Fatalf("from-incident: %s", errOut)
 	}
-	as = "eli"
+	c.as = "eli"
 	data, _ := os.ReadFile(replay)
 	if bytes.Contains(data, []byte("Acme")) || bytes.Contains(data, []byte("Alice")) || !bytes.Contains(data, []byte("Customer A")) {
 		t.Fatalf("replay scenario:\n%s", data)
@@ -135,7 +125,7 @@ func TestDrillCommands(t *testing.T) {
 	if out, errOut, code := run("drill", "run", replay, "--speed", "max", "--actions", acts); code != 0 || out != "DR-0002\n" {
 		t.Fatalf("replay run: %d %q %s", code, out, errOut)
 	}
-	as = ""
+	c.as = ""
 	if out, _, code := run("audit", "verify"); code != 0 {
 		t.Fatalf("audit verify: %s", out)
 	}

@@ -23,18 +23,25 @@ const consoleHelp = `Facilitator:
   jump INJECT               jump forward to an inject (delivering those before it)
   pause | resume            stop or restart the drill clock
   speed N [step]            drill seconds per real second; "step" waits at each inject
-  status | score            where the drill is; the score so far
-  observe [@OBJECTIVE] TEXT an evaluator's observation
+  status | score | brief    where the drill is; the score so far; the players' briefing
+  observe [@OBJECTIVE] [+|-] TEXT   an evaluator's observation (+ a strength, - to improve)
   mark EXPECTATION met|late|missed [NOTE]
   rate OBJECTIVE P|S|M|U [NOTE]
-  went-well TEXT | to-improve TEXT           the hot wash
-  action OWNER DUE TEXT     an action item (DUE: YYYY-MM-DD or 14d)
+  went-well [@OBJECTIVE] TEXT                the hot wash: a strength
+  to-improve [@OBJECTIVE] TEXT [| ROOT CAUSE [| OBSERVATIONS]]   an area for improvement
+                            (OBSERVATIONS: their numbers, such as 1,3)
+  action OWNER DUE TEXT [| key=value]...     an action item (DUE: YYYY-MM-DD or 14d); keys:
+                            org, objective, element, start, improvement
+  feedback [1-5] TEXT       a participant's feedback (as the current participant)
   finish | abandon REASON | quit (pauses; resume later)
 Team (recorded as you, or as NAME after "as NAME"):
   answer QUESTION VALUE     an answer for the triage (lists: a,b)
   declare TITLE             classify the answers and declare the drill incident
+  reassess [REASON]         classify again with the answers given since the declaration
+                            (or the last reassess); REASON says what changed
   assign ROLE PERSON | ack ROLE | step STEP [NOTE] | skip STEP REASON | note TEXT
-  severity SEV [REASON] | approve NOTIFICATION | submit OBLIGATION | customer ID | close [REASON]
+  severity SEV [REASON] | approve NOTIFICATION | submit OBLIGATION | close [REASON]
+  link CUSTOMER | unlink CUSTOMER REASON   an affected customer (customer ID: link)
   as NAME                   act as another participant`
 
 // Console is the facilitator's console of a drill: it prints the injects
@@ -61,6 +68,9 @@ type consoleSession struct {
 	ctx     context.Context
 	actor   string         // whom the team's actions are recorded as
 	answers map[string]any // the triage answers for declare
+	// changed are the answers given since the last declare or reassess:
+	// what a reassess changes.
+	changed map[string]any
 }
 
 // consoleVerb is one console command.
@@ -82,7 +92,8 @@ func init() {
 		"help": (*consoleSession).help, "?": (*consoleSession).help,
 		"next": (*consoleSession).next, "jump": (*consoleSession).jump,
 		"pause": (*consoleSession).pause, "resume": (*consoleSession).resume, "speed": (*consoleSession).speed,
-		"status": (*consoleSession).status, "score": (*consoleSession).score,
+		"status": (*consoleSession).status, "score": (*consoleSession).score, "brief": (*consoleSession).brief,
+		"feedback": (*consoleSession).feedback, "module": (*consoleSession).module,
 		"observe": (*consoleSession).observe, "mark": (*consoleSession).mark, "rate": (*consoleSession).rate,
 		"went-well":  func(s *consoleSession, rest string) (string, error) { return s.hotWash(store.HotWashStrength, rest) },
 		"to-improve": func(s *consoleSession, rest string) (string, error) { return s.hotWash(store.HotWashImprovement, rest) },
@@ -93,6 +104,7 @@ func init() {
 		"step": stepVerb(DoStep), "skip": stepVerb(DoSkip), "note": (*consoleSession).note,
 		"severity": (*consoleSession).severity, "approve": (*consoleSession).approve, "submit": (*consoleSession).submit,
 		"customer": (*consoleSession).customer, "close": (*consoleSession).close,
+		"link": (*consoleSession).customer, "unlink": (*consoleSession).unlink, "reassess": (*consoleSession).reassess,
 	}
 	consoleVerbs = map[string]consoleVerb{
 		"quit":   {do: func(*consoleSession, string) (string, error) { return "", errQuit }, local: true},
@@ -109,7 +121,8 @@ func init() {
 // paused, to be resumed later) or ctx is cancelled (likewise).
 func (c *Console) Serve(ctx context.Context) error {
 	r := c.Run
-	s := &consoleSession{Console: c, ctx: ctx, actor: c.Actor.ID(), answers: map[string]any{}}
+	s := &consoleSession{Console: c, ctx: ctx, actor: c.Actor.ID(), answers: map[string]any{},
+		changed: map[string]any{}}
 	st := r.Status(c.now())
 	s.say("Drill %s: %s (%s). T+0 is %s. Type help for the commands.", r.ID(), safetext.Line(st.Title),
 		modeLabel(st), st.Epoch.In(c.loc()).Format("Mon 2006-01-02 15:04 MST"))
@@ -200,7 +213,7 @@ func (s *consoleSession) ended() (bool, error) {
 		return false, nil
 	}
 	if score, err := r.Score(s.ctx); err == nil {
-		s.say("Final score: %d met, %d late, %d missed. Report: irtui drill report %s", score.Met, score.Late, score.Missed, r.ID())
+		s.say("Final score: %s Report: irtui drill report %s", score.Headline, r.ID())
 	}
 	return true, nil
 }
@@ -210,6 +223,10 @@ func (s *consoleSession) stop() error {
 	r := s.Run
 	rec := r.Record()
 	if rec.Ended() {
+		return nil
+	}
+	if r.Status(s.now()).Attached && rec.Status == store.DrillRunning {
+		s.say("Left drill %s; it keeps running in the other process.", r.ID())
 		return nil
 	}
 	bg := context.WithoutCancel(s.ctx)
@@ -258,6 +275,10 @@ func (s *consoleSession) delivered(ds []Delivered, err error) (string, error) {
 // apply carries out a team action as the current participant.
 func (s *consoleSession) apply(a DrillAction) (string, error) {
 	a.As = s.actor // a claim of the team member's name, by the facilitator
+	if a.Module == "" {
+		// The module being played, when it has an incident of its own.
+		a.Module = s.Run.CurrentModule()
+	}
 	if err := s.Run.Apply(s.ctx, s.Actor, a); err != nil {
 		return "", err
 	}
@@ -289,6 +310,7 @@ func (s *consoleSession) answer(rest string) (string, error) {
 		return "answer QUESTION VALUE", nil
 	}
 	s.answers[q] = answerValue(s.Run.Runbook(), q, strings.TrimSpace(v))
+	s.changed[q] = s.answers[q]
 	return fmt.Sprintf("%s = %v", q, s.answers[q]), nil
 }
 
@@ -346,12 +368,29 @@ func (s *consoleSession) score(string) (string, error) {
 	return strings.TrimRight(b.String(), "\n"), nil
 }
 
-func (s *consoleSession) observe(rest string) (string, error) {
-	objective := ""
+// objectivePrefix splits "@O1 rest" into O1 and rest.
+func objectivePrefix(rest string) (objective, text string) {
 	if strings.HasPrefix(rest, "@") {
 		objective, rest, _ = strings.Cut(strings.TrimPrefix(rest, "@"), " ")
 	}
-	return "Noted.", s.Run.Observe(s.ctx, s.Actor, objective, rest)
+	return objective, strings.TrimSpace(rest)
+}
+
+func (s *consoleSession) observe(rest string) (string, error) {
+	in := ObservationInput{}
+	in.Objective, rest = objectivePrefix(rest)
+	switch {
+	case strings.HasPrefix(rest, "+ "):
+		in.Kind, rest = ObserveStrength, rest[2:]
+	case strings.HasPrefix(rest, "- "):
+		in.Kind, rest = ObserveImprovement, rest[2:]
+	}
+	in.Text = rest
+	if err := s.Run.Observe(s.ctx, s.Actor, in); err != nil {
+		return "", err
+	}
+	n, err := s.Run.observations(s.ctx)
+	return fmt.Sprintf("Noted as observation %d.", n), err
 }
 
 func (s *consoleSession) mark(rest string) (string, error) {
@@ -371,20 +410,101 @@ func (s *consoleSession) rate(rest string) (string, error) {
 }
 
 func (s *consoleSession) hotWash(kind, rest string) (string, error) {
-	_, err := s.Run.AddHotWash(s.ctx, s.Actor, kind, rest, "")
+	in := HotWashInput{Kind: kind}
+	in.Objective, rest = objectivePrefix(rest)
+	parts := strings.Split(rest, "|")
+	in.Text = parts[0]
+	if len(parts) > 1 {
+		in.RootCause = parts[1]
+	}
+	if len(parts) > 2 {
+		nums, err := parseNumbers(parts[2])
+		if err != nil {
+			return "", err
+		}
+		in.Observations = nums
+	}
+	if len(parts) > 3 {
+		return "", fmt.Errorf("usage: to-improve [@OBJECTIVE] TEXT [| ROOT CAUSE [| OBSERVATIONS]]")
+	}
+	_, err := s.Run.AddHotWash(s.ctx, s.Actor, in)
 	return "Noted.", err
 }
 
+// parseNumbers reads "1, 3" or "#1 #3".
+func parseNumbers(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.ParseInt(strings.TrimPrefix(f, "#"), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an observation number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// actionKeys are the options of the console's action command.
+var actionKeys = map[string]func(in *ActionItemInput, v string){
+	"org":          func(in *ActionItemInput, v string) { in.Organisation = v },
+	"organisation": func(in *ActionItemInput, v string) { in.Organisation = v },
+	"objective":    func(in *ActionItemInput, v string) { in.ObjectiveID = v },
+	"element":      func(in *ActionItemInput, v string) { in.Element = v },
+	"start":        func(in *ActionItemInput, v string) { in.Start = v },
+	"improvement":  func(in *ActionItemInput, v string) { in.Improvement = v },
+}
+
 func (s *consoleSession) actionItem(rest string) (string, error) {
-	w := words(rest, 3)
-	if err := usage(len(w) == 3, "action OWNER DUE TEXT"); err != nil {
+	parts := strings.Split(rest, "|")
+	w := words(strings.TrimSpace(parts[0]), 3)
+	if err := usage(len(w) == 3, "action OWNER DUE TEXT [| key=value]..."); err != nil {
 		return "", err
 	}
-	item, err := s.Run.AddActionItem(s.ctx, s.Actor, ActionItemInput{Owner: w[0], Due: w[1], Text: w[2]})
+	in := ActionItemInput{Owner: w[0], Due: w[1], Text: w[2]}
+	for _, p := range parts[1:] {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		set, known := actionKeys[strings.TrimSpace(k)]
+		if !ok || !known {
+			return "", fmt.Errorf("%q: use key=value with a key of org, objective, element, start, improvement", strings.TrimSpace(p))
+		}
+		set(&in, strings.TrimSpace(v))
+	}
+	item, err := s.Run.AddActionItem(s.ctx, s.Actor, in)
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("Action item %d: %s (owner %s, due %s).", item.ID, item.Text, item.Owner, item.Due), nil
+}
+
+func (s *consoleSession) feedback(rest string) (string, error) {
+	in := FeedbackInput{Person: s.actor, Text: rest}
+	if w := words(rest, 2); len(w) == 2 {
+		if n, err := strconv.Atoi(w[0]); err == nil {
+			in.Rating, in.Text = n, w[1]
+		}
+	}
+	_, err := s.Run.AddFeedback(s.ctx, s.Actor.As(s.actor), in)
+	return "Thank you.", err
+}
+
+func (s *consoleSession) brief(string) (string, error) {
+	return strings.TrimRight(Briefing(s.Run.Scenario()), "\n"), nil
+}
+
+func (s *consoleSession) module(string) (string, error) {
+	st := s.Run.Status(s.now())
+	if len(s.Run.Scenario().Modules) == 0 {
+		return "This scenario has no modules.", nil
+	}
+	m, ok := s.Run.Scenario().Module(st.Module)
+	if !ok {
+		return "No module has begun yet: type next.", nil
+	}
+	inc := "the scenario's incident"
+	if s.Run.Scenario().IncidentModule(&Inject{Module: m.ID}) != "" {
+		inc = "its own incident (" + dash(st.ModuleIncident) + ", runbook " + st.ModuleRunbook + ")"
+	}
+	return fmt.Sprintf("Module %s: %s, played on %s.", m.ID, safetext.Line(m.Title), inc), nil
 }
 
 func (s *consoleSession) finish(string) (string, error) {
@@ -402,6 +522,7 @@ func (s *consoleSession) declare(rest string) (string, error) {
 	if _, err := s.apply(DrillAction{Do: DoDeclare, Title: rest, Answers: s.answers}); err != nil {
 		return "", err
 	}
+	clear(s.changed)
 	return fmt.Sprintf("Declared %s; the team works it with the commands below, or in the app.", s.Run.IncidentID()), nil
 }
 
@@ -443,7 +564,33 @@ func (s *consoleSession) submit(rest string) (string, error) {
 }
 
 func (s *consoleSession) customer(rest string) (string, error) {
-	return s.apply(DrillAction{Do: DoCustomer, Customer: rest})
+	if err := usage(rest != "", "link CUSTOMER"); err != nil {
+		return "", err
+	}
+	return s.apply(DrillAction{Do: DoLink, Customer: rest})
+}
+
+func (s *consoleSession) unlink(rest string) (string, error) {
+	w := words(rest, 2)
+	if err := usage(len(w) == 2 && strings.TrimSpace(w[1]) != "", "unlink CUSTOMER REASON"); err != nil {
+		return "", err
+	}
+	return s.apply(DrillAction{Do: DoUnlink, Customer: w[0], Text: w[1]})
+}
+
+// reassess classifies the drill incident again with the answers given
+// since the declaration or the last reassess; the others stay as they are.
+func (s *consoleSession) reassess(rest string) (string, error) {
+	if len(s.changed) == 0 {
+		return "", refused("nothing to re-assess: give the new answers first (answer QUESTION VALUE), then reassess [REASON]")
+	}
+	module := s.Run.CurrentModule()
+	res, err := s.Run.Reassess(s.ctx, s.Actor.As(s.actor), module, s.changed, rest)
+	if err != nil {
+		return "", err
+	}
+	clear(s.changed)
+	return fmt.Sprintf("Re-assessed %s: %s", res.Incident.ID, safetext.Line(res.Summary())), nil
 }
 
 func (s *consoleSession) close(rest string) (string, error) {
@@ -537,14 +684,10 @@ func optOffset(o *Offset) string {
 // WriteScore writes a drill's score as text tables, as `irtui drill score`
 // and the console's score command show it.
 func WriteScore(w io.Writer, s Score) {
-	fmt.Fprintf(w, "%s %s (%s, scored at %s): %d met, %d late, %d missed", s.RunID, s.ScenarioID, s.Status, s.At, s.Met, s.Late, s.Missed)
-	if s.Pending > 0 {
-		fmt.Fprintf(w, ", %d pending", s.Pending)
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%s %s (%s, scored at %s): %s\n", s.RunID, s.ScenarioID, s.Status, s.At, s.Headline)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nEXPECTED\tINJECT\tTARGET\tDONE\tRESULT\tWHAT")
-	for _, e := range s.Expectations {
+	for _, e := range criticalFirst(s.Expectations) {
 		res := string(e.Result)
 		if e.Overdue {
 			res += " (overdue)"
@@ -552,16 +695,21 @@ func WriteScore(w io.Writer, s Score) {
 		if e.Manual {
 			res += " (marked)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Inject, optOffset(e.Due), optOffset(e.Done), res, safetext.Line(e.Description))
+		what := safetext.Line(e.Description)
+		if e.Critical {
+			what = "CRITICAL " + what
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Inject, optOffset(e.Due), optOffset(e.Done), res, what)
 	}
 	fmt.Fprintln(tw, "\nTIME TO\tAT\tTARGET\tRESULT\t\t")
 	for _, t := range s.Times {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\n", t.Label, optOffset(t.At), optOffset(t.Target), dash(string(t.Result)))
 	}
 	if len(s.Clocks) > 0 {
-		fmt.Fprintln(tw, "\nCLOCK\tSTARTED\tDUE\tSUBMITTED\tSTATE\t")
+		fmt.Fprintln(tw, "\nCLOCK\tSTARTED\tDUE\tSUBMITTED\tSTATE\tHOW")
 		for _, c := range s.Clocks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", c.Obligation, optOffset(c.Start), optOffset(c.Due), optOffset(c.Submitted), c.State)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Obligation+prefixed(" on ", c.Incident), optOffset(c.Start), optOffset(c.Due),
+				optOffset(c.Submitted), c.State, dash(c.Via))
 		}
 	}
 	fmt.Fprintln(tw, "\nOBJECTIVE\tCAPABILITY\tRATING\tSUGGESTED\tMET/LATE/MISSED\t")

@@ -57,11 +57,15 @@ func TestConsoleThroughItsReader(t *testing.T) {
 		"  expected (facilitator): ic-assigned — Role incident_commander assigned, within 30m\n",
 		"observed = encryption\ndata_types = [personal customer]\nanswer QUESTION VALUE\n",
 		"Declared INC-0001; the team works it with the commands below, or in the app.\nActing as alice.\nOK (T+0m)\n",
-		"error: usage: assign ROLE PERSON\nOK (T+0m)\nNoted.\nMarked.\nRated.\nNoted.\n",
+		"error: usage: assign ROLE PERSON\nOK (T+0m)\nNoted as observation 1.\nMarked.\nRated.\nNoted.\n",
 		"Action item 1: Write the comms template (owner alice, due 2026-05-01).\n",
 		`error: scenario ransomware-friday-night has no inject "nope"` + "\n",
 		`error: unknown command "bogus"; type help` + "\n",
-		"Finished.\nFinal score: 5 met, 0 late, 10 missed. Report: irtui drill report DR-0001\n",
+		// Only the first inject was played: the others' expected actions
+		// are not scored.
+		"Finished.\nFinal score: Critical tasks: 1 of 1 met. Weighted score 100% (critical tasks count 3 times). " +
+			"Expected actions: 5 met, 0 late, 0 missed; 10 not played " +
+			"(their injects were never delivered). Report: irtui drill report DR-0001\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q; it is:\n%s", want, got)

@@ -158,16 +158,68 @@ func newScrubber(ex incident.Export, people []store.Person, customers []store.Cu
 			continue
 		}
 		seen[strings.ToLower(text)] = true
-		pat := regexp.QuoteMeta(text)
-		if r, _ := utf8.DecodeRuneInString(text); isWord(r) {
-			pat = `\b` + pat
-		}
-		if r, _ := utf8.DecodeLastRuneInString(text); isWord(r) {
-			pat += `\b`
-		}
-		s.rules = append(s.rules, scrubRule{re: regexp.MustCompile(`(?i)` + pat), with: n.with})
+		s.rules = append(s.rules, scrubRule{re: regexp.MustCompile(`(?i)` + regexp.QuoteMeta(text)), with: n.with})
 	}
 	return s
+}
+
+// replaceWhole replaces the matches of re in t that stand as whole words:
+// not inside a word ("Acmeware") and not part of an identifier joined by
+// '-', '_', '.', '/', '@' or ':' ("acme-sync", "svc.acme", "acme/prod"
+// stay as they are), while "Acme's", "(acme)" and "Acme." at the end of a
+// sentence are replaced.
+func replaceWhole(t string, re *regexp.Regexp, with string) string {
+	matches := re.FindAllStringIndex(t, -1)
+	if matches == nil {
+		return t
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range matches {
+		if !standsAlone(t, m[0], m[1]) {
+			continue
+		}
+		b.WriteString(t[last:m[0]])
+		b.WriteString(with)
+		last = m[1]
+	}
+	b.WriteString(t[last:])
+	return b.String()
+}
+
+// joiners join the parts of an identifier.
+const joiners = "-_./@:"
+
+// standsAlone reports whether t[i:j] is a whole word: the text on each
+// side is neither a word character nor a joiner followed (or preceded) by
+// one.
+func standsAlone(t string, i, j int) bool {
+	match := t[i:j]
+	if first, _ := utf8.DecodeRuneInString(match); isWord(first) {
+		before, n := utf8.DecodeLastRuneInString(t[:i])
+		switch {
+		case n == 0:
+		case isWord(before):
+			return false
+		case strings.ContainsRune(joiners, before):
+			if b2, n2 := utf8.DecodeLastRuneInString(t[:i-n]); n2 > 0 && isWord(b2) {
+				return false
+			}
+		}
+	}
+	if lastR, _ := utf8.DecodeLastRuneInString(match); isWord(lastR) {
+		after, n := utf8.DecodeRuneInString(t[j:])
+		switch {
+		case n == 0:
+		case isWord(after):
+			return false
+		case strings.ContainsRune(joiners, after):
+			if a2, n2 := utf8.DecodeRuneInString(t[j+n:]); n2 > 0 && isWord(a2) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // bareName is a name without a trailing remark in brackets: "Acme
@@ -208,7 +260,7 @@ func (s *scrubber) text(t string) string {
 	t = safetext.Clean(t)
 	t = emailRe.ReplaceAllString(t, "[email]")
 	for _, r := range s.rules {
-		t = r.re.ReplaceAllLiteralString(t, r.with)
+		t = replaceWhole(t, r.re, r.with)
 	}
 	t = slackUserRe.ReplaceAllString(t, "[slack user]")
 	// "Alice Jansen (alice)" became "Responder 1 Responder 1 (Responder 1)".

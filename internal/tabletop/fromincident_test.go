@@ -52,7 +52,8 @@ func realIncident(t *testing.T, f *fixture) string {
 	}
 	step(20*time.Minute, func() error { return svc.Assign(ctx, as("bob"), in.ID, "incident_commander", "alice") })
 	step(31*time.Minute, func() error {
-		return svc.AddNote(ctx, as("chen"), in.ID, "Chen confirmed 61,000 emails; Dana Moreau (dana) is on her way; ping U0DEMOALICE")
+		return svc.AddNote(ctx, as("chen"), in.ID, "Chen confirmed 61,000 emails; Dana Moreau (dana) is on her way; ping U0DEMOALICE; "+
+			"the acme-sync job and svc.acme still run; Acme's CISO was told")
 	})
 	step(47*time.Minute, func() error { return svc.CompleteStep(ctx, as("chen"), in.ID, "stop-exposure", "made private by chen") })
 	step(2*time.Hour, func() error { return svc.LinkCustomer(ctx, as("eli"), in.ID, "northwind") })
@@ -82,11 +83,15 @@ func TestFromIncident(t *testing.T) {
 	// Slack ids, customer names.
 	for _, leak := range []string{"Alice", "Jansen", "alice", "bob", "chen", "Chen", "dana", "Dana", "Moreau", "Eli", "Haddad",
 		"Acme", "acme", "Northwind", "northwind", "@example", "U0DEMOALICE", "researcher@"} {
-		if regexp.MustCompile(`\b` + regexp.QuoteMeta(leak)).MatchString(text) {
-			t.Errorf("the replay still names %q:\n%s", leak, text)
+		for _, m := range regexp.MustCompile(regexp.QuoteMeta(leak)).FindAllStringIndex(text, -1) {
+			if standsAlone(text, m[0], m[1]) {
+				t.Errorf("the replay still names %q at %d:\n%s", leak, m[0], text)
+			}
 		}
 	}
+	// Whole words only: identifiers that contain a name stay intact.
 	for _, want := range []string{"Responder 1", "Customer A", "Customer ", "[email]", "[slack user]",
+		"the acme-sync job and svc.acme still run; Customer A's CISO was told",
 		"id: replay-" + strings.ToLower(id), "runbook: personal-data-breach", "start: Tue 10:05"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the replay lacks %q:\n%s", want, text)
@@ -172,5 +177,25 @@ func TestFromIncidentRefusesOpenIncidents(t *testing.T) {
 	}
 	if _, _, err := FromIncident(ctx, f.deps, as("fac"), "INC-9999"); !errors.Is(err, incident.ErrNotFound) {
 		t.Fatalf("unknown incident: %v", err)
+	}
+}
+
+// TestScrubReplacesWholeWordsOnly: a name is replaced where it stands as
+// a word, and never inside a word or an identifier.
+func TestScrubReplacesWholeWordsOnly(t *testing.T) {
+	re := regexp.MustCompile(`(?i)acme`)
+	for _, tc := range []struct{ in, want string }{
+		{"acme-sync failed", "acme-sync failed"},
+		{"the svc-acme account", "the svc-acme account"},
+		{"acme_prod, acme.internal, acme/prod and ops@acme", "acme_prod, acme.internal, acme/prod and ops@acme"},
+		{"Acmeware and ProAcme", "Acmeware and ProAcme"},
+		{"Called Acme.", "Called Customer A."},
+		{"Acme's CISO (acme) - Acme: yes", "Customer A's CISO (Customer A) - Customer A: yes"},
+		{"acme", "Customer A"},
+		{"ACME, then acme-sync", "Customer A, then acme-sync"},
+	} {
+		if got := replaceWhole(tc.in, re, "Customer A"); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

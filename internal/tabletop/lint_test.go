@@ -1,6 +1,7 @@
 package tabletop
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,15 +147,7 @@ func TestScenarioLintReportsPositions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, probs := parseScenario(t, tc.src)
-			if len(probs) != len(tc.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(tc.want), probs)
-			}
-			for i, w := range tc.want {
-				got := strings.TrimPrefix(probs[i].String(), "s.yaml:")
-				if !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
-				}
-			}
+			wantProblems(t, probs, "s.yaml:", tc.want)
 		})
 	}
 }
@@ -240,18 +233,20 @@ func TestActionsFileReportsPositions(t *testing.T) {
 			[]string{`1:11: these actions are for scenario "other", not "minimal"`}},
 		{"bad due date", "hot_wash:\n  actions:\n    - text: x\n      owner: bob\n      due: next week\n",
 			[]string{`5:12: bad due date "next week"`}},
+		{"reassess before the declaration", "actions:\n  - at: 1m\n    do: reassess\n    answers: {observed: encryption}\n",
+			[]string{`3:9: reassess needs the drill incident: declare it in an earlier action`}},
+		{"reassess without answers", decl + "  - at: 1m\n    do: reassess\n    text: why\n", []string{`5:5: missing required field "answers"`}},
+		{"reassess bad answer", decl + "  - at: 1m\n    do: reassess\n    answers:\n      observed: melted\n",
+			[]string{`8:17: question "observed": expected one of false_positive, precursor, encryption, got "melted"`}},
+		{"reassess unknown question taken back", decl + "  - at: 1m\n    do: reassess\n    answers:\n      observd: null\n",
+			[]string{`8:7: unknown question "observd" in runbook ransomware (did you mean "observed"?)`}},
+		{"unlink without a reason", decl + "  - at: 1m\n    do: unlink\n    customer: acme\n", []string{`5:5: missing required field "text"`}},
+		{"link takes no reason", decl + "  - at: 1m\n    do: link\n    customer: acme\n    text: x\n", []string{`8:11: text does not apply to action link`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, probs := ParseDrillActions("a.yaml", []byte(tc.src), sc, rb, validate)
-			if len(probs) != len(tc.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(tc.want), probs)
-			}
-			for i, w := range tc.want {
-				if got := strings.TrimPrefix(probs[i].String(), "a.yaml:"); !strings.HasPrefix(got, w) {
-					t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
-				}
-			}
+			wantProblems(t, probs, "a.yaml:", tc.want)
 		})
 	}
 }
@@ -302,4 +297,159 @@ func FuzzParseDrillActions(f *testing.F) {
 			}
 		}
 	})
+}
+
+func modulesScenario(t testing.TB) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/modules-scenario.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestModulesParse: a scenario in modules lists each module's injects in
+// order, with their module, checks each module's expectations against its
+// own runbook, and reads compound offsets.
+func TestModulesParse(t *testing.T) {
+	sc, probs := parseScenario(t, modulesScenario(t))
+	if probs != nil {
+		t.Fatal(probs)
+	}
+	if len(sc.Injects) != 2 || sc.Injects[0].Module != "M1" || sc.Injects[1].Module != "M2" {
+		t.Fatalf("injects %+v", sc.Injects)
+	}
+	if got := sc.Injects[1].Offset; got != 26*time.Hour+30*time.Minute {
+		t.Errorf("1d2h30m read as %v", got)
+	}
+	if sc.Length != 52*time.Hour {
+		t.Errorf("duration 2d4h read as %v", sc.Length)
+	}
+	if m := sc.IncidentModule(&sc.Injects[0]); m != "M1" {
+		t.Errorf("M1 has a runbook of its own, so an incident of its own; got %q", m)
+	}
+	if m := sc.IncidentModule(&sc.Injects[1]); m != "" {
+		t.Errorf("M2 is played on the scenario's incident; got %q", m)
+	}
+	e, _, _ := sc.Expectation("wiped")
+	if e.Target == nil || e.Target.From != "declared" || e.Target.After != 15*time.Minute || !e.Critical {
+		t.Errorf("wiped is lost-device's lock-wipe with its 15m target, critical: %+v", e)
+	}
+	// The stored form (what a run keeps) reads back the same.
+	raw, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Scenario
+	if err := json.Unmarshal(raw, &back); err != nil || len(back.Injects) != 2 || back.Injects[0].Module != "M1" ||
+		len(back.Modules) != 2 || back.RunbookOf("M1") != "lost-device" {
+		t.Fatalf("stored scenario: %v %+v", err, back)
+	}
+}
+
+// TestModulesLintReportsPositions: the modules format, linted with
+// path:line:col.
+func TestModulesLintReportsPositions(t *testing.T) {
+	base := modulesScenario(t)
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"unknown runbook of a module",
+			edit(t, base, "runbook: lost-device", "runbook: lost-phone"),
+			[]string{`18:14: unknown runbook "lost-phone"`}},
+		{"a step checked against the module's runbook",
+			edit(t, base, "step: lock-wipe", "step: isolate"),
+			[]string{`29:19: unknown step "isolate" in runbook lost-device`}},
+		{"a step of the scenario's runbook in a module sharing its incident",
+			edit(t, base, "step: isolate", "step: lock-wipe"),
+			[]string{`42:19: unknown step "lock-wipe" in runbook ransomware`}},
+		{"a module with another runbook cannot share the incident",
+			edit(t, base, "    runbook: lost-device\n", "    runbook: lost-device\n    incident: shared\n"),
+			[]string{`19:15: module "M1" is played with runbook lost-device, not the scenario's ransomware, so it needs an incident of its own`}},
+		{"unknown incident kind",
+			edit(t, base, "    title: The encryption\n", "    title: The encryption\n    incident: separate\n"),
+			[]string{`34:15: unknown incident "separate"; use own`}},
+		{"duplicate module id",
+			edit(t, base, "  - id: M2\n", "  - id: M1\n"),
+			[]string{`32:9: duplicate module id "M1"`, `42:19: unknown step "isolate" in runbook lost-device`}},
+		{"module without injects",
+			edit(t, base, "    title: The encryption\n    injects:\n", "    title: The encryption\n    questions: [Who?]\n    other:\n"),
+			[]string{`32:5: missing required field "injects"`, `35:5: unknown field "other"`}},
+		{"module injects out of order",
+			edit(t, base, "at: 1d2h30m", "at: 0m\n        after: laptop\n        x: 1"),
+			[]string{`38:9: unknown field "x"`}},
+		{"injects beside modules",
+			edit(t, base, "modules:\n", "injects:\n  - id: x\n    at: 0m\n    channel: phone\n    content: x\nmodules:\n"),
+			[]string{`16:3: a scenario in modules lists its injects in its modules`}},
+		{"bad compound offset",
+			edit(t, base, "at: 1d2h30m", "at: 2h1d"),
+			[]string{`36:13: bad time offset "2h1d": use a duration from the start such as 0m, 15m, T+1h30m, 2d or 2d4h`}},
+		{"empty module question",
+			edit(t, base, "      - Was it encrypted?", "      - \"\""),
+			[]string{`20:9: empty discussion question`}},
+		{"an inject in time order across modules",
+			edit(t, base, "at: 1d2h30m", "at: 0m\n        after: laptop"),
+			nil},
+		{"unknown mission area",
+			edit(t, base, "objectives:\n", "overview:\n  mission_areas: [respond]\nobjectives:\n"),
+			[]string{`8:19: unknown mission area "respond" (did you mean "response"?)`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, probs := parseScenario(t, tc.src)
+			wantProblems(t, probs, "s.yaml:", tc.want)
+		})
+	}
+}
+
+// TestModuleActionsReportPositions: an actions file names the module
+// whose incident an action works on.
+func TestModuleActionsReportPositions(t *testing.T) {
+	sc, probs := parseScenario(t, modulesScenario(t))
+	if probs != nil {
+		t.Fatal(probs)
+	}
+	lib, _ := library(t)
+	rb, _ := lib.Get("ransomware")
+	decl := "actions:\n  - at: 0m\n    module: M1\n    do: declare\n    title: T\n"
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"a step of the module's runbook", decl + "  - at: 1m\n    module: M1\n    do: step\n    step: lock-wipe\n", nil},
+		{"a step of another runbook", decl + "  - at: 1m\n    module: M1\n    do: step\n    step: isolate\n",
+			[]string{`9:11: unknown step "isolate" in runbook lost-device`}},
+		{"unknown module", "actions:\n  - at: 0m\n    module: M9\n    do: declare\n    title: T\n",
+			[]string{`3:13: unknown module "M9" in scenario modules`}},
+		{"a module on the scenario's incident", "actions:\n  - at: 0m\n    module: M2\n    do: declare\n    title: T\n",
+			[]string{`3:13: module "M2" is played on the scenario's incident; leave module out`}},
+		{"the module's incident not declared", "actions:\n  - at: 0m\n    do: declare\n    title: T\n  - at: 1m\n    module: M1\n    do: note\n    text: x\n",
+			[]string{`7:9: note needs module M1's drill incident: declare it in an earlier action`}},
+		{"answers checked against the module's runbook", "actions:\n  - at: 0m\n    module: M1\n    do: declare\n    title: T\n    answers:\n      observed: encryption\n",
+			[]string{`7:7: unknown question "observed" in runbook lost-device`}},
+		{"an observation the hot wash cites", "actions:\n  - at: 0m\n    do: observe\n    text: x\nhot_wash:\n  improvements:\n    - text: y\n      observations: [2]\n",
+			[]string{`8:22: there is no observation 2: the actions observe 1 time(s)`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, probs := ParseDrillActions("a.yaml", []byte(tc.src), sc, rb, validate)
+			wantProblems(t, probs, "a.yaml:", tc.want)
+		})
+	}
+}
+
+// wantProblems checks that probs are, in order, want: "line:col: message"
+// prefixes after the file's name.
+func wantProblems(t *testing.T, probs strictyaml.Problems, file string, want []string) {
+	t.Helper()
+	if len(probs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(want), probs)
+	}
+	for i, w := range want {
+		if got := strings.TrimPrefix(probs[i].String(), file); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got  %s\n want %s...", i, got, w)
+		}
+	}
 }

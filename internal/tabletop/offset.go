@@ -2,36 +2,78 @@ package tabletop
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/irtui/irtui/internal/runbook"
 )
 
 // ParseOffset reads a time offset of a scenario or actions file: "0",
-// "15m", "T+15m", "1h30m", "2d". Unlike ParseDuration it accepts zero.
+// "15m", "T+15m", "1h30m", "2d", "2d4h". Unlike ParseDuration it accepts
+// zero.
 func ParseOffset(s string) (time.Duration, error) {
-	bad := fmt.Errorf("bad time offset %q: use a duration from the start such as 0m, 15m, T+1h30m or 2d", s)
 	t := strings.TrimSpace(s)
 	t = strings.TrimPrefix(strings.TrimPrefix(t, "T+"), "t+")
-	if t == "" {
-		return 0, bad
-	}
 	if t == "0" {
 		return 0, nil
 	}
-	if strings.HasSuffix(t, "d") || strings.HasSuffix(t, "w") {
-		d, err := runbook.ParseDuration(t)
-		if err != nil {
-			return 0, bad
-		}
-		return d, nil
-	}
-	d, err := time.ParseDuration(t)
-	if err != nil || d < 0 {
-		return 0, bad
+	d, ok := parseSpan(t)
+	if !ok {
+		return 0, fmt.Errorf("bad time offset %q: use a duration from the start such as 0m, 15m, T+1h30m, 2d or 2d4h", s)
 	}
 	return d, nil
+}
+
+// ParseDuration reads a duration of a scenario (its length, an
+// expectation's target): a number and a unit (w, d, h, m, s), or several
+// from the largest unit down ("2d4h", "1h30m").
+func ParseDuration(s string) (time.Duration, error) {
+	d, ok := parseSpan(strings.TrimSpace(s))
+	if !ok || d <= 0 {
+		return 0, fmt.Errorf("bad duration %q: use a number with w, d, h, m or s, such as 30m, 4h, 2d or 2d4h", s)
+	}
+	return d, nil
+}
+
+// spanUnits are the units of a span, largest first.
+var spanUnits = []struct {
+	unit string
+	d    time.Duration
+}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}}
+
+// parseSpan reads "2d4h30m": whole numbers, each with a unit, units
+// from the largest down and each at most once. Zero is allowed ("0m").
+func parseSpan(s string) (time.Duration, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var total time.Duration
+	next := 0 // the first unit still allowed
+	for s != "" {
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == 0 || i > 6 {
+			return 0, false
+		}
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, false
+		}
+		s = s[i:]
+		found := false
+		for u := next; u < len(spanUnits); u++ {
+			if strings.HasPrefix(s, spanUnits[u].unit) {
+				total += time.Duration(n) * spanUnits[u].d
+				s, next, found = s[len(spanUnits[u].unit):], u+1, true
+				break
+			}
+		}
+		if !found {
+			return 0, false
+		}
+	}
+	return total, total <= 3650*24*time.Hour
 }
 
 // FormatOffset renders an offset as "T+1h05m".
@@ -133,7 +175,7 @@ func ParseDue(s string, from time.Time) (string, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t.Format("2006-01-02"), nil
 	}
-	if d, err := runbook.ParseDuration(s); err == nil {
+	if d, err := ParseDuration(s); err == nil {
 		return from.Add(d).Format("2006-01-02"), nil
 	}
 	return "", fmt.Errorf("bad due date %q: use YYYY-MM-DD or a duration such as 14d", s)

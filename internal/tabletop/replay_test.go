@@ -48,6 +48,14 @@ func TestHeadlessReplayOfBundledScenarios(t *testing.T) {
 				"persistence-removed": Met, "customer-linked": Met, "customer-notice": Missed, "account-returned": Met,
 				"back-to-chat": Met},
 			ratings: map[string]Rating{"O2": MajorChallenge}, openActions: 1, severity: "SEV1", commanderT: "T+6m"},
+		// In modules: the first two on drill incidents of their own.
+		{scenario: "laptop-phishing-ransomware", met: 6, late: 4, missed: 1,
+			want: map[string]Result{"laptop-declared": Met, "laptop-wiped": Late, "laptop-credentials": Met,
+				"laptop-inventory": Met, "phish-declared": Met, "phish-locked": Met, "phish-signins": Late,
+				"ransomware-classified": Met, "ransomware-isolated": Late, "ransomware-stakeholders": Late,
+				"ransomware-customer-notice": Missed},
+			ratings: map[string]Rating{"O1": SomeChallenges, "O3": MajorChallenge}, openActions: 2, severity: "SEV1",
+			commanderT: "T+86h55m"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {
@@ -136,5 +144,55 @@ func TestReplayStopsAtAFailingAction(t *testing.T) {
 	rec, err := f.deps.Store.DrillRun(ctx, r.ID())
 	if err != nil || rec.Status != store.DrillAbandoned || !strings.Contains(rec.EndReason, "already holds") {
 		t.Fatalf("run %+v, %v", rec, err)
+	}
+}
+
+// TestModulesPlayOnIncidentsOfTheirOwn: a module with its own runbook is
+// worked on a drill incident of its own, stamped on the run's clock and
+// closed with the run; the report shows each.
+func TestModulesPlayOnIncidentsOfTheirOwn(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sc := scenario(t, "laptop-phishing-ransomware")
+	acts := actionsFile(t, sc, filepath.Join("..", "..", "docs", "examples", "drills", "laptop-phishing-ransomware.actions.yaml"))
+	r, err := Replay(ctx, f.deps, sc, acts, as("facilitator"), Options{Epoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"": "ransomware", "M1": "lost-device", "M2": "account-takeover"}
+	seen := map[string]bool{}
+	for module, runbook := range want {
+		id := r.IncidentFor(module)
+		if id == "" || seen[id] {
+			t.Fatalf("module %q has incident %q", module, id)
+		}
+		seen[id] = true
+		d, err := f.deps.Store.Incident(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Incident.RunbookID != runbook || !d.Incident.Drill || d.Incident.Status != store.StatusClosed ||
+			d.Drill == nil || d.Drill.RunID != r.ID() {
+			t.Errorf("incident of module %q: %+v, clock %+v", module, d.Incident, d.Drill)
+		}
+		// Stamped on the drill clock: T+0 is weeks before the wall clock.
+		for _, e := range d.Timeline {
+			if e.At.Before(epoch) || e.At.After(epoch.Add(sc.Length)) {
+				t.Errorf("%s on %s stamped at %s, off the drill clock", e.Kind, id, e.At)
+			}
+		}
+	}
+	rep, err := r.Report(ctx, as("auditor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Incidents) != 3 {
+		t.Fatalf("report incidents %+v", rep.Incidents)
+	}
+	md := rep.Markdown(time.UTC)
+	for _, w := range []string{"### Modules\n\n1. **The stolen laptop** (M1)", "(module M1)", "| customer-notice — Notify affected customers (" + r.IncidentFor("M1") + ")"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("report lacks %q", w)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -36,17 +37,26 @@ type Options struct {
 
 // Run is one drill in progress or on record. Its methods are safe for
 // concurrent use; it starts no goroutines: call Tick to let time pass.
+//
+// The drill clock lives in the database, with the run: every change of
+// the run reads the run as stored and changes it in one transaction, so
+// that several processes (the app, the console, the CLI, irtui serve) can
+// play one drill, and Tick follows what the others did.
 type Run struct {
 	mu        sync.Mutex
 	deps      Deps
 	sc        *Scenario
 	rb        *runbook.Runbook // nil if the runbook is no longer loaded
-	rec       store.DrillRun   // guarded by mu
+	rec       store.DrillRun   // as last read or written; guarded by mu
 	id        string           // rec.ID and rec.Epoch, which never change,
 	epoch     time.Time        // readable without mu
-	clk       *drillClock
 	svc       *incident.Service
-	delivered []bool // per inject
+	delivered []bool            // per inject, as last read
+	modules   map[string]string // the incidents of modules with their own, by module, as last read
+	seen      time.Time         // wall-clock time of the last heartbeat written
+	// attached: the run was running in another process when this one
+	// took it up (ResumeRun); leaving it does not pause it.
+	attached bool
 }
 
 // Delivered is an inject that reached the players.
@@ -69,20 +79,39 @@ type Status struct {
 	Now        time.Time `json:"now"` // drill time
 	Elapsed    Offset    `json:"elapsed"`
 	IncidentID string    `json:"incident_id,omitempty"`
-	Delivered  int       `json:"delivered"`
-	Injects    int       `json:"injects"`
+	// Module is the module of the latest inject delivered, if the
+	// scenario has modules. ModuleIncident is the drill incident the team
+	// works now (that module's own, or the scenario's; empty while it is
+	// not declared), and ModuleRunbook the runbook it is declared with.
+	Module         string `json:"module,omitempty"`
+	ModuleIncident string `json:"module_incident,omitempty"`
+	ModuleRunbook  string `json:"module_runbook,omitempty"`
+	// Incidents are the incidents of modules with their own, by module.
+	Incidents map[string]string `json:"incidents,omitempty"`
+	Delivered int               `json:"delivered"`
+	Injects   int               `json:"injects"`
 	// Next is the next inject to deliver and when; nil when all are out.
 	Next   *Inject `json:"next,omitempty"`
 	NextAt Offset  `json:"next_at"`
 	// Waiting: inject by inject, the clock has reached Next and waits for
 	// the facilitator to release it.
 	Waiting bool `json:"waiting"`
+	// Attached: the run was running in another process when this one
+	// took it up.
+	Attached bool `json:"attached,omitempty"`
 }
 
 // TitlePrefix starts the title of a run's drill incident, so that
-// everyone sees it is a drill and a run interrupted between declaring and
-// recording its incident finds it again.
+// everyone sees it is a drill.
 func TitlePrefix(runID string) string { return "[DRILL " + runID + "] " }
+
+// heartbeat is how often a process driving a running drill's clock
+// records that it is alive; aliveFor is how long after its last heartbeat
+// it counts as gone (ResumeRun then stops the clock where it stood).
+const (
+	heartbeat = 2 * time.Second
+	aliveFor  = 10 * time.Second
+)
 
 // Start begins a drill of sc: it records the run and starts its clock at
 // T+0. No inject is delivered until Tick (or, inject by inject, Next).
@@ -126,7 +155,10 @@ func Start(ctx context.Context, deps Deps, sc *Scenario, actor identity.Actor, o
 	rec := store.DrillRun{ScenarioID: sc.ID, ScenarioTitle: sc.Title, ScenarioVersion: sc.Version,
 		ScenarioHash: sc.Source.Hash, Scenario: raw, RunbookID: sc.Runbook, Status: store.DrillRunning,
 		Mode: mode, Speed: speed, Epoch: epoch, Position: epoch, StartedAt: realNow, UpdatedAt: realNow,
-		CreatedBy: actor.ID()}
+		CreatedBy: actor.ID(), SeenAt: realNow,
+		Clock: clock.Virtual{Base: epoch, Anchor: realNow, Running: mode != store.DrillModeHeadless}}
+	delivered := make([]bool, len(sc.Injects))
+	rec.Clock.Limit = limitOf(sc, rec, delivered)
 	err = deps.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := checkActor(ctx, tx, actor); err != nil {
 			return err
@@ -150,10 +182,7 @@ func Start(ctx context.Context, deps Deps, sc *Scenario, actor identity.Actor, o
 		return nil, fmt.Errorf("start drill of %s: %w", sc.ID, err)
 	}
 	r := newRun(deps, sc, rb, rec)
-	r.clk.set(epoch, realNow)
-	r.clk.running = mode != store.DrillModeHeadless
-	r.clk.speed = speed
-	r.updateLimit(realNow)
+	r.seen = realNow
 	return r, nil
 }
 
@@ -171,19 +200,18 @@ func modeText(mode string, speed float64) string {
 }
 
 func newRun(deps Deps, sc *Scenario, rb *runbook.Runbook, rec store.DrillRun) *Run {
-	r := &Run{deps: deps, sc: sc, rb: rb, rec: rec, id: rec.ID, epoch: rec.Epoch, delivered: make([]bool, len(sc.Injects))}
-	r.clk = &drillClock{real: deps.real(), speed: rec.Speed}
-	if deps.NewService != nil {
-		r.svc = deps.NewService(r.clk)
-	} else {
-		r.svc = &incident.Service{Store: deps.Store, Clock: r.clk}
+	r := &Run{deps: deps, sc: sc, rb: rb, rec: rec, id: rec.ID, epoch: rec.Epoch, delivered: make([]bool, len(sc.Injects)),
+		modules: map[string]string{}}
+	r.svc = deps.Service
+	if r.svc == nil {
+		r.svc = &incident.Service{Store: deps.Store, Clock: deps.real()}
 	}
 	return r
 }
 
 // Open reads a run from the database, for its score, report, ratings and
-// hot wash. Its clock stands still at the run's last recorded position;
-// use ResumeRun to carry on playing an interrupted drill.
+// hot wash, or to follow it. Its clock is the drill clock as stored; use
+// ResumeRun to carry on playing an interrupted drill.
 func Open(ctx context.Context, deps Deps, runID string) (*Run, error) {
 	if err := deps.check(); err != nil {
 		return nil, err
@@ -201,32 +229,51 @@ func Open(ctx context.Context, deps Deps, runID string) (*Run, error) {
 	}
 	rb, _ := deps.Runbooks.Get(sc.Runbook)
 	r := newRun(deps, sc, rb, rec)
-	events, err := deps.Store.DrillEvents(ctx, runID)
+	injects, err := deps.Store.DeliveredInjects(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range events {
-		if e.Kind == "inject" {
-			if i := slices.IndexFunc(sc.Injects, func(in Inject) bool { return in.ID == e.Ref }); i >= 0 {
-				r.delivered[i] = true
-			}
+	r.markDelivered(injects)
+	if len(sc.Modules) > 0 {
+		if r.modules, err = deps.Store.DrillIncidents(ctx, runID); err != nil {
+			return nil, err
 		}
 	}
-	r.clk.set(rec.Position, deps.real().Now())
 	return r, nil
 }
 
-// ResumeRun picks up a drill that was interrupted (the program crashed or
-// was stopped): play resumes, paused, from the latest moment on record —
-// the last inject, clock change or action on the drill incident. A drill
-// incident declared but not yet recorded with the run is found by its
-// title. opts.Speed and opts.Manual, when set, replace the run's speed
-// and make it inject by inject; a headless drill resumes in real time.
-// Start the clock with Resume.
+// markDelivered sets the injects delivered, by id, and returns those
+// that were not marked before.
+func (r *Run) markDelivered(ids []string) []int {
+	var fresh []int
+	for _, id := range ids {
+		if i := slices.IndexFunc(r.sc.Injects, func(in Inject) bool { return in.ID == id }); i >= 0 && !r.delivered[i] {
+			r.delivered[i] = true
+			fresh = append(fresh, i)
+		}
+	}
+	return fresh
+}
+
+// ResumeRun takes up a drill that is not over: after a crash, after
+// `quit`, or to play it from another process.
+//
+// A run that is paused stays paused at the drill time it was paused at.
+// A running run whose driving process still says it is alive is attached
+// to as it is: both processes now play it on the one clock. A running run
+// whose process is gone (it crashed; nothing said it was alive for a
+// while) is paused where its clock stood when the process was last seen
+// (for older records: at the latest moment on record). opts.Speed and
+// opts.Manual, when set, replace the run's speed and make it inject by
+// inject; a headless drill resumes in real time. Start a paused clock
+// with Resume.
 func ResumeRun(ctx context.Context, deps Deps, runID string, actor identity.Actor, opts Options) (*Run, error) {
 	if err := checkActor(ctx, deps.Store, actor); err != nil {
 		identity.Record(ctx, deps.Store, deps.real().Now(), actor, "drill_resume", "", store.OutcomeRefused, runID+": "+err.Error())
 		return nil, err
+	}
+	if opts.Headless {
+		return nil, refused("a drill is resumed with a running clock; replay the actions on a new run instead")
 	}
 	r, err := Open(ctx, deps, runID)
 	if err != nil {
@@ -234,128 +281,215 @@ func ResumeRun(ctx context.Context, deps Deps, runID string, actor identity.Acto
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.rec.Ended() {
-		return nil, invalidState("drill %s was %s at %s; it cannot be resumed", runID, r.rec.Status,
-			r.rec.EndedAt.Format(time.RFC3339))
+	rec := r.rec
+	if rec.Ended() {
+		return nil, invalidState("drill %s was %s at %s; it cannot be resumed", runID, rec.Status,
+			rec.EndedAt.Format(time.RFC3339))
 	}
-	pos := r.rec.Position
-	events, err := deps.Store.DrillEvents(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range events {
-		if e.DrillAt.After(pos) {
-			pos = e.DrillAt
-		}
-	}
-	incidentID := r.rec.IncidentID
+	realNow := deps.real().Now()
+	alive := rec.Status == store.DrillRunning && rec.Mode != store.DrillModeHeadless &&
+		!rec.SeenAt.IsZero() && realNow.Sub(rec.SeenAt) < aliveFor
+	changed := opts.Manual && rec.Mode != store.DrillModeManual || opts.Speed > 0 && opts.Speed != rec.Speed
+	incidentID := rec.IncidentID
 	if incidentID == "" {
+		// A drill incident declared for the run outside it, by its title.
 		in, err := deps.Store.FindDrillIncident(ctx, TitlePrefix(runID))
 		switch {
 		case err == nil:
-			incidentID = in.ID
+			if _, ok, err := deps.Store.DrillClockOf(ctx, in.ID); err != nil {
+				return nil, err
+			} else if !ok {
+				incidentID = in.ID
+			}
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		}
 	}
-	if incidentID != "" {
-		tl, err := deps.Store.Timeline(ctx, incidentID, 0, 0)
+	found := incidentID != rec.IncidentID
+	if (alive || rec.Status == store.DrillPaused) && !changed && !found {
+		r.attached = alive
+		return r, nil
+	}
+	// Where the clock stands: paused or still running elsewhere, where it
+	// reads; left running by a process that is gone, where it was when
+	// that process was last seen, and never before the latest moment on
+	// record.
+	stood := func(cur store.DrillRun) (time.Time, error) {
+		if cur.Status == store.DrillPaused || alive {
+			return cur.Clock.At(realNow), nil
+		}
+		last, err := r.lastOnRecord(ctx, cur)
+		if !cur.SeenAt.IsZero() && cur.Mode != store.DrillModeHeadless {
+			last = later(last, cur.Clock.At(cur.SeenAt))
+		}
+		return last, err
+	}
+	err = r.change(ctx, actor, "drill_resume", true, func(tx *store.Tx, cur *store.DrillRun, _, real time.Time) ([]store.DrillEvent, string, error) {
+		pos, err := stood(*cur)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		for _, e := range tl {
-			if e.At.After(pos) {
-				pos = e.At
-			}
+		mode, speed := cur.Mode, cur.Speed
+		switch {
+		case opts.Manual:
+			mode = store.DrillModeManual
+		case mode == store.DrillModeHeadless:
+			mode = store.DrillModeRealtime
 		}
-	}
-	mode, speed := r.rec.Mode, r.rec.Speed
-	switch {
-	case opts.Headless:
-		return nil, refused("a drill is resumed with a running clock; replay the actions on a new run instead")
-	case opts.Manual:
-		mode = store.DrillModeManual
-	case mode == store.DrillModeHeadless:
-		mode = store.DrillModeRealtime
-	}
-	if opts.Speed > 0 {
-		speed = opts.Speed
-	}
-	if speed <= 0 {
-		speed = 1
-	}
-	text := "resumed after an interruption"
-	if incidentID != r.rec.IncidentID {
-		text += "; found its incident " + incidentID
-	}
-	ev := store.DrillEvent{Kind: "reopened", DrillAt: pos, Actor: actor.ID(), Ref: incidentID, Value: modeText(mode, speed), Text: text}
-	err = r.change(ctx, actor, "drill_resume", text, []store.DrillEvent{ev}, func(rec *store.DrillRun) {
-		rec.Status, rec.Mode, rec.Speed, rec.Position, rec.IncidentID = store.DrillPaused, mode, speed, pos, incidentID
+		if opts.Speed > 0 {
+			speed = opts.Speed
+		}
+		if speed <= 0 {
+			speed = 1
+		}
+		text := "resumed after an interruption"
+		if alive {
+			text = "taken up in another process"
+		}
+		if cur.IncidentID == "" && incidentID != "" {
+			cur.IncidentID = incidentID
+			text += "; found its incident " + incidentID
+		}
+		cur.Mode, cur.Speed = mode, speed
+		running := alive && cur.Status == store.DrillRunning
+		if !running {
+			cur.Status = store.DrillPaused
+		}
+		cur.Clock = clock.Virtual{Base: pos, Anchor: real, Running: running}
+		cur.Clock.Limit = limitOf(r.sc, *cur, r.delivered)
+		cur.Position = later(cur.Position, pos)
+		return []store.DrillEvent{{Kind: "reopened", DrillAt: pos, Ref: cur.IncidentID, Value: modeText(mode, speed), Text: text}}, text, nil
 	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	realNow := deps.real().Now()
-	r.clk.set(pos, realNow)
-	r.clk.running, r.clk.speed = false, speed
-	r.updateLimit(realNow)
+	r.attached = alive
 	return r, nil
 }
 
-// change persists one change of the run in one transaction: its log
-// events, the run's new record (mutate edits a copy; nil leaves the record
-// alone), anything extra writes, and an audit entry. The run keeps the new
-// record only when the transaction commits. A change that would move an
-// ended run is refused.
-func (r *Run) change(ctx context.Context, actor identity.Actor, action, detail string, events []store.DrillEvent,
-	mutate func(*store.DrillRun), extra func(*store.Tx) error) error {
-	realNow := r.deps.real().Now()
-	next := r.rec
-	if mutate != nil {
-		mutate(&next)
-		next.UpdatedAt = realNow
+// lastOnRecord is the latest drill time on record: the last inject,
+// clock change or action on the drill incident, all of which are stamped
+// on the drill clock.
+func (r *Run) lastOnRecord(ctx context.Context, rec store.DrillRun) (time.Time, error) {
+	pos := rec.Position
+	events, err := r.deps.Store.DrillEvents(ctx, rec.ID)
+	if err != nil {
+		return pos, err
 	}
+	for _, e := range events {
+		pos = later(pos, e.DrillAt)
+	}
+	if rec.IncidentID != "" {
+		tl, err := r.deps.Store.Timeline(ctx, rec.IncidentID, 0, 0)
+		if err != nil {
+			return pos, err
+		}
+		for _, e := range tl {
+			pos = later(pos, e.At)
+		}
+	}
+	return pos, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// runEdit changes a run as stored (cur, read in the transaction), at the
+// drill time now and the wall-clock time real, and returns the log events
+// and audit detail of the change.
+type runEdit func(tx *store.Tx, cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error)
+
+// change persists one change of the run in one transaction: it reads the
+// run as stored, lets fn change it (when write is set: written back; a
+// run that has ended is then refused), appends fn's log events and
+// extra's writes and an audit entry. The run keeps the stored record and
+// the injects delivered when the transaction commits.
+func (r *Run) change(ctx context.Context, actor identity.Actor, action string, write bool, fn runEdit, extra func(*store.Tx) error) error {
+	realNow := r.deps.real().Now()
+	var (
+		next     store.DrillRun
+		injects  []string
+		readBack bool
+	)
 	err := r.deps.Store.Update(ctx, func(tx *store.Tx) error {
 		if err := checkActor(ctx, tx, actor); err != nil {
 			return err
 		}
-		cur, err := tx.DrillRun(ctx, r.rec.ID)
+		cur, err := tx.DrillRunState(ctx, r.id)
 		if err != nil {
 			return err
 		}
-		if mutate != nil && cur.Ended() {
+		if write && cur.Ended() {
 			return invalidState("drill %s was %s at %s", cur.ID, cur.Status, cur.EndedAt.Format(time.RFC3339))
 		}
-		if mutate != nil {
-			if err := tx.UpdateDrillRun(ctx, &next); err != nil {
+		now := cur.Clock.At(realNow)
+		if cur.Ended() && now.Before(cur.Position) {
+			now = cur.Position
+		}
+		events, detail, err := fn(tx, &cur, now, realNow)
+		if err != nil {
+			return err
+		}
+		if write {
+			cur.UpdatedAt = realNow
+			if err := tx.UpdateDrillRun(ctx, &cur); err != nil {
 				return err
+			}
+			if cur.Status == store.DrillRunning && cur.Mode != store.DrillModeHeadless {
+				// This process plays it: it is alive.
+				if err := tx.SeeDrillRun(ctx, r.id, realNow); err != nil {
+					return err
+				}
+				cur.SeenAt = realNow
 			}
 		}
 		for i := range events {
 			e := events[i]
-			e.RunID = r.rec.ID
+			e.RunID = r.id
 			if e.RealAt.IsZero() {
 				e.RealAt = realNow
 			}
 			if e.Actor == "" {
 				e.Actor = actor.ID()
 			}
+			if e.DrillAt.IsZero() {
+				e.DrillAt = now
+			}
 			if err := tx.AppendDrillEvent(ctx, &e); err != nil {
 				return err
 			}
+			readBack = readBack || e.Kind == "inject"
 		}
 		if extra != nil {
 			if err := extra(tx); err != nil {
 				return err
 			}
 		}
+		if readBack {
+			if injects, err = tx.DeliveredInjects(ctx, r.id); err != nil {
+				return err
+			}
+		}
+		next = cur
+		if detail == "" && len(events) == 0 {
+			return nil // a headless run's clock moved on: nobody did anything
+		}
 		return tx.AppendAudit(ctx, &store.AuditEntry{At: realNow, Actor: actor.ID(), Auth: actor.Auth(), Action: action,
-			IncidentID: next.IncidentID, Outcome: store.OutcomeOK, Detail: r.rec.ID + ": " + detail})
+			IncidentID: cur.IncidentID, Outcome: store.OutcomeOK, Detail: r.id + ": " + detail})
 	})
 	if err != nil {
 		return r.refuse(ctx, actor, action, err)
 	}
+	next.Scenario = r.rec.Scenario
 	r.rec = next
+	if write && next.SeenAt.Equal(realNow) {
+		r.seen = realNow
+	}
+	r.markDelivered(injects)
 	return nil
 }
 
@@ -400,11 +534,24 @@ func (r *Run) Record() store.DrillRun {
 	return r.rec
 }
 
-// Clock is the drill clock: drill time, for everything done in the drill.
-func (r *Run) Clock() clock.Clock { return r.clk }
+// runClock is a run's drill clock as a clock.Clock.
+type runClock struct{ r *Run }
 
-// Service is the incident service to work the drill incident with: it
-// stamps every action in drill time.
+func (c runClock) Now() time.Time {
+	real := c.r.deps.real().Now()
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	return c.r.rec.Clock.At(real)
+}
+
+// Clock is the drill clock, as this process last read it from the
+// database (Tick reads it again).
+func (r *Run) Clock() clock.Clock { return runClock{r} }
+
+// Service is the incident service the drill incident is worked with. It
+// is the app's or the CLI's own, on the wall clock: the service stamps a
+// drill incident's actions with the drill clock it reads from the
+// database, as it does for every process.
 func (r *Run) Service() *incident.Service { return r.svc }
 
 // IncidentID is the drill incident, once declared or linked.
@@ -418,10 +565,13 @@ func (r *Run) IncidentID() string {
 func (r *Run) Status(realNow time.Time) Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.clk.at(realNow)
+	now := r.rec.Clock.At(realNow)
+	if r.rec.Ended() {
+		now = later(now, r.rec.Position)
+	}
 	s := Status{RunID: r.rec.ID, ScenarioID: r.sc.ID, Title: r.sc.Title, State: r.rec.Status, Mode: r.rec.Mode,
 		Speed: r.rec.Speed, Epoch: r.rec.Epoch, Now: now, Elapsed: Offset(now.Sub(r.rec.Epoch)),
-		IncidentID: r.rec.IncidentID, Injects: len(r.sc.Injects)}
+		IncidentID: r.rec.IncidentID, Injects: len(r.sc.Injects), Attached: r.attached}
 	for i, d := range r.delivered {
 		if d {
 			s.Delivered++
@@ -434,7 +584,65 @@ func (r *Run) Status(realNow time.Time) Status {
 	if s.Next != nil && r.rec.Mode == store.DrillModeManual && !r.rec.Ended() {
 		s.Waiting = !now.Before(r.rec.Epoch.Add(time.Duration(s.NextAt)))
 	}
+	s.ModuleIncident, s.ModuleRunbook = r.rec.IncidentID, r.sc.Runbook
+	if len(r.sc.Modules) > 0 {
+		s.Incidents = maps.Clone(r.modules)
+		if i := r.current(); i >= 0 {
+			in := &r.sc.Injects[i]
+			s.Module = in.Module
+			if m := r.sc.IncidentModule(in); m != "" {
+				s.ModuleIncident, s.ModuleRunbook = r.modules[m], r.sc.RunbookOf(m)
+			}
+		}
+	}
 	return s
+}
+
+// current is the index of the latest inject delivered, or -1.
+func (r *Run) current() int {
+	for i := len(r.delivered) - 1; i >= 0; i-- {
+		if r.delivered[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// IncidentFor is the drill incident a module's injects are played on:
+// the module's own, or the scenario's ("" while not declared).
+func (r *Run) IncidentFor(module string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.incidentFor(module)
+}
+
+func (r *Run) incidentFor(module string) string {
+	if module == "" {
+		return r.rec.IncidentID
+	}
+	return r.modules[module]
+}
+
+// RunbookFor is the runbook of a module's incident ("" : the scenario's);
+// nil if it is not loaded.
+func (r *Run) RunbookFor(module string) *runbook.Runbook {
+	if module == "" {
+		return r.rb
+	}
+	rb, _ := r.deps.Runbooks.Get(r.sc.RunbookOf(module))
+	return rb
+}
+
+// CurrentModule is the module whose incident the team works now: that of
+// the latest inject delivered, when it has an incident of its own;
+// otherwise "" (the scenario's incident).
+func (r *Run) CurrentModule() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i := r.current(); i >= 0 {
+		return r.sc.IncidentModule(&r.sc.Injects[i])
+	}
+	return ""
 }
 
 // Delivered lists the injects delivered so far, in order.
@@ -462,80 +670,139 @@ func (r *Run) requireLive(doing string) error {
 	return nil
 }
 
-// Tick lets time pass: it delivers, and returns, the injects that became
-// due by the wall-clock time realNow. Inject by inject and headless, it
-// delivers nothing: the facilitator releases injects with Next or Jump.
-// The TUI calls it on each tick of its own timer.
+// Tick lets time pass: it reads the run again (another process may have
+// released an inject, paused the clock or ended the drill), delivers the
+// injects that became due on a running real-time clock by the wall-clock
+// time realNow, and returns the injects delivered since the last Tick, by
+// this process or another. While the drill runs it records, every few
+// seconds, that this process is alive. The TUI calls it on each tick of
+// its own timer.
 func (r *Run) Tick(ctx context.Context, realNow time.Time) ([]Delivered, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.rec.Ended() || r.rec.Mode != store.DrillModeRealtime {
-		return nil, nil
-	}
-	now := r.clk.at(realNow)
-	// The drill clock delivers, on behalf of whoever started the run.
-	return r.deliverUpTo(ctx, identity.Actor{Person: r.rec.CreatedBy, Method: identity.System}, now, now, nil)
-}
-
-// deliverUpTo delivers every undelivered inject due at or before upTo,
-// in one transaction, with extra events after them, and moves the
-// recorded position to pos.
-func (r *Run) deliverUpTo(ctx context.Context, actor identity.Actor, upTo, pos time.Time, extra []store.DrillEvent) ([]Delivered, error) {
-	var (
-		idx    []int
-		events []store.DrillEvent
-		ids    []string
-	)
-	for i, in := range r.sc.Injects {
-		if r.delivered[i] || r.rec.Epoch.Add(in.Offset).After(upTo) {
-			continue
-		}
-		idx = append(idx, i)
-		ids = append(ids, in.ID)
-		events = append(events, store.DrillEvent{Kind: "inject", DrillAt: r.rec.Epoch.Add(in.Offset), Ref: in.ID,
-			Value: in.Channel, Actor: actor.ID()})
-	}
-	events = append(events, extra...)
-	if len(events) == 0 {
-		return nil, nil
-	}
-	detail := "delivered " + strings.Join(ids, ", ")
-	action := "drill_inject"
-	if len(extra) > 0 {
-		action, detail = "drill_"+extra[0].Kind, extra[0].Kind+" "+extra[0].Ref
-		if len(ids) > 0 {
-			detail += "; delivered " + strings.Join(ids, ", ")
-		}
-	}
-	err := r.change(ctx, actor, action, detail, events, func(rec *store.DrillRun) {
-		if pos.After(rec.Position) {
-			rec.Position = pos
-		}
-	}, nil)
+	rec, err := r.deps.Store.DrillRunState(ctx, r.id)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Delivered, 0, len(idx))
-	for _, i := range idx {
-		r.delivered[i] = true
+	injects, err := r.deps.Store.DeliveredInjects(ctx, r.id)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.sc.Modules) > 0 {
+		if r.modules, err = r.deps.Store.DrillIncidents(ctx, r.id); err != nil {
+			return nil, err
+		}
+	}
+	rec.Scenario = r.rec.Scenario
+	r.rec = rec
+	fresh := r.markDelivered(injects)
+	if !rec.Ended() && rec.Status == store.DrillRunning && rec.Mode == store.DrillModeRealtime {
+		if due := r.due(rec.Clock.At(realNow)); len(due) > 0 {
+			// The drill clock delivers, on behalf of whoever started the run.
+			actor := identity.Actor{Person: r.rec.CreatedBy, Method: identity.System}
+			more, err := r.deliverUpTo(ctx, actor, rec.Clock.At(realNow), nil)
+			if err != nil {
+				return nil, err
+			}
+			fresh = append(fresh, more...)
+		}
+	}
+	if !rec.Ended() && rec.Status == store.DrillRunning && rec.Mode != store.DrillModeHeadless && realNow.Sub(r.seen) >= heartbeat {
+		if err := r.deps.Store.SeeDrillRun(ctx, r.id, realNow); err != nil {
+			return nil, err
+		}
+		r.seen, r.rec.SeenAt = realNow, realNow
+	}
+	slices.Sort(fresh)
+	out := make([]Delivered, 0, len(fresh))
+	for _, i := range slices.Compact(fresh) {
 		out = append(out, r.delivery(i))
 	}
 	return out, nil
 }
 
-// updateLimit makes an inject-by-inject clock wait at the next
-// undelivered inject.
-func (r *Run) updateLimit(realNow time.Time) {
-	var limit time.Time
-	if r.rec.Mode == store.DrillModeManual {
-		for i, d := range r.delivered {
-			if !d {
-				limit = r.rec.Epoch.Add(r.sc.Injects[i].Offset)
-				break
-			}
+// due lists the injects not yet delivered that are due by upTo.
+func (r *Run) due(upTo time.Time) []int {
+	var idx []int
+	for i, in := range r.sc.Injects {
+		if !r.delivered[i] && !r.rec.Epoch.Add(in.Offset).After(upTo) {
+			idx = append(idx, i)
 		}
 	}
-	r.clk.setLimit(realNow, limit)
+	return idx
+}
+
+// deliverUpTo delivers every inject not yet delivered (as stored) that is
+// due at or before upTo, in one transaction, with then's changes of the
+// run and its events after them, and returns the injects it delivered.
+func (r *Run) deliverUpTo(ctx context.Context, actor identity.Actor, upTo time.Time,
+	then func(cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error)) ([]int, error) {
+	var idx []int
+	err := r.change(ctx, actor, "drill_inject", true, func(tx *store.Tx, cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error) {
+		delivered, err := tx.DeliveredInjects(ctx, r.id)
+		if err != nil {
+			return nil, "", err
+		}
+		done := make([]bool, len(r.sc.Injects))
+		for _, id := range delivered {
+			if i := slices.IndexFunc(r.sc.Injects, func(in Inject) bool { return in.ID == id }); i >= 0 {
+				done[i] = true
+			}
+		}
+		// The reading now, with the clock's present limit: releasing an
+		// inject moves the limit, not the clock.
+		cur.Clock = cur.Clock.Hold(real, cur.Clock.Running)
+		idx = idx[:0]
+		var (
+			events []store.DrillEvent
+			names  []string
+		)
+		for i, in := range r.sc.Injects {
+			at := r.rec.Epoch.Add(in.Offset)
+			if done[i] || at.After(upTo) {
+				continue
+			}
+			done[i] = true
+			idx = append(idx, i)
+			names = append(names, in.ID)
+			events = append(events, store.DrillEvent{Kind: "inject", DrillAt: at, Ref: in.ID, Value: in.Channel, Actor: actor.ID()})
+		}
+		detail := ""
+		if len(names) > 0 {
+			detail = "delivered " + strings.Join(names, ", ")
+		}
+		if then != nil {
+			more, d, err := then(cur, now, real)
+			if err != nil {
+				return nil, "", err
+			}
+			events = append(events, more...)
+			if d != "" && detail != "" {
+				d += "; " + detail
+			}
+			detail = cmpOr(d, detail)
+		}
+		cur.Clock.Limit = limitOf(r.sc, *cur, done)
+		return events, detail, nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
+// limitOf is where an inject-by-inject clock waits: at the first inject
+// not yet delivered. Other clocks do not wait.
+func limitOf(sc *Scenario, rec store.DrillRun, delivered []bool) time.Time {
+	if rec.Mode != store.DrillModeManual {
+		return time.Time{}
+	}
+	for i, d := range delivered {
+		if !d {
+			return rec.Epoch.Add(sc.Injects[i].Offset)
+		}
+	}
+	return time.Time{}
 }
 
 // Next releases the next inject (with any due at the same time), moving
@@ -558,7 +825,8 @@ func (r *Run) Jump(ctx context.Context, actor identity.Actor, injectID string) (
 	i := slices.IndexFunc(r.sc.Injects, func(in Inject) bool { return in.ID == injectID })
 	switch {
 	case i < 0:
-		return nil, r.refuse(ctx, actor, "drill_jump", notFound("scenario %s has no inject %q", r.sc.ID, injectID))
+		return nil, r.refuse(ctx, actor, "drill_jump", notFound("scenario %s has no inject %q%s", r.sc.ID, injectID,
+			suggestName(injectID, injectIDs(r.sc))))
 	case r.delivered[i]:
 		return nil, r.refuse(ctx, actor, "drill_jump", invalidState("inject %q was already delivered", injectID))
 	}
@@ -569,72 +837,55 @@ func (r *Run) advance(ctx context.Context, actor identity.Actor, i int, kind str
 	if err := r.requireLive("release an inject"); err != nil {
 		return nil, r.refuse(ctx, actor, "drill_"+kind, err)
 	}
-	realNow := r.deps.real().Now()
-	target := r.rec.Epoch.Add(r.sc.Injects[i].Offset)
-	now := r.clk.at(realNow)
-	pos := now
-	if target.After(pos) {
-		pos = target
-	}
-	ev := store.DrillEvent{Kind: kind, DrillAt: pos, Ref: r.sc.Injects[i].ID, Actor: actor.ID()}
-	out, err := r.deliverUpTo(ctx, actor, target, pos, []store.DrillEvent{ev})
+	in := r.sc.Injects[i]
+	target := r.rec.Epoch.Add(in.Offset)
+	idx, err := r.deliverUpTo(ctx, actor, target, func(cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error) {
+		pos := later(now, target)
+		if pos.After(now) {
+			cur.Clock = cur.Clock.Set(pos, real)
+		}
+		cur.Position = later(cur.Position, pos)
+		return []store.DrillEvent{{Kind: kind, DrillAt: pos, Ref: in.ID}}, kind + " " + in.ID, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if pos.After(now) {
-		r.clk.set(pos, realNow)
+	out := make([]Delivered, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, r.delivery(i))
 	}
-	r.updateLimit(realNow)
 	return out, nil
 }
 
-// Pause stops the drill clock.
+// Pause stops the drill clock. While it is paused, nothing can be done on
+// the drill incident.
 func (r *Run) Pause(ctx context.Context, actor identity.Actor) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case r.rec.Ended():
-		return r.refuse(ctx, actor, "drill_pause", r.requireLive("pause"))
-	case r.rec.Mode == store.DrillModeHeadless:
-		return r.refuse(ctx, actor, "drill_pause", invalidState("drill %s is headless: its clock does not run", r.rec.ID))
-	case r.rec.Status == store.DrillPaused:
-		return r.refuse(ctx, actor, "drill_pause", invalidState("drill %s is already paused", r.rec.ID))
-	}
-	realNow := r.deps.real().Now()
-	t := r.clk.at(realNow)
-	err := r.change(ctx, actor, "drill_pause", "paused at "+FormatOffset(t.Sub(r.rec.Epoch)),
-		[]store.DrillEvent{{Kind: "paused", DrillAt: t}}, func(rec *store.DrillRun) {
-			rec.Status = store.DrillPaused
-			if t.After(rec.Position) {
-				rec.Position = t
-			}
-		}, nil)
-	if err != nil {
-		return err
-	}
-	r.clk.hold(realNow, false)
-	return nil
+	return r.change(ctx, actor, "drill_pause", true, func(_ *store.Tx, cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error) {
+		switch {
+		case cur.Mode == store.DrillModeHeadless:
+			return nil, "", invalidState("drill %s is headless: its clock does not run", cur.ID)
+		case cur.Status == store.DrillPaused:
+			return nil, "", invalidState("drill %s is already paused", cur.ID)
+		}
+		cur.Status, cur.Clock = store.DrillPaused, cur.Clock.Hold(real, false)
+		cur.Position = later(cur.Position, now)
+		return []store.DrillEvent{{Kind: "paused", DrillAt: now}}, "paused at " + FormatOffset(now.Sub(cur.Epoch)), nil
+	}, nil)
 }
 
 // Resume starts the drill clock again after Pause (or ResumeRun).
 func (r *Run) Resume(ctx context.Context, actor identity.Actor) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case r.rec.Ended():
-		return r.refuse(ctx, actor, "drill_resume", r.requireLive("resume"))
-	case r.rec.Status != store.DrillPaused:
-		return r.refuse(ctx, actor, "drill_resume", invalidState("drill %s is not paused", r.rec.ID))
-	}
-	realNow := r.deps.real().Now()
-	t := r.clk.at(realNow)
-	err := r.change(ctx, actor, "drill_resume", "resumed at "+FormatOffset(t.Sub(r.rec.Epoch)),
-		[]store.DrillEvent{{Kind: "resumed", DrillAt: t}}, func(rec *store.DrillRun) { rec.Status = store.DrillRunning }, nil)
-	if err != nil {
-		return err
-	}
-	r.clk.hold(realNow, true)
-	return nil
+	return r.change(ctx, actor, "drill_resume", true, func(_ *store.Tx, cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error) {
+		if cur.Status != store.DrillPaused {
+			return nil, "", invalidState("drill %s is not paused", cur.ID)
+		}
+		cur.Status, cur.Clock = store.DrillRunning, cur.Clock.Hold(real, true)
+		return []store.DrillEvent{{Kind: "resumed", DrillAt: now}}, "resumed at " + FormatOffset(now.Sub(cur.Epoch)), nil
+	}, nil)
 }
 
 // SetSpeed changes how fast the drill clock runs (drill seconds per
@@ -642,43 +893,38 @@ func (r *Run) Resume(ctx context.Context, actor identity.Actor) error {
 func (r *Run) SetSpeed(ctx context.Context, actor identity.Actor, speed float64, manual bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case r.rec.Ended():
-		return r.refuse(ctx, actor, "drill_speed", r.requireLive("change the speed"))
-	case r.rec.Mode == store.DrillModeHeadless:
-		return r.refuse(ctx, actor, "drill_speed", invalidState("drill %s is headless", r.rec.ID))
-	case speed <= 0 || speed > 10000:
+	if speed <= 0 || speed > 10000 {
 		return r.refuse(ctx, actor, "drill_speed", refused("speed %g is out of range: use a number from 0.1 to 10000", speed))
 	}
 	mode := store.DrillModeRealtime
 	if manual {
 		mode = store.DrillModeManual
 	}
-	realNow := r.deps.real().Now()
-	t := r.clk.at(realNow)
-	err := r.change(ctx, actor, "drill_speed", modeText(mode, speed),
-		[]store.DrillEvent{{Kind: "speed", DrillAt: t, Value: modeText(mode, speed)}}, func(rec *store.DrillRun) {
-			rec.Speed, rec.Mode = speed, mode
-		}, nil)
-	if err != nil {
-		return err
-	}
-	r.clk.setSpeed(realNow, speed)
-	r.updateLimit(realNow)
-	return nil
+	delivered := slices.Clone(r.delivered)
+	return r.change(ctx, actor, "drill_speed", true, func(_ *store.Tx, cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error) {
+		if cur.Mode == store.DrillModeHeadless {
+			return nil, "", invalidState("drill %s is headless", cur.ID)
+		}
+		cur.Clock = cur.Clock.Hold(real, cur.Clock.Running)
+		cur.Speed, cur.Mode = speed, mode
+		cur.Clock.Limit = limitOf(r.sc, *cur, delivered)
+		return []store.DrillEvent{{Kind: "speed", DrillAt: now, Value: modeText(mode, speed)}}, modeText(mode, speed), nil
+	}, nil)
 }
 
-// Finish ends play. Expected actions not done by now are missed; injects
-// not yet delivered are reported as not played. Ratings, observations and
-// the hot wash may still be added.
+// Finish ends play: the drill incident is closed with the run. Expected
+// actions not done by now are missed, those of injects never delivered
+// are not played. Ratings, observations, the hot wash and feedback may
+// still be added.
 func (r *Run) Finish(ctx context.Context, actor identity.Actor) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.end(ctx, actor, store.DrillFinished, "")
 }
 
-// Abandon ends the drill without a result worth scoring, such as after an
-// interruption nobody wants to resume; the reason is required.
+// Abandon ends the drill without playing it to the end, such as after an
+// interruption nobody wants to resume; the reason is required. Only what
+// was delivered is scored.
 func (r *Run) Abandon(ctx context.Context, actor identity.Actor, reason string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -694,40 +940,73 @@ func (r *Run) end(ctx context.Context, actor identity.Actor, status, reason stri
 	if err := r.requireLive(verb); err != nil {
 		return r.refuse(ctx, actor, "drill_"+verb, err)
 	}
-	realNow := r.deps.real().Now()
-	t := r.clk.at(realNow)
-	if t.Before(r.rec.Position) {
-		t = r.rec.Position
+	// The drill incidents are closed first, while the run is live: a
+	// drill's incident does not stay open among the real ones.
+	why := fmt.Sprintf("drill %s %s", r.id, status)
+	if reason != "" {
+		why += ": " + reason
 	}
-	err := r.change(ctx, actor, "drill_"+verb, status+" at "+FormatOffset(t.Sub(r.rec.Epoch)),
-		[]store.DrillEvent{{Kind: status, DrillAt: t, Text: reason}}, func(rec *store.DrillRun) {
-			rec.Status, rec.EndedAt, rec.EndReason, rec.Position = status, realNow, reason, t
-		}, nil)
+	incidents, err := r.incidents(ctx)
 	if err != nil {
 		return err
 	}
-	r.clk.hold(realNow, false)
-	r.clk.set(t, realNow)
-	return nil
+	for _, id := range incidents {
+		if err := r.svc.EndDrill(ctx, actor, id, why); err != nil {
+			return fmt.Errorf("close the drill incident %s: %w", id, err)
+		}
+	}
+	return r.change(ctx, actor, "drill_"+verb, true, func(_ *store.Tx, cur *store.DrillRun, now, real time.Time) ([]store.DrillEvent, string, error) {
+		t := later(now, cur.Position)
+		cur.Status, cur.EndedAt, cur.EndReason, cur.Position = status, real, reason, t
+		cur.Clock = clock.Virtual{Base: t, Anchor: real}
+		return []store.DrillEvent{{Kind: status, DrillAt: t, Text: reason}}, status + " at " + FormatOffset(t.Sub(cur.Epoch)), nil
+	}, nil)
 }
 
-// Declare declares the drill incident with the real incident service on
-// the drill clock: drill-flagged, with the run's id in its title, and
-// records it as the run's incident.
+// incidents lists the run's drill incidents: its own, then those of its
+// modules.
+func (r *Run) incidents(ctx context.Context) ([]string, error) {
+	var out []string
+	if r.rec.IncidentID != "" {
+		out = append(out, r.rec.IncidentID)
+	}
+	byModule, err := r.deps.Store.DrillIncidents(ctx, r.id)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range r.sc.Modules {
+		if id := byModule[m.ID]; id != "" {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// Declare declares the drill incident with the real incident service:
+// drill-flagged, with the run's id in its title, stamped on the drill
+// clock and recorded as the run's incident in the same transaction. For
+// a scenario module with an incident of its own, d.DrillModule names the
+// module, and d's runbook is the module's.
 func (r *Run) Declare(ctx context.Context, actor identity.Actor, d incident.Declaration) (incident.Incident, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	module := d.DrillModule
+	want := r.sc.RunbookOf(module)
+	m, isModule := r.sc.Module(module)
 	switch {
 	case r.rec.Ended():
 		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare", r.requireLive("declare the drill incident"))
-	case r.rec.IncidentID != "":
+	case module != "" && (!isModule || !m.OwnIncident(r.sc)):
 		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare",
-			invalidState("drill %s already has its incident, %s", r.rec.ID, r.rec.IncidentID))
-	case d.RunbookID != r.sc.Runbook:
+			notFound("scenario %s has no module %q with an incident of its own", r.sc.ID, module))
+	case r.incidentFor(module) != "":
 		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare",
-			refused("scenario %s is played with runbook %s, not %s", r.sc.ID, r.sc.Runbook, d.RunbookID))
+			invalidState("drill %s already has its incident%s, %s", r.rec.ID, ofModule(module), r.incidentFor(module)))
+	case d.RunbookID != want:
+		return incident.Incident{}, r.refuse(ctx, actor, "drill_declare",
+			refused("scenario %s%s is played with runbook %s, not %s", r.sc.ID, ofModule(module), want, d.RunbookID))
 	}
-	d.Drill = true
+	d.Drill, d.DrillRun = true, r.id
 	prefix := TitlePrefix(r.rec.ID)
 	if !strings.HasPrefix(d.Title, prefix) {
 		d.Title = prefix + strings.TrimSpace(d.Title)
@@ -736,8 +1015,30 @@ func (r *Run) Declare(ctx context.Context, actor identity.Actor, d incident.Decl
 	if err != nil {
 		return incident.Incident{}, err
 	}
-	err = r.link(ctx, actor, in.ID, "declared")
-	return in, err
+	return in, r.reload(ctx)
+}
+
+func ofModule(module string) string {
+	if module == "" {
+		return ""
+	}
+	return " (module " + module + ")"
+}
+
+// reload reads the run again as stored.
+func (r *Run) reload(ctx context.Context) error {
+	rec, err := r.deps.Store.DrillRunState(ctx, r.id)
+	if err != nil {
+		return err
+	}
+	if len(r.sc.Modules) > 0 {
+		if r.modules, err = r.deps.Store.DrillIncidents(ctx, r.id); err != nil {
+			return err
+		}
+	}
+	rec.Scenario = r.rec.Scenario
+	r.rec = rec
+	return nil
 }
 
 // DeclareAnswers classifies answers with the scenario's runbook under the
@@ -746,14 +1047,22 @@ func (r *Run) Declare(ctx context.Context, actor identity.Actor, d incident.Decl
 // on the drill clock).
 func (r *Run) DeclareAnswers(ctx context.Context, actor identity.Actor, title string, answers classify.Answers, customers []string,
 	aware time.Time) (incident.Incident, error) {
-	if r.rb == nil {
-		return incident.Incident{}, notFound("runbook %s is not loaded", r.sc.Runbook)
+	return r.DeclareModuleAnswers(ctx, actor, "", title, answers, customers, aware)
+}
+
+// DeclareModuleAnswers is DeclareAnswers for the incident of a scenario
+// module with one of its own ("": the scenario's), with its runbook.
+func (r *Run) DeclareModuleAnswers(ctx context.Context, actor identity.Actor, module, title string, answers classify.Answers,
+	customers []string, aware time.Time) (incident.Incident, error) {
+	rb := r.RunbookFor(module)
+	if rb == nil {
+		return incident.Incident{}, notFound("runbook %s is not loaded", r.sc.RunbookOf(module))
 	}
-	now := r.clk.Now()
+	now := r.Clock().Now()
 	if aware.IsZero() {
 		aware = now
 	}
-	v, err := classify.Classify(r.rb, answers, r.deps.Policy, classify.Events{Aware: aware, Classified: now}, nil)
+	v, err := classify.Classify(rb, answers, r.deps.Policy, classify.Events{Aware: aware, Classified: now}, nil)
 	if err != nil {
 		return incident.Incident{}, err
 	}
@@ -761,8 +1070,8 @@ func (r *Run) DeclareAnswers(ctx context.Context, actor identity.Actor, title st
 		return incident.Incident{}, refused("the answers classify this as an event, not an incident: " +
 			"a drill needs an incident to work; change the answers")
 	}
-	d := incident.NewDeclaration(r.rb, v, answers)
-	d.Title, d.Customers, d.AwareAt = title, customers, aware
+	d := incident.NewDeclaration(rb, v, answers)
+	d.Title, d.Customers, d.AwareAt, d.DrillModule = title, customers, aware, module
 	return r.Declare(ctx, actor, d)
 }
 
@@ -789,30 +1098,28 @@ func (r *Run) Link(ctx context.Context, actor identity.Actor, incidentID string)
 		return r.refuse(ctx, actor, "drill_link", refused("%s uses runbook %s; scenario %s is played with %s",
 			incidentID, d.Incident.RunbookID, r.sc.ID, r.sc.Runbook))
 	}
-	if other, err := r.deps.Store.DrillRunForIncident(ctx, incidentID); err == nil {
-		return r.refuse(ctx, actor, "drill_link", invalidState("%s is already the incident of drill %s", incidentID, other.ID))
+	if _, ok, err := r.deps.Store.DrillClockOf(ctx, incidentID); err != nil {
+		return err
+	} else if ok {
+		other, _ := r.deps.Store.DrillRunForIncident(ctx, incidentID)
+		return r.refuse(ctx, actor, "drill_link", invalidState("%s is already the incident of drill %s", incidentID, cmpOr(other.ID, "another run")))
 	}
-	return r.link(ctx, actor, incidentID, "linked")
+	return r.change(ctx, actor, "drill_link", true, func(_ *store.Tx, cur *store.DrillRun, now, _ time.Time) ([]store.DrillEvent, string, error) {
+		if cur.IncidentID != "" {
+			return nil, "", invalidState("drill %s already has its incident, %s", cur.ID, cur.IncidentID)
+		}
+		cur.IncidentID, cur.Position = incidentID, later(cur.Position, now)
+		return []store.DrillEvent{{Kind: "linked", DrillAt: now, Ref: incidentID}}, "linked " + incidentID, nil
+	}, nil)
 }
 
-func (r *Run) link(ctx context.Context, actor identity.Actor, incidentID, kind string) error {
-	t := r.clk.Now()
-	return r.change(ctx, actor, "drill_link", kind+" "+incidentID,
-		[]store.DrillEvent{{Kind: kind, DrillAt: t, Ref: incidentID}}, func(rec *store.DrillRun) {
-			rec.IncidentID = incidentID
-			if t.After(rec.Position) {
-				rec.Position = t
-			}
-		}, nil)
-}
-
-// requireIncident returns the drill incident's id, or an error saying to
-// declare it first.
-func (r *Run) requireIncident() (string, error) {
-	if r.rec.IncidentID == "" {
-		return "", invalidState("drill %s has no incident yet: declare it first", r.rec.ID)
+// requireIncident returns the id of the drill incident of a module (""
+// : the scenario's), or an error saying to declare it first.
+func (r *Run) requireIncident(module string) (string, error) {
+	if id := r.incidentFor(module); id != "" {
+		return id, nil
 	}
-	return r.rec.IncidentID, nil
+	return "", invalidState("drill %s has no incident%s yet: declare it first", r.rec.ID, ofModule(module))
 }
 
 // lastInject is the id of the latest delivered inject, the context of an
@@ -826,22 +1133,62 @@ func (r *Run) lastInject() string {
 	return ""
 }
 
+// note logs one facilitator's entry (an observation, a mark, a rating) at
+// the drill time, as a change that leaves the run itself alone: it is
+// taken after play too.
+func (r *Run) note(ctx context.Context, actor identity.Actor, action, detail string, ev store.DrillEvent) error {
+	return r.change(ctx, actor, action, false, func(*store.Tx, *store.DrillRun, time.Time, time.Time) ([]store.DrillEvent, string, error) {
+		return []store.DrillEvent{ev}, detail, nil
+	}, nil)
+}
+
+// Observation kinds: what an evaluator saw was done well, what should
+// improve, or neither.
+const (
+	ObserveStrength    = "strength"
+	ObserveImprovement = "improvement"
+)
+
+// ObservationInput is an evaluator's observation.
+type ObservationInput struct {
+	Objective string // the objective it is about, if any
+	Kind      string // ObserveStrength, ObserveImprovement, or "" for a plain note
+	Text      string
+}
+
 // Observe records an evaluator's observation, about an objective or
-// (objectiveID empty) the drill in general.
-func (r *Run) Observe(ctx context.Context, actor identity.Actor, objectiveID, text string) error {
+// (Objective empty) the drill in general, as a strength, an area for
+// improvement, or a plain note.
+func (r *Run) Observe(ctx context.Context, actor identity.Actor, in ObservationInput) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	text = strings.TrimSpace(text)
-	if text == "" {
+	text := strings.TrimSpace(in.Text)
+	switch {
+	case text == "":
 		return r.refuse(ctx, actor, "drill_observe", refused("an observation needs some text"))
+	case in.Kind != "" && in.Kind != ObserveStrength && in.Kind != ObserveImprovement:
+		return r.refuse(ctx, actor, "drill_observe", refused("an observation is a strength, an improvement or a note, not %q", in.Kind))
 	}
-	if objectiveID != "" {
-		if _, ok := r.sc.Objective(objectiveID); !ok {
-			return r.refuse(ctx, actor, "drill_observe", notFound("scenario %s has no objective %q", r.sc.ID, objectiveID))
+	if in.Objective != "" {
+		if _, ok := r.sc.Objective(in.Objective); !ok {
+			return r.refuse(ctx, actor, "drill_observe", notFound("scenario %s has no objective %q%s", r.sc.ID, in.Objective,
+				suggestName(in.Objective, objectiveIDs(r.sc))))
 		}
 	}
-	return r.change(ctx, actor, "drill_observe", firstLine(text),
-		[]store.DrillEvent{{Kind: "observation", DrillAt: r.clk.Now(), Ref: objectiveID, Value: r.lastInject(), Text: text}}, nil, nil)
+	data := ""
+	if in.Kind != "" {
+		data = `{"kind":"` + in.Kind + `"}`
+	}
+	return r.note(ctx, actor, "drill_observe", firstLine(text),
+		store.DrillEvent{Kind: "observation", Ref: in.Objective, Value: r.lastInject(), Text: text, Data: data})
+}
+
+func objectiveIDs(sc *Scenario) []string {
+	ids := make([]string, 0, len(sc.Objectives))
+	for _, o := range sc.Objectives {
+		ids = append(ids, o.ID)
+	}
+	return ids
 }
 
 // Mark records the facilitator's verdict on an expected action the tool
@@ -856,9 +1203,8 @@ func (r *Run) Mark(ctx context.Context, actor identity.Actor, expectationID stri
 	if result != Met && result != Late && result != Missed {
 		return r.refuse(ctx, actor, "drill_mark", refused("mark %q as met, late or missed, not %q", expectationID, result))
 	}
-	return r.change(ctx, actor, "drill_mark", expectationID+" "+string(result),
-		[]store.DrillEvent{{Kind: "mark", DrillAt: r.clk.Now(), Ref: expectationID, Value: string(result),
-			Text: strings.TrimSpace(note)}}, nil, nil)
+	return r.note(ctx, actor, "drill_mark", expectationID+" "+string(result),
+		store.DrillEvent{Kind: "mark", Ref: expectationID, Value: string(result), Text: strings.TrimSpace(note)})
 }
 
 // Rate records the facilitator's HSEEP rating of an objective.
@@ -871,43 +1217,125 @@ func (r *Run) Rate(ctx context.Context, actor identity.Actor, objectiveID string
 	if _, ok := RatingText[rating]; !ok {
 		return r.refuse(ctx, actor, "drill_rate", refused("rate objective %s P, S, M or U, not %q", objectiveID, rating))
 	}
-	return r.change(ctx, actor, "drill_rate", objectiveID+" "+string(rating),
-		[]store.DrillEvent{{Kind: "rating", DrillAt: r.clk.Now(), Ref: objectiveID, Value: string(rating),
-			Text: strings.TrimSpace(note)}}, nil, nil)
+	return r.note(ctx, actor, "drill_rate", objectiveID+" "+string(rating),
+		store.DrillEvent{Kind: "rating", Ref: objectiveID, Value: string(rating), Text: strings.TrimSpace(note)})
 }
 
-// AddHotWash records a strength (kind store.HotWashStrength) or an area
-// for improvement (store.HotWashImprovement) from the hot wash, optionally
-// about one objective.
-func (r *Run) AddHotWash(ctx context.Context, actor identity.Actor, kind, text, objectiveID string) (store.HotWashEntry, error) {
+// HotWashInput is a strength or an area for improvement from the hot
+// wash.
+type HotWashInput struct {
+	Kind      string // store.HotWashStrength or store.HotWashImprovement
+	Text      string
+	Objective string // the objective it is about, if any
+	// RootCause, for an area for improvement, is why it happened, and
+	// Observations the numbers of the observations (1 is the first noted
+	// in the drill) it rests on.
+	RootCause    string
+	Observations []int64
+}
+
+// AddHotWash records a strength or an area for improvement from the hot
+// wash, optionally about one objective; an area for improvement may name
+// its root cause and the observations it rests on.
+func (r *Run) AddHotWash(ctx context.Context, actor identity.Actor, in HotWashInput) (store.HotWashEntry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e := store.HotWashEntry{RunID: r.rec.ID, Kind: kind, Text: strings.TrimSpace(text), ObjectiveID: objectiveID,
-		Actor: actor.ID(), At: r.deps.real().Now()}
+	e := store.HotWashEntry{RunID: r.rec.ID, Kind: in.Kind, Text: strings.TrimSpace(in.Text), ObjectiveID: in.Objective,
+		RootCause: strings.TrimSpace(in.RootCause), Observations: in.Observations, Actor: actor.ID(), At: r.deps.real().Now()}
+	fail := func(err error) (store.HotWashEntry, error) { return e, r.refuse(ctx, actor, "drill_hotwash", err) }
 	switch {
-	case kind != store.HotWashStrength && kind != store.HotWashImprovement:
-		return e, r.refuse(ctx, actor, "drill_hotwash", refused("a hot-wash entry is a strength or an improvement, not %q", kind))
+	case in.Kind != store.HotWashStrength && in.Kind != store.HotWashImprovement:
+		return fail(refused("a hot-wash entry is a strength or an improvement, not %q", in.Kind))
 	case e.Text == "":
-		return e, r.refuse(ctx, actor, "drill_hotwash", refused("a hot-wash entry needs some text"))
-	case objectiveID != "":
-		if _, ok := r.sc.Objective(objectiveID); !ok {
-			return e, r.refuse(ctx, actor, "drill_hotwash", notFound("scenario %s has no objective %q", r.sc.ID, objectiveID))
+		return fail(refused("a hot-wash entry needs some text"))
+	case in.Kind == store.HotWashStrength && (e.RootCause != "" || len(e.Observations) > 0):
+		return fail(refused("a strength takes no root cause; an area for improvement does"))
+	case in.Objective != "":
+		if _, ok := r.sc.Objective(in.Objective); !ok {
+			return fail(notFound("scenario %s has no objective %q%s", r.sc.ID, in.Objective, suggestName(in.Objective, objectiveIDs(r.sc))))
 		}
 	}
-	err := r.change(ctx, actor, "drill_hotwash", kind+": "+firstLine(e.Text), nil, nil, func(tx *store.Tx) error {
+	detail := in.Kind + ": " + firstLine(e.Text)
+	err := r.change(ctx, actor, "drill_hotwash", false, func(*store.Tx, *store.DrillRun, time.Time, time.Time) ([]store.DrillEvent, string, error) {
+		return nil, detail, nil
+	}, func(tx *store.Tx) error {
+		if len(e.Observations) > 0 {
+			n, err := r.observations(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range e.Observations {
+				if o < 1 || o > int64(n) {
+					return notFound("drill %s has no observation %d (it has %d)", r.id, o, n)
+				}
+			}
+		}
 		return tx.InsertHotWash(ctx, &e)
 	})
 	return e, err
 }
 
+// observations counts the observations noted in the run so far.
+func (r *Run) observations(ctx context.Context) (int, error) {
+	events, err := r.deps.Store.DrillEvents(ctx, r.id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range events {
+		if e.Kind == "observation" {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// FeedbackInput is a participant's feedback on the exercise.
+type FeedbackInput struct {
+	Person string // who gives it; empty: the actor
+	Role   string // their role in the exercise, if given
+	Rating int    // 1 (poor) to 5 (excellent); 0: none
+	Text   string
+}
+
+// AddFeedback records a participant's feedback (the HSEEP participant
+// feedback form): what they thought of the exercise, and a rating from 1
+// to 5. It is taken during and after play.
+func (r *Run) AddFeedback(ctx context.Context, actor identity.Actor, in FeedbackInput) (store.Feedback, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := store.Feedback{RunID: r.id, Person: cmpOr(strings.TrimSpace(in.Person), actor.ID()), Role: strings.TrimSpace(in.Role),
+		Rating: in.Rating, Text: strings.TrimSpace(in.Text), At: r.deps.real().Now()}
+	fail := func(err error) (store.Feedback, error) { return f, r.refuse(ctx, actor, "drill_feedback", err) }
+	switch {
+	case f.Text == "":
+		return fail(refused("feedback needs some text"))
+	case f.Rating < 0 || f.Rating > 5:
+		return fail(refused("rate the exercise from 1 (poor) to 5 (excellent), not %d", f.Rating))
+	}
+	err := r.change(ctx, actor, "drill_feedback", false, func(*store.Tx, *store.DrillRun, time.Time, time.Time) ([]store.DrillEvent, string, error) {
+		return nil, "from " + f.Person, nil
+	}, func(tx *store.Tx) error {
+		if _, err := tx.Person(ctx, f.Person); errors.Is(err, store.ErrNotFound) {
+			return notFound("%q is not a person in the directory (`irtui directory list`)", f.Person)
+		} else if err != nil {
+			return err
+		}
+		return tx.InsertFeedback(ctx, &f)
+	})
+	return f, err
+}
+
 // ActionItemInput is a new improvement-plan item.
 type ActionItemInput struct {
-	Text        string // the corrective action
-	Owner       string // who will do it
-	Due         string // YYYY-MM-DD, or a duration from today such as 14d
-	ObjectiveID string // the objective it serves, if any
-	Element     string // POETE: planning, organization, equipment, training, exercise
-	Improvement string // the area for improvement it addresses
+	Text         string // the corrective action
+	Owner        string // who will do it: a person in the directory
+	Due          string // the completion date: YYYY-MM-DD, or a duration from today such as 14d
+	Start        string // the start date, likewise; empty: today
+	ObjectiveID  string // the objective it serves, if any
+	Element      string // POETE: planning, organization, equipment, training, exercise
+	Improvement  string // the area for improvement it addresses
+	Organisation string // the primary responsible organisation
 }
 
 // AddActionItem adds an item to the improvement plan: who will fix what by
@@ -918,7 +1346,8 @@ func (r *Run) AddActionItem(ctx context.Context, actor identity.Actor, in Action
 	realNow := r.deps.real().Now()
 	a := store.ActionItem{RunID: r.rec.ID, ScenarioTitle: r.sc.Title, Text: strings.TrimSpace(in.Text),
 		Owner: strings.TrimSpace(in.Owner), ObjectiveID: in.ObjectiveID, Element: in.Element,
-		Improvement: strings.TrimSpace(in.Improvement), CreatedAt: realNow, CreatedBy: actor.ID()}
+		Improvement: strings.TrimSpace(in.Improvement), Organisation: strings.TrimSpace(in.Organisation),
+		CreatedAt: realNow, CreatedBy: actor.ID()}
 	fail := func(err error) (store.ActionItem, error) { return a, r.refuse(ctx, actor, "drill_action_item", err) }
 	if a.Text == "" {
 		return fail(refused("an action item needs a corrective action"))
@@ -930,7 +1359,17 @@ func (r *Run) AddActionItem(ctx context.Context, actor identity.Actor, in Action
 	if err != nil {
 		return fail(refused("action item %q: %v", a.Text, err))
 	}
-	a.Due = due
+	// The start date is today unless given (or, for an item recorded
+	// after its completion date, that date).
+	a.Due, a.Start = due, min(realNow.Format("2006-01-02"), due)
+	if strings.TrimSpace(in.Start) != "" {
+		if a.Start, err = ParseDue(in.Start, realNow); err != nil {
+			return fail(refused("action item %q: start: %v", a.Text, err))
+		}
+		if a.Start > a.Due {
+			return fail(refused("action item %q starts %s, after its completion date %s", a.Text, a.Start, a.Due))
+		}
+	}
 	if a.Element != "" && !slices.Contains(Elements, a.Element) {
 		return fail(refused("element %q is not one of %s (POETE)", a.Element, strings.Join(Elements, ", ")))
 	}
@@ -941,8 +1380,19 @@ func (r *Run) AddActionItem(ctx context.Context, actor identity.Actor, in Action
 		}
 		a.Capability = o.Capability
 	}
-	err = r.change(ctx, actor, "drill_action_item", fmt.Sprintf("%s, owner %s, due %s", firstLine(a.Text), a.Owner, a.Due),
-		nil, nil, func(tx *store.Tx) error { return tx.InsertActionItem(ctx, &a) })
+	detail := fmt.Sprintf("%s, owner %s, due %s", firstLine(a.Text), a.Owner, a.Due)
+	err = r.change(ctx, actor, "drill_action_item", false, func(*store.Tx, *store.DrillRun, time.Time, time.Time) ([]store.DrillEvent, string, error) {
+		return nil, detail, nil
+	}, func(tx *store.Tx) error {
+		// The owner is someone the directory knows: "nobody" owns
+		// nothing.
+		if _, err := tx.Person(ctx, a.Owner); errors.Is(err, store.ErrNotFound) {
+			return notFound("owner %q is not a person in the directory: name who will do it (`irtui directory list`)", a.Owner)
+		} else if err != nil {
+			return err
+		}
+		return tx.InsertActionItem(ctx, &a)
+	})
 	return a, err
 }
 

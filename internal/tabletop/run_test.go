@@ -101,10 +101,10 @@ func TestRealTimeDrill(t *testing.T) {
 	if _, err := r.Jump(ctx, as("fac"), "ransom-note"); !errors.Is(err, ErrInvalidState) {
 		t.Fatalf("jumping back: %v", err)
 	}
-	if err := r.Observe(ctx, as("eve"), "O1", "Nobody watched the identity console."); err != nil {
+	if err := r.Observe(ctx, as("eve"), ObservationInput{Objective: "O1", Kind: ObserveImprovement, Text: "Nobody watched the identity console."}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Observe(ctx, as("eve"), "O7", "x"); !errors.Is(err, ErrNotFound) {
+	if err := r.Observe(ctx, as("eve"), ObservationInput{Objective: "O7", Text: "x"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("observing an unknown objective: %v", err)
 	}
 	if err := r.Mark(ctx, as("fac"), "privileged-reset", Met, "krbtgt reset twice"); err != nil {
@@ -278,6 +278,9 @@ func TestCrashResumeAndAbandon(t *testing.T) {
 
 	ctx := context.Background()
 	f := openFixture(t, path, false)
+	// A minute after the crash: the child's last sign of life is older
+	// than a live process's would be.
+	f.real.Set(time.Now().Add(time.Minute))
 	if res, err := f.deps.Store.IntegrityCheck(ctx); err != nil || res != "ok" {
 		t.Fatalf("integrity after the kill: %q %v", res, err)
 	}
@@ -323,9 +326,11 @@ func TestCrashResumeAndAbandon(t *testing.T) {
 	}
 }
 
-// TestInterruptedBetweenDeclareAndLink: the incident was declared but the
-// process stopped before the run recorded it; resuming finds it by title.
-// Then the drill is abandoned, and stays consistent.
+// TestInterruptedBetweenDeclareAndLink: an older irtui declared a drill
+// incident and recorded it with its run in two steps; a process that
+// stopped in between left the incident without its run. Resuming finds it
+// by title. (A run's declaration is now one transaction.) Then the drill
+// is abandoned, and stays consistent.
 func TestInterruptedBetweenDeclareAndLink(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "irtui.db")
 	ctx := context.Background()
@@ -345,7 +350,9 @@ func TestInterruptedBetweenDeclareAndLink(t *testing.T) {
 	}
 	d := incident.NewDeclaration(rb, v, ransomwareAnswers)
 	d.Title, d.Drill = TitlePrefix(r.ID())+"Encryption", true
-	in, err := r.Service().Declare(ctx, as("alice"), d) // the declaration commits; the link never does
+	// The older irtui stamped it on its own copy of the drill clock.
+	older := &incident.Service{Store: f.deps.Store, Clock: clock.NewFake(epoch)}
+	in, err := older.Declare(ctx, as("alice"), d) // the declaration commits; the link never does
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,16 +467,22 @@ func TestActionItemsAcrossDrills(t *testing.T) {
 	if a.Due != wall.AddDate(0, 0, 14).Format("2006-01-02") || a.Capability != "cybersecurity" {
 		t.Fatalf("item %+v", a)
 	}
-	for _, bad := range []ActionItemInput{{Owner: "x", Due: "14d"}, {Text: "x", Due: "14d"}, {Text: "x", Owner: "y", Due: "soon"},
-		{Text: "x", Owner: "y", Due: "14d", Element: "money"}, {Text: "x", Owner: "y", Due: "14d", ObjectiveID: "O9"}} {
+	for _, bad := range []ActionItemInput{{Owner: "x", Due: "14d"}, {Text: "x", Due: "14d"}, {Text: "x", Owner: "bob", Due: "soon"},
+		{Text: "x", Owner: "bob", Due: "14d", Element: "money"}, {Text: "x", Owner: "bob", Due: "14d", ObjectiveID: "O9"},
+		{Text: "x", Owner: "bob", Due: "2026-05-01", Start: "2026-06-01"}} {
 		if _, err := r.AddActionItem(ctx, as("fac"), bad); err == nil {
 			t.Errorf("accepted %+v", bad)
 		}
 	}
-	if _, err := r.AddHotWash(ctx, as("fac"), store.HotWashStrength, "Recall sent in time", ""); err != nil {
+	// Nobody owns nothing: the owner is a person in the directory.
+	if _, err := r.AddActionItem(ctx, as("fac"), ActionItemInput{Text: "x", Owner: "nobody", Due: "14d"}); !errors.Is(err, ErrNotFound) ||
+		!strings.Contains(err.Error(), `owner "nobody" is not a person in the directory`) {
+		t.Fatalf("an unknown owner: %v", err)
+	}
+	if _, err := r.AddHotWash(ctx, as("fac"), HotWashInput{Kind: store.HotWashStrength, Text: "Recall sent in time"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.AddHotWash(ctx, as("fac"), "maybe", "x", ""); !errors.Is(err, ErrRefused) {
+	if _, err := r.AddHotWash(ctx, as("fac"), HotWashInput{Kind: "maybe", Text: "x"}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("bad hot-wash kind: %v", err)
 	}
 	if err := r.Abandon(ctx, as("fac"), "fire alarm"); err != nil {
@@ -529,7 +542,7 @@ func TestConcurrentUse(t *testing.T) {
 	}()
 	go func() {
 		for i := range 20 {
-			if err := r.Observe(ctx, as("eve"), "", fmt.Sprintf("observation %d", i)); err != nil {
+			if err := r.Observe(ctx, as("eve"), ObservationInput{Text: fmt.Sprintf("observation %d", i)}); err != nil {
 				done <- err
 				return
 			}

@@ -41,17 +41,82 @@ type Scenario struct {
 	Duration     string        `yaml:"duration,omitempty" json:"duration,omitempty"`
 	Summary      string        `yaml:"summary" json:"summary"` // background and initial situation, Markdown
 	References   []string      `yaml:"references,omitempty" json:"references,omitempty"`
+	Overview     *Overview     `yaml:"overview,omitempty" json:"overview,omitempty"`
 	Objectives   []Objective   `yaml:"objectives" json:"objectives"`
 	Participants []Participant `yaml:"participants" json:"participants"`
 	Assumptions  []string      `yaml:"assumptions,omitempty" json:"assumptions,omitempty"`
-	Injects      []Inject      `yaml:"injects" json:"injects"`
-	HotWash      []string      `yaml:"hot_wash,omitempty" json:"hot_wash,omitempty"` // questions for the hot wash
+	// Injects is the scenario's play, in time order. A scenario in
+	// modules lists its injects in Modules instead; the loader puts them
+	// here too, in order, each with its Module.
+	Injects []Inject `yaml:"injects,omitempty" json:"injects"`
+	Modules []Module `yaml:"modules,omitempty" json:"modules,omitempty"`
+	HotWash []string `yaml:"hot_wash,omitempty" json:"hot_wash,omitempty"` // questions for the hot wash
 
 	// Set by the loader, not by the file.
 	Source runbook.Source `yaml:"-" json:"source"`
 	// Length is the planned end of play: Duration, or the last inject.
 	Length time.Duration `yaml:"-" json:"length_ns"`
+	// runbooks are the runbooks of the modules, by module id, as loaded
+	// with the scenario (nil for a scenario read back from a run).
+	runbooks map[string]*runbook.Runbook
 }
+
+// Overview is what the exercise overview of the after-action report
+// (HSEEP AAR/IP) says beyond the scenario's title, summary and
+// objectives: the scope, the mission areas, the threat or hazard, who
+// sponsors it, where it is played, which organisations take part and whom
+// to contact.
+type Overview struct {
+	Scope         string    `yaml:"scope,omitempty" json:"scope,omitempty"`
+	MissionAreas  []string  `yaml:"mission_areas,omitempty" json:"mission_areas,omitempty"`
+	Threat        string    `yaml:"threat,omitempty" json:"threat,omitempty"`
+	Sponsor       string    `yaml:"sponsor,omitempty" json:"sponsor,omitempty"`
+	Location      string    `yaml:"location,omitempty" json:"location,omitempty"`
+	Organisations []string  `yaml:"organisations,omitempty" json:"organisations,omitempty"`
+	Contacts      []Contact `yaml:"contacts,omitempty" json:"contacts,omitempty"`
+}
+
+// Contact is a point of contact for the exercise.
+type Contact struct {
+	Name         string `yaml:"name" json:"name"`
+	Role         string `yaml:"role,omitempty" json:"role,omitempty"`
+	Organisation string `yaml:"organisation,omitempty" json:"organisation,omitempty"`
+	Contact      string `yaml:"contact,omitempty" json:"contact,omitempty"` // an e-mail address or phone number
+}
+
+// Module is a part of a scenario played in turn (as a CISA tabletop
+// package's modules: a stolen laptop, then a phishing click, then
+// ransomware), with its own injects and discussion questions, and
+// optionally its own runbook and drill incident.
+type Module struct {
+	ID      string `yaml:"id" json:"id"`
+	Title   string `yaml:"title" json:"title"`
+	Summary string `yaml:"summary,omitempty" json:"summary,omitempty"` // what the players are told as it begins, Markdown
+	// Runbook is the runbook of the module's incident; empty: the
+	// scenario's. A module with another runbook has its own incident.
+	Runbook string `yaml:"runbook,omitempty" json:"runbook,omitempty"`
+	// Incident is "own" (the module is played on a drill incident of its
+	// own) or "shared" (on the scenario's; the default, unless Runbook
+	// names another runbook).
+	Incident  string   `yaml:"incident,omitempty" json:"incident,omitempty"`
+	Questions []string `yaml:"questions,omitempty" json:"questions,omitempty"` // discussion questions
+	Injects   []Inject `yaml:"injects" json:"-"`
+}
+
+// OwnIncident reports whether the module is played on a drill incident of
+// its own.
+func (m *Module) OwnIncident(sc *Scenario) bool {
+	return m.Incident == "own" || m.Runbook != "" && m.Runbook != sc.Runbook
+}
+
+// RunbookID is the runbook the module's incident is declared with.
+func (m *Module) RunbookID(sc *Scenario) string { return cmpOr(m.Runbook, sc.Runbook) }
+
+// MissionAreas are the HSEEP mission areas.
+var MissionAreas = []string{"prevention", "protection", "mitigation", "response", "recovery"}
+
+// ModuleIncidents are the values of a module's incident field.
+var ModuleIncidents = []string{"own", "shared"}
 
 // Objective is what the exercise is meant to show, tied to a runbook and an
 // HSEEP core capability; the facilitator rates each P, S, M or U.
@@ -87,6 +152,8 @@ type Inject struct {
 
 	// Offset is the resolved time of the inject from T+0.
 	Offset time.Duration `yaml:"-" json:"offset_ns"`
+	// Module is the id of the module the inject belongs to, if any.
+	Module string `yaml:"-" json:"module,omitempty"`
 }
 
 // Expectation is an action the team is expected to take after an inject,
@@ -108,6 +175,9 @@ type Expectation struct {
 	Within    string `yaml:"within,omitempty" json:"within,omitempty"`
 	Objective string `yaml:"objective,omitempty" json:"objective,omitempty"`
 	Text      string `yaml:"text,omitempty" json:"text,omitempty"` // what is expected, in words
+	// Critical marks a critical task (HSEEP): weighted in the score's
+	// headline and named first in the report.
+	Critical bool `yaml:"critical,omitempty" json:"critical,omitempty"`
 
 	// Target is Within resolved against the runbook; nil means no target
 	// time (met when done at all before the end of play).
@@ -179,8 +249,10 @@ var localID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func init() {
 	strictyaml.Register(reflect.TypeFor[Scenario](), reflect.TypeFor[Objective](), reflect.TypeFor[Participant](),
-		reflect.TypeFor[Inject](), reflect.TypeFor[Expectation](), reflect.TypeFor[DrillActions](),
-		reflect.TypeFor[DrillAction](), reflect.TypeFor[DrillHotWash](), reflect.TypeFor[DrillActionItem]())
+		reflect.TypeFor[Inject](), reflect.TypeFor[Expectation](), reflect.TypeFor[Overview](), reflect.TypeFor[Contact](),
+		reflect.TypeFor[Module](), reflect.TypeFor[DrillActions](),
+		reflect.TypeFor[DrillAction](), reflect.TypeFor[DrillHotWash](), reflect.TypeFor[DrillActionItem](),
+		reflect.TypeFor[DrillFinding](), reflect.TypeFor[DrillFeedback]())
 }
 
 // Inject returns the inject with id.
@@ -203,6 +275,34 @@ func (s *Scenario) Expectation(id string) (*Expectation, *Inject, bool) {
 		}
 	}
 	return nil, nil, false
+}
+
+// Module returns the module with id.
+func (s *Scenario) Module(id string) (*Module, bool) {
+	for i := range s.Modules {
+		if s.Modules[i].ID == id {
+			return &s.Modules[i], true
+		}
+	}
+	return nil, false
+}
+
+// IncidentModule is the module whose drill incident an inject's actions
+// are scored on: the inject's module when it has its own incident,
+// otherwise "" (the scenario's incident).
+func (s *Scenario) IncidentModule(in *Inject) string {
+	if m, ok := s.Module(in.Module); ok && m.OwnIncident(s) {
+		return m.ID
+	}
+	return ""
+}
+
+// RunbookOf is the runbook id of a module's incident ("" : the scenario's).
+func (s *Scenario) RunbookOf(module string) string {
+	if m, ok := s.Module(module); ok && m.OwnIncident(s) {
+		return m.RunbookID(s)
+	}
+	return s.Runbook
 }
 
 // Objective returns the objective with id.
@@ -296,19 +396,119 @@ func suggestName(got string, names []string) string { return strictyaml.DidYouMe
 func validateScenario(sc *Scenario, cx scenarioCtx) []strictyaml.Issue {
 	v := &checker{obligations: cx.opts.Obligation}
 	rb, planned := v.header(sc, cx)
+	v.overview(sc.Overview)
 	objectives := v.objectives(sc, cx)
 	v.participants(sc, rb)
-	v.injects(sc, rb, objectives)
+	paths := v.modules(sc, rb, cx)
+	v.injects(sc, paths, objectives)
 	length := planned
 	for i, in := range sc.Injects {
 		length = max(length, in.Offset)
 		if planned > 0 && in.Offset > planned {
-			v.Addf(path{"injects", i, offsetField(in)}, "inject %q at %s comes after the end of play (duration %s)",
+			v.Addf(paths[i].With(offsetField(in)), "inject %q at %s comes after the end of play (duration %s)",
 				in.ID, FormatOffset(in.Offset), sc.Duration)
 		}
 	}
 	sc.Length = length
 	return v.Issues
+}
+
+// overview checks what the after-action report's exercise overview says.
+func (v *checker) overview(o *Overview) {
+	if o == nil {
+		return
+	}
+	at := path{"overview"}
+	for i, a := range o.MissionAreas {
+		if !slices.Contains(MissionAreas, a) {
+			v.Addf(at.With("mission_areas", i), "unknown mission area %q%s; use %s", a, suggestName(a, MissionAreas),
+				strings.Join(MissionAreas, ", "))
+		}
+	}
+	for i, org := range o.Organisations {
+		if strings.TrimSpace(org) == "" {
+			v.Addf(at.With("organisations", i), "empty organisation")
+		}
+	}
+	for i, c := range o.Contacts {
+		v.Required(at.With("contacts", i), "name", c.Name)
+	}
+}
+
+// modules checks the modules and puts their injects, in order, in
+// sc.Injects (with the module's id); it returns where each inject of
+// sc.Injects is written in the file, and sets the runbooks of the
+// modules' incidents. Without modules, the injects are the file's own.
+func (v *checker) modules(sc *Scenario, rb *runbook.Runbook, cx scenarioCtx) []path {
+	sc.runbooks = map[string]*runbook.Runbook{"": rb}
+	if len(sc.Modules) == 0 {
+		if len(sc.Injects) == 0 {
+			v.Missing(path{"injects"}, "injects")
+		}
+		paths := make([]path, len(sc.Injects))
+		for i := range sc.Injects {
+			paths[i] = path{"injects", i}
+		}
+		return paths
+	}
+	if len(sc.Injects) > 0 {
+		v.Addf(path{"injects"}, "a scenario in modules lists its injects in its modules; move these into one")
+		return nil
+	}
+	var (
+		paths []path
+		flat  []Inject
+		seen  = map[string]bool{}
+	)
+	for i := range sc.Modules {
+		m := &sc.Modules[i]
+		at := path{"modules", i}
+		v.localID(at, "module", m.ID, seen)
+		v.Required(at, "title", m.Title)
+		if m.Incident != "" && !slices.Contains(ModuleIncidents, m.Incident) {
+			v.Addf(at.With("incident"), "unknown incident %q; use own (a drill incident of its own) or shared (the scenario's)", m.Incident)
+		}
+		mrb := rb
+		if m.Runbook != "" {
+			if r, ok := cx.runbooks(m.Runbook); ok {
+				mrb = r
+			} else {
+				v.Addf(at.With("runbook"), "unknown runbook %q; `irtui runbooks list` shows the known ones", m.Runbook)
+				mrb = nil
+			}
+			if m.Incident == "shared" && m.Runbook != sc.Runbook {
+				v.Addf(at.With("incident"), "module %q is played with runbook %s, not the scenario's %s, so it needs an incident of its own (incident: own)",
+					m.ID, m.Runbook, sc.Runbook)
+			}
+		}
+		if m.OwnIncident(sc) {
+			sc.runbooks[m.ID] = mrb
+		}
+		for j, q := range m.Questions {
+			if strings.TrimSpace(q) == "" {
+				v.Addf(at.With("questions", j), "empty discussion question")
+			}
+		}
+		if len(m.Injects) == 0 {
+			v.Missing(at.With("injects"), "injects")
+		}
+		for j, in := range m.Injects {
+			in.Module = m.ID
+			flat = append(flat, in)
+			paths = append(paths, at.With("injects", j))
+		}
+	}
+	sc.Injects = flat
+	return paths
+}
+
+// runbookFor is the runbook the expectations of inject i are checked
+// against: its module's, when the module has an incident of its own.
+func (sc *Scenario) runbookFor(in *Inject) *runbook.Runbook {
+	if rb, ok := sc.runbooks[sc.IncidentModule(in)]; ok {
+		return rb
+	}
+	return sc.runbooks[""]
 }
 
 // header checks the scenario's own fields and returns its runbook, if
@@ -338,7 +538,7 @@ func (v *checker) header(sc *Scenario, cx scenarioCtx) (rb *runbook.Runbook, pla
 		}
 	}
 	if sc.Duration != "" {
-		d, err := runbook.ParseDuration(sc.Duration)
+		d, err := ParseDuration(sc.Duration)
 		if err != nil {
 			v.Addf(root.With("duration"), "%v", err)
 		} else {
@@ -406,21 +606,20 @@ func offsetField(in Inject) string {
 
 // injects checks the injects, resolves their offsets (following "after"
 // chains, which must not form a cycle) and checks that they are listed in
-// time order.
-func (v *checker) injects(sc *Scenario, rb *runbook.Runbook, objectives map[string]bool) {
-	if len(sc.Injects) == 0 {
-		v.Missing(path{"injects"}, "injects")
-		return
+// time order. paths says where each is in the file.
+func (v *checker) injects(sc *Scenario, paths []path, objectives map[string]bool) {
+	if len(paths) != len(sc.Injects) {
+		return // reported already
 	}
 	index := map[string]int{}
 	seen := map[string]bool{}
 	for i, in := range sc.Injects {
-		v.inject(path{"injects", i}, in, seen)
+		v.inject(paths[i], in, seen)
 		if _, dup := index[in.ID]; !dup && in.ID != "" {
 			index[in.ID] = i
 		}
 	}
-	res := &offsets{v: v, sc: sc, index: index, state: make([]int, len(sc.Injects)), ok: make([]bool, len(sc.Injects))}
+	res := &offsets{v: v, sc: sc, paths: paths, index: index, state: make([]int, len(sc.Injects)), ok: make([]bool, len(sc.Injects))}
 	for i := range sc.Injects {
 		res.resolve(i, nil)
 	}
@@ -431,7 +630,7 @@ func (v *checker) injects(sc *Scenario, rb *runbook.Runbook, objectives map[stri
 		}
 		if last >= 0 && in.Offset < sc.Injects[last].Offset {
 			prev := sc.Injects[last]
-			v.Addf(path{"injects", i, offsetField(in)}, "inject %q at %s is listed after %q at %s; list injects in time order",
+			v.Addf(paths[i].With(offsetField(in)), "inject %q at %s is listed after %q at %s; list injects in time order",
 				in.ID, FormatOffset(in.Offset), prev.ID, FormatOffset(prev.Offset))
 		}
 		last = i
@@ -439,8 +638,9 @@ func (v *checker) injects(sc *Scenario, rb *runbook.Runbook, objectives map[stri
 
 	expectIDs := map[string]bool{}
 	for i := range sc.Injects {
-		for j := range sc.Injects[i].Expect {
-			v.expectation(path{"injects", i, "expect", j}, &sc.Injects[i].Expect[j], rb, objectives, expectIDs)
+		in := &sc.Injects[i]
+		for j := range in.Expect {
+			v.expectation(paths[i].With("expect", j), &in.Expect[j], sc.runbookFor(in), objectives, expectIDs)
 		}
 	}
 }
@@ -468,6 +668,7 @@ func (v *checker) inject(at path, in Inject, seen map[string]bool) {
 type offsets struct {
 	v     *checker
 	sc    *Scenario
+	paths []path         // where each inject is in the file
 	index map[string]int // inject id -> its first index
 	state []int          // 0 unvisited, 1 on the current chain, 2 done
 	ok    []bool         // the inject's offset resolved
@@ -487,7 +688,7 @@ func (o *offsets) resolve(i int, chain []int) bool {
 			names = append(names, sc.Injects[c].ID)
 		}
 		names = append(names, sc.Injects[i].ID)
-		v.Addf(path{"injects", i, "after"}, "the after chain of inject %q forms a cycle: %s", sc.Injects[i].ID, strings.Join(names, " -> "))
+		v.Addf(o.paths[i].With("after"), "the after chain of inject %q forms a cycle: %s", sc.Injects[i].ID, strings.Join(names, " -> "))
 		return false
 	}
 	o.state[i] = 1
@@ -497,7 +698,7 @@ func (o *offsets) resolve(i int, chain []int) bool {
 	if in.At != "" {
 		d, err := ParseOffset(in.At)
 		if err != nil {
-			v.Addf(path{"injects", i, "at"}, "%v", err)
+			v.Addf(o.paths[i].With("at"), "%v", err)
 			good = false
 		}
 		off = d
@@ -506,10 +707,10 @@ func (o *offsets) resolve(i int, chain []int) bool {
 		j, known := o.index[in.After]
 		switch {
 		case !known:
-			v.Addf(path{"injects", i, "after"}, "unknown inject %q%s", in.After, suggestName(in.After, injectIDs(sc)))
+			v.Addf(o.paths[i].With("after"), "unknown inject %q%s", in.After, suggestName(in.After, injectIDs(sc)))
 			good = false
 		case j == i:
-			v.Addf(path{"injects", i, "after"}, "inject %q cannot come after itself", in.ID)
+			v.Addf(o.paths[i].With("after"), "inject %q cannot come after itself", in.ID)
 			good = false
 		default:
 			if o.resolve(j, append(chain, i)) {
@@ -616,7 +817,7 @@ func (v *checker) within(at path, e *Expectation, spec expectSpec, ref runbookRe
 			v.Addf(at.With("within"), "%s", msg)
 		}
 	default:
-		d, err := runbook.ParseDuration(e.Within)
+		d, err := ParseDuration(e.Within)
 		if err != nil {
 			v.Addf(at.With("within"), "%v (or target, for the runbook's own target)", err)
 		} else {

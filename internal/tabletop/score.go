@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/irtui/irtui/internal/classify"
@@ -26,15 +27,54 @@ type Score struct {
 	// Final: the run has ended, so what was not done is missed.
 	Final bool `json:"final"`
 	// At is how far into play the score was taken.
-	At           Offset             `json:"at"`
-	Met          int                `json:"met"`
-	Late         int                `json:"late"`
-	Missed       int                `json:"missed"`
-	Pending      int                `json:"pending"`
+	At Offset `json:"at"`
+	// Headline sums up the score, critical tasks first: what a reader of
+	// the report sees before any table.
+	Headline string `json:"headline"`
+	// Critical counts the critical tasks (expectations flagged critical).
+	Critical Tally `json:"critical"`
+	// Weighted is the share of the expected actions achieved, in percent:
+	// met counts whole, late half, missed nothing, and a critical task
+	// three times as much as another. Pending and not played ones are left
+	// out. -1 when nothing was scored yet.
+	Weighted int `json:"weighted"`
+	Met      int `json:"met"`
+	Late     int `json:"late"`
+	Missed   int `json:"missed"`
+	Pending  int `json:"pending"`
+	// NotPlayed counts the expectations of injects never delivered in a
+	// run that has ended: not scored.
+	NotPlayed    int                `json:"not_played"`
 	Expectations []ExpectationScore `json:"expectations"`
 	Times        []TimeScore        `json:"times"`
 	Clocks       []ClockScore       `json:"clocks"`
 	Objectives   []ObjectiveScore   `json:"objectives"`
+}
+
+// Tally counts results.
+type Tally struct {
+	Total     int `json:"total"`
+	Met       int `json:"met"`
+	Late      int `json:"late"`
+	Missed    int `json:"missed"`
+	Pending   int `json:"pending"`
+	NotPlayed int `json:"not_played"`
+}
+
+func (t *Tally) add(r Result) {
+	t.Total++
+	switch r {
+	case Met:
+		t.Met++
+	case Late:
+		t.Late++
+	case Missed:
+		t.Missed++
+	case NotPlayed:
+		t.NotPlayed++
+	default:
+		t.Pending++
+	}
 }
 
 // ExpectationScore is the verdict on one expected action, with its times
@@ -42,9 +82,11 @@ type Score struct {
 type ExpectationScore struct {
 	ID          string `json:"id"`
 	Inject      string `json:"inject"`
+	Module      string `json:"module,omitempty"`
 	Objective   string `json:"objective,omitempty"`
 	Action      string `json:"action"`
 	Description string `json:"description"`
+	Critical    bool   `json:"critical,omitempty"`
 	Result      Result `json:"result"`
 	// Due is the target time; nil when the expectation has none (or its
 	// anchor, such as the declaration, has not happened).
@@ -81,12 +123,19 @@ type ClockScore struct {
 	Obligation string  `json:"obligation"`
 	Title      string  `json:"title"`
 	Regime     string  `json:"regime"`
+	Incident   string  `json:"incident,omitempty"`
 	Soft       bool    `json:"soft,omitempty"`
 	Start      *Offset `json:"start,omitempty"`
 	Due        *Offset `json:"due,omitempty"`
 	Submitted  *Offset `json:"submitted,omitempty"`
-	State      string  `json:"state"`
-	Late       bool    `json:"late,omitempty"`
+	// Via says how the clock was stopped: "recorded" (a submission
+	// recorded on the incident), or the notice approved or delivered for
+	// it ("approved customer-notice"): in a drill, an approved notice
+	// counts as sent to its audience at that moment, as it does in the
+	// expected actions.
+	Via   string `json:"via,omitempty"`
+	State string `json:"state"`
+	Late  bool   `json:"late,omitempty"`
 }
 
 // ObjectiveScore is an objective with the facilitator's rating and the
@@ -107,6 +156,8 @@ type ObjectiveScore struct {
 	Late      int    `json:"late"`
 	Missed    int    `json:"missed"`
 	Pending   int    `json:"pending"`
+	// Critical lists the critical tasks that evidence the objective.
+	Critical []string `json:"critical,omitempty"`
 }
 
 // Describe says in words what an expectation asks for.
@@ -159,6 +210,7 @@ type entry struct {
 
 type approval struct {
 	rule, audience, summary string
+	obligation              string // the obligation the notice serves, if any
 	at                      time.Time
 }
 
@@ -169,52 +221,79 @@ func (ev *evidence) str(e entry, key string) string {
 
 // Score computes the score now (drill time), or at the end of play.
 func (r *Run) Score(ctx context.Context) (Score, error) {
+	real := r.deps.real().Now()
 	r.mu.Lock()
 	rec := r.rec
-	now := r.clk.Now()
+	now := rec.Clock.At(real)
+	delivered := slices.Clone(r.delivered)
+	incidents := map[string]string{"": rec.IncidentID}
+	for m, id := range r.modules {
+		incidents[m] = id
+	}
 	r.mu.Unlock()
 	if rec.Ended() {
 		now = rec.Position
 	}
-	ev, err := r.gather(ctx, rec)
-	if err != nil {
-		return Score{}, err
+	evs := map[string]*evidence{}
+	for module, id := range incidents {
+		ev, err := r.gather(ctx, module, id)
+		if err != nil {
+			return Score{}, err
+		}
+		evs[module] = ev
 	}
 	events, err := r.deps.Store.DrillEvents(ctx, rec.ID)
 	if err != nil {
 		return Score{}, err
 	}
-	return score(r.sc, rec, ev, events, now), nil
+	return score(r.sc, rec, evs, delivered, events, now), nil
 }
 
-// gather reads the drill incident's record: timeline, notices and clocks.
-func (r *Run) gather(ctx context.Context, rec store.DrillRun) (*evidence, error) {
+// gather reads the record of the drill incident of a module ("" : the
+// scenario's): timeline, notices and clocks.
+func (r *Run) gather(ctx context.Context, module, incidentID string) (*evidence, error) {
 	ev := &evidence{}
-	if rec.IncidentID == "" {
+	if incidentID == "" {
 		return ev, nil
 	}
-	d, err := r.deps.Store.Incident(ctx, rec.IncidentID)
+	d, err := r.deps.Store.Incident(ctx, incidentID)
 	if err != nil {
 		return nil, err
+	}
+	rb := r.RunbookFor(module)
+	serves := func(rule, audience string) string {
+		if rb != nil {
+			if n, ok := rb.Notification(rule); ok && n.Obligation != "" && n.Obligation != "none" {
+				return n.Obligation
+			}
+		}
+		if audience == "customers" {
+			return "customer-notice"
+		}
+		return ""
 	}
 	ev.in, ev.hasInc = d.Incident, true
 	for _, e := range d.Timeline {
 		en := entry{TimelineEntry: e}
 		_ = json.Unmarshal(e.Data, &en.data)
+		if e.Kind == "closed" && en.data["drill_end"] != nil {
+			continue // closed with its run, not by the team
+		}
 		ev.entries = append(ev.entries, en)
 		if e.Kind == SimulatedApprovalKind {
-			ev.approvals = append(ev.approvals, approval{rule: ev.str(en, "notification"),
-				audience: ev.str(en, "audience"), summary: e.Summary, at: e.At})
+			rule, audience := ev.str(en, "notification"), ev.str(en, "audience")
+			ev.approvals = append(ev.approvals, approval{rule: rule, audience: audience, summary: e.Summary, at: e.At,
+				obligation: serves(rule, audience)})
 		}
 	}
 	sort.SliceStable(ev.entries, func(i, j int) bool { return ev.entries[i].At.Before(ev.entries[j].At) })
-	notices, err := r.deps.Store.DrillNotices(ctx, rec.IncidentID)
+	notices, err := r.deps.Store.DrillNotices(ctx, incidentID)
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range notices {
 		ev.approvals = append(ev.approvals, approval{rule: n.RuleID, audience: n.Audience, at: n.At,
-			summary: fmt.Sprintf("Notice %s to %s %s", n.RuleID, n.Audience, n.Status)})
+			summary: fmt.Sprintf("Notice %s to %s %s", n.RuleID, n.Audience, n.Status), obligation: serves(n.RuleID, n.Audience)})
 	}
 	sort.SliceStable(ev.approvals, func(i, j int) bool { return ev.approvals[i].at.Before(ev.approvals[j].at) })
 	ev.obs = incident.Obligations(d.Incident, d.Obligations, r.deps.Policy)
@@ -335,11 +414,20 @@ func (ev *evidence) due(e Expectation, inject time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillEvent, now time.Time) Score {
+// critical weighs a critical task against another expected action in
+// Score.Weighted.
+const criticalWeight = 3
+
+func score(sc *Scenario, rec store.DrillRun, evs map[string]*evidence, delivered []bool, events []store.DrillEvent,
+	now time.Time) Score {
 	epoch := rec.Epoch
 	off := func(t time.Time) *Offset { return offsetPtr(t.Sub(epoch)) }
 	s := Score{RunID: rec.ID, ScenarioID: sc.ID, Status: rec.Status, Final: rec.Ended(), At: Offset(now.Sub(epoch)),
 		Expectations: []ExpectationScore{}, Times: []TimeScore{}, Clocks: []ClockScore{}, Objectives: []ObjectiveScore{}}
+	main := evs[""]
+	if main == nil {
+		main = &evidence{}
+	}
 
 	marks := map[string]store.DrillEvent{}
 	ratings := map[string]store.DrillEvent{}
@@ -353,10 +441,18 @@ func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillE
 	}
 
 	dueOf := map[string]*Offset{}
-	for _, in := range sc.Injects {
+	var weight, earned float64
+	for i := range sc.Injects {
+		in := &sc.Injects[i]
 		injectAt := epoch.Add(in.Offset)
+		ev := evs[sc.IncidentModule(in)]
+		if ev == nil {
+			ev = &evidence{}
+		}
+		played := i < len(delivered) && delivered[i]
 		for _, e := range in.Expect {
-			es := ExpectationScore{ID: e.ID, Inject: in.ID, Objective: e.Objective, Action: e.Action, Description: Describe(e)}
+			es := ExpectationScore{ID: e.ID, Inject: in.ID, Module: in.Module, Objective: e.Objective, Action: e.Action,
+				Description: Describe(e), Critical: e.Critical}
 			doneAt, summary, done := ev.done(e)
 			dueAt, hasDue := ev.due(e, injectAt)
 			if hasDue {
@@ -370,11 +466,14 @@ func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillE
 				if hasDue && doneAt.After(dueAt) {
 					es.Result, es.Delay = Late, offsetPtr(doneAt.Sub(dueAt))
 				}
+			case s.Final && !played:
+				// The team never got the news: nothing to score.
+				es.Result = NotPlayed
 			case s.Final:
 				es.Result = Missed
 			default:
 				es.Result = Pending
-				es.Overdue = hasDue && now.After(dueAt)
+				es.Overdue = played && hasDue && now.After(dueAt)
 			}
 			if m, ok := marks[e.ID]; ok {
 				es.Auto, es.Result, es.Manual, es.MarkedBy, es.Note = es.Result, Result(m.Value), true, m.Actor, m.Text
@@ -387,15 +486,121 @@ func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillE
 				s.Late++
 			case Missed:
 				s.Missed++
+			case NotPlayed:
+				s.NotPlayed++
 			default:
 				s.Pending++
+			}
+			if es.Critical {
+				s.Critical.add(es.Result)
+			}
+			if w := expectationWeight(es); es.Result == Met || es.Result == Late || es.Result == Missed {
+				weight += w
+				switch es.Result {
+				case Met:
+					earned += w
+				case Late:
+					earned += w / 2
+				}
 			}
 			s.Expectations = append(s.Expectations, es)
 		}
 	}
+	s.Weighted = -1
+	if weight > 0 {
+		s.Weighted = int(earned/weight*100 + 0.5)
+	}
 
-	// Key response times, with the target of the first expectation of
-	// each kind.
+	s.Times = responseTimes(sc, main, dueOf, s.Final, off)
+	s.Clocks = clocks(evs, now, off)
+
+	for _, o := range sc.Objectives {
+		os := ObjectiveScore{ID: o.ID, Text: o.Text, Runbook: o.Runbook, Capability: o.Capability}
+		for _, es := range s.Expectations {
+			if es.Objective != o.ID {
+				continue
+			}
+			switch es.Result {
+			case Met:
+				os.Met++
+			case Late:
+				os.Late++
+			case Missed:
+				os.Missed++
+			case NotPlayed:
+			default:
+				os.Pending++
+			}
+			if es.Critical {
+				os.Critical = append(os.Critical, es.ID)
+			}
+		}
+		os.Suggested = suggestRating(os.Met, os.Late, os.Missed, os.Pending)
+		if rt, ok := ratings[o.ID]; ok {
+			os.Rating, os.RatedBy, os.Note = Rating(rt.Value), rt.Actor, rt.Text
+			os.RatingText = RatingText[os.Rating]
+		}
+		s.Objectives = append(s.Objectives, os)
+	}
+	s.Headline = headline(s)
+	return s
+}
+
+func expectationWeight(es ExpectationScore) float64 {
+	if es.Critical {
+		return criticalWeight
+	}
+	return 1
+}
+
+// headline sums the score up in one line, critical tasks first and named
+// when they were not met.
+func headline(s Score) string {
+	var b strings.Builder
+	if c := s.Critical; c.Total > 0 {
+		fmt.Fprintf(&b, "Critical tasks: %d of %d met", c.Met, c.Total-c.NotPlayed)
+		var bad []string
+		for _, e := range s.Expectations {
+			if !e.Critical {
+				continue
+			}
+			switch e.Result {
+			case Missed:
+				bad = append(bad, e.ID+" missed")
+			case Late:
+				what := e.ID + " late"
+				if e.Delay != nil {
+					what += " by " + strings.TrimPrefix(e.Delay.String(), "T+")
+				}
+				bad = append(bad, what)
+			}
+		}
+		if len(bad) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(bad, "; "))
+		}
+		b.WriteString(". ")
+	}
+	if s.Weighted >= 0 {
+		fmt.Fprintf(&b, "Weighted score %d%%", s.Weighted)
+		if s.Critical.Total > 0 {
+			fmt.Fprintf(&b, " (critical tasks count %d times)", criticalWeight)
+		}
+		b.WriteString(". ")
+	}
+	fmt.Fprintf(&b, "Expected actions: %d met, %d late, %d missed", s.Met, s.Late, s.Missed)
+	if s.Pending > 0 {
+		fmt.Fprintf(&b, ", %d pending", s.Pending)
+	}
+	if s.NotPlayed > 0 {
+		fmt.Fprintf(&b, "; %d not played (their injects were never delivered)", s.NotPlayed)
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// responseTimes are the key response times on the scenario's incident,
+// with the target of the scenario's first expectation of each kind.
+func responseTimes(sc *Scenario, ev *evidence, dueOf map[string]*Offset, final bool, off func(time.Time) *Offset) []TimeScore {
 	type key struct {
 		name, label string
 		at          func() (entry, bool)
@@ -420,6 +625,7 @@ func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillE
 			return e.Action == ExpectApprove && e.Audience == "customers"
 		}},
 	}
+	out := []TimeScore{}
 	for _, k := range keys {
 		ts := TimeScore{Name: k.name, Label: k.label}
 		var at time.Time
@@ -438,8 +644,11 @@ func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillE
 			ts.At = off(at)
 		}
 	find:
-		for _, in := range sc.Injects {
-			for _, e := range in.Expect {
+		for i := range sc.Injects {
+			if sc.IncidentModule(&sc.Injects[i]) != "" {
+				continue
+			}
+			for _, e := range sc.Injects[i].Expect {
 				if k.target(e) {
 					if d := dueOf[e.ID]; d != nil {
 						ts.Target = d
@@ -448,7 +657,7 @@ func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillE
 							ts.Result = Met
 						case ok:
 							ts.Result = Late
-						case s.Final:
+						case final:
 							ts.Result = Missed
 						default:
 							ts.Result = Pending
@@ -458,50 +667,51 @@ func score(sc *Scenario, rec store.DrillRun, ev *evidence, events []store.DrillE
 				}
 			}
 		}
-		s.Times = append(s.Times, ts)
+		out = append(out, ts)
 	}
+	return out
+}
 
-	for _, o := range ev.obs {
-		st := o.At(now)
-		cs := ClockScore{Obligation: o.Rule.ID, Title: o.Rule.Title, Regime: o.Rule.Regime, Soft: o.Rule.Soft,
-			State: string(st.State), Late: st.Late}
-		if !o.Start.IsZero() {
-			cs.Start = off(o.Start)
-		}
-		if !st.Due.IsZero() {
-			cs.Due = off(st.Due)
-		}
-		if !o.Submitted.IsZero() && !o.Submitted.After(now) {
-			cs.Submitted = off(o.Submitted)
-		}
-		s.Clocks = append(s.Clocks, cs)
-	}
-
-	for _, o := range sc.Objectives {
-		os := ObjectiveScore{ID: o.ID, Text: o.Text, Runbook: o.Runbook, Capability: o.Capability}
-		for _, es := range s.Expectations {
-			if es.Objective != o.ID {
-				continue
+// clocks are the regulatory and contractual clocks of the drill
+// incidents. A clock whose obligation has no recorded submission is
+// stopped by the first notice approved (or sent without needing approval)
+// that serves it: a drill counts an approved notice as sent at that
+// moment, as its expected actions do, so the two tables agree.
+func clocks(evs map[string]*evidence, now time.Time, off func(time.Time) *Offset) []ClockScore {
+	out := []ClockScore{}
+	for _, module := range sortedKeys(evs) {
+		ev := evs[module]
+		for _, o := range ev.obs {
+			via := ""
+			if !o.Submitted.IsZero() && !o.Submitted.After(now) {
+				via = "recorded"
+			} else {
+				for _, a := range ev.approvals {
+					if a.obligation == o.Rule.ID && !a.at.After(now) {
+						o.Submitted, via = a.at, "approved "+a.rule
+						break
+					}
+				}
 			}
-			switch es.Result {
-			case Met:
-				os.Met++
-			case Late:
-				os.Late++
-			case Missed:
-				os.Missed++
-			default:
-				os.Pending++
+			st := o.At(now)
+			cs := ClockScore{Obligation: o.Rule.ID, Title: o.Rule.Title, Regime: o.Rule.Regime, Soft: o.Rule.Soft,
+				State: string(st.State), Late: st.Late, Via: via}
+			if module != "" {
+				cs.Incident = ev.in.ID
 			}
+			if !o.Start.IsZero() {
+				cs.Start = off(o.Start)
+			}
+			if !st.Due.IsZero() {
+				cs.Due = off(st.Due)
+			}
+			if via != "" {
+				cs.Submitted = off(o.Submitted)
+			}
+			out = append(out, cs)
 		}
-		os.Suggested = suggestRating(os.Met, os.Late, os.Missed, os.Pending)
-		if rt, ok := ratings[o.ID]; ok {
-			os.Rating, os.RatedBy, os.Note = Rating(rt.Value), rt.Actor, rt.Text
-			os.RatingText = RatingText[os.Rating]
-		}
-		s.Objectives = append(s.Objectives, os)
 	}
-	return s
+	return out
 }
 
 func suggestRating(met, late, missed, pending int) Rating {

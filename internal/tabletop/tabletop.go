@@ -38,15 +38,17 @@ type Deps struct {
 	Policy   deadline.Policy
 	// Real is the wall clock; nil means clock.Real{}.
 	Real clock.Clock
-	// NewService builds the incident service a drill's incident is worked
-	// with, on the drill clock (so that, for instance, a notifier can be
-	// attached). Nil: a plain incident.Service on the store.
-	NewService func(drillClock clock.Clock) *incident.Service
+	// Service is the incident service a drill's incident is worked with:
+	// the caller's own, on the wall clock, with its notifier. It stamps a
+	// drill incident's actions with the drill clock it reads from the
+	// database. Nil: a plain incident.Service on the store and Real.
+	Service *incident.Service
 	// Approve approves the drafted notice of a runbook notification on the
-	// drill incident, on the drill clock: the notify package's approval,
-	// used by scripted "approve" actions. Nil: the approval is recorded on
-	// the drill incident's timeline as a "drill_notice_approved" entry,
-	// which scoring counts like an approval in the outbox.
+	// drill incident (the notify package's approval, which stamps it on the
+	// drill clock too), used by scripted "approve" actions. Nil: the
+	// approval is recorded on the drill incident's timeline as a
+	// "drill_notice_approved" entry, which scoring counts like an approval
+	// in the outbox.
 	Approve func(ctx context.Context, actor identity.Actor, incidentID, notificationID string) error
 }
 
@@ -111,6 +113,9 @@ const (
 	Late    Result = "late"    // done after its target time
 	Missed  Result = "missed"  // not done by the end of play
 	Pending Result = "pending" // not done yet; play goes on
+	// NotPlayed: the inject it follows was never delivered before play
+	// ended (an abandoned or shortened run): not scored.
+	NotPlayed Result = "not played"
 )
 
 // Rating is the HSEEP rating of an objective.

@@ -69,3 +69,20 @@ func BenchmarkKeyScrollTimeline10k(b *testing.B) {
 		_ = h.m.View()
 	}
 }
+
+// BenchmarkTriageKey is one answer in the triage of the personal data
+// breach runbook at 80×24: the key, the verdict computed again, and the
+// frame drawn. It runs at every key, so it must stay well under a frame.
+func BenchmarkTriageKey(b *testing.B) {
+	h := newHarness(b)
+	h.m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.press("n")
+	h.typeText("pers")
+	h.press("enter", "enter", "enter") // to the first question
+	keys := []tea.KeyPressMsg{keyMsg("y"), keyMsg("backspace")}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h.m.Update(keys[i%2])
+		_ = h.m.View()
+	}
+}

@@ -31,10 +31,11 @@ func clockStyle(s Styles, st deadline.Status) lipgloss.Style {
 }
 
 // clockBar draws one obligation as a countdown bar of width w:
-// "gdpr-33  ███████░░░░░  due 2026-03-30 11:00 CEST · in 41h".
+// "GDPR 72h to the authority ███████░░░░░ in 1d 17h · due 2026-03-30 11:00 CEST".
 func clockBar(s Styles, o deadline.Obligation, st deadline.Status, w int) string {
-	label := padRight(o.Rule.ID, 18)
-	barW := max(min(w-18-44, 30), 8)
+	labelW := min(30, max(w/3, 14))
+	label := padRight(deadline.Label(o.Rule), labelW)
+	barW := max(min(w-labelW-50, 24), 4)
 	used := st.Used
 	if st.State == deadline.Waiting {
 		used = 0
@@ -52,7 +53,7 @@ func clockBar(s Styles, o deadline.Obligation, st deadline.Status, w int) string
 	case st.State == deadline.Waiting:
 		tail = "starts after " + o.WaitingFor
 	case st.State == deadline.Overdue:
-		tail = fmt.Sprintf("OVERDUE by %s · was due %s", age(-st.Remaining), deadline.Format(st.Due))
+		tail = fmt.Sprintf("OVERDUE by %s · was due %s", deadline.Span(st.Remaining), deadline.Format(st.Due))
 	case st.State == deadline.Escalated:
 		tail = fmt.Sprintf("target passed · escalation level %d", st.Level)
 	case st.State == deadline.Paused:
@@ -63,5 +64,5 @@ func clockBar(s Styles, o deadline.Obligation, st deadline.Status, w int) string
 	if o.Rule.Soft && st.State != deadline.Met {
 		tail += " (target)"
 	}
-	return label + " " + bar + " " + style.Render(truncate(tail, max(w-len(label)-barW-2, 10)))
+	return label + " " + bar + " " + style.Render(truncate(tail, max(w-labelW-barW-2, 10)))
 }

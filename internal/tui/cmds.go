@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"time"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
@@ -51,6 +53,16 @@ type listRow struct {
 	next      deadline.Obligation
 	nextSt    deadline.Status
 	hasNext   bool
+	// now is a drill incident's drill time when the list was read; its
+	// age and deadlines are on it, never the wall clock.
+	now time.Time
+}
+
+func (r listRow) nowOr(wall time.Time) time.Time {
+	if r.now.IsZero() {
+		return wall
+	}
+	return r.now
 }
 
 func (m *Model) loadRunbooks() tea.Cmd {
@@ -83,14 +95,17 @@ func (m *Model) loadList(req listReq) tea.Cmd {
 		if err != nil {
 			return incidentsMsg{req: req, err: err}
 		}
-		now := clk.Now()
+		real := clk.Now()
 		rows := make([]listRow, 0, len(p.Incidents))
 		for _, in := range p.Incidents {
 			row := listRow{inc: in}
+			sm := p.Summaries[in.ID]
+			if sm.Drill != nil {
+				row.now = sm.Drill.Now(real)
+			}
 			if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
-				sm := p.Summaries[in.ID]
 				row.commander = sm.Commander
-				row.next, row.nextSt, row.hasNext = incident.NextDeadline(incident.Obligations(in, sm.Obligations, policy), now)
+				row.next, row.nextSt, row.hasNext = incident.NextDeadline(incident.Obligations(in, sm.Obligations, policy), row.nowOr(real))
 			}
 			rows = append(rows, row)
 		}
@@ -137,6 +152,12 @@ func (m *Model) poll() tea.Cmd {
 	}
 }
 
+// pushed reports whether the app is told at once of the changes this
+// process commits (waitForChange), rather than finding them by polling.
+func (m *Model) pushed() bool {
+	return m.deps.Changes != nil && m.deps.Poll >= 0 && m.deps.Changes.Changed() != nil
+}
+
 // changedMsg: this process committed a change (Changes.Changed).
 type changedMsg struct{}
 
@@ -144,13 +165,10 @@ type changedMsg struct{}
 // sessions sharing it see one another's changes at once rather than at
 // the next poll. It gives up when the session ends.
 func (m *Model) waitForChange() tea.Cmd {
-	if m.deps.Changes == nil || m.deps.Poll < 0 {
+	if !m.pushed() {
 		return nil
 	}
 	ch := m.deps.Changes.Changed()
-	if ch == nil {
-		return nil
-	}
 	ctx := m.ctx()
 	return func() tea.Msg {
 		select {
@@ -160,6 +178,20 @@ func (m *Model) waitForChange() tea.Cmd {
 			return nil
 		}
 	}
+}
+
+// reloadOnce reloads what is on screen after a change, unless a reload
+// is in flight: then it reloads once more when that one is in. A burst of
+// changes (an action and the deliveries it sets off) costs two reloads,
+// not one each, in every session that shows them, and each reload is
+// audited reads.
+func (m *Model) reloadOnce() tea.Cmd {
+	if m.reloading {
+		m.reloadAgain = true
+		return nil
+	}
+	m.reloading = true
+	return m.reload()
 }
 
 func (m *Model) reload() tea.Cmd {

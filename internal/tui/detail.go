@@ -102,7 +102,7 @@ func (dm *detailModel) roleIDs() []string {
 func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	if !dm.loaded {
 		if key.Matches(msg, m.keys.Back) {
-			m.screen = screenList
+			m.screen = m.backFromIncident()
 		}
 		return nil
 	}
@@ -111,7 +111,7 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	c := &dm.cursor[dm.tab]
 	switch {
 	case key.Matches(msg, k.Back):
-		m.screen = screenList
+		m.screen = m.backFromIncident()
 		return m.loadIncidents()
 	case key.Matches(msg, k.NextTab):
 		dm.tab = (dm.tab + 1) % tabCount
@@ -166,6 +166,18 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return dm.askDelivered(m)
 	case key.Matches(msg, k.Open) && dm.tab == tabNotifications:
 		return dm.preview(m)
+	case key.Matches(msg, k.Open) && dm.tab == tabTimeline:
+		return dm.showEntry(m)
+	case key.Matches(msg, k.Compose):
+		return m.startComposer(dm.id)
+	case key.Matches(msg, k.ApproveAll):
+		return dm.approveAll(m)
+	case key.Matches(msg, k.Reassess):
+		return dm.reassess(m)
+	case key.Matches(msg, k.Customers):
+		return dm.askCustomers(m)
+	case key.Matches(msg, k.Anchor):
+		return dm.askAnchor(m)
 	case key.Matches(msg, k.Submitted) && dm.tab == tabOverview:
 		return dm.askSubmitted(m)
 	case key.Matches(msg, k.Close):
@@ -284,28 +296,23 @@ func (dm *detailModel) askSubmitted(m *Model) tea.Cmd {
 	}
 	o := dm.obligations[min(dm.cursor[tabOverview], len(dm.obligations)-1)]
 	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
-	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Record that %s (%s) was submitted now?", o.Rule.ID, o.Rule.Title), yes: func() tea.Cmd {
-		return m.act(o.Rule.ID+" recorded as submitted.", func() error {
+	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Record that %s (%s: %s) was submitted now?", deadline.Label(o.Rule), o.Rule.ID, o.Rule.Title), yes: func() tea.Cmd {
+		return m.act(deadline.Label(o.Rule)+" recorded as submitted.", func() error {
 			return svc.RecordSubmission(m.ctx(), actor, id, o.Rule.ID, time.Time{}) // now, on the service's clock
 		})
 	}}
 	return nil
 }
 
+// askClose asks the service first what closing leaves open and whether
+// the user may close over it; only then does it ask for the reason (or
+// "are you sure?" when nothing is open).
 func (dm *detailModel) askClose(m *Model) tea.Cmd {
 	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
-	open := incident.OpenRequiredSteps(dm.d)
-	if len(open) > 0 {
-		m.overlay = newInput(m, fmt.Sprintf("%d required step(s) are still open. Reason to close anyway:", len(open)),
-			"e.g. handled by the supplier; see note", true, func(reason string) tea.Cmd {
-				return m.act(id+" closed.", func() error { return svc.Close(m.ctx(), actor, id, reason) })
-			})
-		return nil
+	return func() tea.Msg {
+		ends, now, err := svc.CheckClose(m.ctx(), actor, id)
+		return closeCheckedMsg{id: id, ends: ends, now: now, err: err}
 	}
-	m.overlay = &confirmOverlay{prompt: "Close " + id + "? Every required step is done.", yes: func() tea.Cmd {
-		return m.act(id+" closed.", func() error { return svc.Close(m.ctx(), actor, id, "") })
-	}}
-	return nil
 }
 
 func (dm *detailModel) askReopen(m *Model) tea.Cmd {
@@ -380,7 +387,17 @@ func (dm *detailModel) overview(m *Model, w, h int) string {
 	if !in.ClosedAt.IsZero() {
 		status += " at " + localTime(in.ClosedAt, loc)
 	}
-	row := func(label, value string) { b.WriteString(s.Label.Render(label) + truncate(value, w-12) + "\n") }
+	// A long value wraps under itself rather than being cut.
+	row := func(label, value string) {
+		lines := wrapText(value, max(w-12, 10))
+		for i, l := range lines {
+			if i == 0 {
+				b.WriteString(s.Label.Render(label) + l + "\n")
+			} else {
+				b.WriteString(strings.Repeat(" ", 12) + l + "\n")
+			}
+		}
+	}
 	row("Status", status)
 	row("Runbook", in.RunbookID+" v"+in.RunbookVersion)
 	row("Category", in.Category+" · "+in.AttackVector)
@@ -554,14 +571,7 @@ func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
 	}
 	out := m.styles.Faint.Render("(no instructions in the runbook)")
 	if strings.TrimSpace(body) != "" {
-		style := "dark"
-		if !m.styles.Dark {
-			style = "light"
-		}
-		if noColor() {
-			style = "notty"
-		}
-		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-4, 20)))
+		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(m.markdownStyle()), glamour.WithWordWrap(max(w-4, 20)))
 		if err == nil {
 			if md, err := r.Render(safeMarkdown(body)); err == nil {
 				out = strings.Trim(md, "\n")
@@ -577,10 +587,12 @@ func (dm *detailModel) timeline(m *Model, w, h int) string {
 	loc := m.deps.Config.Policy.Location()
 	entries := dm.d.Timeline
 	var b strings.Builder
-	b.WriteString(s.Subtle.Render(fmt.Sprintf("%d entries · N: add a note · g/G: first/last", dm.d.TimelineTotal)) + "\n")
+	b.WriteString(s.Subtle.Render(truncate(fmt.Sprintf("%d entries · enter: read one in full · N: add a note · g/G: first/last", dm.d.TimelineTotal), w)) + "\n")
 	rows := max(h-1, 1)
 	c := dm.cursor[tabTimeline]
 	dm.offset[tabTimeline] = window(c, dm.offset[tabTimeline], rows, len(entries))
+	// Narrow screens keep the summary: a shorter time, no kind column.
+	wide := w >= 110
 	for i := dm.offset[tabTimeline]; i < len(entries) && i < dm.offset[tabTimeline]+rows; i++ {
 		e := entries[i]
 		who, claim := clean(e.Actor), ""
@@ -589,8 +601,12 @@ func (dm *detailModel) timeline(m *Model, w, h int) string {
 			who += "*"
 			claim = s.Subtle.Render("  (*claimed by " + clean(identity.ClaimedBy(e.Auth)) + ")")
 		}
-		line := s.Subtle.Render(localTime(e.At, loc)) + " " + s.Accent.Render(padRight(who, 12)) + " " +
-			padRight(e.Kind, 18) + " " + clean(e.Summary) + claim
+		at := e.At.In(loc).Format("01-02 15:04")
+		line := s.Subtle.Render(at) + " " + s.Accent.Render(padRight(who, 9)) + " "
+		if wide {
+			line = s.Subtle.Render(localTime(e.At, loc)) + " " + s.Accent.Render(padRight(who, 12)) + " " + padRight(e.Kind, 22) + " "
+		}
+		line += clean(e.Summary) + claim
 		if i == c {
 			line = s.Cursor.Render("›") + line
 		} else {
@@ -607,7 +623,7 @@ func (dm *detailModel) notifications(m *Model, w, h int) string {
 	if m.deps.Notify == nil {
 		return s.Subtle.Render("Notifications are not set up in this session.")
 	}
-	b.WriteString(s.Subtle.Render("enter: read · e: fill in · p: approve · r: retry · c: record delivered") + "\n")
+	b.WriteString(s.Subtle.Render(truncate("enter: read · w: write customer notices · e: fill in · p/P: approve one/all ready · r: retry · c: record delivered", w)) + "\n")
 	if len(dm.notices) == 0 {
 		b.WriteString("\n" + s.Subtle.Render("No notifications for this incident yet. The runbook's rules draft them as the incident unfolds.") + "\n")
 		return b.String()
@@ -632,6 +648,10 @@ func (dm *detailModel) notifications(m *Model, w, h int) string {
 			tail = s.Danger.Render(clean(v.LastError))
 		case len(v.Missing) > 0:
 			tail = s.Warn.Render(fmt.Sprintf("needs %d field(s): %s", len(v.Missing), strings.Join(v.Missing, "; ")))
+		case len(v.Blocked) > 0:
+			tail = s.Warn.Render("not approvable yet: " + strings.Join(v.Blocked, "; "))
+		case v.Status == store.NoticeWithdrawn:
+			tail = s.Subtle.Render(clean(v.LastError))
 		case v.Delivered:
 			tail = s.Subtle.Render("delivered in "+v.Latency().Round(time.Second).String()) + " " + tail
 		}
@@ -639,7 +659,15 @@ func (dm *detailModel) notifications(m *Model, w, h int) string {
 		if v.CustomerID != "" {
 			to += ":" + v.CustomerID
 		}
-		line := fmt.Sprintf("#%-4d %s %s %s %s", v.ID, status, padRight(to, 22), padRight(v.RuleID, 22), tail)
+		ruleW := 22
+		if w < 100 {
+			ruleW = 0 // the state, recipient and what it needs matter more
+		}
+		line := fmt.Sprintf("#%-4d %s %s ", v.ID, status, padRight(to, 20))
+		if ruleW > 0 {
+			line += padRight(v.RuleID, ruleW) + " "
+		}
+		line += tail
 		if i == c {
 			line = s.Cursor.Render("›") + line
 		} else {
@@ -675,39 +703,86 @@ func (dm *detailModel) preview(m *Model) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	var b strings.Builder
-	state := noticeStyle(m.styles, v).Render(v.State)
-	fmt.Fprintf(&b, "#%d %s\nTo %s (%s)\n", v.ID, state, clean(v.Recipient), v.Audience)
-	switch {
-	case v.Status == store.NoticeExported:
-		b.WriteString(m.styles.Danger.Render("Nobody has received it. It was written to "+clean(v.ExportPath)+
-			": send it yourself, then press c to record that.") + "\n")
-	case v.Alert && v.LastError != "":
-		b.WriteString(m.styles.Danger.Render(clean(v.LastError)) + "\n")
-	case v.Status == store.NoticeDraft || v.Status == store.NoticeQueued:
-		b.WriteString(m.styles.Subtle.Render("When sent, "+m.deps.Delivery.WhatHappensTo(v.Notification)+".") + "\n")
-	}
-	if v.ObligationID != "" {
-		fmt.Fprintf(&b, "Serves %s, due %s\n", v.ObligationID, deadline.Format(v.DueAt))
-	}
-	b.WriteString("\n" + m.styles.Bold.Render(clean(v.Subject)) + "\n\n")
-	lines := wrapEach(safeMarkdown(v.Body), min(m.width-10, 90))
-	if len(lines) > m.height-14 {
-		lines = append(lines[:max(m.height-15, 1)], "…")
-	}
-	b.WriteString(strings.Join(lines, "\n"))
-	if len(v.Missing) > 0 {
-		b.WriteString("\n\n" + m.styles.Warn.Render("Still needed before approval: "+strings.Join(v.Missing, "; ")))
-	}
-	m.overlay = &textOverlay{text: b.String()}
+	m.overlay = newTextOverlay(noticeText(m, v))
 	return nil
 }
 
+// noticeText is a notice in full, with where it stands and what it still
+// needs: what the notice window and the approval question show.
+func noticeText(m *Model, v notify.View) string {
+	s := m.styles
+	var b strings.Builder
+	state := noticeStyle(s, v).Render(v.State)
+	fmt.Fprintf(&b, "#%d %s\nTo %s (%s, in %s)\n", v.ID, state, clean(v.Recipient), v.Audience, notify.LanguageName(v.Language))
+	switch {
+	case v.Status == store.NoticeExported:
+		b.WriteString(s.Danger.Render("Nobody has received it. It was written to "+clean(v.ExportPath)+
+			": send it yourself, then press c to record that.") + "\n")
+	case v.Alert && v.LastError != "":
+		b.WriteString(s.Danger.Render(clean(v.LastError)) + "\n")
+	case v.Status == store.NoticeWithdrawn:
+		b.WriteString(s.Subtle.Render("Withdrawn: "+clean(v.LastError)) + "\n")
+	case v.Status == store.NoticeDraft || v.Status == store.NoticeQueued:
+		b.WriteString(s.Subtle.Render("When sent, "+m.deps.Delivery.WhatHappensTo(v.Notification)+".") + "\n")
+	}
+	if v.ObligationID != "" {
+		fmt.Fprintf(&b, "Serves %s (%s), due %s\n", deadline.LabelOf(v.ObligationID), v.ObligationID, deadline.Format(v.DueAt))
+	}
+	b.WriteString("\n" + s.Bold.Render(clean(v.Subject)) + "\n\n")
+	b.WriteString(cleanBlock(safeMarkdown(v.Body)))
+	if len(v.Missing) > 0 {
+		b.WriteString("\n\n" + s.Warn.Render("Still needed before approval: "+strings.Join(v.Missing, "; ")))
+	}
+	if len(v.Blocked) > 0 {
+		b.WriteString("\n\n" + s.Warn.Render("Not approvable yet: "+strings.Join(v.Blocked, "; ")))
+	}
+	var optional []string
+	for _, f := range v.Fields {
+		if !f.Required && strings.TrimSpace(v.Content[f.ID]) == "" {
+			optional = append(optional, f.Label)
+		}
+	}
+	if len(optional) > 0 && v.Status == store.NoticeDraft {
+		b.WriteString("\n\n" + s.Subtle.Render("Left out (optional, empty): "+strings.Join(optional, "; ")))
+	}
+	return b.String()
+}
+
+// askEdit offers the selected notice's fields; after a field is saved it
+// offers them again with the next field highlighted, not the first, so
+// that filling in a notice is enter, text, enter for each field.
 func (dm *detailModel) askEdit(m *Model) tea.Cmd {
 	v, ok := dm.selectedNotice()
 	if !ok || len(v.Fields) == 0 {
 		return m.setStatus("This notification has no fields to fill in.", false)
 	}
+	if v.Status != store.NoticeDraft {
+		return m.setStatus(fmt.Sprintf("#%d is %s: only a draft can be filled in.", v.ID, v.State), true)
+	}
+	dm.editField(m, v, dm.nextField(v, ""))
+	return nil
+}
+
+// nextField is the field to offer first: the first empty one after the
+// one just saved (or from the top).
+func (dm *detailModel) nextField(v notify.View, after string) int {
+	start := 0
+	if after != "" {
+		for i, f := range v.Fields {
+			if f.ID == after {
+				start = i + 1
+			}
+		}
+	}
+	for i := start; i < len(v.Fields); i++ {
+		if strings.TrimSpace(v.Content[v.Fields[i].ID]) == "" {
+			return i
+		}
+	}
+	return min(start, len(v.Fields)-1)
+}
+
+func (dm *detailModel) editField(m *Model, v notify.View, at int) {
 	var items []choice
 	for _, f := range v.Fields {
 		detail := "empty"
@@ -719,37 +794,37 @@ func (dm *detailModel) askEdit(m *Model) tea.Cmd {
 		items = append(items, choice{value: f.ID, label: clean(f.Label), detail: detail})
 	}
 	ns, actor, id := m.deps.Notify, m.deps.Actor, v.ID
-	m.overlay = newChoice(fmt.Sprintf("Fill in #%d", v.ID), items, func(c choice) tea.Cmd {
-		in := newInput(m, c.label, "", true, func(text string) tea.Cmd {
-			return m.act(c.label+" saved.", func() error { _, err := ns.SetContent(m.ctx(), actor, id, c.value, text); return err })
+	lang := ""
+	if v.Language != "" && v.Language != "en" {
+		lang = " · write in " + notify.LanguageName(v.Language)
+	}
+	c := newChoice(fmt.Sprintf("Fill in #%d%s", v.ID, lang), items, func(c choice) tea.Cmd {
+		in := newInput(m, c.label+lang, "", false, func(text string) tea.Cmd {
+			return func() tea.Msg {
+				nv, err := ns.SetContent(m.ctx(), actor, id, c.value, text)
+				if err != nil {
+					return actionMsg{err: err}
+				}
+				return fieldSavedMsg{view: nv, field: c.value, done: c.label + " saved."}
+			}
 		})
 		in.input.SetValue(v.Content[c.value])
 		m.overlay = in
 		return nil
 	})
-	return nil
+	c.cursor = max(0, min(at, len(items)-1))
+	m.overlay = c
 }
 
+// approve asks the service whether the user may approve the selected
+// notice, and only then asks "are you sure?", saying what approving
+// will do.
 func (dm *detailModel) approve(m *Model) tea.Cmd {
 	v, ok := dm.selectedNotice()
 	if !ok {
 		return nil
 	}
-	ns, actor, wake := m.deps.Notify, m.deps.Actor, m.deps.Wake
-	then := m.deps.Delivery.WhatHappensTo(v.Notification)
-	m.overlay = &confirmOverlay{prompt: fmt.Sprintf("Approve #%d (%s to %s)? %s.", v.ID, v.RuleID, clean(v.Recipient),
-		upperFirst(then)), yes: func() tea.Cmd {
-		return m.act(fmt.Sprintf("#%d approved; %s.", v.ID, then), func() error {
-			if err := ns.Approve(m.ctx(), actor, v.ID); err != nil {
-				return err
-			}
-			if wake != nil {
-				wake()
-			}
-			return nil
-		})
-	}}
-	return nil
+	return m.checkApprovals([]notify.View{v})
 }
 
 func (dm *detailModel) retry(m *Model) tea.Cmd {

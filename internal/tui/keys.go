@@ -17,7 +17,14 @@ type KeyMap struct {
 	Reopen, Submitted            key.Binding
 	Approve, Edit, Retry         key.Binding
 	Delivered                    key.Binding
-	Drill                        key.Binding
+	Drill, Drills                key.Binding
+	// Compose opens the notice composer; ApproveAll approves every ready
+	// notice the user may approve; Reassess answers the triage again;
+	// Customers links and unlinks affected customers.
+	Compose, ApproveAll, Reassess, Customers key.Binding
+	// Anchor records a moment a clock runs from (materiality determined,
+	// ransom paid, ...).
+	Anchor key.Binding
 
 	Confirm, Cancel key.Binding
 }
@@ -64,6 +71,12 @@ func DefaultKeyMap() KeyMap {
 		Retry:       b([]string{"r"}, "r", "retry notice"),
 		Delivered:   b([]string{"c"}, "c", "record notice delivered"),
 		Drill:       b([]string{"D"}, "D", "table-top drill"),
+		Drills:      b([]string{"x"}, "x", "drills"),
+		Compose:     b([]string{"w"}, "w", "write customer notices"),
+		ApproveAll:  b([]string{"P"}, "P", "approve ready notices"),
+		Reassess:    b([]string{"T"}, "T", "re-assess (answer triage again)"),
+		Customers:   b([]string{"L"}, "L", "link/unlink customers"),
+		Anchor:      b([]string{"t"}, "t", "record when something happened (starts clocks)"),
 
 		Confirm: b([]string{"enter", "y"}, "enter", "confirm"),
 		Cancel:  b([]string{"esc"}, "esc", "cancel"),
@@ -86,8 +99,8 @@ func (m *Model) bindings() helpKeys {
 	switch m.screen {
 	case screenList:
 		return helpKeys{
-			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Drill, k.Help, k.Quit},
-			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope, k.Drill}, {k.Help, k.Quit}},
+			short: []key.Binding{k.New, k.Open, k.Filter, k.Scope, k.Drill, k.Drills, k.Help, k.Quit},
+			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.New, k.Filter, k.Scope, k.Drill, k.Drills}, {k.Help, k.Quit}},
 		}
 	case screenPicker:
 		return helpKeys{
@@ -95,9 +108,20 @@ func (m *Model) bindings() helpKeys {
 			full:  [][]key.Binding{{k.Up, k.Down}, {k.Open, k.Back}},
 		}
 	case screenTriage:
+		tk := triageKeys
+		short := []key.Binding{tk.Next, tk.Prev, tk.End, k.Back}
+		if m.triage != nil && !m.triage.focused().textual() {
+			short = []key.Binding{tk.Next, tk.Toggle, tk.Clear, tk.End, k.Back, k.Help}
+		}
 		return helpKeys{
-			short: []key.Binding{k.Back, k.Help},
-			full:  [][]key.Binding{{k.Back, k.Help, k.Quit}},
+			short: short,
+			full:  [][]key.Binding{{tk.Next, tk.Prev, tk.End, tk.Toggle, tk.Clear, tk.QuestionHelp, tk.Verdict}, {k.Back, k.Help, k.Quit}},
+		}
+	case screenComposer:
+		ck := composerKeys
+		return helpKeys{
+			short: []key.Binding{ck.Save, ck.Skip, ck.Own, ck.Read, k.Back},
+			full:  [][]key.Binding{{ck.Save, ck.Skip, ck.Own, ck.Read, k.Up, k.Down}, {k.Back, k.Help, k.Quit}},
 		}
 	case screenIncident:
 		short := []key.Binding{k.NextTab, k.Note}
@@ -107,23 +131,31 @@ func (m *Model) bindings() helpKeys {
 		case tabRunbook:
 			short = append(short, k.Done, k.Skip)
 		case tabOverview:
-			short = append(short, k.Submitted, k.Severity)
+			short = append(short, k.Submitted, k.Anchor, k.Reassess, k.Customers, k.Severity)
+		case tabTimeline:
+			short = append(short, k.Open)
 		case tabNotifications:
-			short = append(short, k.Open, k.Edit, k.Approve, k.Retry, k.Delivered)
+			short = append(short, k.Open, k.Compose, k.Edit, k.Approve, k.ApproveAll, k.Retry, k.Delivered)
+		}
+		if m.detail.tab != tabNotifications && m.detail.hasDrafts() {
+			short = append(short, k.Compose, k.ApproveAll)
 		}
 		short = append(short, k.Close, k.Back, k.Help)
 		return helpKeys{
 			short: short,
 			full: [][]key.Binding{
 				{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5},
-				{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+				{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open},
 				{k.Note, k.Assign, k.Acknowledge, k.Done, k.Skip},
-				{k.Severity, k.Submitted, k.Approve, k.Edit, k.Retry, k.Delivered},
+				{k.Reassess, k.Customers, k.Anchor, k.Severity, k.Submitted},
+				{k.Compose, k.Edit, k.Approve, k.ApproveAll, k.Retry, k.Delivered},
 				{k.Close, k.Reopen, k.Back, k.Quit},
 			},
 		}
 	case screenDrill:
-		return helpKeys{short: append(drillKeys[:4:4], k.Back, k.Help), full: [][]key.Binding{drillKeys, {k.Up, k.Down, k.Back, k.Help, k.Quit}}}
+		return m.drillHelp()
+	case screenPager:
+		return m.pagerKeys()
 	}
 	return helpKeys{short: []key.Binding{k.Back, k.Quit}, full: [][]key.Binding{{k.Back, k.Quit}}}
 }

@@ -1,10 +1,9 @@
 package tui
 
 import (
-	"os"
+	"strings"
 
 	"charm.land/bubbles/v2/textinput"
-	"strings"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -33,6 +32,21 @@ func fit(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// clip cuts s to at most w columns and h lines, without padding: an
+// overlay box that is larger than the body.
+func clip(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // place centres a box in a w×h area.
 func place(box string, w, h int) string {
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
@@ -51,9 +65,6 @@ func truncate(s string, w int) string {
 
 // safeMarkdown strips control sequences from Markdown before rendering.
 func safeMarkdown(s string) string { return safetext.Clean(s) }
-
-// noColor reports whether the user asked for no colour (NO_COLOR).
-func noColor() bool { return os.Getenv("NO_COLOR") != "" }
 
 // clean makes stored text safe for the terminal, on one line.
 func clean(s string) string { return safetext.Line(s) }

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/incident"
@@ -50,6 +51,37 @@ type listModel struct {
 	pending       bool   // a page is being read
 	seq           int    // the read whose answer is awaited: older ones are dropped
 	matchFiltered string // the filter text the window was read with
+	// drills shows drill incidents (exercises) instead of real ones: the
+	// two are never mixed.
+	drills bool
+	// lines keeps the rows' drawn lines by everything a line shows: the
+	// list is drawn after every message, the clocks tick twice a second,
+	// every change reloads it, and in irtui serve many sessions draw it at
+	// once. A line is drawn again only when something it shows changed.
+	lines map[lineKey]string
+}
+
+// lineKey is everything a row's line shows.
+type lineKey struct {
+	id, title, status, severity, kind, commander string
+	drill, hasNext                               bool
+	next, remaining                              string
+	clock                                        deadline.State
+	warn                                         bool // the clock has used half its time
+	age                                          string
+	cursor                                       bool
+	width, idW                                   int
+	dark                                         bool
+}
+
+func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w int) lineKey {
+	k := lineKey{id: r.inc.ID, title: r.inc.Title, status: r.inc.Status, severity: r.inc.Severity, kind: r.inc.Kind,
+		commander: r.commander, drill: r.inc.Drill, hasNext: r.hasNext, age: age(r.nowOr(m.now).Sub(r.inc.DeclaredAt)),
+		cursor: cursor, width: w, dark: m.styles.Dark}
+	if r.hasNext {
+		k.next, k.remaining, k.clock, k.warn = r.next.Rule.ID, remaining(r.nextSt), r.nextSt.State, r.nextSt.Used >= 0.5
+	}
+	return k
 }
 
 // List paging: a page of listPage rows is read when the cursor comes
@@ -84,7 +116,10 @@ type listReq struct {
 }
 
 func (l *listModel) baseFilter() store.ListFilter {
-	f := store.ListFilter{Limit: listPage, Match: strings.TrimSpace(l.filter.Value())}
+	f := store.ListFilter{Limit: listPage, Match: strings.TrimSpace(l.filter.Value()), Drill: store.DrillExclude}
+	if l.drills {
+		f.Drill = store.DrillOnly // drill incidents are never mixed with real ones
+	}
 	switch l.scope {
 	case scopeOpen:
 		f.Status = store.StatusOpen
@@ -241,6 +276,9 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Scope):
 		l.scope = (l.scope + 1) % 3
 		return l.reread(m)
+	case key.Matches(msg, k.Drills):
+		l.drills = !l.drills
+		return l.reread(m)
 	case key.Matches(msg, k.New):
 		return m.startPicker()
 	case key.Matches(msg, k.Drill):
@@ -274,7 +312,12 @@ func (l *listModel) view(m *Model, w, h int) string {
 	var b strings.Builder
 	l.visible = h - 2
 	l.offset = window(l.cursor, l.offset, l.visible, len(l.rows))
-	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope)) + l.position(m)
+	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope))
+	if l.drills {
+		title = s.Warn.Render("EXERCISE ") + s.Title.Render(fmt.Sprintf("Drill incidents · %s", l.scope)) +
+			s.Subtle.Render("  x: real incidents · deadlines on each drill's clock")
+	}
+	title += l.position(m)
 	if l.filtering || l.filter.Value() != "" {
 		title += "  " + l.filter.View()
 	}
@@ -288,29 +331,50 @@ func (l *listModel) view(m *Model, w, h int) string {
 		return b.String()
 	}
 	// Columns: severity, id, title, status, age, next deadline, commander.
-	wide := w >= 110
-	dlW := 24
-	if wide {
-		dlW = 34
+	// The commander stays at every width; the title gives way, and on
+	// narrow screens the age goes.
+	wide, narrow := w >= 100, w < 80
+	dlW, cmdW := 22, 10
+	switch {
+	case wide:
+		dlW, cmdW = 36, 12
+	case narrow:
+		dlW = 17
 	}
 	// Ids grow past INC-9999: the column takes the widest of the window.
 	idW := 9
 	for _, r := range l.rows {
 		idW = max(idW, len(r.inc.ID)+1)
 	}
-	titleW := w - 7 - (idW + 1) - 8 - 6 - dlW - 2
-	if wide {
-		titleW -= 16
+	fixed := 1 + 7 + (idW + 1) + (dlW + 1) + cmdW
+	if !narrow {
+		fixed += 8 // the status; the scope above says it on narrow screens
 	}
-	titleW = max(titleW, 10)
-	head := fmt.Sprintf("%-6s %s %s %-7s %-5s %s", "SEV", padRight("ID", idW), padRight("TITLE", titleW), "STATUS", "AGE", padRight("NEXT DEADLINE", dlW))
 	if wide {
-		head += " " + "COMMANDER"
+		fixed += 6
 	}
-	b.WriteString(s.Subtle.Render(truncate(head, w)) + "\n")
+	titleW := max(w-fixed-1, 8)
+	head := fmt.Sprintf("%-6s %s %s ", "SEV", padRight("ID", idW), padRight("TITLE", titleW))
+	if !narrow {
+		head += fmt.Sprintf("%-7s ", "STATUS")
+	}
+	if wide {
+		head += fmt.Sprintf("%-5s ", "AGE")
+	}
+	head += padRight("NEXT DEADLINE", dlW) + " COMMANDER"
+	b.WriteString(s.Subtle.Render(truncate(" "+head, w)) + "\n")
 	rows := l.visible
+	if len(l.lines) > 4*rows+64 { // lines nothing shows any more: older ages, other sizes, gone rows
+		l.lines = nil
+	}
 	for i := l.offset; i < len(l.rows) && i < l.offset+rows; i++ {
 		r := l.rows[i]
+		key := l.lineKey(m, r, i == l.cursor, w)
+		key.idW = idW
+		if line, ok := l.lines[key]; ok {
+			b.WriteString(line)
+			continue
+		}
 		sev := s.severity(r.inc.Severity) + "  "
 		if r.inc.Kind == store.KindEvent {
 			sev = s.Faint.Render("event ")
@@ -319,21 +383,29 @@ func (l *listModel) view(m *Model, w, h int) string {
 		if r.inc.Drill {
 			status = "drill"
 		}
-		line := sev + " " + padRight(r.inc.ID, idW) + " " + padRight(clean(r.inc.Title), titleW) + " " +
-			padRight(status, 7) + " " + padRight(age(m.now.Sub(r.inc.DeclaredAt)), 5) + " " + l.deadlineCell(m, r, dlW)
-		if wide {
-			cmdr := r.commander
-			if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
-				cmdr = s.Warn.Render("unassigned")
-			}
-			line += " " + cmdr
+		cmdr := clean(r.commander)
+		if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
+			cmdr = s.Warn.Render("unassigned")
 		}
+		line := sev + " " + padRight(r.inc.ID, idW) + " " + padRight(clean(r.inc.Title), titleW) + " "
+		if !narrow {
+			line += padRight(status, 7) + " "
+		}
+		if wide {
+			line += padRight(key.age, 5) + " "
+		}
+		line += l.deadlineCell(m, r, dlW) + " " + truncate(cmdr, cmdW)
 		if i == l.cursor {
 			line = s.Cursor.Render("›") + line
 		} else {
 			line = " " + line
 		}
-		b.WriteString(truncate(line, w) + "\n")
+		line = truncate(line, w) + "\n"
+		if l.lines == nil {
+			l.lines = map[lineKey]string{}
+		}
+		l.lines[key] = line
+		b.WriteString(line)
 	}
 	return b.String()
 }
@@ -343,14 +415,20 @@ func (l *listModel) deadlineCell(m *Model, r listRow, w int) string {
 		return padRight(m.styles.Faint.Render("—"), w)
 	}
 	st := r.nextSt
-	text := fmt.Sprintf("%s %s", r.next.Rule.ID, remaining(st))
+	text := fmt.Sprintf("%s %s", deadline.Label(r.next.Rule), remaining(st))
+	if rem := remaining(st); lipgloss.Width(text) > w {
+		text = truncate(deadline.Label(r.next.Rule), max(w-lipgloss.Width(rem)-1, 4)) + " " + rem
+	}
 	return padRight(clockStyle(m.styles, st).Render(truncate(text, w)), w)
 }
 
 func (l *listModel) empty(m *Model) string {
 	s := m.styles
+	if l.drills {
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s drill incidents. Press D to run a table-top drill, x for the real incidents.", l.scope))
+	}
 	if l.filter.Value() != "" || l.scope != scopeOpen || l.total > 0 {
-		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, esc to clear the filter.", l.scope))
+		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, x for drill incidents, esc to clear the filter.", l.scope))
 	}
 	return "\n" + s.Box.Render(
 		s.Bold.Render("No incidents yet.")+"\n\n"+
@@ -392,7 +470,7 @@ func thousands(n int) string {
 	return s
 }
 
-// age shows a duration compactly: 5m, 3h, 2d.
+// age shows how old something is compactly, rounded down: 5m, 3h, 2d.
 func age(d time.Duration) string {
 	switch {
 	case d < time.Hour:
@@ -407,7 +485,7 @@ func age(d time.Duration) string {
 func remaining(st deadline.Status) string {
 	switch st.State {
 	case deadline.Overdue:
-		return "OVERDUE " + age(-st.Remaining)
+		return "OVERDUE " + deadline.Span(st.Remaining)
 	case deadline.Escalated:
 		return fmt.Sprintf("ESCALATED L%d", st.Level)
 	case deadline.Paused:
@@ -417,5 +495,5 @@ func remaining(st deadline.Status) string {
 	case deadline.Waiting:
 		return "waiting"
 	}
-	return "in " + age(st.Remaining)
+	return "in " + deadline.Span(st.Remaining)
 }

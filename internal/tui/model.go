@@ -35,6 +35,8 @@ const (
 	screenTriage
 	screenIncident
 	screenDrill
+	screenComposer
+	screenPager
 )
 
 // Deps are the services the app works with. The app reaches data only
@@ -56,8 +58,15 @@ type Deps struct {
 	Config   config.Config
 	Actor    identity.Actor
 	Clock    clock.Clock
-	// Dark forces the dark or light palette; nil asks the terminal.
+	// Dark forces the dark or light palette (--theme, the configuration,
+	// or the terminal's COLORFGBG, read by the caller); nil asks the
+	// terminal for its background colour.
 	Dark *bool
+	// NoColor says the user asked for no colour (NO_COLOR in their
+	// environment: the process's locally, the SSH client's in irtui serve).
+	// The app reads no process-wide state itself, so that sessions of one
+	// server each keep their own.
+	NoColor bool
 	// Poll is how often the database is checked for changes made by other
 	// processes (default 500 ms) and the clocks are redrawn. A negative
 	// value turns polling and status expiry off (embedding, tests).
@@ -125,12 +134,22 @@ type Model struct {
 	customers []store.Customer
 	version   int64
 
-	list    listModel
-	picker  pickerModel
-	triage  *triageModel
-	detail  detailModel
-	drill   *drillModel
-	overlay overlay
+	list     listModel
+	picker   pickerModel
+	triage   *triageModel
+	detail   detailModel
+	drill    *drillModel   // the drill on screen
+	drills   []*drillModel // every drill open in this app
+	composer *composerModel
+	pager    pagerModel
+	overlay  overlay
+	// returnDrill: the incident or triage on screen was opened from the
+	// drill screen, and esc goes back there.
+	returnDrill bool
+
+	// reloading: a reload for a change is in flight; reloadAgain: another
+	// change came meanwhile (see reloadOnce).
+	reloading, reloadAgain bool
 
 	scenarios *tabletop.ScenarioLibrary
 	// pickWhenLoaded: n was pressed before the runbooks were in; the
@@ -219,6 +238,9 @@ func (m *Model) setStatus(text string, isErr bool) tea.Cmd {
 // Update routes a message: results of commands first, then overlays, then
 // the focused screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ok, cmd := m.updateDrill(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -226,8 +248,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.triage != nil {
 			m.triage.resize(m)
 		}
+		if m.composer != nil {
+			m.composer.resize(m)
+		}
+		m.detail.invalidate() // step bodies are wrapped to the width
 		return m, nil
 	case tea.BackgroundColorMsg:
+		if m.deps.Dark != nil {
+			return m, nil // the user chose
+		}
 		m.styles = NewStyles(msg.IsDark())
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
 		m.detail.invalidate()
@@ -238,7 +267,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.now = c.Now()
 		}
 		cmds := []tea.Cmd{m.tick(), m.poll()}
-		if m.drill != nil { // drill time passes on every screen
+		if len(m.drills) > 0 { // drill time passes on every screen
 			cmds = append(cmds, m.drillTick())
 		}
 		return m, tea.Batch(cmds...)
@@ -253,7 +282,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if first {
 			return m, nil
 		}
-		return m, m.reload()
+		return m, m.reloadOnce()
 	case statusMsg:
 		return m, m.setStatus(msg.text, msg.err)
 	case statusExpiredMsg:
@@ -280,26 +309,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case scenariosMsg:
 		m.scenarios = msg.lib
 		return m, nil
-	case drillStartedMsg:
-		if msg.err != nil {
-			return m, m.setStatus("Could not start the drill: "+msg.err.Error(), true)
-		}
-		m.drill = &drillModel{run: msg.run}
-		m.screen = screenDrill
-		return m, tea.Batch(m.drillTick(), m.setStatus("Drill "+msg.run.ID()+" started. Press t to triage the first inject.", false))
-	case drillTickMsg:
-		if m.drill == nil {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.setStatus("Drill: "+msg.err.Error(), true)
-		}
-		m.drill.apply(msg)
-		if len(msg.fresh) > 0 {
-			return m, m.setStatus(fmt.Sprintf("New inject %s via %s.", msg.fresh[len(msg.fresh)-1].Inject.ID, msg.fresh[len(msg.fresh)-1].Inject.Channel), false)
-		}
-		return m, nil
 	case NotifyProgressMsg:
+		// What the worker records is committed in this process: an app
+		// told of changes at once (waitForChange) reloads then, so only one
+		// that is not reloads here. In irtui serve every session hears each
+		// report, and each reload is two audited reads.
+		if m.pushed() {
+			return m, m.setStatus(msg.Text, msg.Alert)
+		}
 		return m, tea.Batch(m.setStatus(msg.Text, msg.Alert), m.reload())
 	case directoryMsg:
 		if msg.err != nil {
@@ -311,6 +328,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var more tea.Cmd
 		if m.list.loading && m.lib == nil {
 			more = m.loadRunbooks()
+		}
+		if m.reloading { // the list is what a reload waits for
+			m.reloading = false
+			if m.reloadAgain {
+				m.reloadAgain = false
+				more = tea.Batch(more, m.reloadOnce())
+			}
 		}
 		m.list.loading = false
 		if msg.err != nil {
@@ -355,7 +379,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.setStatus(msg.err.Error(), true)
 		}
 		cmds := []tea.Cmd{m.setStatus(msg.done, false), m.loadIncidents(), m.drillTick()}
-		if msg.open != "" {
+		if msg.open != "" && m.screen == screenTriage && m.returnDrill && m.drill != nil {
+			// A drill's triage declared its incident: back to the
+			// facilitator's screen, where t opens it.
+			m.triage, m.returnDrill = nil, false
+			m.screen = screenDrill
+			cmds[0] = m.setStatus(msg.done+" Back on the drill: t opens it.", false)
+		} else if msg.open != "" {
 			m.triage = nil
 			m.detail = newDetailModel(msg.open)
 			m.screen = screenIncident
@@ -366,10 +396,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
-	}
-	// Anything else (cursor blink, form internals) goes to the triage form.
-	if m.screen == screenTriage && m.triage != nil && m.overlay == nil {
-		return m, m.triage.update(m, msg)
+	case tea.PasteMsg:
+		return m, m.paste(msg)
+	case applier:
+		return m, msg.apply(m)
 	}
 	return m, nil
 }
@@ -408,18 +438,59 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.detail.update(m, msg)
 	case screenDrill:
 		return m.drill.update(m, msg)
+	case screenComposer:
+		return m.composer.update(m, msg)
+	case screenPager:
+		return m.pager.update(m, msg)
 	}
 	return nil
 }
 
 // typing reports whether keys go to a text field, so q and ? are text.
 func (m *Model) typing() bool {
-	return m.screen == screenList && m.list.filtering || m.screen == screenPicker
+	switch m.screen {
+	case screenList:
+		return m.list.filtering
+	case screenPicker:
+		return true
+	case screenTriage:
+		return m.triage != nil && (m.triage.focused().textual() || m.triage.focused().kind == fieldCustomers)
+	case screenComposer:
+		return m.composer != nil && m.composer.editing
+	}
+	return false
+}
+
+// paste puts pasted text into the text field that has the focus.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch {
+	case m.overlay != nil:
+		if in, ok := m.overlay.(*inputOverlay); ok {
+			in.input, cmd = in.input.Update(msg)
+		}
+	case m.screen == screenTriage && m.triage != nil:
+		if f := m.triage.focused(); f.textual() || f.kind == fieldCustomers {
+			f.input, cmd = f.input.Update(msg)
+			m.triage.reclassify(m)
+		}
+	case m.screen == screenComposer && m.composer != nil && m.composer.editing:
+		m.composer.input, cmd = m.composer.input.Update(msg)
+	case m.screen == screenPicker:
+		m.picker.filter, cmd = m.picker.filter.Update(msg)
+	case m.screen == screenList && m.list.filtering:
+		m.list.filter, cmd = m.list.filter.Update(msg)
+		cmd = tea.Batch(cmd, m.list.refilter(m))
+	}
+	return cmd
 }
 
 // quit asks first when leaving would lose what the user typed: triage
 // answers, or text in an open input.
 func (m *Model) quit() tea.Cmd {
+	if cmd, asked := m.quitDrills(); asked {
+		return cmd
+	}
 	in, typing := m.overlay.(*inputOverlay)
 	typing = typing && strings.TrimSpace(in.input.Value()) != ""
 	if typing || m.screen == screenTriage && m.triage != nil && m.triage.dirty() {
@@ -461,10 +532,14 @@ func (m *Model) render() string {
 		body = m.detail.view(m, w, bodyH)
 	case screenDrill:
 		body = m.drill.view(m, w, bodyH)
+	case screenComposer:
+		body = m.composer.view(m, w, bodyH)
+	case screenPager:
+		body = m.pager.view(m, w, bodyH)
 	}
 	body = fit(body, w, bodyH)
 	if m.overlay != nil {
-		body = place(m.overlay.view(m, w, bodyH), w, bodyH)
+		body = place(clip(m.overlay.view(m, w, bodyH), w, bodyH), w, bodyH)
 	}
 	return header + "\n" + body + "\n" + footer
 }
@@ -505,23 +580,19 @@ func (m *Model) renderFooter(w int) string {
 		status = st.Render(truncate(m.status, w))
 	}
 	m.help.SetWidth(w)
-	return alert + status + "\n" + m.help.View(m.bindings())
+	return alert + status + "\n" + truncate(m.help.View(m.bindings()), w)
 }
 
-// service is the incident service for an incident: a drill's own, on the
-// drill clock, for the incident of the drill on screen.
-func (m *Model) service(incidentID string) *incident.Service {
-	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
-		return m.drill.run.Service()
-	}
-	return m.deps.Service
-}
+// service is the incident service for an incident. A drill incident's
+// actions are stamped on its drill clock by the service itself, which
+// reads it from the database.
+func (m *Model) service(string) *incident.Service { return m.deps.Service }
 
 // nowFor is the time an incident's clocks are read at: the drill clock
-// for the drill's incident, otherwise now.
+// for a drill incident of a run (never the wall clock), otherwise now.
 func (m *Model) nowFor(incidentID string) time.Time {
-	if m.drill != nil && m.drill.status.IncidentID != "" && m.drill.status.IncidentID == incidentID {
-		return m.drill.status.Now
+	if d := m.detail.d; d.Incident.ID == incidentID && d.Drill != nil {
+		return d.Drill.Now(m.now)
 	}
 	return m.now
 }

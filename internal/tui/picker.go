@@ -2,7 +2,9 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"unicode"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -36,24 +38,69 @@ func (m *Model) startPicker() tea.Cmd {
 	return m.picker.filter.Focus()
 }
 
+// visible lists the runbooks that match the filter, best first: those
+// whose title starts with it, then those whose title words start with its
+// words ("pers" finds "Personal data breach" before "Unauthorised access
+// by personnel"), then by id, then containing it, then as a subsequence.
 func (p *pickerModel) visible() []*runbook.Runbook {
-	q := strings.TrimSpace(p.filter.Value())
+	q := strings.ToLower(strings.TrimSpace(p.filter.Value()))
 	if q == "" {
 		return p.all
 	}
-	// Runbooks whose id or title contains the text come first, then those
-	// that match it as a subsequence.
-	var exact, loose []*runbook.Runbook
-	lq := strings.ToLower(q)
+	type scored struct {
+		rb    *runbook.Runbook
+		score int
+	}
+	var hits []scored
 	for _, rb := range p.all {
-		switch {
-		case strings.Contains(strings.ToLower(rb.ID+" "+rb.Title), lq):
-			exact = append(exact, rb)
-		case fuzzy(q, rb.ID+" "+rb.Title+" "+rb.Category.String()):
-			loose = append(loose, rb)
+		if sc, ok := rankRunbook(q, rb); ok {
+			hits = append(hits, scored{rb, sc})
 		}
 	}
-	return append(exact, loose...)
+	slices.SortStableFunc(hits, func(a, b scored) int { return a.score - b.score })
+	out := make([]*runbook.Runbook, len(hits))
+	for i, h := range hits {
+		out[i] = h.rb
+	}
+	return out
+}
+
+// rankRunbook scores how well a lower-case query matches a runbook; lower
+// is better.
+func rankRunbook(q string, rb *runbook.Runbook) (int, bool) {
+	title := strings.ToLower(rb.Title)
+	words := strings.FieldsFunc(title, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	qw := strings.Fields(q)
+	prefixOfWord := func(w string) int {
+		for i, tw := range words {
+			if strings.HasPrefix(tw, w) {
+				return i
+			}
+		}
+		return -1
+	}
+	switch {
+	case strings.HasPrefix(title, q):
+		return 0, true
+	case allMatch(qw, prefixOfWord):
+		return 1 + min(prefixOfWord(qw[0]), 5), true // earlier words first
+	case strings.HasPrefix(rb.ID, strings.ReplaceAll(q, " ", "-")):
+		return 10, true
+	case strings.Contains(rb.ID+" "+title, q):
+		return 11, true
+	case fuzzy(q, rb.ID+" "+rb.Title+" "+rb.Category.String()):
+		return 12, true
+	}
+	return 0, false
+}
+
+func allMatch(ws []string, idx func(string) int) bool {
+	for _, w := range ws {
+		if idx(w) < 0 {
+			return false
+		}
+	}
+	return len(ws) > 0
 }
 
 func (p *pickerModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {

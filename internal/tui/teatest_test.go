@@ -94,7 +94,7 @@ func TestFlowTriageToClose(t *testing.T) {
 	})
 
 	press(first(h.m.keys.Close))
-	waitText("Reason to close anyway")
+	waitText("Reason to close")
 	tm.Type("Exercise of the flow")
 	press("enter")
 	waitDB("the close", func(d store.Detail) bool { return d.Incident.Status == store.StatusClosed })

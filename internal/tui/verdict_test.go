@@ -20,12 +20,12 @@ func TestTriageVerdictShowsRiskAndWarnings(t *testing.T) {
 		t.Fatal("triage of personal-data-breach did not start")
 	}
 	// Unanswered: the worst case, a high risk decided by its factors.
-	view := tr.verdictView(h.m, 160, 60)
+	view := tr.verdictView(h.m, 75)
 	if !strings.Contains(view, "breach_risk: high (") {
 		t.Errorf("the verdict does not show the risk conclusion:\n%s", view)
 	}
 	tr.verdict.Warnings = []string{"sec-8k-1.05: business days in 2036 are counted with the US calendar, which does not cover 2036"}
-	view = tr.verdictView(h.m, 160, 60)
+	view = tr.verdictView(h.m, 75)
 	if !strings.Contains(view, "Warning: sec-8k-1.05: business days in 2036") {
 		t.Errorf("the verdict does not show the calendar warning:\n%s", view)
 	}

@@ -1,4 +1,4 @@
--- 0009: lists that read what they show.
+-- 0011: lists that read what they show.
 --
 -- A list shows a page of incidents of one kind of drill (real incidents,
 -- or drills) and one status or both, newest first. incidents_list holds
