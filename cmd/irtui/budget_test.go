@@ -180,6 +180,7 @@ func referenceCase(t *testing.T, bin string, width, height int) (declareKeys, no
 	// alice may not approve what she wrote: she is told so at once, with
 	// no "are you sure?" first. (A check, not part of the path.)
 	a.tmux("send-keys", "-t", a.name, "Escape")
+	a.waitGone("Customer notices of")
 	a.waitFor("1 Overview")
 	a.tmux("send-keys", "-t", a.name, "P")
 	if scr := a.waitFor("cannot approve"); strings.Contains(scr, "enter/y: yes") {

@@ -87,6 +87,24 @@ func (s *tmuxSession) waitFor(want string) string {
 	return ""
 }
 
+// waitGone waits until the screen no longer shows gone: an overlay has
+// closed. A key sent while an Escape is still being told apart from an
+// escape sequence would reach the app as alt+key.
+func (s *tmuxSession) waitGone(gone string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		last = s.screen()
+		if !strings.Contains(last, gone) {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("screen still shows %q; last screen:\n%s", gone, last)
+	return ""
+}
+
 // TestEndToEndDeclareInTmux runs the real binary in a real terminal
 // (tmux), declares an incident with the keys a user would press, and
 // checks both the screen and the database.

@@ -154,3 +154,19 @@ func (s *Service) openEnds(ctx context.Context, tx *store.Tx, id string, now tim
 	}
 	return in, FindOpenEnds(steps, Obligations(in, events, s.policy()), notices, now), nil
 }
+
+// CheckOverride tells the app, before it asks for a reason, whether actor
+// may override id's process to do what doing describes (reopen it, lower
+// its severity): only the incident commander and people with the override
+// permission may. It is audited as "override_check", refusals included,
+// like the action it precedes; the action checks again when it runs.
+func (s *Service) CheckOverride(ctx context.Context, actor identity.Actor, id, doing string) error {
+	o := &op{actor: actor, action: "override_check", incident: id, detail: doing}
+	return s.change(ctx, o, func(tx *store.Tx, _ time.Time) error {
+		in, err := loadIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return requireOverride(ctx, tx, o.who, in, doing)
+	})
+}

@@ -75,6 +75,31 @@ func (msg closeCheckedMsg) apply(m *Model) tea.Cmd {
 	return nil
 }
 
+// overrideCheckedMsg: the service said whether the user may override an
+// incident's process; ask opens the question that follows.
+type overrideCheckedMsg struct {
+	err error
+	ask func()
+}
+
+func (msg overrideCheckedMsg) apply(m *Model) tea.Cmd {
+	if msg.err != nil {
+		return m.setStatus(msg.err.Error(), true) // refused before anyone typed a reason
+	}
+	msg.ask()
+	return nil
+}
+
+// checkOverride asks the service whether the user may do what doing
+// describes to incident id (reopen it, lower its severity), and only then
+// runs ask, which asks for the reason.
+func (m *Model) checkOverride(id, doing string, ask func()) tea.Cmd {
+	svc, actor := m.service(id), m.deps.Actor
+	return func() tea.Msg {
+		return overrideCheckedMsg{err: svc.CheckOverride(m.ctx(), actor, id, doing), ask: ask}
+	}
+}
+
 // approvalsCheckedMsg: the service said which notices the user may
 // approve now, and why not the others.
 type approvalsCheckedMsg struct {

@@ -298,9 +298,15 @@ func (dm *detailModel) askSeverity(m *Model) tea.Cmd {
 		if c.value == cur {
 			return nil
 		}
-		m.overlay = newInput(m, fmt.Sprintf("Severity %s → %s: reason", cur, c.value), "why the severity changes", true, func(reason string) tea.Cmd {
-			return m.act("Severity is now "+c.value+".", func() error { return svc.ChangeSeverity(m.ctx(), actor, id, c.value, reason) })
-		})
+		ask := func() {
+			m.overlay = newInput(m, fmt.Sprintf("Severity %s → %s: reason", cur, c.value), "why the severity changes", true, func(reason string) tea.Cmd {
+				return m.act("Severity is now "+c.value+".", func() error { return svc.ChangeSeverity(m.ctx(), actor, id, c.value, reason) })
+			})
+		}
+		if slices.Index(runbook.Severities, c.value) > slices.Index(runbook.Severities, cur) { // lowering overrides the process
+			return m.checkOverride(id, fmt.Sprintf("lower its severity from %s to %s", cur, c.value), ask)
+		}
+		ask()
 		return nil
 	})
 	return nil
@@ -331,12 +337,15 @@ func (dm *detailModel) askClose(m *Model) tea.Cmd {
 	}
 }
 
+// askReopen asks for the reason only once the service said the user may
+// reopen the incident.
 func (dm *detailModel) askReopen(m *Model) tea.Cmd {
 	id, svc, actor := dm.id, m.service(dm.id), m.deps.Actor
-	m.overlay = newInput(m, "Reopen "+id+": why?", "new information, recurrence, …", true, func(reason string) tea.Cmd {
-		return m.act(id+" reopened.", func() error { return svc.Reopen(m.ctx(), actor, id, reason) })
+	return m.checkOverride(id, "reopen it", func() {
+		m.overlay = newInput(m, "Reopen "+id+": why?", "new information, recurrence, …", true, func(reason string) tea.Cmd {
+			return m.act(id+" reopened.", func() error { return svc.Reopen(m.ctx(), actor, id, reason) })
+		})
 	})
-	return nil
 }
 
 func roleTitle(m *Model, runbookID, role string) string {

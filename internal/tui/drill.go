@@ -109,7 +109,8 @@ func (m *Model) startDrill() tea.Cmd {
 func (m *Model) chooseDrill() tea.Cmd {
 	switch {
 	case m.lib == nil || m.scenarios == nil:
-		return m.setStatus("Runbooks and scenarios are still loading…", false)
+		m.drillWhenLoaded = true
+		return m.setStatus("Runbooks and scenarios are still loading… the drills open when they are in.", false)
 	case m.deps.Drills == nil:
 		return m.setStatus("Drills are not available here.", true)
 	}

@@ -153,8 +153,9 @@ type Model struct {
 
 	scenarios *tabletop.ScenarioLibrary
 	// pickWhenLoaded: n was pressed before the runbooks were in; the
-	// picker opens when they arrive.
-	pickWhenLoaded bool
+	// picker opens when they arrive. drillWhenLoaded: D was pressed before
+	// the runbooks and scenarios were in; the drills open when they are.
+	pickWhenLoaded, drillWhenLoaded bool
 
 	// submitted is the input whose text is being saved; it comes back if
 	// saving fails, so nothing typed is lost.
@@ -308,6 +309,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case scenariosMsg:
 		m.scenarios = msg.lib
+		if m.drillWhenLoaded && m.screen == screenList && m.overlay == nil {
+			m.drillWhenLoaded = false
+			return m, m.chooseDrill()
+		}
+		m.drillWhenLoaded = false
 		return m, nil
 	case NotifyProgressMsg:
 		// What the worker records is committed in this process: an app

@@ -1026,3 +1026,77 @@ func TestDeletedDatabaseKeepsAnAlertOnScreen(t *testing.T) {
 		t.Fatal("record alert not shown")
 	}
 }
+
+// TestOverridesAreRefusedBeforeTheReason: reopening and lowering the
+// severity override the incident's process; someone who may not do that
+// is told so at once, before typing a reason, and the refusal is audited.
+func TestOverridesAreRefusedBeforeTheReason(t *testing.T) {
+	h := newHarness(t)
+	in := h.declare(t, "lost-device", "Phone lost", classify.Answers{"encrypted": false})
+	lower := "SEV4"
+	if in.Severity == lower {
+		t.Fatalf("the test needs an incident above %s; got %s", lower, in.Severity)
+	}
+	h.run(h.m.loadIncidents())
+	h.m.deps.Actor = as("bob") // neither commander nor allowed to override
+	h.press("enter", first(h.m.keys.Severity))
+	h.typeText(lower)
+	h.press("enter")
+	if !h.m.statusErr || h.m.overlay != nil || !strings.Contains(h.m.status, "override") {
+		t.Fatalf("bob must be refused before a reason is asked; status %q, overlay %T", h.m.status, h.m.overlay)
+	}
+	if d := h.detail(t, in.ID); d.Incident.Severity != in.Severity {
+		t.Fatalf("severity changed to %s", d.Incident.Severity)
+	}
+	if err := h.svc.Close(context.Background(), as("alice"), in.ID, "test: closed"); err != nil {
+		t.Fatal(err)
+	}
+	h.run(h.m.reload())
+	h.press(first(h.m.keys.Reopen))
+	if !h.m.statusErr || h.m.overlay != nil || !strings.Contains(h.m.status, "reopen") {
+		t.Fatalf("bob must be refused before a reason is asked; status %q, overlay %T", h.m.status, h.m.overlay)
+	}
+	entries, err := h.st.Audit(context.Background(), store.AuditFilter{IncidentID: in.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, e := range entries {
+		if e.Action == "override_check" && e.Outcome == store.OutcomeRefused && e.Actor == "bob" {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Fatalf("want 2 audited refusals of bob's override checks, got %d of %d entries", refused, len(entries))
+	}
+	// Alice, who may, is asked for the reason, and reopens.
+	h.m.deps.Actor = as("alice")
+	h.press(first(h.m.keys.Reopen))
+	if _, ok := h.m.overlay.(*inputOverlay); !ok {
+		t.Fatalf("alice should be asked why; status %q, overlay %T", h.m.status, h.m.overlay)
+	}
+	h.typeText("The phone was found unlocked")
+	h.press("enter")
+	if d := h.detail(t, in.ID); d.Incident.Status != store.StatusOpen {
+		t.Fatalf("not reopened: %s (status %q)", d.Incident.Status, h.m.status)
+	}
+}
+
+// D pressed while the runbooks and scenarios are still loading is not
+// lost either: the drills open when they arrive.
+func TestDrillWhileScenariosLoad(t *testing.T) {
+	h := newHarness(t)
+	h.m.lib, h.m.scenarios = nil, nil
+	h.m.screen = screenList
+	h.press(first(h.m.keys.Drill))
+	if h.m.overlay != nil || !strings.Contains(h.m.status, "still loading") {
+		t.Fatalf("overlay %T, status %q", h.m.overlay, h.m.status)
+	}
+	h.run(h.m.loadRunbooks())
+	if h.m.scenarios == nil {
+		t.Fatal("the scenarios were not loaded after the runbooks")
+	}
+	if !strings.Contains(h.screen(), "Start a table-top drill") {
+		t.Fatalf("the drills did not open when the scenarios arrived:\n%s", h.screen())
+	}
+}
