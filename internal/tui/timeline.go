@@ -160,6 +160,11 @@ func (dm *detailModel) applyPage(req timelineReq, page []store.TimelineEntry) {
 		dm.d.Timeline = tl
 	}
 	*c = min(*c, max(len(dm.d.Timeline)-1, 0))
+	// A page may hold entries written since the incident was read (the
+	// refresh for them is on its way): seq counts them.
+	if tl := dm.d.Timeline; len(tl) > 0 && tl[len(tl)-1].Seq > int64(dm.d.TimelineTotal) {
+		dm.d.TimelineTotal = int(tl[len(tl)-1].Seq)
+	}
 }
 
 // timelineKey moves in the timeline: g and G read the first or the newest
