@@ -28,7 +28,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	if g.remote != nil {
 		return errRemote("the app", "it opens when you connect with a terminal and no command: ssh -t -p PORT HOST")
 	}
-	cfg, err := g.loadConfig()
+	cfg, err := g.loadConfig(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,9 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	var p *tea.Program
-	env := newAppEnv(svc, cfg, settings, g.loadOptions(), false, func(msg tea.Msg) {
+	// Loading stops when the app's context ends (SIGTERM, or the app
+	// quit), so an exit never waits for a big library.
+	env := newAppEnv(ctx, svc, cfg, settings, g.loadOptions(), false, func(msg tea.Msg) {
 		if p != nil {
 			go p.Send(msg)
 		}
@@ -146,12 +148,19 @@ type appEnv struct {
 // newAppEnv wires the services for apps. send passes the delivery
 // worker's progress to the apps. With shared set, the runbooks and
 // scenarios are loaded once for every app instead of once per app.
-func newAppEnv(svc *incident.Service, cfg config.Config, settings notify.Settings, opts runbook.Options, shared bool,
+// Loading stops early when ctx ends.
+func newAppEnv(ctx context.Context, svc *incident.Service, cfg config.Config, settings notify.Settings, opts runbook.Options, shared bool,
 	send func(tea.Msg)) *appEnv {
 	ns, _ := svc.Notifier.(*notify.Service)
 	e := &appEnv{svc: svc, ns: ns, cfg: cfg, settings: settings,
-		runbooks: func() *runbook.Library { return runbook.Load(opts) },
-		scenario: func(lib *runbook.Library) *tabletop.ScenarioLibrary { return tabletop.Load(opts, lib) }}
+		runbooks: func() *runbook.Library {
+			lib, _ := runbook.Load(ctx, opts) // cancelled: the app is closing
+			return lib
+		},
+		scenario: func(lib *runbook.Library) *tabletop.ScenarioLibrary {
+			sl, _ := tabletop.Load(ctx, opts, lib)
+			return sl
+		}}
 	if shared {
 		e.runbooks = sync.OnceValue(e.runbooks)
 		load := e.scenario

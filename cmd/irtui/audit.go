@@ -51,7 +51,7 @@ func newVerifyCmd(g *globals) *cobra.Command {
 			"written to it until a person runs `irtui audit unblock`. What it proves: docs/data-model.md.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig()
+			cfg, err := g.loadConfig(c.Context())
 			if err != nil {
 				return err
 			}

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/config"
+	"github.com/irtui/irtui/internal/contact"
 	"github.com/irtui/irtui/internal/deadline"
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/strictyaml"
 	"github.com/spf13/cobra"
 )
@@ -20,11 +24,18 @@ func validateOptions() runbook.ValidateOptions {
 		PolicySwitch: deadline.IsPolicySwitch}
 }
 
-func (g *globals) loadConfig() (config.Config, error) {
+func (g *globals) loadConfig(ctx context.Context) (config.Config, error) {
 	if g.remote != nil {
 		return g.remote.cfg, nil
 	}
-	return config.Load(g.config)
+	// IRTUI_AUDIT_SLACK_CHANNEL overrides audit.slack_channel (see
+	// witnessOptions) and follows the same rule.
+	if v := os.Getenv("IRTUI_AUDIT_SLACK_CHANNEL"); v != "" {
+		if err := contact.SlackChannel(v); err != nil {
+			return config.Config{}, fmt.Errorf("IRTUI_AUDIT_SLACK_CHANNEL: %w", err)
+		}
+	}
+	return config.Load(ctx, g.config)
 }
 
 func newClassifyCmd(g *globals) *cobra.Command {
@@ -43,11 +54,11 @@ func newClassifyCmd(g *globals) *cobra.Command {
 			"Known obligations: " + strings.Join(deadline.RuleIDs(), ", "),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig()
+			cfg, err := g.loadConfig(cmd.Context())
 			if err != nil {
 				return err
 			}
-			rb, err := g.runbook(rbID)
+			rb, err := g.runbook(cmd.Context(), rbID)
 			if err != nil {
 				return err
 			}
@@ -119,19 +130,10 @@ func readInput(cmd *cobra.Command, kind strictyaml.Kind, path string) (string, [
 		data, err := strictyaml.ReadFile(cmd.Context(), kind, path)
 		return path, data, err
 	}
-	limit := int64(strictyaml.MaxFileSize)
-	if kind == strictyaml.Directory {
-		limit *= 8 // as strictyaml.ReadFile allows for a directory file
-	}
-	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), limit+1))
-	if err != nil {
-		return "stdin", nil, fmt.Errorf("%s: read standard input: %w", kind, err)
-	}
-	if int64(len(data)) > limit {
-		return "stdin", nil, strictyaml.Problems{{Path: "stdin", Line: 1, Col: 1,
-			Msg: fmt.Sprintf("%s on standard input is too large; the limit is %d bytes", kind, limit)}}
-	}
-	return "stdin", data, nil
+	// The same size limit as a file of the kind; it stops waiting for
+	// input when the command is interrupted.
+	data, err := strictyaml.ReadStream(cmd.Context(), kind, "stdin", cmd.InOrStdin())
+	return "stdin", data, err
 }
 
 // parseTime reads RFC 3339 or "YYYY-MM-DD HH:MM" in loc; empty means now.
@@ -166,16 +168,18 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 		if !a.ByDefault {
 			decided = "decided by " + strings.Join(a.Decided, ", ")
 		}
-		fmt.Fprintf(w, "%-10s %s (%s) — %s\n", a.Name+":", a.Level, decided, a.Label)
+		fmt.Fprintf(w, "%-10s %s (%s) — %s\n", a.Name+":", a.Level, decided, safetext.Line(a.Label))
 	}
 	fmt.Fprintln(w, "\nWhy:")
 	for _, r := range v.Rationale {
-		fmt.Fprintf(w, "  - [%s] %s\n", r.Part, r.Text)
+		// The texts and rules come from runbook files, the answers from an
+		// answers file.
+		fmt.Fprintf(w, "  - [%s] %s\n", r.Part, safetext.Line(r.Text))
 		if r.Rule != "" {
-			fmt.Fprintf(w, "      rule:    %s\n", strings.Join(strings.Fields(r.Rule), " "))
+			fmt.Fprintf(w, "      rule:    %s\n", safetext.Line(strings.Join(strings.Fields(r.Rule), " ")))
 		}
 		if len(r.Answers) > 0 && r.Part != "assumed" {
-			fmt.Fprintf(w, "      answers: %s\n", strings.Join(r.Answers, ", "))
+			fmt.Fprintf(w, "      answers: %s\n", safetext.Line(strings.Join(r.Answers, ", ")))
 		}
 		if len(r.Assumed) > 0 {
 			fmt.Fprintf(w, "      assumed: %s (unanswered)\n", strings.Join(r.Assumed, ", "))
@@ -215,7 +219,7 @@ func printVerdict(w io.Writer, v classify.Verdict, now time.Time) {
 	if len(v.Warnings) > 0 {
 		fmt.Fprintln(w)
 		for _, wn := range v.Warnings {
-			fmt.Fprintf(w, "WARNING: %s\n", wn)
+			fmt.Fprintf(w, "WARNING: %s\n", safetext.Line(wn))
 		}
 	}
 	fmt.Fprintln(w)

@@ -59,6 +59,8 @@ type cli struct {
 	// these tests play a team sharing the OS account that runs them, who
 	// name themselves with IRTUI_USER. Tests of identity itself clear it.
 	config string
+	// stdin is the standard input of the runs that follow.
+	stdin string
 }
 
 // orgConfig is the organisation's details in a configuration file: a
@@ -84,11 +86,18 @@ func newBareCLI(t *testing.T) *cli {
 // run runs irtui and returns stdout, stderr and the exit code.
 func (c *cli) run(args ...string) (string, string, int) {
 	c.t.Helper()
-	cmd := exec.Command(c.bin, args...)
-	cmd.Env = append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
-		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY=")
+	return c.runContext(context.Background(), nil, args...)
+}
+
+// runContext runs irtui as run does, with more environment, and kills it
+// when ctx ends.
+func (c *cli) runContext(ctx context.Context, env []string, args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env = append(append(os.Environ(), "IRTUI_DB="+c.db, "IRTUI_USER="+c.as, "IRTUI_CONFIG="+c.config, "IRTUI_CACHE=off",
+		"NO_COLOR=1", "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir, "IRTUI_CHECKPOINT_KEY="), env...)
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(c.stdin), &out, &errb
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -288,6 +297,60 @@ func TestCLIDirectoryImportErrors(t *testing.T) {
 	}
 	if out := c.installer("directory", "list", "--json"); !strings.Contains(out, `"people": []`) {
 		t.Fatalf("nothing may be imported from a broken file:\n%s", out)
+	}
+}
+
+// TestCLIDirectoryImportValidates: the directory values of the issue
+// (hostile input, item 5) are refused, each at its file, line and column,
+// and nothing is imported.
+func TestCLIDirectoryImportValidates(t *testing.T) {
+	c := newCLI(t)
+	bad := c.write("dir.yaml", "people:\n"+
+		"  - id: alice\n    name: Alice\n    email: alice\n"+
+		"  - id: \"ali\u200bce\"\n    name: Alice Two\n"+
+		"customers:\n"+
+		"  - id: ../../etc/acme\n    name: Acme\n    contact_kind: email\n    contact: sec@acme.example\n"+
+		"  - id: \u0430cme\n    name: Acme 2\n    language: english\n    contact_kind: slack\n    contact: \"Not A Channel!\"\n")
+	_, errs, code := c.run("directory", "import", bad)
+	if code == 0 {
+		t.Fatal("a bad directory was imported")
+	}
+	for _, want := range []string{
+		bad + `:4:12: email "alice" is not an email address`,
+		bad + `:5:9: id "ali\u200bce" must not contain spaces, control characters, invisible`,
+		bad + `:8:9: id "../../etc/acme" may hold only lowercase letters a-z, digits and "-"`,
+		bad + `:12:9: id "аcme" may hold only lowercase letters a-z`,
+		bad + `:14:15: language "english" is not a language tag such as en, nl or pt-BR`,
+		bad + `:16:14: contact "Not A Channel!" is not a Slack channel`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	// Bytes that are not UTF-8 are refused, not replaced.
+	latin1 := c.write("latin1.yaml", "people:\n  - id: jose\n    name: Jos\xe9\n")
+	if _, errs, _ := c.run("directory", "import", latin1); !strings.Contains(errs, latin1+":3:14: the file is not valid UTF-8 (byte 0xe9); save it as UTF-8") {
+		t.Errorf("latin-1: %s", errs)
+	}
+	if out := c.installer("directory", "list", "--json"); !strings.Contains(out, `"people": []`) {
+		t.Fatalf("nothing may be imported from a bad file:\n%s", out)
+	}
+}
+
+// TestCLIRefusesValuesItWouldCutOrCannotUse: a content field on standard
+// input larger than the limit is refused, not shortened; a bad
+// IRTUI_AUDIT_SLACK_CHANNEL stops a command before it does anything.
+func TestCLIRefusesValuesItWouldCutOrCannotUse(t *testing.T) {
+	c := newCLI(t)
+	c.stdin = strings.Repeat("x", 1<<20+1)
+	if _, errs, code := c.run("notify", "set", "1", "what_happened", "-"); code == 0 ||
+		!strings.Contains(errs, "the value on standard input is larger than 1 MiB; nothing was set") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	c.stdin = ""
+	_, errs, code := c.runContext(context.Background(), []string{"IRTUI_AUDIT_SLACK_CHANNEL=Not A Channel!"}, "incident", "list")
+	if code == 0 || !strings.Contains(errs, `IRTUI_AUDIT_SLACK_CHANNEL: "Not A Channel!" is not a Slack channel`) {
+		t.Errorf("exit %d: %s", code, errs)
 	}
 }
 

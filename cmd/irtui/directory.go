@@ -11,12 +11,21 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// parseDirectory reads a directory file strictly: every unknown field and
-// wrong type is reported with path:line:col.
+// parseDirectory reads a directory file strictly: every unknown field,
+// wrong type and invalid value (store.CheckDirectory) is reported with
+// path:line:col.
 func parseDirectory(path string, data []byte) (store.Directory, error) {
 	var d store.Directory
-	if probs := strictyaml.DecodeFile(path, data, &d); probs != nil {
+	if probs := strictyaml.DecodeFile(strictyaml.Directory, path, data, &d); probs != nil {
 		return d, probs
+	}
+	if issues := store.CheckDirectory(&d); len(issues) > 0 {
+		// Positions are looked up only for a file with problems.
+		doc, probs := strictyaml.Parse(strictyaml.Directory, path, data)
+		if probs != nil {
+			return d, probs
+		}
+		return d, doc.Report(issues, nil)
 	}
 	return d, nil
 }

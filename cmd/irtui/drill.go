@@ -37,7 +37,10 @@ type drillSession struct {
 
 func (g *globals) withDrill(cmd *cobra.Command, fn func(s *drillSession) error) error {
 	return g.withSession(cmd, func(s session) error {
-		lib := g.library()
+		lib, err := g.library(cmd.Context())
+		if err != nil {
+			return err
+		}
 		deps := tabletop.Deps{Store: s.svc.Store, Runbooks: lib, Policy: s.cfg.Policy, Real: clock.Real{}}
 		return fn(&drillSession{g: g, cmd: cmd, svc: s.svc, cfg: s.cfg, deps: deps, actor: s.actor})
 	})
@@ -89,8 +92,12 @@ func newDrillCmd(g *globals) *cobra.Command {
 }
 
 // scenarios loads the bundled and folder scenarios.
-func (g *globals) scenarios() *tabletop.ScenarioLibrary {
-	return tabletop.Load(g.loadOptions(), g.library())
+func (g *globals) scenarios(ctx context.Context) (*tabletop.ScenarioLibrary, error) {
+	lib, err := g.library(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tabletop.Load(ctx, g.loadOptions(), lib)
 }
 
 // scenario finds a scenario by id, or reads a scenario file.
@@ -104,13 +111,20 @@ func (g *globals) scenario(ctx context.Context, arg string) (*tabletop.Scenario,
 		if err != nil {
 			return nil, err
 		}
-		sc, probs := tabletop.ParseScenario(arg, data, g.library().Get, validateOptions())
+		lib, err := g.library(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sc, probs := tabletop.ParseScenario(arg, data, lib.Get, validateOptions())
 		if probs != nil {
 			return nil, probs
 		}
 		return sc, nil
 	}
-	lib := g.scenarios()
+	lib, err := g.scenarios(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if sc, ok := lib.Get(arg); ok {
 		return sc, nil
 	}
@@ -133,7 +147,10 @@ func newDrillListCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withDrill(c, func(s *drillSession) error {
-				lib := g.scenarios()
+				lib, err := g.scenarios(c.Context())
+				if err != nil {
+					return err
+				}
 				runs, err := s.deps.Store.DrillRuns(c.Context(), store.DrillRunFilter{Limit: 20})
 				if err != nil {
 					return err

@@ -31,7 +31,7 @@ type session struct {
 // withSession opens the configuration and the database for a command and
 // closes the database after it.
 func (g *globals) withSession(cmd *cobra.Command, fn func(s session) error) error {
-	cfg, err := g.loadConfig()
+	cfg, err := g.loadConfig(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func newDeclareCmd(g *globals) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return g.withSession(c, func(s session) error {
-				rb, err := g.runbook(rbID)
+				rb, err := g.runbook(c.Context(), rbID)
 				if err != nil {
 					return err
 				}

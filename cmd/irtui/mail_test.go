@@ -142,4 +142,8 @@ func TestCLINotifySendMailsCustomers(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "must use https://") {
 		t.Errorf("plain Slack API URL: exit %d %s", code, errOut)
 	}
+	_, errOut, code = c.run("ops", []string{"SLACK_WEBHOOK_URL=http://hooks.example/services/T0/B0/HOOKSECRET"}, "notify", "send")
+	if code != 1 || !strings.Contains(errOut, "SLACK_WEBHOOK_URL must use https://") || strings.Contains(errOut, "HOOKSECRET") {
+		t.Errorf("plain webhook URL: exit %d %s", code, errOut)
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"charm.land/fang/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
+
+	"github.com/irtui/irtui/internal/safetext"
 )
 
 func main() {
@@ -52,7 +54,13 @@ func execute(ctx context.Context, root *cobra.Command, args []string, stdin io.R
 			if cw, ok := w.(*colorprofile.Writer); ok {
 				w = cw.Forward
 			}
-			fmt.Fprintf(w, "irtui: %v\n", err)
+			if errors.Is(err, context.Canceled) {
+				fmt.Fprintln(w, "irtui: interrupted")
+				return
+			}
+			// Errors quote files and user input: nothing in them may act on
+			// the terminal.
+			fmt.Fprintf(w, "irtui: %s\n", safetext.Clean(err.Error()))
 		})}, opts...)...)
 	if err == nil {
 		return 0
@@ -60,6 +68,9 @@ func execute(ctx context.Context, root *cobra.Command, args []string, stdin io.R
 	var code exitCode
 	if errors.As(err, &code) {
 		return int(code)
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitInterrupted // as a shell reports a command ended by SIGINT
 	}
 	return 1
 }

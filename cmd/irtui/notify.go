@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/irtui/irtui/internal/clock"
 	"github.com/irtui/irtui/internal/config"
 	"github.com/irtui/irtui/internal/notify"
+	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -23,13 +25,16 @@ import (
 // transactions. It needs only the routing settings: credentials are read
 // by the worker that sends, so a broken token file never stops anyone
 // from declaring an incident.
-func (g *globals) notifier(st *store.Store, cfg config.Config) *notify.Service {
+func (g *globals) notifier(ctx context.Context, st *store.Store, cfg config.Config) *notify.Service {
 	return &notify.Service{
 		Store:    st,
 		Clock:    clock.Real{},
 		Config:   cfg,
 		Settings: notify.Settings{Channel: strings.TrimSpace(os.Getenv(notify.EnvChannel))},
-		Runbook:  notify.LibraryLookup(g.library),
+		Runbook: notify.LibraryLookup(func() *runbook.Library {
+			lib, _ := g.library(ctx) // nil when interrupted: no runbook is found
+			return lib
+		}),
 	}
 }
 
@@ -43,7 +48,7 @@ func (g *globals) withNotify(cmd *cobra.Command, fn func(s notifySession) error)
 	return g.withSession(cmd, func(s session) error {
 		ns, ok := s.svc.Notifier.(*notify.Service)
 		if !ok {
-			ns = g.notifier(s.svc.Store, s.cfg)
+			ns = g.notifier(cmd.Context(), s.svc.Store, s.cfg)
 		}
 		return fn(notifySession{session: s, ns: ns})
 	})
@@ -408,6 +413,10 @@ func orDash(s string) string {
 	return s
 }
 
+// maxFieldValue is the largest content field value read from standard
+// input.
+const maxFieldValue = 1 << 20
+
 func newNotifySetCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "set ID FIELD VALUE",
@@ -420,9 +429,13 @@ func newNotifySetCmd(g *globals) *cobra.Command {
 			}
 			value := a[2]
 			if value == "-" {
-				b, err := io.ReadAll(io.LimitReader(c.InOrStdin(), 1<<20))
+				b, err := io.ReadAll(io.LimitReader(c.InOrStdin(), maxFieldValue+1))
 				if err != nil {
 					return err
+				}
+				if len(b) > maxFieldValue {
+					// Never store a silently shortened text.
+					return errors.New("the value on standard input is larger than 1 MiB; nothing was set")
 				}
 				value = string(b)
 			}

@@ -30,7 +30,7 @@ func newReassessCmd(g *globals) *cobra.Command {
 					return err
 				}
 				in := d.Incident
-				rb, err := g.runbook(in.RunbookID)
+				rb, err := g.runbook(c.Context(), in.RunbookID)
 				if err != nil {
 					return err
 				}

@@ -93,7 +93,7 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 	g := &globals{db: filepath.Join(dir, "irtui.db"), init: true}
 	cmd := &cobra.Command{}
 	cmd.SetContext(context.Background())
-	cfg, err := g.loadConfig()
+	cfg, err := g.loadConfig(cmd.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +109,12 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 	if _, err := svc.Store.ImportDirectory(context.Background(), "test", d); err != nil {
 		t.Fatal(err)
 	}
+	lib, err := g.library(cmd.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &remoteFixture{t: t, st: svc.Store, people: people, yaml: yaml,
-		r: &remote{svc: svc, cfg: cfg, lib: g.library(), db: g.db}}
+		r: &remote{svc: svc, cfg: cfg, lib: lib, db: g.db}}
 }
 
 // run runs args as who, over "SSH" from 192.0.2.7, with stdin.

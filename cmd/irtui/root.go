@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
+	"github.com/irtui/irtui/internal/safetext"
 	"github.com/irtui/irtui/runbooks"
 	"github.com/spf13/cobra"
 )
@@ -22,6 +25,9 @@ type globals struct {
 	theme    string
 	init     bool
 	lib      *runbook.Library
+	// warn is where the runbook loader's warnings go: the command's
+	// standard error.
+	warn io.Writer
 	// authenticated, when set, is who runs the command, already
 	// authenticated: irtui serve sets it to the SSH key's owner for a
 	// command run over SSH. Nil: the local OS user (see identify).
@@ -67,6 +73,7 @@ func newRootCmd(g *globals) *cobra.Command {
 // Over SSH the server's settings hold instead, and what a remote command
 // may not do is refused (see checkRemote).
 func (g *globals) resolve(cmd *cobra.Command) error {
+	g.warn = cmd.ErrOrStderr()
 	if g.remote != nil {
 		return g.checkRemote(cmd)
 	}
@@ -114,19 +121,35 @@ func cacheDir() string {
 	return filepath.Join(dir, "irtui")
 }
 
-// library loads the runbooks once per command.
-func (g *globals) library() *runbook.Library {
+// library loads the runbooks once per command. It fails only when ctx is
+// done (an interrupt) before the runbooks are loaded.
+func (g *globals) library(ctx context.Context) (*runbook.Library, error) {
 	if g.lib == nil {
-		g.lib = runbook.Load(g.loadOptions())
+		lib, err := runbook.Load(ctx, g.loadOptions())
+		if err != nil {
+			return nil, err
+		}
+		g.lib = lib
+		if g.warn != nil {
+			for _, msg := range lib.Warnings { // a cache entry changed outside irtui, say
+				fmt.Fprintf(g.warn, "warning: %s\n", safetext.Line(msg))
+			}
+		}
 	}
-	return g.lib
+	return g.lib, nil
 }
 
 // runbook finds a runbook by id, with a helpful error.
-func (g *globals) runbook(id string) (*runbook.Runbook, error) {
-	lib := g.library()
+func (g *globals) runbook(ctx context.Context, id string) (*runbook.Runbook, error) {
+	lib, err := g.library(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if rb, ok := lib.Get(id); ok {
 		return rb, nil
+	}
+	if path, broken := lib.Broken(id); broken {
+		return nil, fmt.Errorf("runbook %q: %s replaces the bundled runbook but does not load; fix it (see `irtui runbooks lint %s`)", id, path, path)
 	}
 	ids := make([]string, 0, len(lib.Runbooks))
 	for _, rb := range lib.Runbooks {
@@ -137,12 +160,12 @@ func (g *globals) runbook(id string) (*runbook.Runbook, error) {
 
 // warnFailed tells the user on stderr which runbook files did not load.
 func warnFailed(cmd *cobra.Command, lib *runbook.Library) {
+	w := cmd.ErrOrStderr()
 	if len(lib.Failed) == 0 {
 		return
 	}
-	w := cmd.ErrOrStderr()
 	fmt.Fprintf(w, "Some runbook files did not load (run `irtui runbooks lint` for details):\n")
 	for _, p := range lib.Failed {
-		fmt.Fprintf(w, "  %s\n", p)
+		fmt.Fprintf(w, "  %s\n", safetext.Line(p.String()))
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,7 +28,10 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Short: "List the runbooks (bundled and from --runbooks folders)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lib := g.library()
+			lib, err := g.library(cmd.Context())
+			if err != nil {
+				return err
+			}
 			if listJSON {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"runbooks": summaries(lib), "failed": nonNil(lib.Failed)})
 			}
@@ -42,7 +46,7 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Short: "Show one runbook: questions, rules, roles, steps and notifications",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := g.runbook(args[0])
+			rb, err := g.runbook(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -60,10 +64,13 @@ func newRunbooksCmd(g *globals) *cobra.Command {
 		Long: "Check runbook files or folders. With no PATH, checks the bundled runbooks and the --runbooks folders.\n" +
 			"Every problem is printed as path:line:col: message; the exit status is 1 if there is any.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			probs := tabletop.Lint(args, g.loadOptions())
+			probs, err := tabletop.Lint(cmd.Context(), args, g.loadOptions())
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			for _, p := range probs {
-				fmt.Fprintln(out, p)
+				fmt.Fprintln(out, oneLine(p.String())) // problems quote the files
 			}
 			if len(probs) > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d problem(s) found\n", len(probs))
@@ -114,7 +121,7 @@ func printRunbookList(w io.Writer, lib *runbook.Library) {
 				src += " (replaces bundled)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Title), oneLine(s.Version), s.Category, src)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, oneLine(s.Title), oneLine(s.Version), s.Category, oneLine(src))
 	}
 	tw.Flush()
 }
@@ -125,7 +132,7 @@ func oneLine(s string) string { return safetext.Line(s) }
 func printRunbook(w io.Writer, rb *runbook.Runbook) {
 	fmt.Fprintf(w, "%s  (%s, version %s)\n", oneLine(rb.Title), rb.ID, oneLine(rb.Version))
 	fmt.Fprintf(w, "Owner: %s   Category: %s   Attack vector: %s\n", oneLine(rb.Owner), rb.Category, rb.AttackVector)
-	fmt.Fprintf(w, "Source: %s\n\n", rb.Source.Path)
+	fmt.Fprintf(w, "Source: %s\n\n", oneLine(rb.Source.Path))
 	fmt.Fprintln(w, safetext.Clean(strings.TrimSpace(rb.Summary)))
 	for _, u := range rb.Uses {
 		line := "\nShared assessment: " + u.Assessment
@@ -203,8 +210,17 @@ func printRunbook(w io.Writer, rb *runbook.Runbook) {
 	}
 }
 
+// writeJSON is the one way the CLI writes JSON (--json, --format json).
+// Characters a terminal or a log viewer could act on or that disguise
+// text (C1 controls, bidirectional overrides, invisible characters) are
+// written as \u escapes, whatever the text came from (safetext.JSON).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.JSON(b.Bytes()))
+	return err
 }

@@ -62,7 +62,7 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 	if o.maxSessions < 1 || o.idle < 0 || o.grace <= 0 {
 		return errors.New("--max-sessions must be at least 1, --idle-timeout 0 or more, and --grace more than 0")
 	}
-	cfg, err := g.loadConfig()
+	cfg, err := g.loadConfig(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -105,14 +105,17 @@ func serveSSH(cmd *cobra.Command, g *globals, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	lib := g.library()
+	lib, err := g.library(cmd.Context())
+	if err != nil {
+		return err
+	}
 	warnFailed(cmd, lib)
 
 	// The server's own work must not stop when the signal that ends it
 	// arrives: it is what tells the sessions and waits for them.
 	base := context.WithoutCancel(cmd.Context())
 	var srv *serve.Server
-	env := newAppEnv(svc, cfg, settings, g.loadOptions(), true, func(msg tea.Msg) {
+	env := newAppEnv(cmd.Context(), svc, cfg, settings, g.loadOptions(), true, func(msg tea.Msg) {
 		if srv != nil {
 			srv.Broadcast(msg)
 		}

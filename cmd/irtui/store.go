@@ -119,7 +119,7 @@ func (g *globals) service(cmd *cobra.Command, cfg config.Config) (*incident.Serv
 		return nil, err
 	}
 	policy := cfg.Policy
-	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(st, cfg), Policy: &policy}, nil
+	return &incident.Service{Store: st, Clock: clock.Real{}, Notifier: g.notifier(cmd.Context(), st, cfg), Policy: &policy}, nil
 }
 
 // open is service for one command: the database it opens, and a function

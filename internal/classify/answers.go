@@ -15,7 +15,7 @@ import (
 // ids to answers. Every problem names the question and its position:
 // unknown questions, values outside a question's choices, wrong types.
 func ParseAnswers(rb *runbook.Runbook, path string, data []byte) (Answers, error) {
-	values, probs := strictyaml.DecodeValues(path, data)
+	values, probs := strictyaml.DecodeValues(strictyaml.Answers, path, data)
 	answers := Answers{}
 	seen := map[string]bool{}
 	for _, kv := range values {

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +17,7 @@ import (
 
 func bundled(t testing.TB, id string) *runbook.Runbook {
 	t.Helper()
-	lib := runbook.Load(runbook.Options{Bundled: runbooks.FS(),
+	lib, _ := runbook.Load(context.Background(), runbook.Options{Bundled: runbooks.FS(),
 		Validate: runbook.ValidateOptions{Obligation: deadline.IsObligationID}})
 	if len(lib.Failed) > 0 {
 		t.Fatalf("bundled runbooks do not load:\n%v", lib.Failed)
@@ -274,7 +275,7 @@ func BenchmarkClassify(b *testing.B) {
 // working-day calendar), with the anchors recorded that start the SEC,
 // DORA, NYDFS and CRA clocks counted in business days.
 func BenchmarkClassifyAllRegimes(b *testing.B) {
-	cfg, err := config.Load(exampleConfig)
+	cfg, err := config.Load(context.Background(), exampleConfig)
 	if err != nil {
 		b.Fatal(err)
 	}

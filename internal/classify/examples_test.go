@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,7 +26,7 @@ const (
 // really switches every regime on, so the examples show every clock.
 func allRegimes(t *testing.T) deadline.Policy {
 	t.Helper()
-	cfg, err := config.Load(exampleConfig)
+	cfg, err := config.Load(context.Background(), exampleConfig)
 	if err != nil {
 		t.Fatalf("example configuration does not load: %v", err)
 	}
@@ -459,7 +460,7 @@ func TestExamples(t *testing.T) {
 // TestEveryRunbookHasAnExample fails when a bundled runbook has no example
 // answers file, or an example names no bundled runbook.
 func TestEveryRunbookHasAnExample(t *testing.T) {
-	lib := runbook.Load(runbook.Options{Bundled: runbooks.FS(),
+	lib, _ := runbook.Load(context.Background(), runbook.Options{Bundled: runbooks.FS(),
 		Validate: runbook.ValidateOptions{Obligation: deadline.IsObligationID}})
 	if len(lib.Failed) > 0 {
 		t.Fatalf("bundled runbooks do not load:\n%v", lib.Failed)

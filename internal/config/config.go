@@ -7,10 +7,13 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/irtui/irtui/internal/contact"
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/runbook"
 	"github.com/irtui/irtui/internal/strictyaml"
 )
 
@@ -142,19 +145,32 @@ func Default() Config {
 
 // Load reads the file at path over the defaults; an empty path gives the
 // defaults. Errors name the file, line and column.
-func Load(path string) (Config, error) {
+func Load(ctx context.Context, path string) (Config, error) {
 	c := Default()
 	if path == "" {
 		return c, nil
 	}
-	// Load has no context of its own yet; the read is bounded by
-	// strictyaml's size cap.
-	data, err := strictyaml.ReadFile(context.TODO(), strictyaml.Configuration, path)
+	data, err := strictyaml.ReadFile(ctx, strictyaml.Configuration, path)
 	if err != nil {
 		return c, err // "configuration: open ...", or the file's problems
 	}
-	if probs := strictyaml.DecodeFile(path, data, &c); probs != nil {
+	return Parse(path, data)
+}
+
+// Parse reads the configuration file data, named path in problems, over
+// the defaults.
+func Parse(path string, data []byte) (Config, error) {
+	c := Default()
+	if probs := strictyaml.DecodeFile(strictyaml.Configuration, path, data, &c); probs != nil {
 		return c, probs
+	}
+	if issues := c.check(); len(issues) > 0 {
+		// Positions are looked up only for a file with problems.
+		doc, probs := strictyaml.Parse(strictyaml.Configuration, path, data)
+		if probs != nil {
+			return c, probs
+		}
+		return c, doc.Report(issues, nil)
 	}
 	if c.Policy.CustomerNoticeTarget == "" {
 		c.Policy.CustomerNoticeTarget = deadline.DefaultCustomerNoticeTarget
@@ -162,26 +178,70 @@ func Load(path string) (Config, error) {
 	if err := c.Policy.Validate(); err != nil {
 		return c, fmt.Errorf("%s: policy: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	if _, _, err := c.Audit.Intervals(); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+	return c, nil
+}
+
+// check finds the values irtui cannot use, each with its place in the
+// file: addresses that net/mail does not parse, Slack channels outside
+// Slack's rules, severities and US states that do not exist, and the
+// like. Values left at their defaults are not checked.
+func (c *Config) check() []strictyaml.Issue {
+	var ck strictyaml.Checker
+	at := func(steps ...any) strictyaml.Path { return strictyaml.Path(steps) }
+	if v := strings.TrimSpace(c.Org.DPOContact); v != Default().Org.DPOContact && v != "" {
+		if err := contact.HasMailbox(v); err != nil {
+			ck.Addf(at("org", "dpo_contact"), "org.dpo_contact: %s", err)
+		}
 	}
-	for _, f := range []struct{ key, v string }{{"org.mail_from", c.Org.MailFrom}, {"org.reply_to", c.Org.ReplyTo}} {
+	for _, f := range []struct{ key, v string }{{"mail_from", c.Org.MailFrom}, {"reply_to", c.Org.ReplyTo}} {
 		if f.v == "" {
 			continue
 		}
-		if a, err := mail.ParseAddress(f.v); err != nil || a.Name != "" || a.Address != strings.TrimSpace(f.v) {
-			return c, fmt.Errorf("%s: %s %q is not a bare mail address (name@example.com)", path, f.key, f.v)
+		if err := contact.Email(f.v); err != nil {
+			ck.Addf(at("org", f.key), "org.%s: %s", f.key, err)
 		}
 	}
-	if t := c.UI.Theme; t != "" && !contains(Themes, t) {
-		return c, fmt.Errorf("%s: ui.theme %q: use light, dark or auto", path, t)
+	for _, f := range []struct {
+		path strictyaml.Path
+		v    string
+	}{{at("slack", "channel"), c.Slack.Channel}, {at("slack", "drill_channel"), c.Slack.DrillChannel},
+		{at("audit", "slack_channel"), c.Audit.SlackChannel}} {
+		if f.v == "" {
+			continue
+		}
+		if err := contact.SlackChannel(f.v); err != nil {
+			ck.Addf(f.path, "%s.%s: %s", f.path[0], f.path[1], err)
+		}
 	}
 	for i, r := range c.Slack.Routes {
+		route := at("slack", "routes", i)
 		if r.Channel == "" {
-			return c, fmt.Errorf("%s: slack.routes[%d]: a route needs a channel", path, i)
+			ck.Addf(route.With("channel"), "slack.routes[%d]: a route needs a channel", i)
+		} else if err := contact.SlackChannel(r.Channel); err != nil {
+			ck.Addf(route.With("channel"), "slack.routes[%d].channel: %s", i, err)
+		}
+		for k, sev := range r.Severities {
+			if !slices.Contains(runbook.Severities, sev) {
+				ck.Addf(route.With("severities", k), "slack.routes[%d].severities: %q is not a severity; use %s",
+					i, sev, strings.Join(runbook.Severities, ", "))
+			}
 		}
 	}
-	return c, nil
+	for k, st := range c.Policy.USStates {
+		if !deadline.IsUSState(st) {
+			ck.Addf(at("policy", "us_states", k), "policy.us_states: %q is not the upper-case code of a US state, DC or "+
+				"a territory (such as CA or NY)", st)
+		}
+	}
+	for _, f := range []struct{ key, v string }{{"checkpoint_every", c.Audit.CheckpointEvery}, {"slack_every", c.Audit.SlackEvery}} {
+		if _, _, err := (Audit{CheckpointEvery: f.v}).Intervals(); err != nil {
+			ck.Addf(at("audit", f.key), "audit.%s: %q is not a duration of a second or more (such as 30s, 5m, 1h)", f.key, f.v)
+		}
+	}
+	if t := c.UI.Theme; t != "" && !slices.Contains(Themes, t) {
+		ck.Addf(at("ui", "theme"), "ui.theme %q: use light, dark or auto", t)
+	}
+	return ck.Issues
 }
 
 // ChannelFor returns the stakeholder channel for an incident.

@@ -163,6 +163,8 @@ func (p Policy) Validate() error {
 	for _, s := range p.USStates {
 		if !upperCode(s) {
 			errs = append(errs, fmt.Errorf("us_states: %q is not a two-letter upper-case state code such as CA", s))
+		} else if !IsUSState(s) {
+			errs = append(errs, fmt.Errorf("us_states: %q is not the code of a US state, DC or a territory", s))
 		}
 	}
 	if p.NIS2TrustServiceProvider && !p.NIS2Entity {
@@ -170,6 +172,21 @@ func (p Policy) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// usStates are the USPS codes of the 50 states, the District of Columbia
+// and the territories with breach notification laws of their own (Puerto
+// Rico, Guam, the US Virgin Islands) or that may get one (American Samoa,
+// the Northern Mariana Islands).
+var usStates = []string{
+	"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY",
+	"LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND",
+	"OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+	"DC", "PR", "GU", "VI", "AS", "MP",
+}
+
+// IsUSState reports whether code is the two-letter code of a US state,
+// DC or a territory (us_states accepts these; rules ship for CA only).
+func IsUSState(code string) bool { return slices.Contains(usStates, code) }
 
 func upperCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'

@@ -36,6 +36,7 @@ func TestPolicyValidate(t *testing.T) {
 		{"bad holiday", Policy{Holidays: []string{"2026-12-25", "25/12/2026"}}, `holidays: holiday "25/12/2026" is not a date written YYYY-MM-DD`},
 		{"bad state", Policy{USStates: []string{"CA", "california"}}, `us_states: "california" is not a two-letter upper-case state code`},
 		{"lower-case state", Policy{USStates: []string{"ca"}}, `us_states: "ca"`},
+		{"no such state", Policy{USStates: []string{"CA", "XX"}}, `us_states: "XX" is not the code of a US state, DC or a territory`},
 		{"trust service provider without NIS2", Policy{NIS2TrustServiceProvider: true}, "nis2_trust_service_provider: needs nis2_entity: true"},
 	}
 	for _, tt := range tests {

@@ -59,7 +59,7 @@ var (
 
 func library(t testing.TB) *runbook.Library {
 	libOnce.Do(func() {
-		lib = runbook.Load(runbook.Options{Bundled: runbooks.FS(),
+		lib, _ = runbook.Load(context.Background(), runbook.Options{Bundled: runbooks.FS(),
 			Validate: runbook.ValidateOptions{Obligation: deadline.IsObligationID}})
 	})
 	if len(lib.Failed) > 0 {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/irtui/irtui/internal/contact"
 )
 
 // Secret holds a credential. It prints, formats and marshals as
@@ -137,6 +139,11 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 		}
 		if !strings.HasSuffix(s.APIURL, "/") {
 			s.APIURL += "/" // slack-go joins method names onto it
+		}
+	}
+	if s.Channel != "" {
+		if err := contact.SlackChannel(s.Channel); err != nil {
+			return Settings{}, fmt.Errorf("%s: %w", EnvChannel, err)
 		}
 	}
 	if s.ExportDir == "" {

@@ -567,6 +567,7 @@ func TestSettingsFromEnv(t *testing.T) {
 		{EnvBotTokenFile: tokenFile, EnvBotToken: testToken},
 		{EnvWebhookURL: "not a url " + testToken},
 		{EnvAPIURL: "ftp://x"},
+		{EnvChannel: "Not A Channel!"},
 	} {
 		_, err := SettingsFromEnv(env(bad))
 		if err == nil {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
-	yamlv3 "gopkg.in/yaml.v3"
 
 	"github.com/irtui/irtui/internal/strictyaml"
 )
@@ -337,7 +336,7 @@ func init() {
 // returning it or every problem with its path:line:col.
 // opts.PolicySwitch, if set, checks the policy switches it names.
 func ParseAssessment(path string, data []byte, opts ValidateOptions) (*Assessment, strictyaml.Problems) {
-	doc, probs := strictyaml.Parse(path, data)
+	doc, probs := strictyaml.Parse(strictyaml.Assessment, path, data)
 	if probs != nil {
 		return nil, probs
 	}
@@ -609,13 +608,12 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 
 // fileID reads the top-level id of a YAML file, or "".
 func fileID(data []byte) string {
-	var doc struct {
-		ID string `yaml:"id"`
+	// A line scan, not a parse: the file did not load, perhaps because it
+	// is too costly to parse.
+	if m := topID.FindSubmatch(data); m != nil {
+		return string(m[1])
 	}
-	if yamlv3.Unmarshal(data, &doc) != nil {
-		return ""
-	}
-	return doc.ID
+	return ""
 }
 
 func outputsOf(a *Assessment) map[string]bool {
@@ -743,8 +741,9 @@ func (l *AssessmentLibrary) Get(id string) (*Assessment, bool) {
 
 // SubfolderFiles lists the files of kind in the sub-folder sub of the
 // bundled runbooks and of every configured runbook folder (shared
-// assessments in assessments/, scenarios in scenarios/).
-func SubfolderFiles(opts Options, sub string, kind strictyaml.Kind) []strictyaml.File {
+// assessments in assessments/, scenarios in scenarios/). It stops, with
+// ctx's error, when ctx is done.
+func SubfolderFiles(ctx context.Context, opts Options, sub string, kind strictyaml.Kind) ([]strictyaml.File, error) {
 	var files []strictyaml.File
 	if opts.Bundled != nil {
 		if bundled, err := strictyaml.ReadFS(opts.Bundled, sub); err == nil {
@@ -752,24 +751,29 @@ func SubfolderFiles(opts Options, sub string, kind strictyaml.Kind) []strictyaml
 		}
 	}
 	for _, dir := range opts.Dirs {
-		files = append(files, FolderFiles(filepath.Join(dir, sub), kind)...)
+		more, err := FolderFiles(ctx, filepath.Join(dir, sub), kind)
+		files = append(files, more...)
+		if err != nil {
+			return files, err
+		}
 	}
-	return files
+	return files, nil
 }
 
 // FolderFiles lists the files of kind in dir; a missing folder has none.
-func FolderFiles(dir string, kind strictyaml.Kind) []strictyaml.File {
+func FolderFiles(ctx context.Context, dir string, kind strictyaml.Kind) ([]strictyaml.File, error) {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return nil
+		return nil, nil
 	}
-	return strictyaml.ReadDir(context.TODO(), kind, dir)
+	return strictyaml.ReadDir(ctx, kind, dir)
 }
 
 // LoadAssessments reads the bundled shared assessments and those in the
 // assessments/ sub-folder of every runbook folder. A folder assessment
 // with a bundled one's id replaces it.
-func LoadAssessments(opts Options) *AssessmentLibrary {
-	return buildAssessments(SubfolderFiles(opts, AssessmentDir, strictyaml.Assessment), opts.Validate, true)
+func LoadAssessments(ctx context.Context, opts Options) (*AssessmentLibrary, error) {
+	files, err := SubfolderFiles(ctx, opts, AssessmentDir, strictyaml.Assessment)
+	return buildAssessments(files, opts.Validate, true), err
 }
 
 func buildAssessments(files []strictyaml.File, opts ValidateOptions, replace bool) *AssessmentLibrary {
@@ -812,18 +816,18 @@ func buildAssessments(files []strictyaml.File, opts ValidateOptions, replace boo
 // isAssessmentPath reports whether a file named on the lint command line
 // is a shared assessment: it sits in an assessments/ folder or has a
 // top-level conclusion key.
-func isAssessmentPath(p string) bool {
-	return IsPathOf(p, AssessmentDir, strictyaml.Assessment, "conclusion")
+func isAssessmentPath(ctx context.Context, p string) bool {
+	return IsPathOf(ctx, p, AssessmentDir, strictyaml.Assessment, "conclusion")
 }
 
 // IsPathOf reports whether a file named on the lint command line is of
 // kind: it sits in a folder named dir, or has the top-level key that
 // only that kind has (a scenario's injects, an assessment's conclusion).
-func IsPathOf(p, dir string, kind strictyaml.Kind, key string) bool {
+func IsPathOf(ctx context.Context, p, dir string, kind strictyaml.Kind, key string) bool {
 	if filepath.Base(filepath.Dir(p)) == dir {
 		return true
 	}
-	data, err := strictyaml.ReadFile(context.TODO(), kind, p)
+	data, err := strictyaml.ReadFile(ctx, kind, p)
 	if err != nil {
 		return false
 	}

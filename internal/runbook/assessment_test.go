@@ -91,7 +91,7 @@ func writeLibrary(t *testing.T, runbookSrc, sharedSrc string) string {
 
 func TestSharedAssessmentLoads(t *testing.T) {
 	dir := writeLibrary(t, usingYAML(t), sharedYAML)
-	lib := Load(Options{Dirs: []string{dir}})
+	lib := load(t, Options{Dirs: []string{dir}})
 	if len(lib.Failed) > 0 {
 		t.Fatalf("problems:\n%v", lib.Failed)
 	}
@@ -197,7 +197,7 @@ func TestSharedAssessmentLint(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeLibrary(t, tt.runbook, tt.shared)
 			for _, args := range [][]string{{dir}, {filepath.Join(dir, "rb.yaml"), filepath.Join(dir, AssessmentDir, "mini.yaml")}} {
-				probs := Lint(args, Options{})
+				probs := lint(t, args, Options{})
 				var got []string
 				for _, p := range probs {
 					got = append(got, filepath.Base(p.Path)+":"+strings.SplitN(p.String(), ":", 2)[1])
@@ -228,7 +228,7 @@ func TestBindRefusesUnknownChoice(t *testing.T) {
 `, 1)
 	src := edit(t, usingYAML(t), "leaked: down", "leaked: down\n      where: 'down ? \"outside\" : \"elsewhere\"'")
 	dir := writeLibrary(t, src, shared)
-	lib := Load(Options{Dirs: []string{dir}})
+	lib := load(t, Options{Dirs: []string{dir}})
 	if len(lib.Failed) > 0 {
 		t.Fatalf("problems:\n%v", lib.Failed)
 	}
@@ -243,7 +243,7 @@ func TestBindRefusesUnknownChoice(t *testing.T) {
 // The bundled library: every runbook that touches personal data uses the
 // breach risk assessment, none redefines its flags.
 func TestBundledRunbooksShareTheBreachRisk(t *testing.T) {
-	lib := Load(Options{Bundled: os.DirFS("../../runbooks")})
+	lib := load(t, Options{Bundled: os.DirFS("../../runbooks")})
 	if len(lib.Failed) > 0 {
 		t.Fatalf("bundled runbooks do not load:\n%v", lib.Failed)
 	}

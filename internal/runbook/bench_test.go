@@ -127,13 +127,13 @@ func writeGenerated(b *testing.B, n int) string {
 // 8 KiB each from disk. Budget: 500 ms.
 func BenchmarkLoad1000(b *testing.B) {
 	dir := writeGenerated(b, 1000)
-	lib := Load(Options{Dirs: []string{dir}})
+	lib := load(b, Options{Dirs: []string{dir}})
 	if len(lib.Failed) > 0 || len(lib.Runbooks) != 1000 {
 		b.Fatalf("generated runbooks do not load: %d loaded, problems:\n%v", len(lib.Runbooks), lib.Failed[:min(5, len(lib.Failed))])
 	}
 	for b.Loop() {
 		compileCache.Clear() // measure a cold process, not a warm cache
-		lib := Load(Options{Dirs: []string{dir}})
+		lib := load(b, Options{Dirs: []string{dir}})
 		if len(lib.Runbooks) != 1000 {
 			b.Fatal("lost runbooks")
 		}
@@ -146,12 +146,12 @@ func BenchmarkLoad1000(b *testing.B) {
 func BenchmarkLoad1000Cached(b *testing.B) {
 	dir := writeGenerated(b, 1000)
 	opts := Options{Dirs: []string{dir}, CacheDir: b.TempDir()}
-	if lib := Load(opts); len(lib.Runbooks) != 1000 {
+	if lib := load(b, opts); len(lib.Runbooks) != 1000 {
 		b.Fatal("generated runbooks do not load")
 	}
 	for b.Loop() {
 		compileCache.Clear()
-		lib := Load(opts)
+		lib := load(b, opts)
 		if len(lib.Runbooks) != 1000 {
 			b.Fatal("lost runbooks")
 		}
@@ -170,7 +170,7 @@ func BenchmarkLintBroken1000(b *testing.B) {
 	}
 	for b.Loop() {
 		compileCache.Clear()
-		if probs := Lint([]string{dir}, Options{}); len(probs) != 1000 {
+		if probs := lint(b, []string{dir}, Options{}); len(probs) != 1000 {
 			b.Fatalf("want 1000 problems, got %d", len(probs))
 		}
 	}

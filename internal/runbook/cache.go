@@ -2,104 +2,273 @@ package runbook
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"sort"
 	"sync"
 
 	"github.com/irtui/irtui/internal/strictyaml"
 )
 
-// The decode cache keeps the decoded form of runbook files, keyed by the
-// SHA-256 of their bytes, so a library that did not change is not parsed as
-// YAML again at every start. It is one file per schema version, read once
-// at the start of a load and rewritten (atomically, mode 0600) only when
-// the set of files changed. Only parsing is skipped: every cached runbook
-// is validated and its expressions compiled again, so a damaged or altered
-// cache can never admit an invalid runbook. An unreadable cache is ignored.
+// The decode cache keeps the decoded form of the runbook files in
+// --runbooks folders, so a library that did not change is not parsed as
+// YAML again at every start. Only parsing is skipped: every cached runbook
+// is validated and its expressions compiled again.
+//
+// The cache must never change what a runbook does, so:
+//
+//   - Bundled runbooks are never cached: they are part of the binary and
+//     always decoded from it.
+//   - Every entry is bound to the build of irtui that wrote it (buildID)
+//     and to the SHA-256 of the file's bytes, and is authenticated with an
+//     HMAC-SHA256 under a random key kept beside the cache in a file of
+//     mode 0600, created on first use. An entry whose MAC does not verify
+//     is discarded and reported as a warning, and the file is parsed
+//     again. An entry of another build, or of a file that changed, is
+//     simply stale.
+//   - Entries are keyed by the runbook file's path, so two folders used
+//     in turn do not evict each other. Entries of files that are gone are
+//     dropped when the cache is written; the cache holds at most
+//     cacheMaxEntries entries, the least recently used going first.
+//
+// The cache file is read with strictyaml.ReadFile (regular files only, size
+// capped) and written atomically with mode 0600.
 
-// cacheSchema changes whenever the Runbook struct changes shape. The
-// entries are JSON: gob drops pointers to zero values, which would turn
-// "min: 0" into no minimum.
-const cacheSchema = "runbooks-v3"
+// cacheSchema changes whenever the Runbook struct or the cache's layout
+// changes shape (v3: shared assessments; v4: entries by file, bound to
+// the build and authenticated). Entries hold JSON: gob drops pointers to zero values,
+// which would turn "min: 0" into no minimum.
+const cacheSchema = "runbooks-v4"
+
+// cacheKeyFile holds the HMAC key, beside the cache file.
+const cacheKeyFile = "runbooks.key"
+
+const cacheMaxEntries = 10_000
+
+type cacheFile struct {
+	Schema  string                 `json:"schema"`
+	Uses    uint64                 `json:"uses"` // saves so far: the clock of the LRU
+	Entries map[string]*cacheEntry `json:"entries"`
+}
+
+type cacheEntry struct {
+	Build   string          `json:"build"`
+	Hash    string          `json:"sha256"`
+	Used    uint64          `json:"used"`
+	Runbook json.RawMessage `json:"runbook"`
+	MAC     string          `json:"mac"`
+}
+
+// mac authenticates everything an entry says: which build wrote it, for
+// which file and bytes, and the decoded runbook.
+func (e *cacheEntry) mac(key []byte, path string) string {
+	m := hmac.New(sha256.New, key)
+	for _, part := range [][]byte{[]byte(cacheSchema), []byte(e.Build), []byte(path), []byte(e.Hash), e.Runbook} {
+		fmt.Fprintf(m, "%d:", len(part))
+		m.Write(part)
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
 
 type decodeCache struct {
-	path    string
-	old     map[string]*Runbook
-	mu      sync.Mutex
-	used    map[string]*Runbook
-	changed bool
+	path, keyPath string
+	key           []byte
+	build         string
+	mu            sync.Mutex
+	file          cacheFile
+	changed       bool
+	warnings      []string
 }
 
-func openDecodeCache(dir string) *decodeCache {
-	if dir == "" {
-		return nil
+var buildOnce = sync.OnceValue(func() string {
+	// The build of irtui: its module versions and build settings, and the
+	// executable itself as it is on disk (path, size, time), so that a
+	// rebuilt binary never trusts what an older one decoded.
+	h := sha256.New()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		h.Write([]byte(bi.String()))
 	}
-	c := &decodeCache{path: filepath.Join(dir, cacheSchema+".json"), used: map[string]*Runbook{}}
-	if f, err := os.Open(c.path); err == nil {
-		defer f.Close()
-		var m map[string]*Runbook
-		if json.NewDecoder(bufio.NewReader(f)).Decode(&m) == nil {
-			c.old = m
-			for _, rb := range m {
-				normalizeWorst(rb)
-			}
+	if exe, err := os.Executable(); err == nil {
+		if st, err := os.Stat(exe); err == nil {
+			fmt.Fprintf(h, "\x00%s\x00%d\x00%d", exe, st.Size(), st.ModTime().UnixNano())
 		}
 	}
-	return c
+	return hex.EncodeToString(h.Sum(nil))
+})
+
+// openDecodeCache opens the cache in dir, creating its key on first use.
+// It returns nil, with a warning, when the cache cannot be used safely.
+func openDecodeCache(ctx context.Context, dir string) (*decodeCache, []string) {
+	if dir == "" {
+		return nil, nil
+	}
+	c := &decodeCache{path: filepath.Join(dir, cacheSchema+".json"), keyPath: filepath.Join(dir, cacheKeyFile), build: buildOnce()}
+	key, err := c.loadKey(ctx)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("runbook cache not used: %v", err)}
+	}
+	c.key = key
+	c.file = cacheFile{Schema: cacheSchema, Entries: map[string]*cacheEntry{}}
+	data, err := strictyaml.ReadFile(ctx, strictyaml.Cache, c.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		c.warn("runbook cache %s could not be read and is rebuilt: %v", c.path, err)
+		c.changed = true
+	default:
+		var f cacheFile
+		if json.Unmarshal(data, &f) != nil || f.Schema != cacheSchema || f.Entries == nil {
+			c.warn("runbook cache %s is damaged and is rebuilt", c.path)
+			c.changed = true
+			break
+		}
+		c.file = f
+	}
+	return c, nil
 }
 
-// get returns a fresh copy-free entry: each key is handed out to one file
-// only, since the loader sets Source and compiled programs on it.
-func (c *decodeCache) get(key string) *Runbook {
+// loadKey reads the HMAC key, or creates it (mode 0600) if there is none.
+// A key that others may read or write is not trusted.
+func (c *decodeCache) loadKey(ctx context.Context) ([]byte, error) {
+	for range 2 {
+		data, err := strictyaml.ReadFile(ctx, strictyaml.Cache, c.keyPath)
+		if err == nil {
+			st, serr := os.Stat(c.keyPath)
+			if serr != nil {
+				return nil, serr
+			}
+			if st.Mode().Perm()&0o077 != 0 {
+				return nil, fmt.Errorf("its key %s may be read by others (mode %v); remove it to make a new one", c.keyPath, st.Mode().Perm())
+			}
+			key, derr := hex.DecodeString(string(bytes.TrimSpace(data)))
+			if derr != nil || len(key) < 32 {
+				return nil, fmt.Errorf("its key %s is damaged; remove it to make a new one", c.keyPath)
+			}
+			return key, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(c.keyPath), 0o700); err != nil {
+			return nil, err
+		}
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(c.keyPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue // another irtui made it at the same moment: read theirs
+		}
+		if err != nil {
+			return nil, err
+		}
+		_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			os.Remove(c.keyPath)
+			return nil, werr
+		}
+		return key, nil
+	}
+	return nil, fmt.Errorf("its key %s could not be read or made", c.keyPath)
+}
+
+func (c *decodeCache) warn(format string, args ...any) {
+	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
+}
+
+// get returns the cached runbook for the file at path with the given
+// content hash, or nil.
+func (c *decodeCache) get(path, hash string) *Runbook {
 	if c == nil {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rb, ok := c.old[key]
-	if !ok {
+	e, ok := c.file.Entries[path]
+	if !ok || e.Hash != hash || e.Build != c.build {
+		return nil // none, or stale: the file or irtui changed
+	}
+	if !hmac.Equal([]byte(e.MAC), []byte(e.mac(c.key, path))) {
+		c.warn("runbook cache entry for %s was changed outside irtui; it was discarded and the file parsed again", path)
+		delete(c.file.Entries, path)
+		c.changed = true
 		return nil
 	}
-	delete(c.old, key) // two files with equal bytes: the second one parses
-	c.used[key] = unmerged(rb)
+	rb := new(Runbook)
+	if json.Unmarshal(e.Runbook, rb) != nil {
+		c.warn("runbook cache entry for %s is damaged; it was discarded and the file parsed again", path)
+		delete(c.file.Entries, path)
+		c.changed = true
+		return nil
+	}
+	normalizeWorst(rb)
+	e.Used = c.file.Uses + 1
 	return rb
 }
 
-func (c *decodeCache) put(key string, rb *Runbook) {
+func (c *decodeCache) put(path, hash string, rb *Runbook) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	c.used[key] = unmerged(rb)
-	c.changed = true
-	c.mu.Unlock()
-}
-
-// unmerged is a shallow copy kept for the cache: the loaded runbook's
-// Questions are replaced (never changed in place) when the shared
-// assessments' questions are merged in, so the copy keeps the file's own.
-func unmerged(rb *Runbook) *Runbook {
-	cp := *rb
-	return &cp
-}
-
-// save writes the entries used by this load, if anything changed. Entries
-// of files that are gone are dropped, so the cache does not grow forever.
-func (c *decodeCache) save() {
-	if c == nil || (!c.changed && len(c.old) == 0) {
+	data, err := json.Marshal(rb)
+	if err != nil {
 		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := &cacheEntry{Build: c.build, Hash: hash, Used: c.file.Uses + 1, Runbook: data}
+	e.MAC = e.mac(c.key, path)
+	c.file.Entries[path] = e
+	c.changed = true
+}
+
+// save writes the cache if anything changed, dropping entries of files
+// that are gone and the least recently used beyond cacheMaxEntries.
+func (c *decodeCache) save() {
+	if c == nil || !c.changed {
+		return
+	}
+	c.file.Uses++
+	for p := range c.file.Entries {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			delete(c.file.Entries, p)
+		}
+	}
+	if over := len(c.file.Entries) - cacheMaxEntries; over > 0 {
+		paths := make([]string, 0, len(c.file.Entries))
+		for p := range c.file.Entries {
+			paths = append(paths, p)
+		}
+		sort.Slice(paths, func(i, j int) bool { return c.file.Entries[paths[i]].Used < c.file.Entries[paths[j]].Used })
+		for _, p := range paths[:over] {
+			delete(c.file.Entries, p)
+		}
 	}
 	dir := filepath.Dir(c.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".runbooks-*.tmp")
+	tmp, err := os.CreateTemp(dir, ".runbooks-*.tmp") // mode 0600
 	if err != nil {
 		return
 	}
 	w := bufio.NewWriter(tmp)
-	werr := json.NewEncoder(w).Encode(c.used)
+	werr := json.NewEncoder(w).Encode(c.file)
 	if werr == nil {
 		werr = w.Flush()
 	}
@@ -109,13 +278,18 @@ func (c *decodeCache) save() {
 	}
 }
 
-// parseCached is ParseFile with the decode cache in front of it.
+// parseCached is ParseFile with the decode cache in front of it, for a
+// file from a folder (bundled files never come here).
 func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache) (*Runbook, strictyaml.Problems) {
 	if c == nil || len(data) > strictyaml.MaxFileSize {
 		return ParseFile(path, data, opts)
 	}
 	key := hash(data)
-	if rb := c.get(key); rb != nil {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ParseFile(path, data, opts)
+	}
+	if rb := c.get(abs, key); rb != nil {
 		if issues := validate(rb, opts); len(issues) == 0 {
 			rb.Source = Source{Path: path, Hash: key}
 			rb.mergeShared()
@@ -124,7 +298,7 @@ func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache)
 	}
 	rb, probs := parseOwn(path, data, opts)
 	if rb != nil {
-		c.put(key, rb)
+		c.put(abs, key, rb) // the file's own questions: put encodes them now
 		rb.mergeShared()
 	}
 	return rb, probs

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -49,10 +51,13 @@ func ParseFile(path string, data []byte, opts ValidateOptions) (*Runbook, strict
 // parseOwn is ParseFile without merging the shared questions: the form the
 // decode cache keeps.
 func parseOwn(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
-	if len(data) > strictyaml.MaxFileSize || len(bytes.TrimSpace(data)) == 0 {
-		_, probs := strictyaml.Parse(path, data)
+	if len(bytes.TrimSpace(data)) == 0 {
+		_, probs := strictyaml.Parse(strictyaml.Runbook, path, data)
 		return nil, probs
 	}
+	// DecodeFast measures the file against the limits first; a file it
+	// refuses goes to slowParse, whose Parse says why and where. One scan
+	// of a valid file, not two.
 	if rb, ok := fastDecode(data); ok {
 		if issues := validate(rb, opts); len(issues) == 0 {
 			rb.Source = Source{Path: path, Hash: hash(data)}
@@ -72,7 +77,7 @@ func hash(data []byte) string {
 // slow path.
 func fastDecode(data []byte) (*Runbook, bool) {
 	rb := new(Runbook)
-	if !strictyaml.DecodeFast(data, rb) {
+	if !strictyaml.DecodeFast(strictyaml.Runbook, data, rb) {
 		return nil, false
 	}
 	normalizeWorst(rb)
@@ -107,7 +112,7 @@ func Normalize(v any) any {
 }
 
 func slowParse(path string, data []byte, opts ValidateOptions) (*Runbook, strictyaml.Problems) {
-	doc, probs := strictyaml.Parse(path, data)
+	doc, probs := strictyaml.Parse(strictyaml.Runbook, path, data)
 	if probs != nil {
 		return nil, probs
 	}
@@ -142,9 +147,15 @@ func slowParse(path string, data []byte, opts ValidateOptions) (*Runbook, strict
 type Library struct {
 	Runbooks []*Runbook          // sorted by id
 	Failed   strictyaml.Problems // one or more problems per file that did not load
+	// Warnings are things the user should know that are not problems of
+	// a runbook file, such as a cache entry changed outside irtui.
+	Warnings []string
 	// Assessments are the shared assessments the runbooks can use.
 	Assessments *AssessmentLibrary
 	byID        map[string]*Runbook
+	// broken holds, by id, the folder file that should replace a bundled
+	// runbook but does not load: that id has no runbook.
+	broken map[string]string
 }
 
 // Get returns the runbook with id.
@@ -153,23 +164,36 @@ func (l *Library) Get(id string) (*Runbook, bool) {
 	return rb, ok
 }
 
+// Broken returns, for an id that a folder file meant to replace a bundled
+// runbook with but that does not load, that file's path.
+func (l *Library) Broken(id string) (string, bool) {
+	p, ok := l.broken[id]
+	return p, ok
+}
+
 // Options says where runbooks come from.
 type Options struct {
 	Bundled  fs.FS    // embedded runbooks (*.yaml at its root); nil for none
 	Dirs     []string // extra folders; a runbook with a bundled id replaces it
 	Validate ValidateOptions
-	// CacheDir, if set, keeps decoded runbooks by content hash so that
+	// CacheDir, if set, keeps decoded runbooks of folders by file, so that
 	// unchanged files are not parsed again (see cache.go).
 	CacheDir string
 }
 
 // Load reads every runbook. A broken file never stops the others: its
-// problems are collected in Failed.
+// problems are collected in Failed. A folder file that should replace a
+// bundled runbook but does not load is a problem too, and the bundled one
+// is not used in its place. Load stops early, returning ctx's error with
+// what it has, when ctx is done.
 //
 // Shared assessments are read first, from the assessments/ sub-folders;
 // the runbooks that use them are checked against them.
-func Load(opts Options) *Library {
-	alib := LoadAssessments(opts)
+func Load(ctx context.Context, opts Options) (*Library, error) {
+	alib, err := LoadAssessments(ctx, opts)
+	if err != nil {
+		return &Library{Assessments: alib, Failed: alib.Failed}, err
+	}
 	if opts.Validate.Assessments == nil {
 		opts.Validate.Assessments, opts.Validate.AssessmentFailed = alib.Get, alib.FailedPath
 	}
@@ -178,15 +202,20 @@ func Load(opts Options) *Library {
 		files = append(files, bundledFiles(opts.Bundled)...)
 	}
 	for _, dir := range opts.Dirs {
-		files = append(files, dirFiles(dir)...)
+		var more []strictyaml.File
+		more, err = strictyaml.ReadDir(ctx, strictyaml.Runbook, dir)
+		files = append(files, more...)
+		if err != nil {
+			break
+		}
 	}
-	lib := build(files, opts, true)
+	lib, berr := build(ctx, files, opts, true)
 	lib.Assessments = alib
 	if len(alib.Failed) > 0 {
 		lib.Failed = append(lib.Failed, alib.Failed...)
 		lib.Failed.Sort()
 	}
-	return lib
+	return lib, errors.Join(err, berr)
 }
 
 // LoadPaths reads the runbook files and folders named, and no others: no
@@ -195,23 +224,32 @@ func Load(opts Options) *Library {
 // file in an assessments/ folder or with a top-level conclusion:, an
 // assessments/ folder, or the assessments/ sub-folder of a folder named)
 // are read too; runbooks use them first, then validate.Assessments (see
-// LintValidate).
-func LoadPaths(paths []string, validate ValidateOptions) *Library {
+// LintValidate). It stops early, with ctx's error, when ctx is done.
+func LoadPaths(ctx context.Context, paths []string, validate ValidateOptions) (*Library, error) {
 	var files, shared []strictyaml.File
 	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return &Library{}, err
+		}
 		st, err := os.Stat(p)
+		var more, moreShared []strictyaml.File
 		switch {
 		case err != nil:
 			files = append(files, strictyaml.File{Path: p, Err: err})
 		case st.IsDir() && filepath.Base(filepath.Clean(p)) == AssessmentDir:
-			shared = append(shared, FolderFiles(p, strictyaml.Assessment)...)
+			moreShared, err = FolderFiles(ctx, p, strictyaml.Assessment)
 		case st.IsDir():
-			files = append(files, dirFiles(p)...)
-			shared = append(shared, FolderFiles(filepath.Join(p, AssessmentDir), strictyaml.Assessment)...)
-		case isAssessmentPath(p):
-			shared = append(shared, strictyaml.ReadOne(context.TODO(), strictyaml.Assessment, p))
+			if more, err = strictyaml.ReadDir(ctx, strictyaml.Runbook, p); err == nil {
+				moreShared, err = FolderFiles(ctx, filepath.Join(p, AssessmentDir), strictyaml.Assessment)
+			}
+		case isAssessmentPath(ctx, p):
+			moreShared = []strictyaml.File{strictyaml.ReadOne(ctx, strictyaml.Assessment, p)}
 		default:
-			files = append(files, strictyaml.ReadOne(context.TODO(), strictyaml.Runbook, p))
+			more = []strictyaml.File{strictyaml.ReadOne(ctx, strictyaml.Runbook, p)}
+		}
+		files, shared = append(files, more...), append(shared, moreShared...)
+		if st != nil && err != nil {
+			return &Library{}, err
 		}
 	}
 	linted := buildAssessments(shared, validate, false)
@@ -234,13 +272,13 @@ func LoadPaths(paths []string, validate ValidateOptions) *Library {
 		}
 		return "", false
 	}
-	lib := build(files, Options{Validate: validate}, false)
+	lib, err := build(ctx, files, Options{Validate: validate}, false)
 	lib.Assessments = linted
 	if len(linted.Failed) > 0 {
 		lib.Failed = append(lib.Failed, linted.Failed...)
 		lib.Failed.Sort()
 	}
-	return lib
+	return lib, err
 }
 
 // Lint checks the given runbook and shared assessment files and folders,
@@ -248,17 +286,21 @@ func LoadPaths(paths []string, validate ValidateOptions) *Library {
 // problem sorted by position. A runbook uses the assessments linted with
 // it first, then the bundled and configured ones. It checks runbooks and
 // assessments only; tabletop.Lint checks the scenarios beside them too.
-func Lint(paths []string, opts Options) strictyaml.Problems {
+func Lint(ctx context.Context, paths []string, opts Options) (strictyaml.Problems, error) {
+	var lib *Library
+	var err error
 	if len(paths) == 0 {
-		return Load(opts).Failed
+		lib, err = Load(ctx, opts)
+	} else {
+		lib, err = LoadPaths(ctx, paths, LintValidate(ctx, opts))
 	}
-	return LoadPaths(paths, LintValidate(opts)).Failed
+	return lib.Failed, err
 }
 
 // LintValidate is opts.Validate for linting files named on the command
 // line: runbooks that use a shared assessment not among the files find
 // it among the bundled and configured ones (read when first needed).
-func LintValidate(opts Options) ValidateOptions {
+func LintValidate(ctx context.Context, opts Options) ValidateOptions {
 	v := opts.Validate
 	if v.Assessments != nil {
 		return v
@@ -266,7 +308,7 @@ func LintValidate(opts Options) ValidateOptions {
 	var configured *AssessmentLibrary
 	load := func() *AssessmentLibrary {
 		if configured == nil {
-			configured = LoadAssessments(opts)
+			configured, _ = LoadAssessments(ctx, opts) // interrupted: the lint says so
 		}
 		return configured
 	}
@@ -283,14 +325,6 @@ func bundledFiles(fsys fs.FS) []strictyaml.File {
 	return files
 }
 
-// dirFiles lists the runbook files directly in dir; sub-folders (such as
-// scenarios/) hold other things and are not runbooks.
-func dirFiles(dir string) []strictyaml.File {
-	// The loader has no context of its own yet; reading is bounded by
-	// strictyaml's size cap.
-	return strictyaml.ReadDir(context.TODO(), strictyaml.Runbook, dir)
-}
-
 type result struct {
 	rb    *Runbook
 	probs strictyaml.Problems
@@ -298,10 +332,13 @@ type result struct {
 
 // build parses files in parallel, then merges them in order so duplicate
 // ids are judged deterministically. replace lets a folder runbook override
-// a bundled one with the same id.
-func build(files []strictyaml.File, opts Options, replace bool) *Library {
-	cache := openDecodeCache(opts.CacheDir)
-	defer cache.save()
+// a bundled one with the same id. It stops early when ctx is done.
+func build(ctx context.Context, files []strictyaml.File, opts Options, replace bool) (*Library, error) {
+	var cache *decodeCache
+	var warnings []string
+	if slices.ContainsFunc(files, func(f strictyaml.File) bool { return !f.Bundled && f.Err == nil }) {
+		cache, warnings = openDecodeCache(ctx, opts.CacheDir)
+	}
 	results := make([]result, len(files))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -310,26 +347,43 @@ func build(files []strictyaml.File, opts Options, replace bool) *Library {
 		wg.Go(func() {
 			for i := range next {
 				f := files[i]
-				if f.Err != nil {
+				switch {
+				case f.Err != nil:
 					results[i] = result{probs: f.Problems()}
-					continue
+				case f.Bundled:
+					rb, probs := ParseFile(f.Path, f.Data, opts.Validate)
+					if rb != nil {
+						rb.Source.Bundled = true
+					}
+					results[i] = result{rb: rb, probs: probs}
+				default:
+					rb, probs := parseCached(f.Path, f.Data, opts.Validate, cache)
+					results[i] = result{rb: rb, probs: probs}
 				}
-				rb, probs := parseCached(f.Path, f.Data, opts.Validate, cache)
-				if rb != nil {
-					rb.Source.Bundled = f.Bundled
-				}
-				results[i] = result{rb: rb, probs: probs}
 			}
 		})
 	}
+	sent := 0
+dispatch:
 	for i := range files {
-		next <- i
+		select {
+		case next <- i:
+			sent++
+		case <-ctx.Done():
+			break dispatch
+		}
 	}
 	close(next)
 	wg.Wait()
+	if cache != nil {
+		warnings = append(warnings, cache.warnings...)
+		if ctx.Err() == nil {
+			cache.save()
+		}
+	}
 
-	lib := &Library{byID: map[string]*Runbook{}}
-	for i, r := range results {
+	lib := &Library{byID: map[string]*Runbook{}, Warnings: warnings}
+	for i, r := range results[:sent] {
 		lib.Failed = append(lib.Failed, r.probs...)
 		if r.rb == nil {
 			continue
@@ -348,14 +402,51 @@ func build(files []strictyaml.File, opts Options, replace bool) *Library {
 				Msg: fmt.Sprintf("duplicate runbook id %q, already defined at %s:%d", r.rb.ID, prev.Source.Path, pl)})
 		}
 	}
+	if replace {
+		lib.brokenOverrides(files[:sent], results[:sent])
+	}
 	for _, rb := range lib.byID {
 		lib.Runbooks = append(lib.Runbooks, rb)
 	}
 	slices.SortFunc(lib.Runbooks, func(a, b *Runbook) int { return strings.Compare(a.ID, b.ID) })
 	lib.Failed.Sort()
-	return lib
+	return lib, ctx.Err()
 }
 
+// topID finds the value of a top-level "id:" line, for files that do not
+// load: a syntax error elsewhere must not hide which runbook a file is.
+var topID = regexp.MustCompile(`(?m)^id:[ \t]*["']?([A-Za-z0-9._-]+)["']?[ \t]*(?:#.*)?\r?$`)
+
+// brokenOverrides finds folder files that do not load but name the id of
+// a bundled runbook: they were meant to replace it. The bundled runbook is
+// then not used in their place, silently or otherwise: the id has no
+// runbook until the file is fixed, and a problem names both files.
+func (l *Library) brokenOverrides(files []strictyaml.File, results []result) {
+	for i, r := range results {
+		f := files[i]
+		if r.rb != nil || f.Bundled || f.Err != nil {
+			continue
+		}
+		m := topID.FindSubmatchIndex(f.Data)
+		if m == nil {
+			continue
+		}
+		id := string(f.Data[m[2]:m[3]])
+		bundled, ok := l.byID[id]
+		if !ok || !bundled.Source.Bundled {
+			continue
+		}
+		delete(l.byID, id)
+		if l.broken == nil {
+			l.broken = map[string]string{}
+		}
+		l.broken[id] = f.Path
+		line := 1 + bytes.Count(f.Data[:m[0]], []byte{'\n'})
+		l.Failed = append(l.Failed, strictyaml.Problem{Path: f.Path, Line: line, Col: 1,
+			Msg: fmt.Sprintf("this file replaces the bundled runbook %q (%s) but does not load, so runbook %q is not available "+
+				"until it is fixed; the bundled one is not used in its place", id, bundled.Source.Path, id)})
+	}
+}
 func fileFor(files []strictyaml.File, path string) strictyaml.File {
 	for _, f := range files {
 		if f.Path == path {
@@ -367,7 +458,7 @@ func fileFor(files []strictyaml.File, path string) strictyaml.File {
 
 // idPosition finds the line and column of the top-level id of a file.
 func idPosition(f strictyaml.File) (int, int) {
-	return strictyaml.Position(f.Path, f.Data, strictyaml.Path{"id"})
+	return strictyaml.Position(strictyaml.Runbook, f.Path, f.Data, strictyaml.Path{"id"})
 }
 
 // export turns a validation issue into strictyaml's form, to be placed in

@@ -5,7 +5,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,9 +14,12 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/irtui/irtui/internal/contact"
 	"github.com/irtui/irtui/internal/safetext"
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
 // ErrInvalidDirectory: a directory to import has entries that cannot be
@@ -72,26 +75,24 @@ func (s *Store) ImportDirectory(ctx context.Context, actor string, d Directory) 
 // authenticated but none of them may administer the directory.
 func (tx *Tx) ImportDirectory(ctx context.Context, d Directory, now time.Time, demoCommander string) (ImportResult, error) {
 	res := ImportResult{People: len(d.People), Customers: len(d.Customers)}
-	rows, err := tx.tx.QueryContext(ctx, "SELECT id FROM people")
-	if err != nil {
-		return res, fmt.Errorf("read people: %w", err)
-	}
-	existing, err := collect(rows, func(sc scanner) (string, error) {
-		var id string
-		return id, sc.Scan(&id)
-	}, "read people")
+	people, err := tx.directoryEntries(ctx, "people")
 	if err != nil {
 		return res, err
 	}
-	var problems []string
-	for i, p := range d.People {
-		for _, id := range existing {
-			if safetext.Confusable(p.ID, id) && !slices.Contains(existing, p.ID) {
-				problems = append(problems, fmt.Sprintf("people[%d] (%s): id looks like %s, who is already in the directory; "+
-					"choose an id that cannot be mistaken for theirs", i, printable(p.ID), id))
-			}
-		}
+	customers, err := tx.directoryEntries(ctx, "customers")
+	if err != nil {
+		return res, err
 	}
+	imported := make([]directoryEntry, len(d.People))
+	for i, p := range d.People {
+		imported[i] = directoryEntry{p.ID, p.Name}
+	}
+	problems := lookAlikesOf("people", "who is", imported, people)
+	imported = make([]directoryEntry, len(d.Customers))
+	for i, c := range d.Customers {
+		imported[i] = directoryEntry{c.ID, c.Name}
+	}
+	problems = append(problems, lookAlikesOf("customers", "which is", imported, customers)...)
 	if len(problems) > 0 {
 		return res, fmt.Errorf("%w:\n%s", ErrInvalidDirectory, strings.Join(problems, "\n"))
 	}
@@ -125,6 +126,59 @@ func (tx *Tx) ImportDirectory(ctx context.Context, d Directory, now time.Time, d
 	return res, nil
 }
 
+// directoryEntry is a person's or a customer's id and name.
+type directoryEntry struct{ id, name string }
+
+// directoryEntries reads the ids and names of table (people or customers).
+func (tx *Tx) directoryEntries(ctx context.Context, table string) ([]directoryEntry, error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT id, name FROM "+table) // table is one of two constants
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	return collect(rows, func(sc scanner) (directoryEntry, error) {
+		var e directoryEntry
+		return e, sc.Scan(&e.id, &e.name)
+	}, "read "+table)
+}
+
+// lookAlikesOf finds the entries of an import (of list, people or
+// customers) whose id or name looks like, without being, the id or name
+// of another entry already in the directory. An entry that is already in
+// the directory (by id) is an update; its own old name does not count,
+// nor does the name of an entry the import also updates.
+func lookAlikesOf(list, which string, imported, existing []directoryEntry) []string {
+	ids := map[string]string{}   // skeleton -> existing id
+	names := map[string]string{} // skeleton -> existing id of that name
+	known := map[string]bool{}
+	for _, e := range existing {
+		ids[safetext.Skeleton(e.id)] = e.id
+		known[e.id] = true
+	}
+	updated := map[string]bool{}
+	for _, e := range imported {
+		updated[e.id] = true
+	}
+	nameOf := map[string]string{}
+	for _, e := range existing {
+		if !updated[e.id] {
+			names[safetext.Skeleton(e.name)] = e.id
+			nameOf[e.id] = e.name
+		}
+	}
+	var problems []string
+	for i, e := range imported {
+		if id, alike := ids[safetext.Skeleton(e.id)]; alike && !known[e.id] {
+			problems = append(problems, fmt.Sprintf("%s[%d] (%s): id looks like %s, %s already in the directory; "+
+				"choose an id that cannot be mistaken for theirs", list, i, printable(e.id), id, which))
+		}
+		if id, alike := names[safetext.Skeleton(e.name)]; alike && id != e.id && nameOf[id] != e.name {
+			problems = append(problems, fmt.Sprintf("%s[%d] (%s): name %s looks like %s, the name of %s, %s already in the directory; "+
+				"choose a name that cannot be mistaken for theirs", list, i, printable(e.id), printable(e.name), printable(nameOf[id]), id, which))
+		}
+	}
+	return problems
+}
+
 // auditAlone records an audit entry in a transaction of its own, for
 // actions whose own transaction was refused or failed. It is best effort:
 // the caller is already returning the error that matters.
@@ -142,39 +196,73 @@ func firstLine(s string) string {
 var Permissions = []string{"admin", "approve", "override", "export"}
 
 // ValidateDirectory checks d and fills defaults: it trims and normalises
-// text (Unicode NFC), and normalises each SSH key and fills in its
-// fingerprint. Its error wraps ErrInvalidDirectory and names every bad
-// entry by list and index.
-func ValidateDirectory(d *Directory) error { return validateDirectory(d) }
+// text (Unicode NFC), canonicalises each customer's language tag, and
+// normalises each SSH key and fills in its fingerprint. Its error wraps
+// ErrInvalidDirectory and names every bad entry by list and index, such as
+// "customers[2] (acme): ...".
+func ValidateDirectory(d *Directory) error {
+	issues := CheckDirectory(d)
+	if len(issues) == 0 {
+		return nil
+	}
+	lines := make([]string, len(issues))
+	for i, is := range issues {
+		lines[i] = entryName(d, is.At) + ": " + is.Msg
+	}
+	return fmt.Errorf("%w:\n%s", ErrInvalidDirectory, strings.Join(lines, "\n"))
+}
 
-// validateDirectory checks d and fills defaults. Its error names every
-// bad entry by list and index, such as "customers[2] (acme): ...". Text
-// that reaches terminals, Slack and mail headers (ids, names, roles,
-// contacts) may hold no control characters and no bidirectional
-// formatting characters, which could disguise what is shown.
-func validateDirectory(d *Directory) error {
-	var problems []string
-	bad := func(list string, i int, id, format string, args ...any) {
-		where := fmt.Sprintf("%s[%d]", list, i)
-		if id != "" {
-			where += " (" + printable(id) + ")"
-		}
-		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
+// entryName names the entry at (people[i] or customers[i]) with its id.
+func entryName(d *Directory, at strictyaml.Path) string {
+	list, _ := at[0].(string)
+	i, _ := at[1].(int)
+	id := ""
+	switch {
+	case list == "people" && i < len(d.People):
+		id = d.People[i].ID
+	case list == "customers" && i < len(d.Customers):
+		id = d.Customers[i].ID
+	}
+	where := fmt.Sprintf("%s[%d]", list, i)
+	if id != "" {
+		where += " (" + printable(id) + ")"
+	}
+	return where
+}
+
+// CheckDirectory checks d and fills defaults as ValidateDirectory does,
+// and returns each problem with where it is in a directory file
+// (people[i].field or customers[i].field), so that the file's reader
+// can give it a line and column.
+//
+// Ids are handles that end up in commands, file names and URLs: lowercase
+// letters a-z, digits and "-". No two ids of a list, and no two names, may
+// look alike on a screen (safetext.Skeleton) unless they are the same.
+// Text that reaches terminals, Slack and mail headers (names, roles,
+// contacts) may hold no control characters and no bidirectional formatting
+// characters, which could disguise what is shown. Mail addresses are
+// parsed with net/mail, languages as BCP 47 tags.
+func CheckDirectory(d *Directory) []strictyaml.Issue {
+	var issues []strictyaml.Issue
+	bad := func(at strictyaml.Path, format string, args ...any) {
+		issues = append(issues, strictyaml.Issue{At: at, Msg: fmt.Sprintf(format, args...)})
 	}
 	seen := map[string]int{}
 	skeletons := map[string]int{}
+	names := map[string]int{}
 	osUsers := map[string]int{}
 	keys := map[string]int{}
 	for i := range d.People {
 		p := &d.People[i]
+		at := strictyaml.Path{"people", i}
 		p.ID, p.Name = norm.NFC.String(strings.TrimSpace(p.ID)), norm.NFC.String(strings.TrimSpace(p.Name))
 		p.Email, p.SlackUserID = strings.TrimSpace(p.Email), strings.TrimSpace(p.SlackUserID)
 		if msg := checkID(p.ID); msg != "" {
-			bad("people", i, p.ID, "%s", msg)
+			bad(at.With("id"), "%s", msg)
 		} else if j, dup := seen[p.ID]; dup {
-			bad("people", i, p.ID, "id is already used by people[%d]", j)
+			bad(at.With("id"), "id is already used by people[%d]", j)
 		} else if j, alike := skeletons[safetext.Skeleton(p.ID)]; alike {
-			bad("people", i, p.ID, "id looks like %s, the id of people[%d]; choose ids that cannot be mistaken for each other",
+			bad(at.With("id"), "id looks like %s, the id of people[%d]; choose ids that cannot be mistaken for each other",
 				d.People[j].ID, j)
 		} else {
 			seen[p.ID] = i
@@ -185,13 +273,13 @@ func validateDirectory(d *Directory) error {
 			p.OSUsers[k] = u
 			switch {
 			case u == "":
-				bad("people", i, p.ID, "os_users[%d] is empty", k)
-			case checkID(u) != "":
-				bad("people", i, p.ID, "os_users[%d] %q must not contain spaces, control characters or "+
+				bad(at.With("os_users", k), "os_users[%d] is empty", k)
+			case checkHandle(u) != "":
+				bad(at.With("os_users", k), "os_users[%d] %q must not contain spaces, control characters or "+
 					"bidirectional formatting characters", k, u)
 			default:
 				if j, dup := osUsers[u]; dup {
-					bad("people", i, p.ID, "OS user %s is already people[%d]'s (%s); an OS user acts as one person", u, j, d.People[j].ID)
+					bad(at.With("os_users", k), "OS user %s is already people[%d]'s (%s); an OS user acts as one person", u, j, d.People[j].ID)
 				}
 				osUsers[u] = i
 			}
@@ -200,11 +288,11 @@ func validateDirectory(d *Directory) error {
 		for k, line := range p.SSHKeys {
 			key, fp, msg := parseAuthorizedKey(line)
 			if msg != "" {
-				bad("people", i, p.ID, "ssh_keys[%d]: %s", k, msg)
+				bad(at.With("ssh_keys", k), "ssh_keys[%d]: %s", k, msg)
 				continue
 			}
 			if j, dup := keys[fp]; dup {
-				bad("people", i, p.ID, "ssh_keys[%d]: key %s is already people[%d]'s (%s); a key is one person's", k, fp, j, d.People[j].ID)
+				bad(at.With("ssh_keys", k), "ssh_keys[%d]: key %s is already people[%d]'s (%s); a key is one person's", k, fp, j, d.People[j].ID)
 			}
 			keys[fp] = i
 			p.SSHKeys[k], p.Fingerprints[k] = key, fp
@@ -213,7 +301,7 @@ func validateDirectory(d *Directory) error {
 			perm = strings.TrimSpace(perm)
 			p.Permissions[k] = perm
 			if !slices.Contains(Permissions, perm) {
-				bad("people", i, p.ID, "permissions[%d] %q is not one of %s", k, perm, strings.Join(Permissions, ", "))
+				bad(at.With("permissions", k), "permissions[%d] %q is not one of %s", k, perm, strings.Join(Permissions, ", "))
 			}
 		}
 		p.Permissions = sortedUnique(p.Permissions)
@@ -221,76 +309,156 @@ func validateDirectory(d *Directory) error {
 			{"name", p.Name}, {"email", p.Email}, {"slack_user_id", p.SlackUserID},
 		} {
 			if msg := checkText(f.name, f.value); msg != "" {
-				bad("people", i, p.ID, "%s", msg)
+				bad(at.With(f.name), "%s", msg)
+			} else if f.name == "email" && f.value != "" {
+				if err := contact.Email(f.value); err != nil {
+					bad(at.With(f.name), "email %s", err)
+				}
 			}
 		}
 		if p.Name == "" {
 			p.Name = p.ID
 		}
-		for _, r := range p.Roles {
+		if msg := lookAlikeName(names, p.Name, i, func(j int) string { return d.People[j].Name }); msg != "" {
+			bad(at.With("name"), "%s of people[%d]; a responder could take one person for the other", msg, names[safetext.Skeleton(p.Name)])
+		}
+		for k, r := range p.Roles {
 			if strings.TrimSpace(r) == "" {
-				bad("people", i, p.ID, "a role is empty")
+				bad(at.With("roles", k), "a role is empty")
 			} else if msg := checkText("role", r); msg != "" {
-				bad("people", i, p.ID, "%s", msg)
+				bad(at.With("roles", k), "%s", msg)
 			}
 		}
 	}
 	seen = map[string]int{}
+	skeletons = map[string]int{}
+	names = map[string]int{}
 	for i := range d.Customers {
 		c := &d.Customers[i]
-		c.ID, c.Name = strings.TrimSpace(c.ID), strings.TrimSpace(c.Name)
-		c.Contact = strings.TrimSpace(c.Contact)
+		at := strictyaml.Path{"customers", i}
+		c.ID, c.Name = norm.NFC.String(strings.TrimSpace(c.ID)), norm.NFC.String(strings.TrimSpace(c.Name))
+		c.Contact, c.Language = strings.TrimSpace(c.Contact), strings.TrimSpace(c.Language)
 		if msg := checkID(c.ID); msg != "" {
-			bad("customers", i, c.ID, "%s", msg)
+			bad(at.With("id"), "%s", msg)
 		} else if j, dup := seen[c.ID]; dup {
-			bad("customers", i, c.ID, "id is already used by customers[%d]", j)
+			bad(at.With("id"), "id is already used by customers[%d]", j)
+		} else if j, alike := skeletons[safetext.Skeleton(c.ID)]; alike {
+			bad(at.With("id"), "id looks like %s, the id of customers[%d]; choose ids that cannot be mistaken for each other",
+				d.Customers[j].ID, j)
 		} else {
 			seen[c.ID] = i
+			skeletons[safetext.Skeleton(c.ID)] = i
 		}
 		if c.Name == "" {
-			bad("customers", i, c.ID, "name is required")
+			bad(at.With("name"), "name is required")
 		}
 		for _, f := range []struct{ name, value string }{
 			{"name", c.Name}, {"language", c.Language}, {"region", c.Region},
 		} {
 			if msg := checkText(f.name, f.value); msg != "" {
-				bad("customers", i, c.ID, "%s", msg)
+				bad(at.With(f.name), "%s", msg)
 			}
+		}
+		if msg := lookAlikeName(names, c.Name, i, func(j int) string { return d.Customers[j].Name }); msg != "" {
+			bad(at.With("name"), "%s of customers[%d]; a notice could go to the wrong one", msg, names[safetext.Skeleton(c.Name)])
 		}
 		if c.Language == "" {
 			c.Language = "en"
+		} else if tag, msg := checkLanguage(c.Language); msg != "" {
+			bad(at.With("language"), "%s", msg)
+		} else {
+			c.Language = tag
 		}
 		switch c.ContactKind {
 		case "slack":
 			if msg := checkSlackChannel(c.Contact); msg != "" {
-				bad("customers", i, c.ID, "%s", msg)
+				bad(at.With("contact"), "%s", msg)
 			}
 		case "email":
 			if msg := checkEmail(c.Contact); msg != "" {
-				bad("customers", i, c.ID, "%s", msg)
+				bad(at.With("contact"), "%s", msg)
 			}
 		default:
-			bad("customers", i, c.ID, "contact_kind %q must be slack or email", c.ContactKind)
+			bad(at.With("contact_kind"), "contact_kind %q must be slack or email", c.ContactKind)
 		}
 	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w:\n%s", ErrInvalidDirectory, strings.Join(problems, "\n"))
+	return issues
 }
 
+// lookAlikeName records name (of entry i) in names, keyed by skeleton, and
+// says so when it looks like another entry's name without being the same
+// (two people may share a name; "Alice" and "\u0410lice" may not). nameOf
+// gives entry j's name.
+func lookAlikeName(names map[string]int, name string, i int, nameOf func(int) string) string {
+	if name == "" {
+		return ""
+	}
+	sk := safetext.Skeleton(name)
+	j, alike := names[sk]
+	if !alike {
+		names[sk] = i
+		return ""
+	}
+	if other := nameOf(j); other != name {
+		return fmt.Sprintf("name %s looks like %s, the name", printable(name), printable(other))
+	}
+	return ""
+}
+
+// maxIDLength is the longest id of a person or customer.
+const maxIDLength = 64
+
+// checkID accepts the id of a person or a customer: 1 to 64 lowercase
+// letters a-z, digits and "-", starting and ending with a letter or a
+// digit. Ids go into commands, file names, URLs and audit entries, where
+// "../../etc/acme" or a look-alike letter of another script must not.
 func checkID(id string) string {
 	if id == "" {
 		return "id is required"
 	}
-	for _, r := range id {
+	if msg := checkHandle(id); msg != "" {
+		return fmt.Sprintf("id %q must not contain spaces, control characters, invisible or bidirectional "+
+			"formatting characters", id)
+	}
+	valid := len(id) <= maxIDLength && id[0] != '-' && id[len(id)-1] != '-'
+	for i := 0; valid && i < len(id); i++ {
+		c := id[i]
+		valid = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	if !valid {
+		return fmt.Sprintf("id %q may hold only lowercase letters a-z, digits and \"-\" (at most %d, "+
+			"not starting or ending with \"-\"), such as acme or ops-team", id, maxIDLength)
+	}
+	return ""
+}
+
+// checkHandle refuses a name a program matches (an id, an OS user) with
+// spaces, control characters, invisible or bidirectional formatting
+// characters, or invalid UTF-8.
+func checkHandle(v string) string {
+	for _, r := range v {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || isBidi(r) || safetext.Invisible(r) || r == utf8.RuneError {
-			return fmt.Sprintf("id %q must not contain spaces, control characters, invisible or bidirectional "+
-				"formatting characters", id)
+			return "bad"
 		}
 	}
 	return ""
 }
+
+// checkLanguage accepts a customer's language as a BCP 47 tag of the form
+// notice translations are keyed by: a language, and a region if any ("nl",
+// "pt-BR"). It returns the tag's canonical form ("pt-br" gives "pt-BR").
+func checkLanguage(v string) (string, string) {
+	tag, err := language.Parse(v)
+	canonical := tag.String()
+	if err != nil || !languagePattern.MatchString(canonical) {
+		return "", fmt.Sprintf("language %q is not a language tag such as en, nl or pt-BR (BCP 47: a two-letter "+
+			"language, and a two-letter region if any)", v)
+	}
+	return canonical, ""
+}
+
+// languagePattern is the form of language tags notice translations use.
+var languagePattern = regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`)
 
 func sortedUnique(s []string) []string {
 	s = slices.Clone(s)
@@ -380,9 +548,7 @@ func printable(s string) string {
 	return s
 }
 
-// checkEmail accepts a bare mail address ("ciso@example.com"): no display
-// name, no angle brackets, no comments, nothing a mail header could be
-// made of besides the address itself.
+// checkEmail accepts a customer's contact, a bare mail address.
 func checkEmail(v string) string {
 	if v == "" {
 		return "contact is required (a mail address)"
@@ -390,19 +556,13 @@ func checkEmail(v string) string {
 	if msg := checkText("contact", v); msg != "" {
 		return msg
 	}
-	a, err := mail.ParseAddress(v)
-	if err != nil || a.Name != "" || a.Address != v || !strings.Contains(a.Address, "@") {
-		return fmt.Sprintf("contact %q is not an email address (write the bare address, such as security@example.com)", v)
+	if err := contact.Email(v); err != nil {
+		return "contact " + err.Error()
 	}
 	return ""
 }
 
-// maxSlackChannelName is the longest Slack channel name.
-const maxSlackChannelName = 80
-
-// checkSlackChannel accepts a channel name ("#acme-security": "#" and up
-// to 80 lowercase letters, digits, "-" and "_") or a channel id
-// ("C0123456789", or G for an older private channel).
+// checkSlackChannel accepts a customer's contact, a Slack channel.
 func checkSlackChannel(v string) string {
 	if v == "" {
 		return "contact is required (a Slack channel)"
@@ -410,36 +570,8 @@ func checkSlackChannel(v string) string {
 	if msg := checkText("contact", v); msg != "" {
 		return msg
 	}
-	if isSlackChannelID(v) {
-		return ""
+	if err := contact.SlackChannel(v); err != nil {
+		return "contact " + err.Error()
 	}
-	name, ok := strings.CutPrefix(v, "#")
-	n := utf8.RuneCountInString(name)
-	if ok && n > 0 && n <= maxSlackChannelName && !strings.ContainsFunc(name, func(r rune) bool {
-		return !(r >= '0' && r <= '9' || r == '-' || r == '_' || lowercaseLetter(r))
-	}) {
-		return ""
-	}
-	return fmt.Sprintf("contact %q is not a Slack channel: write #name (lowercase letters, digits, - and _, "+
-		"at most %d) or a channel id such as C0123456789", v, maxSlackChannelName)
-}
-
-// lowercaseLetter is a letter as a Slack channel name may hold it: a
-// lowercase one, or one of a script without case.
-func lowercaseLetter(r rune) bool {
-	return unicode.IsLetter(r) && !unicode.IsUpper(r) && !unicode.IsTitle(r)
-}
-
-// isSlackChannelID reports whether v is a Slack channel id: C (or G) and
-// uppercase letters and digits, nine characters or more.
-func isSlackChannelID(v string) bool {
-	if len(v) < 9 || len(v) > 24 || (v[0] != 'C' && v[0] != 'G') {
-		return false
-	}
-	for i := 1; i < len(v); i++ {
-		if c := v[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return ""
 }

@@ -210,9 +210,17 @@ func TestImportRefusesLookAlikeIDs(t *testing.T) {
 	if _, err := s.ImportDirectory(ctx, "ops", Directory{People: []Person{{ID: "alice"}}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"\u0430lice", "al\u0456ce", "aIice", "Alice"} {
+	// Letters of another script and capitals are not id characters at
+	// all; digits and letters people misread are, and look alike.
+	for id, want := range map[string]string{
+		"\u0430lice": `may hold only lowercase letters a-z, digits and "-"`,
+		"al\u0456ce": `may hold only lowercase letters a-z, digits and "-"`,
+		"aIice":      `may hold only lowercase letters a-z, digits and "-"`,
+		"Alice":      `may hold only lowercase letters a-z, digits and "-"`,
+		"a1ice":      "people[0] (a1ice): id looks like alice, who is already in the directory",
+	} {
 		_, err := s.ImportDirectory(ctx, "ops", Directory{People: []Person{{ID: id}}})
-		if !errors.Is(err, ErrInvalidDirectory) || !strings.Contains(err.Error(), "looks like alice") {
+		if !errors.Is(err, ErrInvalidDirectory) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v", id, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package strictyaml
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -17,6 +18,7 @@ import (
 // every problem it meets (unknown fields, wrong types, ...) with its
 // position, instead of stopping at the first as yaml.Unmarshal does.
 type astDecoder struct {
+	kind     Kind
 	path     string
 	problems Problems
 	anchors  map[string]ast.Node
@@ -35,14 +37,15 @@ func (d *astDecoder) addf(tk *token.Token, format string, args ...any) {
 	d.problems = append(d.problems, Problem{Path: d.path, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
 
-// parse parses data into an AST, turning parser errors into problems.
-func parse(path string, data []byte) (*ast.File, Problems) {
-	if len(data) > MaxFileSize {
-		return nil, Problems{{Path: path, Line: 1, Col: 1,
-			Msg: fmt.Sprintf("file is too large (%d bytes); the limit is %d bytes", len(data), MaxFileSize)}}
-	}
-	if strings.TrimSpace(string(data)) == "" {
+// parse parses data into an AST, turning parser errors into problems. The
+// file is measured against its kind's limits first (see Check), so the
+// parser never sees a file whose parse would cost more than they allow.
+func parse(kind Kind, path string, data []byte) (*ast.File, Problems) {
+	if int64(len(data)) <= kind.Limits().Size && len(bytes.TrimSpace(data)) == 0 {
 		return nil, Problems{{Path: path, Line: 1, Col: 1, Msg: "file is empty"}}
+	}
+	if probs := Check(kind, path, data); probs != nil {
+		return nil, probs
 	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -87,8 +90,8 @@ func body(f *ast.File) ast.Node {
 }
 
 // decodeAST decodes the document into out (a pointer to a struct).
-func decodeAST(path string, f *ast.File, out any) Problems {
-	d := &astDecoder{path: path, anchors: map[string]ast.Node{}}
+func decodeAST(kind Kind, path string, f *ast.File, out any) Problems {
+	d := &astDecoder{kind: kind, path: path, anchors: map[string]ast.Node{}}
 	d.decode(body(f), reflect.ValueOf(out).Elem())
 	return d.problems
 }
@@ -97,6 +100,7 @@ func decodeAST(path string, f *ast.File, out any) Problems {
 // problems a schema's checks find afterwards can be placed at a line and
 // column.
 type Document struct {
+	kind Kind
 	path string
 	root ast.Node
 	// suggested records, per mapping, the field names offered for misspelt
@@ -105,14 +109,14 @@ type Document struct {
 	suggested map[*ast.MappingNode][]string
 }
 
-// Parse parses data, which must hold exactly one YAML document of at most
-// MaxFileSize bytes. Every problem has path:line:col.
-func Parse(path string, data []byte) (*Document, Problems) {
-	f, probs := parse(path, data)
+// Parse parses data, a file of kind, which must hold exactly one YAML
+// document within the kind's limits. Every problem has path:line:col.
+func Parse(kind Kind, path string, data []byte) (*Document, Problems) {
+	f, probs := parse(kind, path, data)
 	if probs != nil {
 		return nil, probs
 	}
-	return &Document{path: path, root: body(f), suggested: map[*ast.MappingNode][]string{}}, nil
+	return &Document{kind: kind, path: path, root: body(f), suggested: map[*ast.MappingNode][]string{}}, nil
 }
 
 // Path is the name the document's problems carry.
@@ -122,7 +126,7 @@ func (doc *Document) Path() string { return doc.path }
 // with yaml tags, and returns every problem met: unknown fields (with a
 // "did you mean" hint), wrong types, aliases and tags.
 func (doc *Document) Decode(out any) Problems {
-	d := &astDecoder{path: doc.path, anchors: map[string]ast.Node{}, suggested: doc.suggested}
+	d := &astDecoder{kind: doc.kind, path: doc.path, anchors: map[string]ast.Node{}, suggested: doc.suggested}
 	d.decode(doc.root, reflect.ValueOf(out).Elem())
 	return d.problems
 }
@@ -155,7 +159,7 @@ func (d *astDecoder) unwrap(n ast.Node) ast.Node {
 			}
 			n = target
 		case *ast.TagNode:
-			d.addf(v.GetToken(), "YAML tags such as %s are not allowed in runbooks", v.Start.Value)
+			d.addf(v.GetToken(), "YAML tags such as %s are not allowed in %s", v.Start.Value, d.kind.plural())
 			return nil
 		case *ast.CommentGroupNode:
 			return nil
@@ -433,12 +437,12 @@ type Value struct {
 
 // DecodeValues reads a flat mapping of names to values, such as an answers
 // file, reporting problems with path:line:col. JSON is read too, being YAML.
-func DecodeValues(path string, data []byte) ([]Value, Problems) {
-	f, probs := parse(path, data)
+func DecodeValues(kind Kind, path string, data []byte) ([]Value, Problems) {
+	f, probs := parse(kind, path, data)
 	if probs != nil {
 		return nil, probs
 	}
-	d := &astDecoder{path: path, anchors: map[string]ast.Node{}}
+	d := &astDecoder{kind: kind, path: path, anchors: map[string]ast.Node{}}
 	root := d.unwrap(body(f))
 	m, ok := root.(*ast.MappingNode)
 	if !ok {
@@ -468,16 +472,16 @@ func DecodeValues(path string, data []byte) ([]Value, Problems) {
 	return out, d.problems
 }
 
-// DecodeFile decodes a whole YAML file strictly into out, a pointer to a
-// struct with yaml tags: every unknown field and wrong type is reported
-// with path:line:col, not just the first. Used for the directory and the
-// configuration file too.
-func DecodeFile(path string, data []byte, out any) Problems {
-	f, probs := parse(path, data)
+// DecodeFile decodes a whole YAML file of kind strictly into out, a
+// pointer to a struct with yaml tags: every unknown field and wrong type
+// is reported with path:line:col, not just the first. Used for the
+// directory and the configuration file too.
+func DecodeFile(kind Kind, path string, data []byte, out any) Problems {
+	f, probs := parse(kind, path, data)
 	if probs != nil {
 		return probs
 	}
-	probs = decodeAST(path, f, out)
+	probs = decodeAST(kind, path, f, out)
 	if probs == nil {
 		if _, isMap := body(f).(*ast.MappingNode); !isMap {
 			probs = Problems{{Path: path, Line: 1, Col: 1, Msg: "expected a mapping of fields"}}

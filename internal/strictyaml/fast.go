@@ -11,7 +11,15 @@ import (
 // no positions and reports no problems; callers that get false parse the
 // file again with Parse and Document.Decode, which say what and where.
 // Valid files, the common case, are decoded several times faster so.
-func DecodeFast(data []byte, out any) (ok bool) {
+//
+// The file is measured against its kind's limits first (see Check), and a
+// file with anchors, aliases or tags is left to the slow path: yaml.v3
+// expands aliases up to millions of times before it gives up, and accepts
+// tags that irtui refuses.
+func DecodeFast(kind Kind, data []byte, out any) (ok bool) {
+	if stats, probs := check(kind, "", data); probs != nil || stats.properties > 0 {
+		return false
+	}
 	defer func() {
 		if recover() != nil { // never let a decoder bug take the app down
 			ok = false

@@ -96,9 +96,9 @@ func (doc *Document) Report(issues []Issue, decoded Problems) Problems {
 }
 
 // Position returns the line and column of the value at at in the YAML
-// file data, or 1, 1 when data does not parse.
-func Position(path string, data []byte, at Path) (line, col int) {
-	doc, probs := Parse(path, data)
+// file data of kind, or 1, 1 when data does not parse.
+func Position(kind Kind, path string, data []byte, at Path) (line, col int) {
+	doc, probs := Parse(kind, path, data)
 	if probs != nil {
 		return 1, 1
 	}

@@ -1,10 +1,10 @@
 package strictyaml
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -16,9 +16,8 @@ import (
 // anything near this is a mistake or an attack on the parser.
 const MaxFileSize = 1 << 20
 
-// Kind is the kind of an input file. Messages about a file that could not
-// be read name its kind, so that a user who gave several files knows which
-// one is meant.
+// Kind is the kind of an input file. Messages about a file name its kind,
+// so that a user who gave several files knows which one is meant.
 type Kind string
 
 // The kinds of input file irtui reads.
@@ -26,19 +25,79 @@ const (
 	Runbook       Kind = "runbook"
 	Assessment    Kind = "shared assessment"
 	Scenario      Kind = "scenario"
-	Actions       Kind = "actions" // a drill's scripted actions
-	Answers       Kind = "answers"
+	Actions       Kind = "actions file" // a drill's scripted actions
+	Answers       Kind = "answers file"
 	Configuration Kind = "configuration"
 	Directory     Kind = "directory" // people and customers
+	// Cache is the runbook decode cache: JSON, not YAML, but read from
+	// disk with the same care.
+	Cache Kind = "runbook cache"
 )
 
-// limit is the largest file of a kind that is read at all. A directory may
-// be larger than one document can be; the parser holds it to MaxFileSize.
-func (k Kind) limit() int64 {
-	if k == Directory {
-		return 8 * MaxFileSize
+// Limits bound what a file of a kind may hold. They are checked before
+// any YAML parser sees the file (see Check), because the parsers' cost
+// grows faster than the file: goccy/go-yaml keeps, for every key and list
+// item, the full path to it as a string (so memory grows with the square
+// of the nesting depth and with the length of the keys above), and parses
+// a block mapping's keys by recursion (so time grows with the square of
+// the number of keys); yaml.v3 checks a mapping's keys for duplicates
+// pairwise.
+type Limits struct {
+	// Size is the largest file, in bytes.
+	Size int64
+	// Tokens bounds the keys, values, indicators and comments of a file:
+	// each costs the parsers a few hundred bytes.
+	Tokens int
+	// Depth is the deepest nesting of lists and mappings.
+	Depth int
+	// Entries is the most keys one mapping may have.
+	Entries int
+	// Paths bounds the summed length of the paths to every key and list
+	// item (such as "$.phases[2].steps[0].title"), the memory goccy/go-yaml
+	// spends on them.
+	Paths int64
+}
+
+// MaxDepth is how deeply lists and mappings may nest. Real files nest a
+// handful of levels.
+const MaxDepth = 64
+
+// MaxEntries is the most keys one mapping may have. irtui's largest
+// mappings (a runbook's or a policy's fields, an answers file) have a few
+// dozen.
+const MaxEntries = 256
+
+// defaultLimits hold the worst file a parser sees to about 50 MiB of
+// allocation and a quarter of a second (see BenchmarkWorstAccepted).
+// Real runbooks are a few tens of KiB with a few thousand tokens.
+var defaultLimits = Limits{Size: MaxFileSize, Tokens: 50_000, Depth: MaxDepth, Entries: MaxEntries, Paths: 16 << 20}
+
+// Limits returns the limits for a file of kind k.
+func (k Kind) Limits() Limits {
+	switch k {
+	case Directory:
+		// A directory may list about ten thousand customers or people (with
+		// their SSH keys, long but one token each). goccy/go-yaml spends
+		// about half a KiB per token: 120,000 stay within 100 MiB. A larger
+		// directory is imported in parts (an import keeps who is missing).
+		return Limits{Size: 8 << 20, Tokens: 120_000, Depth: MaxDepth, Entries: MaxEntries, Paths: 64 << 20}
+	case Cache:
+		// The cache holds the decoded runbooks of every folder.
+		return Limits{Size: 64 << 20}
 	}
-	return MaxFileSize
+	return defaultLimits
+}
+
+// plural names files of the kind in messages such as "YAML tags are not
+// allowed in runbooks".
+func (k Kind) plural() string {
+	switch k {
+	case Configuration, Directory:
+		return "the " + string(k)
+	case "":
+		return "irtui files"
+	}
+	return string(k) + "s"
 }
 
 // ReadError is an input file that could not be opened or read.
@@ -52,34 +111,177 @@ func (e *ReadError) Error() string { return string(e.Kind) + ": " + e.Err.Error(
 
 func (e *ReadError) Unwrap() error { return e.Err }
 
-// ReadFile reads an input file of kind from disk. It is the one way irtui
-// reads runbooks, scenarios, actions, answers, the configuration and the
-// directory from a path. A file that cannot be read gives a *ReadError
-// ("configuration: open ...: no such file or directory"); a file larger
-// than the kind allows is not read, and gives Problems with its size.
-func ReadFile(ctx context.Context, kind Kind, path string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, &ReadError{Kind: kind, Path: path, Err: err}
+// NotRegularError is a path that names something other than a regular
+// file: a folder, a named pipe, a device or a socket. irtui never reads
+// those: a pipe can block for ever and a device can be endless.
+type NotRegularError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+// What describes the kind of file, such as "a named pipe (FIFO)".
+func (e *NotRegularError) What() string {
+	switch m := e.Mode; {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeIrregular != 0:
+		return "an irregular file"
 	}
-	f, err := os.Open(path)
+	return "not a regular file"
+}
+
+func (e *NotRegularError) Error() string {
+	return e.Path + " is " + e.What() + ", not a regular file"
+}
+
+// FileSize formats a size as people read it: "812 bytes", "3 MiB",
+// "1.5 MiB".
+func FileSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v, suffix := float64(n)/unit, "KiB"
+	for _, s := range []string{"MiB", "GiB", "TiB"} {
+		if v < unit {
+			break
+		}
+		v, suffix = v/unit, s
+	}
+	text := fmt.Sprintf("%.1f", v)
+	return strings.TrimSuffix(text, ".0") + " " + suffix
+}
+
+// tooLarge is the problem of a file over its kind's size limit; size is
+// negative when the real size is not known.
+func tooLarge(kind Kind, path string, size int64) Problems {
+	limit := kind.Limits().Size
+	msg := fmt.Sprintf("file is too large (%s); the limit for %s is %s", FileSize(size), kind.plural(), FileSize(limit))
+	if FileSize(size) == FileSize(limit) { // just over: say by how much
+		msg = fmt.Sprintf("file is too large (%d bytes); the limit for %s is %d bytes (%s)", size, kind.plural(), limit, FileSize(limit))
+	}
+	if size < 0 {
+		msg = fmt.Sprintf("file is larger than the limit for %s (%s)", kind.plural(), FileSize(limit))
+	}
+	return Problems{{Path: path, Line: 1, Col: 1, Msg: msg}}
+}
+
+// readChunk is how much is read between checks of the context.
+const readChunk = 64 << 10
+
+// ReadFile reads an input file of kind from disk. It is the one way irtui
+// reads runbooks, scenarios, actions, answers, the configuration, the
+// directory and the decode cache from a path.
+//
+// Only regular files are read. The file is opened without blocking (a
+// named pipe with no writer cannot hold the open), and what was opened is
+// checked with fstat, so a symbolic link to a device or a pipe is refused
+// too, with a *NotRegularError inside the *ReadError. The read stops at
+// the kind's size limit whatever the file claims its size is, and between
+// chunks when ctx is done. A file that cannot be read gives a *ReadError
+// ("configuration: open ...: no such file or directory"); a file larger
+// than the kind allows gives Problems with its size.
+func ReadFile(ctx context.Context, kind Kind, path string) ([]byte, error) {
+	fail := func(err error) ([]byte, error) { return nil, &ReadError{Kind: kind, Path: path, Err: err} }
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
 	if err != nil {
-		return nil, &ReadError{Kind: kind, Path: path, Err: err}
+		if nr := notRegularOpenError(path, err); nr != nil {
+			return fail(nr)
+		}
+		return fail(err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	st, err := f.Stat() // fstat: what was opened, not what the name points at now
 	if err != nil {
-		return nil, &ReadError{Kind: kind, Path: path, Err: err}
+		return fail(err)
 	}
-	if limit := kind.limit(); st.Size() > limit {
-		// Do not read a huge file just to reject it.
-		return nil, Problems{{Path: path, Line: 1, Col: 1,
-			Msg: fmt.Sprintf("file is too large (%d bytes); the limit is %d bytes", st.Size(), limit)}}
+	if !st.Mode().IsRegular() {
+		return fail(&NotRegularError{Path: path, Mode: st.Mode()})
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, st.Size()))
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, &ReadError{Kind: kind, Path: path, Err: err}
+	limit := kind.Limits().Size
+	if st.Size() > limit {
+		return nil, tooLarge(kind, path, st.Size()) // not read at all
 	}
-	return buf.Bytes(), nil
+	data, over, err := readCapped(ctx, f, st.Size(), limit)
+	switch {
+	case over:
+		size := int64(-1)
+		if st2, err := f.Stat(); err == nil && st2.Size() > limit {
+			size = st2.Size()
+		}
+		return nil, tooLarge(kind, path, size)
+	case err != nil:
+		return fail(err)
+	}
+	return data, nil
+}
+
+// ReadStream reads an input of kind from a stream that is not a file
+// (standard input), named name in problems, with the same size limit as
+// a file of the kind. It returns as soon as ctx is done, even while a
+// read is blocked (the reading goroutine then ends with the stream).
+func ReadStream(ctx context.Context, kind Kind, name string, r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		over bool
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, over, err := readCapped(ctx, r, 0, kind.Limits().Size)
+		done <- result{data, over, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, &ReadError{Kind: kind, Path: name, Err: ctx.Err()}
+	case res := <-done:
+		switch {
+		case res.over:
+			return nil, tooLarge(kind, name, -1)
+		case res.err != nil:
+			return nil, &ReadError{Kind: kind, Path: name, Err: res.err}
+		}
+		return res.data, nil
+	}
+}
+
+// readCapped reads r to its end, but never more than one byte past limit
+// (over reports that it got there): a file that grows while it is read,
+// or whose size says nothing (in /proc), stops there. It checks ctx
+// between chunks. sizeHint sizes the buffer.
+func readCapped(ctx context.Context, r io.Reader, sizeHint, limit int64) (data []byte, over bool, err error) {
+	buf := make([]byte, 0, min(max(sizeHint, 0), limit)+1)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := min(cap(buf)-len(buf), readChunk, int(limit+1)-len(buf))
+		n, err := r.Read(buf[len(buf) : len(buf)+room])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, true, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
 }
 
 // File is an input file as read: its name (a path, or "bundled:NAME" for
@@ -105,11 +307,16 @@ func (f File) Problems() Problems {
 }
 
 func readErr(err error) string {
+	var nr *NotRegularError
 	switch {
+	case errors.As(err, &nr):
+		return "this is " + nr.What() + ", not a regular file; irtui reads only regular files"
 	case errors.Is(err, fs.ErrNotExist):
 		return "no such file or folder"
 	case errors.Is(err, fs.ErrPermission):
 		return "permission denied"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "not read: loading was interrupted"
 	}
 	var re *ReadError
 	if errors.As(err, &re) {
@@ -132,20 +339,24 @@ func ReadOne(ctx context.Context, kind Kind, path string) File {
 
 // ReadDir reads the YAML files directly in dir, each with ReadFile;
 // sub-folders are not read. A folder that cannot be listed gives one File
-// with the error.
-func ReadDir(ctx context.Context, kind Kind, dir string) []File {
+// with the error. When ctx is done it stops and returns what it read,
+// with ctx's error.
+func ReadDir(ctx context.Context, kind Kind, dir string) ([]File, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return []File{{Path: dir, Err: err}}
+		return []File{{Path: dir, Err: err}}, nil
 	}
 	var out []File
 	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
 		if e.IsDir() || !IsYAML(e.Name()) {
 			continue
 		}
 		out = append(out, ReadOne(ctx, kind, filepath.Join(dir, e.Name())))
 	}
-	return out
+	return out, nil
 }
 
 // ReadFS reads the YAML files directly in dir of fsys, the files built

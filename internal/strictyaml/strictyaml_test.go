@@ -54,26 +54,43 @@ func TestReadFileNamesTheKind(t *testing.T) {
 }
 
 // TestReadFileSizeCap: a file over its kind's limit is not read, and the
-// problem gives its real size.
+// problem gives its real size, in bytes when it is just over.
 func TestReadFileSizeCap(t *testing.T) {
-	big := write(t, "big.yaml", strings.Repeat("# padding\n", MaxFileSize/10+1))
-	size := MaxFileSize/10*10 + 10
+	line := "# " + strings.Repeat("p", 97) + "\n" // 100 bytes
+	big := write(t, "big.yaml", strings.Repeat(line, MaxFileSize/100+1))
+	size := MaxFileSize/100*100 + 100
 	_, err := ReadFile(context.Background(), Scenario, big)
 	var ps Problems
 	if !errors.As(err, &ps) || len(ps) != 1 {
 		t.Fatalf("got %v", err)
 	}
-	if want := big + ":1:1: file is too large (" + strconv.Itoa(size) + " bytes); the limit is 1048576 bytes"; ps.Error() != want {
+	if want := big + ":1:1: file is too large (" + strconv.Itoa(size) + " bytes); the limit for scenarios is 1048576 bytes (1 MiB)"; ps.Error() != want {
 		t.Errorf("got  %q\nwant %q", ps.Error(), want)
 	}
-	// A directory may be larger; the parser still holds one document to
-	// MaxFileSize.
+	huge := write(t, "huge.yaml", strings.Repeat("# padding\n", 3*MaxFileSize/10+1))
+	_, err = ReadFile(context.Background(), Answers, huge)
+	if want := huge + ":1:1: file is too large (3 MiB); the limit for answers files is 1 MiB"; err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %q", err, want)
+	}
+	// A directory may be larger, and is parsed with its own limit.
 	data, err := ReadFile(context.Background(), Directory, big)
 	if err != nil || len(data) != size {
 		t.Fatalf("directory: %d bytes, %v", len(data), err)
 	}
-	if _, probs := Parse(big, data); len(probs) != 1 || !strings.Contains(probs[0].Msg, "too large") {
+	if _, probs := Parse(Directory, big, data); len(probs) != 1 || probs[0].Msg != "file has no content, only comments" {
 		t.Errorf("parse: %v", probs)
+	}
+	if _, probs := Parse(Runbook, big, data); len(probs) != 1 || !strings.Contains(probs[0].Msg, "too large") {
+		t.Errorf("parse as a runbook: %v", probs)
+	}
+}
+
+func TestFileSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 bytes", 812: "812 bytes", 1024: "1 KiB", 1536: "1.5 KiB",
+		3 << 20: "3 MiB", 3<<20 + 1<<19: "3.5 MiB", 5 << 30: "5 GiB"} {
+		if got := FileSize(n); got != want {
+			t.Errorf("FileSize(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
@@ -87,11 +104,11 @@ func TestReadDirAndFS(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.yaml"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	files := ReadDir(context.Background(), Runbook, dir)
+	files, _ := ReadDir(context.Background(), Runbook, dir)
 	if len(files) != 2 || string(files[0].Data) != "name: a\n" || files[1].Path != filepath.Join(dir, "b.yml") {
 		t.Fatalf("got %+v", files)
 	}
-	if got := ReadDir(context.Background(), Runbook, filepath.Join(dir, "gone")); len(got) != 1 || got[0].Err == nil {
+	if got, _ := ReadDir(context.Background(), Runbook, filepath.Join(dir, "gone")); len(got) != 1 || got[0].Err == nil {
 		t.Fatalf("missing folder: %+v", got)
 	}
 	fsys := fstest.MapFS{"x.yaml": {Data: []byte("name: x\n")}, "scenarios/y.yaml": {Data: []byte("name: y\n")}}
@@ -109,7 +126,7 @@ func TestReadDirAndFS(t *testing.T) {
 // types, each with its line and column, not just the first.
 func TestDecodeFileReportsEveryProblem(t *testing.T) {
 	var s sample
-	probs := DecodeFile("s.yaml", []byte("name: [a]\ncout: 3\ntags: x\n"), &s)
+	probs := DecodeFile(Runbook, "s.yaml", []byte("name: [a]\ncout: 3\ntags: x\n"), &s)
 	want := []string{
 		`s.yaml:1:7: expected text, found a list`,
 		`s.yaml:2:1: unknown field "cout" (did you mean "count"?)`,
@@ -123,7 +140,7 @@ func TestDecodeFileReportsEveryProblem(t *testing.T) {
 			t.Errorf("%d: got %q, want %q", i, probs[i], w)
 		}
 	}
-	if probs := DecodeFile("s.yaml", []byte("- a\n"), &s); len(probs) != 1 || probs[0].Msg != "expected a mapping of fields, found a list" {
+	if probs := DecodeFile(Runbook, "s.yaml", []byte("- a\n"), &s); len(probs) != 1 || probs[0].Msg != "expected a mapping of fields, found a list" {
 		t.Errorf("list: %v", probs)
 	}
 }
@@ -133,10 +150,10 @@ func TestDecodeFileReportsEveryProblem(t *testing.T) {
 func TestFastAndSlowAgree(t *testing.T) {
 	src := []byte("name: n\ncount: 2\ntags: [a, b]\n")
 	var fast, slow sample
-	if !DecodeFast(src, &fast) {
+	if !DecodeFast(Runbook, src, &fast) {
 		t.Fatal("fast path refused a valid file")
 	}
-	doc, probs := Parse("s.yaml", src)
+	doc, probs := Parse(Runbook, "s.yaml", src)
 	if probs != nil {
 		t.Fatal(probs)
 	}
@@ -147,7 +164,7 @@ func TestFastAndSlowAgree(t *testing.T) {
 		t.Fatalf("fast %+v, slow %+v", fast, slow)
 	}
 	for _, bad := range []string{"nme: n\n", "name: n\nname: m\n", "count: lots\n", "name: a\n---\nname: b\n"} {
-		if DecodeFast([]byte(bad), new(sample)) {
+		if DecodeFast(Runbook, []byte(bad), new(sample)) {
 			t.Errorf("fast path accepted %q", bad)
 		}
 	}
@@ -156,7 +173,7 @@ func TestFastAndSlowAgree(t *testing.T) {
 // TestReportPlacesIssues: a schema's own checks are placed after decoding,
 // and a missing field already explained by a misspelt key is left out.
 func TestReportPlacesIssues(t *testing.T) {
-	doc, _ := Parse("s.yaml", []byte("nam: n\ntags:\n  - a\n  - \"\"\n"))
+	doc, _ := Parse(Runbook, "s.yaml", []byte("nam: n\ntags:\n  - a\n  - \"\"\n"))
 	var s sample
 	decoded := doc.Decode(&s)
 	var c Checker
@@ -168,17 +185,17 @@ func TestReportPlacesIssues(t *testing.T) {
 	if got.Error() != want {
 		t.Errorf("got\n%v\nwant\n%v", got, want)
 	}
-	if line, col := Position("s.yaml", []byte("a: 1\ntags: [x]\n"), Path{"tags", 0}); line != 2 || col != 8 {
+	if line, col := Position(Runbook, "s.yaml", []byte("a: 1\ntags: [x]\n"), Path{"tags", 0}); line != 2 || col != 8 {
 		t.Errorf("position %d:%d", line, col)
 	}
 }
 
 func TestDecodeValues(t *testing.T) {
-	vals, probs := DecodeValues("a.json", []byte(`{"down": true, "users": 12, "kind": [x, y]}`))
+	vals, probs := DecodeValues(Answers, "a.json", []byte(`{"down": true, "users": 12, "kind": [x, y]}`))
 	if probs != nil || len(vals) != 3 || vals[0].Key != "down" || vals[1].Value != 12.0 || vals[2].Line != 1 {
 		t.Fatalf("got %+v %v", vals, probs)
 	}
-	if _, probs := DecodeValues("a.yaml", []byte("- a\n")); len(probs) != 1 || !strings.Contains(probs[0].Msg, "expected a mapping of question ids") {
+	if _, probs := DecodeValues(Answers, "a.yaml", []byte("- a\n")); len(probs) != 1 || !strings.Contains(probs[0].Msg, "expected a mapping of question ids") {
 		t.Errorf("list: %v", probs)
 	}
 }

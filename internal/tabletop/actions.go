@@ -137,7 +137,7 @@ var Results = []string{"met", "late", "missed"}
 // path:line:col.
 func ParseDrillActions(name string, data []byte, sc *Scenario, rb *runbook.Runbook, opts runbook.ValidateOptions) (*DrillActions, strictyaml.Problems) {
 	da := new(DrillActions)
-	doc, probs := decodeChecked(name, data, da, "an actions file must be a mapping with an actions list",
+	doc, probs := decodeChecked(strictyaml.Actions, name, data, da, "an actions file must be a mapping with an actions list",
 		func() []strictyaml.Issue {
 			v := &checker{obligations: opts.Obligation}
 			validateActions(v, da, sc, rb)

@@ -134,7 +134,7 @@ func TestFromIncident(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if probs := Lint([]string{file}, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
+	if probs, _ := Lint(context.Background(), []string{file}, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
 		t.Fatalf("lint:\n%v", probs)
 	}
 	acts := &DrillActions{Actions: []DrillAction{

@@ -33,11 +33,11 @@ func library(t testing.TB) (*runbook.Library, *ScenarioLibrary) {
 	t.Helper()
 	if bundledLib == nil {
 		opts := runbook.Options{Bundled: runbooks.FS(), Validate: validate}
-		bundledLib = runbook.Load(opts)
+		bundledLib, _ = runbook.Load(context.Background(), opts)
 		if len(bundledLib.Failed) > 0 {
 			t.Fatalf("bundled runbooks: %v", bundledLib.Failed)
 		}
-		bundledScenarios = Load(opts, bundledLib)
+		bundledScenarios, _ = Load(context.Background(), opts, bundledLib)
 		if len(bundledScenarios.Failed) > 0 {
 			t.Fatalf("bundled scenarios: %v", bundledScenarios.Failed)
 		}
@@ -69,7 +69,7 @@ func openFixture(t testing.TB, path string, seed bool) *fixture {
 	t.Cleanup(func() { st.Close() })
 	if seed {
 		var d store.Directory
-		if probs := strictyaml.DecodeFile("demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
+		if probs := strictyaml.DecodeFile(strictyaml.Directory, "demo.yaml", runbooks.DemoDirectory(), &d); probs != nil {
 			t.Fatal(probs)
 		}
 		// The tests' facilitators, observers and auditors are people too:

@@ -1,6 +1,7 @@
 package tabletop
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -170,13 +171,13 @@ func TestLintChecksScenarioFolders(t *testing.T) {
 	opts := runbook.Options{Bundled: runbooks.FS(), Validate: validate}
 	want := filepath.Join(dir, "scenarios", "bad.yaml") + `:33:15: unknown step "isolat"`
 	for _, args := range [][]string{{dir}, {filepath.Join(dir, "scenarios")}, {filepath.Join(dir, "scenarios", "bad.yaml")}} {
-		probs := Lint(args, opts)
+		probs, _ := Lint(context.Background(), args, opts)
 		if len(probs) != 1 || !strings.HasPrefix(probs[0].String(), want) {
 			t.Errorf("lint %v:\n%v", args, probs)
 		}
 	}
 	// Configured folders: their scenarios are linted with the bundled ones.
-	probs := Lint(nil, runbook.Options{Bundled: runbooks.FS(), Dirs: []string{dir}, Validate: validate})
+	probs, _ := Lint(context.Background(), nil, runbook.Options{Bundled: runbooks.FS(), Dirs: []string{dir}, Validate: validate})
 	if len(probs) != 1 || !strings.HasPrefix(probs[0].String(), want) {
 		t.Errorf("lint configured folders:\n%v", probs)
 	}
@@ -184,14 +185,14 @@ func TestLintChecksScenarioFolders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "scenarios", "bad.yaml"), []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	probs = Lint([]string{dir}, opts)
+	probs, _ = Lint(context.Background(), []string{dir}, opts)
 	if len(probs) != 1 || !strings.Contains(probs[0].String(), `duplicate scenario id "minimal-2"`) {
 		t.Errorf("duplicate ids:\n%v", probs)
 	}
 }
 
 func TestBundledScenariosLintClean(t *testing.T) {
-	if probs := Lint(nil, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
+	if probs, _ := Lint(context.Background(), nil, runbook.Options{Bundled: runbooks.FS(), Validate: validate}); len(probs) > 0 {
 		t.Fatalf("bundled runbooks and scenarios:\n%v", probs)
 	}
 	_, scs := library(t)

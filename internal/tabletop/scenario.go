@@ -329,7 +329,7 @@ func ParseScenario(path string, data []byte, runbooks func(id string) (*runbook.
 		runbooks = func(string) (*runbook.Runbook, bool) { return nil, false }
 	}
 	sc := new(Scenario)
-	_, probs := decodeChecked(path, data, sc, "a scenario file must be a mapping of fields (id, title, injects, ...)",
+	_, probs := decodeChecked(strictyaml.Scenario, path, data, sc, "a scenario file must be a mapping of fields (id, title, injects, ...)",
 		func() []strictyaml.Issue { return validateScenario(sc, scenarioCtx{runbooks: runbooks, opts: opts}) })
 	if probs != nil {
 		return nil, probs
@@ -342,8 +342,8 @@ func ParseScenario(path string, data []byte, runbooks func(id string) (*runbook.
 // be a mapping (notMapping says what it should be), then runs the schema's
 // check on the decoded value. It returns the document, or every problem
 // sorted by position.
-func decodeChecked(name string, data []byte, out any, notMapping string, check func() []strictyaml.Issue) (*strictyaml.Document, strictyaml.Problems) {
-	doc, probs := strictyaml.Parse(name, data)
+func decodeChecked(kind strictyaml.Kind, name string, data []byte, out any, notMapping string, check func() []strictyaml.Issue) (*strictyaml.Document, strictyaml.Problems) {
+	doc, probs := strictyaml.Parse(kind, name, data)
 	if probs != nil {
 		return nil, probs
 	}
@@ -976,9 +976,11 @@ const ScenarioDir = "scenarios"
 // Load reads the bundled scenarios and those in the scenarios/ sub-folder
 // of each runbook folder, checked against lib. A folder scenario with a
 // bundled scenario's id replaces it. Files that fail are listed in the
-// result's Failed, with path:line:col.
-func Load(opts runbook.Options, lib *runbook.Library) *ScenarioLibrary {
-	return buildScenarios(runbook.SubfolderFiles(opts, ScenarioDir, strictyaml.Scenario), lib.Get, opts.Validate, true)
+// result's Failed, with path:line:col. It stops early, returning ctx's
+// error with what it has, when ctx is done.
+func Load(ctx context.Context, opts runbook.Options, lib *runbook.Library) (*ScenarioLibrary, error) {
+	files, err := runbook.SubfolderFiles(ctx, opts, ScenarioDir, strictyaml.Scenario)
+	return buildScenarios(files, lib.Get, opts.Validate, true), err
 }
 
 // Lint checks the given runbook and scenario files and folders, or, with
@@ -986,56 +988,73 @@ func Load(opts runbook.Options, lib *runbook.Library) *ScenarioLibrary {
 // by position. Scenarios are those in a scenarios/ sub-folder of each
 // folder (and of the bundled runbooks), and scenario files named directly;
 // their runbook references resolve against the runbooks linted, then the
-// bundled and configured ones.
-func Lint(paths []string, opts runbook.Options) strictyaml.Problems {
+// bundled and configured ones. It stops early, with ctx's error, when ctx
+// is done.
+func Lint(ctx context.Context, paths []string, opts runbook.Options) (strictyaml.Problems, error) {
 	var (
 		lib       *runbook.Library
 		scenarios []strictyaml.File
 		runbooks  func(string) (*runbook.Runbook, bool)
+		err       error
 	)
 	if len(paths) == 0 {
-		lib = runbook.Load(opts)
-		scenarios, runbooks = runbook.SubfolderFiles(opts, ScenarioDir, strictyaml.Scenario), lib.Get
+		if lib, err = runbook.Load(ctx, opts); err != nil {
+			return lib.Failed, err
+		}
+		if scenarios, err = runbook.SubfolderFiles(ctx, opts, ScenarioDir, strictyaml.Scenario); err != nil {
+			return lib.Failed, err
+		}
+		runbooks = lib.Get
 	} else {
 		var runbookPaths []string
 		for _, p := range paths {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			st, err := os.Stat(p)
+			var more []strictyaml.File
 			switch {
 			case err != nil:
 				runbookPaths = append(runbookPaths, p) // the runbook lint reports it
 			case st.IsDir() && filepath.Base(filepath.Clean(p)) == ScenarioDir:
-				scenarios = append(scenarios, runbook.FolderFiles(p, strictyaml.Scenario)...)
+				more, err = runbook.FolderFiles(ctx, p, strictyaml.Scenario)
 			case st.IsDir():
 				runbookPaths = append(runbookPaths, p)
-				scenarios = append(scenarios, runbook.FolderFiles(filepath.Join(p, ScenarioDir), strictyaml.Scenario)...)
-			case isScenarioPath(p):
-				scenarios = append(scenarios, strictyaml.ReadOne(context.TODO(), strictyaml.Scenario, p))
+				more, err = runbook.FolderFiles(ctx, filepath.Join(p, ScenarioDir), strictyaml.Scenario)
+			case isScenarioPath(ctx, p):
+				more = []strictyaml.File{strictyaml.ReadOne(ctx, strictyaml.Scenario, p)}
 			default:
 				runbookPaths = append(runbookPaths, p)
 			}
+			scenarios = append(scenarios, more...)
+			if err != nil {
+				return nil, err
+			}
 		}
-		lib = runbook.LoadPaths(runbookPaths, runbook.LintValidate(opts))
+		if lib, err = runbook.LoadPaths(ctx, runbookPaths, runbook.LintValidate(ctx, opts)); err != nil {
+			return lib.Failed, err
+		}
 		var configured *runbook.Library
 		runbooks = func(id string) (*runbook.Runbook, bool) {
 			if rb, ok := lib.Get(id); ok {
 				return rb, true
 			}
 			if configured == nil {
-				configured = runbook.Load(opts)
+				configured, _ = runbook.Load(ctx, opts) // cancelled: Lint says so below
 			}
 			return configured.Get(id)
 		}
 	}
 	probs := append(lib.Failed, buildScenarios(scenarios, runbooks, opts.Validate, false).Failed...)
 	probs.Sort()
-	return probs
+	return probs, ctx.Err()
 }
 
 // isScenarioPath reports whether a file named on the lint command line is
 // a scenario: it sits in a scenarios/ folder or has a top-level injects
 // key.
-func isScenarioPath(p string) bool {
-	return runbook.IsPathOf(p, ScenarioDir, strictyaml.Scenario, "injects")
+func isScenarioPath(ctx context.Context, p string) bool {
+	return runbook.IsPathOf(ctx, p, ScenarioDir, strictyaml.Scenario, "injects")
 }
 
 func buildScenarios(files []strictyaml.File, runbooks func(string) (*runbook.Runbook, bool), opts runbook.ValidateOptions, replace bool) *ScenarioLibrary {
@@ -1059,7 +1078,7 @@ func buildScenarios(files []strictyaml.File, runbooks func(string) (*runbook.Run
 			sc.Source.Replaces = true
 			lib.byID[sc.ID] = sc
 		default:
-			line, col := strictyaml.Position(f.Path, f.Data, path{"id"})
+			line, col := strictyaml.Position(strictyaml.Scenario, f.Path, f.Data, path{"id"})
 			lib.Failed = append(lib.Failed, strictyaml.Problem{Path: f.Path, Line: line, Col: col,
 				Msg: fmt.Sprintf("duplicate scenario id %q, already defined in %s", sc.ID, prev.Source.Path)})
 		}

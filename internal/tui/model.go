@@ -303,8 +303,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			lib := msg.lib
 			cmds = append(cmds, func() tea.Msg { return scenariosMsg{lib: load(lib)} })
 		}
-		if len(msg.lib.Failed) > 0 {
+		switch {
+		case len(msg.lib.Failed) > 0:
 			cmds = append(cmds, m.setStatus(fmt.Sprintf("%d runbook problem(s): run `irtui runbooks lint`", len(msg.lib.Failed)), true))
+		case len(msg.lib.Warnings) > 0:
+			cmds = append(cmds, m.setStatus(msg.lib.Warnings[0], true))
 		}
 		return m, tea.Batch(cmds...)
 	case scenariosMsg:

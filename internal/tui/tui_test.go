@@ -50,7 +50,7 @@ type harness struct {
 
 func loadLibrary(t testing.TB) *runbook.Library {
 	t.Helper()
-	lib := runbook.Load(runbook.Options{Bundled: runbooks.FS(), Validate: runbook.ValidateOptions{Obligation: deadline.IsObligationID}})
+	lib, _ := runbook.Load(context.Background(), runbook.Options{Bundled: runbooks.FS(), Validate: runbook.ValidateOptions{Obligation: deadline.IsObligationID}})
 	if len(lib.Failed) > 0 {
 		t.Fatalf("bundled runbooks: %v", lib.Failed)
 	}
@@ -79,7 +79,7 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	var dir store.Directory
-	if probs := strictyaml.DecodeFile("demo", runbooks.DemoDirectory(), &dir); probs != nil {
+	if probs := strictyaml.DecodeFile(strictyaml.Directory, "demo", runbooks.DemoDirectory(), &dir); probs != nil {
 		t.Fatal(probs)
 	}
 	if _, err := st.ImportDirectory(context.Background(), "admin", dir); err != nil {
@@ -96,7 +96,8 @@ func newHarnessPoll(t testing.TB, poll time.Duration) *harness {
 		Runbooks: func() *runbook.Library { return lib },
 		Config:   cfg, Actor: h.actor, Clock: clk, Dark: &dark, Poll: poll, Notify: ns,
 		Scenarios: func(lib *runbook.Library) *tabletop.ScenarioLibrary {
-			return tabletop.Load(runbook.Options{Bundled: runbooks.FS()}, lib)
+			sl, _ := tabletop.Load(context.Background(), runbook.Options{Bundled: runbooks.FS()}, lib)
+			return sl
 		},
 		Drills: func(lib *runbook.Library) tabletop.Deps {
 			return tabletop.Deps{Store: st, Runbooks: lib, Policy: config.Default().Policy, Real: clk, Service: h.svc}
