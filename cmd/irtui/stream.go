@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/irtui/irtui/internal/safetext"
 )
 
-// jsonStream writes a JSON document as writeJSON would, byte for byte,
+// jsonStream writes a JSON document as writeJSON would, byte for byte
+// (invisible and control characters escaped: safetext.JSON, on each piece,
+// which are whole JSON values and keys, so no character is cut),
 // with one of its top-level arrays written an element at a time as the
 // elements are read: `incident show --json` and `incident export --format
 // json` of an incident of any length hold one timeline entry at a time.
@@ -42,7 +46,7 @@ func startJSONStream(w io.Writer, v any, field string) (*jsonStream, error) {
 	default:
 		return nil, fmt.Errorf("JSON stream: field %q is not empty", field)
 	}
-	_, err = w.Write(b[:i+len(key)])
+	_, err = w.Write(safetext.JSON(b[:i+len(key)]))
 	return s, err
 }
 
@@ -60,7 +64,7 @@ func (s *jsonStream) add(v any) error {
 	if _, err := io.WriteString(s.w, sep); err != nil {
 		return err
 	}
-	_, err = s.w.Write(b)
+	_, err = s.w.Write(safetext.JSON(b))
 	return err
 }
 
@@ -73,6 +77,6 @@ func (s *jsonStream) end() error {
 	if _, err := io.WriteString(s.w, closing); err != nil {
 		return err
 	}
-	_, err := s.w.Write(append(s.tail, '\n'))
+	_, err := s.w.Write(safetext.JSON(append(s.tail, '\n')))
 	return err
 }

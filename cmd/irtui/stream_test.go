@@ -18,10 +18,10 @@ func TestJSONStreamWritesWhatWriteJSONWrites(t *testing.T) {
 	entries := []store.TimelineEntry{
 		{ID: 1, IncidentID: "INC-0001", Seq: 1, At: at, Actor: "alice", Kind: "declared", Summary: `Declared <b>"x"</b> & more`,
 			Data: json.RawMessage(`{"a":[1,2,{"b":"\n  \"timeline\": []"}]}`), Hash: "h1"},
-		{ID: 7, IncidentID: "INC-0001", Seq: 2, At: at.Add(time.Second), Actor: "bob", Kind: "note", Summary: "Ünïcode\tand \u2028",
+		{ID: 7, IncidentID: "INC-0001", Seq: 2, At: at.Add(time.Second), Actor: "bob", Kind: "note", Summary: "Ünïcode\tand \u2028, a C1 CSI \u009b2J and an override \u202e",
 			Data: json.RawMessage(`{}`), Hash: "h2"},
 	}
-	d := store.Detail{Incident: store.Incident{ID: "INC-0001", Title: "t"}, TimelineTotal: 2}
+	d := store.Detail{Incident: store.Incident{ID: "INC-0001", Title: "t\u009b31m \u202egnp.exe \U000e0041"}, TimelineTotal: 2}
 	ex := incident.Export{Scope: "full", Incident: d.Incident}
 	var exEntries []incident.ExportEntry
 	for _, e := range entries {
