@@ -57,7 +57,7 @@ var hostileSays = map[string]string{
 
 var lintSays = map[string]string{
 	"fifo": "this is a named pipe (FIFO), not a regular file; irtui reads only regular files",
-	"zero": "this is a character device, not a regular file; irtui reads only regular files",
+	"zero": "this is a symbolic link to /dev/zero, outside the folder", // not opened at all
 	"bomb": "nesting is too deep: more than 64 levels of lists and mappings",
 }
 
@@ -188,5 +188,36 @@ func TestCLIInterruptStopsALongLoad(t *testing.T) {
 		if code := cmd.ProcessState.ExitCode(); code != 130 || errb.String() != "irtui: interrupted\n" || strings.Contains(out.String(), "many-") {
 			t.Fatalf("%v: exit %d, stdout %d bytes, stderr %q", sig, code, out.Len(), errb.String())
 		}
+	}
+}
+
+// TestCLIRunbookLinkOutsideItsFolder: a runbook folder is a git checkout,
+// and git stores symbolic links. A link committed there that leads to a
+// file elsewhere on the host (a secret) is not followed: lint and the
+// loader name the link, and nothing of the file it leads to is shown.
+func TestCLIRunbookLinkOutsideItsFolder(t *testing.T) {
+	c := newCLI(t)
+	rb := filepath.Join(c.dir, "links", "rb")
+	if err := os.MkdirAll(rb, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(c.dir, "links", "secret.yaml")
+	if err := os.WriteFile(secret, []byte("slack_token: xoxb-not-for-your-eyes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(rb, "innocent.yaml")
+	if err := os.Symlink("../secret.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := c.runWithin(nil, "runbooks", "lint", rb)
+	if code != 1 || !strings.Contains(out, link+":1:1: this is a symbolic link to "+secret+", outside the folder") {
+		t.Fatalf("lint: exit %d:\n%s%s", code, out, errs)
+	}
+	_, errs2, code := c.runWithin(nil, "--runbooks", rb, "runbooks", "list")
+	if code != 0 || !strings.Contains(errs2, link) {
+		t.Fatalf("list: exit %d:\n%s", code, errs2)
+	}
+	if all := out + errs + errs2; strings.Contains(all, "xoxb") || strings.Contains(all, "slack_token") {
+		t.Fatalf("the linked file's content was shown:\n%s", all)
 	}
 }

@@ -142,6 +142,21 @@ func (e *NotRegularError) Error() string {
 	return e.Path + " is " + e.What() + ", not a regular file"
 }
 
+// OutsideError is a symbolic link in a folder irtui reads (a runbook
+// folder is a git checkout, and git stores links) that leads out of that
+// folder. irtui does not follow it: a link committed to a runbook
+// repository must not make irtui read, and show pieces of, a file
+// elsewhere on the host.
+type OutsideError struct {
+	Path   string // the link
+	Target string // where it leads, resolved
+	Folder string // the folder read, resolved
+}
+
+func (e *OutsideError) Error() string {
+	return e.Path + " is a symbolic link to " + e.Target + ", outside " + e.Folder
+}
+
 // FileSize formats a size as people read it: "812 bytes", "3 MiB",
 // "1.5 MiB".
 func FileSize(n int64) string {
@@ -307,10 +322,16 @@ func (f File) Problems() Problems {
 }
 
 func readErr(err error) string {
-	var nr *NotRegularError
+	var (
+		nr  *NotRegularError
+		out *OutsideError
+	)
 	switch {
 	case errors.As(err, &nr):
 		return "this is " + nr.What() + ", not a regular file; irtui reads only regular files"
+	case errors.As(err, &out):
+		return "this is a symbolic link to " + out.Target + ", outside the folder " + out.Folder +
+			"; irtui follows links in a folder only to files inside it"
 	case errors.Is(err, fs.ErrNotExist):
 		return "no such file or folder"
 	case errors.Is(err, fs.ErrPermission):
@@ -338,11 +359,16 @@ func ReadOne(ctx context.Context, kind Kind, path string) File {
 }
 
 // ReadDir reads the YAML files directly in dir, each with ReadFile;
-// sub-folders are not read. A folder that cannot be listed gives one File
-// with the error. When ctx is done it stops and returns what it read,
-// with ctx's error.
+// sub-folders are not read. A symbolic link is followed only to a file
+// inside dir (an *OutsideError otherwise, and the target is not opened).
+// A folder that cannot be listed gives one File with the error. When ctx
+// is done it stops and returns what it read, with ctx's error.
 func ReadDir(ctx context.Context, kind Kind, dir string) ([]File, error) {
 	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return []File{{Path: dir, Err: err}}, nil
+	}
+	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return []File{{Path: dir, Err: err}}, nil
 	}
@@ -354,9 +380,31 @@ func ReadDir(ctx context.Context, kind Kind, dir string) ([]File, error) {
 		if e.IsDir() || !IsYAML(e.Name()) {
 			continue
 		}
-		out = append(out, ReadOne(ctx, kind, filepath.Join(dir, e.Name())))
+		path := filepath.Join(dir, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			out = append(out, readLink(ctx, kind, root, path))
+			continue
+		}
+		out = append(out, ReadOne(ctx, kind, path))
 	}
 	return out, nil
+}
+
+// readLink reads the file a symbolic link in the folder root leads to,
+// when it is inside root. It reads the resolved path, not the link, so
+// the link cannot be turned elsewhere between the check and the read;
+// problems still name the link.
+func readLink(ctx context.Context, kind Kind, root, path string) File {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return File{Path: path, Err: &ReadError{Kind: kind, Path: path, Err: err}}
+	}
+	if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return File{Path: path, Err: &ReadError{Kind: kind, Path: path, Err: &OutsideError{Path: path, Target: target, Folder: root}}}
+	}
+	f := ReadOne(ctx, kind, target)
+	f.Path = path
+	return f
 }
 
 // ReadFS reads the YAML files directly in dir of fsys, the files built

@@ -96,8 +96,10 @@ func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 	}
 }
 
-// TestReadDirListsHostileFiles: a folder of runbooks with a FIFO and a
-// /dev/zero link in it is read at once; each is one problem.
+// TestReadDirListsHostileFiles: a folder of runbooks with a FIFO, a
+// /dev/zero link, a link to a file outside the folder and links inside it
+// is read at once; each hostile file is one problem, and a link is
+// followed only to a regular file inside the folder.
 func TestReadDirListsHostileFiles(t *testing.T) {
 	dir := t.TempDir()
 	if err := syscall.Mkfifo(filepath.Join(dir, "a.yaml"), 0o600); err != nil {
@@ -109,6 +111,19 @@ func TestReadDirListsHostileFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("id: c\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("c.yaml", filepath.Join(dir, "d.yaml")); err != nil { // inside: followed
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a.yaml", filepath.Join(dir, "e.yaml")); err != nil { // inside, to the FIFO
+		t.Fatal(err)
+	}
+	secret := filepath.Join(t.TempDir(), "secret.yaml")
+	if err := os.WriteFile(secret, []byte("token: xoxb-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, filepath.Join(dir, "f.yaml")); err != nil { // outside: not opened
+		t.Fatal(err)
+	}
 	done := make(chan []File, 1)
 	go func() { files, _ := ReadDir(context.Background(), Runbook, dir); done <- files }()
 	var files []File
@@ -117,9 +132,17 @@ func TestReadDirListsHostileFiles(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("ReadDir blocks on a FIFO")
 	}
-	if len(files) != 3 || !strings.Contains(files[0].Problems().Error(), "named pipe") ||
-		!strings.Contains(files[1].Problems().Error(), "character device") || string(files[2].Data) != "id: c\n" {
+	if len(files) != 6 || !strings.Contains(files[0].Problems().Error(), "named pipe") ||
+		!strings.Contains(files[1].Problems().Error(), "symbolic link to /dev/zero, outside the folder") ||
+		string(files[2].Data) != "id: c\n" || string(files[3].Data) != "id: c\n" ||
+		!strings.Contains(files[4].Problems().Error(), "named pipe") ||
+		!strings.Contains(files[5].Problems().Error(), "outside the folder") || files[5].Data != nil {
 		t.Fatalf("got %+v", files)
+	}
+	for i, name := range []string{"a", "b", "c", "d", "e", "f"} {
+		if want := filepath.Join(dir, name+".yaml"); files[i].Path != want {
+			t.Errorf("file %d is named %s, want the link's own path %s", i, files[i].Path, want)
+		}
 	}
 }
 
