@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -165,51 +167,72 @@ func newDeclareCmd(g *globals) *cobra.Command {
 func newListCmd(g *globals) *cobra.Command {
 	var all, closed, drills, asJSON bool
 	var limit int
+	var after string
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List open incidents (--closed, --all) with the next deadline; drill incidents with --drills",
-		Long: "List the incidents, most recent first, with the next deadline of each open one. Drill incidents (table-top\n" +
-			"exercises) are kept apart from real work: they are listed only with --drills, which lists them alone, with\n" +
-			"their deadlines on their drill's clock. Someone acting under a claim (--as) outside local trust mode sees\n" +
-			"drill incidents only.",
+		Use:   "list [--closed|--all] [--drills] [--limit N] [--after ID]",
+		Short: "List open incidents (--closed, --all), newest first, with the next deadline; drill incidents with --drills",
+		Long: `List incidents, newest first, a page at a time, with the next deadline of each open one:
+--limit says how many (50 unless set), and --after ID lists the ones older than ID, so the
+next page of a list is the same command with --after the last ID shown (the text output
+ends with that command).
+
+Drill incidents (table-top exercises) are kept apart from real work: they are listed only
+with --drills, which lists them alone, with their deadlines on their drill's clock. Someone
+acting under a claim (--as) outside local trust mode sees drill incidents only.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return fmt.Errorf("--limit %d: give a number of incidents, 1 or more", limit)
+			}
+			f := store.ListFilter{Status: store.StatusOpen, Limit: limit, Drill: store.DrillExclude}
+			switch {
+			case all:
+				f.Status = ""
+			case closed:
+				f.Status = store.StatusClosed
+			}
+			if drills {
+				f.Drill = store.DrillOnly
+			}
+			if after != "" {
+				n, ok := store.IncidentNumber(after)
+				if !ok {
+					return fmt.Errorf("--after %q: give an incident id such as INC-0042", after)
+				}
+				f.After = n
+			}
 			return g.withSession(c, func(s session) error {
-				f := store.ListFilter{Status: store.StatusOpen, Limit: limit, Drill: store.DrillExclude}
-				switch {
-				case all:
-					f.Status = ""
-				case closed:
-					f.Status = store.StatusClosed
-				}
-				if drills {
-					f.Drill = store.DrillOnly
-				}
-				list, sums, err := s.svc.ListSummaries(c.Context(), s.actor, f)
+				p, err := s.svc.ListPage(c.Context(), s.actor, f)
 				if err != nil {
 					return err
 				}
 				if asJSON {
+					list := p.Incidents
 					if list == nil {
 						list = []incident.Incident{}
 					}
 					return writeJSON(c.OutOrStdout(), list)
 				}
-				if len(list) == 0 {
-					fmt.Fprintln(c.OutOrStdout(), "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
+				out := c.OutOrStdout()
+				if len(p.Incidents) == 0 {
+					if f.After > 0 {
+						fmt.Fprintf(out, "No %s incidents older than %s.\n", listWhat(f), store.IncidentID(f.After))
+						return nil
+					}
+					fmt.Fprintln(out, "No incidents. Declare one with `irtui incident declare --runbook ID --title T`, or open the app with `irtui`.")
 					return nil
 				}
 				real := s.svc.Clock.Now()
-				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSEV\tSTATUS\tDECLARED\tNEXT DEADLINE\tTITLE")
-				for _, in := range list {
+				for _, in := range p.Incidents {
 					next := "—"
 					now := real
-					if dc := sums[in.ID].Drill; dc != nil {
+					if dc := p.Summaries[in.ID].Drill; dc != nil {
 						now = dc.Now(real) // a drill's deadlines run on its clock
 					}
 					if in.Kind == store.KindIncident && in.Status == store.StatusOpen {
-						if o, st, ok := incident.NextDeadline(incident.Obligations(in, sums[in.ID].Obligations, s.cfg.Policy), now); ok {
+						if o, st, ok := incident.NextDeadline(incident.Obligations(in, p.Summaries[in.ID].Obligations, s.cfg.Policy), now); ok {
 							next = fmt.Sprintf("%s %s (%s)", o.Rule.ID, deadline.Format(st.Due), st.State)
 						}
 					}
@@ -222,7 +245,21 @@ func newListCmd(g *globals) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Severity, status, in.DeclaredAt.In(s.cfg.Policy.Location()).Format("2006-01-02 15:04"), next, safetext.Line(in.Title))
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if p.Older || f.After > 0 {
+					last := p.Incidents[len(p.Incidents)-1].ID
+					fmt.Fprintf(out, "%d of %d %s incidents", len(p.Incidents), p.Total, listWhat(f))
+					if f.After > 0 {
+						fmt.Fprintf(out, ", older than %s", store.IncidentID(f.After))
+					}
+					if p.Older {
+						fmt.Fprintf(out, ". Next page: irtui incident list%s --after %s", listFlags(all, closed, drills, limit), last)
+					}
+					fmt.Fprintln(out, ".")
+				}
+				return nil
 			})
 		},
 	}
@@ -230,8 +267,39 @@ func newListCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&closed, "closed", false, "closed only")
 	cmd.Flags().BoolVar(&drills, "drills", false, "drill incidents (table-top exercises) instead of real ones")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many, most recent first")
+	cmd.Flags().StringVar(&after, "after", "", "only incidents older than this one (the next page)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// listWhat names a list's incidents: open, closed, or "open and closed".
+func listWhat(f store.ListFilter) string {
+	what := f.Status
+	if f.Status == "" {
+		what = "open and closed"
+	}
+	if f.Drill == store.DrillOnly {
+		what += " drill"
+	}
+	return what
+}
+
+// listFlags repeats the list's flags for the next page's command.
+func listFlags(all, closed, drills bool, limit int) string {
+	s := ""
+	switch {
+	case all:
+		s += " --all"
+	case closed:
+		s += " --closed"
+	}
+	if drills {
+		s += " --drills"
+	}
+	if limit != 50 {
+		s += fmt.Sprintf(" --limit %d", limit)
+	}
+	return s
 }
 
 // showView is the JSON form of `incident show`.
@@ -260,23 +328,41 @@ func newShowCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
-				d, err := s.svc.Get(c.Context(), s.actor, a[0])
-				if err != nil {
-					return err
-				}
-				// A drill incident's clocks are read on its drill's clock.
-				now := incident.DrillTime(d, s.svc.Clock.Now())
-				obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
-				if asJSON {
+				// The timeline is streamed: an incident of any length is
+				// printed an entry at a time, never held whole.
+				out := bufio.NewWriter(c.OutOrStdout())
+				loc := s.cfg.Policy.Location()
+				var (
+					js    *jsonStream
+					entry func(store.TimelineEntry) error
+				)
+				err := s.svc.Read(c.Context(), s.actor, a[0], func(d store.Detail) error {
+					// A drill incident's clocks are read on its drill's clock.
+					now := incident.DrillTime(d, s.svc.Clock.Now())
+					obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
+					if !asJSON {
+						printHead(out, d, obs, now, loc)
+						t := showTime(loc)
+						entry = func(e store.TimelineEntry) error { return printEntry(out, e, t) }
+						return nil
+					}
 					v := showView{Detail: d, Clocks: []clockView{}}
 					for _, o := range obs {
 						v.Clocks = append(v.Clocks, clockView{ID: o.Rule.ID, Title: o.Rule.Title, Status: o.At(now), Soft: o.Rule.Soft,
 							Info: o.Rule.Info, Anchor: o.Anchor, Fallback: o.Fallback, Notes: o.Notes, Warnings: o.Warnings})
 					}
-					return writeJSON(c.OutOrStdout(), v)
+					var err error
+					js, err = startJSONStream(out, v, "timeline")
+					entry = func(e store.TimelineEntry) error { return js.add(e) }
+					return err
+				}, func(e store.TimelineEntry) error { return entry(e) })
+				if err == nil && js != nil {
+					err = js.end()
 				}
-				printDetail(c.OutOrStdout(), d, obs, now, s.cfg.Policy.Location())
-				return nil
+				if ferr := out.Flush(); err == nil {
+					err = ferr
+				}
+				return err
 			})
 		},
 	}
@@ -284,14 +370,11 @@ func newShowCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now time.Time, loc *time.Location) {
+// printHead prints what `incident show` shows of an incident before the
+// entries of its timeline (printEntry).
+func printHead(w io.Writer, d store.Detail, obs []deadline.Obligation, now time.Time, loc *time.Location) {
 	in := d.Incident
-	t := func(tm time.Time) string {
-		if tm.IsZero() {
-			return "—"
-		}
-		return tm.In(loc).Format("2006-01-02 15:04 MST")
-	}
+	t := showTime(loc)
 	if in.Drill {
 		fmt.Fprint(w, "EXERCISE — a drill incident; nothing here happened for real.")
 		if d.Drill != nil {
@@ -359,8 +442,21 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 		fmt.Fprintf(w, "  %s %-24s %s%s\n", box, st.ID, safetext.Line(st.Title), opt)
 	}
 	fmt.Fprintf(w, "\nTimeline (%d entries):\n", d.TimelineTotal)
-	for _, e := range d.Timeline {
-		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
+}
+
+// printEntry prints one line of the timeline of `incident show`.
+func printEntry(w io.Writer, e store.TimelineEntry, t func(time.Time) string) error {
+	_, err := fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
+	return err
+}
+
+// showTime writes the times of `incident show` in loc; "—" for none.
+func showTime(loc *time.Location) func(time.Time) string {
+	return func(tm time.Time) string {
+		if tm.IsZero() {
+			return "—"
+		}
+		return tm.In(loc).Format("2006-01-02 15:04 MST")
 	}
 }
 
@@ -575,19 +671,51 @@ func newExportCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("unknown format %q: use md or json", format)
 			}
 			return g.withSession(c, func(s session) error {
-				ex, err := s.svc.Export(c.Context(), s.actor, a[0], customer)
-				if err != nil {
+				// The export is streamed, an entry at a time. The output is
+				// opened only once the export is allowed and audited, and a
+				// file left half written by a failure is removed.
+				loc := s.cfg.Policy.Location()
+				var (
+					out   *bufio.Writer
+					done  = func() {}
+					js    *jsonStream
+					ex    incident.Export
+					entry func(incident.ExportEntry) error
+				)
+				err := s.svc.ExportStream(c.Context(), s.actor, a[0], customer, func(h incident.Export) error {
+					w, closeOut, err := outputTo(c, output)
+					if err != nil {
+						return err
+					}
+					ex, done, out = h, closeOut, bufio.NewWriter(w)
+					if format == "json" {
+						js, err = startJSONStream(out, h, "timeline")
+						entry = func(e incident.ExportEntry) error { return js.add(e) }
+						return err
+					}
+					entry = func(e incident.ExportEntry) error {
+						_, err := out.WriteString(incident.MarkdownEntry(e, loc))
+						return err
+					}
+					_, err = out.WriteString(h.MarkdownHead(loc))
 					return err
+				}, func(e incident.ExportEntry) error { return entry(e) })
+				switch {
+				case err != nil:
+				case js != nil:
+					err = js.end()
+				default:
+					_, err = out.WriteString(ex.MarkdownFoot(loc))
 				}
-				w, done, err := outputTo(c, output)
-				if err != nil {
-					return err
+				if out != nil {
+					if ferr := out.Flush(); err == nil {
+						err = ferr
+					}
 				}
-				defer done()
-				if format == "json" {
-					return writeJSON(w, ex)
+				done()
+				if err != nil && out != nil && output != "" {
+					os.Remove(output) // never leave half an export looking whole
 				}
-				_, err = io.WriteString(w, ex.Markdown(s.cfg.Policy.Location()))
 				return err
 			})
 		},

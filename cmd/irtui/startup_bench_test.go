@@ -1,48 +1,39 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/irtui/irtui/internal/clock"
-	"github.com/irtui/irtui/internal/identity"
-	"github.com/irtui/irtui/internal/incident"
-	"github.com/irtui/irtui/internal/store"
+	"github.com/irtui/irtui/internal/fixture"
 )
 
-// startupFixture builds a database of n incidents and a folder of m
-// runbooks (copies of a bundled one under new ids).
-func startupFixture(b *testing.B, n, m int) (db, dir string) {
+// The process benchmarks run the built binary on the shared fixtures
+// (internal/fixture: 1k, 10k and 100k incidents of 20 entries, two thirds
+// open), each beside its floor measured in the same run: a Go binary with
+// the same SQLite linked in (testdata/floor) that opens the database, reads
+// one row and exits. They report wall time and CPU time (user + system)
+// per start, since the machine they run on may be shared.
+
+// runbookFolder writes m runbooks (copies of a bundled one under new ids)
+// into a folder of the benchmark's own.
+func runbookFolder(b *testing.B, m int) string {
 	b.Helper()
-	tmp := b.TempDir()
-	db = filepath.Join(tmp, "big.db")
-	ctx := context.Background()
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc := &incident.Service{Store: st, Clock: clock.Real{}}
-	for i := range n {
-		d := incident.Declaration{RunbookID: "ransomware", RunbookVersion: "1.1.0", Title: fmt.Sprintf("Incident %d", i),
-			Category: "malicious-code/infected-system", Severity: "SEV3", Incident: true, Flags: []string{"personal_data_breach"},
-			Roles: []string{"incident_commander"}, Steps: []incident.StepRef{{ID: "s1", Phase: "containment", Title: "Contain", Role: "incident_commander", Required: true}}}
-		if _, err := svc.Declare(ctx, identity.Local("bench", "bench"), d); err != nil {
-			b.Fatal(err)
-		}
-	}
-	st.Close()
 	src, err := os.ReadFile("../../runbooks/ransomware.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
-	dir = filepath.Join(tmp, "runbooks")
+	dir := filepath.Join(b.TempDir(), "runbooks")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		b.Fatal(err)
 	}
@@ -52,59 +43,240 @@ func startupFixture(b *testing.B, n, m int) (db, dir string) {
 			b.Fatal(err)
 		}
 	}
-	return db, dir
+	return dir
 }
 
-// runToFrame starts irtui and returns when it has written a frame holding
-// want (IRTUI_EXIT_ON_FRAME), measured from process start.
-func runToFrame(b *testing.B, bin, db, dir, want string) time.Duration {
+// procRun is one process run: when want appeared on its output (or when it
+// ended, with no want), and the CPU time it used in all.
+type procRun struct {
+	wall, cpu time.Duration
+	out       string
+}
+
+// runProcess runs bin with args and env, and returns when it has ended,
+// timing it from start to the first output holding want (to its end when
+// want is empty). Its input is a pipe the app can poll.
+func runProcess(b *testing.B, bin string, env []string, want string, args ...string) procRun {
 	b.Helper()
-	cmd := exec.Command(bin, "--runbooks", dir)
-	cmd.Env = append(os.Environ(), "IRTUI_DB="+db, "IRTUI_EXIT_ON_FRAME="+want, "IRTUI_USER=bench", "XDG_CACHE_HOME="+filepath.Dir(db),
-		"XDG_CONFIG_HOME="+filepath.Dir(db))
-	r, w, err := os.Pipe() // the app reads keys from a pipe it can poll
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	r, w, err := os.Pipe()
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer r.Close()
 	defer w.Close()
 	cmd.Stdin = r
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("irtui: %v\n%s", err, out.String())
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
 	}
-	took := time.Since(start)
-	if !strings.Contains(out.String(), want) {
-		b.Fatalf("no frame with %q", want)
+	var (
+		out  bytes.Buffer
+		seen time.Duration
+		wg   sync.WaitGroup
+	)
+	wg.Go(func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := stdout.Read(buf)
+			out.Write(buf[:n])
+			if seen == 0 && want != "" && bytes.Contains(out.Bytes(), []byte(want)) {
+				seen = time.Since(start)
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	wg.Wait()
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("%s %v: %v\n%s%s", filepath.Base(bin), args, err, out.String(), stderr.String())
 	}
-	return took
+	if want == "" {
+		seen = time.Since(start)
+	} else if seen == 0 {
+		b.Fatalf("%s %v: no output with %q:\n%s%s", filepath.Base(bin), args, want, tail(out.String()), stderr.String())
+	}
+	return procRun{wall: seen, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), out: out.String()}
 }
 
-// BenchmarkStartupFirstFrame measures a whole process, from start to its
-// first full frame, with a database of 10,000 incidents and 1,000 extra
-// runbooks. Budget: 150 ms. The list of incidents follows in later frames;
-// "to list" reports when the newest incident is on screen.
-func BenchmarkStartupFirstFrame(b *testing.B) {
-	bin := buildBench(b)
-	db, dir := startupFixture(b, 10_000, 1_000)
-	for _, tc := range []struct{ name, want string }{{"first-frame", "you are bench"}, {"to-list", "Incident 9999"}} {
-		b.Run(tc.name, func(b *testing.B) {
-			runToFrame(b, bin, db, dir, tc.want) // warm the file cache and the runbook cache
-			var total time.Duration
-			for b.Loop() {
-				total += runToFrame(b, bin, db, dir, tc.want)
-			}
-			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/start")
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "…" + s[len(s)-2000:]
+	}
+	return s
+}
+
+// measure runs f b.N times (after one run to warm caches) and reports
+// the mean wall and CPU time per run under the given names.
+func measure(b *testing.B, name string, f func() procRun) (wall, cpu float64) {
+	b.Helper()
+	f()
+	var tw, tc time.Duration
+	n := 0
+	for b.Loop() {
+		r := f()
+		tw += r.wall
+		tc += r.cpu
+		n++
+	}
+	wall, cpu = ms(tw)/float64(n), ms(tc)/float64(n)
+	b.ReportMetric(wall, name+"-ms")
+	b.ReportMetric(cpu, name+"-cpu-ms")
+	return wall, cpu
+}
+
+// floorRuns runs the floor binary 5 times and reports its mean wall and
+// CPU time.
+func reportFloor(b *testing.B, floor string, env []string, args ...string) {
+	b.Helper()
+	runProcess(b, floor, env, "", args...)
+	var tw, tc time.Duration
+	const n = 5
+	for range n {
+		r := runProcess(b, floor, env, "", args...)
+		tw, tc = tw+r.wall, tc+r.cpu
+	}
+	b.ReportMetric(ms(tw)/n, "floor-ms")
+	b.ReportMetric(ms(tc)/n, "floor-cpu-ms")
+}
+
+// fixtureEnv is the environment of a run on a copy of a fixture: the
+// database, and folders of the benchmark's own for the runbook cache and
+// the checkpoint key. The OS user is the fixture's alice.
+func fixtureEnv(b *testing.B, spec fixture.Spec) []string {
+	b.Helper()
+	db := fixture.Copy(b, spec)
+	dir := filepath.Dir(db)
+	return []string{"IRTUI_DB=" + db, "XDG_CACHE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "IRTUI_USER=", "NO_COLOR=1",
+		"IRTUI_WITNESS=" + filepath.Join(dir, "witness")}
+}
+
+var growth = []fixture.Spec{fixture.Small, fixture.Medium, fixture.Large}
+
+// BenchmarkStartupToList measures a whole process, from its start to the
+// frame that shows the list with the newest incident on it, on 1k, 10k and
+// 100k incidents with 1,000 extra runbooks (their cache warm). Budget at
+// 100k: 80 ms.
+func BenchmarkStartupToList(b *testing.B) {
+	bin, floor := buildBench(b), buildFloor(b)
+	rbs := runbookFolder(b, 1000)
+	for _, spec := range growth {
+		b.Run(spec.Label(), func(b *testing.B) {
+			env := append(fixtureEnv(b, spec), "IRTUI_EXIT_ON_FRAME="+fixture.NewestOpen(spec))
+			reportFloor(b, floor, env)
+			measure(b, "start", func() procRun {
+				return runProcess(b, bin, env, fixture.NewestOpen(spec), "--runbooks", rbs)
+			})
 		})
 	}
 }
 
+// BenchmarkIncidentList is `irtui incident list` (the newest 50 open
+// incidents, with their deadlines) as a whole process. Budget at 100k:
+// 30 ms.
+func BenchmarkIncidentList(b *testing.B) {
+	bin, floor := buildBench(b), buildFloor(b)
+	for _, spec := range growth {
+		b.Run(spec.Label(), func(b *testing.B) {
+			env := fixtureEnv(b, spec)
+			reportFloor(b, floor, env)
+			measure(b, "list", func() procRun {
+				r := runProcess(b, bin, env, "", "incident", "list")
+				if !strings.Contains(r.out, fixture.NewestOpen(spec)) {
+					b.Fatalf("incident list:\n%s", tail(r.out))
+				}
+				return r
+			})
+		})
+	}
+}
+
+// BenchmarkVersion is `irtui --version` beside the floor's: what irtui's
+// own start costs before it does anything. Budget: within 3 ms of the
+// floor, and package initialisation (GODEBUG=inittrace=1) under 2 ms,
+// reported as init-ms (the clock time of all inits) and the slowest
+// packages in the log.
+func BenchmarkVersion(b *testing.B) {
+	bin, floor := buildBench(b), buildFloor(b)
+	env := []string{"XDG_CACHE_HOME=" + b.TempDir()}
+	reportFloor(b, floor, env, "--version")
+	measure(b, "version", func() procRun { return runProcess(b, bin, env, "", "--version") })
+	total, top := initTrace(b, bin)
+	b.ReportMetric(total, "init-ms")
+	b.Logf("slowest package inits: %s", top)
+}
+
+var initLine = regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock`)
+
+// initTrace runs bin --version with GODEBUG=inittrace=1 and returns the
+// clock time of every package's init, in all, and the slowest five.
+func initTrace(b *testing.B, bin string) (float64, string) {
+	b.Helper()
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	type pkg struct {
+		name string
+		ms   float64
+	}
+	var (
+		total float64
+		pkgs  []pkg
+	)
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if m := initLine.FindStringSubmatch(sc.Text()); m != nil {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			total += v
+			pkgs = append(pkgs, pkg{m[1], v})
+		}
+	}
+	_, _ = io.Copy(io.Discard, stderr)
+	if err := cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	for i := range pkgs { // the five slowest first
+		for j := i + 1; j < len(pkgs); j++ {
+			if pkgs[j].ms > pkgs[i].ms {
+				pkgs[i], pkgs[j] = pkgs[j], pkgs[i]
+			}
+		}
+	}
+	var top []string
+	for _, p := range pkgs[:min(5, len(pkgs))] {
+		top = append(top, fmt.Sprintf("%s %.2f ms", p.name, p.ms))
+	}
+	return total, strings.Join(top, ", ")
+}
+
 func buildBench(b *testing.B) string {
+	b.Helper()
 	bin := filepath.Join(b.TempDir(), "irtui")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func buildFloor(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "floor")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/floor").CombinedOutput(); err != nil {
+		b.Fatalf("go build floor: %v\n%s", err, out)
 	}
 	return bin
 }

@@ -345,17 +345,32 @@ func (s *Service) recordFailure(ctx context.Context, o *op, now time.Time, cause
 // entry goes to the pending-audit journal, which the next write takes in
 // (store.RecordRead).
 func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
+	return s.auditedStream(ctx, o, func(record func() error) error {
+		if err := fn(); err != nil {
+			return err
+		}
+		return record()
+	})
+}
+
+// auditedStream is audited for a read that hands its data out while it
+// reads (an export or a show of any length, streamed): read calls record
+// once, after its checks and before the first of the data goes out, and
+// record commits the audit entry then, so nothing is shown unrecorded. A
+// failure after that (the reader went away, the disk failed) is recorded
+// as well, as a failed access.
+func (s *Service) auditedStream(ctx context.Context, o *op, read func(record func() error) error) error {
 	now := s.Clock.Now()
 	err := s.check(ctx, s.Store, o)
 	if err == nil {
-		err = fn()
-	}
-	if err == nil {
-		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
-			Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail}, o.action == "export")
-		if err != nil {
-			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
-		}
+		err = read(func() error {
+			_, err := s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+				Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail}, o.action == "export")
+			if err != nil {
+				return fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		s.recordFailure(ctx, o, now, err, true)
@@ -412,49 +427,17 @@ func checkSeverity(sev string) error {
 // rank orders severities: 1 is the most severe.
 func rank(sev string) int { return slices.Index(severities, sev) + 1 }
 
-// get reads an incident (optionally a timeline window) and audits it.
-func (s *Service) get(ctx context.Context, o *op, offset, limit int) (Detail, error) {
-	if limit > 0 {
-		o.detail = strings.TrimSpace(o.detail + fmt.Sprintf(" timeline entries %d-%d", offset+1, offset+limit))
-	}
-	var d Detail
-	err := s.audited(ctx, o, func() error {
-		var err error
-		d, err = s.Store.IncidentWindow(ctx, o.incident, offset, limit)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("incident %s does not exist", o.incident)
-		}
-		return err
-	})
-	if err != nil {
-		return Detail{}, err
-	}
-	return d, nil
-}
-
-// Get reads an incident with everything recorded about it, and audits the
-// access (action "open").
-func (s *Service) Get(ctx context.Context, actor identity.Actor, id string) (Detail, error) {
-	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, 0, 0)
-}
-
-// GetWindow is Get with only limit timeline entries from offset, for long
-// timelines. Detail.TimelineTotal counts them all.
-func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
-	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, offset, limit)
-}
-
 // List lists incidents, most recent first, and audits the access.
 //
 // Someone acting under a claim (--as) outside local trust mode may see
 // drill incidents only: their list holds drills alone.
 func (s *Service) List(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, error) {
-	return s.list(ctx, actor, f, nil)
+	return s.list(ctx, actor, f, func(f store.ListFilter) ([]Incident, error) { return s.Store.ListIncidents(ctx, f) })
 }
 
-// list is List; more, if set, reads what else the caller shows with the
-// list, before the access is audited.
-func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFilter, more func([]Incident) error) ([]Incident, error) {
+// list checks and audits a list; read reads it (and what else the caller
+// shows with it), before the access is audited.
+func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFilter, read func(store.ListFilter) ([]Incident, error)) ([]Incident, error) {
 	if actor.Method == identity.Claim && !actor.Trusted {
 		f.Drill = store.DrillOnly
 	}
@@ -468,10 +451,8 @@ func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFi
 			return refused("cannot list %q: use incident, event or nothing for both", f.Kind)
 		}
 		var err error
-		if out, err = s.Store.ListIncidents(ctx, f); err != nil || more == nil {
-			return err
-		}
-		return more(out)
+		out, err = read(f)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -479,35 +460,51 @@ func (s *Service) list(ctx context.Context, actor identity.Actor, f store.ListFi
 	return out, nil
 }
 
-// ListSummaries is List with what a list shows beside each open
-// incident: its commander and the submissions and pauses its clocks
-// depend on. It is audited as one list.
-func (s *Service) ListSummaries(ctx context.Context, actor identity.Actor, f store.ListFilter) ([]Incident, map[string]store.Summary, error) {
-	var sums map[string]store.Summary
-	list, err := s.list(ctx, actor, f, func(list []Incident) error {
-		all, err := s.Store.OpenSummaries(ctx)
-		if err != nil {
-			return err
-		}
-		sums = make(map[string]store.Summary, len(list))
-		for _, in := range list {
-			if sm, ok := all[in.ID]; ok {
-				sums[in.ID] = sm
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return list, sums, nil
+// Page is a page of the incident list with what the list shows beside
+// each open incident: its commander and the submissions and pauses its
+// clocks depend on.
+type Page struct {
+	store.Page
+	Summaries map[string]store.Summary
+	// Total counts the list's incidents, all pages together; -1 when the
+	// list is filtered by text (counting those would read them all).
+	Total int
 }
 
-// Refresh reads again an incident that is on screen, with its timeline
-// window, after something changed. It is audited like Get (action
-// "open", detail "refresh").
-func (s *Service) Refresh(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
-	return s.get(ctx, &op{actor: actor, action: "open", incident: id, detail: "refresh"}, offset, limit)
+// ListPage reads one page of a list (store.ListFilter: newest first, by
+// keyset), the summaries of its open incidents and the list's count. It
+// reads what it shows, whatever the number of incidents, and is audited
+// as one list.
+func (s *Service) ListPage(ctx context.Context, actor identity.Actor, f store.ListFilter) (Page, error) {
+	var p Page
+	_, err := s.list(ctx, actor, f, func(f store.ListFilter) ([]Incident, error) {
+		var err error
+		if p.Page, err = s.Store.ListPage(ctx, f); err != nil {
+			return nil, err
+		}
+		// Open incidents show their commander and next deadline; drill
+		// incidents show their age and deadlines on their drill's clock.
+		var ids []string
+		for _, in := range p.Incidents {
+			if (in.Status == store.StatusOpen && in.Kind == store.KindIncident) || in.Drill {
+				ids = append(ids, in.ID)
+			}
+		}
+		if p.Summaries, err = s.Store.Summaries(ctx, ids); err != nil {
+			return nil, err
+		}
+		p.Total = -1
+		if f.Match == "" {
+			if p.Total, err = s.Store.CountIncidents(ctx, f); err != nil {
+				return nil, err
+			}
+		}
+		return p.Incidents, nil
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	return p, nil
 }
 
 // Version changes when what the app shows has changed, in this process or
@@ -530,8 +527,16 @@ func describeFilter(f store.ListFilter) string {
 	if f.Limit > 0 {
 		parts = append(parts, fmt.Sprintf("limit=%d", f.Limit))
 	}
-	if f.Offset > 0 {
-		parts = append(parts, fmt.Sprintf("offset=%d", f.Offset))
+	switch {
+	case f.Before > 0:
+		parts = append(parts, fmt.Sprintf("before=%s", store.IncidentID(f.Before)))
+	case f.Oldest:
+		parts = append(parts, "oldest")
+	case f.After > 0:
+		parts = append(parts, fmt.Sprintf("after=%s", store.IncidentID(f.After)))
+	}
+	if f.Match != "" {
+		parts = append(parts, fmt.Sprintf("match=%q", f.Match))
 	}
 	return strings.Join(parts, " ")
 }

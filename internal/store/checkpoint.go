@@ -17,21 +17,22 @@ type Heads struct {
 	Incident   string    `json:"incident,omitempty"` // the newest incident ("" when none)
 }
 
-// Heads reads the heads of the chains now.
+// Heads reads the heads of the chains now: the last entry of each, which
+// is a few page reads however long the chains are. It does not count the
+// entries (ChainHead.Entries is 0): that would read both chains whole, at
+// every open and every checkpoint; verify counts them.
 func (s *Store) Heads(ctx context.Context) (Heads, error) {
 	var h Heads
 	err := s.view(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT
 			COALESCE((SELECT value FROM irtui_meta WHERE key = 'database_id'), ''),
-			(SELECT count(*) FROM timeline),
 			COALESCE((SELECT id FROM timeline ORDER BY id DESC LIMIT 1), 0),
 			COALESCE((SELECT hash FROM timeline ORDER BY id DESC LIMIT 1), ''),
-			(SELECT count(*) FROM audit),
 			COALESCE((SELECT id FROM audit ORDER BY id DESC LIMIT 1), 0),
 			COALESCE((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), ''),
 			COALESCE((SELECT id FROM incidents ORDER BY num DESC LIMIT 1), '')`).
-			Scan(&h.DatabaseID, &h.Timeline.Entries, &h.Timeline.LastID, &h.Timeline.Hash,
-				&h.Audit.Entries, &h.Audit.LastID, &h.Audit.Hash, &h.Incident)
+			Scan(&h.DatabaseID, &h.Timeline.LastID, &h.Timeline.Hash,
+				&h.Audit.LastID, &h.Audit.Hash, &h.Incident)
 	})
 	if err != nil {
 		return Heads{}, fmt.Errorf("read the heads of the chains: %w", err)

@@ -82,6 +82,7 @@ var uncoveredTables = map[string]string{
 	"audit":            "a hash chain itself",
 	"notify_channels":  "when the next message may go to a channel (rate spacing), not what was sent",
 	"drill_heartbeats": "when a process playing a drill last said it was alive (liveness, every few seconds), not what was done",
+	"incident_counts":  "derived from incidents by triggers, for the lists; audit verify counts the incidents again and compares",
 }
 
 func coveredTableNamed(name string) (coveredTable, bool) {

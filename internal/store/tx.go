@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -267,6 +268,17 @@ func incidentArgs(in *Incident) ([]any, error) {
 
 // IncidentID renders an incident number as its id.
 func IncidentID(num int64) string { return fmt.Sprintf("INC-%04d", num) }
+
+// IncidentNumber reads the number of an incident id (INC-0042, or 42);
+// false when id is neither.
+func IncidentNumber(id string) (int64, bool) {
+	digits := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(id)), "INC-")
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || strings.HasPrefix(digits, "+") {
+		return 0, false
+	}
+	return n, true
+}
 
 // InsertIncident stores a new incident, numbering it: it sets in.Number
 // and in.ID to the next free ones.

@@ -220,13 +220,23 @@ type Detail struct {
 	Drill *DrillClock `json:"drill,omitempty"`
 }
 
-// ListFilter selects incidents for ListIncidents.
+// ListFilter selects a page of incidents for ListPage and ListIncidents.
+// A page is newest first and is read by keyset: from an incident's number,
+// never by counting rows from the start, so every page costs the same.
 type ListFilter struct {
 	Status string // open | closed | "" for both
 	Kind   string // incident | event | "" for both
 	Drill  Drill
 	Limit  int // 0: 50
-	Offset int
+	// After: the page of incidents numbered below After (older than it);
+	// Before: the page just above Before (newer than it, still newest
+	// first); Oldest: the last page. None of them: the newest page.
+	After, Before int64
+	Oldest        bool
+	// Match keeps the incidents whose id, title, runbook, severity and
+	// commander hold Match's characters in this order, ignoring case (for
+	// ASCII letters), as the app's filter does.
+	Match string
 }
 
 // Drill selects real incidents, drills, or both.

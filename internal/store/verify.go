@@ -174,6 +174,9 @@ func (v *verifier) run() (Report, error) {
 	if err := v.triggers(); err != nil {
 		return v.rep, err
 	}
+	if err := v.counts(); err != nil {
+		return v.rep, err
+	}
 	v.rep.OK = len(v.rep.Problems) == 0
 	return v.rep, nil
 }
@@ -1265,6 +1268,47 @@ func (v *verifier) triggers() error {
 			v.rep.Problems = append(v.rep.Problems, Problem{Table: "schema", Kind: Unprotected,
 				Detail: fmt.Sprintf("trigger %s is missing: %s is no longer append-only", n, table)})
 		}
+	}
+	if v.rep.Schema >= countsSchema {
+		for _, n := range countTriggers {
+			if !have[n] {
+				v.rep.Problems = append(v.rep.Problems, Problem{Table: "schema", Kind: Altered,
+					Detail: fmt.Sprintf("trigger %s is missing: the incident counts the lists show are no longer kept", n)})
+			}
+		}
+	}
+	return nil
+}
+
+// countsSchema is the schema version that added incident_counts, and
+// countTriggers the triggers that keep it.
+const countsSchema = 9
+
+var countTriggers = []string{"incident_counts_insert", "incident_counts_update", "incident_counts_delete"}
+
+// counts compares incident_counts, which the lists show, with the
+// incidents themselves.
+func (v *verifier) counts() error {
+	if v.rep.Schema < countsSchema {
+		return nil
+	}
+	res, err := v.b.query(`SELECT drill, status, kind, sum(kept), sum(real) FROM (
+			SELECT drill, status, kind, n AS kept, 0 AS real FROM incident_counts
+			UNION ALL SELECT drill, status, kind, 0, count(*) FROM incidents GROUP BY drill, status, kind)
+		GROUP BY drill, status, kind HAVING sum(kept) != sum(real) ORDER BY drill, status, kind`)
+	if err != nil {
+		return err
+	}
+	c := res.cursor()
+	for range res.rows {
+		drill, status, kind, kept, real := c.int(), string(c.text(nil)), string(c.text(nil)), c.int(), c.int()
+		what := status + " " + kind + "s"
+		if drill == 1 {
+			what = status + " drill " + kind + "s"
+		}
+		v.rep.Problems = append(v.rep.Problems, Problem{Table: "incident_counts",
+			Key: fmt.Sprintf(`[%d,%q,%q]`, drill, status, kind), Kind: Altered,
+			Detail: fmt.Sprintf("it counts %d %s, but there are %d: it was changed outside irtui", kept, what, real)})
 	}
 	return nil
 }

@@ -22,7 +22,9 @@ type (
 		err       error
 	}
 	incidentsMsg struct {
+		req  listReq
 		rows []listRow
+		page incident.Page
 		err  error
 	}
 	detailMsg struct {
@@ -79,20 +81,25 @@ func (m *Model) loadDirectory() tea.Cmd {
 	}
 }
 
-// loadIncidents lists open and closed incidents with each one's commander
-// and nearest deadline, computed here rather than in View.
+// loadIncidents reads the list's window again, after a change.
 func (m *Model) loadIncidents() tea.Cmd {
+	return m.loadList(m.list.request(listRefresh))
+}
+
+// loadList reads a page of the list with each open incident's commander
+// and nearest deadline, computed here rather than in View.
+func (m *Model) loadList(req listReq) tea.Cmd {
 	svc, actor, policy, clk := m.deps.Service, m.deps.Actor, m.deps.Config.Policy, m.deps.Clock
 	return func() tea.Msg {
-		list, sums, err := svc.ListSummaries(m.ctx(), actor, store.ListFilter{Limit: 500})
+		p, err := svc.ListPage(m.ctx(), actor, req.filter)
 		if err != nil {
-			return incidentsMsg{err: err}
+			return incidentsMsg{req: req, err: err}
 		}
 		real := clk.Now()
-		rows := make([]listRow, 0, len(list))
-		for _, in := range list {
+		rows := make([]listRow, 0, len(p.Incidents))
+		for _, in := range p.Incidents {
 			row := listRow{inc: in}
-			sm := sums[in.ID]
+			sm := p.Summaries[in.ID]
 			if sm.Drill != nil {
 				row.now = sm.Drill.Now(real)
 			}
@@ -102,22 +109,29 @@ func (m *Model) loadIncidents() tea.Cmd {
 			}
 			rows = append(rows, row)
 		}
-		return incidentsMsg{rows: rows}
+		return incidentsMsg{req: req, rows: rows, page: p}
 	}
 }
 
 // loadDetail reads one incident and its notifications: opening it, or
 // refreshing it after a change. Both are audited accesses.
+//
+// Either reads a window of the timeline, never all of it: the newest page
+// on opening, the window on screen on a refresh (timeline.go).
 func (m *Model) loadDetail(id string, open bool) tea.Cmd {
 	svc, ns, actor, policy := m.deps.Service, m.deps.Notify, m.deps.Actor, m.deps.Config.Policy
+	w := incident.Window{Limit: timelinePage}
+	if !open && m.detail.id == id {
+		w = m.detail.refreshWindow()
+	}
 	return func() tea.Msg {
 		ctx := m.ctx()
 		var d store.Detail
 		var err error
 		if open {
-			d, err = svc.Get(ctx, actor, id)
+			d, err = svc.Open(ctx, actor, id, w)
 		} else {
-			d, err = svc.Refresh(ctx, actor, id, 0, 0)
+			d, err = svc.Refresh(ctx, actor, id, w)
 		}
 		if err != nil {
 			return detailMsg{err: err}

@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
+	"github.com/irtui/irtui/internal/incident"
 	"github.com/irtui/irtui/internal/store"
 )
 
@@ -26,16 +27,30 @@ func (s listScope) String() string {
 	return [...]string{"open", "closed", "all"}[s]
 }
 
-// listModel is the incidents list.
+// listModel is the incidents list. It holds a window of the list, a few
+// pages around the cursor, and reads the next page when the cursor comes
+// near an end of it, so it costs what is on screen however long the
+// list is. Scope and filter are applied by the query, never to the rows.
 type listModel struct {
-	rows      []listRow
-	shown     []int // indexes into rows after scope and filter
-	cursor    int
-	offset    int
+	rows      []listRow // the window, newest first
+	cursor    int       // index into rows
+	offset    int       // first row on screen
+	visible   int       // rows on screen at the last frame
 	scope     listScope
 	filter    textinput.Model
 	filtering bool
-	loading   bool
+	loading   bool // the first page is not in yet
+
+	// skip is how many of the list's incidents come before the window
+	// (for the position shown); total counts the list (-1: filtered by
+	// text, not counted); older and newer say the list goes on past the
+	// window's ends.
+	skip          int
+	total         int
+	older, newer  bool
+	pending       bool   // a page is being read
+	seq           int    // the read whose answer is awaited: older ones are dropped
+	matchFiltered string // the filter text the window was read with
 	// drills shows drill incidents (exercises) instead of real ones: the
 	// two are never mixed.
 	drills bool
@@ -55,7 +70,7 @@ type lineKey struct {
 	warn                                         bool // the clock has used half its time
 	age                                          string
 	cursor                                       bool
-	width                                        int
+	width, idW                                   int
 	dark                                         bool
 }
 
@@ -69,54 +84,152 @@ func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w int) lineKey {
 	return k
 }
 
+// List paging: a page of listPage rows is read when the cursor comes
+// within listMargin rows of a loaded end, and the window keeps at most
+// listWindow rows.
+const (
+	listPage   = 64
+	listMargin = 16
+	listWindow = 4 * listPage
+)
+
 func newListModel() listModel {
-	return listModel{filter: newTextInput("filter by title, id, runbook, severity", 40)}
+	return listModel{filter: newTextInput("filter by title, id, runbook, severity", 40), total: -1}
 }
 
-func (l *listModel) setRows(rows []listRow) {
+// listWay says what part of the list a read fetches.
+type listWay uint8
+
+const (
+	listRefresh listWay = iota // the window again, from its first row (the newest page when at the top)
+	listOlder                  // the page after the window
+	listNewer                  // the page before the window
+	listNewest                 // the first page
+	listOldest                 // the last page
+)
+
+// listReq is one read of the list.
+type listReq struct {
+	way    listWay
+	filter store.ListFilter
+	seq    int
+}
+
+func (l *listModel) baseFilter() store.ListFilter {
+	f := store.ListFilter{Limit: listPage, Match: strings.TrimSpace(l.filter.Value()), Drill: store.DrillExclude}
+	if l.drills {
+		f.Drill = store.DrillOnly // drill incidents are never mixed with real ones
+	}
+	switch l.scope {
+	case scopeOpen:
+		f.Status = store.StatusOpen
+	case scopeClosed:
+		f.Status = store.StatusClosed
+	}
+	return f
+}
+
+// request starts a read of the list; an answer to an earlier one that is
+// still on its way is then dropped.
+func (l *listModel) request(way listWay) listReq {
+	f := l.baseFilter()
+	switch way {
+	case listRefresh:
+		if len(l.rows) > 0 && l.skip > 0 {
+			f.After = l.rows[0].inc.Number + 1
+			f.Limit = max(len(l.rows), listPage)
+		} else {
+			f.Limit = max(min(len(l.rows), listWindow), listPage)
+		}
+	case listOlder:
+		f.After = l.rows[len(l.rows)-1].inc.Number
+	case listNewer:
+		f.Before = l.rows[0].inc.Number
+	case listOldest:
+		f.Oldest = true
+	}
+	l.seq++
+	l.pending = way != listRefresh
+	return listReq{way: way, filter: f, seq: l.seq}
+}
+
+// apply takes a page read for req into the window.
+func (l *listModel) apply(req listReq, rows []listRow, p incident.Page) {
+	if req.seq != l.seq {
+		return // an answer to a read that was overtaken
+	}
+	l.pending = false
+	l.total = p.Total
 	var keep string
 	if c, ok := l.current(); ok {
 		keep = c.inc.ID
 	}
-	l.rows = rows
-	l.refilter()
-	for i, idx := range l.shown {
-		if l.rows[idx].inc.ID == keep {
-			l.cursor = i
-		}
-	}
-}
-
-func (l *listModel) refilter() {
-	l.shown = l.shown[:0]
-	q := strings.TrimSpace(l.filter.Value())
-	for i, r := range l.rows {
-		if r.inc.Drill != l.drills {
-			continue
-		}
-		switch l.scope {
-		case scopeOpen:
-			if r.inc.Status != store.StatusOpen {
-				continue
-			}
-		case scopeClosed:
-			if r.inc.Status == store.StatusOpen {
-				continue
+	switch req.way {
+	case listRefresh:
+		l.rows, l.older, l.newer = rows, p.Older, l.skip > 0
+		l.cursor = min(l.cursor, max(len(rows)-1, 0))
+		for i, r := range rows {
+			if r.inc.ID == keep {
+				l.cursor = i
 			}
 		}
-		if q != "" && !fuzzy(q, r.inc.ID+" "+r.inc.Title+" "+r.inc.RunbookID+" "+r.inc.Severity+" "+r.commander) {
-			continue
+	case listNewest:
+		l.rows, l.skip, l.cursor, l.offset = rows, 0, 0, 0
+		l.older, l.newer = p.Older, false
+	case listOldest:
+		l.rows, l.cursor, l.offset = rows, max(len(rows)-1, 0), 0
+		l.older, l.newer = false, p.Newer
+		l.skip = max(l.total-len(rows), 0)
+	case listOlder:
+		l.rows, l.older = append(l.rows, rows...), p.Older
+		if drop := len(l.rows) - listWindow; drop > 0 {
+			l.rows = l.rows[drop:]
+			l.skip += drop
+			l.cursor, l.offset = max(l.cursor-drop, 0), max(l.offset-drop, 0)
+			l.newer = true
 		}
-		l.shown = append(l.shown, i)
+	case listNewer:
+		l.rows = append(rows, l.rows...)
+		l.skip = max(l.skip-len(rows), 0)
+		l.cursor, l.offset = l.cursor+len(rows), l.offset+len(rows)
+		l.newer = p.Newer
+		if !p.Newer {
+			l.skip = 0
+		}
+		if len(l.rows) > listWindow {
+			l.rows = l.rows[:listWindow]
+			l.older = true
+		}
 	}
-	l.cursor = min(l.cursor, max(len(l.shown)-1, 0))
+	l.cursor = min(l.cursor, max(len(l.rows)-1, 0))
 }
 
 func (l *listModel) current() (listRow, bool) {
-	if l.cursor < len(l.shown) {
-		return l.rows[l.shown[l.cursor]], true
+	if l.cursor < len(l.rows) {
+		return l.rows[l.cursor], true
 	}
 	return listRow{}, false
+}
+
+// reread reads the list from its start again, after the scope or the
+// filter changed.
+func (l *listModel) reread(m *Model) tea.Cmd {
+	l.cursor, l.offset, l.skip = 0, 0, 0
+	return m.loadList(l.request(listNewest))
+}
+
+// follow reads the next page when the cursor comes near a loaded end of
+// the window and the list goes on past it.
+func (l *listModel) follow(m *Model) tea.Cmd {
+	switch {
+	case l.pending || len(l.rows) == 0:
+		return nil
+	case l.older && l.cursor >= len(l.rows)-listMargin:
+		return m.loadList(l.request(listOlder))
+	case l.newer && l.cursor < listMargin:
+		return m.loadList(l.request(listNewer))
+	}
+	return nil
 }
 
 func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
@@ -126,8 +239,7 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			l.filtering = false
 			l.filter.Blur()
 			l.filter.SetValue("")
-			l.refilter()
-			return nil
+			return l.refilter(m)
 		case "enter":
 			l.filtering = false
 			l.filter.Blur()
@@ -135,29 +247,38 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		var cmd tea.Cmd
 		l.filter, cmd = l.filter.Update(msg)
-		l.refilter()
-		return cmd
+		return tea.Batch(cmd, l.refilter(m))
 	}
 	k := m.keys
+	page := max(l.visible-1, 1)
 	switch {
 	case key.Matches(msg, k.Up):
 		l.cursor = max(l.cursor-1, 0)
 	case key.Matches(msg, k.Down):
-		l.cursor = min(l.cursor+1, max(len(l.shown)-1, 0))
+		l.cursor = min(l.cursor+1, max(len(l.rows)-1, 0))
+	case key.Matches(msg, k.PageUp):
+		l.cursor = max(l.cursor-page, 0)
+	case key.Matches(msg, k.PageDown):
+		l.cursor = min(l.cursor+page, max(len(l.rows)-1, 0))
 	case key.Matches(msg, k.Top):
 		l.cursor = 0
+		if l.newer {
+			return l.reread(m)
+		}
 	case key.Matches(msg, k.Bottom):
-		l.cursor = max(len(l.shown)-1, 0)
+		l.cursor = max(len(l.rows)-1, 0)
+		if l.older {
+			return m.loadList(l.request(listOldest))
+		}
 	case key.Matches(msg, k.Filter):
 		l.filtering = true
 		return l.filter.Focus()
 	case key.Matches(msg, k.Scope):
 		l.scope = (l.scope + 1) % 3
-		l.refilter()
+		return l.reread(m)
 	case key.Matches(msg, k.Drills):
 		l.drills = !l.drills
-		l.cursor, l.offset = 0, 0
-		l.refilter()
+		return l.reread(m)
 	case key.Matches(msg, k.New):
 		return m.startPicker()
 	case key.Matches(msg, k.Drill):
@@ -170,20 +291,33 @@ func (l *listModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		if l.filter.Value() != "" {
 			l.filter.SetValue("")
-			l.refilter()
+			return l.refilter(m)
 		}
 	}
-	return nil
+	return l.follow(m)
+}
+
+// refilter reads the list again when the filter's text changed.
+func (l *listModel) refilter(m *Model) tea.Cmd {
+	q := strings.TrimSpace(l.filter.Value())
+	if q == l.matchFiltered {
+		return nil
+	}
+	l.matchFiltered = q
+	return l.reread(m)
 }
 
 func (l *listModel) view(m *Model, w, h int) string {
 	s := m.styles
 	var b strings.Builder
+	l.visible = h - 2
+	l.offset = window(l.cursor, l.offset, l.visible, len(l.rows))
 	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope))
 	if l.drills {
 		title = s.Warn.Render("EXERCISE ") + s.Title.Render(fmt.Sprintf("Drill incidents · %s", l.scope)) +
 			s.Subtle.Render("  x: real incidents · deadlines on each drill's clock")
 	}
+	title += l.position(m)
 	if l.filtering || l.filter.Value() != "" {
 		title += "  " + l.filter.View()
 	}
@@ -192,7 +326,7 @@ func (l *listModel) view(m *Model, w, h int) string {
 		b.WriteString("\n  " + s.Subtle.Render("Loading incidents…"))
 		return b.String()
 	}
-	if len(l.shown) == 0 {
+	if len(l.rows) == 0 {
 		b.WriteString(l.empty(m))
 		return b.String()
 	}
@@ -207,7 +341,12 @@ func (l *listModel) view(m *Model, w, h int) string {
 	case narrow:
 		dlW = 17
 	}
-	fixed := 1 + 7 + 10 + (dlW + 1) + cmdW
+	// Ids grow past INC-9999: the column takes the widest of the window.
+	idW := 9
+	for _, r := range l.rows {
+		idW = max(idW, len(r.inc.ID)+1)
+	}
+	fixed := 1 + 7 + (idW + 1) + (dlW + 1) + cmdW
 	if !narrow {
 		fixed += 8 // the status; the scope above says it on narrow screens
 	}
@@ -215,7 +354,7 @@ func (l *listModel) view(m *Model, w, h int) string {
 		fixed += 6
 	}
 	titleW := max(w-fixed-1, 8)
-	head := fmt.Sprintf("%-6s %-9s %s ", "SEV", "ID", padRight("TITLE", titleW))
+	head := fmt.Sprintf("%-6s %s %s ", "SEV", padRight("ID", idW), padRight("TITLE", titleW))
 	if !narrow {
 		head += fmt.Sprintf("%-7s ", "STATUS")
 	}
@@ -224,14 +363,14 @@ func (l *listModel) view(m *Model, w, h int) string {
 	}
 	head += padRight("NEXT DEADLINE", dlW) + " COMMANDER"
 	b.WriteString(s.Subtle.Render(truncate(" "+head, w)) + "\n")
-	rows := h - 2
-	l.offset = window(l.cursor, l.offset, rows, len(l.shown))
+	rows := l.visible
 	if len(l.lines) > 4*rows+64 { // lines nothing shows any more: older ages, other sizes, gone rows
 		l.lines = nil
 	}
-	for i := l.offset; i < len(l.shown) && i < l.offset+rows; i++ {
-		r := l.rows[l.shown[i]]
+	for i := l.offset; i < len(l.rows) && i < l.offset+rows; i++ {
+		r := l.rows[i]
 		key := l.lineKey(m, r, i == l.cursor, w)
+		key.idW = idW
 		if line, ok := l.lines[key]; ok {
 			b.WriteString(line)
 			continue
@@ -248,7 +387,7 @@ func (l *listModel) view(m *Model, w, h int) string {
 		if cmdr == "" && r.inc.Status == store.StatusOpen && r.inc.Kind == store.KindIncident {
 			cmdr = s.Warn.Render("unassigned")
 		}
-		line := sev + " " + padRight(r.inc.ID, 9) + " " + padRight(clean(r.inc.Title), titleW) + " "
+		line := sev + " " + padRight(r.inc.ID, idW) + " " + padRight(clean(r.inc.Title), titleW) + " "
 		if !narrow {
 			line += padRight(status, 7) + " "
 		}
@@ -288,7 +427,7 @@ func (l *listModel) empty(m *Model) string {
 	if l.drills {
 		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s drill incidents. Press D to run a table-top drill, x for the real incidents.", l.scope))
 	}
-	if len(l.rows) > 0 {
+	if l.filter.Value() != "" || l.scope != scopeOpen || l.total > 0 {
 		return "\n  " + s.Subtle.Render(fmt.Sprintf("No %s incidents match. Press c to show open/closed/all, x for drill incidents, esc to clear the filter.", l.scope))
 	}
 	return "\n" + s.Box.Render(
@@ -297,6 +436,38 @@ func (l *listModel) empty(m *Model) string {
 			"questions and irtui shows the verdict and every notification deadline.\n"+
 			"Declare it as an incident, or record it as an event that needs no response.\n\n"+
 			s.Subtle.Render("Press ? for all keys, q to quit."))
+}
+
+// position says which rows of the list are on screen ("1–40 of 66,667"),
+// and "reading…" while a page is on its way.
+func (l *listModel) position(m *Model) string {
+	if len(l.rows) == 0 {
+		return ""
+	}
+	first := l.skip + l.offset + 1
+	last := l.skip + min(l.offset+max(l.visible, 1), len(l.rows))
+	var p string
+	switch {
+	case l.total >= 0:
+		p = fmt.Sprintf("  %s–%s of %s", thousands(first), thousands(last), thousands(l.total))
+	case l.older:
+		p = fmt.Sprintf("  %s–%s of more", thousands(first), thousands(last))
+	default:
+		p = fmt.Sprintf("  %s–%s", thousands(first), thousands(last))
+	}
+	if l.pending {
+		p += " · reading…"
+	}
+	return m.styles.Subtle.Render(p)
+}
+
+// thousands writes n with thousands separators: 66,667.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // age shows how old something is compactly, rounded down: 5m, 3h, 2d.

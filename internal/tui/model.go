@@ -347,9 +347,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.list.loading = false
 		if msg.err != nil {
+			if msg.req.seq == m.list.seq {
+				m.list.pending = false
+			}
 			return m, m.setStatus("Could not list incidents: "+msg.err.Error(), true)
 		}
-		m.list.setRows(msg.rows)
+		m.list.apply(msg.req, msg.rows, msg.page)
+		if m.screen == screenList {
+			return m, tea.Batch(more, m.list.follow(m))
+		}
 		return m, more
 	case detailMsg:
 		if msg.err != nil {
@@ -363,6 +369,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return m, nil
+	case timelinePageMsg:
+		if msg.err != nil {
+			if msg.req.seq == m.detail.tl.seq {
+				m.detail.tl.pending = false
+			}
+			return m, m.setStatus(msg.err.Error(), true)
+		}
+		m.detail.applyPage(msg.req, msg.entries)
+		return m, m.detail.followTimeline(m)
 	case RecordAlertMsg:
 		m.alert = clean(msg.Text)
 		return m, nil
@@ -483,7 +498,7 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 		m.picker.filter, cmd = m.picker.filter.Update(msg)
 	case m.screen == screenList && m.list.filtering:
 		m.list.filter, cmd = m.list.filter.Update(msg)
-		m.list.refilter()
+		cmd = tea.Batch(cmd, m.list.refilter(m))
 	}
 	return cmd
 }
