@@ -313,7 +313,7 @@ func TestEndToEndServeWithOpenSSHInTmux(t *testing.T) {
 		ts.waitFor("irtui serve is shutting down")
 	}
 	st := s.store()
-	tl, err := st.Timeline(context.Background(), "INC-0001", 0, 0)
+	tl, err := st.Timeline(context.Background(), "INC-0001")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func (c *cli) timeline(id string) []store.TimelineEntry {
 		c.t.Fatal(err)
 	}
 	defer st.Close()
-	tl, err := st.Timeline(context.Background(), id, 0, 0)
+	tl, err := st.Timeline(context.Background(), id)
 	if err != nil {
 		c.t.Fatal(err)
 	}

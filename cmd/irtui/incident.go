@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -169,14 +171,14 @@ func newListCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--closed|--all] [--drills] [--limit N] [--after ID]",
 		Short: "List open incidents (--closed, --all), newest first, with the next deadline; drill incidents with --drills",
-		Long: `List incidents, newest first, with the next deadline of each open one, a page at a time:
+		Long: `List incidents, newest first, a page at a time, with the next deadline of each open one:
 --limit says how many (50 unless set), and --after ID lists the ones older than ID, so the
-next page of a list is the same command with --after the last ID shown (the text output ends
-with that command).
+next page of a list is the same command with --after the last ID shown (the text output
+ends with that command).
 
-Drill incidents (table-top exercises) are kept apart from real work: they are listed only with
---drills, which lists them alone, with their deadlines on their drill's clock. Someone acting
-under a claim (--as) outside local trust mode sees drill incidents only.`,
+Drill incidents (table-top exercises) are kept apart from real work: they are listed only
+with --drills, which lists them alone, with their deadlines on their drill's clock. Someone
+acting under a claim (--as) outside local trust mode sees drill incidents only.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if limit < 1 {
@@ -270,11 +272,10 @@ under a claim (--as) outside local trust mode sees drill incidents only.`,
 	return cmd
 }
 
-// listWhat names a list's incidents: open, closed, or "open and closed",
-// and "drill" for drills.
+// listWhat names a list's incidents: open, closed, or "open and closed".
 func listWhat(f store.ListFilter) string {
 	what := f.Status
-	if what == "" {
+	if f.Status == "" {
 		what = "open and closed"
 	}
 	if f.Drill == store.DrillOnly {
@@ -327,23 +328,41 @@ func newShowCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
-				d, err := s.svc.Get(c.Context(), s.actor, a[0])
-				if err != nil {
-					return err
-				}
-				// A drill incident's clocks are read on its drill's clock.
-				now := incident.DrillTime(d, s.svc.Clock.Now())
-				obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
-				if asJSON {
+				// The timeline is streamed: an incident of any length is
+				// printed an entry at a time, never held whole.
+				out := bufio.NewWriter(c.OutOrStdout())
+				loc := s.cfg.Policy.Location()
+				var (
+					js    *jsonStream
+					entry func(store.TimelineEntry) error
+				)
+				err := s.svc.Read(c.Context(), s.actor, a[0], func(d store.Detail) error {
+					// A drill incident's clocks are read on its drill's clock.
+					now := incident.DrillTime(d, s.svc.Clock.Now())
+					obs := incident.Obligations(d.Incident, d.Obligations, s.cfg.Policy)
+					if !asJSON {
+						printHead(out, d, obs, now, loc)
+						t := showTime(loc)
+						entry = func(e store.TimelineEntry) error { return printEntry(out, e, t) }
+						return nil
+					}
 					v := showView{Detail: d, Clocks: []clockView{}}
 					for _, o := range obs {
 						v.Clocks = append(v.Clocks, clockView{ID: o.Rule.ID, Title: o.Rule.Title, Status: o.At(now), Soft: o.Rule.Soft,
 							Info: o.Rule.Info, Anchor: o.Anchor, Fallback: o.Fallback, Notes: o.Notes, Warnings: o.Warnings})
 					}
-					return writeJSON(c.OutOrStdout(), v)
+					var err error
+					js, err = startJSONStream(out, v, "timeline")
+					entry = func(e store.TimelineEntry) error { return js.add(e) }
+					return err
+				}, func(e store.TimelineEntry) error { return entry(e) })
+				if err == nil && js != nil {
+					err = js.end()
 				}
-				printDetail(c.OutOrStdout(), d, obs, now, s.cfg.Policy.Location())
-				return nil
+				if ferr := out.Flush(); err == nil {
+					err = ferr
+				}
+				return err
 			})
 		},
 	}
@@ -351,14 +370,11 @@ func newShowCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now time.Time, loc *time.Location) {
+// printHead prints what `incident show` shows of an incident before the
+// entries of its timeline (printEntry).
+func printHead(w io.Writer, d store.Detail, obs []deadline.Obligation, now time.Time, loc *time.Location) {
 	in := d.Incident
-	t := func(tm time.Time) string {
-		if tm.IsZero() {
-			return "—"
-		}
-		return tm.In(loc).Format("2006-01-02 15:04 MST")
-	}
+	t := showTime(loc)
 	if in.Drill {
 		fmt.Fprint(w, "EXERCISE — a drill incident; nothing here happened for real.")
 		if d.Drill != nil {
@@ -426,8 +442,21 @@ func printDetail(w io.Writer, d store.Detail, obs []deadline.Obligation, now tim
 		fmt.Fprintf(w, "  %s %-24s %s%s\n", box, st.ID, safetext.Line(st.Title), opt)
 	}
 	fmt.Fprintf(w, "\nTimeline (%d entries):\n", d.TimelineTotal)
-	for _, e := range d.Timeline {
-		fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
+}
+
+// printEntry prints one line of the timeline of `incident show`.
+func printEntry(w io.Writer, e store.TimelineEntry, t func(time.Time) string) error {
+	_, err := fmt.Fprintf(w, "  %s  %-10s %-18s %s\n", t(e.At), safetext.Line(identity.Describe(e.Actor, e.Auth)), e.Kind, safetext.Line(e.Summary))
+	return err
+}
+
+// showTime writes the times of `incident show` in loc; "—" for none.
+func showTime(loc *time.Location) func(time.Time) string {
+	return func(tm time.Time) string {
+		if tm.IsZero() {
+			return "—"
+		}
+		return tm.In(loc).Format("2006-01-02 15:04 MST")
 	}
 }
 
@@ -642,19 +671,51 @@ func newExportCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("unknown format %q: use md or json", format)
 			}
 			return g.withSession(c, func(s session) error {
-				ex, err := s.svc.Export(c.Context(), s.actor, a[0], customer)
-				if err != nil {
+				// The export is streamed, an entry at a time. The output is
+				// opened only once the export is allowed and audited, and a
+				// file left half written by a failure is removed.
+				loc := s.cfg.Policy.Location()
+				var (
+					out   *bufio.Writer
+					done  = func() {}
+					js    *jsonStream
+					ex    incident.Export
+					entry func(incident.ExportEntry) error
+				)
+				err := s.svc.ExportStream(c.Context(), s.actor, a[0], customer, func(h incident.Export) error {
+					w, closeOut, err := outputTo(c, output)
+					if err != nil {
+						return err
+					}
+					ex, done, out = h, closeOut, bufio.NewWriter(w)
+					if format == "json" {
+						js, err = startJSONStream(out, h, "timeline")
+						entry = func(e incident.ExportEntry) error { return js.add(e) }
+						return err
+					}
+					entry = func(e incident.ExportEntry) error {
+						_, err := out.WriteString(incident.MarkdownEntry(e, loc))
+						return err
+					}
+					_, err = out.WriteString(h.MarkdownHead(loc))
 					return err
+				}, func(e incident.ExportEntry) error { return entry(e) })
+				switch {
+				case err != nil:
+				case js != nil:
+					err = js.end()
+				default:
+					_, err = out.WriteString(ex.MarkdownFoot(loc))
 				}
-				w, done, err := outputTo(c, output)
-				if err != nil {
-					return err
+				if out != nil {
+					if ferr := out.Flush(); err == nil {
+						err = ferr
+					}
 				}
-				defer done()
-				if format == "json" {
-					return writeJSON(w, ex)
+				done()
+				if err != nil && out != nil && output != "" {
+					os.Remove(output) // never leave half an export looking whole
 				}
-				_, err = io.WriteString(w, ex.Markdown(s.cfg.Policy.Location()))
 				return err
 			})
 		},

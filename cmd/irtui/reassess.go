@@ -25,7 +25,7 @@ func newReassessCmd(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, a []string) error {
 			return g.withSession(c, func(s session) error {
-				d, err := s.svc.Get(c.Context(), s.actor, a[0])
+				d, err := s.svc.Head(c.Context(), s.actor, a[0])
 				if err != nil {
 					return err
 				}

@@ -159,7 +159,7 @@ func TestRemoteCommandsStayInsideTheServer(t *testing.T) {
 	leak := filepath.Join(t.TempDir(), "leak.md")
 	f.ok("alice", "incident", "declare", "--runbook", "lost-device", "--title", "Laptop lost")
 	f.ok("alice", "incident", "note", "INC-0001", "noted over SSH")
-	tl, err := f.st.Timeline(context.Background(), "INC-0001", 0, 0)
+	tl, err := f.st.Timeline(context.Background(), "INC-0001")
 	if err != nil {
 		t.Fatal(err)
 	}

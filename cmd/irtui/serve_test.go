@@ -301,7 +301,7 @@ func TestServeTwoPeopleDraftAndApproveANotice(t *testing.T) {
 	if n.ApprovedBy != "dana" {
 		t.Fatalf("approved by %q", n.ApprovedBy)
 	}
-	tl, err := s.store().Timeline(context.Background(), "INC-0001", 0, 0)
+	tl, err := s.store().Timeline(context.Background(), "INC-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +394,7 @@ func TestServeShutdownWithASessionOpen(t *testing.T) {
 		t.Fatalf("the server did not say it stopped:\n%s", s.out.String())
 	}
 	st := s.store()
-	tl, err := st.Timeline(context.Background(), "INC-0001", 0, 0)
+	tl, err := st.Timeline(context.Background(), "INC-0001")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package incident
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -66,52 +65,16 @@ const Redacted = "[other customer]"
 // customers are left out of the customer list, entries about linking them
 // are dropped, and their names, ids and contacts are replaced by Redacted
 // wherever they appear in text (titles, notes, answers, timeline data).
+// It holds the whole timeline; ExportStream hands it out an entry at a
+// time.
 func (s *Service) Export(ctx context.Context, actor identity.Actor, id, customerID string) (Export, error) {
-	o := &op{actor: actor, action: "export", incident: id, detail: "full"}
-	customerID = strings.TrimSpace(customerID)
-	if customerID != "" {
-		o.detail = "customer " + customerID
-	}
 	var ex Export
-	err := s.audited(ctx, o, func() error {
-		d, err := s.Store.Incident(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("incident %s does not exist", id)
-		}
-		if err != nil {
-			return err
-		}
-		if !d.Incident.Drill && !o.who.Can(identity.Export) {
-			return Denied(&identity.Denied{Msg: fmt.Sprintf("exporting %s hands its data out: only people with the "+
-				"export permission may; %s does not have it", id, o.who.ID())})
-		}
-		ex = Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor.ID(), Incident: d.Incident,
-			Customers: d.Customers, Roles: d.Roles, Steps: d.Steps, Obligations: d.Obligations}
-		if d.Incident.Drill {
-			ex.Exercise = ExerciseNote
-			if d.Drill != nil {
-				ex.DrillRun = d.Drill.RunID
-			}
-		}
-		if customerID == "" {
-			for _, e := range d.Timeline {
-				ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: e.Auth,
-					Kind: e.Kind, Summary: e.Summary, Data: e.Data, Hash: e.Hash})
-			}
-			return nil
-		}
-		all, err := s.Store.Customers(ctx)
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(all, func(c store.Customer) bool { return c.ID == customerID })
-		if i < 0 {
-			return notFound("customer %q is not in the directory", customerID)
-		}
-		if !slices.ContainsFunc(d.Customers, func(c store.Customer) bool { return c.ID == customerID }) {
-			return notFound("customer %q is not affected by %s", customerID, id)
-		}
-		return scopeToCustomer(&ex, d, all[i], all)
+	err := s.ExportStream(ctx, actor, id, customerID, func(h Export) error {
+		ex = h
+		return nil
+	}, func(e ExportEntry) error {
+		ex.Timeline = append(ex.Timeline, e)
+		return nil
 	})
 	if err != nil {
 		return Export{}, err
@@ -119,9 +82,77 @@ func (s *Service) Export(ctx context.Context, actor identity.Actor, id, customer
 	return ex, nil
 }
 
-// scopeToCustomer fills ex with what customer may see of d.
-func scopeToCustomer(ex *Export, d Detail, customer store.Customer, all []store.Customer) error {
-	r := newRedactor(customer, all)
+// ExportStream is Export for exports of any length: head gets the export
+// without its timeline, then each gets the timeline's entries (as the
+// scope leaves them), oldest first, read in the same snapshot and held
+// one at a time. The export is audited before head is called; an error
+// from head or each stops it and is returned (and audited).
+func (s *Service) ExportStream(ctx context.Context, actor identity.Actor, id, customerID string, head func(Export) error,
+	each func(ExportEntry) error) error {
+	o := &op{actor: actor, action: "export", incident: id, detail: "full"}
+	customerID = strings.TrimSpace(customerID)
+	if customerID != "" {
+		o.detail = "customer " + customerID
+	}
+	return s.auditedStream(ctx, o, func(record func() error) error {
+		var (
+			all      []store.Customer
+			customer store.Customer
+			r        *redactor
+		)
+		if customerID != "" {
+			var err error
+			if all, err = s.Store.Customers(ctx); err != nil {
+				return err
+			}
+			i := slices.IndexFunc(all, func(c store.Customer) bool { return c.ID == customerID })
+			if i < 0 {
+				return notFound("customer %q is not in the directory", customerID)
+			}
+			customer = all[i]
+		}
+		err := s.Store.ReadIncident(ctx, id, func(d Detail) error {
+			if !d.Incident.Drill && !o.who.Can(identity.Export) {
+				return Denied(&identity.Denied{Msg: fmt.Sprintf("exporting %s hands its data out: only people with the "+
+					"export permission may; %s does not have it", id, o.who.ID())})
+			}
+			ex := Export{Scope: "full", GeneratedAt: s.Clock.Now().UTC(), GeneratedBy: actor.ID(), Incident: d.Incident,
+				Customers: d.Customers, Roles: d.Roles, Steps: d.Steps, Obligations: d.Obligations}
+			if d.Incident.Drill {
+				ex.Exercise = ExerciseNote
+				if d.Drill != nil {
+					ex.DrillRun = d.Drill.RunID
+				}
+			}
+			if customerID != "" {
+				if !slices.ContainsFunc(d.Customers, func(c store.Customer) bool { return c.ID == customerID }) {
+					return notFound("customer %q is not affected by %s", customerID, id)
+				}
+				r = newRedactor(customer, all)
+				scopeToCustomer(&ex, d, customer, r)
+			}
+			if err := record(); err != nil {
+				return err
+			}
+			return head(ex)
+		}, func(e store.TimelineEntry) error {
+			if r == nil {
+				return each(ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: e.Auth,
+					Kind: e.Kind, Summary: e.Summary, Data: e.Data, Hash: e.Hash})
+			}
+			x, keep, err := scopeEntry(e, customer, r)
+			if err != nil || !keep {
+				return err
+			}
+			return each(x)
+		})
+		return notFoundIncident(err, id)
+	})
+}
+
+// scopeToCustomer fills ex with what customer may see of d, its timeline
+// aside (scopeEntry).
+func scopeToCustomer(ex *Export, d Detail, customer store.Customer, r *redactor) {
 	ex.Scope, ex.Customer = "customer", customer.ID
 	ex.Customers = []store.Customer{customer}
 
@@ -150,36 +181,36 @@ func scopeToCustomer(ex *Export, d Detail, customer store.Customer, all []store.
 		ex.Obligations[i] = e
 	}
 	ex.Roles = d.Roles
+}
 
-	ex.Timeline = nil
-	for _, e := range d.Timeline {
-		var data any
-		if err := json.Unmarshal(e.Data, &data); err != nil {
-			return fmt.Errorf("timeline entry %d of %s: %w", e.Seq, d.Incident.ID, err)
-		}
-		if m, ok := data.(map[string]any); ok {
-			// Structured mentions of other customers go entirely.
-			if c, ok := m["customer_id"].(string); ok && c != customer.ID {
-				continue
-			}
-			if list, ok := m["customers"].([]any); ok {
-				m["customers"] = slices.DeleteFunc(list, func(v any) bool { return v != customer.ID })
-			}
-		}
-		data = r.any(data)
-		raw, err := json.Marshal(data)
-		if err != nil {
-			return err
-		}
-		summary := r.str(e.Summary)
-		auth := ""
-		if identity.IsClaim(e.Auth) {
-			auth = "claim"
-		}
-		ex.Timeline = append(ex.Timeline, ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: auth, Kind: e.Kind,
-			Summary: summary, Data: raw, Redacted: summary != e.Summary || string(raw) != compact(e.Data)})
+// scopeEntry is what customer may see of a timeline entry; keep is false
+// for an entry about another customer, which goes entirely.
+func scopeEntry(e store.TimelineEntry, customer store.Customer, r *redactor) (ExportEntry, bool, error) {
+	var data any
+	if err := json.Unmarshal(e.Data, &data); err != nil {
+		return ExportEntry{}, false, fmt.Errorf("timeline entry %d of %s: %w", e.Seq, e.IncidentID, err)
 	}
-	return nil
+	if m, ok := data.(map[string]any); ok {
+		// Structured mentions of other customers go entirely.
+		if c, ok := m["customer_id"].(string); ok && c != customer.ID {
+			return ExportEntry{}, false, nil
+		}
+		if list, ok := m["customers"].([]any); ok {
+			m["customers"] = slices.DeleteFunc(list, func(v any) bool { return v != customer.ID })
+		}
+	}
+	data = r.any(data)
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return ExportEntry{}, false, err
+	}
+	summary := r.str(e.Summary)
+	auth := ""
+	if identity.IsClaim(e.Auth) {
+		auth = "claim"
+	}
+	return ExportEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Auth: auth, Kind: e.Kind,
+		Summary: summary, Data: raw, Redacted: summary != e.Summary || string(raw) != compact(e.Data)}, true, nil
 }
 
 func compact(raw json.RawMessage) string {

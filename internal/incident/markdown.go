@@ -15,13 +15,29 @@ import (
 // their pipes escaped.
 func (ex Export) Markdown(loc *time.Location) string {
 	var b strings.Builder
-	in := ex.Incident
-	t := func(tm time.Time) string {
-		if tm.IsZero() {
-			return "—"
-		}
-		return tm.In(loc).Format("2006-01-02 15:04:05 MST")
+	b.WriteString(ex.MarkdownHead(loc))
+	for _, e := range ex.Timeline {
+		b.WriteString(MarkdownEntry(e, loc))
 	}
+	b.WriteString(ex.MarkdownFoot(loc))
+	return b.String()
+}
+
+// reportTime writes a time of a report in loc; "—" for none.
+func reportTime(tm time.Time, loc *time.Location) string {
+	if tm.IsZero() {
+		return "—"
+	}
+	return tm.In(loc).Format("2006-01-02 15:04:05 MST")
+}
+
+// MarkdownHead is the Markdown report of an export up to the rows of its
+// timeline, MarkdownEntry one row, MarkdownFoot the end: a report of any
+// length is written an entry at a time (ExportStream).
+func (ex Export) MarkdownHead(loc *time.Location) string {
+	var b strings.Builder
+	in := ex.Incident
+	t := func(tm time.Time) string { return reportTime(tm, loc) }
 	fmt.Fprintf(&b, "# %s: %s\n\n", in.ID, line(in.Title))
 	if ex.Scope == "customer" {
 		fmt.Fprintf(&b, "> Prepared for customer **%s**. It holds that customer's data only; other customers are left out or shown as %q.\n\n", line(ex.Customer), Redacted)
@@ -33,7 +49,6 @@ func (ex Export) Markdown(loc *time.Location) string {
 		}
 		b.WriteString(". Nothing here happened for real.\n\n")
 	}
-	cell := func(s string) string { return strings.ReplaceAll(line(s), "|", `\|`) }
 	b.WriteString("| | |\n|---|---|\n")
 	rows := [][2]string{
 		{"Kind", in.Kind}, {"Status", in.Status}, {"Severity", in.Severity},
@@ -101,15 +116,24 @@ func (ex Export) Markdown(loc *time.Location) string {
 		}
 	}
 	b.WriteString("\n## Timeline\n\n| # | Time | Who | What | Summary |\n|---|---|---|---|---|\n")
-	for _, e := range ex.Timeline {
-		who := identity.Describe(e.Actor, e.Auth)
-		if e.Auth == "claim" {
-			who = e.Actor + " (claimed)"
-		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", e.Seq, t(e.At), cell(who), e.Kind, cell(e.Summary))
-	}
-	fmt.Fprintf(&b, "\n_Generated %s by %s with irtui._\n", t(ex.GeneratedAt), line(ex.GeneratedBy))
 	return b.String()
 }
+
+// MarkdownEntry is one row of the timeline of a Markdown report.
+func MarkdownEntry(e ExportEntry, loc *time.Location) string {
+	who := identity.Describe(e.Actor, e.Auth)
+	if e.Auth == "claim" {
+		who = e.Actor + " (claimed)"
+	}
+	return fmt.Sprintf("| %d | %s | %s | %s | %s |\n", e.Seq, reportTime(e.At, loc), cell(who), e.Kind, cell(e.Summary))
+}
+
+// MarkdownFoot ends a Markdown report.
+func (ex Export) MarkdownFoot(loc *time.Location) string {
+	return fmt.Sprintf("\n_Generated %s by %s with irtui._\n", reportTime(ex.GeneratedAt, loc), line(ex.GeneratedBy))
+}
+
+// cell is text for a Markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(line(s), "|", `\|`) }
 
 func line(s string) string { return safetext.Line(s) }

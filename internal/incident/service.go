@@ -345,17 +345,32 @@ func (s *Service) recordFailure(ctx context.Context, o *op, now time.Time, cause
 // entry goes to the pending-audit journal, which the next write takes in
 // (store.RecordRead).
 func (s *Service) audited(ctx context.Context, o *op, fn func() error) error {
+	return s.auditedStream(ctx, o, func(record func() error) error {
+		if err := fn(); err != nil {
+			return err
+		}
+		return record()
+	})
+}
+
+// auditedStream is audited for a read that hands its data out while it
+// reads (an export or a show of any length, streamed): read calls record
+// once, after its checks and before the first of the data goes out, and
+// record commits the audit entry then, so nothing is shown unrecorded. A
+// failure after that (the reader went away, the disk failed) is recorded
+// as well, as a failed access.
+func (s *Service) auditedStream(ctx context.Context, o *op, read func(record func() error) error) error {
 	now := s.Clock.Now()
 	err := s.check(ctx, s.Store, o)
 	if err == nil {
-		err = fn()
-	}
-	if err == nil {
-		_, err = s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
-			Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail}, o.action == "export")
-		if err != nil {
-			err = fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
-		}
+		err = read(func() error {
+			_, err := s.Store.RecordRead(ctx, store.AuditEntry{At: now, Actor: o.actor.ID(), Auth: o.actor.Auth(),
+				Action: o.action, IncidentID: o.incident, Outcome: store.OutcomeOK, Detail: o.detail}, o.action == "export")
+			if err != nil {
+				return fmt.Errorf("cannot record this access in the audit log, so it is not shown: %w", err)
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		s.recordFailure(ctx, o, now, err, true)
@@ -412,38 +427,6 @@ func checkSeverity(sev string) error {
 // rank orders severities: 1 is the most severe.
 func rank(sev string) int { return slices.Index(severities, sev) + 1 }
 
-// get reads an incident (optionally a timeline window) and audits it.
-func (s *Service) get(ctx context.Context, o *op, offset, limit int) (Detail, error) {
-	if limit > 0 {
-		o.detail = strings.TrimSpace(o.detail + fmt.Sprintf(" timeline entries %d-%d", offset+1, offset+limit))
-	}
-	var d Detail
-	err := s.audited(ctx, o, func() error {
-		var err error
-		d, err = s.Store.IncidentWindow(ctx, o.incident, offset, limit)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("incident %s does not exist", o.incident)
-		}
-		return err
-	})
-	if err != nil {
-		return Detail{}, err
-	}
-	return d, nil
-}
-
-// Get reads an incident with everything recorded about it, and audits the
-// access (action "open").
-func (s *Service) Get(ctx context.Context, actor identity.Actor, id string) (Detail, error) {
-	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, 0, 0)
-}
-
-// GetWindow is Get with only limit timeline entries from offset, for long
-// timelines. Detail.TimelineTotal counts them all.
-func (s *Service) GetWindow(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
-	return s.get(ctx, &op{actor: actor, action: "open", incident: id}, offset, limit)
-}
-
 // List lists incidents, most recent first, and audits the access.
 //
 // Someone acting under a claim (--as) outside local trust mode may see
@@ -499,13 +482,15 @@ func (s *Service) ListPage(ctx context.Context, actor identity.Actor, f store.Li
 		if p.Page, err = s.Store.ListPage(ctx, f); err != nil {
 			return nil, err
 		}
-		var open []string
+		// Open incidents show their commander and next deadline; drill
+		// incidents show their age and deadlines on their drill's clock.
+		var ids []string
 		for _, in := range p.Incidents {
-			if in.Status == store.StatusOpen && in.Kind == store.KindIncident {
-				open = append(open, in.ID)
+			if (in.Status == store.StatusOpen && in.Kind == store.KindIncident) || in.Drill {
+				ids = append(ids, in.ID)
 			}
 		}
-		if p.Summaries, err = s.Store.Summaries(ctx, open); err != nil {
+		if p.Summaries, err = s.Store.Summaries(ctx, ids); err != nil {
 			return nil, err
 		}
 		p.Total = -1
@@ -520,13 +505,6 @@ func (s *Service) ListPage(ctx context.Context, actor identity.Actor, f store.Li
 		return Page{}, err
 	}
 	return p, nil
-}
-
-// Refresh reads again an incident that is on screen, with its timeline
-// window, after something changed. It is audited like Get (action
-// "open", detail "refresh").
-func (s *Service) Refresh(ctx context.Context, actor identity.Actor, id string, offset, limit int) (Detail, error) {
-	return s.get(ctx, &op{actor: actor, action: "open", incident: id, detail: "refresh"}, offset, limit)
 }
 
 // Version changes when what the app shows has changed, in this process or

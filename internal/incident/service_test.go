@@ -649,9 +649,39 @@ func TestReadsAreAudited(t *testing.T) {
 	if a.Actor != "carol" {
 		t.Errorf("open audited as %q", a.Actor)
 	}
-	w, err := f.svc.GetWindow(ctx, as("carol"), in.ID, 10, 5)
-	if err != nil || len(w.Timeline) != 5 || w.Timeline[0].Seq != 11 || w.TimelineTotal != 32 {
-		t.Fatalf("GetWindow: %+v, %v", w.Timeline, err)
+	w, err := f.svc.Open(ctx, as("carol"), in.ID, Window{Limit: 5})
+	if err != nil || len(w.Timeline) != 5 || w.Timeline[0].Seq != 28 || w.TimelineTotal != 32 {
+		t.Fatalf("Open: %+v, %v", w.Timeline, err)
+	}
+	a = f.wantAudit(t, "open", in.ID, store.OutcomeOK)
+	if !strings.Contains(a.Detail, "newest 5") {
+		t.Errorf("open audit detail = %q", a.Detail)
+	}
+	// Pages of a view already opened are checked, not audited one by one;
+	// a refused page is audited.
+	opened := a.ID
+	page, err := f.svc.TimelinePage(ctx, as("carol"), in.ID, Window{Before: 28, Limit: 5})
+	if err != nil || len(page) != 5 || page[0].Seq != 23 || page[4].Seq != 27 {
+		t.Fatalf("TimelinePage before 28: %+v, %v", page, err)
+	}
+	if a := f.lastAudit(t); a.ID != opened {
+		t.Errorf("a page read wrote audit entry %s %s", a.Action, a.Detail)
+	}
+	_, err = f.svc.TimelinePage(ctx, as(""), in.ID, Window{Before: 28, Limit: 5})
+	wantErr(t, err, ErrRefused, "acting user")
+	if a := f.wantAudit(t, "open", in.ID, store.OutcomeRefused); !strings.Contains(a.Detail, "acting user") {
+		t.Errorf("refused page audited as %q", a.Detail)
+	}
+	r, err := f.svc.Refresh(ctx, as("carol"), in.ID, Window{After: 22, Limit: 10})
+	if err != nil || len(r.Timeline) != 10 || r.Timeline[0].Seq != 23 {
+		t.Fatalf("Refresh: %+v, %v", r.Timeline, err)
+	}
+	if a := f.wantAudit(t, "open", in.ID, store.OutcomeOK); !strings.Contains(a.Detail, "refresh") {
+		t.Errorf("refresh audit detail = %q", a.Detail)
+	}
+	h, err := f.svc.Head(ctx, as("carol"), in.ID)
+	if err != nil || len(h.Timeline) != 0 || h.TimelineTotal != 32 {
+		t.Fatalf("Head: %d of %d, %v", len(h.Timeline), h.TimelineTotal, err)
 	}
 	f.wantAudit(t, "open", in.ID, store.OutcomeOK)
 	_, err = f.svc.Get(ctx, as("carol"), "INC-0404")

@@ -289,7 +289,7 @@ func (s *Service) Compose(ctx context.Context, actor identity.Actor, incidentID 
 		if err != nil {
 			return err
 		}
-		d, err := s.Store.Incident(ctx, incidentID)
+		d, err := s.Store.IncidentHead(ctx, incidentID)
 		if err != nil {
 			return err
 		}

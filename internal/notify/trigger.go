@@ -523,7 +523,7 @@ func (s *Service) ScanDeadlines(ctx context.Context) (int, error) {
 		}) {
 			continue
 		}
-		d, err := s.Store.IncidentWindow(ctx, in.ID, 0, 1)
+		d, err := s.Store.IncidentHead(ctx, in.ID)
 		if err != nil {
 			return total, err
 		}

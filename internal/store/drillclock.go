@@ -90,17 +90,16 @@ func drillClockOf(row *sql.Row, incidentID string) (DrillClock, bool, error) {
 	return c, true, nil
 }
 
-// drillClocks reads the clocks of the drill runs the incidents belong to
-// (in is "?, ?, ..." for the ids in args), by incident: what a list needs
-// to show drill incidents on drill time. It looks each incident up on the
-// runs' and the modules' indexes by incident.
+// drillClocks reads the clocks of the drill runs of the incidents in
+// (a list of ? placeholders for args), by incident: what a list needs to
+// show drill incidents on drill time.
 func drillClocks(ctx context.Context, q querier, in string, args []any) (map[string]DrillClock, error) {
 	rows, err := q.QueryContext(ctx, `SELECT i.incident_id, r.id, r.status, r.epoch, r.speed,
 		COALESCE(NULLIF(r.clock_base, ''), r.position), COALESCE(NULLIF(r.clock_anchor, ''), r.updated_at),
 		r.clock_running, r.clock_limit
 		FROM (SELECT incident_id, id AS run_id FROM drill_runs WHERE incident_id IN (`+in+`)
 		      UNION SELECT incident_id, run_id FROM drill_incidents WHERE incident_id IN (`+in+`)) i
-		JOIN drill_runs r ON r.id = i.run_id`, append(append(make([]any, 0, 2*len(args)), args...), args...)...)
+		JOIN drill_runs r ON r.id = i.run_id`, append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read drill clocks: %w", err)
 	}

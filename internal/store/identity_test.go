@@ -65,7 +65,7 @@ func TestMigration6AddsIdentityAndKeepsChains(t *testing.T) {
 	if rep, err := s.VerifyChains(ctx); err != nil || !rep.OK {
 		t.Fatalf("chains with auth: %+v, %v", rep, err)
 	}
-	tl, err := s.Timeline(ctx, ids[0], 0, 0)
+	tl, err := s.Timeline(ctx, ids[0])
 	if err != nil || tl[len(tl)-1].Auth != "claim by os:ops" {
 		t.Fatalf("timeline auth not read back: %+v, %v", tl, err)
 	}

@@ -201,7 +201,7 @@ type Summary struct {
 }
 
 // Summaries reads the summaries of the given incidents (a page of a list)
-// in three queries, each on indexes by incident.
+// in three queries, each on an index by incident.
 func (s *Store) Summaries(ctx context.Context, ids []string) (map[string]Summary, error) {
 	out := make(map[string]Summary, len(ids))
 	if len(ids) == 0 {

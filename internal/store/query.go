@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,43 +27,35 @@ func incidentDrill(row *sql.Row, id string) (bool, error) {
 }
 
 // Incident reads an incident with its customers, role assignments,
-// checklist, obligation events and its whole timeline.
+// checklist, obligation events and its whole timeline, in one snapshot.
+// It holds the whole timeline in memory: for small incidents and tests.
+// A view reads IncidentHead and pages of TimelinePage; what needs every
+// entry streams them with ReadIncident.
 func (s *Store) Incident(ctx context.Context, id string) (Detail, error) {
-	return s.IncidentWindow(ctx, id, 0, 0)
+	var d Detail
+	err := s.ReadIncident(ctx, id, func(h Detail) error {
+		d = h
+		d.Timeline = make([]TimelineEntry, 0, d.TimelineTotal)
+		return nil
+	}, func(e TimelineEntry) error {
+		d.Timeline = append(d.Timeline, e)
+		return nil
+	})
+	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
 }
 
-// IncidentWindow is Incident with only limit timeline entries from offset
-// (in timeline order; limit 0 means all). Detail.TimelineTotal counts all.
-func (s *Store) IncidentWindow(ctx context.Context, id string, offset, limit int) (Detail, error) {
+// IncidentHead reads an incident with its customers, role assignments,
+// checklist, obligation events and drill clock, without its timeline:
+// Detail.Timeline is empty and TimelineTotal counts the entries. It costs
+// the same whatever the length of the timeline.
+func (s *Store) IncidentHead(ctx context.Context, id string) (Detail, error) {
 	var d Detail
 	err := s.view(ctx, func(tx *sql.Tx) error {
 		var err error
-		if d.Incident, err = getIncident(ctx, tx, id); err != nil {
-			return err
-		}
-		if d.Customers, err = incidentCustomers(ctx, tx, id); err != nil {
-			return err
-		}
-		if d.Roles, err = assignments(ctx, tx, id); err != nil {
-			return err
-		}
-		if d.Steps, err = incidentSteps(ctx, tx, id); err != nil {
-			return err
-		}
-		if d.Obligations, err = obligationEvents(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM timeline WHERE incident_id = ?", id).
-			Scan(&d.TimelineTotal); err != nil {
-			return fmt.Errorf("count timeline of %s: %w", id, err)
-		}
-		if d.Timeline, err = timeline(ctx, tx, id, offset, limit); err != nil || !d.Incident.Drill {
-			return err
-		}
-		c, ok, err := drillClockOf(tx.QueryRowContext(ctx, drillClockQuery, id), id)
-		if ok {
-			d.Drill = &c
-		}
+		d, err = incidentHead(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -71,25 +64,171 @@ func (s *Store) IncidentWindow(ctx context.Context, id string, offset, limit int
 	return d, nil
 }
 
-// Timeline reads limit entries of an incident's timeline from offset
-// (limit 0: all). It is the paging read for a view that already holds the
-// rest of the incident.
-func (s *Store) Timeline(ctx context.Context, incidentID string, offset, limit int) ([]TimelineEntry, error) {
-	return timeline(ctx, s.r, incidentID, offset, limit)
+// IncidentWindow is IncidentHead with the page w of its timeline, read in
+// the same snapshot.
+func (s *Store) IncidentWindow(ctx context.Context, id string, w TimelineWindow) (Detail, error) {
+	var d Detail
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		if d, err = incidentHead(ctx, tx, id); err != nil {
+			return err
+		}
+		d.Timeline, err = timelinePage(ctx, tx, id, w)
+		return err
+	})
+	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
 }
 
-func timeline(ctx context.Context, q querier, incidentID string, offset, limit int) ([]TimelineEntry, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+// ReadIncident reads an incident in one snapshot: head gets it as
+// IncidentHead returns it, then each gets every timeline entry, oldest
+// first, one at a time, so that an export or a report of any length holds
+// one entry at a time. An error from head or each stops the read and is
+// returned as it is.
+func (s *Store) ReadIncident(ctx context.Context, id string, head func(Detail) error, each func(TimelineEntry) error) error {
+	return s.view(ctx, func(tx *sql.Tx) error {
+		d, err := incidentHead(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := head(d); err != nil {
+			return err
+		}
+		return eachTimeline(ctx, tx, id, each)
+	})
+}
+
+func incidentHead(ctx context.Context, tx *sql.Tx, id string) (Detail, error) {
+	var (
+		d   Detail
+		err error
+	)
+	if d.Incident, err = getIncident(ctx, tx, id); err != nil {
+		return d, err
 	}
-	// The (incident_id, seq) index serves both the filter and the order.
-	rows, err := q.QueryContext(ctx, `SELECT id, incident_id, seq, at, actor, auth, kind, summary, data, prev_hash, hash
-		FROM timeline WHERE incident_id = ? ORDER BY seq LIMIT ? OFFSET ?`, incidentID, limit, max(offset, 0))
+	if d.Customers, err = incidentCustomers(ctx, tx, id); err != nil {
+		return d, err
+	}
+	if d.Roles, err = assignments(ctx, tx, id); err != nil {
+		return d, err
+	}
+	if d.Steps, err = incidentSteps(ctx, tx, id); err != nil {
+		return d, err
+	}
+	if d.Obligations, err = obligationEvents(ctx, tx, id); err != nil {
+		return d, err
+	}
+	// seq runs 1, 2, 3, ... within an incident (AppendTimeline; the
+	// timeline is append-only and audit verify finds any gap), so the
+	// newest seq counts the entries: one step down the (incident_id,
+	// seq) index instead of a count of them all.
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM timeline WHERE incident_id = ?", id).
+		Scan(&d.TimelineTotal); err != nil {
+		return d, fmt.Errorf("count timeline of %s: %w", id, err)
+	}
+	d.Timeline = []TimelineEntry{}
+	if !d.Incident.Drill {
+		return d, nil
+	}
+	c, ok, err := drillClockOf(tx.QueryRowContext(ctx, drillClockQuery, id), id)
+	if ok {
+		d.Drill = &c
+	}
+	return d, err
+}
+
+// TimelineWindow says which page of an incident's timeline to read, by
+// seq (keyset on the (incident_id, seq) index, never an offset, so every
+// page costs the same wherever it is): the Limit entries just after
+// After, or, when Before is set, the Limit entries just before Before, or,
+// with Oldest, the first Limit entries; with none of them, the newest
+// Limit entries. A page is always oldest first. Limit 0 reads 100.
+type TimelineWindow struct {
+	After, Before int64
+	Oldest        bool
+	Limit         int
+}
+
+// DefaultTimelinePage is the page a TimelineWindow of Limit 0 reads.
+const DefaultTimelinePage = 100
+
+// TimelinePage reads one page of an incident's timeline (TimelineWindow).
+func (s *Store) TimelinePage(ctx context.Context, incidentID string, w TimelineWindow) ([]TimelineEntry, error) {
+	return timelinePage(ctx, s.r, incidentID, w)
+}
+
+// Timeline reads an incident's whole timeline, oldest first (for small
+// incidents and tests; see ReadIncident).
+func (s *Store) Timeline(ctx context.Context, incidentID string) ([]TimelineEntry, error) {
+	out := []TimelineEntry{}
+	err := eachTimeline(ctx, s.r, incidentID, func(e TimelineEntry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// EachTimeline calls fn with every entry of an incident's timeline, oldest
+// first, holding one at a time.
+func (s *Store) EachTimeline(ctx context.Context, incidentID string, fn func(TimelineEntry) error) error {
+	return eachTimeline(ctx, s.r, incidentID, fn)
+}
+
+const timelineColumns = "id, incident_id, seq, at, actor, auth, kind, summary, data, prev_hash, hash"
+
+func timelinePage(ctx context.Context, q querier, incidentID string, w TimelineWindow) ([]TimelineEntry, error) {
+	limit := w.Limit
+	if limit <= 0 {
+		limit = DefaultTimelinePage
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	// Each query is a range on the (incident_id, seq) index, walked
+	// forwards or backwards from its start.
+	switch {
+	case w.Before > 0:
+		rows, err = q.QueryContext(ctx, "SELECT "+timelineColumns+
+			" FROM timeline WHERE incident_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?", incidentID, w.Before, limit)
+	case w.After > 0 || w.Oldest:
+		rows, err = q.QueryContext(ctx, "SELECT "+timelineColumns+
+			" FROM timeline WHERE incident_id = ? AND seq > ? ORDER BY seq LIMIT ?", incidentID, max(w.After, 0), limit)
+	default:
+		rows, err = q.QueryContext(ctx, "SELECT "+timelineColumns+
+			" FROM timeline WHERE incident_id = ? ORDER BY seq DESC LIMIT ?", incidentID, limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
 	}
+	out := make([]TimelineEntry, 0, limit)
+	if err := scanTimeline(rows, incidentID, func(e TimelineEntry) error {
+		out = append(out, e)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if w.After <= 0 && !w.Oldest {
+		slices.Reverse(out) // read newest first
+	}
+	return out, nil
+}
+
+func eachTimeline(ctx context.Context, q querier, incidentID string, fn func(TimelineEntry) error) error {
+	// The (incident_id, seq) index serves both the filter and the order.
+	rows, err := q.QueryContext(ctx, "SELECT "+timelineColumns+" FROM timeline WHERE incident_id = ? ORDER BY seq", incidentID)
+	if err != nil {
+		return fmt.Errorf("read timeline of %s: %w", incidentID, err)
+	}
+	return scanTimeline(rows, incidentID, fn)
+}
+
+// scanTimeline hands each row to fn and closes rows. An error from fn is
+// returned as it is.
+func scanTimeline(rows *sql.Rows, incidentID string, fn func(TimelineEntry) error) error {
 	defer rows.Close()
-	out := []TimelineEntry{}
 	for rows.Next() {
 		var (
 			e        TimelineEntry
@@ -97,18 +236,21 @@ func timeline(ctx context.Context, q querier, incidentID string, offset, limit i
 		)
 		if err := rows.Scan(&e.ID, &e.IncidentID, &e.Seq, &at, &e.Actor, &e.Auth, &e.Kind, &e.Summary, &data,
 			&e.PrevHash, &e.Hash); err != nil {
-			return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
+			return fmt.Errorf("read timeline of %s: %w", incidentID, err)
 		}
+		var err error
 		if e.At, err = parseTime(at); err != nil {
-			return nil, err
+			return err
 		}
 		e.Data = json.RawMessage(data)
-		out = append(out, e)
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read timeline of %s: %w", incidentID, err)
+		return fmt.Errorf("read timeline of %s: %w", incidentID, err)
 	}
-	return out, nil
+	return nil
 }
 
 func incidentCustomers(ctx context.Context, q querier, incidentID string) ([]Customer, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -515,12 +516,62 @@ func TestListAndWindow(t *testing.T) {
 		t.Error("unknown status accepted")
 	}
 
-	d, err := s.IncidentWindow(ctx, "INC-0003", 4, 3)
+	d, err := s.IncidentWindow(ctx, "INC-0003", TimelineWindow{After: 4, Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.TimelineTotal != 10 || len(d.Timeline) != 3 || d.Timeline[0].Seq != 5 || d.Timeline[0].Summary != "note 4" {
 		t.Errorf("window: total %d, %+v", d.TimelineTotal, d.Timeline)
+	}
+	// Every way of paging, each oldest first: the newest page, the first,
+	// before a seq, after a seq, and past either end.
+	for _, c := range []struct {
+		w    TimelineWindow
+		want []int64
+	}{
+		{TimelineWindow{Limit: 3}, []int64{8, 9, 10}},
+		{TimelineWindow{Oldest: true, Limit: 3}, []int64{1, 2, 3}},
+		{TimelineWindow{Before: 5, Limit: 3}, []int64{2, 3, 4}},
+		{TimelineWindow{Before: 3, Limit: 3}, []int64{1, 2}},
+		{TimelineWindow{After: 8, Limit: 3}, []int64{9, 10}},
+		{TimelineWindow{After: 10, Limit: 3}, []int64{}},
+		{TimelineWindow{Before: 1, Limit: 3}, []int64{}},
+		{TimelineWindow{}, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+	} {
+		page, err := s.TimelinePage(ctx, "INC-0003", c.w)
+		seqs := []int64{}
+		for _, e := range page {
+			seqs = append(seqs, e.Seq)
+			if e.IncidentID != "INC-0003" {
+				t.Errorf("%+v: entry of %s", c.w, e.IncidentID)
+			}
+		}
+		if err != nil || !slices.Equal(seqs, c.want) {
+			t.Errorf("TimelinePage(%+v) = %v, %v; want %v", c.w, seqs, err, c.want)
+		}
+	}
+	head, err := s.IncidentHead(ctx, "INC-0003")
+	if err != nil || head.TimelineTotal != 10 || len(head.Timeline) != 0 || head.Incident.ID != "INC-0003" {
+		t.Errorf("IncidentHead: %d entries of %d, %v", len(head.Timeline), head.TimelineTotal, err)
+	}
+	var streamed []int64
+	err = s.ReadIncident(ctx, "INC-0003", func(h Detail) error {
+		if h.TimelineTotal != 10 {
+			t.Errorf("ReadIncident head: total %d", h.TimelineTotal)
+		}
+		return nil
+	}, func(e TimelineEntry) error {
+		streamed = append(streamed, e.Seq)
+		if len(streamed) == 4 {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) || !slices.Equal(streamed, []int64{1, 2, 3, 4}) {
+		t.Errorf("ReadIncident stopped at 4: %v, %v", streamed, err)
+	}
+	if _, err := s.IncidentHead(ctx, "INC-0099"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown incident head: %v", err)
 	}
 	if _, err := s.Incident(ctx, "INC-0099"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown incident: %v", err)
@@ -622,3 +673,5 @@ func TestUpdateRollsBackOnError(t *testing.T) {
 		t.Errorf("MaxTimelineID = %d", n)
 	}
 }
+
+var errStop = errors.New("stop")

@@ -47,7 +47,7 @@ func TestAppendsInterleavedAcrossIncidents(t *testing.T) {
 		t.Fatalf("numbered %s and %s, want INC-0002 and INC-0003", a.ID, b.ID)
 	}
 	for id, want := range map[string][]int64{ids[0]: {1, 2, 3, 4}, a.ID: {1, 2, 3}, b.ID: {1}} {
-		entries, err := s.Timeline(ctx, id, 0, 0)
+		entries, err := s.Timeline(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}

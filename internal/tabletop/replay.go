@@ -119,7 +119,7 @@ func (r *Run) Reassess(ctx context.Context, actor identity.Actor, module string,
 	if rb == nil {
 		return incident.Reassessed{}, notFound("runbook %s is not loaded", r.sc.RunbookOf(module))
 	}
-	d, err := r.svc.Get(ctx, actor, id)
+	d, err := r.svc.Head(ctx, actor, id)
 	if err != nil {
 		return incident.Reassessed{}, err
 	}

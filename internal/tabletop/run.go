@@ -380,12 +380,12 @@ func (r *Run) lastOnRecord(ctx context.Context, rec store.DrillRun) (time.Time, 
 		pos = later(pos, e.DrillAt)
 	}
 	if rec.IncidentID != "" {
-		tl, err := r.deps.Store.Timeline(ctx, rec.IncidentID, 0, 0)
+		err := r.deps.Store.EachTimeline(ctx, rec.IncidentID, func(e store.TimelineEntry) error {
+			pos = later(pos, e.At)
+			return nil
+		})
 		if err != nil {
 			return pos, err
-		}
-		for _, e := range tl {
-			pos = later(pos, e.At)
 		}
 	}
 	return pos, nil
@@ -1086,7 +1086,7 @@ func (r *Run) Link(ctx context.Context, actor identity.Actor, incidentID string)
 	if r.rec.IncidentID != "" {
 		return r.refuse(ctx, actor, "drill_link", invalidState("drill %s already has its incident, %s", r.rec.ID, r.rec.IncidentID))
 	}
-	d, err := r.deps.Store.Incident(ctx, incidentID)
+	d, err := r.deps.Store.IncidentHead(ctx, incidentID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return r.refuse(ctx, actor, "drill_link", notFound("incident %s does not exist", incidentID))

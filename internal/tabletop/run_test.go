@@ -291,7 +291,7 @@ func TestCrashResumeAndAbandon(t *testing.T) {
 	if err != nil || rec.Status != store.DrillRunning || rec.IncidentID != incidentID {
 		t.Fatalf("run after the kill: %+v %v", rec, err)
 	}
-	tl, _ := f.deps.Store.Timeline(ctx, incidentID, 0, 0)
+	tl, _ := f.deps.Store.Timeline(ctx, incidentID)
 	last := tl[len(tl)-1].At
 
 	r, err := ResumeRun(ctx, f.deps, runID, as("fac"), Options{Manual: true})

@@ -115,16 +115,23 @@ func (m *Model) loadList(req listReq) tea.Cmd {
 
 // loadDetail reads one incident and its notifications: opening it, or
 // refreshing it after a change. Both are audited accesses.
+//
+// Either reads a window of the timeline, never all of it: the newest page
+// on opening, the window on screen on a refresh (timeline.go).
 func (m *Model) loadDetail(id string, open bool) tea.Cmd {
 	svc, ns, actor, policy := m.deps.Service, m.deps.Notify, m.deps.Actor, m.deps.Config.Policy
+	w := incident.Window{Limit: timelinePage}
+	if !open && m.detail.id == id {
+		w = m.detail.refreshWindow()
+	}
 	return func() tea.Msg {
 		ctx := m.ctx()
 		var d store.Detail
 		var err error
 		if open {
-			d, err = svc.Get(ctx, actor, id)
+			d, err = svc.Open(ctx, actor, id, w)
 		} else {
-			d, err = svc.Refresh(ctx, actor, id, 0, 0)
+			d, err = svc.Refresh(ctx, actor, id, w)
 		}
 		if err != nil {
 			return detailMsg{err: err}

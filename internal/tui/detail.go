@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,7 +42,8 @@ type detailModel struct {
 
 	cursor [tabCount]int // per pane
 	offset [tabCount]int
-	follow bool // timeline sticks to the newest entry
+	follow bool           // timeline sticks to the newest entry
+	tl     timelinePaging // d.Timeline is a window of the timeline (timeline.go)
 
 	bodies map[string]string // rendered step bodies by step id and width
 
@@ -56,9 +58,21 @@ func (dm *detailModel) set(d store.Detail, obs []deadline.Obligation) {
 	if dm.id != d.Incident.ID || dm.bodies == nil {
 		*dm = newDetailModel(d.Incident.ID)
 	}
+	// The window is read again: keep the cursor on the entry it was on,
+	// at the same place on screen, and drop page reads still on their way.
+	var keep int64
+	if c := dm.cursor[tabTimeline]; c < len(dm.d.Timeline) {
+		keep = dm.d.Timeline[c].Seq
+	}
+	onScreen := dm.cursor[tabTimeline] - dm.offset[tabTimeline]
 	dm.d, dm.obligations, dm.loaded = d, obs, true
+	dm.tl = timelinePaging{seq: dm.tl.seq + 1}
 	if dm.follow {
 		dm.cursor[tabTimeline] = max(len(d.Timeline)-1, 0)
+	} else if i, ok := slices.BinarySearchFunc(d.Timeline, keep, func(e store.TimelineEntry, seq int64) int {
+		return cmp.Compare(e.Seq, seq)
+	}); ok {
+		dm.cursor[tabTimeline], dm.offset[tabTimeline] = i, max(i-onScreen, 0)
 	}
 	for t := range tabCount {
 		dm.cursor[t] = min(dm.cursor[t], max(dm.items(t)-1, 0))
@@ -140,9 +154,11 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Top):
 		*c = 0
 		dm.follow = false
+		return dm.timelineKey(m, true, false)
 	case key.Matches(msg, k.Bottom):
 		*c = max(n-1, 0)
-		dm.follow = dm.tab == tabTimeline
+		dm.follow = dm.tab == tabTimeline && !dm.hasNewer()
+		return dm.timelineKey(m, false, true)
 	case key.Matches(msg, k.Note):
 		return dm.askNote(m)
 	case key.Matches(msg, k.Assign) && dm.tab == tabRoles:
@@ -184,7 +200,7 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Reopen):
 		return dm.askReopen(m)
 	}
-	return nil
+	return dm.followTimeline(m)
 }
 
 // Actions: each asks what it needs in an overlay, then runs the service
@@ -591,10 +607,21 @@ func (dm *detailModel) timeline(m *Model, w, h int) string {
 	loc := m.deps.Config.Policy.Location()
 	entries := dm.d.Timeline
 	var b strings.Builder
-	b.WriteString(s.Subtle.Render(truncate(fmt.Sprintf("%d entries · enter: read one in full · N: add a note · g/G: first/last", dm.d.TimelineTotal), w)) + "\n")
 	rows := max(h-1, 1)
 	c := dm.cursor[tabTimeline]
 	dm.offset[tabTimeline] = window(c, dm.offset[tabTimeline], rows, len(entries))
+	head := fmt.Sprintf("%d entries", dm.d.TimelineTotal)
+	if len(entries) > 0 && len(entries) < dm.d.TimelineTotal {
+		// A window of a long timeline: say where it is.
+		first := entries[dm.offset[tabTimeline]].Seq
+		last := entries[min(dm.offset[tabTimeline]+rows, len(entries))-1].Seq
+		head = fmt.Sprintf("#%s–%s of %s entries", thousands(int(first)), thousands(int(last)), thousands(dm.d.TimelineTotal))
+		if dm.tl.pending {
+			head += " (reading…)"
+		}
+	}
+	head += " · enter: read one in full · N: add a note · g/G: first/last"
+	b.WriteString(s.Subtle.Render(truncate(head, w)) + "\n")
 	// Narrow screens keep the summary: a shorter time, no kind column.
 	wide := w >= 110
 	for i := dm.offset[tabTimeline]; i < len(entries) && i < dm.offset[tabTimeline]+rows; i++ {

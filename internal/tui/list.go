@@ -51,7 +51,6 @@ type listModel struct {
 	pending       bool   // a page is being read
 	seq           int    // the read whose answer is awaited: older ones are dropped
 	matchFiltered string // the filter text the window was read with
-
 	// drills shows drill incidents (exercises) instead of real ones: the
 	// two are never mixed.
 	drills bool
@@ -71,14 +70,14 @@ type lineKey struct {
 	warn                                         bool // the clock has used half its time
 	age                                          string
 	cursor                                       bool
-	width, idWidth                               int
+	width, idW                                   int
 	dark                                         bool
 }
 
-func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w, idW int) lineKey {
+func (l *listModel) lineKey(m *Model, r listRow, cursor bool, w int) lineKey {
 	k := lineKey{id: r.inc.ID, title: r.inc.Title, status: r.inc.Status, severity: r.inc.Severity, kind: r.inc.Kind,
 		commander: r.commander, drill: r.inc.Drill, hasNext: r.hasNext, age: age(r.nowOr(m.now).Sub(r.inc.DeclaredAt)),
-		cursor: cursor, width: w, idWidth: idW, dark: m.styles.Dark}
+		cursor: cursor, width: w, dark: m.styles.Dark}
 	if r.hasNext {
 		k.next, k.remaining, k.clock, k.warn = r.next.Rule.ID, remaining(r.nextSt), r.nextSt.State, r.nextSt.Used >= 0.5
 	}
@@ -119,7 +118,7 @@ type listReq struct {
 func (l *listModel) baseFilter() store.ListFilter {
 	f := store.ListFilter{Limit: listPage, Match: strings.TrimSpace(l.filter.Value()), Drill: store.DrillExclude}
 	if l.drills {
-		f.Drill = store.DrillOnly
+		f.Drill = store.DrillOnly // drill incidents are never mixed with real ones
 	}
 	switch l.scope {
 	case scopeOpen:
@@ -313,11 +312,12 @@ func (l *listModel) view(m *Model, w, h int) string {
 	var b strings.Builder
 	l.visible = h - 2
 	l.offset = window(l.cursor, l.offset, l.visible, len(l.rows))
-	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope)) + l.position(m)
+	title := s.Title.Render(fmt.Sprintf("Incidents · %s", l.scope))
 	if l.drills {
-		title = s.Warn.Render("EXERCISE ") + s.Title.Render(fmt.Sprintf("Drill incidents · %s", l.scope)) + l.position(m) +
+		title = s.Warn.Render("EXERCISE ") + s.Title.Render(fmt.Sprintf("Drill incidents · %s", l.scope)) +
 			s.Subtle.Render("  x: real incidents · deadlines on each drill's clock")
 	}
+	title += l.position(m)
 	if l.filtering || l.filter.Value() != "" {
 		title += "  " + l.filter.View()
 	}
@@ -369,7 +369,8 @@ func (l *listModel) view(m *Model, w, h int) string {
 	}
 	for i := l.offset; i < len(l.rows) && i < l.offset+rows; i++ {
 		r := l.rows[i]
-		key := l.lineKey(m, r, i == l.cursor, w, idW)
+		key := l.lineKey(m, r, i == l.cursor, w)
+		key.idW = idW
 		if line, ok := l.lines[key]; ok {
 			b.WriteString(line)
 			continue

@@ -378,6 +378,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return m, nil
+	case timelinePageMsg:
+		if msg.err != nil {
+			if msg.req.seq == m.detail.tl.seq {
+				m.detail.tl.pending = false
+			}
+			return m, m.setStatus(msg.err.Error(), true)
+		}
+		m.detail.applyPage(msg.req, msg.entries)
+		return m, m.detail.followTimeline(m)
 	case RecordAlertMsg:
 		m.alert = clean(msg.Text)
 		return m, nil
