@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -133,8 +134,21 @@ func openDecodeCache(ctx context.Context, dir string) (*decodeCache, []string) {
 		c.warn("runbook cache %s could not be read and is rebuilt: %v", c.path, err)
 		c.changed = true
 	default:
+		// Decoded as it is read, so that a load cancelled meanwhile (the app
+		// quit at its first frame) stops here instead of decoding a large
+		// file first; then no cache is used and none is written.
 		var f cacheFile
-		if json.Unmarshal(data, &f) != nil || f.Schema != cacheSchema || f.Entries == nil {
+		dec := json.NewDecoder(ctxReader{ctx, bytes.NewReader(data)})
+		err := dec.Decode(&f)
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		if err == nil {
+			if _, end := dec.Token(); end != io.EOF {
+				err = errors.New("data after the cache") // as json.Unmarshal would refuse it
+			}
+		}
+		if err != nil || f.Schema != cacheSchema || f.Entries == nil {
 			c.warn("runbook cache %s is damaged and is rebuilt", c.path)
 			c.changed = true
 			break
@@ -346,4 +360,21 @@ func checkedKey(rb *Runbook, opts ValidateOptions) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ctxReader reads from r, a megabyte at most at a time, until ctx is
+// done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > 1<<20 { // a megabyte at a time, so that a cancel is seen soon
+		p = p[:1<<20]
+	}
+	return c.r.Read(p)
 }

@@ -165,3 +165,30 @@ func TestCancelledLoadKeepsWhatItDecoded(t *testing.T) {
 			first, validated, linked, n-first, first)
 	}
 }
+
+// A cancelled load leaves the cache as it was, and warm.
+func TestCancelledLoadLeavesTheCache(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 20 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("gen-%04d.yaml", i)), []byte(generated(i)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := Options{Dirs: []string{dir}, CacheDir: t.TempDir()}
+	load(t, opts)
+	file := filepath.Join(opts.CacheDir, cacheSchema+".json")
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = Load(ctx, opts)
+	after, err := os.ReadFile(file)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Fatalf("the cache changed under a cancelled load (%v)", err)
+	}
+	if _, validated, _ := counted(t, opts); validated != 0 {
+		t.Errorf("%d runbooks validated after a cancelled load, want 0", validated)
+	}
+}
