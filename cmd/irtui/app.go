@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"sync"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
@@ -84,6 +86,11 @@ func runApp(cmd *cobra.Command, g *globals) error {
 			go p.Send(msg)
 		}
 	})
+	g.warn = nil // the app shows the loader's warnings in its status line, not on the screen's stderr
+	env.load = func() *runbook.Library {
+		lib, _ := g.library(ctx) // nil when the app closed first
+		return lib
+	}
 	notice := ""
 	switch {
 	case len(keyNotice) > 0:
@@ -91,7 +98,10 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	case seeded:
 		notice = "Loaded a demo directory of fictional people and customers; import yours with `irtui directory import`."
 	}
-	m := tui.New(env.deps(ctx, actor, notice, look{dark: dark, noColor: os.Getenv("NO_COLOR") != ""}))
+	deps := env.deps(ctx, actor, notice, look{dark: dark, noColor: os.Getenv("NO_COLOR") != ""})
+	listed := make(chan struct{})
+	deps.FirstList = func() { close(listed) } // called once
+	m := tui.New(deps)
 	out := cmd.OutOrStdout()
 	// IRTUI_EXIT_ON_FRAME=TEXT quits as soon as a frame containing TEXT has
 	// been written: the start-up benchmark measures process start to frame.
@@ -119,16 +129,26 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		})
 	}()
 	// The delivery worker runs while the app does: it sends what is due and
-	// reports to the status line. It stops with the app.
+	// reports to the status line. It stops with the app. It starts once
+	// the list is on screen (or after two seconds): its first scan reads
+	// every open incident's deadlines, which on a long record would
+	// otherwise hold up the first frame.
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
+		select {
+		case <-listed:
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return
+		}
 		_ = env.worker.Run(ctx)
 	}()
 	_, err = p.Run()
 	cancel()
 	<-workerDone
 	<-witnessDone
+	env.waitLoads()
 	return err
 }
 
@@ -143,6 +163,26 @@ type appEnv struct {
 	worker   *notify.Worker
 	runbooks func() *runbook.Library
 	scenario func(*runbook.Library) *tabletop.ScenarioLibrary
+	// loading counts the runbook loads under way: an app that quits waits
+	// for them (cancelled, they stop after the files in hand), so that
+	// what they decoded and validated reaches the cache even when the app
+	// quit at its first frame.
+	loadMu  sync.Mutex
+	loading int
+	loaded  *sync.Cond
+	// load reads the library: runbook.Load, or for the local app the
+	// command's library (globals.library), which the delivery worker's
+	// runbook lookups share, so the process holds one copy.
+	load func() *runbook.Library
+}
+
+// waitLoads waits until no runbook load is under way.
+func (e *appEnv) waitLoads() {
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	for e.loading > 0 {
+		e.loaded.Wait()
+	}
 }
 
 // newAppEnv wires the services for apps. send passes the delivery
@@ -152,15 +192,34 @@ type appEnv struct {
 func newAppEnv(ctx context.Context, svc *incident.Service, cfg config.Config, settings notify.Settings, opts runbook.Options, shared bool,
 	send func(tea.Msg)) *appEnv {
 	ns, _ := svc.Notifier.(*notify.Service)
-	e := &appEnv{svc: svc, ns: ns, cfg: cfg, settings: settings,
-		runbooks: func() *runbook.Library {
-			lib, _ := runbook.Load(ctx, opts) // cancelled: the app is closing
-			return lib
-		},
-		scenario: func(lib *runbook.Library) *tabletop.ScenarioLibrary {
-			sl, _ := tabletop.Load(ctx, opts, lib)
-			return sl
-		}}
+	e := &appEnv{svc: svc, ns: ns, cfg: cfg, settings: settings}
+	e.loaded = sync.NewCond(&e.loadMu)
+	e.load = func() *runbook.Library {
+		lib, _ := runbook.Load(ctx, opts) // cancelled: the app is closing
+		return lib
+	}
+	e.runbooks = func() *runbook.Library {
+		e.loadMu.Lock()
+		e.loading++
+		e.loadMu.Unlock()
+		defer func() {
+			e.loadMu.Lock()
+			e.loading--
+			e.loaded.Broadcast()
+			e.loadMu.Unlock()
+		}()
+		lib := e.load()
+		// Decoding a library of runbooks peaks at several times what the
+		// library holds (the cache file, its entries, the decoded runbooks
+		// and their garbage); give those pages back rather than keep the
+		// peak as the app's size for its whole session.
+		debug.FreeOSMemory()
+		return lib
+	}
+	e.scenario = func(lib *runbook.Library) *tabletop.ScenarioLibrary {
+		sl, _ := tabletop.Load(ctx, opts, lib)
+		return sl
+	}
 	if shared {
 		e.runbooks = sync.OnceValue(e.runbooks)
 		load := e.scenario

@@ -110,7 +110,7 @@ func TestCLIDecodeCacheCannotChangeARunbook(t *testing.T) {
 	c := newCLI(t)
 	c.withDirectory()
 	cache := filepath.Join(c.dir, "cache")
-	cacheFile := filepath.Join(cache, "irtui", "runbooks-v4.json")
+	cacheFile := filepath.Join(cache, "irtui", "runbooks-v5.json")
 
 	// A folder copy of the bundled runbook, which replaces it: this one is
 	// cached.

@@ -124,7 +124,7 @@ func TestCLIHostileFilesOfEveryKind(t *testing.T) {
 	c.write("plain/m.yaml", readFile(t, "../../internal/runbook/testdata/minimal.yaml"))
 	for _, what := range []string{"fifo", "zero"} {
 		for file, says := range map[string]string{
-			"runbooks-v4.json": "runbook cache " + filepath.Join(c.dir, "cache-"+what, "irtui", "runbooks-v4.json") + " could not be read and is rebuilt",
+			"runbooks-v5.json": "runbook cache " + filepath.Join(c.dir, "cache-"+what, "irtui", "runbooks-v5.json") + " could not be read and is rebuilt",
 			"runbooks.key":     "runbook cache not used: runbook cache: " + filepath.Join(c.dir, "cache-"+what, "irtui", "runbooks.key") + " " + hostileSays[what],
 		} {
 			cache := filepath.Join(c.dir, "cache-"+what)

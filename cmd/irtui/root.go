@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/irtui/irtui/internal/identity"
 	"github.com/irtui/irtui/internal/runbook"
@@ -25,6 +26,7 @@ type globals struct {
 	theme    string
 	init     bool
 	lib      *runbook.Library
+	libMu    sync.Mutex
 	// warn is where the runbook loader's warnings go: the command's
 	// standard error.
 	warn io.Writer
@@ -124,6 +126,10 @@ func cacheDir() string {
 // library loads the runbooks once per command. It fails only when ctx is
 // done (an interrupt) before the runbooks are loaded.
 func (g *globals) library(ctx context.Context) (*runbook.Library, error) {
+	// The app and the delivery worker ask at once: one loads, the other
+	// waits for it, and the process holds one library.
+	g.libMu.Lock()
+	defer g.libMu.Unlock()
 	if g.lib == nil {
 		lib, err := runbook.Load(ctx, g.loadOptions())
 		if err != nil {

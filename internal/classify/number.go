@@ -6,11 +6,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ambiguousThousands matches "12.000" and "1.200.000": a thousands
 // separator in much of Europe, a decimal point elsewhere.
-var ambiguousThousands = regexp.MustCompile(`^\d{1,3}(\.\d{3})+$`)
+var ambiguousThousands = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{1,3}(\.\d{3})+$`) })
 
 // ParseNumber reads a number as people write an estimate: "12000",
 // "12,000", "12 000", "12_000", "12k", "1.5m", "~12000", "about 12000",
@@ -42,7 +43,7 @@ func ParseNumber(s string) (float64, error) {
 		mult, t = 1e9, strings.TrimSuffix(t, "bn")
 	}
 	t = strings.TrimSpace(t)
-	if ambiguousThousands.MatchString(t) && mult == 1 {
+	if ambiguousThousands().MatchString(t) && mult == 1 {
 		n := strings.ReplaceAll(t, ".", "")
 		return 0, fmt.Errorf("%q is ambiguous: write %s (or %s) for %s, or %s for a decimal", orig,
 			n, FormatNumber(mustFloat(n)), FormatNumber(mustFloat(n)), strings.Replace(t, ".", ",", 1))

@@ -115,6 +115,15 @@ func (s *Service) SeedDemo(ctx context.Context, d store.Directory, commander str
 	if err := store.ValidateDirectory(&d); err != nil {
 		return false, fmt.Errorf("the demo directory: %w", err)
 	}
+	// A read first: a directory that is not empty, as it is after the
+	// first start, needs no write transaction, and the first write of a
+	// process waits for the database's integrity check (store.awaitCheck),
+	// which on a large record would hold up the app's first frame.
+	if people, err := s.Store.People(ctx); err != nil {
+		return false, fmt.Errorf("load the demo directory: %w", err)
+	} else if len(people) > 0 {
+		return false, nil
+	}
 	seeded := false
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
 		people, err := tx.People(ctx)

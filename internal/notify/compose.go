@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/irtui/irtui/internal/classify"
@@ -26,7 +27,7 @@ var placeholderMarks = []string{
 
 // placeholderWords are markers people type for text still to come, as
 // whole words in capitals.
-var placeholderWords = regexp.MustCompile(`\b(TODO|TBD|TBC|FIXME)\b`)
+var placeholderWords = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(TODO|TBD|TBC|FIXME)\b`) })
 
 // Placeholders lists the placeholder text a notice holds, in its subject,
 // body or content: quoted, for the refusal and the screen.
@@ -43,7 +44,7 @@ func Placeholders(n store.Notification) []string {
 				found = append(found, fmt.Sprintf("%s holds %q", where, excerpt(text, i, len(m))))
 			}
 		}
-		if loc := placeholderWords.FindStringIndex(text); loc != nil && !seen[where] {
+		if loc := placeholderWords().FindStringIndex(text); loc != nil && !seen[where] {
 			seen[where] = true
 			found = append(found, fmt.Sprintf("%s holds %q", where, excerpt(text, loc[0], loc[1]-loc[0])))
 		}
@@ -79,7 +80,7 @@ func excerpt(text string, i, n int) string {
 
 func isBoundary(s string, i int) bool { return i <= 0 || i >= len(s) || s[i]&0xC0 != 0x80 }
 
-var orgField = regexp.MustCompile(`\.Org\.(\w+)`)
+var orgField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\.Org\.(\w+)`) })
 
 // OrgProblems says which organisation details a notice's template uses
 // that are not configured, and where to set them: a notice must not go out
@@ -89,7 +90,7 @@ func OrgProblems(t store.NoticeTemplate, org config.Org) []string {
 	def := config.Default().Org
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range orgField.FindAllStringSubmatch(t.Subject+"\n"+t.Body, -1) {
+	for _, m := range orgField().FindAllStringSubmatch(t.Subject+"\n"+t.Body, -1) {
 		if seen[m[1]] {
 			continue
 		}

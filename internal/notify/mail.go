@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -196,11 +197,11 @@ func submitError(err error) error {
 }
 
 // quotedReply is a server reply as net/textproto prints it: 550 "5.1.1 …".
-var quotedReply = regexp.MustCompile(`\b([2-5]\d\d) ("(?:[^"\\]|\\.)*")`)
+var quotedReply = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b([2-5]\d\d) ("(?:[^"\\]|\\.)*")`) })
 
 // serverWords prints a server's replies as it wrote them, unquoted.
 func serverWords(s string) string {
-	return quotedReply.ReplaceAllStringFunc(s, func(m string) string {
+	return quotedReply().ReplaceAllStringFunc(s, func(m string) string {
 		code, quoted, _ := strings.Cut(m, " ")
 		if text, err := strconv.Unquote(quoted); err == nil {
 			return code + " " + safetext.Line(text)

@@ -380,7 +380,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		}
 	}
 	v.required(root, "id", a.ID)
-	if a.ID != "" && !idPattern.MatchString(a.ID) {
+	if a.ID != "" && !idPattern().MatchString(a.ID) {
 		v.addf(root.with("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", a.ID)
 	}
 	v.required(root, "title", a.Title)
@@ -394,7 +394,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 	switch {
 	case c.Name == "":
 		v.missing(at.with("name"), "name")
-	case !namePattern.MatchString(c.Name):
+	case !namePattern().MatchString(c.Name):
 		v.addf(at.with("name"), "conclusion name %q must be snake_case, as rules use it as a name", c.Name)
 	case questions[c.Name] || reservedName[c.Name]:
 		v.addf(at.with("name"), "conclusion name %q has the name of a question or a reserved name", c.Name)
@@ -408,7 +408,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case l.ID == "":
 			v.missing(lat.with("id"), "id")
-		case !namePattern.MatchString(l.ID):
+		case !namePattern().MatchString(l.ID):
 			v.addf(lat.with("id"), "level %q must be snake_case", l.ID)
 		case levels[l.ID]:
 			v.addf(lat.with("id"), "duplicate level %q", l.ID)
@@ -434,7 +434,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case f.ID == "":
 			v.missing(fat.with("id"), "id")
-		case !namePattern.MatchString(f.ID):
+		case !namePattern().MatchString(f.ID):
 			v.addf(fat.with("id"), "factor id %q must be snake_case", f.ID)
 		case factors[f.ID]:
 			v.addf(fat.with("id"), "duplicate factor %q", f.ID)
@@ -464,7 +464,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case r.Flag == "":
 			v.missing(rat.with("flag"), "flag")
-		case !namePattern.MatchString(r.Flag):
+		case !namePattern().MatchString(r.Flag):
 			v.addf(rat.with("flag"), "flag %q must be snake_case", r.Flag)
 		case questions[r.Flag] || reservedName[r.Flag] || outputs[r.Flag]:
 			v.addf(rat.with("flag"), "flag %q has the name of a question, the conclusion, another flag or a reserved name", r.Flag)
@@ -479,7 +479,7 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		switch {
 		case r.Fact == "":
 			v.missing(rat.with("fact"), "fact")
-		case !namePattern.MatchString(r.Fact):
+		case !namePattern().MatchString(r.Fact):
 			v.addf(rat.with("fact"), "fact %q must be snake_case", r.Fact)
 		case questions[r.Fact] || reservedName[r.Fact] || outputs[r.Fact]:
 			v.addf(rat.with("fact"), "fact %q has the name of a question, the conclusion, a flag or a reserved name", r.Fact)
@@ -610,7 +610,7 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 func fileID(data []byte) string {
 	// A line scan, not a parse: the file did not load, perhaps because it
 	// is too costly to parse.
-	if m := topID.FindSubmatch(data); m != nil {
+	if m := topID().FindSubmatch(data); m != nil {
 		return string(m[1])
 	}
 	return ""

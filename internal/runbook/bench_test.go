@@ -1,11 +1,16 @@
 package runbook
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/irtui/irtui/runbooks"
 )
 
 // generated writes a realistic runbook of about 8 KiB. Every expression
@@ -149,6 +154,7 @@ func BenchmarkLoad1000Cached(b *testing.B) {
 	if lib := load(b, opts); len(lib.Runbooks) != 1000 {
 		b.Fatal("generated runbooks do not load")
 	}
+	v0 := validations.Load()
 	for b.Loop() {
 		compileCache.Clear()
 		lib := load(b, opts)
@@ -156,6 +162,65 @@ func BenchmarkLoad1000Cached(b *testing.B) {
 			b.Fatal("lost runbooks")
 		}
 	}
+	// A warm start validates nothing (TestWarmStartDoesNoValidation).
+	b.ReportMetric(float64(validations.Load()-v0)/float64(b.N), "validations/op")
+}
+
+// BenchmarkRunbookMemory reports the heap a loaded runbook holds, with
+// 1,000 copies of the largest bundled runbook (ransomware, about 35 KiB)
+// loaded from a folder with a warm cache: heap-KiB/runbook is what stays
+// reachable from the library after a collection, peak-MiB the most the
+// heap held during the load.
+func BenchmarkRunbookMemory(b *testing.B) {
+	src, err := os.ReadFile("../../runbooks/ransomware.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	for i := range 1000 {
+		out := bytes.Replace(src, []byte("id: ransomware"), fmt.Appendf(nil, "id: ransomware-copy-%04d", i), 1)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("rb-%04d.yaml", i)), out, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	opts := Options{Bundled: runbooks.FS(), Dirs: []string{dir}, CacheDir: b.TempDir()}
+	load(b, opts) // the cache warm
+	var held, peak float64
+	for b.Loop() {
+		compileCache.Clear()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		stop := make(chan struct{})
+		top := make(chan uint64)
+		go func() { // the heap's high-water mark during the load
+			var m runtime.MemStats
+			var hi uint64
+			for {
+				select {
+				case <-stop:
+					top <- hi
+					return
+				case <-time.After(2 * time.Millisecond):
+					runtime.ReadMemStats(&m)
+					hi = max(hi, m.HeapAlloc)
+				}
+			}
+		}()
+		lib := load(b, opts)
+		close(stop)
+		hi := <-top
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if len(lib.Runbooks) < 1000 {
+			b.Fatal("lost runbooks")
+		}
+		held += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		peak += float64(hi) - float64(before.HeapAlloc)
+		runtime.KeepAlive(lib)
+	}
+	b.ReportMetric(held/float64(b.N)/1000/1024, "heap-KiB/runbook")
+	b.ReportMetric(peak/float64(b.N)/(1<<20), "peak-MiB")
 }
 
 // BenchmarkLintBroken1000 is the slow path: every file has a problem and

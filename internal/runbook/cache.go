@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,8 +24,11 @@ import (
 
 // The decode cache keeps the decoded form of the runbook files in
 // --runbooks folders, so a library that did not change is not parsed as
-// YAML again at every start. Only parsing is skipped: every cached runbook
-// is validated and its expressions compiled again.
+// YAML again at every start, nor validated: an entry records the context
+// it was validated in (checkedKey: the shared assessments it uses, by
+// content, and which checks were on), and a runbook read from an entry of
+// the same context is only linked (link: its shared assessments resolved
+// and its expressions compiled). In another context it is validated again.
 //
 // The cache must never change what a runbook does, so:
 //
@@ -47,9 +51,10 @@ import (
 
 // cacheSchema changes whenever the Runbook struct or the cache's layout
 // changes shape (v3: shared assessments; v4: entries by file, bound to
-// the build and authenticated). Entries hold JSON: gob drops pointers to zero values,
-// which would turn "min: 0" into no minimum.
-const cacheSchema = "runbooks-v4"
+// the build and authenticated; v5: the context each entry was validated
+// in). Entries hold JSON: gob drops pointers to zero values, which would
+// turn "min: 0" into no minimum.
+const cacheSchema = "runbooks-v5"
 
 // cacheKeyFile holds the HMAC key, beside the cache file.
 const cacheKeyFile = "runbooks.key"
@@ -65,16 +70,18 @@ type cacheFile struct {
 type cacheEntry struct {
 	Build   string          `json:"build"`
 	Hash    string          `json:"sha256"`
+	Checked string          `json:"checked"` // checkedKey of the validation it passed
 	Used    uint64          `json:"used"`
 	Runbook json.RawMessage `json:"runbook"`
 	MAC     string          `json:"mac"`
 }
 
 // mac authenticates everything an entry says: which build wrote it, for
-// which file and bytes, and the decoded runbook.
+// which file and bytes, in which context it was validated, and the decoded
+// runbook.
 func (e *cacheEntry) mac(key []byte, path string) string {
 	m := hmac.New(sha256.New, key)
-	for _, part := range [][]byte{[]byte(cacheSchema), []byte(e.Build), []byte(path), []byte(e.Hash), e.Runbook} {
+	for _, part := range [][]byte{[]byte(cacheSchema), []byte(e.Build), []byte(path), []byte(e.Hash), []byte(e.Checked), e.Runbook} {
 		fmt.Fprintf(m, "%d:", len(part))
 		m.Write(part)
 	}
@@ -127,8 +134,21 @@ func openDecodeCache(ctx context.Context, dir string) (*decodeCache, []string) {
 		c.warn("runbook cache %s could not be read and is rebuilt: %v", c.path, err)
 		c.changed = true
 	default:
+		// Decoded as it is read, so that a load cancelled meanwhile (the app
+		// quit at its first frame) stops here instead of decoding a large
+		// file first; then no cache is used and none is written.
 		var f cacheFile
-		if json.Unmarshal(data, &f) != nil || f.Schema != cacheSchema || f.Entries == nil {
+		dec := json.NewDecoder(ctxReader{ctx, bytes.NewReader(data)})
+		err := dec.Decode(&f)
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		if err == nil {
+			if _, end := dec.Token(); end != io.EOF {
+				err = errors.New("data after the cache") // as json.Unmarshal would refuse it
+			}
+		}
+		if err != nil || f.Schema != cacheSchema || f.Entries == nil {
 			c.warn("runbook cache %s is damaged and is rebuilt", c.path)
 			c.changed = true
 			break
@@ -192,36 +212,37 @@ func (c *decodeCache) warn(format string, args ...any) {
 }
 
 // get returns the cached runbook for the file at path with the given
-// content hash, or nil.
-func (c *decodeCache) get(path, hash string) *Runbook {
+// content hash, and the context it was validated in; or nil.
+func (c *decodeCache) get(path, hash string) (*Runbook, string) {
 	if c == nil {
-		return nil
+		return nil, ""
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.file.Entries[path]
 	if !ok || e.Hash != hash || e.Build != c.build {
-		return nil // none, or stale: the file or irtui changed
+		return nil, "" // none, or stale: the file or irtui changed
 	}
 	if !hmac.Equal([]byte(e.MAC), []byte(e.mac(c.key, path))) {
 		c.warn("runbook cache entry for %s was changed outside irtui; it was discarded and the file parsed again", path)
 		delete(c.file.Entries, path)
 		c.changed = true
-		return nil
+		return nil, ""
 	}
 	rb := new(Runbook)
 	if json.Unmarshal(e.Runbook, rb) != nil {
 		c.warn("runbook cache entry for %s is damaged; it was discarded and the file parsed again", path)
 		delete(c.file.Entries, path)
 		c.changed = true
-		return nil
+		return nil, ""
 	}
 	normalizeWorst(rb)
 	e.Used = c.file.Uses + 1
-	return rb
+	return rb, e.Checked
 }
 
-func (c *decodeCache) put(path, hash string, rb *Runbook) {
+// put keeps rb, valid in the context checked, for the file at path.
+func (c *decodeCache) put(path, hash, checked string, rb *Runbook) {
 	if c == nil {
 		return
 	}
@@ -231,7 +252,7 @@ func (c *decodeCache) put(path, hash string, rb *Runbook) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := &cacheEntry{Build: c.build, Hash: hash, Used: c.file.Uses + 1, Runbook: data}
+	e := &cacheEntry{Build: c.build, Hash: hash, Checked: checked, Used: c.file.Uses + 1, Runbook: data}
 	e.MAC = e.mac(c.key, path)
 	c.file.Entries[path] = e
 	c.changed = true
@@ -289,8 +310,17 @@ func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache)
 	if err != nil {
 		return ParseFile(path, data, opts)
 	}
-	if rb := c.get(abs, key); rb != nil {
-		if issues := validate(rb, opts); len(issues) == 0 {
+	if rb, checked := c.get(abs, key); rb != nil {
+		// Validated before in the same context: link it. Otherwise, or if
+		// linking finds anything wrong, validate it again.
+		ok := checked == checkedKey(rb, opts) && link(rb, opts)
+		if !ok {
+			ok = len(validate(rb, opts)) == 0
+			if ok {
+				c.put(abs, key, checkedKey(rb, opts), rb)
+			}
+		}
+		if ok {
 			rb.Source = Source{Path: path, Hash: key}
 			rb.mergeShared()
 			return rb, nil
@@ -298,8 +328,53 @@ func parseCached(path string, data []byte, opts ValidateOptions, c *decodeCache)
 	}
 	rb, probs := parseOwn(path, data, opts)
 	if rb != nil {
-		c.put(abs, key, rb) // the file's own questions: put encodes them now
+		c.put(abs, key, checkedKey(rb, opts), rb) // the file's own questions: put encodes them now
 		rb.mergeShared()
 	}
 	return rb, probs
+}
+
+// checkedKey names the context a runbook is validated in, beyond its own
+// bytes and irtui's build (which the cache binds every entry to): the
+// shared assessments it uses, by id and content (or that one is unknown,
+// or failed to load), and which of the optional checks are on. A runbook
+// valid in one context is valid in the same context again.
+func checkedKey(rb *Runbook, opts ValidateOptions) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "obligations:%t policy:%t\x00", opts.Obligation != nil, opts.PolicySwitch != nil)
+	for _, u := range rb.Uses {
+		fmt.Fprintf(h, "%d:%s", len(u.Assessment), u.Assessment)
+		var a *Assessment
+		ok := false
+		if opts.Assessments != nil {
+			a, ok = opts.Assessments(u.Assessment)
+		}
+		switch {
+		case ok:
+			fmt.Fprintf(h, "=%s\x00", a.Source.Hash)
+		case opts.AssessmentFailed != nil:
+			p, failed := opts.AssessmentFailed(u.Assessment)
+			fmt.Fprintf(h, "!%t%d:%s\x00", failed, len(p), p)
+		default:
+			h.Write([]byte("?\x00"))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ctxReader reads from r, a megabyte at most at a time, until ctx is
+// done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > 1<<20 { // a megabyte at a time, so that a cancel is seen soon
+		p = p[:1<<20]
+	}
+	return c.r.Read(p)
 }

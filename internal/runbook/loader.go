@@ -376,10 +376,10 @@ dispatch:
 	close(next)
 	wg.Wait()
 	if cache != nil {
+		// Saved even when the load was cancelled: each entry stands for
+		// its file alone, so what was decoded is not decoded again.
 		warnings = append(warnings, cache.warnings...)
-		if ctx.Err() == nil {
-			cache.save()
-		}
+		cache.save()
 	}
 
 	lib := &Library{byID: map[string]*Runbook{}, Warnings: warnings}
@@ -415,7 +415,9 @@ dispatch:
 
 // topID finds the value of a top-level "id:" line, for files that do not
 // load: a syntax error elsewhere must not hide which runbook a file is.
-var topID = regexp.MustCompile(`(?m)^id:[ \t]*["']?([A-Za-z0-9._-]+)["']?[ \t]*(?:#.*)?\r?$`)
+var topID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^id:[ \t]*["']?([A-Za-z0-9._-]+)["']?[ \t]*(?:#.*)?\r?$`)
+})
 
 // brokenOverrides finds folder files that do not load but name the id of
 // a bundled runbook: they were meant to replace it. The bundled runbook is
@@ -427,7 +429,7 @@ func (l *Library) brokenOverrides(files []strictyaml.File, results []result) {
 		if r.rb != nil || f.Bundled || f.Err != nil {
 			continue
 		}
-		m := topID.FindSubmatchIndex(f.Data)
+		m := topID().FindSubmatchIndex(f.Data)
 		if m == nil {
 			continue
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/file"
@@ -60,9 +62,9 @@ func (v *validator) required(at path, field, val string) {
 }
 
 var (
-	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-	namePattern  = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-	langPattern  = regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`)
+	idPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`) })
+	namePattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]*$`) })
+	langPattern  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`) })
 	reservedName = map[string]bool{NameSeverity: true, NameIncident: true}
 )
 
@@ -82,12 +84,18 @@ type ValidateOptions struct {
 	PolicySwitch func(key string) bool
 }
 
+// validations counts the runbooks validated (validate), and links those
+// only linked (link), for the tests and benchmarks that show a warm start
+// validates nothing.
+var validations, links atomic.Int64
+
 // validate checks the decoded runbook and compiles its expressions.
 func validate(rb *Runbook, opts ValidateOptions) []issue {
+	validations.Add(1)
 	v := &validator{obligations: opts.Obligation, failedAsmt: opts.AssessmentFailed}
 	root := path{}
 	v.required(root, "id", rb.ID)
-	if rb.ID != "" && !idPattern.MatchString(rb.ID) {
+	if rb.ID != "" && !idPattern().MatchString(rb.ID) {
 		v.addf(root.with("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", rb.ID)
 	}
 	v.required(root, "title", rb.Title)
@@ -113,6 +121,47 @@ func validate(rb *Runbook, opts ValidateOptions) []issue {
 	v.phases(rb, roles, fullEnv, fullKey)
 	v.notifications(rb, roles, fullEnv, fullKey)
 	return v.issues
+}
+
+// link does for a runbook validated before in the same context (see
+// checkedKey) what validate derives, without its checks: it resolves the
+// shared assessments the runbook uses (with their bindings) and compiles
+// its expressions, which the compile cache mostly already holds. It
+// reports false if anything failed, and the runbook is then validated.
+func link(rb *Runbook, opts ValidateOptions) bool {
+	links.Add(1)
+	v := &validator{obligations: opts.Obligation, failedAsmt: opts.AssessmentFailed}
+	v.uses(rb, opts.Assessments)
+	env := rb.AnswerEnv()
+	key := envKey(env)
+	c := &rb.Rules
+	for i := range c.Incident {
+		c.Incident[i].prog = v.expr(nil, c.Incident[i].When, env, key, boolExpr)
+	}
+	for i := range c.Severity {
+		c.Severity[i].prog = v.expr(nil, c.Severity[i].When, env, key, boolExpr)
+	}
+	for i := range c.Flags {
+		c.Flags[i].prog = v.expr(nil, c.Flags[i].When, env, key, boolExpr)
+	}
+	for i := range c.Facts {
+		c.Facts[i].prog = v.expr(nil, c.Facts[i].Value, env, key, numberExpr)
+	}
+	env = rb.FullEnv()
+	key = envKey(env)
+	for p := range rb.Phases {
+		for i := range rb.Phases[p].Steps {
+			if st := &rb.Phases[p].Steps[i]; st.When != "" {
+				st.prog = v.expr(nil, st.When, env, key, boolExpr)
+			}
+		}
+	}
+	for i := range rb.Notify {
+		if n := &rb.Notify[i]; n.When != "" {
+			n.prog = v.expr(nil, n.When, env, key, boolExpr)
+		}
+	}
+	return len(v.issues) == 0
 }
 
 func (v *validator) category(c Category) {
@@ -143,7 +192,7 @@ func (v *validator) questions(qs []Question) map[string]bool {
 		switch {
 		case q.ID == "":
 			v.missing(at.with("id"), "id")
-		case !namePattern.MatchString(q.ID):
+		case !namePattern().MatchString(q.ID):
 			v.addf(at.with("id"), "question id %q must be snake_case (letters, digits, _), as expressions use it as a name", q.ID)
 		case reservedName[q.ID]:
 			v.addf(at.with("id"), "question id %q is reserved", q.ID)
@@ -321,7 +370,7 @@ func (v *validator) classification(rb *Runbook, questions map[string]bool, env m
 		switch {
 		case r.Flag == "":
 			v.missing(rat.with("flag"), "flag")
-		case !namePattern.MatchString(r.Flag):
+		case !namePattern().MatchString(r.Flag):
 			v.addf(rat.with("flag"), "flag %q must be snake_case", r.Flag)
 		case questions[r.Flag] || reservedName[r.Flag]:
 			v.addf(rat.with("flag"), "flag %q has the name of a question or a reserved name", r.Flag)
@@ -340,7 +389,7 @@ func (v *validator) classification(rb *Runbook, questions map[string]bool, env m
 		switch {
 		case r.Fact == "":
 			v.missing(rat.with("fact"), "fact")
-		case !namePattern.MatchString(r.Fact):
+		case !namePattern().MatchString(r.Fact):
 			v.addf(rat.with("fact"), "fact %q must be snake_case", r.Fact)
 		case questions[r.Fact] || flags[r.Fact] || reservedName[r.Fact]:
 			v.addf(rat.with("fact"), "fact %q has the name of a question, a flag or a reserved name", r.Fact)
@@ -362,7 +411,7 @@ func (v *validator) roles(roles []Role) map[string]bool {
 		switch {
 		case r.ID == "":
 			v.missing(at.with("id"), "id")
-		case !namePattern.MatchString(r.ID):
+		case !namePattern().MatchString(r.ID):
 			v.addf(at.with("id"), "role id %q must be snake_case", r.ID)
 		case ids[r.ID]:
 			v.addf(at.with("id"), "duplicate role id %q", r.ID)
@@ -420,7 +469,7 @@ func (v *validator) phases(rb *Runbook, roles map[string]bool, env map[string]an
 			switch {
 			case st.ID == "":
 				v.missing(sat.with("id"), "id")
-			case !idPattern.MatchString(st.ID):
+			case !idPattern().MatchString(st.ID):
 				v.addf(sat.with("id"), "step id %q must be lower case letters, digits, '-', '_' or '.'", st.ID)
 			case stepIDs[st.ID]:
 				v.addf(sat.with("id"), "duplicate step id %q", st.ID)
@@ -463,7 +512,7 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 		switch {
 		case n.ID == "":
 			v.missing(at.with("id"), "id")
-		case !idPattern.MatchString(n.ID):
+		case !idPattern().MatchString(n.ID):
 			v.addf(at.with("id"), "notification id %q must be lower case letters, digits, '-', '_' or '.'", n.ID)
 		case ids[n.ID]:
 			v.addf(at.with("id"), "duplicate notification id %q", n.ID)
@@ -505,7 +554,7 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 			switch {
 			case c.ID == "":
 				v.missing(cat.with("id"), "id")
-			case !namePattern.MatchString(c.ID):
+			case !namePattern().MatchString(c.ID):
 				v.addf(cat.with("id"), "content field %q must be snake_case", c.ID)
 			case fields[c.ID]:
 				v.addf(cat.with("id"), "duplicate content field %q", c.ID)
@@ -521,7 +570,7 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 		v.template(at.with("template"), n.Template, *n)
 		for _, lang := range sortedKeys(n.Translations) {
 			tat := at.with("translations", lang)
-			if !langPattern.MatchString(lang) {
+			if !langPattern().MatchString(lang) {
 				v.issues = append(v.issues, issue{at: tat, key: true, msg: fmt.Sprintf("language %q must be a code such as nl or pt-BR", lang)})
 			}
 			v.template(tat, n.Translations[lang], *n)
@@ -578,4 +627,4 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // ValidID reports whether id is a valid runbook id: lower case letters,
 // digits, '-', '_' or '.'. Scenario ids follow the same rule.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+func ValidID(id string) bool { return idPattern().MatchString(id) }

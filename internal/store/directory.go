@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -450,7 +451,7 @@ func checkHandle(v string) string {
 func checkLanguage(v string) (string, string) {
 	tag, err := language.Parse(v)
 	canonical := tag.String()
-	if err != nil || !languagePattern.MatchString(canonical) {
+	if err != nil || !languagePattern().MatchString(canonical) {
 		return "", fmt.Sprintf("language %q is not a language tag such as en, nl or pt-BR (BCP 47: a two-letter "+
 			"language, and a two-letter region if any)", v)
 	}
@@ -458,7 +459,7 @@ func checkLanguage(v string) (string, string) {
 }
 
 // languagePattern is the form of language tags notice translations use.
-var languagePattern = regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`)
+var languagePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`) })
 
 func sortedUnique(s []string) []string {
 	s = slices.Clone(s)

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -335,13 +336,25 @@ type fieldSet struct {
 	names []string
 }
 
-var fieldCache = map[reflect.Type]fieldSet{}
+// registered are the schema types (Register); their fields are listed on
+// first use, not at init: only a file with problems is decoded this way,
+// and every start of irtui would otherwise pay for it.
+var (
+	registered []reflect.Type
+	fieldCache = sync.OnceValue(func() map[reflect.Type]fieldSet {
+		c := make(map[reflect.Type]fieldSet, len(registered))
+		for _, t := range registered {
+			c[t] = buildFields(t)
+		}
+		return c
+	})
+)
 
 // structFields lists the YAML names of a struct's fields. The cache is
-// filled at init for the schema types (see Register), so it is read-only
-// while loading in parallel.
+// built once for the schema types (see Register), and then read-only while
+// loading in parallel.
 func structFields(t reflect.Type) fieldSet {
-	if fs, ok := fieldCache[t]; ok {
+	if fs, ok := fieldCache()[t]; ok {
 		return fs
 	}
 	return buildFields(t)
@@ -366,11 +379,10 @@ func buildFields(t reflect.Type) fieldSet {
 
 // Register adds the struct types of a schema (runbooks, scenarios) to the
 // field cache, so that files of it can be decoded in parallel without
-// writing to the cache. It must be called from an init function.
+// writing to the cache. It must be called from an init function: the
+// cache is built on first use, from the types registered by then.
 func Register(types ...reflect.Type) {
-	for _, t := range types {
-		fieldCache[t] = buildFields(t)
-	}
+	registered = append(registered, types...)
 }
 
 // scalarText returns the text of a scalar node as written, so "1.10" stays

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -84,10 +85,19 @@ type consoleVerb struct {
 // errQuit stops the console, leaving the drill paused.
 var errQuit = errors.New("quit")
 
-// consoleVerbs is every console command, by its first word.
-var consoleVerbs map[string]consoleVerb
+// consoleVerbs is every console command, by its first word; verbs builds
+// it on first use rather than at every start of irtui.
+var (
+	consoleVerbs     map[string]consoleVerb
+	consoleVerbsOnce sync.Once
+)
 
-func init() {
+func verbs() map[string]consoleVerb {
+	consoleVerbsOnce.Do(buildConsoleVerbs)
+	return consoleVerbs
+}
+
+func buildConsoleVerbs() {
 	facilitator := map[string]func(s *consoleSession, rest string) (string, error){
 		"help": (*consoleSession).help, "?": (*consoleSession).help,
 		"next": (*consoleSession).next, "jump": (*consoleSession).jump,
@@ -186,7 +196,7 @@ func (s *consoleSession) command(line string) (bool, error) {
 	if verb == "" {
 		return false, nil
 	}
-	cmd, known := consoleVerbs[verb]
+	cmd, known := verbs()[verb]
 	if !known {
 		s.say("error: %v", fmt.Errorf("unknown command %q; type help", verb))
 		return s.ended()

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -92,9 +93,9 @@ type scrubRule struct {
 }
 
 var (
-	emailRe       = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
-	slackUserRe   = regexp.MustCompile(`\b[UW][A-Z0-9]{8,}\b`)
-	placeholderRe = regexp.MustCompile(`(Responder \d+|Customer [A-Z0-9]+)`)
+	emailRe       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`) })
+	slackUserRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b[UW][A-Z0-9]{8,}\b`) })
+	placeholderRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(Responder \d+|Customer [A-Z0-9]+)`) })
 )
 
 func newScrubber(ex incident.Export, people []store.Person, customers []store.Customer) *scrubber {
@@ -258,15 +259,15 @@ func (s *scrubber) person(id string) string {
 // text scrubs free text.
 func (s *scrubber) text(t string) string {
 	t = safetext.Clean(t)
-	t = emailRe.ReplaceAllString(t, "[email]")
+	t = emailRe().ReplaceAllString(t, "[email]")
 	for _, r := range s.rules {
 		t = replaceWhole(t, r.re, r.with)
 	}
-	t = slackUserRe.ReplaceAllString(t, "[slack user]")
+	t = slackUserRe().ReplaceAllString(t, "[slack user]")
 	// "Alice Jansen (alice)" became "Responder 1 Responder 1 (Responder 1)".
 	for changed := true; changed; {
 		changed = false
-		for _, m := range placeholderRe.FindAllString(t, -1) {
+		for _, m := range placeholderRe().FindAllString(t, -1) {
 			for _, dup := range []string{m + " " + m, m + " (" + m + ")"} {
 				if strings.Contains(t, dup) {
 					t, changed = strings.ReplaceAll(t, dup, m), true

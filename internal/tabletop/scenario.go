@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/irtui/irtui/internal/runbook"
@@ -245,7 +246,7 @@ var Ratings = []string{"P", "S", "M", "U"}
 
 // localID is the pattern of ids that live inside one scenario (objectives,
 // injects, expectations): upper case is allowed, as in "O1".
-var localID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var localID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`) })
 
 func init() {
 	strictyaml.Register(reflect.TypeFor[Scenario](), reflect.TypeFor[Objective](), reflect.TypeFor[Participant](),
@@ -382,7 +383,7 @@ func (v *checker) localID(at path, kind, id string, seen map[string]bool) {
 	switch {
 	case id == "":
 		v.Missing(at.With("id"), "id")
-	case !localID.MatchString(id):
+	case !localID().MatchString(id):
 		v.Addf(at.With("id"), "%s id %q must be letters, digits, '-', '_' or '.'", kind, id)
 	case seen[id]:
 		v.Addf(at.With("id"), "duplicate %s id %q", kind, id)

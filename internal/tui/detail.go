@@ -9,7 +9,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/glamour/v2"
 	"charm.land/lipgloss/v2"
 
 	"github.com/irtui/irtui/internal/deadline"
@@ -576,7 +575,8 @@ func phaseTitle(id string) string {
 	return strings.ToUpper(id[:1]) + strings.ReplaceAll(id[1:], "_", " ")
 }
 
-// stepBody renders a step's Markdown body with glamour, cached per width.
+// stepBody renders a step's Markdown body (renderMarkdown), cached per
+// width.
 func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
 	cacheKey := fmt.Sprintf("%s/%d", st.ID, w)
 	if out, ok := dm.bodies[cacheKey]; ok {
@@ -596,12 +596,7 @@ func (dm *detailModel) stepBody(m *Model, st store.Step, w int) string {
 	}
 	out := m.styles.Faint.Render("(no instructions in the runbook)")
 	if strings.TrimSpace(body) != "" {
-		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(m.markdownStyle()), glamour.WithWordWrap(max(w-4, 20)))
-		if err == nil {
-			if md, err := r.Render(safeMarkdown(body)); err == nil {
-				out = strings.Trim(md, "\n")
-			}
-		}
+		out = renderMarkdown(safeMarkdown(body), max(w-4, 20), m.styles, m.deps.NoColor)
 	}
 	dm.bodies[cacheKey] = out
 	return out

@@ -695,13 +695,13 @@ func (m *Model) peopleChoices() []choice {
 // report builds the after-action report and shows it.
 func (dm *drillModel) report(m *Model) tea.Cmd {
 	run, actor, loc := dm.run, m.deps.Actor, m.deps.Config.Policy.Location()
-	w, style := max(m.width, 40), m.markdownStyle()
+	w, styles, plain := max(m.width, 40), m.styles, m.deps.NoColor
 	return func() tea.Msg {
 		rep, err := run.Report(m.ctx(), actor)
 		if err != nil {
 			return pagerMsg{err: fmt.Errorf("the report of %s: %w", run.ID(), err)}
 		}
-		return pagerMsg{title: "After-action report: " + run.ID(), text: renderMarkdown(rep.Markdown(loc), w, style), back: screenDrill}
+		return pagerMsg{title: "After-action report: " + run.ID(), text: pagerText(rep.Markdown(loc), w, styles, plain), back: screenDrill}
 	}
 }
 

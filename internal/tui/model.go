@@ -73,6 +73,11 @@ type Deps struct {
 	Poll time.Duration
 	// Notice is shown in the status line at start.
 	Notice string
+	// FirstList, if set, is called once, when the first page of the list
+	// has arrived: the local app starts the delivery worker then, so that
+	// the worker's first scan of the deadlines does not hold up the first
+	// frame. It must not block.
+	FirstList func()
 	// Notify, if set, fills the notifications pane and takes approvals;
 	// Wake tells the delivery worker that something became sendable.
 	Notify *notify.Service
@@ -337,6 +342,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var more tea.Cmd
 		if m.list.loading && m.lib == nil {
 			more = m.loadRunbooks()
+		}
+		if m.deps.FirstList != nil {
+			m.deps.FirstList()
+			m.deps.FirstList = nil
 		}
 		if m.reloading { // the list is what a reload waits for
 			m.reloading = false

@@ -6,11 +6,10 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/glamour/v2"
 )
 
 // pagerModel shows a long text a page at a time: a drill's briefing or
-// its after-action report. The text is rendered (Markdown with glamour)
+// its after-action report. The text is drawn (Markdown, renderMarkdown)
 // in a command, never in View.
 type pagerModel struct {
 	title  string
@@ -33,37 +32,17 @@ type pagerMsg struct {
 	err   error
 }
 
-// markdownStyle is glamour's style for the app's palette: plain text
-// when colour is off.
-func (m *Model) markdownStyle() string {
-	switch {
-	case m.deps.NoColor:
-		return "notty"
-	case m.styles.Dark:
-		return "dark"
-	}
-	return "light"
-}
-
-// renderMarkdown renders Markdown for the pager at width w in a glamour
-// style (markdownStyle); it runs in a command.
-func renderMarkdown(md string, w int, style string) string {
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-2, 40)))
-	if err != nil {
-		return md
-	}
-	out, err := r.Render(safeMarkdown(md))
-	if err != nil {
-		return md
-	}
-	return strings.Trim(out, "\n")
+// pagerText draws Markdown for the pager at width w (renderMarkdown); it
+// runs in a command.
+func pagerText(md string, w int, s Styles, plain bool) string {
+	return renderMarkdown(safeMarkdown(md), max(w-2, 38), s, plain)
 }
 
 // showPager returns a command that renders md and opens it in the pager.
 func (m *Model) showPager(title, md string, back screen, enter func() tea.Cmd, hint string) tea.Cmd {
-	w, style := max(m.width, 40), m.markdownStyle()
+	w, styles, plain := max(m.width, 40), m.styles, m.deps.NoColor
 	return func() tea.Msg {
-		return pagerMsg{title: title, text: renderMarkdown(md, w, style), back: back, enter: enter, hint: hint}
+		return pagerMsg{title: title, text: pagerText(md, w, styles, plain), back: back, enter: enter, hint: hint}
 	}
 }
 

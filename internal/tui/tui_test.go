@@ -904,9 +904,14 @@ func TestExportedNoticeIsNeverShownAsSent(t *testing.T) {
 func TestStepInstructionsFollowTheSessionsNoColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "") // the process asks for colour; a session may not
 	h := newHarness(t)
-	in := h.declare(t, "lost-device", "Phone lost", classify.Answers{})
+	in := h.declare(t, "leaked-credentials", "Key in a public repository", classify.Answers{})
 	h.run(h.m.loadDetail(in.ID, true))
-	st := h.detail(t, in.ID).Steps[0]
+	var st store.Step
+	for _, s := range h.detail(t, in.ID).Steps {
+		if s.ID == "identify-secret" { // its instructions hold code, drawn in colour
+			st = s
+		}
+	}
 	coloured := h.m.detail.stepBody(h.m, st, 80)
 	if !strings.Contains(coloured, "\x1b[") {
 		t.Fatalf("the step's instructions have no styling to begin with: %q", coloured)
