@@ -84,8 +84,8 @@ func (s *Service) Export(ctx context.Context, actor identity.Actor, id, customer
 
 // ExportStream is Export for exports of any length: head gets the export
 // without its timeline, then each gets the timeline's entries (as the
-// scope leaves them), oldest first, read in the same snapshot and held
-// one at a time. The export is audited before head is called; an error
+// scope leaves them), oldest first, as of the moment the head was read
+// (store.ReadIncident), a page at a time. The export is audited before head is called; an error
 // from head or each stops it and is returned (and audited).
 func (s *Service) ExportStream(ctx context.Context, actor identity.Actor, id, customerID string, head func(Export) error,
 	each func(ExportEntry) error) error {

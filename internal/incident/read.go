@@ -48,11 +48,12 @@ func (s *Service) Get(ctx context.Context, actor identity.Actor, id string) (Det
 	return d, nil
 }
 
-// Read streams an incident, in one snapshot, to someone allowed to see it:
-// head gets the incident without its timeline (Detail.TimelineTotal counts
-// the entries), then each gets every entry, oldest first. It is audited as
-// one open (action "open"), recorded before head is called. An error from
-// head or each stops the read and is returned.
+// Read streams an incident, as of one moment (store.ReadIncident), to
+// someone allowed to see it: head gets the incident without its timeline
+// (Detail.TimelineTotal counts the entries), then each gets every entry,
+// oldest first. It is audited as one open (action "open"), recorded
+// before head is called. An error from head or each stops the read and is
+// returned.
 func (s *Service) Read(ctx context.Context, actor identity.Actor, id string, head func(Detail) error,
 	each func(store.TimelineEntry) error) error {
 	o := &op{actor: actor, action: "open", incident: id}

@@ -61,6 +61,11 @@ const cacheKeyFile = "runbooks.key"
 
 const cacheMaxEntries = 10_000
 
+// cacheMaxBytes bounds the cache file: its reader refuses a larger one
+// (strictyaml.Cache's size limit), which every start would then warn
+// about and rebuild, so the least recently used entries go first.
+var cacheMaxBytes = strictyaml.Cache.Limits().Size
+
 type cacheFile struct {
 	Schema  string                 `json:"schema"`
 	Uses    uint64                 `json:"uses"` // saves so far: the clock of the LRU
@@ -86,6 +91,13 @@ func (e *cacheEntry) mac(key []byte, path string) string {
 		m.Write(part)
 	}
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// size bounds what the encoder writes for the entry: the runbook's JSON
+// as it is (already compact and escaped), the path escaped at worst six
+// bytes for one, and the fixed fields with their keys.
+func (e *cacheEntry) size(path string) int64 {
+	return int64(len(e.Runbook) + 6*len(path) + len(e.Build) + len(e.Hash) + len(e.Checked) + len(e.MAC) + 128)
 }
 
 type decodeCache struct {
@@ -270,13 +282,23 @@ func (c *decodeCache) save() {
 			delete(c.file.Entries, p)
 		}
 	}
-	if over := len(c.file.Entries) - cacheMaxEntries; over > 0 {
-		paths := make([]string, 0, len(c.file.Entries))
-		for p := range c.file.Entries {
-			paths = append(paths, p)
+	// The most recently used first: those beyond cacheMaxEntries, or
+	// beyond what the reader takes back, go.
+	paths := make([]string, 0, len(c.file.Entries))
+	for p := range c.file.Entries {
+		paths = append(paths, p)
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		a, b := c.file.Entries[paths[i]].Used, c.file.Entries[paths[j]].Used
+		if a != b {
+			return a > b
 		}
-		sort.Slice(paths, func(i, j int) bool { return c.file.Entries[paths[i]].Used < c.file.Entries[paths[j]].Used })
-		for _, p := range paths[:over] {
+		return paths[i] < paths[j]
+	})
+	room := cacheMaxBytes - 1024 // the file's own fields
+	for i, p := range paths {
+		room -= c.file.Entries[p].size(p)
+		if i >= cacheMaxEntries || room < 0 {
 			delete(c.file.Entries, p)
 		}
 	}

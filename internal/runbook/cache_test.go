@@ -217,3 +217,43 @@ func TestDecodeCacheDepthBomb(t *testing.T) {
 		t.Fatalf("the cache was not rebuilt: %d entries", len(got))
 	}
 }
+
+// The cache file stays within what its reader takes back
+// (cacheMaxBytes): folders used in turn whose entries would not fit
+// evict the least recently used, instead of writing a file that every
+// later start refuses as too large, warns about, and rebuilds.
+func TestDecodeCacheStaysReadable(t *testing.T) {
+	var dirs []string
+	for _, id := range []string{"alpha", "beta", "gamma", "delta"} {
+		dirs = append(dirs, folderWith(t, map[string]string{id + ".yaml": strings.Replace(minimal(t), "id: minimal", "id: "+id, 1)}))
+	}
+	cache := t.TempDir()
+	load(t, Options{Dirs: dirs[:1], CacheDir: cache})
+	info, err := os.Stat(filepath.Join(cache, cacheSchema+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for about two entries.
+	old := cacheMaxBytes
+	cacheMaxBytes = info.Size()*5/2 + 1024
+	t.Cleanup(func() { cacheMaxBytes = old })
+	for _, dir := range dirs {
+		load(t, Options{Dirs: []string{dir}, CacheDir: cache})
+		info, err := os.Stat(filepath.Join(cache, cacheSchema+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size() > cacheMaxBytes {
+			t.Fatalf("after %s: the cache holds %d bytes, more than the %d its reader takes", dir, info.Size(), cacheMaxBytes)
+		}
+	}
+	entries := cacheEntries(t, cache)
+	last := filepath.Join(mustAbs(t, dirs[3]), "delta.yaml")
+	if entries[last] == nil || len(entries) > 2 {
+		t.Fatalf("entries: %d, want the most recent (%s) among at most 2", len(entries), last)
+	}
+	lib, validated, _ := counted(t, Options{Dirs: dirs[3:], CacheDir: cache})
+	if len(lib.Warnings) != 0 || validated != 0 {
+		t.Fatalf("warm load of the last folder: %d validated, warnings %q", validated, lib.Warnings)
+	}
+}

@@ -27,7 +27,8 @@ func incidentDrill(row *sql.Row, id string) (bool, error) {
 }
 
 // Incident reads an incident with its customers, role assignments,
-// checklist, obligation events and its whole timeline, in one snapshot.
+// checklist, obligation events and its whole timeline, as of one moment
+// (ReadIncident).
 // It holds the whole timeline in memory: for small incidents and tests.
 // A view reads IncidentHead and pages of TimelinePage; what needs every
 // entry streams them with ReadIncident.
@@ -82,23 +83,52 @@ func (s *Store) IncidentWindow(ctx context.Context, id string, w TimelineWindow)
 	return d, nil
 }
 
-// ReadIncident reads an incident in one snapshot: head gets it as
-// IncidentHead returns it, then each gets every timeline entry, oldest
-// first, one at a time, so that an export or a report of any length holds
-// one entry at a time. An error from head or each stops the read and is
-// returned as it is.
+// ReadIncident reads an incident as of one moment: head gets it as
+// IncidentHead returns it, then each gets every timeline entry up to that
+// moment, oldest first, so that an export or a report of any length holds
+// a page of entries at a time. An error from head or each stops the read
+// and is returned as it is.
+//
+// The timeline is append-only and numbered 1, 2, 3, ... (seq; audit
+// verify finds any change), so the entries up to the head's count are
+// those of the head's snapshot whenever they are read. They are read a
+// page at a time, each page in a short read of its own, and handed to
+// each between reads: a caller whose output stalls (a pager left open at
+// the far end of an SSH session) holds no connection of the read pool and
+// no snapshot, which would hold up every other reader of the server and
+// the database's checkpoints.
 func (s *Store) ReadIncident(ctx context.Context, id string, head func(Detail) error, each func(TimelineEntry) error) error {
-	return s.view(ctx, func(tx *sql.Tx) error {
-		d, err := incidentHead(ctx, tx, id)
+	d, err := s.IncidentHead(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := head(d); err != nil {
+		return err
+	}
+	total := int64(d.TimelineTotal)
+	for last := int64(0); last < total; {
+		page, err := timelinePage(ctx, s.r, id, TimelineWindow{After: last, Oldest: true, Limit: int(min(streamPage, total-last))})
 		if err != nil {
 			return err
 		}
-		if err := head(d); err != nil {
-			return err
+		if len(page) == 0 {
+			return nil
 		}
-		return eachTimeline(ctx, tx, id, each)
-	})
+		for _, e := range page {
+			if e.Seq > total {
+				return nil // past the head's moment (only where seq has a gap)
+			}
+			if err := each(e); err != nil {
+				return err
+			}
+		}
+		last = page[len(page)-1].Seq
+	}
+	return nil
 }
+
+// streamPage is how many timeline entries ReadIncident reads at a time.
+const streamPage = 256
 
 func incidentHead(ctx context.Context, tx *sql.Tx, id string) (Detail, error) {
 	var (

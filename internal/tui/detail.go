@@ -142,10 +142,12 @@ func (dm *detailModel) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		dm.tab = tabNotifications
 	case key.Matches(msg, k.Up):
 		*c = max(*c-1, 0)
-		dm.follow = dm.tab == tabTimeline && *c == n-1
+		dm.follow = dm.tab == tabTimeline && *c == n-1 && !dm.hasNewer()
 	case key.Matches(msg, k.Down):
 		*c = min(*c+1, max(n-1, 0))
-		dm.follow = dm.tab == tabTimeline && *c == n-1
+		// The last loaded entry is the newest only when the window ends
+		// the timeline.
+		dm.follow = dm.tab == tabTimeline && *c == n-1 && !dm.hasNewer()
 	case key.Matches(msg, k.PageUp):
 		*c = max(*c-10, 0)
 		dm.follow = false

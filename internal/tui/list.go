@@ -135,7 +135,10 @@ func (l *listModel) request(way listWay) listReq {
 	f := l.baseFilter()
 	switch way {
 	case listRefresh:
-		if len(l.rows) > 0 && l.skip > 0 {
+		// Not at the top (skip counts the rows above, or, in a filtered
+		// list, which has no count, newer says there are some): read the
+		// window again from its first row.
+		if len(l.rows) > 0 && (l.skip > 0 || l.newer) {
 			f.After = l.rows[0].inc.Number + 1
 			f.Limit = max(len(l.rows), listPage)
 		} else {
@@ -166,7 +169,7 @@ func (l *listModel) apply(req listReq, rows []listRow, p incident.Page) {
 	}
 	switch req.way {
 	case listRefresh:
-		l.rows, l.older, l.newer = rows, p.Older, l.skip > 0
+		l.rows, l.older, l.newer = rows, p.Older, req.filter.After > 0
 		l.cursor = min(l.cursor, max(len(rows)-1, 0))
 		for i, r := range rows {
 			if r.inc.ID == keep {

@@ -146,3 +146,29 @@ func TestListShowsWideIDsWhole(t *testing.T) {
 		}
 	}
 }
+
+// A filtered list has no count, so the oldest page (end) cannot say how
+// many incidents come before it; a refresh (a change made elsewhere) must
+// still read the window on screen again, not jump back to the newest page.
+func TestFilteredListKeepsTheOldestPageOnRefresh(t *testing.T) {
+	h := newHarness(t)
+	h.manyIncidents(t, 700)
+	h.screen()
+	l := &h.m.list
+	h.press(first(h.m.keys.Filter))
+	h.typeText("stolen")
+	h.press("enter")
+	if l.total != -1 || !l.older {
+		t.Fatalf("filtered: total %d, older %v", l.total, l.older)
+	}
+	h.press("end")
+	h.screen()
+	if c, _ := l.current(); c.inc.ID != "INC-0001" || !l.newer {
+		t.Fatalf("after end: at %s, newer %v", c.inc.ID, l.newer)
+	}
+	h.run(h.m.reload())
+	h.screen()
+	if c, _ := l.current(); c.inc.ID != "INC-0001" || !l.newer {
+		t.Fatalf("after a refresh: at %s, newer %v; want INC-0001 with newer ones above", c.inc.ID, l.newer)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/irtui/irtui/internal/classify"
 	"github.com/irtui/irtui/internal/store"
 )
@@ -114,5 +116,44 @@ func TestTimelinePagesThroughALongTimeline(t *testing.T) {
 	}
 	if int64(dm.d.TimelineTotal) != total+1 {
 		t.Errorf("after a refresh: %d entries, want %d", dm.d.TimelineTotal, total+1)
+	}
+}
+
+// Keys pressed faster than a page is read can bring the cursor to the
+// last loaded entry while the timeline goes on past it: that entry is not
+// the newest, so the view must not follow the newest entry, and a refresh
+// (a change made elsewhere) keeps the cursor on its entry instead of
+// jumping to the end of the timeline.
+func TestTimelineDoesNotFollowAtTheEndOfAWindow(t *testing.T) {
+	h := newHarness(t)
+	id := h.longTimeline(t, 1234)
+	h.openIncident(id, tabTimeline)
+	dm := &h.m.detail
+	h.press(first(h.m.keys.Top))
+	if h.timelineSeq() != 1 || len(dm.d.Timeline) != timelinePage {
+		t.Fatalf("g: on #%d, %d held", h.timelineSeq(), len(dm.d.Timeline))
+	}
+	// The page reads these keys start are still on their way.
+	var pending []tea.Cmd
+	for range timelinePage - 1 {
+		_, cmd := h.m.Update(keyMsg(first(h.m.keys.Down)))
+		pending = append(pending, cmd)
+	}
+	if h.timelineSeq() != timelinePage || !dm.hasNewer() {
+		t.Fatalf("on #%d, newer %v", h.timelineSeq(), dm.hasNewer())
+	}
+	if dm.follow {
+		t.Error("on the last loaded entry with more after it, the view follows the newest entry")
+	}
+	for _, cmd := range pending {
+		h.run(cmd)
+	}
+	on := h.timelineSeq()
+	if err := h.svc.AddNote(context.Background(), as("bob"), id, "from another responder"); err != nil {
+		t.Fatal(err)
+	}
+	h.run(h.m.reload())
+	if h.timelineSeq() != on {
+		t.Fatalf("after a refresh: on #%d, want #%d", h.timelineSeq(), on)
 	}
 }
