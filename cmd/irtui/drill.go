@@ -413,12 +413,12 @@ func newDrillReportCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				defer closeFn()
 				if format == "json" {
-					return writeJSON(w, rep)
+					err = writeJSON(w, rep)
+				} else {
+					_, err = io.WriteString(w, rep.Markdown(s.cfg.Policy.Location()))
 				}
-				_, err = io.WriteString(w, rep.Markdown(s.cfg.Policy.Location()))
-				return err
+				return errors.Join(err, closeFn())
 			})
 		},
 	}
@@ -429,15 +429,26 @@ func newDrillReportCmd(g *globals) *cobra.Command {
 }
 
 // outputTo is standard output, or a private file (see createPrivate).
-func outputTo(c *cobra.Command, path string) (io.Writer, func(), error) {
+// Its closer syncs and closes the file and says when either failed, so a
+// command never reports a file written that is not on disk whole.
+func outputTo(c *cobra.Command, path string) (io.Writer, func() error, error) {
 	if path == "" {
-		return c.OutOrStdout(), func() {}, nil
+		return c.OutOrStdout(), func() error { return nil }, nil
 	}
 	f, err := createPrivate(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, func() { f.Close() }, nil
+	return f, func() error {
+		err := f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
 
 // createPrivate creates or truncates a file that only its owner can read:
@@ -475,8 +486,8 @@ func newDrillFromIncidentCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				defer closeFn()
-				if _, err := w.Write(data); err != nil {
+				_, err = w.Write(data)
+				if err = errors.Join(err, closeFn()); err != nil {
 					return err
 				}
 				if output != "" {

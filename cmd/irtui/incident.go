@@ -181,8 +181,8 @@ with --drills, which lists them alone, with their deadlines on their drill's clo
 acting under a claim (--as) outside local trust mode sees drill incidents only.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if limit < 1 {
-				return fmt.Errorf("--limit %d: give a number of incidents, 1 or more", limit)
+			if limit < 1 || limit > store.MaxListPage {
+				return fmt.Errorf("--limit %d: give a number of incidents from 1 to %d; --after ID lists the next page", limit, store.MaxListPage)
 			}
 			f := store.ListFilter{Status: store.StatusOpen, Limit: limit, Drill: store.DrillExclude}
 			switch {
@@ -677,7 +677,7 @@ func newExportCmd(g *globals) *cobra.Command {
 				loc := s.cfg.Policy.Location()
 				var (
 					out   *bufio.Writer
-					done  = func() {}
+					done  = func() error { return nil }
 					js    *jsonStream
 					ex    incident.Export
 					entry func(incident.ExportEntry) error
@@ -712,7 +712,9 @@ func newExportCmd(g *globals) *cobra.Command {
 						err = ferr
 					}
 				}
-				done()
+				if derr := done(); err == nil {
+					err = derr
+				}
 				if err != nil && out != nil && output != "" {
 					os.Remove(output) // never leave half an export looking whole
 				}

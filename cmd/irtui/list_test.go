@@ -36,5 +36,6 @@ func TestCLIListPages(t *testing.T) {
 		t.Fatalf("past the end:\n%s", out)
 	}
 	c.fails(`--after "yesterday": give an incident id such as INC-0042`, "incident", "list", "--after", "yesterday")
-	c.fails("--limit 0: give a number of incidents, 1 or more", "incident", "list", "--limit", "0")
+	c.fails("--limit 0: give a number of incidents from 1 to 10000", "incident", "list", "--limit", "0")
+	c.fails("--limit 9223372036854775807: give a number of incidents from 1 to 10000", "incident", "list", "--limit", "9223372036854775807")
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -275,6 +276,17 @@ func TestListCountsMigrationCountsTheIncidents(t *testing.T) {
 	}{{ListFilter{Status: StatusOpen, Drill: DrillExclude}, len(ids)}, {ListFilter{Status: StatusClosed}, 0}, {ListFilter{Drill: DrillOnly}, 0}} {
 		if n, err := s.CountIncidents(ctx, c.f); err != nil || n != c.want {
 			t.Errorf("%+v: %d (%v), want %d", c.f, n, err, c.want)
+		}
+	}
+}
+
+// TestListLimitIsCapped: a page never asks SQLite for more than
+// MaxListPage+1 rows, whatever Limit says; math.MaxInt+1 would wrap to a
+// negative LIMIT, which SQLite reads as no limit at all.
+func TestListLimitIsCapped(t *testing.T) {
+	for _, c := range []struct{ limit, want int }{{0, 50}, {-5, 50}, {1, 1}, {MaxListPage, MaxListPage}, {MaxListPage + 1, MaxListPage}, {math.MaxInt, MaxListPage}} {
+		if got := listLimit(ListFilter{Limit: c.limit}); got != c.want || got+1 <= 0 {
+			t.Errorf("Limit %d: page of %d, want %d", c.limit, got, c.want)
 		}
 	}
 }

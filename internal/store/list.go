@@ -57,11 +57,16 @@ func (s *Store) ListPage(ctx context.Context, f ListFilter) (Page, error) {
 	return p, nil
 }
 
+// MaxListPage is the most incidents one list page holds; a larger Limit
+// is read as this (a page is held in memory, and Limit+1 must not
+// overflow).
+const MaxListPage = 10_000
+
 func listLimit(f ListFilter) int {
 	if f.Limit <= 0 {
 		return 50
 	}
-	return f.Limit
+	return min(f.Limit, MaxListPage)
 }
 
 // listScope is the (drill, status) pairs a filter lists, each one range
