@@ -60,7 +60,7 @@ func (s *Server) publicKey(ctx ssh.Context, key ssh.PublicKey) bool {
 		s.mu.Unlock()
 		// The log's handler quotes and escapes what the client chose.
 		s.log.Warn("refused an unknown key", "key", fp, "type", key.Type(), "remote", remote, "user", ctx.User())
-		s.audit(who, actionAuth, store.OutcomeRefused,
+		s.auditRefusal(who, remote,
 			fmt.Sprintf("%s key %s is not in the directory (SSH user %s)", key.Type(), fp, quote(ctx.User())))
 		return false
 	}
@@ -143,7 +143,7 @@ func (s *Server) connFailed(conn net.Conn, err error) {
 		detail = "offered no key"
 	}
 	s.log.Warn("a client left without authenticating", "remote", remote, "detail", detail)
-	s.audit(identity.Actor{Method: identity.SSH, Key: "none", Remote: remote}, actionAuth, store.OutcomeRefused, detail)
+	s.auditRefusal(identity.Actor{Method: identity.SSH, Key: "none", Remote: remote}, remote, detail)
 }
 
 func addr(a net.Addr) string {

@@ -133,6 +133,7 @@ type Server struct {
 	seq      int64
 	conns    int
 	auth     map[string]*authState // by remote address, until the connection closes
+	refused  map[string]*refusals  // refused sign-ins by host, in the current window
 	wg       sync.WaitGroup        // session handlers
 }
 
@@ -160,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, drain: min(time.Second, cfg.Grace),
-		sessions: map[ssh.Session]*active{}, auth: map[string]*authState{}}
+		sessions: map[ssh.Session]*active{}, auth: map[string]*authState{}, refused: map[string]*refusals{}}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	srv, err := wish.NewServer(
 		wish.WithPublicKeyAuth(s.publicKey),
@@ -193,6 +194,7 @@ func New(cfg Config) (*Server, error) {
 // after those, or why it stopped.
 func (s *Server) Serve(ln net.Listener) error {
 	go s.watchDirectory()
+	go s.watchRefusals()
 	err := s.srv.Serve(ln)
 	if errors.Is(err, ssh.ErrServerClosed) || s.isStopping() {
 		return nil
@@ -276,6 +278,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = s.srv.Shutdown(wait)
 		cancel()
 	}
+	s.flushRefusals(s.cfg.Clock.Now(), true)
 	s.cancel()
 	if cerr := s.srv.Close(); err == nil && cerr != nil && !isClosed(cerr) {
 		err = cerr
@@ -292,6 +295,7 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
+	s.flushRefusals(s.cfg.Clock.Now(), true)
 	s.cancel()
 	if err := s.srv.Close(); err != nil && !isClosed(err) {
 		return err

@@ -649,3 +649,75 @@ func TestHostKeyIsCreatedPrivateAndKept(t *testing.T) {
 		t.Fatalf("garbage: %v", err)
 	}
 }
+
+// TestRefusalsAreCountedBeyondABudget: a client that keeps offering
+// unknown keys gets its first refusals audited one by one, and the rest
+// counted and audited as one entry when the server stops, so nobody who
+// cannot sign in can fill the audit log, and no refusal goes unrecorded.
+func TestRefusalsAreCountedBeyondABudget(t *testing.T) {
+	f := start(t, nil)
+	const tries = refusalBudget + 7
+	for range tries {
+		stranger, _, _ := newKey(t)
+		if _, err := f.dial(gossh.PublicKeys(stranger)); err == nil {
+			t.Fatal("an unknown key was accepted")
+		}
+	}
+	one := func() (n int, summary []store.AuditEntry) {
+		for _, e := range f.audit() {
+			switch {
+			case e.Action != actionAuth || e.Outcome != store.OutcomeRefused:
+			case strings.Contains(e.Detail, "counted, not audited one by one"):
+				summary = append(summary, e)
+			default:
+				n++
+			}
+		}
+		return n, summary
+	}
+	if n, summary := one(); n != refusalBudget || len(summary) != 0 {
+		t.Fatalf("want %d refusals audited one by one and none summed up yet; got %d and %d:\n%s",
+			refusalBudget, n, len(summary), dumpAudit(f.audit()))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, summary := one()
+	if n != refusalBudget || len(summary) != 1 || !strings.HasPrefix(summary[0].Detail, "7 more refused sign-in attempt(s) from 127.0.0.1 ") ||
+		!strings.Contains(summary[0].Detail, "is not in the directory") || summary[0].Auth != "ssh:none from 127.0.0.1" {
+		t.Fatalf("want one entry counting the 7 others; got %d one by one and:\n%s", n, dumpAudit(summary))
+	}
+}
+
+// TestRefusalWindowsEnd: the count of a window that ended is audited
+// without waiting for the server to stop, and the next window audits one
+// by one again.
+func TestRefusalWindowsEnd(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	f := start(t, func(c *Config) { c.Clock = clk })
+	who := identity.Actor{Method: identity.SSH, Key: "none", Remote: "192.0.2.7:4242"}
+	for range refusalBudget + 2 {
+		f.srv.auditRefusal(who, "192.0.2.7:4242", "offered no key")
+	}
+	clk.Advance(refusalWindow / 2)
+	f.srv.flushRefusals(clk.Now(), false) // the window has not ended
+	clk.Advance(refusalWindow / 2)
+	f.srv.flushRefusals(clk.Now(), false)
+	f.srv.auditRefusal(who, "192.0.2.7:5151", "offered no key")
+	var one, summed int
+	for _, e := range f.audit() {
+		if e.Action != actionAuth {
+			continue
+		}
+		if strings.HasPrefix(e.Detail, "2 more refused sign-in attempt(s) from 192.0.2.7 between 2026-12-06T09:00:00Z") {
+			summed++
+		} else {
+			one++
+		}
+	}
+	if one != refusalBudget+1 || summed != 1 {
+		t.Fatalf("want %d audited one by one and 1 count of 2; got %d and %d:\n%s", refusalBudget+1, one, summed, dumpAudit(f.audit()))
+	}
+}
