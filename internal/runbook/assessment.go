@@ -350,12 +350,7 @@ func ParseAssessment(path string, data []byte, opts ValidateOptions) (*Assessmen
 		return nil, probs
 	}
 	normalizeQuestions(a.Questions)
-	issues := validateAssessment(a, opts)
-	exported := make([]strictyaml.Issue, len(issues))
-	for i, is := range issues {
-		exported[i] = is.export()
-	}
-	probs = append(probs, doc.Report(exported, probs)...)
+	probs = append(probs, doc.Report(validateAssessment(a, opts), probs)...)
 	if len(probs) > 0 {
 		probs.Sort()
 		return nil, probs
@@ -376,12 +371,12 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 	root := path{}
 	for i, p := range a.Policy {
 		if strings.TrimSpace(p) == "" || opts.PolicySwitch != nil && !opts.PolicySwitch(p) {
-			v.addf(root.with("policy", i), "unknown policy switch %q", p)
+			v.addf(root.With("policy", i), "unknown policy switch %q", p)
 		}
 	}
 	v.required(root, "id", a.ID)
 	if a.ID != "" && !idPattern().MatchString(a.ID) {
-		v.addf(root.with("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", a.ID)
+		v.addf(root.With("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", a.ID)
 	}
 	v.required(root, "title", a.Title)
 	v.required(root, "version", a.Version)
@@ -393,65 +388,65 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 	at := path{"conclusion"}
 	switch {
 	case c.Name == "":
-		v.missing(at.with("name"), "name")
+		v.missing(at.With("name"), "name")
 	case !namePattern().MatchString(c.Name):
-		v.addf(at.with("name"), "conclusion name %q must be snake_case, as rules use it as a name", c.Name)
+		v.addf(at.With("name"), "conclusion name %q must be snake_case, as rules use it as a name", c.Name)
 	case questions[c.Name] || reservedName[c.Name]:
-		v.addf(at.with("name"), "conclusion name %q has the name of a question or a reserved name", c.Name)
+		v.addf(at.With("name"), "conclusion name %q has the name of a question or a reserved name", c.Name)
 	}
 	if len(c.Levels) < 2 {
-		v.addf(at.with("levels"), "a conclusion needs at least two levels, from least to most severe")
+		v.addf(at.With("levels"), "a conclusion needs at least two levels, from least to most severe")
 	}
 	levels := map[string]bool{}
 	for i, l := range c.Levels {
-		lat := at.with("levels", i)
+		lat := at.With("levels", i)
 		switch {
 		case l.ID == "":
-			v.missing(lat.with("id"), "id")
+			v.missing(lat.With("id"), "id")
 		case !namePattern().MatchString(l.ID):
-			v.addf(lat.with("id"), "level %q must be snake_case", l.ID)
+			v.addf(lat.With("id"), "level %q must be snake_case", l.ID)
 		case levels[l.ID]:
-			v.addf(lat.with("id"), "duplicate level %q", l.ID)
+			v.addf(lat.With("id"), "duplicate level %q", l.ID)
 		}
 		levels[l.ID] = true
 		v.required(lat, "label", l.Label)
 	}
 	levelList := strings.Join(sortedKeys(levels), ", ")
 	if c.Default == "" {
-		v.missing(at.with("default"), "default")
+		v.missing(at.With("default"), "default")
 	} else if !levels[c.Default] {
-		v.addf(at.with("default"), "default level %q is not one of the levels (%s)", c.Default, levelList)
+		v.addf(at.With("default"), "default level %q is not one of the levels (%s)", c.Default, levelList)
 	}
 	v.required(at, "because", c.Because)
 
 	qenv := a.env(false)
 	qkey := envKey(qenv)
-	c.prog = v.expr(at.with("applies"), c.Applies, qenv, qkey, boolExpr)
+	c.prog = v.expr(at.With("applies"), c.Applies, qenv, qkey, boolExpr)
 	factors := map[string]bool{}
 	for i := range c.Factors {
 		f := &c.Factors[i]
-		fat := at.with("factors", i)
+		fat := at.With("factors", i)
 		switch {
 		case f.ID == "":
-			v.missing(fat.with("id"), "id")
+			v.missing(fat.With("id"), "id")
 		case !namePattern().MatchString(f.ID):
-			v.addf(fat.with("id"), "factor id %q must be snake_case", f.ID)
+			v.addf(fat.With("id"), "factor id %q must be snake_case", f.ID)
 		case factors[f.ID]:
-			v.addf(fat.with("id"), "duplicate factor %q", f.ID)
+			v.addf(fat.With("id"), "duplicate factor %q", f.ID)
 		}
 		factors[f.ID] = true
 		switch {
 		case f.Raise == "" && f.Lower == "":
-			v.issues = append(v.issues, issue{at: fat.with("id"), key: true,
-				msg: fmt.Sprintf("factor %q needs raise: LEVEL (an aggravating factor) or lower: LEVEL (a mitigation)", f.ID)})
+			v.issues = append(v.issues, issue{At: fat.With("id"), Key: true,
+				Msg: fmt.Sprintf("factor %q needs raise: LEVEL (an aggravating factor) or lower: LEVEL (a mitigation)", f.ID)})
 		case f.Raise != "" && f.Lower != "":
-			v.addf(fat.with("lower"), "factor %q both raises and lowers the level; use one", f.ID)
+			v.addf(fat.With("lower"), "factor %q both raises and lowers the level; use one", f.ID)
 		case f.Raise != "" && !levels[f.Raise]:
-			v.addf(fat.with("raise"), "level %q is not one of the levels (%s)", f.Raise, levelList)
+			v.addf(fat.With("raise"), "level %q is not one of the levels (%s)", f.Raise, levelList)
 		case f.Lower != "" && !levels[f.Lower]:
-			v.addf(fat.with("lower"), "level %q is not one of the levels (%s)", f.Lower, levelList)
+			v.addf(fat.With("lower"), "level %q is not one of the levels (%s)", f.Lower, levelList)
 		}
-		f.prog = v.expr(fat.with("when"), f.When, qenv, qkey, boolExpr)
+		f.prog = v.expr(fat.With("when"), f.When, qenv, qkey, boolExpr)
 		v.required(fat, "because", f.Because)
 	}
 
@@ -463,14 +458,14 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		rat := path{"flags", i}
 		switch {
 		case r.Flag == "":
-			v.missing(rat.with("flag"), "flag")
+			v.missing(rat.With("flag"), "flag")
 		case !namePattern().MatchString(r.Flag):
-			v.addf(rat.with("flag"), "flag %q must be snake_case", r.Flag)
+			v.addf(rat.With("flag"), "flag %q must be snake_case", r.Flag)
 		case questions[r.Flag] || reservedName[r.Flag] || outputs[r.Flag]:
-			v.addf(rat.with("flag"), "flag %q has the name of a question, the conclusion, another flag or a reserved name", r.Flag)
+			v.addf(rat.With("flag"), "flag %q has the name of a question, the conclusion, another flag or a reserved name", r.Flag)
 		}
 		outputs[r.Flag] = true
-		r.prog = v.expr(rat.with("when"), r.When, env, key, boolExpr)
+		r.prog = v.expr(rat.With("when"), r.When, env, key, boolExpr)
 		v.required(rat, "because", r.Because)
 	}
 	for i := range a.Facts {
@@ -478,14 +473,14 @@ func validateAssessment(a *Assessment, opts ValidateOptions) []issue {
 		rat := path{"facts", i}
 		switch {
 		case r.Fact == "":
-			v.missing(rat.with("fact"), "fact")
+			v.missing(rat.With("fact"), "fact")
 		case !namePattern().MatchString(r.Fact):
-			v.addf(rat.with("fact"), "fact %q must be snake_case", r.Fact)
+			v.addf(rat.With("fact"), "fact %q must be snake_case", r.Fact)
 		case questions[r.Fact] || reservedName[r.Fact] || outputs[r.Fact]:
-			v.addf(rat.with("fact"), "fact %q has the name of a question, the conclusion, a flag or a reserved name", r.Fact)
+			v.addf(rat.With("fact"), "fact %q has the name of a question, the conclusion, a flag or a reserved name", r.Fact)
 		}
 		outputs[r.Fact] = true
-		r.prog = v.expr(rat.with("value"), r.Value, env, key, numberExpr)
+		r.prog = v.expr(rat.With("value"), r.Value, env, key, numberExpr)
 	}
 	return v.issues
 }
@@ -514,11 +509,11 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 		u.shared, u.bound = nil, nil
 		at := path{"uses", i}
 		if u.Assessment == "" {
-			v.missing(at.with("assessment"), "assessment")
+			v.missing(at.With("assessment"), "assessment")
 			continue
 		}
 		if seen[u.Assessment] {
-			v.addf(at.with("assessment"), "shared assessment %q is used twice", u.Assessment)
+			v.addf(at.With("assessment"), "shared assessment %q is used twice", u.Assessment)
 			continue
 		}
 		seen[u.Assessment] = true
@@ -529,9 +524,9 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 		}
 		if !ok {
 			if path, failed := v.failedAssessment(u.Assessment); failed {
-				v.addf(at.with("assessment"), "shared assessment %q did not load: see the problems in %s", u.Assessment, path)
+				v.addf(at.With("assessment"), "shared assessment %q did not load: see the problems in %s", u.Assessment, path)
 			} else {
-				v.addf(at.with("assessment"), "unknown shared assessment %q; shared assessments live in the %s/ folder beside the runbooks",
+				v.addf(at.With("assessment"), "unknown shared assessment %q; shared assessments live in the %s/ folder beside the runbooks",
 					u.Assessment, AssessmentDir)
 			}
 			continue
@@ -543,22 +538,22 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 				for k, q := range a.Questions {
 					ids[k] = q.ID
 				}
-				v.issues = append(v.issues, issue{at: at.with("with", id), key: true,
-					msg: fmt.Sprintf("shared assessment %s has no question %q; its questions are %s", a.ID, id, strings.Join(ids, ", "))})
+				v.issues = append(v.issues, issue{At: at.With("with", id), Key: true,
+					Msg: fmt.Sprintf("shared assessment %s has no question %q; its questions are %s", a.ID, id, strings.Join(ids, ", "))})
 			}
 		}
 		key := envKey(env)
 		for _, q := range a.Questions {
 			src, isBound := u.With[q.ID]
 			if prev, dup := taken[q.ID]; dup {
-				v.addf(at.with("assessment"), "shared assessments %s and %s both define %q", prev, a.ID, q.ID)
+				v.addf(at.With("assessment"), "shared assessments %s and %s both define %q", prev, a.ID, q.ID)
 				continue
 			}
 			taken[q.ID] = a.ID
 			if mine, provided := own[q.ID]; provided {
 				if isBound {
-					v.issues = append(v.issues, issue{at: at.with("with", q.ID), key: true,
-						msg: fmt.Sprintf("question %q is asked by this runbook, which provides it to %s; it cannot also be bound", q.ID, a.ID)})
+					v.issues = append(v.issues, issue{At: at.With("with", q.ID), Key: true,
+						Msg: fmt.Sprintf("question %q is asked by this runbook, which provides it to %s; it cannot also be bound", q.ID, a.ID)})
 				}
 				v.provides(rb, mine, q, a)
 				continue
@@ -567,7 +562,7 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 				env[q.ID] = q.Zero()
 				continue
 			}
-			p := v.bindExpr(at.with("with", q.ID), src, q, env, key)
+			p := v.bindExpr(at.With("with", q.ID), src, q, env, key)
 			u.bound = append(u.bound, binding{q: q, src: src, prog: p, uses: usesOf(p)})
 		}
 		for _, q := range a.Questions {
@@ -575,7 +570,7 @@ func (v *validator) uses(rb *Runbook, lookup func(string) (*Assessment, bool)) {
 		}
 		for name := range outputsOf(a) {
 			if prev, dup := taken[name]; dup {
-				v.addf(at.with("assessment"), "shared assessments %s and %s both define %q", prev, a.ID, name)
+				v.addf(at.With("assessment"), "shared assessments %s and %s both define %q", prev, a.ID, name)
 			}
 			taken[name] = a.ID
 		}
@@ -637,7 +632,7 @@ func (v *validator) provides(rb *Runbook, mine, q Question, a *Assessment) {
 	at := path{"questions", i}
 	where := a.Source.Path
 	if mine.Type != q.Type {
-		v.addf(at.with("type"), "question %q stands in for the shared assessment %s's question of the same id (%s), so it must be a %s question",
+		v.addf(at.With("type"), "question %q stands in for the shared assessment %s's question of the same id (%s), so it must be a %s question",
 			mine.ID, a.ID, where, q.Type)
 		return
 	}
@@ -648,7 +643,7 @@ func (v *validator) provides(rb *Runbook, mine, q Question, a *Assessment) {
 		}
 		for j, c := range mine.Choices {
 			if !slices.Contains(allowed, c.Value) {
-				v.addf(at.with("choices", j, "value"), "choice %q is not one the shared assessment %s knows for %q (%s)",
+				v.addf(at.With("choices", j, "value"), "choice %q is not one the shared assessment %s knows for %q (%s)",
 					c.Value, a.ID, q.ID, strings.Join(allowed, ", "))
 			}
 		}

@@ -125,8 +125,8 @@ func slowParse(path string, data []byte, opts ValidateOptions) (*Runbook, strict
 		return nil, probs
 	}
 	for _, is := range validate(rb, opts) {
-		p, present, suggested := doc.Place(is.export())
-		if strings.HasPrefix(is.msg, "missing required field") {
+		p, present, suggested := doc.Place(is)
+		if strings.HasPrefix(is.Msg, "missing required field") {
 			// The field is there but did not decode, or a misspelt key
 			// already suggests it: either is reported already.
 			if len(probs) > 0 && present || suggested {
@@ -461,10 +461,4 @@ func fileFor(files []strictyaml.File, path string) strictyaml.File {
 // idPosition finds the line and column of the top-level id of a file.
 func idPosition(f strictyaml.File) (int, int) {
 	return strictyaml.Position(strictyaml.Runbook, f.Path, f.Data, strictyaml.Path{"id"})
-}
-
-// export turns a validation issue into strictyaml's form, to be placed in
-// the document.
-func (is issue) export() strictyaml.Issue {
-	return strictyaml.Issue{At: strictyaml.Path(is.at), Key: is.key, Msg: is.msg, TextLine: is.exprLine, TextCol: is.exprCol}
 }

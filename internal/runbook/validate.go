@@ -12,27 +12,16 @@ import (
 
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/irtui/irtui/internal/strictyaml"
 )
 
-// path is where in a document a problem sits: map keys (string) and list
-// indexes (int) from the root. Positions are looked up only when a problem
-// is reported, so valid files never need a position-keeping parse.
-type path []any
-
-func (p path) with(steps ...any) path {
-	out := make(path, 0, len(p)+len(steps))
-	return append(append(out, p...), steps...)
-}
-
-// issue is a problem before it has a line and column.
-type issue struct {
-	at  path
-	key bool // point at the key rather than its value
-	msg string
-	// exprPos, when set, is the 1-based line and column inside an
-	// expression string, added to the string's own position.
-	exprLine, exprCol int
-}
+// path and issue are strictyaml's: where in a document a problem sits,
+// and the problem before it has a line and column.
+type (
+	path  = strictyaml.Path
+	issue = strictyaml.Issue
+)
 
 type validator struct {
 	issues      []issue
@@ -48,16 +37,16 @@ func (v *validator) failedAssessment(id string) (string, bool) {
 }
 
 func (v *validator) addf(at path, format string, args ...any) {
-	v.issues = append(v.issues, issue{at: at, msg: fmt.Sprintf(format, args...)})
+	v.issues = append(v.issues, issue{At: at, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) missing(at path, field string) {
-	v.issues = append(v.issues, issue{at: at, key: true, msg: fmt.Sprintf("missing required field %q", field)})
+	v.issues = append(v.issues, issue{At: at, Key: true, Msg: fmt.Sprintf("missing required field %q", field)})
 }
 
 func (v *validator) required(at path, field, val string) {
 	if strings.TrimSpace(val) == "" {
-		v.missing(at.with(field), field)
+		v.missing(at.With(field), field)
 	}
 }
 
@@ -96,7 +85,7 @@ func validate(rb *Runbook, opts ValidateOptions) []issue {
 	root := path{}
 	v.required(root, "id", rb.ID)
 	if rb.ID != "" && !idPattern().MatchString(rb.ID) {
-		v.addf(root.with("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", rb.ID)
+		v.addf(root.With("id"), "id %q must be lower case letters, digits, '-', '_' or '.'", rb.ID)
 	}
 	v.required(root, "title", rb.Title)
 	v.required(root, "version", rb.Version)
@@ -104,9 +93,9 @@ func validate(rb *Runbook, opts ValidateOptions) []issue {
 	v.required(root, "summary", rb.Summary)
 	v.category(rb.Category)
 	if rb.AttackVector == "" {
-		v.missing(root.with("attack_vector"), "attack_vector")
+		v.missing(root.With("attack_vector"), "attack_vector")
 	} else if !slices.Contains(AttackVectors, rb.AttackVector) {
-		v.addf(root.with("attack_vector"), "unknown attack vector %q; use one of %s", rb.AttackVector, strings.Join(AttackVectors, ", "))
+		v.addf(root.With("attack_vector"), "unknown attack vector %q; use one of %s", rb.AttackVector, strings.Join(AttackVectors, ", "))
 	}
 
 	questions := v.questions(rb.Questions)
@@ -167,18 +156,18 @@ func link(rb *Runbook, opts ValidateOptions) bool {
 func (v *validator) category(c Category) {
 	at := path{"category"}
 	if c.Class == "" {
-		v.missing(at.with("class"), "class")
+		v.missing(at.With("class"), "class")
 		return
 	}
 	types, ok := RSIT[c.Class]
 	if !ok {
-		v.addf(at.with("class"), "unknown ENISA RSIT class %q; use one of %s", c.Class, strings.Join(sortedKeys(RSIT), ", "))
+		v.addf(at.With("class"), "unknown ENISA RSIT class %q; use one of %s", c.Class, strings.Join(sortedKeys(RSIT), ", "))
 		return
 	}
 	if c.Type == "" {
-		v.missing(at.with("type"), "type")
+		v.missing(at.With("type"), "type")
 	} else if !slices.Contains(types, c.Type) {
-		v.addf(at.with("type"), "type %q is not in RSIT class %s; use one of %s", c.Type, c.Class, strings.Join(types, ", "))
+		v.addf(at.With("type"), "type %q is not in RSIT class %s; use one of %s", c.Type, c.Class, strings.Join(types, ", "))
 	}
 }
 
@@ -191,56 +180,56 @@ func (v *validator) questions(qs []Question) map[string]bool {
 		at := path{"questions", i}
 		switch {
 		case q.ID == "":
-			v.missing(at.with("id"), "id")
+			v.missing(at.With("id"), "id")
 		case !namePattern().MatchString(q.ID):
-			v.addf(at.with("id"), "question id %q must be snake_case (letters, digits, _), as expressions use it as a name", q.ID)
+			v.addf(at.With("id"), "question id %q must be snake_case (letters, digits, _), as expressions use it as a name", q.ID)
 		case reservedName[q.ID]:
-			v.addf(at.with("id"), "question id %q is reserved", q.ID)
+			v.addf(at.With("id"), "question id %q is reserved", q.ID)
 		case ids[q.ID]:
-			v.addf(at.with("id"), "duplicate question id %q", q.ID)
+			v.addf(at.With("id"), "duplicate question id %q", q.ID)
 		}
 		ids[q.ID] = true
 		v.required(at, "text", q.Text)
 		switch q.Type {
 		case YesNo, Text:
 			if len(q.Choices) > 0 {
-				v.addf(at.with("choices"), "a %s question has no choices", q.Type)
+				v.addf(at.With("choices"), "a %s question has no choices", q.Type)
 			}
 		case Choice, Multi:
 			if len(q.Choices) < 2 {
-				v.addf(at.with("choices"), "a %s question needs at least two choices", q.Type)
+				v.addf(at.With("choices"), "a %s question needs at least two choices", q.Type)
 			}
 			seen := map[string]bool{}
 			for j, c := range q.Choices {
 				if c.Value == "" {
-					v.missing(at.with("choices", j, "value"), "value")
+					v.missing(at.With("choices", j, "value"), "value")
 				} else if seen[c.Value] {
-					v.addf(at.with("choices", j, "value"), "duplicate choice %q", c.Value)
+					v.addf(at.With("choices", j, "value"), "duplicate choice %q", c.Value)
 				}
 				seen[c.Value] = true
-				v.required(at.with("choices", j), "label", c.Label)
+				v.required(at.With("choices", j), "label", c.Label)
 			}
 		case Number:
 			if len(q.Choices) > 0 {
-				v.addf(at.with("choices"), "a number question has no choices")
+				v.addf(at.With("choices"), "a number question has no choices")
 			}
 			if q.Worst == nil && q.Max == nil {
-				v.addf(at.with("type"), "number question %q needs worst or max, the value assumed while it is unanswered", q.ID)
+				v.addf(at.With("type"), "number question %q needs worst or max, the value assumed while it is unanswered", q.ID)
 			}
 			if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
-				v.addf(at.with("min"), "min %v is greater than max %v", *q.Min, *q.Max)
+				v.addf(at.With("min"), "min %v is greater than max %v", *q.Min, *q.Max)
 			}
 		case "":
-			v.missing(at.with("type"), "type")
+			v.missing(at.With("type"), "type")
 		default:
-			v.addf(at.with("type"), "unknown question type %q; use yesno, choice, multi, number or text", q.Type)
+			v.addf(at.With("type"), "unknown question type %q; use yesno, choice, multi, number or text", q.Type)
 		}
 		if q.Type != Number && (q.Min != nil || q.Max != nil) {
-			v.addf(at.with("type"), "min and max apply only to number questions")
+			v.addf(at.With("type"), "min and max apply only to number questions")
 		}
 		if q.Worst != nil {
 			if msg := checkAnswer(q, q.Worst); msg != "" {
-				v.addf(at.with("worst"), "worst: %s", msg)
+				v.addf(at.With("worst"), "worst: %s", msg)
 			}
 		}
 	}
@@ -332,10 +321,10 @@ func (v *validator) expr(at path, src string, env map[string]any, key string, ki
 // exprIssue turns an expr-lang compile error into an issue that keeps the
 // error's own line and column inside the expression.
 func (v *validator) exprIssue(at path, err error) {
-	is := issue{at: at, msg: "expression: " + err.Error()}
+	is := issue{At: at, Msg: "expression: " + err.Error()}
 	if fe, ok := err.(*file.Error); ok {
-		is.msg = "expression: " + fe.Message
-		is.exprLine, is.exprCol = fe.Line, fe.Column+1
+		is.Msg = "expression: " + fe.Message
+		is.TextLine, is.TextCol = fe.Line, fe.Column+1
 	}
 	v.issues = append(v.issues, is)
 }
@@ -344,38 +333,38 @@ func (v *validator) classification(rb *Runbook, questions map[string]bool, env m
 	at := path{"classification"}
 	c := &rb.Rules
 	if len(c.Incident) == 0 {
-		v.missing(at.with("incident"), "incident")
+		v.missing(at.With("incident"), "incident")
 	}
 	for i := range c.Incident {
 		r := &c.Incident[i]
-		rat := at.with("incident", i)
-		r.prog = v.expr(rat.with("when"), r.When, env, key, boolExpr)
+		rat := at.With("incident", i)
+		r.prog = v.expr(rat.With("when"), r.When, env, key, boolExpr)
 		v.required(rat, "because", r.Because)
 	}
 	for i := range c.Severity {
 		r := &c.Severity[i]
-		rat := at.with("severity", i)
+		rat := at.With("severity", i)
 		if !slices.Contains(Severities, r.Level) {
-			v.addf(rat.with("level"), "unknown severity %q; use SEV1, SEV2, SEV3 or SEV4", r.Level)
+			v.addf(rat.With("level"), "unknown severity %q; use SEV1, SEV2, SEV3 or SEV4", r.Level)
 		}
-		r.prog = v.expr(rat.with("when"), r.When, env, key, boolExpr)
+		r.prog = v.expr(rat.With("when"), r.When, env, key, boolExpr)
 		v.required(rat, "because", r.Because)
 	}
 	if c.Default != "" && !slices.Contains(Severities, c.Default) {
-		v.addf(at.with("default_severity"), "unknown severity %q; use SEV1, SEV2, SEV3 or SEV4", c.Default)
+		v.addf(at.With("default_severity"), "unknown severity %q; use SEV1, SEV2, SEV3 or SEV4", c.Default)
 	}
 	for i := range c.Flags {
 		r := &c.Flags[i]
-		rat := at.with("flags", i)
+		rat := at.With("flags", i)
 		switch {
 		case r.Flag == "":
-			v.missing(rat.with("flag"), "flag")
+			v.missing(rat.With("flag"), "flag")
 		case !namePattern().MatchString(r.Flag):
-			v.addf(rat.with("flag"), "flag %q must be snake_case", r.Flag)
+			v.addf(rat.With("flag"), "flag %q must be snake_case", r.Flag)
 		case questions[r.Flag] || reservedName[r.Flag]:
-			v.addf(rat.with("flag"), "flag %q has the name of a question or a reserved name", r.Flag)
+			v.addf(rat.With("flag"), "flag %q has the name of a question or a reserved name", r.Flag)
 		}
-		r.prog = v.expr(rat.with("when"), r.When, env, key, boolExpr)
+		r.prog = v.expr(rat.With("when"), r.When, env, key, boolExpr)
 		v.required(rat, "because", r.Because)
 	}
 	flags := map[string]bool{}
@@ -385,19 +374,19 @@ func (v *validator) classification(rb *Runbook, questions map[string]bool, env m
 	facts := map[string]bool{}
 	for i := range c.Facts {
 		r := &c.Facts[i]
-		rat := at.with("facts", i)
+		rat := at.With("facts", i)
 		switch {
 		case r.Fact == "":
-			v.missing(rat.with("fact"), "fact")
+			v.missing(rat.With("fact"), "fact")
 		case !namePattern().MatchString(r.Fact):
-			v.addf(rat.with("fact"), "fact %q must be snake_case", r.Fact)
+			v.addf(rat.With("fact"), "fact %q must be snake_case", r.Fact)
 		case questions[r.Fact] || flags[r.Fact] || reservedName[r.Fact]:
-			v.addf(rat.with("fact"), "fact %q has the name of a question, a flag or a reserved name", r.Fact)
+			v.addf(rat.With("fact"), "fact %q has the name of a question, a flag or a reserved name", r.Fact)
 		case facts[r.Fact]:
-			v.addf(rat.with("fact"), "duplicate fact %q", r.Fact)
+			v.addf(rat.With("fact"), "duplicate fact %q", r.Fact)
 		}
 		facts[r.Fact] = true
-		r.prog = v.expr(rat.with("value"), r.Value, env, key, numberExpr)
+		r.prog = v.expr(rat.With("value"), r.Value, env, key, numberExpr)
 	}
 }
 
@@ -410,16 +399,16 @@ func (v *validator) roles(roles []Role) map[string]bool {
 		at := path{"roles", i}
 		switch {
 		case r.ID == "":
-			v.missing(at.with("id"), "id")
+			v.missing(at.With("id"), "id")
 		case !namePattern().MatchString(r.ID):
-			v.addf(at.with("id"), "role id %q must be snake_case", r.ID)
+			v.addf(at.With("id"), "role id %q must be snake_case", r.ID)
 		case ids[r.ID]:
-			v.addf(at.with("id"), "duplicate role id %q", r.ID)
+			v.addf(at.With("id"), "duplicate role id %q", r.ID)
 		}
 		ids[r.ID] = true
 		v.required(at, "title", r.Title)
 		if len(r.Duties) == 0 {
-			v.missing(at.with("duties"), "duties")
+			v.missing(at.With("duties"), "duties")
 		}
 	}
 	if len(roles) > 0 && !ids["incident_commander"] {
@@ -447,13 +436,13 @@ func (v *validator) phases(rb *Runbook, roles map[string]bool, env map[string]an
 		order := slices.Index(PhaseIDs, ph.ID)
 		switch {
 		case ph.ID == "":
-			v.missing(at.with("id"), "id")
+			v.missing(at.With("id"), "id")
 		case order < 0:
-			v.addf(at.with("id"), "unknown phase %q; use %s", ph.ID, strings.Join(PhaseIDs, ", "))
+			v.addf(at.With("id"), "unknown phase %q; use %s", ph.ID, strings.Join(PhaseIDs, ", "))
 		case phaseIDs[ph.ID]:
-			v.addf(at.with("id"), "duplicate phase %q", ph.ID)
+			v.addf(at.With("id"), "duplicate phase %q", ph.ID)
 		case order < last:
-			v.addf(at.with("id"), "phase %q is out of order; phases follow %s", ph.ID, strings.Join(PhaseIDs, ", "))
+			v.addf(at.With("id"), "phase %q is out of order; phases follow %s", ph.ID, strings.Join(PhaseIDs, ", "))
 		}
 		if order > last {
 			last = order
@@ -461,32 +450,32 @@ func (v *validator) phases(rb *Runbook, roles map[string]bool, env map[string]an
 		phaseIDs[ph.ID] = true
 		v.required(at, "title", ph.Title)
 		if len(ph.Steps) == 0 {
-			v.missing(at.with("steps"), "steps")
+			v.missing(at.With("steps"), "steps")
 		}
 		for j := range ph.Steps {
 			st := &ph.Steps[j]
-			sat := at.with("steps", j)
+			sat := at.With("steps", j)
 			switch {
 			case st.ID == "":
-				v.missing(sat.with("id"), "id")
+				v.missing(sat.With("id"), "id")
 			case !idPattern().MatchString(st.ID):
-				v.addf(sat.with("id"), "step id %q must be lower case letters, digits, '-', '_' or '.'", st.ID)
+				v.addf(sat.With("id"), "step id %q must be lower case letters, digits, '-', '_' or '.'", st.ID)
 			case stepIDs[st.ID]:
-				v.addf(sat.with("id"), "duplicate step id %q", st.ID)
+				v.addf(sat.With("id"), "duplicate step id %q", st.ID)
 			}
 			stepIDs[st.ID] = true
 			v.required(sat, "title", st.Title)
 			if st.Role == "" {
-				v.missing(sat.with("role"), "role")
+				v.missing(sat.With("role"), "role")
 			} else {
-				v.role(sat.with("role"), roles, st.Role)
+				v.role(sat.With("role"), roles, st.Role)
 			}
 			if st.When != "" {
-				st.prog = v.expr(sat.with("when"), st.When, env, key, boolExpr)
+				st.prog = v.expr(sat.With("when"), st.When, env, key, boolExpr)
 			}
 			if st.Target != "" {
 				if _, err := ParseDuration(st.Target); err != nil {
-					v.addf(sat.with("target"), "%v", err)
+					v.addf(sat.With("target"), "%v", err)
 				}
 			}
 		}
@@ -511,67 +500,67 @@ func (v *validator) notifications(rb *Runbook, roles map[string]bool, env map[st
 		at := path{"notifications", i}
 		switch {
 		case n.ID == "":
-			v.missing(at.with("id"), "id")
+			v.missing(at.With("id"), "id")
 		case !idPattern().MatchString(n.ID):
-			v.addf(at.with("id"), "notification id %q must be lower case letters, digits, '-', '_' or '.'", n.ID)
+			v.addf(at.With("id"), "notification id %q must be lower case letters, digits, '-', '_' or '.'", n.ID)
 		case ids[n.ID]:
-			v.addf(at.with("id"), "duplicate notification id %q", n.ID)
+			v.addf(at.With("id"), "duplicate notification id %q", n.ID)
 		}
 		ids[n.ID] = true
 		if n.Audience == "" {
-			v.missing(at.with("audience"), "audience")
+			v.missing(at.With("audience"), "audience")
 		} else if !slices.Contains(Audiences, n.Audience) {
-			v.addf(at.with("audience"), "unknown audience %q; use %s", n.Audience, strings.Join(Audiences, ", "))
+			v.addf(at.With("audience"), "unknown audience %q; use %s", n.Audience, strings.Join(Audiences, ", "))
 		}
 		if n.On == "" {
-			v.missing(at.with("on"), "on")
+			v.missing(at.With("on"), "on")
 		} else if flag, ok := strings.CutPrefix(n.On, "flag:"); ok {
 			if !flags[flag] {
-				v.addf(at.with("on"), "trigger %q names flag %q, which no classification rule or shared assessment sets", n.On, flag)
+				v.addf(at.With("on"), "trigger %q names flag %q, which no classification rule or shared assessment sets", n.On, flag)
 			}
 		} else if !slices.Contains(Triggers, n.On) {
-			v.addf(at.with("on"), "unknown trigger %q; use flag:NAME or one of %s", n.On, strings.Join(Triggers, ", "))
+			v.addf(at.With("on"), "unknown trigger %q; use flag:NAME or one of %s", n.On, strings.Join(Triggers, ", "))
 		}
 		if n.When != "" {
-			n.prog = v.expr(at.with("when"), n.When, env, key, boolExpr)
+			n.prog = v.expr(at.With("when"), n.When, env, key, boolExpr)
 		}
 		if n.Obligation != "" && n.Obligation != "none" && v.obligations != nil && !v.obligations(n.Obligation) {
-			v.addf(at.with("obligation"), "unknown obligation %q; `irtui classify --help` lists the known ones", n.Obligation)
+			v.addf(at.With("obligation"), "unknown obligation %q; `irtui classify --help` lists the known ones", n.Obligation)
 		}
 		if n.Approver != "" {
-			v.role(at.with("approver"), roles, n.Approver)
+			v.role(at.With("approver"), roles, n.Approver)
 		} else if n.Audience == "customers" || n.Audience == "regulator" {
-			v.addf(at.with("audience"), "a notice to %s needs an approver role (for example incident_commander)", n.Audience)
+			v.addf(at.With("audience"), "a notice to %s needs an approver role (for example incident_commander)", n.Audience)
 		}
 		if n.Within != "" {
 			if _, err := ParseDuration(n.Within); err != nil {
-				v.addf(at.with("within"), "%v", err)
+				v.addf(at.With("within"), "%v", err)
 			}
 		}
 		fields := map[string]bool{}
 		for j, c := range n.Content {
-			cat := at.with("content", j)
+			cat := at.With("content", j)
 			switch {
 			case c.ID == "":
-				v.missing(cat.with("id"), "id")
+				v.missing(cat.With("id"), "id")
 			case !namePattern().MatchString(c.ID):
-				v.addf(cat.with("id"), "content field %q must be snake_case", c.ID)
+				v.addf(cat.With("id"), "content field %q must be snake_case", c.ID)
 			case fields[c.ID]:
-				v.addf(cat.with("id"), "duplicate content field %q", c.ID)
+				v.addf(cat.With("id"), "duplicate content field %q", c.ID)
 			}
 			fields[c.ID] = true
 			v.required(cat, "label", c.Label)
 			if c.Suggest != "" {
 				if msg := checkSuggestion(c.Suggest, rb); msg != "" {
-					v.addf(cat.with("suggest"), "%s", msg)
+					v.addf(cat.With("suggest"), "%s", msg)
 				}
 			}
 		}
-		v.template(at.with("template"), n.Template, *n)
+		v.template(at.With("template"), n.Template, *n)
 		for _, lang := range sortedKeys(n.Translations) {
-			tat := at.with("translations", lang)
+			tat := at.With("translations", lang)
 			if !langPattern().MatchString(lang) {
-				v.issues = append(v.issues, issue{at: tat, key: true, msg: fmt.Sprintf("language %q must be a code such as nl or pt-BR", lang)})
+				v.issues = append(v.issues, issue{At: tat, Key: true, Msg: fmt.Sprintf("language %q must be a code such as nl or pt-BR", lang)})
 			}
 			v.template(tat, n.Translations[lang], *n)
 		}
@@ -583,12 +572,12 @@ func (v *validator) template(at path, t Template, n Notification) {
 	v.required(at, "body", t.Body)
 	if t.Subject != "" {
 		if msg := checkTemplate("subject", t.Subject, n); msg != "" {
-			v.addf(at.with("subject"), "%s", msg)
+			v.addf(at.With("subject"), "%s", msg)
 		}
 	}
 	if t.Body != "" {
 		if msg := checkTemplate("body", t.Body, n); msg != "" {
-			v.addf(at.with("body"), "%s", msg)
+			v.addf(at.With("body"), "%s", msg)
 		}
 	}
 }
